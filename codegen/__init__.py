@@ -1,0 +1,1 @@
+"""The kubetyped code generator."""

@@ -1,0 +1,60 @@
+"""The ``kubetyped`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import SpecError
+from .generate import generate_files
+from .output import diff_tree, write_tree
+
+__all__ = ["main"]
+
+
+def _generate(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    package_name = args.package or out.resolve().name
+    started = time.perf_counter()
+    files = generate_files(args.spec, package_name)
+    if args.check:
+        differ = diff_tree(out, files)
+        if differ:
+            print(f"{out}: {len(differ)} file(s) differ from the generator's output:", file=sys.stderr)
+            for name in differ:
+                print(f"  {name}", file=sys.stderr)
+            return 1
+        print(f"{out}: up to date ({len(files)} files)")
+        return 0
+    write_tree(out, files)
+    elapsed = time.perf_counter() - started
+    print(f"wrote {len(files)} files to {out} in {elapsed:.2f}s")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kubetyped", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    gen = commands.add_parser("generate", help="generate a typed package from an OpenAPI spec")
+    gen.add_argument("--out", required=True, help="the package folder to write")
+    gen.add_argument("--package", help="its import name (default: the folder's name)")
+    gen.add_argument("--spec", help="spec file (JSON, may be gzipped) or URL; default: embedded v1.36")
+    gen.add_argument("--check", action="store_true", help="only check that --out is up to date")
+    gen.set_defaults(run=_generate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``kubetyped`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""The pipeline: load -> fixups -> IR -> templates -> formatted files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .format import format_sources
+from .load import load_spec
+from .parse import parse_spec
+from .render import render_package
+
+__all__ = ["generate_files", "generate_from_spec"]
+
+
+def generate_from_spec(spec: dict[str, Any], source: str, package_name: str) -> dict[str, str]:
+    """Every file of the generated package, formatted: relative path -> text."""
+    package = parse_spec(spec, source)
+    package.title = source.rstrip("/").rpartition("/")[2]
+    return format_sources(render_package(package, package_name))
+
+
+def generate_files(spec_source: str | Path | None, package_name: str) -> dict[str, str]:
+    """Load a spec (``None``: the embedded default) and generate the package from it."""
+    spec, source = load_spec(spec_source)
+    return generate_from_spec(spec, source, package_name)

@@ -1,0 +1,211 @@
+"""The intermediate representation: what to generate, with every decision already made.
+
+The parser fills it from a spec (OpenAPI v2 ``definitions`` and ``paths`` today; a CRD's
+``openAPIV3Schema`` or an OpenAPI v3 document map onto the same classes), the templates only
+render it. Type expressions are small frozen values so they can be compared and tested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+__all__ = [
+    "GVK",
+    "AnyType",
+    "FieldDef",
+    "ListOf",
+    "MapOf",
+    "ModelDef",
+    "ModelRef",
+    "ModuleDef",
+    "ModuleId",
+    "OperationDef",
+    "Package",
+    "ParamDef",
+    "Primitive",
+    "ResourceDef",
+    "Special",
+    "TypeExpr",
+    "UnionOf",
+]
+
+
+@dataclass(frozen=True, order=True)
+class ModuleId:
+    """A group-version module: ``ModuleId("apps", "v1")`` is ``<package>.apps.v1``."""
+
+    segment: str
+    version: str
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.segment}.{self.version}"
+
+
+@dataclass(frozen=True)
+class Primitive:
+    name: Literal["str", "int", "float", "bool"]
+
+
+@dataclass(frozen=True)
+class Special:
+    """A runtime type from ``kubetyped.types`` (IntOrString, Quantity, Time, …)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class AnyType:
+    pass
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    module: ModuleId
+    name: str
+
+
+@dataclass(frozen=True)
+class ListOf:
+    item: TypeExpr
+
+
+@dataclass(frozen=True)
+class MapOf:
+    value: TypeExpr
+
+
+@dataclass(frozen=True)
+class UnionOf:
+    options: tuple[TypeExpr, ...]
+
+
+TypeExpr = Union[Primitive, Special, AnyType, ModelRef, ListOf, MapOf, UnionOf]
+
+
+@dataclass(frozen=True)
+class GVK:
+    group: str
+    version: str
+    kind: str
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+@dataclass
+class FieldDef:
+    """One property of a model, with the Kubernetes merge markers the spec gives it."""
+
+    wire_name: str
+    name: str
+    type: TypeExpr
+    required: bool
+    description: str = ""
+    literal: str | None = None  # a fixed value (apiVersion/kind of a top-level kind)
+    list_type: str | None = None
+    list_map_keys: tuple[str, ...] = ()
+    map_type: str | None = None
+    patch_strategy: str | None = None
+    patch_merge_key: str | None = None
+
+    @property
+    def has_markers(self) -> bool:
+        return bool(
+            self.list_type
+            or self.list_map_keys
+            or self.map_type
+            or self.patch_strategy
+            or self.patch_merge_key
+        )
+
+
+@dataclass
+class ModelDef:
+    """A model class. ``source`` is where it came from: a JSON pointer into the spec."""
+
+    id: ModelRef
+    source: str
+    description: str
+    fields: list[FieldDef]
+    gvk: GVK | None = None
+
+    @property
+    def name(self) -> str:
+        return self.id.name
+
+
+@dataclass
+class ParamDef:
+    """A query parameter of an operation."""
+
+    wire_name: str
+    name: str
+    type: TypeExpr
+    description: str = ""
+    required: bool = False
+
+
+Verb = Literal[
+    "get", "list", "watch", "create", "replace", "patch", "delete", "deletecollection", "connect"
+]
+Scope = Literal["namespaced", "cluster", "all-namespaces"]
+
+
+@dataclass
+class OperationDef:
+    """One operation of a resource or of one of its subresources."""
+
+    verb: Verb
+    method: str
+    path: str
+    scope: Scope
+    subresource: str | None
+    params: list[ParamDef]
+    body: TypeExpr | None
+    response: TypeExpr | None
+    description: str = ""
+    operation_id: str = ""
+
+
+@dataclass
+class ResourceDef:
+    """A REST resource: the kind it serves, where it lives, and what can be done to it."""
+
+    gvk: GVK
+    plural: str
+    namespaced: bool
+    model: ModelRef | None
+    list_model: ModelRef | None
+    operations: list[OperationDef] = field(default_factory=list)
+
+    @property
+    def module(self) -> ModuleId | None:
+        return self.model.module if self.model else None
+
+    @property
+    def verbs(self) -> list[str]:
+        return sorted({op.verb for op in self.operations if op.subresource is None})
+
+    @property
+    def subresources(self) -> list[str]:
+        return sorted({op.subresource for op in self.operations if op.subresource})
+
+
+@dataclass
+class ModuleDef:
+    id: ModuleId
+    group: str
+    models: list[ModelDef] = field(default_factory=list)
+    resources: list[ResourceDef] = field(default_factory=list)
+
+
+@dataclass
+class Package:
+    """Everything one generation run produces, before rendering."""
+
+    modules: dict[ModuleId, ModuleDef]
+    title: str = ""
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,419 @@
+"""From an OpenAPI v2 document (Kubernetes ``/openapi/v2``) to the IR.
+
+Two passes: ``definitions`` become models in group-version modules (inline object schemas, as
+CRDs have them, become nested models), then ``paths`` become resources with their operations.
+Every error names the JSON pointer of the schema it is about.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from typing import Any
+
+from .errors import SpecError, pointer
+from .fixups import apply_fixups
+from .ir import (
+    GVK,
+    AnyType,
+    FieldDef,
+    ListOf,
+    MapOf,
+    ModelDef,
+    ModelRef,
+    ModuleDef,
+    ModuleId,
+    OperationDef,
+    Package,
+    ParamDef,
+    Primitive,
+    ResourceDef,
+    Special,
+    TypeExpr,
+    UnionOf,
+)
+from .naming import attribute_name, group_module
+
+__all__ = ["parse_spec"]
+
+_META = "io.k8s.apimachinery.pkg.apis.meta.v1"
+_APIEXT = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1"
+_PROPS = ModelRef(ModuleId("apiextensions", "v1"), "JSONSchemaProps")
+
+# Definitions whose real behaviour is not what their schema says: runtime types instead.
+_SPECIAL_DEFINITIONS: dict[str, TypeExpr] = {
+    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": Special("IntOrString"),
+    "io.k8s.apimachinery.pkg.api.resource.Quantity": Special("Quantity"),
+    "io.k8s.apimachinery.pkg.runtime.RawExtension": Special("RawExtension"),
+    f"{_META}.Time": Special("Time"),
+    f"{_META}.MicroTime": Special("MicroTime"),
+    f"{_META}.FieldsV1": Special("FieldsV1"),
+    f"{_META}.Patch": Special("Patch"),
+    f"{_APIEXT}.JSON": Special("JSON"),
+    f"{_APIEXT}.JSONSchemaPropsOrArray": UnionOf((_PROPS, ListOf(_PROPS))),
+    f"{_APIEXT}.JSONSchemaPropsOrBool": UnionOf((_PROPS, Primitive("bool"))),
+    f"{_APIEXT}.JSONSchemaPropsOrStringArray": UnionOf((_PROPS, ListOf(Primitive("str")))),
+}
+
+# Packages whose types are served under every group: they get a module of their own.
+_FIXED_PACKAGES = {_META: ModuleId("meta", "v1")}
+
+_VERSION = re.compile(r"^v\d+((alpha|beta)\d+)?$")
+_STRING_FORMATS: dict[str, TypeExpr] = {
+    "int-or-string": Special("IntOrString"),
+    "date-time": Special("Time"),
+    "byte": Special("Base64Bytes"),
+}
+_PATH = re.compile(
+    r"^/(?:api/(?P<core_version>[^/]+)|apis/(?P<group>[^/]+)/(?P<version>[^/]+))"
+    r"(?P<namespaced>/namespaces/\{namespace\})?"
+    r"/(?P<plural>[^/{]+)(?:/\{name\}(?:/(?P<sub>[^/{]+))?(?:/\{path\})?)?$"
+)
+_ACTIONS = {
+    "get": "get",
+    "list": "list",
+    "post": "create",
+    "put": "replace",
+    "patch": "patch",
+    "delete": "delete",
+    "deletecollection": "deletecollection",
+    "connect": "connect",
+}
+_WATCH_ONLY = {"watch", "allowWatchBookmarks", "sendInitialEvents"}
+_LIST_ONLY = {"watch", "limit", "continue"}
+
+
+def _gvks(schema: dict[str, Any]) -> list[GVK]:
+    return [
+        GVK(g.get("group", ""), g.get("version", ""), g.get("kind", ""))
+        for g in schema.get("x-kubernetes-group-version-kind", ())
+        if isinstance(g, dict)
+    ]
+
+
+class _Parser:
+    def __init__(self, spec: dict[str, Any], source: str) -> None:
+        self.spec = spec
+        self.source = source
+        self.definitions: dict[str, Any] = spec.get("definitions", {})
+        if not isinstance(self.definitions, dict):
+            self.fail(pointer("definitions"), "expected an object of schemas")
+        self.modules: dict[ModuleId, ModuleDef] = {}
+        self.refs: dict[str, ModelRef] = {}
+        self.warnings: list[str] = []
+        self.by_gvk: dict[GVK, ModelRef] = {}
+
+    def fail(self, where: str, message: str) -> None:
+        raise SpecError(self.source, where, message)
+
+    # -- where each definition goes -------------------------------------------------------
+
+    def _package_modules(self) -> dict[str, ModuleId]:
+        """Map each definition package to the group-version module of the kinds it holds."""
+        groups: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+        for name, schema in self.definitions.items():
+            package = name.rpartition(".")[0]
+            gvks = _gvks(schema) if isinstance(schema, dict) else []
+            if len(gvks) == 1:
+                groups[package][(gvks[0].group, gvks[0].version)] += 1
+        result: dict[str, ModuleId] = {}
+        for package in {name.rpartition(".")[0] for name in self.definitions}:
+            if package in _FIXED_PACKAGES:
+                result[package] = _FIXED_PACKAGES[package]
+            elif len(groups[package]) == 1:
+                group, version = next(iter(groups[package]))
+                result[package] = ModuleId(group_module(group), version)
+            else:
+                head, _, version = package.rpartition(".")
+                if _VERSION.match(version):
+                    # No kind tells the group: name it after the package (documented rule).
+                    result[package] = ModuleId(group_module(head.rpartition(".")[2]), version)
+        return result
+
+    def _module(self, module_id: ModuleId, group: str) -> ModuleDef:
+        if module_id not in self.modules:
+            self.modules[module_id] = ModuleDef(module_id, group)
+        return self.modules[module_id]
+
+    # -- models ---------------------------------------------------------------------------
+
+    def parse_models(self) -> None:
+        packages = self._package_modules()
+        placed: dict[ModelRef, str] = {}
+        for name in sorted(self.definitions):
+            if name in _SPECIAL_DEFINITIONS:
+                continue
+            package, _, short = name.rpartition(".")
+            module_id = packages.get(package)
+            if module_id is None:
+                self.warnings.append(f"{pointer('definitions', name)}: no group-version; skipped")
+                continue
+            ref = ModelRef(module_id, re.sub(r"\W", "_", short))
+            if ref in placed:
+                self.fail(
+                    pointer("definitions", name),
+                    f"{ref.module.dotted}.{ref.name} is also generated from {placed[ref]}",
+                )
+            placed[ref] = name
+            self.refs[name] = ref
+        for name, ref in sorted(self.refs.items()):
+            schema = self.definitions[name]
+            where = pointer("definitions", name)
+            if not isinstance(schema, dict):
+                self.fail(where, "expected a schema object")
+            gvks = _gvks(schema)
+            group = gvks[0].group if len(gvks) == 1 else ""
+            self._model(ref, schema, where, gvks[0] if len(gvks) == 1 else None, group)
+
+    def _model(
+        self, ref: ModelRef, schema: dict[str, Any], where: str, gvk: GVK | None, group: str
+    ) -> None:
+        module = self._module(ref.module, group)
+        model = ModelDef(ref, where, schema.get("description", ""), [], gvk)
+        module.models.append(model)  # before the fields: nested models come after their parent
+        if gvk is not None:
+            self.by_gvk.setdefault(gvk, ref)
+        props = schema.get("properties", {})
+        if not isinstance(props, dict):
+            self.fail(pointer(where, "properties"), "expected an object")
+        required = set(schema.get("required", ()))
+        taken: set[str] = set()
+        for wire, prop in props.items():
+            at = where + pointer("properties", wire)
+            if not isinstance(prop, dict):
+                self.fail(at, "expected a schema object")
+            name = attribute_name(wire)
+            while name in taken:
+                name += "_"
+            taken.add(name)
+            literal = None
+            if gvk is not None and wire == "apiVersion":
+                literal = gvk.api_version
+            elif gvk is not None and wire == "kind":
+                literal = gvk.kind
+            model.fields.append(
+                FieldDef(
+                    wire_name=wire,
+                    name=name,
+                    type=self.type_of(prop, at, ref, wire),
+                    required=wire in required and literal is None,
+                    description=prop.get("description", ""),
+                    literal=literal,
+                    list_type=prop.get("x-kubernetes-list-type"),
+                    list_map_keys=tuple(prop.get("x-kubernetes-list-map-keys", ())),
+                    map_type=prop.get("x-kubernetes-map-type"),
+                    patch_strategy=prop.get("x-kubernetes-patch-strategy"),
+                    patch_merge_key=prop.get("x-kubernetes-patch-merge-key"),
+                )
+            )
+
+    def _nested_ref(self, owner: ModelRef, wire: str) -> ModelRef:
+        base = owner.name + "".join(w.capitalize() for w in attribute_name(wire).split("_"))
+        taken = {m.name for m in self._module(owner.module, "").models}
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}{n}", n + 1
+        return ModelRef(owner.module, name)
+
+    def resolve_ref(self, ref: Any, where: str) -> TypeExpr:
+        if not isinstance(ref, str) or not ref.startswith("#/definitions/"):
+            self.fail(where, f"unsupported $ref {ref!r}")
+        target = ref[len("#/definitions/") :].replace("~1", "/").replace("~0", "~")
+        if target in _SPECIAL_DEFINITIONS:
+            return _SPECIAL_DEFINITIONS[target]
+        if target in self.refs:
+            return self.refs[target]
+        if target in self.definitions:
+            # A definition that belongs to no group-version: untyped rather than invented.
+            return AnyType()
+        self.fail(where, f"dangling $ref {ref!r}: no such definition")
+        raise AssertionError  # unreachable: fail() raises
+
+    def type_of(
+        self, schema: dict[str, Any], where: str, owner: ModelRef | None, wire: str
+    ) -> TypeExpr:
+        """The type of a property schema; inline objects become nested models of ``owner``."""
+        if "$ref" in schema:
+            return self.resolve_ref(schema["$ref"], where + "/$ref")
+        for combinator in ("allOf",):
+            parts = schema.get(combinator)
+            if isinstance(parts, list) and len(parts) == 1 and isinstance(parts[0], dict):
+                return self.type_of(parts[0], where + f"/{combinator}/0", owner, wire)
+        if schema.get("x-kubernetes-int-or-string"):
+            return Special("IntOrString")
+        kind = schema.get("type")
+        if kind is None:
+            return AnyType()  # JSON, anyOf without a type, preserve-unknown-fields alone
+        if kind == "string":
+            fmt = schema.get("format")
+            return _STRING_FORMATS.get(fmt, Primitive("str")) if fmt else Primitive("str")
+        if kind == "integer":
+            return Primitive("int")
+        if kind == "number":
+            return UnionOf((Primitive("int"), Primitive("float")))  # keep integers integers
+        if kind == "boolean":
+            return Primitive("bool")
+        if kind == "array":
+            items = schema.get("items")
+            if not isinstance(items, dict):
+                return ListOf(AnyType())
+            return ListOf(self.type_of(items, where + "/items", owner, wire))
+        if kind == "object":
+            if schema.get("x-kubernetes-embedded-resource") and not schema.get("properties"):
+                return MapOf(AnyType())
+            if owner and isinstance(schema.get("properties"), dict) and schema["properties"]:
+                nested = self._nested_ref(owner, wire)
+                self._model(nested, schema, where, None, "")
+                return nested
+            extra = schema.get("additionalProperties")
+            if isinstance(extra, dict) and extra:
+                return MapOf(self.type_of(extra, where + "/additionalProperties", owner, wire))
+            return MapOf(AnyType())
+        self.fail(where + "/type", f"unknown type {kind!r}")
+        raise AssertionError
+
+    # -- resources ------------------------------------------------------------------------
+
+    def _parameter(self, param: Any, where: str) -> dict[str, Any]:
+        if isinstance(param, dict) and "$ref" in param:
+            ref = param["$ref"]
+            name = ref.rpartition("/")[2] if isinstance(ref, str) else ""
+            if not (isinstance(ref, str) and ref.startswith("#/parameters/")):
+                self.fail(where + "/$ref", f"unsupported $ref {ref!r}")
+            target = self.spec.get("parameters", {}).get(name)
+            if not isinstance(target, dict):
+                self.fail(where + "/$ref", f"dangling $ref {ref!r}: no such parameter")
+            return target  # type: ignore[no-any-return]
+        if not isinstance(param, dict):
+            self.fail(where, "expected a parameter object")
+        return param  # type: ignore[no-any-return]
+
+    def parse_resources(self) -> None:
+        paths = self.spec.get("paths", {})
+        if not isinstance(paths, dict):
+            self.fail(pointer("paths"), "expected an object")
+        resources: dict[tuple[str, str, str], ResourceDef] = {}
+        for path in sorted(paths):
+            match = _PATH.match(path)
+            if match is None or "/watch/" in path:
+                continue  # discovery endpoints; deprecated /watch/ paths are list?watch=true
+            item = paths[path]
+            group = match["group"] or ""
+            version = match["version"] or match["core_version"]
+            key = (group, version, match["plural"])
+            path_params = item.get("parameters", [])
+            for method in ("get", "put", "post", "patch", "delete"):
+                op = item.get(method)
+                if not isinstance(op, dict):
+                    continue
+                where = pointer("paths", path, method)
+                verb = _ACTIONS.get(op.get("x-kubernetes-action", ""))
+                if verb is None:
+                    continue
+                sub = match["sub"]
+                if sub is None and "{name}" not in path and verb == "get":
+                    continue
+                gvk_raw = op.get("x-kubernetes-group-version-kind", {})
+                resource = resources.get(key)
+                if resource is None:
+                    resource = ResourceDef(GVK(group, version, ""), key[2], False, None, None)
+                    resources[key] = resource
+                if sub is None and isinstance(gvk_raw, dict) and not resource.gvk.kind:
+                    resource.gvk = GVK(group, version, gvk_raw.get("kind", ""))
+                resource.namespaced |= bool(match["namespaced"])
+                params: list[ParamDef] = []
+                body: TypeExpr | None = None
+                seen: set[str] = set()
+                raw_params = [*op.get("parameters", []), *path_params]
+                for i, raw in enumerate(raw_params):
+                    param = self._parameter(raw, f"{where}/parameters/{i}")
+                    location, wire = param.get("in"), param.get("name", "")
+                    if location == "body":
+                        schema = param.get("schema", {})
+                        body = self.type_of(schema, f"{where}/parameters/{i}/schema", None, "body")
+                    elif location == "query" and wire not in seen:
+                        seen.add(wire)
+                        params.append(
+                            ParamDef(
+                                wire,
+                                attribute_name(wire),
+                                self.type_of(param, f"{where}/parameters/{i}", None, wire),
+                                param.get("description", ""),
+                                bool(param.get("required")),
+                            )
+                        )
+                params.sort(key=lambda p: p.wire_name)
+                response = self._response(op, where)
+                scope = "namespaced" if match["namespaced"] else "cluster"
+                base = OperationDef(
+                    verb,  # type: ignore[arg-type]
+                    method.upper(),
+                    path,
+                    scope,
+                    sub,
+                    params,
+                    body,
+                    response,
+                    op.get("description", ""),
+                    op.get("operationId", ""),
+                )
+                if verb == "list":
+                    names = {p.wire_name for p in params}
+                    base.params = [p for p in params if p.wire_name not in _WATCH_ONLY]
+                    resource.operations.append(base)
+                    if "watch" in names:
+                        resource.operations.append(
+                            OperationDef(
+                                "watch",
+                                "GET",
+                                path,
+                                scope,
+                                sub,
+                                [p for p in params if p.wire_name not in _LIST_ONLY],
+                                None,
+                                None,
+                                f"watch changes to objects of kind {resource.gvk.kind}",
+                                base.operation_id,
+                            )
+                        )
+                else:
+                    resource.operations.append(base)
+        for key in sorted(resources):
+            resource = resources[key]
+            for op in resource.operations:
+                if resource.namespaced and op.scope == "cluster" and op.verb in ("list", "watch"):
+                    op.scope = "all-namespaces"
+            resource.model = self.by_gvk.get(resource.gvk)
+            lists = [
+                op.response
+                for op in resource.operations
+                if op.verb == "list" and op.subresource is None and isinstance(op.response, ModelRef)
+            ]
+            resource.list_model = lists[0] if lists else None  # type: ignore[assignment]
+            if resource.model is None:
+                self.warnings.append(f"resource {'/'.join(key)} has no model; skipped")
+                continue
+            self.modules[resource.model.module].resources.append(resource)
+
+    def _response(self, op: dict[str, Any], where: str) -> TypeExpr | None:
+        responses = op.get("responses", {})
+        for code in ("200", "201"):
+            schema = responses.get(code, {}).get("schema")
+            if isinstance(schema, dict):
+                return self.type_of(schema, f"{where}/responses/{code}/schema", None, "response")
+        return None
+
+
+def parse_spec(spec: dict[str, Any], source: str) -> Package:
+    """Turn a loaded spec into the IR, applying the fixups that match it."""
+    if "definitions" not in spec:
+        raise SpecError(source, pointer("definitions"), "missing: not an OpenAPI v2 document")
+    applied = apply_fixups(spec)
+    parser = _Parser(spec, source)
+    parser.parse_models()
+    parser.parse_resources()
+    info = spec.get("info", {})
+    title = f"{info.get('title', '')} {info.get('version', '')}".strip()
+    package = Package(dict(sorted(parser.modules.items())), title, parser.warnings)
+    package.warnings.extend(f"fixup applied: {name}" for name in applied)
+    return package

@@ -1,0 +1,1 @@
+"""kubetyped: a typed Kubernetes client."""

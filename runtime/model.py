@@ -1,0 +1,66 @@
+"""Base classes of every generated model.
+
+Two promises live here rather than in each generated class: unknown fields survive a
+read-modify-write (``extra="allow"`` at every depth), and a top-level kind always sends its
+``apiVersion`` and ``kind`` even when the caller never set them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["K8sModel", "K8sObject", "ListMarkers"]
+
+
+@dataclass(frozen=True)
+class ListMarkers:
+    """Kubernetes merge markers of a field, kept as field metadata for merge and apply helpers.
+
+    Read them with ``Model.model_fields["name"].metadata``.
+    """
+
+    list_type: str | None = None
+    list_map_keys: tuple[str, ...] = ()
+    map_type: str | None = None
+    patch_strategy: str | None = None
+    patch_merge_key: str | None = None
+
+
+class K8sModel(BaseModel):
+    """A Kubernetes object or part of one: snake_case attributes, wire names as aliases."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        defer_build=True,
+        arbitrary_types_allowed=False,
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire form: JSON types, wire names, only what was set."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+    def to_json(self) -> bytes:
+        """The wire form as JSON bytes, ready to send."""
+        return self.model_dump_json(by_alias=True, exclude_unset=True).encode()
+
+
+class K8sObject(K8sModel):
+    """A top-level kind with a fixed ``apiVersion`` and ``kind``.
+
+    The generated subclass declares both as ``Literal`` fields with defaults, so a wrong kind
+    is rejected and ``exclude_unset`` dumps still carry them.
+    """
+
+    __k8s_group__: ClassVar[str]
+    __k8s_version__: ClassVar[str]
+    __k8s_kind__: ClassVar[str]
+
+    def model_post_init(self, context: Any, /) -> None:
+        # apiVersion/kind are part of the object's identity, not optional data: mark them set.
+        self.__pydantic_fields_set__.update(("api_version", "kind"))

@@ -1,0 +1,322 @@
+"""Build kube-apiserver and etcd from Go modules into the test-binary cache.
+
+kube-apiserver cannot be ``go install``-ed: k8s.io/kubernetes requires its staging modules
+(k8s.io/api, k8s.io/apiserver, ...) at v0.0.0 and maps them with ``replace ... =>
+./staging/...``, which only works inside its own repository. A scratch module that requires
+k8s.io/kubernetes and replaces every staging module with its published v0.N.x release builds
+it (kubernetes/kubernetes#79384). etcd's server module has ``replace => ../api`` lines, so it
+needs the same scratch-module treatment.
+
+Only ever run on request (``python -m kubetyped.testing build``): about 4 min on 2 cores
+with empty Go caches (module download included), well under a minute when they are warm.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from ._binaries import DEFAULT_ETCD_VERSION, DEFAULT_K8S_VERSION, cache_dir
+
+# Fewer staging replaces than this means the go.mod format changed under us.
+_MIN_STAGING_MODULES = 25
+_K8S_VERSION = re.compile(r"^v1\.(?P<minor>\d+)\.\d+(?:-[0-9A-Za-z.-]+)?$")
+_ETCD_VERSION = re.compile(r"^v3\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
+# "A [vA] => B [vB]" inside a replace block or after a single-line "replace".
+_REPLACE = re.compile(
+    r"^(?P<old>\S+)(?:\s+(?P<oldv>v\S+))?\s*=>\s*(?P<new>\S+)(?:\s+(?P<newv>v\S+))?\s*$"
+)
+
+
+class BuildError(RuntimeError):
+    """Raised when Go is missing, a go command fails, or a built binary looks wrong."""
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        now = dt.datetime.now().strftime("%H:%M:%S")
+        elapsed = time.monotonic() - self.t0
+        print(f"[{now} +{elapsed:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def staging_replaces(gomod: str, staging_version: str) -> list[str]:
+    """``go mod edit`` ``-replace`` arguments for k8s.io/kubernetes' go.mod.
+
+    Each ``k8s.io/X => ./staging/...`` becomes ``k8s.io/X=k8s.io/X@<staging_version>``; other
+    non-local replaces are copied as they are (none in 1.33-1.36; kept so a later release
+    that adds one still builds).
+    """
+    entries: list[str] = []
+    in_block = False
+    for raw in gomod.splitlines():
+        line = raw.split("//", 1)[0].strip()
+        if in_block:
+            if line == ")":
+                in_block = False
+            elif line:
+                entries.append(line)
+        elif re.match(r"^replace\s*\($", line):
+            in_block = True
+        elif line.startswith("replace "):
+            entries.append(line[len("replace ") :].strip())
+    args: set[str] = set()
+    for entry in entries:
+        m = _REPLACE.match(entry)
+        if m is None:
+            continue
+        old, oldv, new, newv = m["old"], m["oldv"], m["new"], m["newv"]
+        if new.startswith("./staging/"):
+            args.add(f"-replace={old}={old}@{staging_version}")
+        elif not new.startswith((".", "/")) and newv:
+            args.add(f"-replace={old}{'@' + oldv if oldv else ''}={new}@{newv}")
+    return sorted(args)
+
+
+def _go_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        GOTOOLCHAIN="local",  # never download another toolchain
+        GOFLAGS="-mod=mod",
+        GOWORK="off",
+        CGO_ENABLED="0",  # static, as upstream builds kube-apiserver
+    )
+    return env
+
+
+def _run(
+    log: _Log, args: Sequence[str], cwd: Path, *, capture: bool = False, check: bool = True
+) -> str:
+    shown = " ".join(a if len(a) < 160 else a[:157] + "..." for a in args)
+    log(f"$ {shown}")
+    # Output streams straight to our stderr/stdout: progress on long steps, and the
+    # error text when one fails.
+    proc = subprocess.run(
+        list(args),
+        check=False,
+        cwd=cwd,
+        env=_go_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if capture else None,
+        text=True,
+    )
+    if check and proc.returncode != 0:
+        raise BuildError(f"{args[0]} {args[1]} failed with exit code {proc.returncode}")
+    return proc.stdout if capture else ""
+
+
+@contextlib.contextmanager
+def _heartbeat(log: _Log, what: str, every: float = 60.0) -> Iterator[None]:
+    # go build prints nothing for many minutes; say we are alive (CI kills silent jobs).
+    done = threading.Event()
+    start = time.monotonic()
+
+    def beat() -> None:
+        while not done.wait(every):
+            log(f"... still building {what} ({(time.monotonic() - start) / 60:.0f} min)")
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def _go_build(
+    log: _Log,
+    work: Path,
+    package: str,
+    out: Path,
+    ldflags: str,
+    tags: str | None,
+    jobs: int | None,
+    verbose: bool,
+    expect: str,
+) -> None:
+    """``go build`` to a temporary name beside ``out``, check ``--version``, rename."""
+    partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    args = ["go", "build", "-trimpath", "-ldflags", ldflags, "-o", str(partial)]
+    if jobs:
+        args[2:2] = ["-p", str(jobs)]
+    if tags:
+        args[2:2] = ["-tags", tags]
+    if verbose:
+        args.insert(2, "-v")
+    try:
+        t0 = time.monotonic()
+        with _heartbeat(log, out.name):
+            _run(log, [*args, package], work)
+        log(f"built {out.name} in {time.monotonic() - t0:.0f}s")
+        version = subprocess.run(
+            [str(partial), "--version"], check=False, capture_output=True, text=True, timeout=60
+        )
+        text = (version.stdout + version.stderr).strip()
+        log(f"{out.name} --version: {text.splitlines()[0] if text else '(nothing)'}")
+        if expect not in text:
+            raise BuildError(f"{out.name} --version says {text!r}, expected {expect!r}")
+        os.replace(partial, out)  # atomic: no half-written binary under the real name
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _build_kube_apiserver(
+    log: _Log, work: Path, version: str, out: Path, jobs: int | None, verbose: bool
+) -> None:
+    m = _K8S_VERSION.match(version)
+    if m is None:
+        raise BuildError(f"kube-apiserver version must look like v1.36.3, not {version!r}")
+    staging_version = "v0." + version[len("v1.") :]
+    log(f">>> kube-apiserver {version} (staging modules at {staging_version})")
+    work.mkdir()
+    _run(log, ["go", "mod", "init", "kubebuild.local/kube-apiserver"], work)
+    info = json.loads(
+        _run(
+            log,
+            ["go", "mod", "download", "-json", f"k8s.io/kubernetes@{version}"],
+            work,
+            capture=True,
+            check=False,  # on failure the JSON carries the reason in "Error"
+        )
+        or "{}"
+    )
+    if info.get("Error") or not info.get("GoMod"):
+        raise BuildError(f"could not download k8s.io/kubernetes@{version}: {info.get('Error')}")
+    replaces = staging_replaces(Path(info["GoMod"]).read_text(), staging_version)
+    staging = [r for r in replaces if r.endswith(f"@{staging_version}")]
+    if len(staging) < _MIN_STAGING_MODULES:
+        raise BuildError(
+            f"only {len(staging)} staging modules found in {info['GoMod']}; "
+            "has the go.mod format changed?"
+        )
+    log(f"replacing {len(staging)} staging modules (+{len(replaces) - len(staging)} other)")
+    _run(log, ["go", "mod", "edit", *replaces], work)
+    _run(log, ["go", "get", f"k8s.io/kubernetes/cmd/kube-apiserver@{version}"], work)
+
+    # Stamp the version as hack/lib/version.sh does; module zips get no git-archive
+    # substitution, so /version would otherwise say v0.0.0-master+$Format:%H$.
+    build_date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ldflags = ["-s", "-w"]
+    for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+        for key, value in (
+            ("gitVersion", version),
+            ("gitMajor", "1"),
+            ("gitMinor", m["minor"]),
+            ("gitTreeState", "clean"),
+            ("buildDate", build_date),
+        ):
+            ldflags += ["-X", f"{pkg}.{key}={value}"]
+    _go_build(
+        log,
+        work,
+        "k8s.io/kubernetes/cmd/kube-apiserver",
+        out,
+        " ".join(ldflags),
+        tags="selinux,notest,grpcnotrace",  # as upstream hack/lib/golang.sh
+        jobs=jobs,
+        verbose=verbose,
+        expect=f"Kubernetes {version}",
+    )
+
+
+def _build_etcd(
+    log: _Log, work: Path, version: str, out: Path, jobs: int | None, verbose: bool
+) -> None:
+    if _ETCD_VERSION.match(version) is None:
+        raise BuildError(f"etcd version must look like v3.6.16, not {version!r}")
+    log(f">>> etcd {version}")
+    work.mkdir()
+    _run(log, ["go", "mod", "init", "kubebuild.local/etcd"], work)
+    _run(log, ["go", "get", f"go.etcd.io/etcd/server/v3@{version}"], work)
+    _go_build(
+        log,
+        work,
+        "go.etcd.io/etcd/server/v3",
+        out,
+        f"-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=module-{version}",
+        tags=None,
+        jobs=jobs,
+        verbose=verbose,
+        expect=f"etcd Version: {version.removeprefix('v')}",
+    )
+
+
+@contextlib.contextmanager
+def _locked(out_dir: Path, log: _Log) -> Iterator[None]:
+    # Two builds into one directory would waste half an hour and race on the rename.
+    with (out_dir / ".build.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"another build holds {out_dir / '.build.lock'}; waiting for it")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def build(
+    k8s_version: str = DEFAULT_K8S_VERSION,
+    etcd_version: str = DEFAULT_ETCD_VERSION,
+    *,
+    out_dir: Path | None = None,
+    kube_apiserver: bool = True,
+    etcd: bool = True,
+    jobs: int | None = None,
+    verbose: bool = False,
+    force: bool = False,
+) -> Path:
+    """Build the missing binaries into ``out_dir`` (the cache by default); return the dir.
+
+    Idempotent: returns at once when the binaries exist (unless ``force``).
+    """
+    log = _Log()
+    out = out_dir if out_dir is not None else cache_dir(k8s_version)
+    targets = {
+        "kube-apiserver": kube_apiserver,
+        "etcd": etcd,
+    }
+
+    def missing() -> list[str]:
+        return [
+            name
+            for name, wanted in targets.items()
+            if wanted and (force or not os.access(out / name, os.X_OK))
+        ]
+
+    if not missing():
+        log(f"up to date: {out}")
+        return out
+    go = shutil.which("go")
+    if go is None:
+        raise BuildError("go not found on PATH; install Go >= 1.26 to build the test binaries")
+    out.mkdir(parents=True, exist_ok=True)
+    with _locked(out, log):
+        todo = missing()  # another build may have finished while we waited
+        if not todo:
+            log(f"up to date: {out}")
+            return out
+        _run(log, ["go", "version"], out)
+        log(f"building {', '.join(todo)} into {out}")
+        with tempfile.TemporaryDirectory(prefix="kubetyped-build-") as tmp:
+            if "kube-apiserver" in todo:
+                _build_kube_apiserver(
+                    log, Path(tmp) / "kas", k8s_version, out / "kube-apiserver", jobs, verbose
+                )
+            if "etcd" in todo:
+                _build_etcd(log, Path(tmp) / "etcd", etcd_version, out / "etcd", jobs, verbose)
+    log(f"done: {out}")
+    return out

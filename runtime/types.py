@@ -1,0 +1,132 @@
+"""Kubernetes wire types that belong to no API group.
+
+The spec describes these loosely (IntOrString is declared a plain string, Quantity a string,
+byte fields a string); the annotated types below give each the behaviour the API server really
+has, so generated models can use them as ordinary field types.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Union
+
+from pydantic import (
+    AwareDatetime,
+    BeforeValidator,
+    PlainSerializer,
+    StrictInt,
+    StrictStr,
+)
+
+__all__ = [
+    "JSON",
+    "Base64Bytes",
+    "FieldsV1",
+    "IntOrString",
+    "MicroTime",
+    "Patch",
+    "Quantity",
+    "RawExtension",
+    "Time",
+    "parse_quantity",
+]
+
+
+def _quantity_in(value: object) -> object:
+    # The server always sends strings, but people write `cpu: 1` or `memory: 0.5` in Python
+    # and YAML; bools are ints in Python and never a quantity.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _bytes_in(value: object) -> object:
+    # On the wire `format: byte` is base64 text; in Python a caller hands us the raw bytes.
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error as exc:
+            raise ValueError(f"invalid base64: {exc}") from None
+    return value
+
+
+def _bytes_out(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+def _time_out(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _micro_time_out(value: datetime) -> str:
+    # The server rejects a MicroTime without exactly six fractional digits.
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+IntOrString = Union[StrictInt, StrictStr]
+"""A port number or name, a count or a percentage: `int` and `str` stay what they are."""
+
+Quantity = Annotated[StrictStr, BeforeValidator(_quantity_in)]
+"""A resource quantity such as ``"250m"`` or ``"1Gi"``; ints and floats are accepted as input."""
+
+Base64Bytes = Annotated[
+    bytes, BeforeValidator(_bytes_in), PlainSerializer(_bytes_out, return_type=str, when_used="json")
+]
+"""Binary data: raw ``bytes`` in Python, base64 text on the wire."""
+
+Time = Annotated[
+    AwareDatetime, PlainSerializer(_time_out, return_type=str, when_used="json")
+]
+"""A timezone-aware datetime sent as RFC 3339 in whole seconds (``2024-05-01T10:00:00Z``)."""
+
+MicroTime = Annotated[
+    AwareDatetime, PlainSerializer(_micro_time_out, return_type=str, when_used="json")
+]
+"""A timezone-aware datetime sent with exactly six fractional digits."""
+
+RawExtension = dict[str, Any]
+"""An embedded object of any kind, kept verbatim."""
+
+FieldsV1 = dict[str, Any]
+"""The managed-fields set of server-side apply, kept verbatim."""
+
+Patch = dict[str, Any]
+"""A patch document, kept verbatim."""
+
+JSON = Any
+"""Any JSON value, kept verbatim."""
+
+_SUFFIXES: dict[str, Decimal] = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "": Decimal(1),
+    "k": Decimal(10) ** 3,
+    "M": Decimal(10) ** 6,
+    "G": Decimal(10) ** 9,
+    "T": Decimal(10) ** 12,
+    "P": Decimal(10) ** 15,
+    "E": Decimal(10) ** 18,
+    "Ki": Decimal(2) ** 10,
+    "Mi": Decimal(2) ** 20,
+    "Gi": Decimal(2) ** 30,
+    "Ti": Decimal(2) ** 40,
+    "Pi": Decimal(2) ** 50,
+    "Ei": Decimal(2) ** 60,
+}
+
+
+def parse_quantity(quantity: str | int | float) -> Decimal:
+    """Return the exact value of a quantity: ``parse_quantity("250m") == Decimal("0.25")``."""
+    text = str(quantity).strip()
+    number = text.rstrip("kMGTPEimnu")
+    suffix = text[len(number) :]
+    try:
+        if suffix in _SUFFIXES:
+            return Decimal(number) * _SUFFIXES[suffix]
+        return Decimal(text)  # decimal exponent form, e.g. "1e3"
+    except InvalidOperation:
+        raise ValueError(f"not a Kubernetes quantity: {quantity!r}") from None
