@@ -38,6 +38,7 @@ def write_tree(out: Path, files: dict[str, str]) -> None:
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a package folder is not
     try:
         for name, text in sorted(files.items()):
             path = staging / name

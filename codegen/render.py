@@ -7,6 +7,7 @@ in the IR, where it can be tested.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import jinja2
@@ -15,6 +16,7 @@ from .ir import (
     AnyType,
     FieldDef,
     ListOf,
+    ModelDef,
     MapOf,
     ModelRef,
     ModuleDef,
@@ -58,6 +60,8 @@ class _Annotations:
 
     def __init__(self, module: ModuleId) -> None:
         self.module = module
+        self.defined: set[str] = set()  # classes already defined above the current one
+        self.forward = False  # the last annotation named a class defined further down
         self.modules: set[ModuleId] = set()
         self.specials: set[str] = set()
         self.typing: set[str] = set()
@@ -73,6 +77,7 @@ class _Annotations:
             return "Any"
         if isinstance(t, ModelRef):
             if t.module == self.module:
+                self.forward |= t.name not in self.defined
                 return t.name
             self.modules.add(t.module)
             return f"{module_alias(t.module.segment, t.module.version)}.{t.name}"
@@ -96,6 +101,7 @@ class _Field:
 
 
 def _field(f: FieldDef, ann: _Annotations) -> _Field:
+    ann.forward = False
     annotation = ann(f.type)
     if f.literal is not None:
         ann.typing.add("Literal")
@@ -117,6 +123,10 @@ def _field(f: FieldDef, ann: _Annotations) -> _Field:
         if f.patch_merge_key:
             markers.append(f'patch_merge_key="{f.patch_merge_key}"')
         annotation = f"Annotated[{annotation}, ListMarkers({', '.join(markers)})]"
+    if ann.forward:
+        # Only classes in a reference cycle get here; all others are defined before use, so
+        # their annotations are real objects that pydantic need not evaluate from strings.
+        annotation = repr(annotation)
     value = f'"{f.literal}"' if f.literal is not None else ("None" if not f.required else None)
     if f.name != f.wire_name:
         alias = f'validation_alias="{f.wire_name}", serialization_alias="{f.wire_name}"'
@@ -135,13 +145,52 @@ class _Model:
     gvk: tuple[str, str, str] | None
 
 
+def _local_refs(t: TypeExpr, module: ModuleId) -> Iterator[str]:
+    if isinstance(t, ModelRef) and t.module == module:
+        yield t.name
+    elif isinstance(t, ListOf):
+        yield from _local_refs(t.item, module)
+    elif isinstance(t, MapOf):
+        yield from _local_refs(t.value, module)
+    elif isinstance(t, UnionOf):
+        for option in t.options:
+            yield from _local_refs(option, module)
+
+
+def _definition_order(models: list[ModelDef]) -> list[ModelDef]:
+    """Models ordered so each comes after the models of its module that it uses.
+
+    Depth-first from the alphabetical order, so the result is deterministic; a cycle
+    (JSONSchemaProps refers to itself) is cut where it is met.
+    """
+    by_name = {m.name: m for m in models}
+    done: dict[str, ModelDef] = {}
+    visiting: set[str] = set()
+
+    def visit(model: ModelDef) -> None:
+        if model.name in done or model.name in visiting:
+            return
+        visiting.add(model.name)
+        for f in model.fields:
+            for name in sorted(set(_local_refs(f.type, model.id.module))):
+                if name in by_name:
+                    visit(by_name[name])
+        visiting.discard(model.name)
+        done[model.name] = model
+
+    for model in sorted(models, key=lambda m: m.name):
+        visit(model)
+    return list(done.values())
+
+
 def _module_source(
     env: jinja2.Environment, module: ModuleDef, package: Package, package_name: str
 ) -> str:
     ann = _Annotations(module.id)
     models = []
-    for model in module.models:
+    for model in _definition_order(module.models):
         fields = [_field(f, ann) for f in model.fields]
+        ann.defined.add(model.name)
         gvk = (model.gvk.group, model.gvk.version, model.gvk.kind) if model.gvk else None
         has_literals = any(f.literal for f in model.fields)
         base = "K8sObject" if gvk and has_literals else "K8sModel"

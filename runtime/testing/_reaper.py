@@ -39,9 +39,24 @@ for line in sys.stdin:
 def alive(pg):
     try:
         os.killpg(pg, 0)
-        return True
     except OSError:
         return False
+    # Orphans we killed may stay zombies until an init that never reaps them does: they
+    # still count for killpg, but not for us. /proc/N/stat: "pid (comm) state ppid pgrp".
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return True  # no procfs (not Linux): believe killpg
+    for entry in entries:
+        if entry.isdigit():
+            try:
+                with open("/proc/" + entry + "/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[2]) == pg and fields[0] != "Z":
+                return True
+    return False
 
 # Newest first: kube-apiserver before the etcd it talks to.
 for pg in reversed(groups):

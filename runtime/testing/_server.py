@@ -553,6 +553,10 @@ class ApiServer:
             # itself) and wait for it, so no server outlives a cancelled ``async with``.
             self._abort.set()
             await asyncio.wait({starting})
+            if not starting.cancelled():
+                starting.exception()  # retrieved, so asyncio does not log it as lost
+            # It may have finished just before it saw the flag.
+            await asyncio.to_thread(self.stop)
             raise
         return self
 

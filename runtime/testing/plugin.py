@@ -1,5 +1,8 @@
 """pytest plugin: ``apiserver`` (one real etcd + kube-apiserver per session) and ``kubeconfig``.
 
+Also ``apiserver_binaries``, for tests that start servers of their own with
+``ApiServer(binaries=apiserver_binaries, extra_args=[...])``.
+
 Registered as the ``pytest11`` entry point ``kubetyped``, so it loads in every pytest run:
 keep module-level imports to pytest and the stdlib.
 
@@ -35,11 +38,17 @@ def require_binaries() -> Binaries:
 
 
 @pytest.fixture(scope="session")
-def apiserver() -> Iterator[ApiServer]:
+def apiserver_binaries() -> Binaries:
+    """The binaries, for tests that start servers of their own (skips when there are none)."""
+    return require_binaries()
+
+
+@pytest.fixture(scope="session")
+def apiserver(apiserver_binaries: Binaries) -> Iterator[ApiServer]:
     """A running etcd + kube-apiserver shared by the whole session."""
     from kubetyped.testing import ApiServer
 
-    with ApiServer(binaries=require_binaries()) as server:
+    with ApiServer(binaries=apiserver_binaries) as server:
         yield server
 
 

@@ -1,0 +1,426 @@
+"""Read kubeconfig files with kubectl's rules and turn one context into a ClusterConfig.
+
+Rules kept from client-go's ``clientcmd``: several files merge with the first file to
+define a cluster, user or context name winning (within one file the last entry wins);
+``current-context`` comes from the first file that sets it; relative paths are relative
+to the directory of the file that holds them; ``*-data`` wins over the matching file path,
+and ``token`` over ``tokenFile``; an exec plugin is only used when the user has no token,
+password or client certificate.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+import pydantic
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from kubetyped._base_errors import ConfigError
+from kubetyped.auth import (
+    EXEC_API_VERSIONS,
+    BearerToken,
+    ExecConfig,
+    ExecCredentialAuth,
+    TokenFile,
+    load_client_certificate,
+)
+from kubetyped.config import ClusterConfig, StrPath, display_path, make_ssl_context, read_file
+
+__all__ = ["Kubeconfig", "read_kubeconfig"]
+
+_log = logging.getLogger(__name__)
+
+_EXEC_EXTENSION = "client.authentication.k8s.io/exec"
+
+
+class _Model(BaseModel):
+    # Unknown keys (preferences, extensions we do not use) are ignored, as kubectl does.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _NamedExtension(_Model):
+    name: str
+    extension: Any = None
+
+
+class _Cluster(_Model):
+    server: str | None = None
+    certificate_authority: str | None = Field(None, alias="certificate-authority")
+    certificate_authority_data: str | None = Field(None, alias="certificate-authority-data")
+    insecure_skip_tls_verify: bool | None = Field(None, alias="insecure-skip-tls-verify")
+    tls_server_name: str | None = Field(None, alias="tls-server-name")
+    proxy_url: str | None = Field(None, alias="proxy-url")
+    extensions: list[_NamedExtension] | None = None
+
+
+class _ExecEnvVar(_Model):
+    name: str
+    value: str
+
+
+class _Exec(_Model):
+    api_version: str | None = Field(None, alias="apiVersion")
+    command: str | None = None
+    args: list[str] | None = None
+    env: list[_ExecEnvVar] | None = None
+    install_hint: str | None = Field(None, alias="installHint")
+    provide_cluster_info: bool | None = Field(None, alias="provideClusterInfo")
+    interactive_mode: str | None = Field(None, alias="interactiveMode")
+
+
+class _User(_Model):
+    client_certificate: str | None = Field(None, alias="client-certificate")
+    client_certificate_data: str | None = Field(None, alias="client-certificate-data")
+    client_key: str | None = Field(None, alias="client-key")
+    client_key_data: str | None = Field(None, alias="client-key-data")
+    token: str | None = None
+    token_file: str | None = Field(None, alias="tokenFile")
+    username: str | None = None
+    password: str | None = None
+    exec_: _Exec | None = Field(None, alias="exec")
+    auth_provider: dict[str, Any] | None = Field(None, alias="auth-provider")
+
+
+class _Context(_Model):
+    cluster: str | None = None
+    user: str | None = None
+    namespace: str | None = None
+
+
+class _NamedCluster(_Model):
+    name: str
+    cluster: _Cluster | None = None
+
+
+class _NamedUser(_Model):
+    name: str
+    user: _User | None = None
+
+
+class _NamedContext(_Model):
+    name: str
+    context: _Context | None = None
+
+
+class _File(_Model):
+    clusters: list[_NamedCluster] | None = None
+    users: list[_NamedUser] | None = None
+    contexts: list[_NamedContext] | None = None
+    current_context: str | None = Field(None, alias="current-context")
+
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _Entry(Generic[_T]):
+    value: _T
+    file: Path
+
+    @property
+    def base(self) -> Path:
+        # Relative paths are relative to the directory of the file the entry came from.
+        return Path(os.path.abspath(self.file)).parent
+
+
+class Kubeconfig:
+    """One or more kubeconfig files merged with kubectl's rules; see ``read_kubeconfig``."""
+
+    def __init__(self) -> None:
+        self.files: tuple[Path, ...] = ()
+        """The files that were read, in order."""
+        self.current_context: str | None = None
+        self._current_context_file: Path | None = None
+        self._clusters: dict[str, _Entry[_Cluster | None]] = {}
+        self._users: dict[str, _Entry[_User | None]] = {}
+        self._contexts: dict[str, _Entry[_Context | None]] = {}
+
+    def context_names(self) -> list[str]:
+        """Return the names of all contexts, in the order they were found."""
+        return list(self._contexts)
+
+    def cluster_config(self, context: str | None = None) -> ClusterConfig:
+        """Build the ClusterConfig of *context* (default: ``current-context``)."""
+        name = context if context is not None else self.current_context
+        if not name:
+            raise ConfigError(f"{self._names()}: no current-context set; pass context=")
+        entry = self._contexts.get(name)
+        if entry is None:
+            if context is None and self._current_context_file is not None:
+                where = f"{display_path(self._current_context_file)}: current-context"
+            else:
+                where = self._names()
+            known = ", ".join(repr(known) for known in self._contexts) or "none"
+            raise ConfigError(f"{where}: no context named {name!r} (contexts: {known})")
+        ctx = entry.value or _Context()
+        where = f"{display_path(entry.file)}: contexts[{name}].context"
+        if not ctx.cluster:
+            raise ConfigError(f"{where}.cluster: not set")
+        cluster = self._clusters.get(ctx.cluster)
+        if cluster is None:
+            raise ConfigError(f"{where}.cluster: no cluster named {ctx.cluster!r}")
+        user = None
+        if ctx.user:
+            user = self._users.get(ctx.user)
+            if user is None:
+                raise ConfigError(f"{where}.user: no user named {ctx.user!r}")
+        return _build(
+            context_name=name,
+            namespace=ctx.namespace or "default",
+            cluster_name=ctx.cluster,
+            cluster=cluster,
+            user_name=ctx.user,
+            user=user,
+        )
+
+    def _names(self) -> str:
+        return ", ".join(display_path(path) for path in self.files) or "kubeconfig"
+
+    def __repr__(self) -> str:
+        files = [display_path(path) for path in self.files]
+        return f"Kubeconfig(files={files!r}, current_context={self.current_context!r})"
+
+
+def read_kubeconfig(
+    paths: StrPath | Sequence[StrPath], *, ignore_missing: bool = False
+) -> Kubeconfig:
+    """Read and merge kubeconfig files (first file to define a name wins).
+
+    A missing file raises ConfigError unless *ignore_missing* (kubectl's treatment of
+    the ``KUBECONFIG`` list). Parsing errors name the file and the key path.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    merged = Kubeconfig()
+    read: list[Path] = []
+    for path in dict.fromkeys(Path(os.path.expanduser(os.fspath(p))) for p in paths):
+        try:
+            text = path.read_bytes()
+        except FileNotFoundError:
+            if ignore_missing:
+                continue
+            raise ConfigError(f"{display_path(path)}: kubeconfig file not found") from None
+        except OSError as exc:
+            raise ConfigError(f"{display_path(path)}: cannot read: {exc.strerror or exc}") from None
+        read.append(path)
+        _merge(merged, _parse(text, path), path)
+    merged.files = tuple(read)
+    return merged
+
+
+def _parse(text: bytes, path: Path) -> _File:
+    where = display_path(path)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        # Built from the parts, because str(exc) quotes the offending line, which may
+        # hold a secret.
+        problem = getattr(exc, "problem", None) or "cannot parse"
+        mark = getattr(exc, "problem_mark", None)
+        position = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"{where}: invalid YAML{position}: {problem}") from None
+    if raw is None:
+        return _File()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: not a kubeconfig (expected a mapping at the top level)")
+    try:
+        return _File.model_validate(raw)
+    except pydantic.ValidationError as exc:
+        # Only locations and messages: pydantic's own text quotes the input values.
+        problems = [
+            f"{where}: {_key_path(error['loc'], raw)}: {error['msg']}" for error in exc.errors()
+        ]
+        raise ConfigError("\n".join(problems)) from None
+
+
+def _key_path(loc: tuple[int | str, ...], raw: Any) -> str:
+    """Turn pydantic's ('users', 0, 'user', 'token') into 'users[admin].user.token'."""
+    text, node = "", raw
+    for part in loc:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            name = item.get("name") if isinstance(item, dict) else None
+            text += f"[{name}]" if isinstance(name, str) and name else f"[{part}]"
+            node = item
+        else:
+            text += f".{part}" if text else part
+            node = node.get(part) if isinstance(node, dict) else None
+    return text
+
+
+def _merge(merged: Kubeconfig, parsed: _File, path: Path) -> None:
+    if merged.current_context is None and parsed.current_context:
+        merged.current_context = parsed.current_context
+        merged._current_context_file = path
+    # The comprehensions let a later entry of one file replace an earlier one;
+    # setdefault lets an earlier file win over a later one.
+    _first_wins(merged._clusters, {c.name: _Entry(c.cluster, path) for c in parsed.clusters or ()})
+    _first_wins(merged._users, {u.name: _Entry(u.user, path) for u in parsed.users or ()})
+    _first_wins(merged._contexts, {c.name: _Entry(c.context, path) for c in parsed.contexts or ()})
+
+
+def _first_wins(target: dict[str, _T], entries: dict[str, _T]) -> None:
+    for name, entry in entries.items():
+        target.setdefault(name, entry)
+
+
+def _build(
+    *,
+    context_name: str,
+    namespace: str,
+    cluster_name: str,
+    cluster: _Entry[_Cluster | None],
+    user_name: str | None,
+    user: _Entry[_User | None] | None,
+) -> ClusterConfig:
+    c = cluster.value or _Cluster()
+    cw = f"{display_path(cluster.file)}: clusters[{cluster_name}].cluster"
+    ca_where = f"{cw}.certificate-authority" + ("-data" if c.certificate_authority_data else "")
+    ca_pem = _data_or_file(c.certificate_authority_data, c.certificate_authority, cluster, ca_where)
+    insecure = bool(c.insecure_skip_tls_verify)
+    if insecure and ca_pem is not None:
+        # client-go refuses this combination rather than guess which one was meant.
+        raise ConfigError(f"{cw}: insecure-skip-tls-verify cannot be combined with {ca_where[len(cw) + 1:]}")
+
+    u = (user.value if user else None) or _User()
+    uw = f"{display_path(user.file)}: users[{user_name}].user" if user else ""
+    if u.auth_provider is not None:
+        provider = u.auth_provider.get("name")
+        raise ConfigError(
+            f"{uw}.auth-provider: auth provider {provider!r} is not supported; "
+            "use an exec credential plugin instead (e.g. kubelogin, gke-gcloud-auth-plugin)"
+        )
+    cert_key = "client-certificate-data" if u.client_certificate_data else "client-certificate"
+    key_key = "client-key-data" if u.client_key_data else "client-key"
+    cert_pem = _data_or_file(u.client_certificate_data, u.client_certificate, user, f"{uw}.{cert_key}")
+    key_pem = _data_or_file(u.client_key_data, u.client_key, user, f"{uw}.{key_key}")
+    if (cert_pem is None) != (key_pem is None):
+        missing = "client-key" if key_pem is None else "client-certificate"
+        raise ConfigError(f"{uw}.{missing}: not set, but the other half of the pair is")
+
+    tls_wanted = ca_pem is not None or cert_pem is not None or insecure or bool(c.tls_server_name)
+    server = _server_url(c.server, tls_wanted, f"{cw}.server")
+    ssl_context = None
+    if server.startswith("https://"):
+        ssl_context = make_ssl_context(ca_pem=ca_pem, insecure=insecure, where=ca_where)
+        if cert_pem is not None and key_pem is not None:
+            load_client_certificate(
+                ssl_context, cert_pem, key_pem, where=uw, cert_key=cert_key, key_key=key_key
+            )
+
+    auth: httpx.Auth | None = None
+    has_token = bool(u.token or u.token_file)
+    if has_token and (u.username or u.password):
+        raise ConfigError(f"{uw}: username/password cannot be combined with token or tokenFile")
+    if u.token:
+        auth = BearerToken(u.token)
+    elif u.token_file and user is not None:
+        token_file = TokenFile(_resolve(u.token_file, user), where=f"{uw}.tokenFile")
+        token_file.current_token()  # a missing file is a config error now, not at the first request
+        auth = token_file
+    elif u.username or u.password:
+        auth = httpx.BasicAuth(u.username or "", u.password or "")
+    elif u.exec_ is not None and user is not None:
+        if cert_pem is not None:
+            _log.debug("%s: exec ignored, the client certificate is used instead", uw)
+        else:
+            cluster_info = _exec_cluster_info(c, server, ca_pem) if u.exec_.provide_cluster_info else None
+            exec_config = _exec_config(u.exec_, user, f"{uw}.exec", cluster_info)
+            auth = ExecCredentialAuth(exec_config, ssl_context=ssl_context)
+
+    return ClusterConfig(
+        server=server,
+        namespace=namespace,
+        context_name=context_name,
+        ssl_context=ssl_context,
+        auth=auth,
+        proxy=c.proxy_url or None,
+        tls_server_name=c.tls_server_name or None,
+    )
+
+
+def _data_or_file(
+    data: str | None, file: str | None, entry: _Entry[Any] | None, where: str
+) -> bytes | None:
+    if data:
+        try:
+            # Go's decoder skips newlines, and YAML folding can leave some in.
+            return base64.b64decode("".join(data.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise ConfigError(f"{where}: invalid base64") from None
+    if file and entry is not None:
+        return read_file(_resolve(file, entry), where)
+    return None
+
+
+def _resolve(path: str, entry: _Entry[Any]) -> Path:
+    return entry.base / path  # an absolute *path* replaces the base
+
+
+def _server_url(server: str | None, tls_wanted: bool, where: str) -> str:
+    if not server:
+        raise ConfigError(f"{where}: not set")
+    if "://" not in server:
+        # client-go's rule for a bare host:port: https when any TLS setting is present.
+        server = ("https://" if tls_wanted else "http://") + server
+    parts = urlsplit(server)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{where}: not an http:// or https:// URL")
+    return server
+
+
+def _exec_cluster_info(c: _Cluster, server: str, ca_pem: bytes | None) -> dict[str, Any]:
+    # The ExecCredential spec.cluster object; client-go omits the empty fields.
+    info: dict[str, Any] = {"server": server}
+    if c.tls_server_name:
+        info["tls-server-name"] = c.tls_server_name
+    if c.insecure_skip_tls_verify:
+        info["insecure-skip-tls-verify"] = True
+    if ca_pem is not None:
+        info["certificate-authority-data"] = base64.b64encode(ca_pem).decode("ascii")
+    if c.proxy_url:
+        info["proxy-url"] = c.proxy_url
+    for extension in c.extensions or ():
+        if extension.name == _EXEC_EXTENSION and extension.extension is not None:
+            info["config"] = extension.extension
+    return info
+
+
+def _exec_config(
+    spec: _Exec, user: _Entry[Any], where: str, cluster_info: dict[str, Any] | None
+) -> ExecConfig:
+    if not spec.command:
+        raise ConfigError(f"{where}.command: not set")
+    api_version = spec.api_version or ""
+    if api_version not in EXEC_API_VERSIONS:
+        raise ConfigError(
+            f"{where}.apiVersion: {spec.api_version!r} is not supported "
+            f"(use {' or '.join(EXEC_API_VERSIONS)})"
+        )
+    mode = spec.interactive_mode or "IfAvailable"
+    if mode not in ("Never", "IfAvailable", "Always"):
+        raise ConfigError(f"{where}.interactiveMode: {mode!r} is not Never, IfAvailable or Always")
+    command = spec.command
+    if os.sep in command or (os.altsep and os.altsep in command):
+        # A command with a path is relative to the kubeconfig; a bare name is looked up in PATH.
+        command = str(_resolve(command, user))
+    return ExecConfig(
+        command=command,
+        api_version=api_version,
+        args=tuple(spec.args or ()),
+        env=tuple((var.name, var.value) for var in spec.env or ()),
+        install_hint=spec.install_hint,
+        interactive_mode=mode,
+        cluster=cluster_info,
+        where=where,
+    )

@@ -1,0 +1,167 @@
+"""One API call described as data: method, path, query, body, and how to decode the answer.
+
+Building an :class:`ApiRequest` does no I/O, so the same request serves the sync and the
+async client, and tests can inspect it without a server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any, Generic, Literal, TypeVar, Union, cast
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic_core import to_jsonable_python
+
+from .status import Status
+
+__all__ = [
+    "PATCH_CONTENT_TYPES",
+    "ApiRequest",
+    "Decoder",
+    "OrStatus",
+    "ParamValue",
+    "Params",
+    "PatchType",
+    "Response",
+    "decode",
+    "encode_body",
+    "encode_params",
+]
+
+T = TypeVar("T")
+U = TypeVar("U")
+M = TypeVar("M", bound=BaseModel)
+
+PatchType = Literal["json", "merge", "strategic", "apply"]
+"""JSON patch (RFC 6902), JSON merge patch (RFC 7386), strategic merge patch, server-side apply."""
+
+PATCH_CONTENT_TYPES: Mapping[PatchType, str] = {
+    "json": "application/json-patch+json",
+    "merge": "application/merge-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+    "apply": "application/apply-patch+yaml",
+}
+
+Scalar = Union[str, int, bool]
+ParamValue = Union[Scalar, Sequence[Scalar]]
+"""A query parameter value; a sequence becomes a repeated parameter (``command=a&command=b``)."""
+
+Params = tuple[tuple[str, str], ...]
+"""Query parameters in wire form, in order, repeated keys allowed."""
+
+
+class Decoder(Generic[T]):
+    """Turns a response body into a value, for answers a single type cannot describe."""
+
+    __slots__ = ()
+
+    def decode(self, body: bytes) -> T:
+        raise NotImplementedError
+
+
+Response = Union[type[T], Decoder[T]]
+"""What a request's answer decodes to: ``bytes`` (raw), ``str`` (text), a pydantic model class,
+any other type pydantic can validate (``dict[str, Any]``), or a :class:`Decoder`."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRequest(Generic[T]):
+    """An API call ready to send; the client turns it into HTTP and ``response`` decodes the
+    2xx body into ``T``."""
+
+    method: str
+    path: str
+    response: Response[T]
+    params: Params = ()
+    body: bytes | None = None
+    content_type: str | None = None
+
+    def with_params(self, params: Mapping[str, ParamValue | None]) -> ApiRequest[T]:
+        """A copy with ``params`` set, replacing same-named ones; a None value removes one."""
+        kept = tuple(item for item in self.params if item[0] not in params)
+        return replace(self, params=kept + encode_params(params))
+
+    def expecting(self, response: Response[U]) -> ApiRequest[U]:
+        """The same call, decoding its answer as ``response``."""
+        return cast("ApiRequest[U]", replace(cast("ApiRequest[Any]", self), response=response))
+
+
+def encode_params(params: Mapping[str, ParamValue | None] | None) -> Params:
+    """Wire form of query parameters: None dropped, booleans as ``true``/``false``."""
+    if not params:
+        return ()
+    encoded: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, (str, int)):  # bool is an int
+            encoded.append((key, _scalar(value)))
+        else:
+            encoded.extend((key, _scalar(item)) for item in value)
+    return tuple(encoded)
+
+
+def _scalar(value: Scalar) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def encode_body(body: object) -> bytes:
+    """JSON bytes for a request body: a model sends only the fields that were set, in their
+    wire names; bytes and str pass through; dicts and lists (patches) may contain models."""
+    if isinstance(body, BaseModel):
+        return body.model_dump_json(by_alias=True, exclude_unset=True).encode()
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode()
+    return json.dumps(body, default=_jsonable, separators=(",", ":")).encode()
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    return to_jsonable_python(value)
+
+
+def decode(response: Response[T], body: bytes) -> T:
+    """Decode a response body as ``response`` describes (see :data:`Response`)."""
+    if isinstance(response, Decoder):
+        return response.decode(body)
+    if response is bytes:
+        return cast(T, body)
+    if response is str:
+        return cast(T, body.decode())
+    if isinstance(response, type) and issubclass(response, BaseModel):
+        return cast(T, response.model_validate_json(body))
+    return cast(T, _adapter(response).validate_json(body))
+
+
+@lru_cache(maxsize=256)
+def _adapter(tp: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(tp)
+
+
+class _Kind(BaseModel):
+    kind: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrStatus(Decoder[Union[M, Status]]):
+    """Decodes the object, or a ``Status`` when the server sent one instead.
+
+    A DELETE answers with the object while finalizers or a grace period keep it around, and
+    with a ``Status`` once it is gone; generated ``delete`` methods use
+    ``response=OrStatus(Deployment)``.
+    """
+
+    model: type[M]
+
+    def decode(self, body: bytes) -> M | Status:
+        if _Kind.model_validate_json(body).kind == "Status":
+            return Status.model_validate_json(body)
+        return self.model.model_validate_json(body)

@@ -1,0 +1,70 @@
+"""When a failed request is retried, and how long to wait first: client-go's rules.
+
+* A 429 or 5xx response is retried, for every verb, only when it carries an integer
+  ``Retry-After`` (the server's way of saying the request was not processed).
+* A transport error (connection refused or reset, broken response) is retried only for GET,
+  since a write may have reached the server; the client decides which errors are transient.
+* At most ``max_retries`` retries. The wait is ``max(Retry-After, backoff)`` capped at
+  ``max_delay``, where backoff doubles from ``backoff_base``; transport errors count as
+  ``Retry-After: 1``.
+
+The same policy serves the sync and the async client; only ``sleep``/``async_sleep`` differ,
+and tests replace them so that nothing waits.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+__all__ = ["RetryPolicy", "parse_retry_after"]
+
+
+async def _anyio_sleep(seconds: float) -> None:
+    import anyio  # only async users pay for the import; anyio also serves trio
+
+    await anyio.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retry limits and waits; see the module docstring for the rules."""
+
+    max_retries: int = 10
+    backoff_base: float = 0.1
+    max_delay: float = 10.0
+    sleep: Callable[[float], None] = time.sleep
+    async_sleep: Callable[[float], Awaitable[None]] = _anyio_sleep
+
+    def delay_after_response(
+        self, attempt: int, status_code: int, retry_after: str | None
+    ) -> float | None:
+        """Seconds to wait before retrying a response, or None to not retry.
+
+        ``attempt`` counts the retries already made.
+        """
+        if attempt >= self.max_retries:
+            return None
+        if status_code != 429 and not 500 <= status_code <= 599:
+            return None
+        seconds = parse_retry_after(retry_after)
+        return None if seconds is None else self._delay(attempt, seconds)
+
+    def delay_after_error(self, attempt: int, method: str) -> float | None:
+        """Seconds to wait before retrying after a transient transport error, or None."""
+        if attempt >= self.max_retries or method.upper() != "GET":
+            return None
+        return self._delay(attempt, 1.0)
+
+    def _delay(self, attempt: int, floor: float) -> float:
+        return min(self.max_delay, max(floor, self.backoff_base * 2**attempt))
+
+
+def parse_retry_after(value: str | None) -> int | None:
+    """Whole seconds from a ``Retry-After`` header; HTTP dates are not honoured (as in
+    client-go)."""
+    if value is None:
+        return None
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdigit() else None
