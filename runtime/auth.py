@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from kubetyped._base_errors import ConfigError
+from ._base_errors import ConfigError
 
 __all__ = [
     "EXEC_API_VERSIONS",
@@ -314,9 +314,7 @@ def _optional_str(status: dict[str, Any], key: str, where: str) -> str | None:
     return value
 
 
-_RFC3339 = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
-)
+_RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 
 
 def _parse_time(value: str, where: str) -> datetime:

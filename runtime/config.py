@@ -13,8 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from kubetyped._base_errors import ConfigError
-from kubetyped.auth import BearerToken
+from ._base_errors import ConfigError
+from .auth import BearerToken
 
 __all__ = ["ClusterConfig", "StrPath", "display_path", "load_config", "make_ssl_context"]
 
@@ -84,9 +84,7 @@ class ClusterConfig:
         )
 
     def __repr__(self) -> str:
-        verify = (
-            None if self.ssl_context is None else self.ssl_context.verify_mode != ssl.CERT_NONE
-        )
+        verify = None if self.ssl_context is None else self.ssl_context.verify_mode != ssl.CERT_NONE
         return (
             f"ClusterConfig(server={_redact_url(self.server)!r}, namespace={self.namespace!r}, "
             f"context_name={self.context_name!r}, auth={self.auth!r}, tls_verify={verify!r}, "
@@ -159,8 +157,8 @@ def load_config(
     Raises ConfigError saying what was tried when nothing fits.
     """
     # Imported here because both modules build on ClusterConfig, defined above.
-    from kubetyped.incluster import incluster_unavailable_reason, load_incluster_config
-    from kubetyped.kubeconfig import read_kubeconfig
+    from .incluster import incluster_unavailable_reason, load_incluster_config
+    from .kubeconfig import read_kubeconfig
 
     if kubeconfig is not None:
         return read_kubeconfig(kubeconfig).cluster_config(context)

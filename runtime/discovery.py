@@ -113,7 +113,9 @@ def group_list_request() -> ApiRequest[GroupList]:
 def merge_groups(core: CoreVersions, groups: GroupList) -> list[ApiGroup]:
     """All groups, the core group (``name=""``) first."""
     versions = [GroupVersion(group_version=v, version=v) for v in core.versions]
-    first = ApiGroup(name="", versions=versions, preferred_version=versions[0] if versions else None)
+    first = ApiGroup(
+        name="", versions=versions, preferred_version=versions[0] if versions else None
+    )
     return [first, *groups.groups]
 
 

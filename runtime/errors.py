@@ -274,7 +274,9 @@ def _snippet(body: bytes) -> str:
     return text if len(text) <= _SNIPPET else text[: _SNIPPET - 1] + "…"
 
 
-def decode_error(context: str, cause: ValueError | None, *, line: bytes | None = None) -> DecodeError:
+def decode_error(
+    context: str, cause: ValueError | None, *, line: bytes | None = None
+) -> DecodeError:
     """A ``DecodeError`` that says what could not be decoded, briefly why, and (for a watch
     line) a truncated copy of the offending line. Raise it ``from cause``."""
     message = f"{context}: {_summary(cause) if cause is not None else 'unexpected content'}"

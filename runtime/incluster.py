@@ -7,9 +7,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from kubetyped._base_errors import ConfigError
-from kubetyped.auth import TokenFile
-from kubetyped.config import ClusterConfig, StrPath, make_ssl_context, read_file
+from ._base_errors import ConfigError
+from .auth import TokenFile
+from .config import ClusterConfig, StrPath, make_ssl_context, read_file
 
 __all__ = [
     "SERVICE_ACCOUNT_DIR",

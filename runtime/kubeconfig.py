@@ -14,6 +14,7 @@ import base64
 import binascii
 import logging
 import os
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +26,8 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from kubetyped._base_errors import ConfigError
-from kubetyped.auth import (
+from ._base_errors import ConfigError
+from .auth import (
     EXEC_API_VERSIONS,
     BearerToken,
     ExecConfig,
@@ -34,7 +35,7 @@ from kubetyped.auth import (
     TokenFile,
     load_client_certificate,
 )
-from kubetyped.config import ClusterConfig, StrPath, display_path, make_ssl_context, read_file
+from .config import ClusterConfig, StrPath, display_path, make_ssl_context, read_file
 
 __all__ = ["Kubeconfig", "read_kubeconfig"]
 
@@ -130,7 +131,7 @@ class _Entry(Generic[_T]):
     @property
     def base(self) -> Path:
         # Relative paths are relative to the directory of the file the entry came from.
-        return Path(os.path.abspath(self.file)).parent
+        return self.file.parent
 
 
 class Kubeconfig:
@@ -203,7 +204,8 @@ def read_kubeconfig(
         paths = [paths]
     merged = Kubeconfig()
     read: list[Path] = []
-    for path in dict.fromkeys(Path(os.path.expanduser(os.fspath(p))) for p in paths):
+    # Absolute now, so that relative paths inside resolve the same after a chdir.
+    for path in dict.fromkeys(Path(os.path.abspath(os.path.expanduser(p))) for p in paths):
         try:
             text = path.read_bytes()
         except FileNotFoundError:
@@ -285,24 +287,29 @@ def _build(
 ) -> ClusterConfig:
     c = cluster.value or _Cluster()
     cw = f"{display_path(cluster.file)}: clusters[{cluster_name}].cluster"
-    ca_where = f"{cw}.certificate-authority" + ("-data" if c.certificate_authority_data else "")
-    ca_pem = _data_or_file(c.certificate_authority_data, c.certificate_authority, cluster, ca_where)
+    ca_key = (
+        "certificate-authority-data" if c.certificate_authority_data else "certificate-authority"
+    )
     insecure = bool(c.insecure_skip_tls_verify)
-    if insecure and ca_pem is not None:
+    if insecure and (c.certificate_authority_data or c.certificate_authority):
         # client-go refuses this combination rather than guess which one was meant.
-        raise ConfigError(f"{cw}: insecure-skip-tls-verify cannot be combined with {ca_where[len(cw) + 1:]}")
+        raise ConfigError(f"{cw}: insecure-skip-tls-verify cannot be combined with {ca_key}")
+    ca_pem = _data_or_file(
+        c.certificate_authority_data, c.certificate_authority, cluster, f"{cw}.{ca_key}"
+    )
 
     u = (user.value if user else None) or _User()
-    uw = f"{display_path(user.file)}: users[{user_name}].user" if user else ""
+    uw = f"{display_path(user.file)}: users[{user_name}].user" if user else "users[]"
     if u.auth_provider is not None:
-        provider = u.auth_provider.get("name")
         raise ConfigError(
-            f"{uw}.auth-provider: auth provider {provider!r} is not supported; "
+            f"{uw}.auth-provider: auth provider {u.auth_provider.get('name')!r} is not supported; "
             "use an exec credential plugin instead (e.g. kubelogin, gke-gcloud-auth-plugin)"
         )
     cert_key = "client-certificate-data" if u.client_certificate_data else "client-certificate"
     key_key = "client-key-data" if u.client_key_data else "client-key"
-    cert_pem = _data_or_file(u.client_certificate_data, u.client_certificate, user, f"{uw}.{cert_key}")
+    cert_pem = _data_or_file(
+        u.client_certificate_data, u.client_certificate, user, f"{uw}.{cert_key}"
+    )
     key_pem = _data_or_file(u.client_key_data, u.client_key, user, f"{uw}.{key_key}")
     if (cert_pem is None) != (key_pem is None):
         missing = "client-key" if key_pem is None else "client-certificate"
@@ -312,32 +319,23 @@ def _build(
     server = _server_url(c.server, tls_wanted, f"{cw}.server")
     ssl_context = None
     if server.startswith("https://"):
-        ssl_context = make_ssl_context(ca_pem=ca_pem, insecure=insecure, where=ca_where)
+        ssl_context = make_ssl_context(ca_pem=ca_pem, insecure=insecure, where=f"{cw}.{ca_key}")
         if cert_pem is not None and key_pem is not None:
             load_client_certificate(
                 ssl_context, cert_pem, key_pem, where=uw, cert_key=cert_key, key_key=key_key
             )
 
     auth: httpx.Auth | None = None
-    has_token = bool(u.token or u.token_file)
-    if has_token and (u.username or u.password):
-        raise ConfigError(f"{uw}: username/password cannot be combined with token or tokenFile")
-    if u.token:
-        auth = BearerToken(u.token)
-    elif u.token_file and user is not None:
-        token_file = TokenFile(_resolve(u.token_file, user), where=f"{uw}.tokenFile")
-        token_file.current_token()  # a missing file is a config error now, not at the first request
-        auth = token_file
-    elif u.username or u.password:
-        auth = httpx.BasicAuth(u.username or "", u.password or "")
-    elif u.exec_ is not None and user is not None:
-        if cert_pem is not None:
-            _log.debug("%s: exec ignored, the client certificate is used instead", uw)
-        else:
-            cluster_info = _exec_cluster_info(c, server, ca_pem) if u.exec_.provide_cluster_info else None
-            exec_config = _exec_config(u.exec_, user, f"{uw}.exec", cluster_info)
-            auth = ExecCredentialAuth(exec_config, ssl_context=ssl_context)
-
+    if user is not None:
+        exec_cluster = _exec_cluster_info(c, server, ca_pem)
+        auth = _auth(
+            u,
+            user,
+            uw,
+            has_cert=cert_pem is not None,
+            exec_cluster=exec_cluster,
+            ssl_context=ssl_context,
+        )
     return ClusterConfig(
         server=server,
         namespace=namespace,
@@ -346,6 +344,36 @@ def _build(
         auth=auth,
         proxy=c.proxy_url or None,
         tls_server_name=c.tls_server_name or None,
+    )
+
+
+def _auth(
+    u: _User,
+    user: _Entry[Any],
+    uw: str,
+    *,
+    has_cert: bool,
+    exec_cluster: dict[str, Any],
+    ssl_context: ssl.SSLContext | None,
+) -> httpx.Auth | None:
+    if (u.token or u.token_file) and (u.username or u.password):
+        raise ConfigError(f"{uw}: username/password cannot be combined with token or tokenFile")
+    if u.token:
+        return BearerToken(u.token)
+    if u.token_file:
+        token_file = TokenFile(_resolve(u.token_file, user), where=f"{uw}.tokenFile")
+        token_file.current_token()  # a missing file is a config error now, not at the first request
+        return token_file
+    if u.username or u.password:
+        return httpx.BasicAuth(u.username or "", u.password or "")
+    if u.exec_ is None:
+        return None
+    if has_cert:
+        _log.debug("%s: exec ignored, the client certificate is used instead", uw)
+        return None
+    cluster = exec_cluster if u.exec_.provide_cluster_info else None
+    return ExecCredentialAuth(
+        _exec_config(u.exec_, user, f"{uw}.exec", cluster), ssl_context=ssl_context
     )
 
 

@@ -54,13 +54,20 @@ class K8sObject(K8sModel):
     """A top-level kind with a fixed ``apiVersion`` and ``kind``.
 
     The generated subclass declares both as ``Literal`` fields with defaults, so a wrong kind
-    is rejected and ``exclude_unset`` dumps still carry them.
+    is rejected, and an object constructed in Python carries both in ``exclude_unset`` dumps.
     """
 
     __k8s_group__: ClassVar[str]
     __k8s_version__: ClassVar[str]
     __k8s_kind__: ClassVar[str]
 
-    def model_post_init(self, context: Any, /) -> None:
-        # apiVersion/kind are part of the object's identity, not optional data: mark them set.
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**data)
+        # An object built in Python is sent to a server, which needs apiVersion and kind.
+        # Objects validated from wire data keep exactly what they were given: the server
+        # leaves both off the items of a list, and a round trip must not add them.
         self.__pydantic_fields_set__.update(("api_version", "kind"))
+
+    # Tell pydantic this __init__ is not "custom": model_validate must not route wire data
+    # through it (that would mark apiVersion/kind set, and cost a Python call per object).
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]

@@ -33,7 +33,9 @@ def resource_path(
         if namespace is not None:
             parts += ["namespaces", _segment("namespace", namespace)]
         elif name is not None:
-            raise ValueError(f"{info.kind} is namespaced: a namespace is needed to address {name!r}")
+            raise ValueError(
+                f"{info.kind} is namespaced: a namespace is needed to address {name!r}"
+            )
     elif namespace is not None:
         raise ValueError(f"{info.kind} is cluster-scoped: namespace {namespace!r} was given")
     parts.append(info.plural)

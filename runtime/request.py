@@ -10,9 +10,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Generic, Literal, TypeVar, Union, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 from pydantic_core import to_jsonable_python
 
 from .status import Status
@@ -45,8 +45,8 @@ PATCH_CONTENT_TYPES: Mapping[PatchType, str] = {
     "apply": "application/apply-patch+yaml",
 }
 
-Scalar = Union[str, int, bool]
-ParamValue = Union[Scalar, Sequence[Scalar]]
+Scalar = str | int | bool
+ParamValue = Scalar | Sequence[Scalar]
 """A query parameter value; a sequence becomes a repeated parameter (``command=a&command=b``)."""
 
 Params = tuple[tuple[str, str], ...]
@@ -62,7 +62,7 @@ class Decoder(Generic[T]):
         raise NotImplementedError
 
 
-Response = Union[type[T], Decoder[T]]
+Response = type[T] | Decoder[T]
 """What a request's answer decodes to: ``bytes`` (raw), ``str`` (text), a pydantic model class,
 any other type pydantic can validate (``dict[str, Any]``), or a :class:`Decoder`."""
 
@@ -138,7 +138,7 @@ def decode(response: Response[T], body: bytes) -> T:
         return cast(T, body.decode())
     if isinstance(response, type) and issubclass(response, BaseModel):
         return cast(T, response.model_validate_json(body))
-    return cast(T, _adapter(response).validate_json(body))
+    return cast(T, _adapter(cast(Any, response)).validate_json(body))
 
 
 @lru_cache(maxsize=256)
@@ -147,11 +147,12 @@ def _adapter(tp: Any) -> TypeAdapter[Any]:
 
 
 class _Kind(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: import time matters
     kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class OrStatus(Decoder[Union[M, Status]]):
+class OrStatus(Decoder[M | Status]):
     """Decodes the object, or a ``Status`` when the server sent one instead.
 
     A DELETE answers with the object while finalizers or a grace period keep it around, and

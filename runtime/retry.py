@@ -58,7 +58,7 @@ class RetryPolicy:
         return self._delay(attempt, 1.0)
 
     def _delay(self, attempt: int, floor: float) -> float:
-        return min(self.max_delay, max(floor, self.backoff_base * 2**attempt))
+        return min(self.max_delay, max(floor, self.backoff_base * 2.0**attempt))
 
 
 def parse_retry_after(value: str | None) -> int | None:

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Union
 from pydantic import (
     AwareDatetime,
     BeforeValidator,
+    Field,
     PlainSerializer,
     StrictInt,
     StrictStr,
@@ -33,14 +34,6 @@ __all__ = [
     "Time",
     "parse_quantity",
 ]
-
-
-def _quantity_in(value: object) -> object:
-    # The server always sends strings, but people write `cpu: 1` or `memory: 0.5` in Python
-    # and YAML; bools are ints in Python and never a quantity.
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return value
 
 
 def _bytes_in(value: object) -> object:
@@ -69,7 +62,9 @@ def _micro_time_out(value: datetime) -> str:
 IntOrString = Union[StrictInt, StrictStr]
 """A port number or name, a count or a percentage: `int` and `str` stay what they are."""
 
-Quantity = Annotated[StrictStr, BeforeValidator(_quantity_in)]
+# The server always sends strings, but people write `cpu: 1` or `memory: 0.5` in Python and
+# YAML; pydantic-core turns numbers into strings natively (bools are refused).
+Quantity = Annotated[str, Field(coerce_numbers_to_str=True)]
 """A resource quantity such as ``"250m"`` or ``"1Gi"``; ints and floats are accepted as input."""
 
 Base64Bytes = Annotated[

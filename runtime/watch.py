@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, Literal, NoReturn, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from .errors import decode_error, error_from_status
 from .request import ApiRequest
@@ -35,11 +35,13 @@ class WatchEvent(Generic[T]):
 
 
 class _Event(BaseModel, Generic[T]):
+    model_config = ConfigDict(defer_build=True)  # built on first use: import time matters
     type: Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"]
     object: T
 
 
 class _ErrorEvent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     type: Literal["ERROR"]
     object: Status
 

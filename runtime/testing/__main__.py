@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -48,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from ._build import BuildError, build
 
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM (CI timeouts, `kill`) and SIGHUP (a closed terminal) would otherwise end us
+    # without stopping go, which runs in its own process group, or removing the partial
+    # binary.
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGHUP, interrupted)
     try:
         build(
             args.version,

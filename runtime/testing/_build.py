@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -87,41 +88,9 @@ def staging_replaces(gomod: str, staging_version: str) -> list[str]:
     return sorted(args)
 
 
-def _go_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        GOTOOLCHAIN="local",  # never download another toolchain
-        GOFLAGS="-mod=mod",
-        GOWORK="off",
-        CGO_ENABLED="0",  # static, as upstream builds kube-apiserver
-    )
-    return env
-
-
-def _run(
-    log: _Log, args: Sequence[str], cwd: Path, *, capture: bool = False, check: bool = True
-) -> str:
-    shown = " ".join(a if len(a) < 160 else a[:157] + "..." for a in args)
-    log(f"$ {shown}")
-    # Output streams straight to our stderr/stdout: progress on long steps, and the
-    # error text when one fails.
-    proc = subprocess.run(
-        list(args),
-        check=False,
-        cwd=cwd,
-        env=_go_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE if capture else None,
-        text=True,
-    )
-    if check and proc.returncode != 0:
-        raise BuildError(f"{args[0]} {args[1]} failed with exit code {proc.returncode}")
-    return proc.stdout if capture else ""
-
-
 @contextlib.contextmanager
 def _heartbeat(log: _Log, what: str, every: float = 60.0) -> Iterator[None]:
-    # go build prints nothing for many minutes; say we are alive (CI kills silent jobs).
+    # go build can print nothing for minutes; say we are alive (CI kills silent jobs).
     done = threading.Event()
     start = time.monotonic()
 
@@ -138,56 +107,105 @@ def _heartbeat(log: _Log, what: str, every: float = 60.0) -> Iterator[None]:
         thread.join()
 
 
-def _go_build(
-    log: _Log,
-    work: Path,
-    package: str,
-    out: Path,
-    ldflags: str,
-    tags: str | None,
-    jobs: int | None,
-    verbose: bool,
-    expect: str,
-) -> None:
-    """``go build`` to a temporary name beside ``out``, check ``--version``, rename."""
-    partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
-    args = ["go", "build", "-trimpath", "-ldflags", ldflags, "-o", str(partial)]
-    if jobs:
-        args[2:2] = ["-p", str(jobs)]
-    if tags:
-        args[2:2] = ["-tags", tags]
-    if verbose:
-        args.insert(2, "-v")
-    try:
-        t0 = time.monotonic()
-        with _heartbeat(log, out.name):
-            _run(log, [*args, package], work)
-        log(f"built {out.name} in {time.monotonic() - t0:.0f}s")
-        version = subprocess.run(
-            [str(partial), "--version"], check=False, capture_output=True, text=True, timeout=60
+class _Go:
+    """Runs go commands for one build: environment, scratch space, logging."""
+
+    def __init__(self, log: _Log, scratch: Path, jobs: int | None, verbose: bool) -> None:
+        self.log = log
+        self.scratch = scratch
+        self.jobs = jobs
+        self.verbose = verbose
+        gotmp = scratch / "gotmp"
+        gotmp.mkdir()
+        self.env = dict(os.environ)
+        self.env.update(
+            GOTOOLCHAIN="local",  # never download another toolchain
+            GOFLAGS="-mod=mod",
+            GOWORK="off",
+            CGO_ENABLED="0",  # static, as upstream builds kube-apiserver
+            # go build's work dir goes here, inside our scratch dir: go leaves it behind
+            # when it is killed, and we remove the scratch dir however we end.
+            GOTMPDIR=str(gotmp),
         )
-        text = (version.stdout + version.stderr).strip()
-        log(f"{out.name} --version: {text.splitlines()[0] if text else '(nothing)'}")
-        if expect not in text:
-            raise BuildError(f"{out.name} --version says {text!r}, expected {expect!r}")
-        os.replace(partial, out)  # atomic: no half-written binary under the real name
-    finally:
-        partial.unlink(missing_ok=True)
+
+    def run(
+        self, args: Sequence[str], cwd: Path, *, capture: bool = False, check: bool = True
+    ) -> str:
+        """Run a command, output streaming to ours; return stdout if ``capture``."""
+        shown = " ".join(a if len(a) < 160 else a[:157] + "..." for a in args)
+        self.log(f"$ {shown}")
+        proc = subprocess.Popen(
+            list(args),
+            cwd=cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE if capture else None,
+            text=True,
+            # Its own group, so an interrupt reaches go's compilers and linker too (as a
+            # terminal's Ctrl-C would); otherwise they outlive us.
+            start_new_session=True,
+        )
+        try:
+            stdout, _ = proc.communicate()
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(15)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+        if check and proc.returncode != 0:
+            raise BuildError(f"{args[0]} {args[1]} failed with exit code {proc.returncode}")
+        return stdout if capture else ""
+
+    def module(self, name: str) -> Path:
+        """A fresh scratch module directory."""
+        work = self.scratch / name
+        work.mkdir()
+        self.run(["go", "mod", "init", f"kubebuild.local/{name}"], work)
+        return work
+
+    def build(
+        self, work: Path, package: str, out: Path, ldflags: str, tags: str | None, expect: str
+    ) -> None:
+        """``go build`` to a temporary name beside ``out``, check ``--version``, rename."""
+        partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
+        args = ["go", "build"]
+        if self.verbose:
+            args.append("-v")
+        if self.jobs:
+            args += ["-p", str(self.jobs)]
+        if tags:
+            args += ["-tags", tags]
+        args += ["-trimpath", "-ldflags", ldflags, "-o", str(partial), package]
+        try:
+            t0 = time.monotonic()
+            with _heartbeat(self.log, out.name):
+                self.run(args, work)
+            self.log(f"built {out.name} in {time.monotonic() - t0:.0f}s")
+            version = subprocess.run(
+                [str(partial), "--version"], check=False, capture_output=True, text=True, timeout=60
+            )
+            text = (version.stdout + version.stderr).strip()
+            self.log(f"{out.name} --version: {text.splitlines()[0] if text else '(nothing)'}")
+            if expect not in text:
+                raise BuildError(f"{out.name} --version says {text!r}, expected {expect!r}")
+            os.replace(partial, out)  # atomic: never a half-written binary under the real name
+        finally:
+            partial.unlink(missing_ok=True)
 
 
-def _build_kube_apiserver(
-    log: _Log, work: Path, version: str, out: Path, jobs: int | None, verbose: bool
-) -> None:
+def _build_kube_apiserver(go: _Go, version: str, out: Path) -> None:
     m = _K8S_VERSION.match(version)
     if m is None:
         raise BuildError(f"kube-apiserver version must look like v1.36.3, not {version!r}")
     staging_version = "v0." + version[len("v1.") :]
-    log(f">>> kube-apiserver {version} (staging modules at {staging_version})")
-    work.mkdir()
-    _run(log, ["go", "mod", "init", "kubebuild.local/kube-apiserver"], work)
+    go.log(f">>> kube-apiserver {version} (staging modules at {staging_version})")
+    work = go.module("kube-apiserver")
     info = json.loads(
-        _run(
-            log,
+        go.run(
             ["go", "mod", "download", "-json", f"k8s.io/kubernetes@{version}"],
             work,
             capture=True,
@@ -204,9 +222,9 @@ def _build_kube_apiserver(
             f"only {len(staging)} staging modules found in {info['GoMod']}; "
             "has the go.mod format changed?"
         )
-    log(f"replacing {len(staging)} staging modules (+{len(replaces) - len(staging)} other)")
-    _run(log, ["go", "mod", "edit", *replaces], work)
-    _run(log, ["go", "get", f"k8s.io/kubernetes/cmd/kube-apiserver@{version}"], work)
+    go.log(f"replacing {len(staging)} staging modules (+{len(replaces) - len(staging)} other)")
+    go.run(["go", "mod", "edit", *replaces], work)
+    go.run(["go", "get", f"k8s.io/kubernetes/cmd/kube-apiserver@{version}"], work)
 
     # Stamp the version as hack/lib/version.sh does; module zips get no git-archive
     # substitution, so /version would otherwise say v0.0.0-master+$Format:%H$.
@@ -221,37 +239,28 @@ def _build_kube_apiserver(
             ("buildDate", build_date),
         ):
             ldflags += ["-X", f"{pkg}.{key}={value}"]
-    _go_build(
-        log,
+    go.build(
         work,
         "k8s.io/kubernetes/cmd/kube-apiserver",
         out,
         " ".join(ldflags),
         tags="selinux,notest,grpcnotrace",  # as upstream hack/lib/golang.sh
-        jobs=jobs,
-        verbose=verbose,
         expect=f"Kubernetes {version}",
     )
 
 
-def _build_etcd(
-    log: _Log, work: Path, version: str, out: Path, jobs: int | None, verbose: bool
-) -> None:
+def _build_etcd(go: _Go, version: str, out: Path) -> None:
     if _ETCD_VERSION.match(version) is None:
         raise BuildError(f"etcd version must look like v3.6.16, not {version!r}")
-    log(f">>> etcd {version}")
-    work.mkdir()
-    _run(log, ["go", "mod", "init", "kubebuild.local/etcd"], work)
-    _run(log, ["go", "get", f"go.etcd.io/etcd/server/v3@{version}"], work)
-    _go_build(
-        log,
+    go.log(f">>> etcd {version}")
+    work = go.module("etcd")
+    go.run(["go", "get", f"go.etcd.io/etcd/server/v3@{version}"], work)
+    go.build(
         work,
         "go.etcd.io/etcd/server/v3",
         out,
         f"-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=module-{version}",
         tags=None,
-        jobs=jobs,
-        verbose=verbose,
         expect=f"etcd Version: {version.removeprefix('v')}",
     )
 
@@ -300,8 +309,7 @@ def build(
     if not missing():
         log(f"up to date: {out}")
         return out
-    go = shutil.which("go")
-    if go is None:
+    if shutil.which("go") is None:
         raise BuildError("go not found on PATH; install Go >= 1.26 to build the test binaries")
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out, log):
@@ -309,14 +317,16 @@ def build(
         if not todo:
             log(f"up to date: {out}")
             return out
-        _run(log, ["go", "version"], out)
+        # Holding the lock, any partial binary is a leftover of a killed build.
+        for stale in out.glob(".*.partial-*"):
+            stale.unlink(missing_ok=True)
         log(f"building {', '.join(todo)} into {out}")
         with tempfile.TemporaryDirectory(prefix="kubetyped-build-") as tmp:
+            go = _Go(log, Path(tmp), jobs, verbose)
+            go.run(["go", "version"], Path(tmp))
             if "kube-apiserver" in todo:
-                _build_kube_apiserver(
-                    log, Path(tmp) / "kas", k8s_version, out / "kube-apiserver", jobs, verbose
-                )
+                _build_kube_apiserver(go, k8s_version, out / "kube-apiserver")
             if "etcd" in todo:
-                _build_etcd(log, Path(tmp) / "etcd", etcd_version, out / "etcd", jobs, verbose)
+                _build_etcd(go, etcd_version, out / "etcd")
     log(f"done: {out}")
     return out

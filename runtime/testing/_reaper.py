@@ -58,21 +58,20 @@ def alive(pg):
                 return True
     return False
 
-# Newest first: kube-apiserver before the etcd it talks to.
+# Newest first, one at a time: kube-apiserver must be gone before etcd is asked to stop,
+# or both stall in graceful shutdown waiting on each other.
 for pg in reversed(groups):
     try:
         os.killpg(pg, signal.SIGTERM)
     except OSError:
-        pass
-deadline = time.monotonic() + 5
-while any(alive(pg) for pg in groups) and time.monotonic() < deadline:
-    time.sleep(0.05)
-for pg in groups:
+        continue
+    deadline = time.monotonic() + 5
+    while alive(pg) and time.monotonic() < deadline:
+        time.sleep(0.05)
     try:
         os.killpg(pg, signal.SIGKILL)
     except OSError:
         pass
-time.sleep(0.1 if groups else 0)
 for d in dirs:
     shutil.rmtree(d, ignore_errors=True)
 """

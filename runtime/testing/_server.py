@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import base64
+import functools
 import os
 import shutil
 import signal
@@ -104,6 +105,7 @@ def _terminate(proc: subprocess.Popen[bytes], timeout: float) -> None:
     proc.wait()
 
 
+@functools.lru_cache(maxsize=None)
 def _etcd_supports_no_fsync(etcd: Path) -> bool:
     out = subprocess.run(
         [str(etcd), "--help"],
@@ -123,9 +125,11 @@ class ApiServer:
     temporary directory removed, on exit, on errors, on Ctrl-C, at interpreter exit, and
     (by a watchdog process) even when the Python process is killed.
 
-    ``extra_args`` are appended to kube-apiserver's flags, so they override the defaults
-    (e.g. ``--authorization-mode=AlwaysAllow``). ``runtime_config=None`` leaves
-    ``--runtime-config`` out.
+    ``extra_args`` are appended to kube-apiserver's flags (e.g. ``--watch-cache=false``,
+    ``--min-request-timeout=5``): a single-valued flag given again overrides the default,
+    but list and map flags add to it (``--authorization-mode=AlwaysAllow`` gives
+    ``RBAC,AlwaysAllow``, which allows everything). ``--runtime-config`` is a map, so it
+    has its own parameter: ``runtime_config=None`` leaves it out.
     """
 
     def __init__(
@@ -265,8 +269,8 @@ class ApiServer:
             if not _atexit_registered:
                 atexit.register(_stop_all)
                 _atexit_registered = True
-            _live.add(self)
             for attempt in range(_PORT_RETRIES):
+                _live.add(self)
                 try:
                     self._start(binaries)
                     return self

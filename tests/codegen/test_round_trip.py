@@ -67,7 +67,7 @@ def _add_unknown(model: K8sModel, wire: dict[str, Any]) -> int:
 
 
 @pytest.mark.parametrize(
-    "name", ["core_v1_Pod.json", "apps_v1_Deployment.json", "apiextensions_v1_CustomResourceDefinition.json"]
+    "name", ["core_v1_Pod.json", "apps_v1_Deployment.json", "apiextensions.k8s.io_v1_CustomResourceDefinition.json"]
 )
 def test_unknown_fields_survive_at_any_depth(name: str) -> None:
     wire = json.loads((WIRE[0].parent / name).read_text())

@@ -312,7 +312,7 @@ _OWNER = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=str)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name)
 def test_owner_killed_leaves_nothing(apiserver_binaries: Binaries, sig: signal.Signals) -> None:
     """SIGINT unwinds the ``with``; SIGTERM and SIGKILL leave it to the watchdog."""
     env = {**os.environ, "KUBEBUILDER_ASSETS": str(apiserver_binaries.dir)}

@@ -1,0 +1,296 @@
+"""The base classes generated resource clients bind to: the whole contract between them.
+
+A generated class names its resource in ``info`` and turns each typed method into one call of
+``_request`` (sync and async alike), handing the result to ``_send``, ``_list_all`` or
+``_watch``; the runtime does the rest. The generated code never sees HTTP, the runtime never
+sees a particular resource::
+
+    class ConfigMaps(ResourceClient):
+        info = ResourceInfo(group="", version="v1", kind="ConfigMap", plural="configmaps",
+                            namespaced=True, verbs=frozenset({"get", "list", ...}),
+                            subresources=frozenset())
+
+        def get(self, name: str, *, namespace: str | None = None,
+                pretty: str | None = None) -> ConfigMap:
+            return self._send(self._request(
+                "GET", name=name, namespace=namespace, params={"pretty": pretty},
+                response=ConfigMap))
+
+        def list(self, *, namespace: str | None = None, all_namespaces: bool = False,
+                 label_selector: str | None = None, limit: int | None = None,
+                 continue_: str | None = None) -> ConfigMapList:
+            return self._send(self._request(
+                "GET", namespace=namespace, all_namespaces=all_namespaces,
+                params={"labelSelector": label_selector, "limit": limit, "continue": continue_},
+                response=ConfigMapList))
+
+        def watch(self, *, namespace: str | None = None, all_namespaces: bool = False,
+                  resource_version: str | None = None, ...) -> Iterator[WatchEvent[ConfigMap]]:
+            return self._watch(self._request(
+                "GET", namespace=namespace, all_namespaces=all_namespaces,
+                params={"resourceVersion": resource_version, ...}, response=ConfigMap))
+
+    class AsyncConfigMaps(AsyncResourceClient):
+        info = ConfigMaps.info
+
+        async def get(self, name: str, *, namespace: str | None = None,
+                      pretty: str | None = None) -> ConfigMap:
+            return await self._send(self._request(...same arguments...))
+
+        def watch(self, ...) -> AsyncIterator[WatchEvent[ConfigMap]]:  # plain def
+            return self._watch(self._request(...same arguments...))
+
+The rules:
+
+* ``_request(method, *, name, namespace, all_namespaces, subresource, params, body,
+  patch_type, response)`` builds an :class:`~kubetyped.request.ApiRequest`. ``params`` maps
+  wire names to values; None values are dropped, booleans sent as ``true``/``false``, lists
+  repeated. ``body`` is a model (only the fields that were set are sent), a dict or list
+  (patches), or bytes. ``patch_type`` (``"json"``, ``"merge"``, ``"strategic"``, ``"apply"``)
+  picks the patch content type; otherwise a body is sent as ``application/json``.
+* Namespace of a namespaced resource: the ``namespace`` argument, else the body's
+  ``metadata.namespace``, else the client's context namespace. ``all_namespaces=True`` (list
+  and watch only) addresses every namespace.
+* ``response`` is what a 2xx answer decodes to: a model class, ``str`` or ``bytes`` (text and
+  raw answers such as logs), or a :class:`~kubetyped.request.Decoder`. A DELETE answers with
+  the object while finalizers keep it, else with a ``Status``: use ``OrStatus(ConfigMap)``.
+* ``_list_all(req)`` and ``_watch(req)`` take the request of the plain list call but with
+  ``response=`` the *item* model: ``_list_all`` yields every item of every page (``limit``
+  defaults to 500, ``continue`` followed until the last page), ``_watch`` adds ``watch=true``
+  and yields :class:`~kubetyped.watch.WatchEvent` s (an ``ERROR`` event is raised as its
+  ``ApiError``: ``Gone`` means relist).
+* ``_apply_request(obj, field_manager=..., force=..., ...)`` builds a server-side apply: a
+  PATCH of type ``application/apply-patch+yaml`` to the object named by ``obj.metadata.name``,
+  sending only what the caller set, plus ``apiVersion``/``kind``.
+* Async: ``await self._send(...)``; ``_list_all`` and ``_watch`` return async iterators, so the
+  generated methods are plain ``def`` returning ``AsyncIterator[...]``. Close an abandoned
+  async iteration promptly with ``contextlib.aclosing``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .paths import resource_path
+from .request import (
+    PATCH_CONTENT_TYPES,
+    ApiRequest,
+    Decoder,
+    ParamValue,
+    PatchType,
+    Response,
+    encode_body,
+    encode_params,
+)
+from .watch import WatchDecoder, WatchEvent, watch_request
+
+if TYPE_CHECKING:
+    from .client import _BaseClient
+
+__all__ = ["DEFAULT_PAGE_SIZE", "AsyncResourceClient", "ResourceClient", "ResourceInfo"]
+
+T = TypeVar("T")
+C = TypeVar("C", bound="_BaseClient[Any]")
+
+DEFAULT_PAGE_SIZE = 500
+"""Items per page when ``_list_all`` is not given a ``limit`` (client-go's pager default)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceInfo:
+    """Where a resource lives and what it supports; ``group`` is ``""`` for the core group."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool
+    verbs: frozenset[str] = frozenset()
+    subresources: frozenset[str] = frozenset()
+
+    @property
+    def api_version(self) -> str:
+        """``v1`` for the core group, else ``{group}/{version}`` (``apps/v1``)."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+class _ListMeta(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on first use: import time matters
+    continue_: str | None = Field(default=None, alias="continue")
+
+
+class _Page(BaseModel, Generic[T]):
+    # Only what paging needs, so it does not depend on how a generated list names `continue`.
+    model_config = ConfigDict(defer_build=True)
+    items: list[T] | None = None
+    metadata: _ListMeta = Field(default_factory=_ListMeta)
+
+
+class _Resource(Generic[C]):
+    """What sync and async resource clients share: building requests."""
+
+    info: ClassVar[ResourceInfo]
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: C) -> None:
+        self._client = client
+
+    @property
+    def client(self) -> C:
+        """The client this resource sends through."""
+        return self._client
+
+    def _request(
+        self,
+        method: str,
+        *,
+        name: str | None = None,
+        namespace: str | None = None,
+        all_namespaces: bool = False,
+        subresource: str | None = None,
+        params: Mapping[str, ParamValue | None] | None = None,
+        body: object = None,
+        patch_type: PatchType | None = None,
+        response: Response[T],
+    ) -> ApiRequest[T]:
+        """The request of one call; see the module docstring."""
+        if patch_type is not None and method != "PATCH":
+            raise ValueError(f"patch_type={patch_type!r} needs method PATCH, not {method}")
+        namespace = self._namespace(namespace, all_namespaces, body)
+        path = resource_path(self.info, namespace=namespace, name=name, subresource=subresource)
+        content_type = None
+        if patch_type is not None:
+            content_type = PATCH_CONTENT_TYPES[patch_type]
+        elif body is not None:
+            content_type = "application/json"
+        return ApiRequest(
+            method,
+            path,
+            response,
+            encode_params(params),
+            None if body is None else encode_body(body),
+            content_type,
+        )
+
+    def _apply_request(
+        self,
+        obj: BaseModel | Mapping[str, Any],
+        *,
+        field_manager: str,
+        force: bool = False,
+        namespace: str | None = None,
+        subresource: str | None = None,
+        params: Mapping[str, ParamValue | None] | None = None,
+        response: Response[T],
+    ) -> ApiRequest[T]:
+        """A server-side apply of ``obj`` (a model or a manifest dict)."""
+        if isinstance(obj, BaseModel):
+            data = obj.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        else:
+            data = dict(obj)
+        metadata = data.get("metadata") or {}
+        name = metadata.get("name")
+        if not name:
+            raise ValueError(f"apply needs metadata.name on the {self.info.kind}")
+        if namespace is None and self.info.namespaced:
+            namespace = metadata.get("namespace")  # None: the client's namespace
+        # The server rejects an apply body without apiVersion and kind; the object's own win.
+        body = {"apiVersion": self.info.api_version, "kind": self.info.kind, **data}
+        return self._request(
+            "PATCH",
+            name=name,
+            namespace=namespace,
+            subresource=subresource,
+            params={**(params or {}), "fieldManager": field_manager, "force": force or None},
+            body=body,
+            patch_type="apply",
+            response=response,
+        )
+
+    def _namespace(self, namespace: str | None, all_namespaces: bool, body: object) -> str | None:
+        if all_namespaces:
+            if namespace is not None:
+                raise ValueError("pass namespace or all_namespaces=True, not both")
+            return None
+        if namespace is not None or not self.info.namespaced:
+            return namespace  # a namespace for a cluster-scoped resource: paths says so
+        from_body = getattr(getattr(body, "metadata", None), "namespace", None)
+        return from_body if isinstance(from_body, str) and from_body else self._client.namespace
+
+    def _watch_setup(self, req: ApiRequest[T]) -> tuple[ApiRequest[T], WatchDecoder[T]]:
+        watch = watch_request(req)
+        url = self._client.url(watch)
+        return watch, WatchDecoder(_item_type(req), method=watch.method, url=url)
+
+
+def _item_type(req: ApiRequest[T]) -> type[T]:
+    if isinstance(req.response, Decoder):
+        raise TypeError("list_all and watch need the item model as response, not a Decoder")
+    return req.response
+
+
+def _first_page(req: ApiRequest[T]) -> ApiRequest[_Page[T]]:
+    item = _item_type(req)
+    page_type: type[_Page[T]] = _Page[item]  # type: ignore[valid-type]
+    page = req.expecting(page_type)
+    if any(key == "limit" for key, _ in page.params):
+        return page
+    return page.with_params({"limit": DEFAULT_PAGE_SIZE})
+
+
+def _next_page(req: ApiRequest[_Page[T]], page: _Page[T]) -> ApiRequest[_Page[T]] | None:
+    token = page.metadata.continue_
+    if not token:
+        return None
+    # The server refuses a resourceVersion together with continue (client-go clears it too).
+    return req.with_params(
+        {"continue": token, "resourceVersion": None, "resourceVersionMatch": None}
+    )
+
+
+class ResourceClient(_Resource["Client"]):
+    """Base of the generated synchronous resource clients (``ConfigMaps(client)``)."""
+
+    __slots__ = ()
+
+    def _send(self, req: ApiRequest[T]) -> T:
+        return self._client.send(req)
+
+    def _list_all(self, req: ApiRequest[T]) -> Iterator[T]:
+        page_req: ApiRequest[_Page[T]] | None = _first_page(req)
+        while page_req is not None:
+            page = self._client.send(page_req)
+            yield from page.items or ()
+            page_req = _next_page(page_req, page)
+
+    def _watch(self, req: ApiRequest[T]) -> Iterator[WatchEvent[T]]:
+        watch, decoder = self._watch_setup(req)
+        for line in self._client.stream_lines(watch):
+            yield decoder.decode(line)
+
+
+class AsyncResourceClient(_Resource["AsyncClient"]):
+    """Base of the generated asyncio resource clients (``AsyncConfigMaps(async_client)``)."""
+
+    __slots__ = ()
+
+    async def _send(self, req: ApiRequest[T]) -> T:
+        return await self._client.send(req)
+
+    async def _list_all(self, req: ApiRequest[T]) -> AsyncIterator[T]:
+        page_req: ApiRequest[_Page[T]] | None = _first_page(req)
+        while page_req is not None:
+            page = await self._client.send(page_req)
+            for item in page.items or ():
+                yield item
+            page_req = _next_page(page_req, page)
+
+    async def _watch(self, req: ApiRequest[T]) -> AsyncIterator[WatchEvent[T]]:
+        watch, decoder = self._watch_setup(req)
+        async for line in self._client.stream_lines(watch):
+            yield decoder.decode(line)
