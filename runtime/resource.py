@@ -89,7 +89,7 @@ from .request import (
 from .watch import WatchDecoder, WatchEvent, watch_request
 
 if TYPE_CHECKING:
-    from .client import _BaseClient
+    from .client import AsyncClient, Client, _BaseClient
 
 __all__ = ["DEFAULT_PAGE_SIZE", "AsyncResourceClient", "ResourceClient", "ResourceInfo"]
 
@@ -258,6 +258,9 @@ class ResourceClient(_Resource["Client"]):
 
     __slots__ = ()
 
+    def __init__(self, client: Client) -> None:
+        super().__init__(client)
+
     def _send(self, req: ApiRequest[T]) -> T:
         return self._client.send(req)
 
@@ -278,6 +281,9 @@ class AsyncResourceClient(_Resource["AsyncClient"]):
     """Base of the generated asyncio resource clients (``AsyncConfigMaps(async_client)``)."""
 
     __slots__ = ()
+
+    def __init__(self, client: AsyncClient) -> None:
+        super().__init__(client)
 
     async def _send(self, req: ApiRequest[T]) -> T:
         return await self._client.send(req)

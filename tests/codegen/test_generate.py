@@ -17,15 +17,23 @@ from kubetyped.codegen.cli import main
 from kubetyped.codegen.errors import SpecError
 from kubetyped.codegen.fixups import FIXUPS
 from kubetyped.codegen.generate import generate_files, generate_from_spec
-from kubetyped.codegen.load import load_spec
+from kubetyped.codegen.load import DEFAULT_SPEC, load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECS = sorted((ROOT.parent / "shared" / "specs").glob("kubernetes-v1.*.openapi-v2.json.gz"))
+# v1.31-v1.35 are kept for tests; v1.36 is the embedded default.
+SPECS = sorted(
+    [*(ROOT / "tests" / "data" / "specs").glob("*.json.gz"), ROOT / "codegen" / "data" / DEFAULT_SPEC],
+    key=lambda p: p.name,
+)
 
 
 @pytest.fixture(scope="module")
 def default_files() -> dict[str, str]:
     return generate_files(None, "kubetyped.k8s")
+
+
+def test_all_six_specs_are_here() -> None:
+    assert [p.name.split(".openapi")[0] for p in SPECS] == [f"kubernetes-v1.{n}" for n in range(31, 37)]
 
 
 def test_generated_folder_is_up_to_date() -> None:
