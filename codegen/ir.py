@@ -168,6 +168,7 @@ class OperationDef:
     response: TypeExpr | None
     description: str = ""
     operation_id: str = ""
+    patch_types: tuple[str, ...] = ()  # of a patch: "json", "merge", "strategic", "apply"
 
 
 @dataclass

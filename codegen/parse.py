@@ -79,6 +79,12 @@ _ACTIONS = {
     "deletecollection": "deletecollection",
     "connect": "connect",
 }
+_PATCH_TYPES = {
+    "application/json-patch+json": "json",
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "strategic",
+    "application/apply-patch+yaml": "apply",
+}
 _WATCH_ONLY = {"watch", "allowWatchBookmarks", "sendInitialEvents"}
 _LIST_ONLY = {"watch", "limit", "continue"}
 
@@ -356,6 +362,7 @@ class _Parser:
                     response,
                     op.get("description", ""),
                     op.get("operationId", ""),
+                    tuple(_PATCH_TYPES[c] for c in op.get("consumes", ()) if c in _PATCH_TYPES),
                 )
                 if verb == "list":
                     names = {p.wire_name for p in params}

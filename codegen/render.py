@@ -6,89 +6,20 @@ in the IR, where it can be tested.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import jinja2
 
-from .ir import (
-    AnyType,
-    FieldDef,
-    ListOf,
-    ModelDef,
-    MapOf,
-    ModelRef,
-    ModuleDef,
-    ModuleId,
-    Package,
-    Primitive,
-    Special,
-    TypeExpr,
-    UnionOf,
-)
+from .clients import client_class
+from .ir import FieldDef, ListOf, MapOf, ModelDef, ModelRef, ModuleDef, ModuleId, Package, TypeExpr, UnionOf
 from .naming import module_alias
+from .pytext import Annotations, docstring
+
+# Names the client code imports from the runtime; a model of the same name would clash.
+_RUNTIME_NAMES = {"Status", "OrStatus", "PatchType", "WatchEvent", "ResourceInfo", "ResourceClient", "AsyncResourceClient", "Iterator", "AsyncIterator"}
 
 __all__ = ["render_package"]
-
-_WIDTH = 92
-
-
-def docstring(text: str, indent: int = 4) -> str:
-    """A docstring body: wrapped, escaped, never ending in a quote."""
-    text = text.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-    if not text:
-        return '""""""'
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        lines.extend(
-            textwrap.wrap(
-                paragraph, _WIDTH - indent, break_long_words=False, break_on_hyphens=False
-            )
-            or [""]
-        )
-    body = ("\n" + " " * indent).join(lines)
-    if body.endswith('"'):
-        body += " "
-    if len(lines) == 1:
-        return f'"""{body}"""'
-    return f'"""{body}\n{" " * indent}"""'
-
-
-class _Annotations:
-    """Python annotations of IR types as seen from one module, collecting its imports."""
-
-    def __init__(self, module: ModuleId) -> None:
-        self.module = module
-        self.defined: set[str] = set()  # classes already defined above the current one
-        self.forward = False  # the last annotation named a class defined further down
-        self.modules: set[ModuleId] = set()
-        self.specials: set[str] = set()
-        self.typing: set[str] = set()
-
-    def __call__(self, t: TypeExpr) -> str:
-        if isinstance(t, Primitive):
-            return t.name
-        if isinstance(t, Special):
-            self.specials.add(t.name)
-            return t.name
-        if isinstance(t, AnyType):
-            self.typing.add("Any")
-            return "Any"
-        if isinstance(t, ModelRef):
-            if t.module == self.module:
-                self.forward |= t.name not in self.defined
-                return t.name
-            self.modules.add(t.module)
-            return f"{module_alias(t.module.segment, t.module.version)}.{t.name}"
-        if isinstance(t, ListOf):
-            return f"list[{self(t.item)}]"
-        if isinstance(t, MapOf):
-            return f"dict[str, {self(t.value)}]"
-        if isinstance(t, UnionOf):
-            return " | ".join(self(o) for o in t.options)
-        raise TypeError(f"not a type expression: {t!r}")
-
 
 @dataclass
 class _Field:
@@ -100,7 +31,7 @@ class _Field:
     doc: str
 
 
-def _field(f: FieldDef, ann: _Annotations) -> _Field:
+def _field(f: FieldDef, ann: Annotations) -> _Field:
     ann.forward = False
     annotation = ann(f.type)
     if f.literal is not None:
@@ -186,7 +117,7 @@ def _definition_order(models: list[ModelDef]) -> list[ModelDef]:
 def _module_source(
     env: jinja2.Environment, module: ModuleDef, package: Package, package_name: str
 ) -> str:
-    ann = _Annotations(module.id)
+    ann = Annotations(module.id)
     models = []
     for model in _definition_order(module.models):
         fields = [_field(f, ann) for f in model.fields]
@@ -195,19 +126,57 @@ def _module_source(
         has_literals = any(f.literal for f in model.fields)
         base = "K8sObject" if gvk and has_literals else "K8sModel"
         models.append(_Model(model.name, base, docstring(model.description), fields, gvk))
+    clients = [client_class(r, ann) for r in sorted(module.resources, key=lambda r: r.plural)]
+    clash = _RUNTIME_NAMES & {m.name for m in models} if clients else set()
+    if clash:
+        raise ValueError(f"{module.id.dotted}: models named like runtime names: {sorted(clash)}")
+    names = [m.name for m in models] + [n for c in clients for n in (c.name, c.async_name)]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{module.id.dotted}: duplicate class names")
     imports = sorted(ann.modules)
+    methods = [m for c in clients for m in c.methods]
+    stdlib: dict[str, set[str]] = {"typing": set(ann.typing)}
+    runtime: dict[str, set[str]] = {
+        "kubetyped.model": {m.base for m in models},
+        "kubetyped.types": set(ann.specials),
+    }
+    if any("ListMarkers(" in f.annotation for m in models for f in m.fields):
+        runtime["kubetyped.model"].add("ListMarkers")
+    if clients:
+        runtime["kubetyped.resource"] = {"AsyncResourceClient", "ResourceClient", "ResourceInfo"}
+        runtime["kubetyped.request"] = {"OrStatus"} if any("OrStatus(" in m.call for m in methods) else set()
+        runtime["kubetyped.status"] = {"Status"} if any("Status" in m.returns.split(" | ") for m in methods) else set()
+        stdlib["collections.abc"] = set()
+        if any("Any" in p for m in methods for p in m.params):
+            stdlib["typing"].add("Any")
+    if any(m.mode != "send" for m in methods):
+        stdlib["collections.abc"] |= {"AsyncIterator", "Iterator"}
+    if any("PatchType" in p for m in methods for p in m.params):
+        stdlib["collections.abc"].add("Sequence")
+        runtime["kubetyped.request"].add("PatchType")
+    if any(m.mode == "watch" for m in methods):
+        runtime["kubetyped.watch"] = {"WatchEvent"}
     return env.get_template("module.py.jinja").render(
         module=module,
         package_name=package_name,
         title=package.title,
         models=models,
+        clients=clients,
+        exports=sorted(names),
+        stdlib_imports=_import_lines(stdlib),
+        runtime_imports=_import_lines(runtime),
         imports=[(m.segment, m.version, module_alias(m.segment, m.version)) for m in imports],
-        specials=sorted(ann.specials),
-        typing=sorted(ann.typing),
         uses_field=any(f.default and f.default.startswith("Field(") for m in models for f in m.fields),
         uses_markers=any("ListMarkers(" in f.annotation for m in models for f in m.fields),
-        bases=sorted({m.base for m in models}),
     )
+
+
+def _import_lines(imports: dict[str, set[str]]) -> list[str]:
+    return [
+        f"from {module} import {', '.join(sorted(names))}"
+        for module, names in sorted(imports.items())
+        if names
+    ]
 
 
 def render_package(package: Package, package_name: str) -> dict[str, str]:

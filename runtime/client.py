@@ -67,6 +67,9 @@ class ClusterConfigLike(Protocol):
     """
 
     @property
+    def server(self) -> str: ...
+
+    @property
     def namespace(self) -> str | None: ...
 
     def httpx_options(self) -> Mapping[str, Any]: ...
@@ -114,7 +117,7 @@ class _BaseClient(Generic[H]):
         kubeconfig: Kubeconfig | None,
         context: str | None,
         timeout: float | httpx.Timeout,
-        max_retries: int,
+        max_retries: int | None,
         retry: RetryPolicy | None,
         warning_handler: WarningHandler | None,
     ) -> None:
@@ -123,7 +126,11 @@ class _BaseClient(Generic[H]):
         elif kubeconfig is not None or context is not None:
             raise ValueError("pass either config or kubeconfig/context, not both")
         self._config = config
-        self._retry = retry if retry is not None else RetryPolicy(max_retries=max_retries)
+        if retry is not None and max_retries is not None:
+            raise ValueError("pass either max_retries or retry, not both")
+        if retry is None:
+            retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
+        self._retry = retry
         self._warning_handler = warning_handler or _log_warning
         self._timeout = httpx.Timeout(timeout)
         # A stream (watch, log -f) may rightly be silent for minutes: no read timeout.
@@ -274,10 +281,13 @@ class _BaseClient(Generic[H]):
 class Client(_BaseClient[httpx.Client]):
     """A synchronous client of one cluster.
 
-    ``Client()`` reads the kubeconfig the way kubectl does (``$KUBECONFIG``, then
-    ``~/.kube/config``, then in-cluster); pass ``config`` to use settings you already have.
-    ``transport`` replaces the network (``httpx.MockTransport`` in tests). Use it as a context
-    manager, or call ``close()``.
+    ``Client()`` finds the cluster the way kubectl does (``kubeconfig`` and ``context``, else
+    ``$KUBECONFIG``, ``~/.kube/config``, then in-cluster); ``config`` passes settings you
+    already have. ``timeout`` (seconds) applies to each request; streams have no read
+    timeout. ``max_retries`` (default 10) bounds retries; ``retry`` replaces the whole
+    :class:`~kubetyped.retry.RetryPolicy`. ``warning_handler`` receives server warnings
+    instead of the log. ``transport`` replaces the network (``httpx.MockTransport`` in tests).
+    Use it as a context manager, or call ``close()``.
     """
 
     def __init__(
@@ -288,7 +298,7 @@ class Client(_BaseClient[httpx.Client]):
         context: str | None = None,
         timeout: float | httpx.Timeout = 60.0,
         transport: httpx.BaseTransport | None = None,
-        max_retries: int = 10,
+        max_retries: int | None = None,
         retry: RetryPolicy | None = None,
         warning_handler: WarningHandler | None = None,
     ) -> None:
@@ -406,7 +416,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
         context: str | None = None,
         timeout: float | httpx.Timeout = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
-        max_retries: int = 10,
+        max_retries: int | None = None,
         retry: RetryPolicy | None = None,
         warning_handler: WarningHandler | None = None,
     ) -> None:

@@ -65,6 +65,8 @@ The rules:
 * Async: ``await self._send(...)``; ``_list_all`` and ``_watch`` return async iterators, so the
   generated methods are plain ``def`` returning ``AsyncIterator[...]``. Close an abandoned
   async iteration promptly with ``contextlib.aclosing``.
+* A method named ``list`` shadows the builtin in the annotations of the class body after it
+  (mypy: "Function ... is not valid as a type"): write ``builtins.list[...]`` there.
 """
 
 from __future__ import annotations

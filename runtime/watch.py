@@ -10,9 +10,10 @@ version": relist, then watch from the list's resourceVersion). A stream that bre
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, Literal, NoReturn, TypeVar
+from functools import lru_cache
+from typing import Any, Generic, Literal, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from .errors import decode_error, error_from_status
 from .request import ApiRequest
@@ -40,10 +41,10 @@ class _Event(BaseModel, Generic[T]):
     object: T
 
 
-class _ErrorEvent(BaseModel):
+class _RawEvent(BaseModel):
     model_config = ConfigDict(defer_build=True)
-    type: Literal["ERROR"]
-    object: Status
+    type: str
+    object: dict[str, Any]
 
 
 def watch_request(req: ApiRequest[T]) -> ApiRequest[T]:
@@ -82,9 +83,10 @@ class WatchDecoder(Generic[T]):
     """Decodes watch lines into ``WatchEvent[T]``; ``method`` and ``url`` name the watch in
     errors."""
 
-    __slots__ = ("_envelope", "_method", "_url")
+    __slots__ = ("_envelope", "_item", "_method", "_url")
 
     def __init__(self, item: type[T], *, method: str = "GET", url: str = "") -> None:
+        self._item = item
         self._envelope: type[_Event[T]] = _Event[item]  # type: ignore[valid-type]
         self._method = method
         self._url = url
@@ -94,18 +96,43 @@ class WatchDecoder(Generic[T]):
         try:
             event = self._envelope.model_validate_json(line)
         except ValueError as exc:
-            self._fail(line, exc)
+            return self._decode_slowly(line, exc)
         if event.type == "ERROR":
-            self._fail(line, None)
+            return self._decode_slowly(line, None)
         return WatchEvent(event.type, event.object)
 
-    def _fail(self, line: bytes, cause: ValueError | None) -> NoReturn:
-        # An ERROR object is a Status, not a T: parse the line again only on this rare path.
+    def _decode_slowly(self, line: bytes, cause: ValueError | None) -> WatchEvent[T]:
+        # The rare lines that are not a T: an ERROR's object is a Status, and a BOOKMARK's
+        # object has only apiVersion, kind and metadata, which fails a kind with required
+        # fields (CustomResourceDefinition.spec).
+        status = bookmark = None
         try:
-            error = _ErrorEvent.model_validate_json(line)
+            raw = _RawEvent.model_validate_json(line)
+            if raw.type == "ERROR":
+                status = Status.model_validate(raw.object)
+            elif raw.type == "BOOKMARK":
+                bookmark = _bookmark(self._item, raw.object)
         except ValueError:
             pass
-        else:
-            raise error_from_status(error.object, method=self._method, url=self._url)
+        if status is not None:
+            raise error_from_status(status, method=self._method, url=self._url)
+        if bookmark is not None:
+            return WatchEvent("BOOKMARK", bookmark)
         context = f"{self._method} {self._url}: malformed watch event"
         raise decode_error(context, cause, line=line) from cause
+
+
+def _bookmark(item: type[T], obj: dict[str, Any]) -> T | None:
+    """A ``T`` holding only the bookmark's metadata, built without checking required fields."""
+    if not (isinstance(item, type) and issubclass(item, BaseModel)):
+        return None
+    field = item.model_fields.get("metadata")
+    if field is None or "metadata" not in obj:
+        return None
+    metadata = _adapter(cast(Any, field.annotation)).validate_python(obj["metadata"])
+    return cast(T, item.model_construct(metadata=metadata))
+
+
+@lru_cache(maxsize=64)
+def _adapter(annotation: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(annotation)

@@ -6,20 +6,25 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import Time
 from ..meta import v1 as meta_v1
 
 __all__ = [
+    "AsyncSelfSubjectReviews",
+    "AsyncTokenReviews",
     "BoundObjectReference",
-    "UserInfo",
-    "SelfSubjectReviewStatus",
     "SelfSubjectReview",
+    "SelfSubjectReviewStatus",
+    "SelfSubjectReviews",
+    "TokenRequest",
     "TokenRequestSpec",
     "TokenRequestStatus",
-    "TokenRequest",
+    "TokenReview",
     "TokenReviewSpec",
     "TokenReviewStatus",
-    "TokenReview",
+    "TokenReviews",
+    "UserInfo",
 ]
 
 
@@ -257,3 +262,139 @@ class TokenReview(K8sObject):
     """status is filled in by the server and indicates whether the request can be
     authenticated.
     """
+
+
+class SelfSubjectReviews(ResourceClient):
+    """The selfsubjectreviews API of authentication.k8s.io/v1 (SelfSubjectReview)."""
+
+    info = ResourceInfo(
+        group="authentication.k8s.io",
+        version="v1",
+        kind="SelfSubjectReview",
+        plural="selfsubjectreviews",
+        namespaced=False,
+        verbs=frozenset({"create"}),
+        subresources=frozenset(),
+    )
+
+    def create(
+        self,
+        body: SelfSubjectReview,
+        *,
+        dry_run: str | None = None,
+        field_manager: str | None = None,
+        field_validation: str | None = None,
+        pretty: str | None = None,
+    ) -> SelfSubjectReview:
+        """Create a selfsubjectreview."""
+        return self._send(
+            self._request(
+                "POST",
+                body=body,
+                params={
+                    "dryRun": dry_run,
+                    "fieldManager": field_manager,
+                    "fieldValidation": field_validation,
+                    "pretty": pretty,
+                },
+                response=SelfSubjectReview,
+            )
+        )
+
+
+class AsyncSelfSubjectReviews(AsyncResourceClient):
+    """The selfsubjectreviews API of authentication.k8s.io/v1 (SelfSubjectReview)."""
+
+    info = SelfSubjectReviews.info
+
+    async def create(
+        self,
+        body: SelfSubjectReview,
+        *,
+        dry_run: str | None = None,
+        field_manager: str | None = None,
+        field_validation: str | None = None,
+        pretty: str | None = None,
+    ) -> SelfSubjectReview:
+        """Create a selfsubjectreview."""
+        return await self._send(
+            self._request(
+                "POST",
+                body=body,
+                params={
+                    "dryRun": dry_run,
+                    "fieldManager": field_manager,
+                    "fieldValidation": field_validation,
+                    "pretty": pretty,
+                },
+                response=SelfSubjectReview,
+            )
+        )
+
+
+class TokenReviews(ResourceClient):
+    """The tokenreviews API of authentication.k8s.io/v1 (TokenReview)."""
+
+    info = ResourceInfo(
+        group="authentication.k8s.io",
+        version="v1",
+        kind="TokenReview",
+        plural="tokenreviews",
+        namespaced=False,
+        verbs=frozenset({"create"}),
+        subresources=frozenset(),
+    )
+
+    def create(
+        self,
+        body: TokenReview,
+        *,
+        dry_run: str | None = None,
+        field_manager: str | None = None,
+        field_validation: str | None = None,
+        pretty: str | None = None,
+    ) -> TokenReview:
+        """Create a tokenreview."""
+        return self._send(
+            self._request(
+                "POST",
+                body=body,
+                params={
+                    "dryRun": dry_run,
+                    "fieldManager": field_manager,
+                    "fieldValidation": field_validation,
+                    "pretty": pretty,
+                },
+                response=TokenReview,
+            )
+        )
+
+
+class AsyncTokenReviews(AsyncResourceClient):
+    """The tokenreviews API of authentication.k8s.io/v1 (TokenReview)."""
+
+    info = TokenReviews.info
+
+    async def create(
+        self,
+        body: TokenReview,
+        *,
+        dry_run: str | None = None,
+        field_manager: str | None = None,
+        field_validation: str | None = None,
+        pretty: str | None = None,
+    ) -> TokenReview:
+        """Create a tokenreview."""
+        return await self._send(
+            self._request(
+                "POST",
+                body=body,
+                params={
+                    "dryRun": dry_run,
+                    "fieldManager": field_manager,
+                    "fieldValidation": field_validation,
+                    "pretty": pretty,
+                },
+                response=TokenReview,
+            )
+        )

@@ -6,24 +6,33 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from ..meta import v1 as meta_v1
 
 __all__ = [
+    "AsyncLocalSubjectAccessReviews",
+    "AsyncSelfSubjectAccessReviews",
+    "AsyncSelfSubjectRulesReviews",
+    "AsyncSubjectAccessReviews",
     "FieldSelectorAttributes",
     "LabelSelectorAttributes",
+    "LocalSubjectAccessReview",
+    "LocalSubjectAccessReviews",
     "NonResourceAttributes",
+    "NonResourceRule",
     "ResourceAttributes",
+    "ResourceRule",
+    "SelfSubjectAccessReview",
+    "SelfSubjectAccessReviewSpec",
+    "SelfSubjectAccessReviews",
+    "SelfSubjectRulesReview",
+    "SelfSubjectRulesReviewSpec",
+    "SelfSubjectRulesReviews",
+    "SubjectAccessReview",
     "SubjectAccessReviewSpec",
     "SubjectAccessReviewStatus",
-    "LocalSubjectAccessReview",
-    "NonResourceRule",
-    "ResourceRule",
-    "SelfSubjectAccessReviewSpec",
-    "SelfSubjectAccessReview",
-    "SelfSubjectRulesReviewSpec",
+    "SubjectAccessReviews",
     "SubjectRulesReviewStatus",
-    "SelfSubjectRulesReview",
-    "SubjectAccessReview",
 ]
 
 
@@ -479,3 +488,279 @@ class SubjectAccessReview(K8sObject):
 
     status: SubjectAccessReviewStatus | None = None
     """status is filled in by the server and indicates whether the request is allowed or not"""
+
+
+class LocalSubjectAccessReviews(ResourceClient):
+    """The localsubjectaccessreviews API of authorization.k8s.io/v1 (LocalSubjectAccessReview)."""
+
+    info = ResourceInfo(
+        group="authorization.k8s.io",
+        version="v1",
+        kind="LocalSubjectAccessReview",
+        plural="localsubjectaccessreviews",
+        namespaced=True,
+        verbs=frozenset({"create"}),
+        subresources=frozenset(),
+    )
+
+    def create(
+        self,
+        body: LocalSubjectAccessReview,
+        *,
+        namespace: str | None = None,
+        dry_run: str | None = None,
+        field_manager: str | None = None,
+        field_validation: str | None = None,
+        pretty: str | None = None,
+    ) -> LocalSubjectAccessReview:
+        """Create a localsubjectaccessreview."""
+        return self._send(
+            self._request(
+                "POST",
+                namespace=namespace,
+                body=body,
+                params={
+                    "dryRun": dry_run,
+                    "fieldManager": field_manager,
+                    "fieldValidation": field_validation,
+                    "pretty": pretty,
+                },
+                response=LocalSubjectAccessReview,
+            )
+        )
+
+
+class AsyncLocalSubjectAccessReviews(AsyncResourceClient):
+    """The localsubjectaccessreviews API of authorization.k8s.io/v1 (LocalSubjectAccessReview)."""
+
+    info = LocalSubjectAccessReviews.info
+
+    async def create(
+        self,
+        body: LocalSubjectAccessReview,
+        *,
+        namespace: str | None = None,
+        dry_run: str | None = None,
+        field_manager: str | None = None,
+        field_validation: str | None = None,
+        pretty: str | None = None,
+    ) -> LocalSubjectAccessReview:
+        """Create a localsubjectaccessreview."""
+        return await self._send(
+            self._request(
+                "POST",
+                namespace=namespace,
+                body=body,
+                params={
+                    "dryRun": dry_run,
+                    "fieldManager": field_manager,
+                    "fieldValidation": field_validation,
+                    "pretty": pretty,
+                },
+                response=LocalSubjectAccessReview,
+            )
+        )
+
+
+class SelfSubjectAccessReviews(ResourceClient):
+    """The selfsubjectaccessreviews API of authorization.k8s.io/v1 (SelfSubjectAccessReview)."""
+
+    info = ResourceInfo(
+        group="authorization.k8s.io",
+        version="v1",
+        kind="SelfSubjectAccessReview",
+        plural="selfsubjectaccessreviews",
+        namespaced=False,
+        verbs=frozenset({"create"}),
+        subresources=frozenset(),
+    )
+
+    def create(
+        self,
+        body: SelfSubjectAccessReview,
+        *,
+        dry_run: str | None = None,
+        field_manager: str | None = None,
+        field_validation: str | None = None,
+        pretty: str | None = None,
+    ) -> SelfSubjectAccessReview:
+        """Create a selfsubjectaccessreview."""
+        return self._send(
+            self._request(
+                "POST",
+                body=body,
+                params={
+                    "dryRun": dry_run,
+                    "fieldManager": field_manager,
+                    "fieldValidation": field_validation,
+                    "pretty": pretty,
+                },
+                response=SelfSubjectAccessReview,
+            )
+        )
+
+
+class AsyncSelfSubjectAccessReviews(AsyncResourceClient):
+    """The selfsubjectaccessreviews API of authorization.k8s.io/v1 (SelfSubjectAccessReview)."""
+
+    info = SelfSubjectAccessReviews.info
+
+    async def create(
+        self,
+        body: SelfSubjectAccessReview,
+        *,
+        dry_run: str | None = None,
+        field_manager: str | None = None,
+        field_validation: str | None = None,
+        pretty: str | None = None,
+    ) -> SelfSubjectAccessReview:
+        """Create a selfsubjectaccessreview."""
+        return await self._send(
+            self._request(
+                "POST",
+                body=body,
+                params={
+                    "dryRun": dry_run,
+                    "fieldManager": field_manager,
+                    "fieldValidation": field_validation,
+                    "pretty": pretty,
+                },
+                response=SelfSubjectAccessReview,
+            )
+        )
+
+
+class SelfSubjectRulesReviews(ResourceClient):
+    """The selfsubjectrulesreviews API of authorization.k8s.io/v1 (SelfSubjectRulesReview)."""
+
+    info = ResourceInfo(
+        group="authorization.k8s.io",
+        version="v1",
+        kind="SelfSubjectRulesReview",
+        plural="selfsubjectrulesreviews",
+        namespaced=False,
+        verbs=frozenset({"create"}),
+        subresources=frozenset(),
+    )
+
+    def create(
+        self,
+        body: SelfSubjectRulesReview,
+        *,
+        dry_run: str | None = None,
+        field_manager: str | None = None,
+        field_validation: str | None = None,
+        pretty: str | None = None,
+    ) -> SelfSubjectRulesReview:
+        """Create a selfsubjectrulesreview."""
+        return self._send(
+            self._request(
+                "POST",
+                body=body,
+                params={
+                    "dryRun": dry_run,
+                    "fieldManager": field_manager,
+                    "fieldValidation": field_validation,
+                    "pretty": pretty,
+                },
+                response=SelfSubjectRulesReview,
+            )
+        )
+
+
+class AsyncSelfSubjectRulesReviews(AsyncResourceClient):
+    """The selfsubjectrulesreviews API of authorization.k8s.io/v1 (SelfSubjectRulesReview)."""
+
+    info = SelfSubjectRulesReviews.info
+
+    async def create(
+        self,
+        body: SelfSubjectRulesReview,
+        *,
+        dry_run: str | None = None,
+        field_manager: str | None = None,
+        field_validation: str | None = None,
+        pretty: str | None = None,
+    ) -> SelfSubjectRulesReview:
+        """Create a selfsubjectrulesreview."""
+        return await self._send(
+            self._request(
+                "POST",
+                body=body,
+                params={
+                    "dryRun": dry_run,
+                    "fieldManager": field_manager,
+                    "fieldValidation": field_validation,
+                    "pretty": pretty,
+                },
+                response=SelfSubjectRulesReview,
+            )
+        )
+
+
+class SubjectAccessReviews(ResourceClient):
+    """The subjectaccessreviews API of authorization.k8s.io/v1 (SubjectAccessReview)."""
+
+    info = ResourceInfo(
+        group="authorization.k8s.io",
+        version="v1",
+        kind="SubjectAccessReview",
+        plural="subjectaccessreviews",
+        namespaced=False,
+        verbs=frozenset({"create"}),
+        subresources=frozenset(),
+    )
+
+    def create(
+        self,
+        body: SubjectAccessReview,
+        *,
+        dry_run: str | None = None,
+        field_manager: str | None = None,
+        field_validation: str | None = None,
+        pretty: str | None = None,
+    ) -> SubjectAccessReview:
+        """Create a subjectaccessreview."""
+        return self._send(
+            self._request(
+                "POST",
+                body=body,
+                params={
+                    "dryRun": dry_run,
+                    "fieldManager": field_manager,
+                    "fieldValidation": field_validation,
+                    "pretty": pretty,
+                },
+                response=SubjectAccessReview,
+            )
+        )
+
+
+class AsyncSubjectAccessReviews(AsyncResourceClient):
+    """The subjectaccessreviews API of authorization.k8s.io/v1 (SubjectAccessReview)."""
+
+    info = SubjectAccessReviews.info
+
+    async def create(
+        self,
+        body: SubjectAccessReview,
+        *,
+        dry_run: str | None = None,
+        field_manager: str | None = None,
+        field_validation: str | None = None,
+        pretty: str | None = None,
+    ) -> SubjectAccessReview:
+        """Create a subjectaccessreview."""
+        return await self._send(
+            self._request(
+                "POST",
+                body=body,
+                params={
+                    "dryRun": dry_run,
+                    "fieldManager": field_manager,
+                    "fieldValidation": field_validation,
+                    "pretty": pretty,
+                },
+                response=SubjectAccessReview,
+            )
+        )

@@ -7,10 +7,12 @@ import os
 import ssl
 import stat
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -136,7 +138,7 @@ def test_token_file_rereads_after_max_age(tmp_path: Path, monkeypatch: pytest.Mo
     token_path.write_text("token-aaaa")
     recorder = Recorder()
     now = [1000.0]
-    monkeypatch.setattr(auth_module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr("kubetyped.auth.time", SimpleNamespace(monotonic=lambda: now[0]))
     with client(TokenFile(token_path, max_age=60), recorder) as http:
         http.get("/a")
         rewrite_keeping_stat(token_path, "token-bbbb")
@@ -510,7 +512,7 @@ def test_load_client_certificate_reports_unloadable_pair() -> None:
 def test_load_client_certificate_uses_private_files_and_removes_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(auth_module.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     modes: dict[str, int] = {}
 
     class SpyContext(ssl.SSLContext):

@@ -22,12 +22,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 import yaml
-from kubetyped import auth as auth_module
 from kubetyped import incluster
 from kubetyped._base_errors import ConfigError
 from kubetyped.auth import BearerToken, ExecCredentialAuth, TokenFile
@@ -285,8 +285,8 @@ def test_incluster_is_the_last_resort(serviceaccount: Path) -> None:
     assert headers_sent(config) == ["Bearer sa-token-1"]
     assert config.ssl_context is not None
     assert config.ssl_context.verify_mode == ssl.CERT_REQUIRED
-    assert [dict(c["subject"][0])["commonName"] for c in config.ssl_context.get_ca_certs()] == [
-        "test-ca"
+    assert [ca["subject"] for ca in config.ssl_context.get_ca_certs()] == [
+        ((("commonName", "test-ca"),),)
     ]
 
 
@@ -331,7 +331,7 @@ def test_incluster_token_is_reread_every_60_seconds(
     serviceaccount: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = [500.0]
-    monkeypatch.setattr(auth_module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr("kubetyped.auth.time", SimpleNamespace(monotonic=lambda: now[0]))
     config = load_config()
     token = serviceaccount / "token"
     stat = token.stat()
@@ -956,11 +956,9 @@ class Seen:
 def _handler(seen: Seen) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            peer = (
-                self.connection.getpeercert()
-                if isinstance(self.connection, ssl.SSLSocket)
-                else None
-            )
+            peer: Any = None
+            if isinstance(self.connection, ssl.SSLSocket):
+                peer = self.connection.getpeercert()
             subject = dict(item[0] for item in peer["subject"]) if peer else {}
             seen.requests.append(
                 {
@@ -987,9 +985,9 @@ def serve(
     cert: Path | None = None, key: Path | None = None, client_ca: Path | None = None
 ) -> Iterator[Seen]:
     """Run an HTTP server on 127.0.0.1; TLS with *cert*, client certs required with *client_ca*."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Seen("")))
-    seen = Seen(f"{'https' if cert else 'http'}://127.0.0.1:{server.server_address[1]}")
-    server.RequestHandlerClass = _handler(seen)
+    seen = Seen(url="")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(seen))
+    seen.url = f"{'https' if cert else 'http'}://127.0.0.1:{server.server_address[1]}"
     if cert is not None and key is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)

@@ -1138,9 +1138,11 @@ def test_client_loads_kubeconfig_lazily(monkeypatch: pytest.MonkeyPatch) -> None
     assert calls == [{"kubeconfig": "/tmp/kc", "context": "ctx"}]
 
 
-def test_config_and_kubeconfig_are_exclusive() -> None:
+def test_exclusive_arguments() -> None:
     with pytest.raises(ValueError, match="not both"):
         Client(ClusterConfig(server=SERVER), kubeconfig="/tmp/kc")
+    with pytest.raises(ValueError, match="not both"):
+        Client(ClusterConfig(server=SERVER), max_retries=1, retry=RetryPolicy())
 
 
 def test_tls_server_name_reaches_every_request() -> None:
@@ -1162,3 +1164,12 @@ async def test_context_managers_close() -> None:
     ) as aclient:
         pass
     assert aclient._http.is_closed
+
+
+def test_max_retries_argument() -> None:
+    server = Server(failure(429, "TooManyRequests", headers={"Retry-After": "0"}))
+    config = ClusterConfig(server=SERVER)
+    client = Client(config, transport=httpx.MockTransport(server), max_retries=1)
+    with pytest.raises(TooManyRequests):
+        Deployments(client).get("web", namespace="x")
+    assert len(server.requests) == 2  # one real 0.1 s backoff sleep

@@ -210,6 +210,37 @@ def test_decoder_yields_typed_events() -> None:
     assert bookmark.type == "BOOKMARK"
 
 
+class Spec(K8sModel):
+    group: str
+
+
+class Definition(K8sObject):
+    """A kind with a required field, like CustomResourceDefinition."""
+
+    api_version: Literal["example.com/v1"] = Field(default="example.com/v1", alias="apiVersion")
+    kind: Literal["Definition"] = "Definition"
+    metadata: ObjectMeta | None = None
+    spec: Spec
+
+
+def test_bookmark_of_a_kind_with_required_fields() -> None:
+    decoder = WatchDecoder(Definition)
+    line = (
+        b'{"type":"BOOKMARK","object":{"kind":"Definition","apiVersion":"example.com/v1",'
+        b'"metadata":{"resourceVersion":"12","annotations":{"k8s.io/initial-events-end":"true"}}}}'
+    )
+    bookmark = decoder.decode(line)
+    assert bookmark.type == "BOOKMARK" and isinstance(bookmark.object, Definition)
+    assert bookmark.object.metadata is not None
+    assert bookmark.object.metadata.resource_version == "12"
+    assert bookmark.object.metadata.model_extra == {
+        "annotations": {"k8s.io/initial-events-end": "true"}
+    }
+    # Any other event must still carry the required fields.
+    with pytest.raises(DecodeError, match="object.spec: Field required"):
+        decoder.decode(line.replace(b"BOOKMARK", b"ADDED"))
+
+
 def test_decoder_raises_error_events() -> None:
     decoder = WatchDecoder(ConfigMap, url="https://k8s.test/api/v1/configmaps?watch=true")
     with pytest.raises(Gone) as gone:

@@ -1,0 +1,68 @@
+"""Python source text for IR pieces: docstrings and type annotations."""
+
+from __future__ import annotations
+
+import textwrap
+
+from .ir import AnyType, ListOf, MapOf, ModelRef, ModuleId, Primitive, Special, TypeExpr, UnionOf
+from .naming import module_alias
+
+__all__ = ["Annotations", "docstring"]
+
+_WIDTH = 92
+
+
+def docstring(text: str, indent: int = 4) -> str:
+    """A docstring body: wrapped, escaped, never ending in a quote."""
+    text = text.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    if not text:
+        return '""""""'
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        lines.extend(
+            textwrap.wrap(
+                paragraph, _WIDTH - indent, break_long_words=False, break_on_hyphens=False
+            )
+            or [""]
+        )
+    body = ("\n" + " " * indent).join(lines)
+    if body.endswith('"'):
+        body += " "
+    if len(lines) == 1:
+        return f'"""{body}"""'
+    return f'"""{body}\n{" " * indent}"""'
+
+
+class Annotations:
+    """Python annotations of IR types as seen from one module, collecting its imports."""
+
+    def __init__(self, module: ModuleId) -> None:
+        self.module = module
+        self.defined: set[str] = set()  # classes already defined above the current one
+        self.forward = False  # the last annotation named a class defined further down
+        self.modules: set[ModuleId] = set()
+        self.specials: set[str] = set()
+        self.typing: set[str] = set()
+
+    def __call__(self, t: TypeExpr) -> str:
+        if isinstance(t, Primitive):
+            return t.name
+        if isinstance(t, Special):
+            self.specials.add(t.name)
+            return t.name
+        if isinstance(t, AnyType):
+            self.typing.add("Any")
+            return "Any"
+        if isinstance(t, ModelRef):
+            if t.module == self.module:
+                self.forward |= t.name not in self.defined
+                return t.name
+            self.modules.add(t.module)
+            return f"{module_alias(t.module.segment, t.module.version)}.{t.name}"
+        if isinstance(t, ListOf):
+            return f"list[{self(t.item)}]"
+        if isinstance(t, MapOf):
+            return f"dict[str, {self(t.value)}]"
+        if isinstance(t, UnionOf):
+            return " | ".join(self(o) for o in t.options)
+        raise TypeError(f"not a type expression: {t!r}")
