@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from .errors import SpecError
-from .generate import generate_files
+from .generate import generate_files, generate_from_spec
+from .load import parse_spec_bytes
 from .output import diff_tree, write_tree
 
 __all__ = ["main"]
@@ -18,7 +19,10 @@ def _generate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     package_name = args.package or out.resolve().name
     started = time.perf_counter()
-    files = generate_files(args.spec, package_name)
+    if args.from_cluster:
+        files = _from_cluster(args, package_name)
+    else:
+        files = generate_files(args.spec, package_name)
     if args.check:
         differ = diff_tree(out, files)
         if differ:
@@ -34,13 +38,30 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _from_cluster(args: argparse.Namespace, package_name: str) -> dict[str, str]:
+    """Download ``/openapi/v2`` (CRDs included) through the runtime, as kubectl would."""
+    from kubetyped import Client
+
+    with Client(kubeconfig=args.kubeconfig, context=args.context) as client:
+        version = client.version().git_version
+        body = client.request("GET", "/openapi/v2", headers={"Accept": "application/json"}).content
+        source = f"{client.config.server}/openapi/v2 (Kubernetes {version})"
+    return generate_from_spec(parse_spec_bytes(body, source), source, package_name)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kubetyped", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     gen = commands.add_parser("generate", help="generate a typed package from an OpenAPI spec")
     gen.add_argument("--out", required=True, help="the package folder to write")
     gen.add_argument("--package", help="its import name (default: the folder's name)")
-    gen.add_argument("--spec", help="spec file (JSON, may be gzipped) or URL; default: embedded v1.36")
+    source = gen.add_mutually_exclusive_group()
+    source.add_argument("--spec", help="spec file (JSON, may be gzipped) or URL; default: embedded v1.36")
+    source.add_argument(
+        "--from-cluster", action="store_true", help="download /openapi/v2 from the kubeconfig's cluster"
+    )
+    gen.add_argument("--context", help="kubeconfig context for --from-cluster")
+    gen.add_argument("--kubeconfig", help="kubeconfig file for --from-cluster (default: as kubectl)")
     gen.add_argument("--check", action="store_true", help="only check that --out is up to date")
     gen.set_defaults(run=_generate)
     return parser
@@ -52,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a runtime error (config, HTTP): message only, no traceback
+        from kubetyped import KubetypedError
+
+        if not isinstance(exc, KubetypedError):
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -16,7 +16,7 @@ __all__ = ["generate_files", "generate_from_spec"]
 def generate_from_spec(spec: dict[str, Any], source: str, package_name: str) -> dict[str, str]:
     """Every file of the generated package, formatted: relative path -> text."""
     package = parse_spec(spec, source)
-    package.title = source.rstrip("/").rpartition("/")[2].removesuffix(".gz")
+    package.title = source if "://" in source else Path(source).name.removesuffix(".gz")
     return format_sources(render_package(package, package_name))
 
 
