@@ -77,7 +77,39 @@ _WHERE = {
     },
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "AlreadyExists",
+    "ApiError",
+    "ApiRequest",
+    "AsyncClient",
+    "AsyncResourceClient",
+    "BadRequest",
+    "Client",
+    "ClusterConfig",
+    "ConfigError",
+    "Conflict",
+    "DecodeError",
+    "Forbidden",
+    "Gone",
+    "Invalid",
+    "KubetypedError",
+    "MethodNotAllowed",
+    "NotFound",
+    "OrStatus",
+    "PatchType",
+    "ResourceClient",
+    "ResourceInfo",
+    "RetryPolicy",
+    "ServerError",
+    "ServerTimeout",
+    "ServiceUnavailable",
+    "Status",
+    "TooManyRequests",
+    "TransportError",
+    "Unauthorized",
+    "WatchEvent",
+    "load_config",
+]
 
 
 def __getattr__(name: str) -> Any:

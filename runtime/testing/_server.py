@@ -105,7 +105,7 @@ def _terminate(proc: subprocess.Popen[bytes], timeout: float) -> None:
     proc.wait()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _etcd_supports_no_fsync(etcd: Path) -> bool:
     out = subprocess.run(
         [str(etcd), "--help"],

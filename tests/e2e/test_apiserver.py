@@ -25,7 +25,6 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-
 from kubetyped.testing import ApiServer, ApiServerStartError, Binaries
 
 pytestmark = pytest.mark.e2e
@@ -312,7 +311,9 @@ _OWNER = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name
+)
 def test_owner_killed_leaves_nothing(apiserver_binaries: Binaries, sig: signal.Signals) -> None:
     """SIGINT unwinds the ``with``; SIGTERM and SIGKILL leave it to the watchdog."""
     env = {**os.environ, "KUBEBUILDER_ASSETS": str(apiserver_binaries.dir)}
