@@ -45,6 +45,10 @@ class VersionInfo(_CamelModel):
     go_version: str = ""
     compiler: str = ""
     platform: str = ""
+    emulation_major: str = ""
+    emulation_minor: str = ""
+    min_compatibility_major: str = ""
+    min_compatibility_minor: str = ""
 
 
 class GroupVersion(_CamelModel):
