@@ -43,6 +43,7 @@ class Annotations:
         self.modules: set[ModuleId] = set()
         self.specials: set[str] = set()
         self.typing: set[str] = set()
+        self.locals: set[str] = set()  # names of this module's own classes used
 
     def __call__(self, t: TypeExpr) -> str:
         if isinstance(t, Primitive):
@@ -56,6 +57,7 @@ class Annotations:
         if isinstance(t, ModelRef):
             if t.module == self.module:
                 self.forward |= t.name not in self.defined
+                self.locals.add(t.name)
                 return t.name
             self.modules.add(t.module)
             return f"{module_alias(t.module.segment, t.module.version)}.{t.name}"

@@ -114,8 +114,8 @@ def _definition_order(models: list[ModelDef]) -> list[ModelDef]:
     return list(done.values())
 
 
-def _module_source(
-    env: jinja2.Environment, module: ModuleDef, package: Package, package_name: str
+def _models_source(
+    env: jinja2.Environment, module: ModuleDef, package: Package, package_name: str, clients: list[str]
 ) -> str:
     ann = Annotations(module.id)
     models = []
@@ -126,29 +126,48 @@ def _module_source(
         has_literals = any(f.literal for f in model.fields)
         base = "K8sObject" if gvk and has_literals else "K8sModel"
         models.append(_Model(model.name, base, docstring(model.description), fields, gvk))
-    clients = [client_class(r, ann) for r in sorted(module.resources, key=lambda r: r.plural)]
-    clash = _RUNTIME_NAMES & {m.name for m in models} if clients else set()
-    if clash:
-        raise ValueError(f"{module.id.dotted}: models named like runtime names: {sorted(clash)}")
-    names = [m.name for m in models] + [n for c in clients for n in (c.name, c.async_name)]
+    names = [m.name for m in models] + clients
     if len(set(names)) != len(names):
         raise ValueError(f"{module.id.dotted}: duplicate class names")
-    imports = sorted(ann.modules)
-    methods = [m for c in clients for m in c.methods]
-    stdlib: dict[str, set[str]] = {"typing": set(ann.typing)}
-    runtime: dict[str, set[str]] = {
-        "kubetyped.model": {m.base for m in models},
-        "kubetyped.types": set(ann.specials),
-    }
+    stdlib = {"typing": set(ann.typing) | ({"TYPE_CHECKING", "Any"} if clients else set())}
+    runtime = {"kubetyped.model": {m.base for m in models}, "kubetyped.types": set(ann.specials)}
     if any("ListMarkers(" in f.annotation for m in models for f in m.fields):
         runtime["kubetyped.model"].add("ListMarkers")
-    if clients:
-        runtime["kubetyped.resource"] = {"AsyncResourceClient", "ResourceClient", "ResourceInfo"}
-        runtime["kubetyped.request"] = {"OrStatus"} if any("OrStatus(" in m.call for m in methods) else set()
-        runtime["kubetyped.status"] = {"Status"} if any("Status" in m.returns.split(" | ") for m in methods) else set()
-        stdlib["collections.abc"] = set()
-        if any("Any" in p for m in methods for p in m.params):
-            stdlib["typing"].add("Any")
+    return env.get_template("module.py.jinja").render(
+        module=module,
+        package_name=package_name,
+        title=package.title,
+        models=models,
+        clients=sorted(clients),
+        clients_module=_clients_module(module.id),
+        exports=sorted(names),
+        stdlib_imports=_import_lines(stdlib),
+        runtime_imports=_import_lines(runtime),
+        imports=_module_imports(ann.modules),
+        uses_field=any(f.default and f.default.startswith("Field(") for m in models for f in m.fields),
+    )
+
+
+def _clients_source(
+    env: jinja2.Environment, module: ModuleDef, package: Package, package_name: str
+) -> tuple[str, list[str]]:
+    """The clients module of a group-version, and the class names it defines."""
+    ann = Annotations(module.id)
+    ann.defined.update(m.name for m in module.models)
+    clients = [client_class(r, ann) for r in sorted(module.resources, key=lambda r: r.plural)]
+    clash = _RUNTIME_NAMES & ann.locals
+    if clash:
+        raise ValueError(f"{module.id.dotted}: models named like runtime names: {sorted(clash)}")
+    methods = [m for c in clients for m in c.methods]
+    stdlib: dict[str, set[str]] = {"typing": set(ann.typing), "collections.abc": set()}
+    runtime: dict[str, set[str]] = {
+        "kubetyped.resource": {"AsyncResourceClient", "ResourceClient", "ResourceInfo"},
+        "kubetyped.request": {"OrStatus"} if any("OrStatus(" in m.call for m in methods) else set(),
+        "kubetyped.status": {"Status"} if any("Status" in m.returns.split(" | ") for m in methods) else set(),
+        "kubetyped.types": set(ann.specials),
+    }
+    if any("Any" in p for m in methods for p in m.params):
+        stdlib["typing"].add("Any")
     if any(m.mode != "send" for m in methods):
         stdlib["collections.abc"] |= {"AsyncIterator", "Iterator"}
     if any("PatchType" in p for m in methods for p in m.params):
@@ -156,19 +175,26 @@ def _module_source(
         runtime["kubetyped.request"].add("PatchType")
     if any(m.mode == "watch" for m in methods):
         runtime["kubetyped.watch"] = {"WatchEvent"}
-    return env.get_template("module.py.jinja").render(
+    source = env.get_template("clients.py.jinja").render(
         module=module,
         package_name=package_name,
         title=package.title,
-        models=models,
         clients=clients,
-        exports=sorted(names),
+        exports=sorted(n for c in clients for n in (c.name, c.async_name)),
         stdlib_imports=_import_lines(stdlib),
         runtime_imports=_import_lines(runtime),
-        imports=[(m.segment, m.version, module_alias(m.segment, m.version)) for m in imports],
-        uses_field=any(f.default and f.default.startswith("Field(") for m in models for f in m.fields),
-        uses_markers=any("ListMarkers(" in f.annotation for m in models for f in m.fields),
+        local_imports=sorted(ann.locals),
+        imports=_module_imports(ann.modules),
     )
+    return source, [n for c in clients for n in (c.name, c.async_name)]
+
+
+def _clients_module(module_id: ModuleId) -> str:
+    return f"_{module_id.version}_clients"
+
+
+def _module_imports(modules: set[ModuleId]) -> list[tuple[str, str, str]]:
+    return [(m.segment, m.version, module_alias(m.segment, m.version)) for m in sorted(modules)]
 
 
 def _import_lines(imports: dict[str, set[str]]) -> list[str]:
@@ -192,8 +218,12 @@ def render_package(package: Package, package_name: str) -> dict[str, str]:
     files: dict[str, str] = {}
     segments: dict[str, list[str]] = {}
     for module_id, module in package.modules.items():
-        files[f"{module_id.segment}/{module_id.version}.py"] = _module_source(
-            env, module, package, package_name
+        clients: list[str] = []
+        if module.resources:
+            source, clients = _clients_source(env, module, package, package_name)
+            files[f"{module_id.segment}/{_clients_module(module_id)}.py"] = source
+        files[f"{module_id.segment}/{module_id.version}.py"] = _models_source(
+            env, module, package, package_name, clients
         )
         segments.setdefault(module_id.segment, []).append(module_id.version)
     for segment, versions in segments.items():
