@@ -22,7 +22,7 @@ def _generate(args: argparse.Namespace) -> int:
     if args.from_cluster:
         files = _from_cluster(args, package_name)
     else:
-        files = generate_files(args.spec, package_name)
+        files = generate_files(args.spec, package_name, args.crd)
     if args.check:
         differ = diff_tree(out, files)
         if differ:
@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--spec", help="spec file (JSON, may be gzipped) or URL; default: embedded v1.36")
     source.add_argument(
         "--from-cluster", action="store_true", help="download /openapi/v2 from the kubeconfig's cluster"
+    )
+    gen.add_argument(
+        "--crd", action="append", default=[], metavar="FILE", help="add CRDs from a YAML file (repeatable)"
     )
     gen.add_argument("--context", help="kubeconfig context for --from-cluster")
     gen.add_argument("--kubeconfig", help="kubeconfig file for --from-cluster (default: as kubectl)")

@@ -208,6 +208,8 @@ def client_class(resource: ResourceDef, ann: Callable[[TypeExpr], str]) -> Clien
         if op.scope == "all-namespaces" and (op.verb, op.subresource) in namespaced_ops:
             continue  # the namespaced method covers it with all_namespaces=True
         for method in _methods(resource, op, ann, has_all):
+            if method.params and method.params[-1] == "*":
+                method.params.pop()  # nothing keyword-only follows: a bare * is a syntax error
             if method.name not in seen:
                 seen.add(method.name)
                 methods.append(method)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .crd import add_crds
 from .format import format_sources
 from .load import load_spec
 from .parse import parse_spec
@@ -20,7 +22,11 @@ def generate_from_spec(spec: dict[str, Any], source: str, package_name: str) -> 
     return format_sources(render_package(package, package_name))
 
 
-def generate_files(spec_source: str | Path | None, package_name: str) -> dict[str, str]:
-    """Load a spec (``None``: the embedded default) and generate the package from it."""
+def generate_files(
+    spec_source: str | Path | None, package_name: str, crds: Sequence[str | Path] = ()
+) -> dict[str, str]:
+    """Load a spec (``None``: the embedded default), add CRD files, generate the package."""
     spec, source = load_spec(spec_source)
+    if crds:
+        add_crds(spec, crds)
     return generate_from_spec(spec, source, package_name)
