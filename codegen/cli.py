@@ -26,7 +26,9 @@ def _generate(args: argparse.Namespace) -> int:
     if args.check:
         differ = diff_tree(out, files)
         if differ:
-            print(f"{out}: {len(differ)} file(s) differ from the generator's output:", file=sys.stderr)
+            print(
+                f"{out}: {len(differ)} file(s) differ from the generator's output:", file=sys.stderr
+            )
             for name in differ:
                 print(f"  {name}", file=sys.stderr)
             return 1
@@ -56,15 +58,25 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", required=True, help="the package folder to write")
     gen.add_argument("--package", help="its import name (default: the folder's name)")
     source = gen.add_mutually_exclusive_group()
-    source.add_argument("--spec", help="spec file (JSON, may be gzipped) or URL; default: embedded v1.36")
     source.add_argument(
-        "--from-cluster", action="store_true", help="download /openapi/v2 from the kubeconfig's cluster"
+        "--spec", help="spec file (JSON, may be gzipped) or URL; default: embedded v1.36"
+    )
+    source.add_argument(
+        "--from-cluster",
+        action="store_true",
+        help="download /openapi/v2 from the kubeconfig's cluster",
     )
     gen.add_argument(
-        "--crd", action="append", default=[], metavar="FILE", help="add CRDs from a YAML file (repeatable)"
+        "--crd",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="add CRDs from a YAML file (repeatable)",
     )
     gen.add_argument("--context", help="kubeconfig context for --from-cluster")
-    gen.add_argument("--kubeconfig", help="kubeconfig file for --from-cluster (default: as kubectl)")
+    gen.add_argument(
+        "--kubeconfig", help="kubeconfig file for --from-cluster (default: as kubectl)"
+    )
     gen.add_argument("--check", action="store_true", help="only check that --out is up to date")
     gen.set_defaults(run=_generate)
     return parser

@@ -51,7 +51,7 @@ def client_class_name(kind: str, plural: str) -> str:
     equal to the kind (``Endpoints``) gets ``Resource`` so it cannot shadow the model.
     """
     common = 0
-    for a, b in zip(kind.lower(), plural.lower()):
+    for a, b in zip(kind.lower(), plural.lower(), strict=False):
         if a != b:
             break
         common += 1
@@ -99,22 +99,60 @@ def _methods(
     body = ann(op.body) if op.body and op.verb != "patch" else "Any"
 
     if op.verb == "get" and sub == "log":
-        return [Method("log", doc, ["name: str", "*", *ns, *query], "str", "send", _call(op, resource, "str", []))]
+        return [
+            Method(
+                "log",
+                doc,
+                ["name: str", "*", *ns, *query],
+                "str",
+                "send",
+                _call(op, resource, "str", []),
+            )
+        ]
     if op.verb == "get":
-        return [Method(f"get{suffix}", doc, ["name: str", "*", *ns, *query], response, "send", _call(op, resource, response, []))]
+        return [
+            Method(
+                f"get{suffix}",
+                doc,
+                ["name: str", "*", *ns, *query],
+                response,
+                "send",
+                _call(op, resource, response, []),
+            )
+        ]
     if op.verb == "list":
-        list_all_params = [q for q, p in zip(query, op.params) if p.wire_name != "continue"]
+        list_all_params = [
+            q for q, p in zip(query, op.params, strict=True) if p.wire_name != "continue"
+        ]
         list_all_call = _call(
-            OperationDef(op.verb, op.method, op.path, op.scope, sub, [p for p in op.params if p.wire_name != "continue"], None, None),
+            OperationDef(
+                op.verb,
+                op.method,
+                op.path,
+                op.scope,
+                sub,
+                [p for p in op.params if p.wire_name != "continue"],
+                None,
+                None,
+            ),
             resource,
             model,
             every_arg,
         )
         return [
-            Method(f"list{suffix}", doc, ["*", *ns, *every, *query], response, "send", _call(op, resource, response, every_arg)),
+            Method(
+                f"list{suffix}",
+                doc,
+                ["*", *ns, *every, *query],
+                response,
+                "send",
+                _call(op, resource, response, every_arg),
+            ),
             Method(
                 f"list_all{suffix}",
-                docstring(f"Every {resource.gvk.kind}, following ``continue`` across pages.", indent=8),
+                docstring(
+                    f"Every {resource.gvk.kind}, following ``continue`` across pages.", indent=8
+                ),
                 ["*", *ns, *every, *list_all_params],
                 model,
                 "list_all",
@@ -122,14 +160,41 @@ def _methods(
             ),
         ]
     if op.verb == "watch":
-        return [Method(f"watch{suffix}", doc, ["*", *ns, *every, *query], model, "watch", _call(op, resource, model, every_arg))]
+        return [
+            Method(
+                f"watch{suffix}",
+                doc,
+                ["*", *ns, *every, *query],
+                model,
+                "watch",
+                _call(op, resource, model, every_arg),
+            )
+        ]
     if op.verb == "create":
         answer = f"OrStatus({response})" if sub in _STATUS_ANSWERS else response
         returns = f"{response} | Status" if sub in _STATUS_ANSWERS else response
         name_arg = ["name: str"] if sub else []
-        return [Method(f"create{suffix}", doc, [*name_arg, f"body: {body}", "*", *ns, *query], returns, "send", _call(op, resource, answer, ["body=body"]))]
+        return [
+            Method(
+                f"create{suffix}",
+                doc,
+                [*name_arg, f"body: {body}", "*", *ns, *query],
+                returns,
+                "send",
+                _call(op, resource, answer, ["body=body"]),
+            )
+        ]
     if op.verb == "replace":
-        return [Method(f"replace{suffix}", doc, ["name: str", f"body: {body}", "*", *ns, *query], response, "send", _call(op, resource, response, ["body=body"]))]
+        return [
+            Method(
+                f"replace{suffix}",
+                doc,
+                ["name: str", f"body: {body}", "*", *ns, *query],
+                response,
+                "send",
+                _call(op, resource, response, ["body=body"]),
+            )
+        ]
     if op.verb == "patch":
         target = response
         # kubectl's default where the server has it; custom resources only take merge patches.
@@ -137,14 +202,36 @@ def _methods(
         patch = Method(
             f"patch{suffix}",
             doc,
-            ["name: str", f"body: {target} | dict[str, Any] | Sequence[dict[str, Any]]", "*", *ns, f'patch_type: PatchType = "{default_patch}"', *query],
+            [
+                "name: str",
+                f"body: {target} | dict[str, Any] | Sequence[dict[str, Any]]",
+                "*",
+                *ns,
+                f'patch_type: PatchType = "{default_patch}"',
+                *query,
+            ],
             response,
             "send",
             _call(op, resource, response, ["body=body", "patch_type=patch_type"]),
         )
-        apply_query = [q for q, p in zip(query, op.params) if p.wire_name not in ("fieldManager", "force")]
-        apply_pairs = ", ".join(f'"{p.wire_name}": {p.name}' for p in op.params if p.wire_name not in ("fieldManager", "force"))
-        apply_args = [f"obj: {target} | dict[str, Any]", "*", "field_manager: str", "force: bool = False", *ns, *apply_query]
+        apply_query = [
+            q
+            for q, p in zip(query, op.params, strict=True)
+            if p.wire_name not in ("fieldManager", "force")
+        ]
+        apply_pairs = ", ".join(
+            f'"{p.wire_name}": {p.name}'
+            for p in op.params
+            if p.wire_name not in ("fieldManager", "force")
+        )
+        apply_args = [
+            f"obj: {target} | dict[str, Any]",
+            "*",
+            "field_manager: str",
+            "force: bool = False",
+            *ns,
+            *apply_query,
+        ]
         call = "self._apply_request(obj, field_manager=field_manager, force=force"
         call += ", namespace=namespace" if resource.namespaced else ""
         call += f', subresource="{sub}"' if sub else ""
@@ -152,7 +239,10 @@ def _methods(
         call += f", response={response})"
         apply = Method(
             f"apply{suffix}",
-            docstring(f"Server-side apply: send only the fields set on ``obj``, owned by ``field_manager``.", indent=8),
+            docstring(
+                "Server-side apply: send only the fields set on ``obj``, owned by ``field_manager``.",
+                indent=8,
+            ),
             apply_args,
             response,
             "send",
@@ -199,7 +289,9 @@ def client_class(resource: ResourceDef, ann: Callable[[TypeExpr], str]) -> Clien
         f"subresources=frozenset({{{subs}}}))"
     ).replace("frozenset({})", "frozenset()")
     has_all = any(op.scope == "all-namespaces" for op in resource.operations)
-    namespaced_ops = {(op.verb, op.subresource) for op in resource.operations if op.scope == "namespaced"}
+    namespaced_ops = {
+        (op.verb, op.subresource) for op in resource.operations if op.scope == "namespaced"
+    }
     seen: set[str] = set()
     methods: list[Method] = []
     for op in resource.operations:
@@ -214,6 +306,7 @@ def client_class(resource: ResourceDef, ann: Callable[[TypeExpr], str]) -> Clien
                 seen.add(method.name)
                 methods.append(method)
     methods.sort(key=lambda m: m.name)
-    doc = docstring(f"The {resource.plural} API of {resource.gvk.api_version} ({resource.gvk.kind}).")
+    doc = docstring(
+        f"The {resource.plural} API of {resource.gvk.api_version} ({resource.gvk.kind})."
+    )
     return ClientClass(name, f"Async{name}", info, doc, methods)
-

@@ -32,19 +32,34 @@ def _query(*names: str) -> list[dict[str, Any]]:
         "limit": "integer",
         "timeoutSeconds": "integer",
     }
-    return [{"in": "query", "name": n, "type": types.get(n, "string"), "uniqueItems": True} for n in names]
+    return [
+        {"in": "query", "name": n, "type": types.get(n, "string"), "uniqueItems": True}
+        for n in names
+    ]
 
 
 _LIST = _query(
-    "allowWatchBookmarks", "continue", "fieldSelector", "labelSelector", "limit",
-    "resourceVersion", "resourceVersionMatch", "sendInitialEvents", "timeoutSeconds", "watch",
+    "allowWatchBookmarks",
+    "continue",
+    "fieldSelector",
+    "labelSelector",
+    "limit",
+    "resourceVersion",
+    "resourceVersionMatch",
+    "sendInitialEvents",
+    "timeoutSeconds",
+    "watch",
 )
 _WRITE = _query("dryRun", "fieldManager", "fieldValidation")
 _PATCH = _query("dryRun", "fieldManager", "fieldValidation", "force")
 _DELETE = _query("dryRun", "gracePeriodSeconds", "propagationPolicy")
 _DELETE_ALL = _DELETE + _LIST[1:7]
 # Custom resources take every patch type but strategic merge (the server has no merge keys).
-_PATCH_TYPES = ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"]
+_PATCH_TYPES = [
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/apply-patch+yaml",
+]
 
 
 def crd_documents(paths: Iterable[str | Path]) -> list[tuple[str, dict[str, Any]]]:
@@ -58,7 +73,9 @@ def crd_documents(paths: Iterable[str | Path]) -> list[tuple[str, dict[str, Any]
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
-            raise SpecError(str(path), where, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
+            raise SpecError(
+                str(path), where, f"invalid YAML: {getattr(exc, 'problem', exc)}"
+            ) from None
         for i, doc in enumerate(docs):
             if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
                 found.append((f"{path}#{i}", doc))
@@ -69,7 +86,13 @@ def _reversed(group: str) -> str:
     return ".".join(reversed(group.split(".")))
 
 
-def _op(action: str, description: str, ref: str | None, params: list[dict[str, Any]], gvk: dict[str, str]) -> dict[str, Any]:
+def _op(
+    action: str,
+    description: str,
+    ref: str | None,
+    params: list[dict[str, Any]],
+    gvk: dict[str, str],
+) -> dict[str, Any]:
     op: dict[str, Any] = {
         "description": description,
         "parameters": copy.deepcopy(params),
@@ -79,17 +102,23 @@ def _op(action: str, description: str, ref: str | None, params: list[dict[str, A
     }
     if action == "patch":
         op["consumes"] = list(_PATCH_TYPES)
-        op["parameters"].append({"in": "body", "name": "body", "required": True, "schema": {"type": "object"}})
+        op["parameters"].append(
+            {"in": "body", "name": "body", "required": True, "schema": {"type": "object"}}
+        )
     return op
 
 
-def _add_version(spec: dict[str, Any], crd: dict[str, Any], version: dict[str, Any], where: str) -> None:
+def _add_version(
+    spec: dict[str, Any], crd: dict[str, Any], version: dict[str, Any], where: str
+) -> None:
     group = crd["spec"]["group"]
     names = crd["spec"]["names"]
     kind, plural = names["kind"], names["plural"]
     list_kind = names.get("listKind") or f"{kind}List"
     name = version["name"]
-    schema = copy.deepcopy((version.get("schema") or {}).get("openAPIV3Schema") or {"type": "object"})
+    schema = copy.deepcopy(
+        (version.get("schema") or {}).get("openAPIV3Schema") or {"type": "object"}
+    )
     gvk = {"group": group, "version": name, "kind": kind}
     schema.setdefault("properties", {})
     schema["properties"]["metadata"] = {"$ref": _META + "ObjectMeta"}
@@ -101,7 +130,9 @@ def _add_version(spec: dict[str, Any], crd: dict[str, Any], version: dict[str, A
     definitions = spec.setdefault("definitions", {})
     for key in (f"{prefix}.{kind}", f"{prefix}.{list_kind}"):
         if key in definitions:
-            raise SpecError(where, pointer("definitions", key), "defined twice (CRD and spec, or two CRDs)")
+            raise SpecError(
+                where, pointer("definitions", key), "defined twice (CRD and spec, or two CRDs)"
+            )
     definitions[f"{prefix}.{kind}"] = schema
     definitions[f"{prefix}.{list_kind}"] = {
         "type": "object",
@@ -116,7 +147,11 @@ def _add_version(spec: dict[str, Any], crd: dict[str, Any], version: dict[str, A
     }
     status = _META + "Status"
     base = f"/apis/{group}/{name}"
-    scoped = f"{base}/namespaces/{{namespace}}/{plural}" if crd["spec"].get("scope") == "Namespaced" else f"{base}/{plural}"
+    scoped = (
+        f"{base}/namespaces/{{namespace}}/{plural}"
+        if crd["spec"].get("scope") == "Namespaced"
+        else f"{base}/{plural}"
+    )
     paths = spec.setdefault("paths", {})
     paths[scoped] = {
         "get": _op("list", f"list objects of kind {kind}", listing, _LIST, gvk),
@@ -124,7 +159,9 @@ def _add_version(spec: dict[str, Any], crd: dict[str, Any], version: dict[str, A
         "delete": _op("deletecollection", f"delete collection of {kind}", status, _DELETE_ALL, gvk),
     }
     if scoped != f"{base}/{plural}":
-        paths[f"{base}/{plural}"] = {"get": _op("list", f"list objects of kind {kind}", listing, _LIST, gvk)}
+        paths[f"{base}/{plural}"] = {
+            "get": _op("list", f"list objects of kind {kind}", listing, _LIST, gvk)
+        }
     paths[f"{scoped}/{{name}}"] = {
         "get": _op("get", f"read the specified {kind}", model, [], gvk),
         "put": _op("put", f"replace the specified {kind}", model, _WRITE, gvk),
@@ -136,14 +173,18 @@ def _add_version(spec: dict[str, Any], crd: dict[str, Any], version: dict[str, A
         paths[f"{scoped}/{{name}}/status"] = {
             "get": _op("get", f"read status of the specified {kind}", model, [], gvk),
             "put": _op("put", f"replace status of the specified {kind}", model, _WRITE, gvk),
-            "patch": _op("patch", f"partially update status of the specified {kind}", model, _PATCH, gvk),
+            "patch": _op(
+                "patch", f"partially update status of the specified {kind}", model, _PATCH, gvk
+            ),
         }
     if "scale" in subresources:
         scale = "#/definitions/io.k8s.api.autoscaling.v1.Scale"
         paths[f"{scoped}/{{name}}/scale"] = {
             "get": _op("get", f"read scale of the specified {kind}", scale, [], gvk),
             "put": _op("put", f"replace scale of the specified {kind}", scale, _WRITE, gvk),
-            "patch": _op("patch", f"partially update scale of the specified {kind}", scale, _PATCH, gvk),
+            "patch": _op(
+                "patch", f"partially update scale of the specified {kind}", scale, _PATCH, gvk
+            ),
         }
 
 
@@ -153,7 +194,9 @@ def add_crds(spec: dict[str, Any], paths: Iterable[str | Path]) -> int:
     for where, crd in crd_documents(paths):
         body = crd.get("spec")
         if not isinstance(body, dict) or not {"group", "names", "versions"} <= body.keys():
-            raise SpecError(where, "/spec", "not a CustomResourceDefinition spec (group, names, versions)")
+            raise SpecError(
+                where, "/spec", "not a CustomResourceDefinition spec (group, names, versions)"
+            )
         for i, version in enumerate(body["versions"]):
             if version.get("served", True):
                 _add_version(spec, crd, version, f"{where}/spec/versions/{i}")

@@ -17,4 +17,6 @@ class SpecError(Exception):
         self.source = source
         self.where = where
         self.message = message
-        super().__init__(f"{source}: {where or '/'}: {message}" if where else f"{source}: {message}")
+        super().__init__(
+            f"{source}: {where or '/'}: {message}" if where else f"{source}: {message}"
+        )

@@ -34,6 +34,7 @@ def format_sources(files: dict[str, str]) -> dict[str, str]:
             [*_ruff(), "format", *_SETTINGS, "--quiet", str(root)],
             capture_output=True,
             text=True,
+            check=False,  # a failure is reported below with ruff's own message
         )
         if result.returncode != 0:
             raise RuntimeError(f"ruff format failed on generated code:\n{result.stderr.strip()}")

@@ -8,7 +8,7 @@ render it. Type expressions are small frozen values so they can be compared and 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 __all__ = [
     "GVK",
@@ -81,7 +81,7 @@ class UnionOf:
     options: tuple[TypeExpr, ...]
 
 
-TypeExpr = Union[Primitive, Special, AnyType, ModelRef, ListOf, MapOf, UnionOf]
+TypeExpr = Primitive | Special | AnyType | ModelRef | ListOf | MapOf | UnionOf
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,9 @@ def parse_spec_bytes(data: bytes, source: str) -> dict[str, Any]:
     try:
         doc = json.loads(data)
     except json.JSONDecodeError as exc:
-        raise SpecError(source, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+        raise SpecError(
+            source, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}"
+        ) from None
     except UnicodeDecodeError as exc:
         raise SpecError(source, f"byte {exc.start}", "not UTF-8 text") from None
     if not isinstance(doc, dict):

@@ -394,7 +394,9 @@ class _Parser:
             lists = [
                 op.response
                 for op in resource.operations
-                if op.verb == "list" and op.subresource is None and isinstance(op.response, ModelRef)
+                if op.verb == "list"
+                and op.subresource is None
+                and isinstance(op.response, ModelRef)
             ]
             resource.list_model = lists[0] if lists else None  # type: ignore[assignment]
             if resource.model is None:

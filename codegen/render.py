@@ -12,14 +12,36 @@ from dataclasses import dataclass
 import jinja2
 
 from .clients import client_class
-from .ir import FieldDef, ListOf, MapOf, ModelDef, ModelRef, ModuleDef, ModuleId, Package, TypeExpr, UnionOf
+from .ir import (
+    FieldDef,
+    ListOf,
+    MapOf,
+    ModelDef,
+    ModelRef,
+    ModuleDef,
+    ModuleId,
+    Package,
+    TypeExpr,
+    UnionOf,
+)
 from .naming import module_alias
 from .pytext import Annotations, docstring
 
 # Names the client code imports from the runtime; a model of the same name would clash.
-_RUNTIME_NAMES = {"Status", "OrStatus", "PatchType", "WatchEvent", "ResourceInfo", "ResourceClient", "AsyncResourceClient", "Iterator", "AsyncIterator"}
+_RUNTIME_NAMES = {
+    "Status",
+    "OrStatus",
+    "PatchType",
+    "WatchEvent",
+    "ResourceInfo",
+    "ResourceClient",
+    "AsyncResourceClient",
+    "Iterator",
+    "AsyncIterator",
+}
 
 __all__ = ["render_package"]
+
 
 @dataclass
 class _Field:
@@ -115,7 +137,11 @@ def _definition_order(models: list[ModelDef]) -> list[ModelDef]:
 
 
 def _models_source(
-    env: jinja2.Environment, module: ModuleDef, package: Package, package_name: str, clients: list[str]
+    env: jinja2.Environment,
+    module: ModuleDef,
+    package: Package,
+    package_name: str,
+    clients: list[str],
 ) -> str:
     ann = Annotations(module.id)
     models = []
@@ -144,7 +170,9 @@ def _models_source(
         stdlib_imports=_import_lines(stdlib),
         runtime_imports=_import_lines(runtime),
         imports=_module_imports(ann.modules),
-        uses_field=any(f.default and f.default.startswith("Field(") for m in models for f in m.fields),
+        uses_field=any(
+            f.default and f.default.startswith("Field(") for m in models for f in m.fields
+        ),
     )
 
 
@@ -163,7 +191,9 @@ def _clients_source(
     runtime: dict[str, set[str]] = {
         "kubetyped.resource": {"AsyncResourceClient", "ResourceClient", "ResourceInfo"},
         "kubetyped.request": {"OrStatus"} if any("OrStatus(" in m.call for m in methods) else set(),
-        "kubetyped.status": {"Status"} if any("Status" in m.returns.split(" | ") for m in methods) else set(),
+        "kubetyped.status": {"Status"}
+        if any("Status" in m.returns.split(" | ") for m in methods)
+        else set(),
         "kubetyped.types": set(ann.specials),
     }
     if any("Any" in p for m in methods for p in m.params):
@@ -235,4 +265,3 @@ def render_package(package: Package, package_name: str) -> dict[str, str]:
     )
     files["py.typed"] = ""
     return files
-

@@ -11,7 +11,7 @@ import base64
 import binascii
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 from pydantic import (
     AwareDatetime,
@@ -59,7 +59,7 @@ def _micro_time_out(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-IntOrString = Union[StrictInt, StrictStr]
+IntOrString = StrictInt | StrictStr
 """A port number or name, a count or a percentage: `int` and `str` stay what they are."""
 
 # The server always sends strings, but people write `cpu: 1` or `memory: 0.5` in Python and
@@ -68,13 +68,13 @@ Quantity = Annotated[str, Field(coerce_numbers_to_str=True)]
 """A resource quantity such as ``"250m"`` or ``"1Gi"``; ints and floats are accepted as input."""
 
 Base64Bytes = Annotated[
-    bytes, BeforeValidator(_bytes_in), PlainSerializer(_bytes_out, return_type=str, when_used="json")
+    bytes,
+    BeforeValidator(_bytes_in),
+    PlainSerializer(_bytes_out, return_type=str, when_used="json"),
 ]
 """Binary data: raw ``bytes`` in Python, base64 text on the wire."""
 
-Time = Annotated[
-    AwareDatetime, PlainSerializer(_time_out, return_type=str, when_used="json")
-]
+Time = Annotated[AwareDatetime, PlainSerializer(_time_out, return_type=str, when_used="json")]
 """A timezone-aware datetime sent as RFC 3339 in whole seconds (``2024-05-01T10:00:00Z``)."""
 
 MicroTime = Annotated[

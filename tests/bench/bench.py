@@ -40,7 +40,7 @@ def per_second(fn: Callable[[], object], seconds: float) -> float:
     n, elapsed = 1, 0.0
     while elapsed < 0.05:
         n *= 2
-        elapsed = best_of(lambda: [fn() for _ in range(n)], 1)
+        elapsed = best_of(lambda n=n: [fn() for _ in range(n)], 1)
     rounds = max(3, int(seconds / elapsed))
     return n / best_of(lambda: [fn() for _ in range(n)], rounds)
 
@@ -50,7 +50,11 @@ def cold_import(statement: str, repeat: int) -> float:
     code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
     subprocess.run([sys.executable, "-c", statement], check=True)  # write .pyc files first
     runs = [
-        float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], check=True, capture_output=True, text=True
+            ).stdout
+        )
         for _ in range(repeat)
     ]
     return statistics.median(runs)
@@ -74,7 +78,9 @@ def bench_imports(repeat: int) -> dict[str, float]:
     return {
         "import_kubetyped_core_v1_s": cold_import("import kubetyped.k8s.core.v1", repeat),
         "import_pydantic_basemodel_s": cold_import("from pydantic import BaseModel", repeat),
-        "import_kubernetes_v1pod_s": cold_import("from kubernetes.client.models import V1Pod", repeat),
+        "import_kubernetes_v1pod_s": cold_import(
+            "from kubernetes.client.models import V1Pod", repeat
+        ),
         "import_lightkube_core_v1_s": cold_import("import lightkube.models.core_v1", repeat),
     }
 
@@ -86,7 +92,12 @@ def pod_list_bytes(pod: dict[str, Any], n: int) -> bytes:
         item["metadata"]["name"] = f"{pod['metadata']['name']}-{i}"
         item["metadata"]["uid"] = f"00000000-0000-4000-8000-{i:012d}"
         items.append(item)
-    body = {"apiVersion": "v1", "kind": "PodList", "metadata": {"resourceVersion": "12345"}, "items": items}
+    body = {
+        "apiVersion": "v1",
+        "kind": "PodList",
+        "metadata": {"resourceVersion": "12345"},
+        "items": items,
+    }
     return json.dumps(body).encode()
 
 
@@ -94,10 +105,9 @@ def decoders() -> dict[str, tuple[Callable[[bytes], object], Callable[[bytes], o
     """Per library: (decode one Pod, decode a PodList), each from response bytes, the way
     the library decodes a response body."""
     import kubernetes.client
+    from kubetyped.k8s.core.v1 import Pod, PodList
     from lightkube.core import decoders as lk
     from lightkube.resources.core_v1 import Pod as LkPodResource
-
-    from kubetyped.k8s.core.v1 import Pod, PodList
 
     api = kubernetes.client.ApiClient()
     return {
@@ -147,25 +157,35 @@ def main() -> None:
     list_times: dict[str, float] = {}
     body = pod_list_bytes(pod, args.pods)
     for name, (one, many) in decoders().items():
-        rates[name] = per_second(lambda: one(pod_bytes), seconds)
+        rates[name] = per_second(lambda one=one: one(pod_bytes), seconds)
         many(body)  # warm-up
-        list_times[name] = best_of(lambda: many(body), 3 if args.quick else 5)
+        list_times[name] = best_of(lambda many=many: many(body), 3 if args.quick else 5)
     results["pod_validate_per_s"] = rates
     results["podlist_decode_s"] = list_times
     results["podlist_bytes"] = len(body)
 
     ours = rates["kubetyped"]
-    print(f"generation of the v1.36 package: {results['generate_in_process_s']:.2f} s in process, "
-          f"{results['generate_cli_wall_s']:.2f} s CLI wall (target <= 2 s)")
+    print(
+        f"generation of the v1.36 package: {results['generate_in_process_s']:.2f} s in process, "
+        f"{results['generate_cli_wall_s']:.2f} s CLI wall (target <= 2 s)"
+    )
     print(f"cold import, median of {repeat} fresh interpreters:")
     base = results["import_kubetyped_core_v1_s"]
-    for key in ("import_kubetyped_core_v1_s", "import_pydantic_basemodel_s",
-                "import_kubernetes_v1pod_s", "import_lightkube_core_v1_s"):
+    for key in (
+        "import_kubetyped_core_v1_s",
+        "import_pydantic_basemodel_s",
+        "import_kubernetes_v1pod_s",
+        "import_lightkube_core_v1_s",
+    ):
         print(f"  {key[7:-2]:<28} {results[key] * 1000:8.1f} ms   x{results[key] / base:5.2f}")
-    print(f"realistic Pod ({len(pod_bytes)} bytes) from JSON bytes, per second (ratio = kubetyped / peer):")
+    print(
+        f"realistic Pod ({len(pod_bytes)} bytes) from JSON bytes, per second (ratio = kubetyped / peer):"
+    )
     for name, rate in rates.items():
         print(f"  {name:<28} {rate:10.0f}/s   x{ours / rate:5.2f}")
-    print(f"PodList of {args.pods} pods ({len(body) / 1e6:.1f} MB), decode time (ratio = peer / kubetyped):")
+    print(
+        f"PodList of {args.pods} pods ({len(body) / 1e6:.1f} MB), decode time (ratio = peer / kubetyped):"
+    )
     mine = list_times["kubetyped"]
     for name, t in list_times.items():
         print(f"  {name:<28} {t * 1000:10.1f} ms   x{t / mine:5.2f}")

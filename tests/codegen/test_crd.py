@@ -7,21 +7,24 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from kubetyped.codegen.cli import main
 from kubetyped.codegen.crd import add_crds
 from kubetyped.codegen.errors import SpecError
 from kubetyped.codegen.generate import generate_files
+from kubetyped.codegen.ir import ModuleId
 from kubetyped.codegen.load import load_spec
 from kubetyped.codegen.parse import parse_spec
-from kubetyped.codegen.ir import ModuleId
 
 CRDS = sorted((Path(__file__).resolve().parents[1] / "data" / "crds").glob("*.yaml"))
 
 CERTIFICATE = {
     "apiVersion": "cert-manager.io/v1",
     "kind": "Certificate",
-    "metadata": {"name": "web-tls", "namespace": "prod", "creationTimestamp": "2024-05-01T10:00:00Z"},
+    "metadata": {
+        "name": "web-tls",
+        "namespace": "prod",
+        "creationTimestamp": "2024-05-01T10:00:00Z",
+    },
     "spec": {
         "secretName": "web-tls",
         "dnsNames": ["example.com", "www.example.com"],
@@ -33,8 +36,14 @@ CERTIFICATE = {
     },
     "status": {
         "conditions": [
-            {"type": "Ready", "status": "True", "lastTransitionTime": "2024-05-01T10:01:00Z",
-             "message": "Certificate is up to date", "observedGeneration": 1, "reason": "Ready"}
+            {
+                "type": "Ready",
+                "status": "True",
+                "lastTransitionTime": "2024-05-01T10:01:00Z",
+                "message": "Certificate is up to date",
+                "observedGeneration": 1,
+                "reason": "Ready",
+            }
         ],
         "notAfter": "2024-07-30T10:00:00Z",
         "revision": 1,
@@ -48,7 +57,12 @@ def test_crds_become_models_and_resources() -> None:
     package = parse_spec(spec, source)
     module = package.modules[ModuleId("cert_manager_io", "v1")]
     names = {m.name for m in module.models}
-    assert {"Certificate", "CertificateList", "CertificateSpec", "CertificateSpecIssuerRef"} <= names
+    assert {
+        "Certificate",
+        "CertificateList",
+        "CertificateSpec",
+        "CertificateSpecIssuerRef",
+    } <= names
     (resource,) = [r for r in module.resources if r.plural == "certificates"]
     assert resource.namespaced and resource.subresources == ["status"]
     assert set(resource.verbs) >= {"get", "list", "watch", "create", "replace", "patch", "delete"}
@@ -75,7 +89,9 @@ def test_generated_crd_package_validates_real_objects(tmp_path: Path) -> None:
         "assert 'patch_type: PatchType = \"merge\"' in inspect.getsource(Certificates.patch)\n"
         "print(Certificates.info.plural, Certificates.info.namespaced)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "certificates True"
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pydantic
 import pytest
-
 from kubetyped.k8s.apiextensions.v1 import CustomResourceDefinition, JSONSchemaProps
 from kubetyped.k8s.apps.v1 import Deployment, RollingUpdateDeployment
 from kubetyped.k8s.coordination.v1 import LeaseSpec
@@ -58,7 +57,9 @@ def test_quantity_is_a_string_that_accepts_numbers() -> None:
 def test_time_is_aware_and_whole_seconds_with_z() -> None:
     meta = ObjectMeta.model_validate({"creationTimestamp": "2024-05-01T10:00:00Z"})
     assert meta.creation_timestamp == datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
-    later = ObjectMeta(creation_timestamp=datetime(2024, 5, 1, 12, 0, 0, 999, tzinfo=timezone(timedelta(hours=2))))
+    later = ObjectMeta(
+        creation_timestamp=datetime(2024, 5, 1, 12, 0, 0, 999, tzinfo=timezone(timedelta(hours=2)))
+    )
     assert dump(later) == {"creationTimestamp": "2024-05-01T10:00:00Z"}
     with pytest.raises(pydantic.ValidationError):
         ObjectMeta(creation_timestamp=datetime(2024, 5, 1))  # naive: ambiguous, refused
@@ -75,7 +76,11 @@ def test_bytes_are_raw_in_python_and_base64_on_the_wire() -> None:
     raw = bytes(range(256))
     secret = Secret(data={"blob": raw})
     wire = dump(secret)
-    assert wire == {"apiVersion": "v1", "kind": "Secret", "data": {"blob": __import__("base64").b64encode(raw).decode()}}
+    assert wire == {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "data": {"blob": __import__("base64").b64encode(raw).decode()},
+    }
     assert Secret.model_validate(wire).data == {"blob": raw}
     cm = ConfigMap.model_validate({"binaryData": {"b": "/wA="}})
     assert cm.binary_data == {"b": b"\xff\x00"}
@@ -88,11 +93,31 @@ def test_free_form_data_is_kept_verbatim() -> None:
     entry = ManagedFieldsEntry.model_validate({"fieldsV1": fields, "manager": "m"})
     assert entry.fields_v1 == fields
     crd = CustomResourceDefinition.model_validate(
-        {"spec": {"group": "g", "names": {"kind": "K", "plural": "ks"}, "scope": "Namespaced", "versions": [
-            {"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-                "type": "object", "default": {"a": [1, 2.5, None]}, "example": 3}}}]}}
+        {
+            "spec": {
+                "group": "g",
+                "names": {"kind": "K", "plural": "ks"},
+                "scope": "Namespaced",
+                "versions": [
+                    {
+                        "name": "v1",
+                        "served": True,
+                        "storage": True,
+                        "schema": {
+                            "openAPIV3Schema": {
+                                "type": "object",
+                                "default": {"a": [1, 2.5, None]},
+                                "example": 3,
+                            }
+                        },
+                    }
+                ],
+            }
+        }
     )
-    assert dump(crd)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["default"] == {"a": [1, 2.5, None]}
+    assert dump(crd)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["default"] == {
+        "a": [1, 2.5, None]
+    }
 
 
 def test_json_schema_props_unions_are_typed_and_integers_stay_integers() -> None:
@@ -125,7 +150,10 @@ def test_top_level_kinds_carry_api_version_and_kind() -> None:
     assert dump(Deployment()) == {"apiVersion": "apps/v1", "kind": "Deployment"}
     assert Deployment().to_dict() == {"apiVersion": "apps/v1", "kind": "Deployment"}
     assert dump(Pod(metadata=ObjectMeta(name="p"))) == {
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+    }
     # Wire data keeps exactly what it had: the server leaves both off the items of a list.
     assert dump(Pod.model_validate({"metadata": {"name": "p"}})) == {"metadata": {"name": "p"}}
     assert Pod.model_validate({"metadata": {"name": "p"}}).kind == "Pod"
@@ -133,10 +161,17 @@ def test_top_level_kinds_carry_api_version_and_kind() -> None:
         Pod.model_validate({"kind": "Deployment"})
     with pytest.raises(pydantic.ValidationError):
         Deployment.model_validate({"apiVersion": "apps/v1beta1"})
-    assert (Deployment.__k8s_group__, Deployment.__k8s_version__, Deployment.__k8s_kind__) == ("apps", "v1", "Deployment")
+    assert (Deployment.__k8s_group__, Deployment.__k8s_version__, Deployment.__k8s_kind__) == (
+        "apps",
+        "v1",
+        "Deployment",
+    )
     # Multi-kind types (Status is served by every group) stay unconstrained where they must.
     assert dump(Status.model_validate({"kind": "Status", "apiVersion": "v1", "code": 404})) == {
-        "kind": "Status", "apiVersion": "v1", "code": 404}
+        "kind": "Status",
+        "apiVersion": "v1",
+        "code": 404,
+    }
 
 
 def test_snake_case_names_with_wire_aliases() -> None:
@@ -146,7 +181,12 @@ def test_snake_case_names_with_wire_aliases() -> None:
     assert NodeSpec(podCIDRs=["a"]).pod_cidrs == ["a"]  # type: ignore[call-arg]
     assert ListMeta(continue_="token").model_dump(exclude_unset=True) == {"continue": "token"}
     assert ListMeta.model_validate({"continue": "t"}).continue_ == "t"
-    assert set(JSONSchemaProps.model_fields) >= {"not_", "ref", "schema_", "x_kubernetes_list_map_keys"}
+    assert set(JSONSchemaProps.model_fields) >= {
+        "not_",
+        "ref",
+        "schema_",
+        "x_kubernetes_list_map_keys",
+    }
     assert ContainerPort(container_port=80).model_dump(exclude_unset=True) == {"containerPort": 80}
 
 
@@ -162,11 +202,17 @@ def test_descriptions_become_docstrings() -> None:
 
 
 def test_merge_markers_are_field_metadata() -> None:
-    (markers,) = [m for m in PodSpec.model_fields["containers"].metadata if isinstance(m, ListMarkers)]
-    assert markers == ListMarkers(list_type="map", list_map_keys=("name",), patch_strategy="merge", patch_merge_key="name")
+    (markers,) = [
+        m for m in PodSpec.model_fields["containers"].metadata if isinstance(m, ListMarkers)
+    ]
+    assert markers == ListMarkers(
+        list_type="map", list_map_keys=("name",), patch_strategy="merge", patch_merge_key="name"
+    )
     (ports,) = [m for m in Container.model_fields["ports"].metadata if isinstance(m, ListMarkers)]
     assert ports.list_map_keys == ("containerPort", "protocol")
-    (labels,) = [m for m in PodSpec.model_fields["node_selector"].metadata if isinstance(m, ListMarkers)]
+    (labels,) = [
+        m for m in PodSpec.model_fields["node_selector"].metadata if isinstance(m, ListMarkers)
+    ]
     assert labels.map_type == "atomic"
 
 

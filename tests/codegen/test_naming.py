@@ -1,7 +1,6 @@
 """The naming rules: attribute names and module names."""
 
 import pytest
-
 from kubetyped.codegen.naming import attribute_name, group_module
 
 

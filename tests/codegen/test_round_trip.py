@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from kubetyped.codegen.naming import group_module
 from kubetyped.model import K8sModel
 
@@ -28,7 +27,9 @@ def model_class(obj: dict[str, Any]) -> type[K8sModel]:
 
 
 def test_enough_kinds() -> None:
-    kinds = {(json.loads(p.read_text())["apiVersion"], json.loads(p.read_text())["kind"]) for p in WIRE}
+    kinds = {
+        (json.loads(p.read_text())["apiVersion"], json.loads(p.read_text())["kind"]) for p in WIRE
+    }
     groups = {api.rpartition("/")[0] for api, _ in kinds}
     assert len(kinds) >= 30, kinds
     assert len(groups) >= 12, groups
@@ -59,7 +60,7 @@ def _add_unknown(model: K8sModel, wire: dict[str, Any]) -> int:
         if isinstance(value, K8sModel):
             pairs = [(value, wire[key])]
         elif isinstance(value, list):
-            pairs = list(zip(value, wire[key]))
+            pairs = list(zip(value, wire[key], strict=True))
         elif isinstance(value, dict):
             pairs = [(v, wire[key][k]) for k, v in value.items()]
         added += sum(_add_unknown(m, w) for m, w in pairs if isinstance(m, K8sModel))
@@ -67,7 +68,12 @@ def _add_unknown(model: K8sModel, wire: dict[str, Any]) -> int:
 
 
 @pytest.mark.parametrize(
-    "name", ["core_v1_Pod.json", "apps_v1_Deployment.json", "apiextensions.k8s.io_v1_CustomResourceDefinition.json"]
+    "name",
+    [
+        "core_v1_Pod.json",
+        "apps_v1_Deployment.json",
+        "apiextensions.k8s.io_v1_CustomResourceDefinition.json",
+    ],
 )
 def test_unknown_fields_survive_at_any_depth(name: str) -> None:
     wire = json.loads((WIRE[0].parent / name).read_text())

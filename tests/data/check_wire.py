@@ -49,7 +49,7 @@ import json
 import os
 import re
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_WIRE_DIR = os.path.join(HERE, "wire")
@@ -113,21 +113,21 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def load_spec(path: str) -> Dict[str, Any]:
+def load_spec(path: str) -> dict[str, Any]:
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8") as fh:
         return json.load(fh)
 
 
 def load_fixture(path: str) -> Any:
-    with open(path, "r", encoding="utf-8") as fh:
+    with open(path, encoding="utf-8") as fh:
         if path.endswith((".yaml", ".yml")):
             import yaml  # PyYAML, only needed for YAML fixtures
 
             return yaml.safe_load(fh)
         # Reject duplicate keys: they would silently vanish on a round trip.
-        def hook(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
-            out: Dict[str, Any] = {}
+        def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
             for k, v in pairs:
                 if k in out:
                     raise ValueError("duplicate key %r" % k)
@@ -138,17 +138,17 @@ def load_fixture(path: str) -> Any:
 
 
 class Checker:
-    def __init__(self, spec: Dict[str, Any]):
-        self.defs: Dict[str, Any] = spec["definitions"]
-        self.gvk: Dict[Tuple[str, str, str], List[str]] = {}
+    def __init__(self, spec: dict[str, Any]):
+        self.defs: dict[str, Any] = spec["definitions"]
+        self.gvk: dict[tuple[str, str, str], list[str]] = {}
         for name, schema in self.defs.items():
             for g in schema.get("x-kubernetes-group-version-kind", []) or []:
                 key = (g.get("group", ""), g.get("version", ""), g.get("kind", ""))
                 self.gvk.setdefault(key, []).append(name)
-        self.problems: List[str] = []
+        self.problems: list[str] = []
 
     # -- lookup -----------------------------------------------------------
-    def definition_for(self, api_version: str, kind: str) -> Optional[str]:
+    def definition_for(self, api_version: str, kind: str) -> str | None:
         if kind == "Status" and api_version == "v1":
             return STATUS
         if "/" in api_version:
@@ -164,7 +164,7 @@ class Checker:
                 return n
         return names[0]
 
-    def resolve(self, schema: Dict[str, Any]) -> Tuple[Dict[str, Any], Optional[str]]:
+    def resolve(self, schema: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         name = None
         seen = 0
         while "$ref" in schema:
@@ -184,7 +184,7 @@ class Checker:
 
     # -- walking ----------------------------------------------------------
     def check_value(self, fixture: str, ptr: str, value: Any,
-                    schema: Dict[str, Any], def_name: Optional[str] = None) -> None:
+                    schema: dict[str, Any], def_name: str | None = None) -> None:
         if "$ref" in schema:
             schema, def_name = self.resolve(schema)
 
@@ -288,8 +288,8 @@ class Checker:
         elif stype == "object":
             self.check_object(fixture, ptr, value, schema, def_name)
 
-    def check_object(self, fixture: str, ptr: str, value: Dict[str, Any],
-                     schema: Dict[str, Any], def_name: Optional[str]) -> None:
+    def check_object(self, fixture: str, ptr: str, value: dict[str, Any],
+                     schema: dict[str, Any], def_name: str | None) -> None:
         props = schema.get("properties")
         addl = schema.get("additionalProperties")
         for req in schema.get("required", []) or []:
@@ -323,7 +323,7 @@ class Checker:
         except (binascii.Error, ValueError) as exc:
             self.report(fixture, ptr, "invalid standard base64: %s" % exc)
 
-    def check_time(self, fixture: str, ptr: str, value: Any, micro: Optional[bool]) -> None:
+    def check_time(self, fixture: str, ptr: str, value: Any, micro: bool | None) -> None:
         if not isinstance(value, str):
             self.report(fixture, ptr, "date-time must be a string, got %s" % json_type(value))
             return
@@ -346,7 +346,7 @@ class Checker:
         except ValueError as exc:
             self.report(fixture, ptr, "invalid date-time %r: %s" % (value, exc))
 
-    def check_fieldsv1(self, fixture: str, ptr: str, value: Dict[str, Any]) -> None:
+    def check_fieldsv1(self, fixture: str, ptr: str, value: dict[str, Any]) -> None:
         for key, sub in value.items():
             sub_ptr = "%s/%s" % (ptr, escape_ptr(key))
             if key == ".":
@@ -373,7 +373,7 @@ class Checker:
             self.check_fieldsv1(fixture, sub_ptr, sub)
 
     # -- top level --------------------------------------------------------
-    def check_gvk(self, fixture: str, ptr: str, obj: Dict[str, Any], def_name: str,
+    def check_gvk(self, fixture: str, ptr: str, obj: dict[str, Any], def_name: str,
                   required: bool) -> None:
         api_version = obj.get("apiVersion")
         kind = obj.get("kind")
@@ -398,7 +398,7 @@ class Checker:
             return
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
         if fixture.startswith("meta_v1_Status"):
-            def_name: Optional[str] = STATUS
+            def_name: str | None = STATUS
         else:
             def_name = self.definition_for(api_version or "", kind or "")
         if def_name is None:
@@ -417,7 +417,7 @@ class Checker:
                     if isinstance(item, dict):
                         self.check_gvk(fixture, "/items/%d" % i, item, item_def, required=False)
 
-    def check_name(self, fixture: str, obj: Dict[str, Any], api_version: str, kind: str) -> None:
+    def check_name(self, fixture: str, obj: dict[str, Any], api_version: str, kind: str) -> None:
         """File names follow <group>_<version>_<Kind>[_<variant>].json."""
         if fixture.startswith("meta_v1_Status"):
             return
@@ -431,8 +431,8 @@ class Checker:
             self.report(fixture, "", "file name should start with %s" % expected)
 
 
-def collect(paths: List[str]) -> List[str]:
-    out: List[str] = []
+def collect(paths: list[str]) -> list[str]:
+    out: list[str] = []
     for p in paths:
         if os.path.isdir(p):
             for name in sorted(os.listdir(p)):
@@ -443,7 +443,7 @@ def collect(paths: List[str]) -> List[str]:
     return out
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--spec", help="OpenAPI v2 spec (JSON, optionally gzipped)")
     parser.add_argument("paths", nargs="*", help="fixture files or directories (default: tests/data/wire)")

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from kubetyped import AsyncClient, Client
 from kubetyped.errors import AlreadyExists, Conflict, Forbidden, Invalid, NotFound
 from kubetyped.k8s.apps import v1 as apps_v1
@@ -103,7 +102,9 @@ def deployment(name: str, replicas: int = 1) -> apps_v1.Deployment:
             selector=LabelSelector(match_labels=labels),
             template=core_v1.PodTemplateSpec(
                 metadata=ObjectMeta(labels=labels),
-                spec=core_v1.PodSpec(containers=[core_v1.Container(name="web", image="nginx:1.27")]),
+                spec=core_v1.PodSpec(
+                    containers=[core_v1.Container(name="web", image="nginx:1.27")]
+                ),
             ),
         ),
     )
@@ -137,30 +138,42 @@ async def test_configmap_crud(api: Api, namespace: str) -> None:
 async def test_every_patch_type(api: Api, namespace: str) -> None:
     cms = api.configmaps
     await run(cms.create(configmap("p", a="1"), namespace=namespace))
-    merged = await run(cms.patch("p", {"data": {"b": "2"}}, namespace=namespace, patch_type="merge"))
+    merged = await run(
+        cms.patch("p", {"data": {"b": "2"}}, namespace=namespace, patch_type="merge")
+    )
     assert merged.data == {"a": "1", "b": "2"}
     strategic = await run(cms.patch("p", {"data": {"c": "3"}}, namespace=namespace))
     assert strategic.data == {"a": "1", "b": "2", "c": "3"}
     ops = [{"op": "remove", "path": "/data/a"}, {"op": "add", "path": "/data/d", "value": "4"}]
     patched = await run(cms.patch("p", ops, namespace=namespace, patch_type="json"))
     assert patched.data == {"b": "2", "c": "3", "d": "4"}
-    typed = await run(cms.patch("p", core_v1.ConfigMap(data={"e": "5"}), namespace=namespace, patch_type="merge"))
+    typed = await run(
+        cms.patch("p", core_v1.ConfigMap(data={"e": "5"}), namespace=namespace, patch_type="merge")
+    )
     assert typed.data == {"b": "2", "c": "3", "d": "4", "e": "5"}
 
 
 async def test_server_side_apply_conflicts_and_force(api: Api, namespace: str) -> None:
     deps = api.deployments
-    applied = await run(deps.apply(deployment("web", replicas=2), field_manager="alice", namespace=namespace))
+    applied = await run(
+        deps.apply(deployment("web", replicas=2), field_manager="alice", namespace=namespace)
+    )
     assert applied.spec.replicas == 2
     managers = {m.manager for m in applied.metadata.managed_fields}
     assert managers == {"alice"}
 
     with pytest.raises(Conflict) as info:
-        await run(deps.apply(deployment("web", replicas=3), field_manager="bob", namespace=namespace))
+        await run(
+            deps.apply(deployment("web", replicas=3), field_manager="bob", namespace=namespace)
+        )
     assert info.value.code == 409
     assert "alice" in str(info.value)
 
-    forced = await run(deps.apply(deployment("web", replicas=3), field_manager="bob", force=True, namespace=namespace))
+    forced = await run(
+        deps.apply(
+            deployment("web", replicas=3), field_manager="bob", force=True, namespace=namespace
+        )
+    )
     assert forced.spec.replicas == 3
     # Only what was set is sent: bob owns replicas but not, say, the default strategy.
     (bob,) = [m for m in forced.metadata.managed_fields if m.manager == "bob"]
@@ -173,7 +186,9 @@ async def test_status_and_scale_subresources(api: Api, namespace: str) -> None:
     status = await run(deps.get_status("sub", namespace=namespace))
     assert isinstance(status, apps_v1.Deployment)
     patched = await run(
-        deps.patch_status("sub", {"status": {"observedGeneration": 7}}, namespace=namespace, patch_type="merge")
+        deps.patch_status(
+            "sub", {"status": {"observedGeneration": 7}}, namespace=namespace, patch_type="merge"
+        )
     )
     assert patched.status.observed_generation == 7
     scale = await run(deps.get_scale("sub", namespace=namespace))
@@ -196,9 +211,16 @@ async def test_pagination_over_120_objects(api: Api, namespace: str) -> None:
         await run(api.configmaps.create(configmap(f"page-{i:03d}"), namespace=namespace))
     first = await run(api.configmaps.list(namespace=namespace, limit=50))
     assert len(first.items) == 50 and first.metadata.continue_
-    names = [c.metadata.name for c in await collect(api.configmaps.list_all(namespace=namespace, limit=50))]
-    assert sorted(n for n in names if n.startswith("page-")) == [f"page-{i:03d}" for i in range(120)]
-    everywhere = await collect(api.configmaps.list_all(all_namespaces=True, label_selector="app=e2e", limit=40))
+    names = [
+        c.metadata.name
+        for c in await collect(api.configmaps.list_all(namespace=namespace, limit=50))
+    ]
+    assert sorted(n for n in names if n.startswith("page-")) == [
+        f"page-{i:03d}" for i in range(120)
+    ]
+    everywhere = await collect(
+        api.configmaps.list_all(all_namespaces=True, label_selector="app=e2e", limit=40)
+    )
     assert len([c for c in everywhere if c.metadata.namespace == namespace]) == 120
 
 
@@ -260,9 +282,13 @@ async def test_watch_yields_typed_events(api: Api, namespace: str) -> None:
 
 async def test_token_subresource(api: Api, namespace: str) -> None:
     sas = api.bind(core_v1.ServiceAccounts, core_v1.AsyncServiceAccounts)
-    await run(sas.create(core_v1.ServiceAccount(metadata=ObjectMeta(name="robot")), namespace=namespace))
+    await run(
+        sas.create(core_v1.ServiceAccount(metadata=ObjectMeta(name="robot")), namespace=namespace)
+    )
     token = await run(
-        sas.create_token("robot", TokenRequest(spec=TokenRequestSpec(audiences=["e2e"])), namespace=namespace)
+        sas.create_token(
+            "robot", TokenRequest(spec=TokenRequestSpec(audiences=["e2e"])), namespace=namespace
+        )
     )
     assert isinstance(token, TokenRequest) and token.status and token.status.token.count(".") == 2
 
@@ -283,7 +309,9 @@ async def test_discovery_version_health_and_raw(api: Api) -> None:
     assert raw.json()["kind"] == "NamespaceList"
 
 
-async def test_server_warnings_are_logged(api: Api, namespace: str, caplog: pytest.LogCaptureFixture) -> None:
+async def test_server_warnings_are_logged(
+    api: Api, namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
     odd = core_v1.ConfigMap.model_validate({"metadata": {"name": "odd"}, "bogusField": 1})
     with caplog.at_level(logging.WARNING, logger="kubetyped"):
         await run(api.configmaps.create(odd, namespace=namespace, field_validation="Warn"))
@@ -294,20 +322,39 @@ async def test_debug_log_like_kubectl_v6(api: Api, caplog: pytest.LogCaptureFixt
     with caplog.at_level(logging.DEBUG, logger="kubetyped"):
         await run(api.namespaces.get("default"))
     lines = [r.getMessage() for r in caplog.records]
-    assert any(line.startswith("GET https://127.0.0.1:") and "/api/v1/namespaces/default 200" in line and "milliseconds" in line for line in lines), lines
+    assert any(
+        line.startswith("GET https://127.0.0.1:")
+        and "/api/v1/namespaces/default 200" in line
+        and "milliseconds" in line
+        for line in lines
+    ), lines
 
 
 def test_generate_from_cluster(apiserver: Any, tmp_path: Path) -> None:
     out = tmp_path / "live_k8s"
     result = subprocess.run(
-        [sys.executable, "-m", "kubetyped.codegen", "generate", "--from-cluster", "--kubeconfig",
-         str(apiserver.kubeconfig_path), "--context", "admin-token", "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "kubetyped.codegen",
+            "generate",
+            "--from-cluster",
+            "--kubeconfig",
+            str(apiserver.kubeconfig_path),
+            "--context",
+            "admin-token",
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     header = (out / "apps" / "v1.py").read_text().splitlines()[0]
     assert "/openapi/v2 (Kubernetes v1.36." in header
     code = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); from live_k8s.apps.v1 import Deployments, Deployment; print(Deployments.info.plural)"
-    check = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert check.returncode == 0 and check.stdout.strip() == "deployments", check.stderr

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +46,7 @@ def run_mypy(root: Path, *targets: str) -> subprocess.CompletedProcess[str]:
         env=env,
         capture_output=True,
         text=True,
+        check=False,
     )
 
 
@@ -66,12 +67,15 @@ def expected(source: Path) -> dict[int, str]:
 def typing_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return link_tree(tmp_path_factory.mktemp("typing"))
 
+
 HERE = Path(__file__).parent
 USAGE = sorted(HERE.glob("usage_*.py"))
 
 
 def test_generated_package_is_strict_clean(typing_root: Path) -> None:
-    result = run_mypy(typing_root, "-p", "kubetyped.k8s", "-p", "kubetyped.model", "-p", "kubetyped.types")
+    result = run_mypy(
+        typing_root, "-p", "kubetyped.k8s", "-p", "kubetyped.model", "-p", "kubetyped.types"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success: no issues found" in result.stdout
 

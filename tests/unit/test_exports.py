@@ -17,7 +17,9 @@ def test_importing_models_loads_neither_http_nor_clients() -> None:
         "import sys, kubetyped, kubetyped.k8s.core.v1\n"
         "print(sorted(m for m in sys.modules if m.startswith(('httpx', 'kubetyped'))))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     loaded = result.stdout
     assert "httpx" not in loaded
     assert "kubetyped.k8s.core._v1_clients" not in loaded and "kubetyped.resource" not in loaded
