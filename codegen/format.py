@@ -14,7 +14,7 @@ _SETTINGS = ("--line-length", "100", "--target-version", "py310", "--no-cache", 
 
 def _ruff() -> list[str]:
     try:
-        from ruff.__main__ import find_ruff_bin  # the wheel's own locator
+        from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]  # the wheel's locator
 
         return [str(find_ruff_bin())]
     except ImportError:

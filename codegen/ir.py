@@ -25,9 +25,11 @@ __all__ = [
     "ParamDef",
     "Primitive",
     "ResourceDef",
+    "Scope",
     "Special",
     "TypeExpr",
     "UnionOf",
+    "Verb",
 ]
 
 

@@ -38,7 +38,7 @@ def parse_spec_bytes(data: bytes, source: str) -> dict[str, Any]:
 def load_spec(source: str | Path | None = None) -> tuple[dict[str, Any], str]:
     """Return the spec and a name for messages; ``None`` means the embedded v1.36 spec."""
     if source is None:
-        data = resources.files("kubetyped.codegen").joinpath("data", DEFAULT_SPEC).read_bytes()
+        data = (resources.files("kubetyped.codegen") / "data" / DEFAULT_SPEC).read_bytes()
         return parse_spec_bytes(data, f"<embedded {DEFAULT_SPEC}>"), DEFAULT_SPEC
     text = str(source)
     if text.startswith(("http://", "https://")):

@@ -28,6 +28,7 @@ from .ir import (
     ParamDef,
     Primitive,
     ResourceDef,
+    Scope,
     Special,
     TypeExpr,
     UnionOf,
@@ -350,7 +351,7 @@ class _Parser:
                         )
                 params.sort(key=lambda p: p.wire_name)
                 response = self._response(op, where)
-                scope = "namespaced" if match["namespaced"] else "cluster"
+                scope: Scope = "namespaced" if match["namespaced"] else "cluster"
                 base = OperationDef(
                     verb,  # type: ignore[arg-type]
                     method.upper(),
@@ -391,14 +392,14 @@ class _Parser:
                 if resource.namespaced and op.scope == "cluster" and op.verb in ("list", "watch"):
                     op.scope = "all-namespaces"
             resource.model = self.by_gvk.get(resource.gvk)
-            lists = [
+            lists: list[ModelRef] = [
                 op.response
                 for op in resource.operations
                 if op.verb == "list"
                 and op.subresource is None
                 and isinstance(op.response, ModelRef)
             ]
-            resource.list_model = lists[0] if lists else None  # type: ignore[assignment]
+            resource.list_model = lists[0] if lists else None
             if resource.model is None:
                 self.warnings.append(f"resource {'/'.join(key)} has no model; skipped")
                 continue

@@ -81,11 +81,10 @@ def _field(f: FieldDef, ann: Annotations) -> _Field:
         # their annotations are real objects that pydantic need not evaluate from strings.
         annotation = repr(annotation)
     value = f'"{f.literal}"' if f.literal is not None else ("None" if not f.required else None)
+    default: str | None = value
     if f.name != f.wire_name:
         alias = f'validation_alias="{f.wire_name}", serialization_alias="{f.wire_name}"'
         default = f"Field({value}, {alias})" if value is not None else f"Field({alias})"
-    else:
-        default = value
     return _Field(f.name, annotation, default, docstring(f.description) if f.description else "")
 
 

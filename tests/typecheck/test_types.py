@@ -80,6 +80,15 @@ def test_generated_package_is_strict_clean(typing_root: Path) -> None:
     assert "Success: no issues found" in result.stdout
 
 
+def test_hand_written_code_is_strict_clean(typing_root: Path) -> None:
+    runtime = sorted(p.stem for p in (ROOT / "runtime").glob("*.py") if p.stem != "__init__")
+    targets = ["-p", "kubetyped.codegen", "-p", "kubetyped.testing", "-m", "kubetyped"]
+    for name in runtime:
+        targets += ["-m", f"kubetyped.{name}"]
+    result = run_mypy(typing_root, *targets)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("usage", USAGE, ids=lambda p: p.stem)
 def test_revealed_types(typing_root: Path, usage: Path) -> None:
     shutil.copy(usage, typing_root / usage.name)
