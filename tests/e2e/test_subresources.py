@@ -21,7 +21,6 @@ import anyio
 import httpx
 import pytest
 import yaml
-
 from kubetyped import AsyncClient, Client
 from kubetyped.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from kubetyped.k8s.apiextensions import v1 as apiextensions_v1
