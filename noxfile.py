@@ -40,11 +40,10 @@ def generate(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff on the hand-written code and mypy --strict on the runtime and generator."""
-    session.install(".[test]", "ruff")
-    session.run("ruff", "check", "runtime", "codegen")
-    session.run("ruff", "format", "--check", "runtime", "codegen", "generated")
-    session.run("mypy", "-p", "kubetyped", "--exclude", "kubetyped/k8s")
+    """ruff on everything (mypy --strict runs in the test suite, tests/typecheck)."""
+    session.install("ruff")
+    session.run("ruff", "check", "runtime", "codegen", "tests")
+    session.run("ruff", "format", "--check", "runtime", "codegen", "generated", "tests")
 
 
 @nox.session

@@ -78,16 +78,14 @@ FREE_FORM = {RAWEXT, FIELDSV1, JSONANY}
 
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 MICROTIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
-RFC3339_RE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
+RFC3339_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 QUANTITY_RE = re.compile(
     r"^[+-]?(\d+(\.\d*)?|\.\d+)"
     r"(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?$"
 )
 INT_RANGES = {
-    "int32": (-(2 ** 31), 2 ** 31 - 1),
-    "int64": (-(2 ** 63), 2 ** 63 - 1),
+    "int32": (-(2**31), 2**31 - 1),
+    "int64": (-(2**63), 2**63 - 1),
 }
 
 
@@ -125,6 +123,7 @@ def load_fixture(path: str) -> Any:
             import yaml  # PyYAML, only needed for YAML fixtures
 
             return yaml.safe_load(fh)
+
         # Reject duplicate keys: they would silently vanish on a round trip.
         def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             out: dict[str, Any] = {}
@@ -171,7 +170,7 @@ class Checker:
             ref = schema["$ref"]
             if not ref.startswith("#/definitions/"):
                 raise ValueError("unsupported $ref %s" % ref)
-            name = ref[len("#/definitions/"):]
+            name = ref[len("#/definitions/") :]
             schema = self.defs[name]
             seen += 1
             if seen > 50:
@@ -183,8 +182,14 @@ class Checker:
         self.problems.append("%s#%s: %s" % (fixture, ptr or "", msg))
 
     # -- walking ----------------------------------------------------------
-    def check_value(self, fixture: str, ptr: str, value: Any,
-                    schema: dict[str, Any], def_name: str | None = None) -> None:
+    def check_value(
+        self,
+        fixture: str,
+        ptr: str,
+        value: Any,
+        schema: dict[str, Any],
+        def_name: str | None = None,
+    ) -> None:
         if "$ref" in schema:
             schema, def_name = self.resolve(schema)
 
@@ -204,7 +209,9 @@ class Checker:
             return
         if def_name == RAWEXT:
             if not isinstance(value, dict):
-                self.report(fixture, ptr, "RawExtension must be an object, got %s" % json_type(value))
+                self.report(
+                    fixture, ptr, "RawExtension must be an object, got %s" % json_type(value)
+                )
             return
         if def_name == JSP_OR_BOOL:
             if isinstance(value, bool):
@@ -212,7 +219,11 @@ class Checker:
             if isinstance(value, dict):
                 self.check_value(fixture, ptr, value, {"$ref": "#/definitions/" + JSP})
                 return
-            self.report(fixture, ptr, "expected boolean or JSONSchemaProps object, got %s" % json_type(value))
+            self.report(
+                fixture,
+                ptr,
+                "expected boolean or JSONSchemaProps object, got %s" % json_type(value),
+            )
             return
         if def_name == JSP_OR_ARRAY:
             if isinstance(value, dict):
@@ -220,9 +231,13 @@ class Checker:
                 return
             if isinstance(value, list):
                 for i, item in enumerate(value):
-                    self.check_value(fixture, "%s/%d" % (ptr, i), item, {"$ref": "#/definitions/" + JSP})
+                    self.check_value(
+                        fixture, "%s/%d" % (ptr, i), item, {"$ref": "#/definitions/" + JSP}
+                    )
                 return
-            self.report(fixture, ptr, "expected JSONSchemaProps object or array, got %s" % json_type(value))
+            self.report(
+                fixture, ptr, "expected JSONSchemaProps object or array, got %s" % json_type(value)
+            )
             return
         if def_name == JSP_OR_STRARRAY:
             if isinstance(value, dict):
@@ -231,19 +246,29 @@ class Checker:
             if isinstance(value, list):
                 for i, item in enumerate(value):
                     if not isinstance(item, str):
-                        self.report(fixture, "%s/%d" % (ptr, i), "expected string, got %s" % json_type(item))
+                        self.report(
+                            fixture, "%s/%d" % (ptr, i), "expected string, got %s" % json_type(item)
+                        )
                 return
-            self.report(fixture, ptr, "expected JSONSchemaProps object or string array, got %s" % json_type(value))
+            self.report(
+                fixture,
+                ptr,
+                "expected JSONSchemaProps object or string array, got %s" % json_type(value),
+            )
             return
         if def_name == QUANTITY:
             if not isinstance(value, str):
-                self.report(fixture, ptr, "Quantity must be a string on the wire, got %s" % json_type(value))
+                self.report(
+                    fixture, ptr, "Quantity must be a string on the wire, got %s" % json_type(value)
+                )
             elif not QUANTITY_RE.match(value):
                 self.report(fixture, ptr, "malformed Quantity %r" % value)
             return
 
         if value is None:
-            self.report(fixture, ptr, "unexpected null (schema type %s)" % (schema.get("type") or def_name))
+            self.report(
+                fixture, ptr, "unexpected null (schema type %s)" % (schema.get("type") or def_name)
+            )
             return
 
         stype = schema.get("type")
@@ -251,7 +276,11 @@ class Checker:
 
         if fmt == "int-or-string" or def_name == INTORSTR:
             if isinstance(value, bool) or not isinstance(value, (int, str)):
-                self.report(fixture, ptr, "int-or-string must be integer or string, got %s" % json_type(value))
+                self.report(
+                    fixture,
+                    ptr,
+                    "int-or-string must be integer or string, got %s" % json_type(value),
+                )
             elif isinstance(value, int):
                 self.check_int_range(fixture, ptr, value, "int32")
             return
@@ -288,13 +317,23 @@ class Checker:
         elif stype == "object":
             self.check_object(fixture, ptr, value, schema, def_name)
 
-    def check_object(self, fixture: str, ptr: str, value: dict[str, Any],
-                     schema: dict[str, Any], def_name: str | None) -> None:
+    def check_object(
+        self,
+        fixture: str,
+        ptr: str,
+        value: dict[str, Any],
+        schema: dict[str, Any],
+        def_name: str | None,
+    ) -> None:
         props = schema.get("properties")
         addl = schema.get("additionalProperties")
         for req in schema.get("required", []) or []:
             if req not in value:
-                self.report(fixture, ptr, "missing required property %r (%s)" % (req, def_name or "inline schema"))
+                self.report(
+                    fixture,
+                    ptr,
+                    "missing required property %r (%s)" % (req, def_name or "inline schema"),
+                )
         if props is None and addl is None:
             return  # free-form object
         for key, sub in value.items():
@@ -306,7 +345,11 @@ class Checker:
             elif addl is True:
                 continue
             else:
-                self.report(fixture, sub_ptr, "unknown property %r (not in %s)" % (key, def_name or "inline schema"))
+                self.report(
+                    fixture,
+                    sub_ptr,
+                    "unknown property %r (not in %s)" % (key, def_name or "inline schema"),
+                )
 
     # -- leaf checks ------------------------------------------------------
     def check_int_range(self, fixture: str, ptr: str, value: int, fmt: str) -> None:
@@ -316,7 +359,11 @@ class Checker:
 
     def check_base64(self, fixture: str, ptr: str, value: str) -> None:
         if len(value) % 4 != 0:
-            self.report(fixture, ptr, "base64 length %d is not a multiple of 4 (missing padding?)" % len(value))
+            self.report(
+                fixture,
+                ptr,
+                "base64 length %d is not a multiple of 4 (missing padding?)" % len(value),
+            )
             return
         try:
             base64.b64decode(value, validate=True)
@@ -329,12 +376,21 @@ class Checker:
             return
         if micro is True:
             if not MICROTIME_RE.match(value):
-                self.report(fixture, ptr, "MicroTime %r must be RFC 3339 UTC with exactly six fractional digits" % value)
+                self.report(
+                    fixture,
+                    ptr,
+                    "MicroTime %r must be RFC 3339 UTC with exactly six fractional digits" % value,
+                )
                 return
             parse_fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
         elif micro is False:
             if not TIME_RE.match(value):
-                self.report(fixture, ptr, "Time %r must be RFC 3339 UTC with whole seconds (YYYY-MM-DDTHH:MM:SSZ)" % value)
+                self.report(
+                    fixture,
+                    ptr,
+                    "Time %r must be RFC 3339 UTC with whole seconds (YYYY-MM-DDTHH:MM:SSZ)"
+                    % value,
+                )
                 return
             parse_fmt = "%Y-%m-%dT%H:%M:%SZ"
         else:
@@ -368,13 +424,16 @@ class Checker:
             if prefix == "i:" and not key[2:].isdigit():
                 self.report(fixture, sub_ptr, "FieldsV1 i: key must hold an index")
             if not isinstance(sub, dict):
-                self.report(fixture, sub_ptr, "FieldsV1 entries must be objects, got %s" % json_type(sub))
+                self.report(
+                    fixture, sub_ptr, "FieldsV1 entries must be objects, got %s" % json_type(sub)
+                )
                 continue
             self.check_fieldsv1(fixture, sub_ptr, sub)
 
     # -- top level --------------------------------------------------------
-    def check_gvk(self, fixture: str, ptr: str, obj: dict[str, Any], def_name: str,
-                  required: bool) -> None:
+    def check_gvk(
+        self, fixture: str, ptr: str, obj: dict[str, Any], def_name: str, required: bool
+    ) -> None:
         api_version = obj.get("apiVersion")
         kind = obj.get("kind")
         if api_version is None and kind is None and not required:
@@ -384,7 +443,12 @@ class Checker:
             return
         got = self.definition_for(api_version, kind)
         if got != def_name:
-            self.report(fixture, ptr, "apiVersion/kind %s %s maps to %s, expected %s" % (api_version, kind, got, def_name))
+            self.report(
+                fixture,
+                ptr,
+                "apiVersion/kind %s %s maps to %s, expected %s"
+                % (api_version, kind, got, def_name),
+            )
 
     def check_file(self, path: str) -> None:
         fixture = os.path.basename(path)
@@ -402,7 +466,9 @@ class Checker:
         else:
             def_name = self.definition_for(api_version or "", kind or "")
         if def_name is None:
-            self.report(fixture, "", "no definition for apiVersion=%r kind=%r" % (api_version, kind))
+            self.report(
+                fixture, "", "no definition for apiVersion=%r kind=%r" % (api_version, kind)
+            )
             return
         self.check_gvk(fixture, "", obj, def_name, required=True)
         self.check_name(fixture, obj, api_version or "", kind or "")
@@ -410,7 +476,9 @@ class Checker:
         # Items of a list: typed lists from the API server omit
         # apiVersion/kind on items; if present they must match.
         if kind and kind.endswith("List") and isinstance(obj.get("items"), list):
-            item_schema = self.defs[def_name].get("properties", {}).get("items", {}).get("items", {})
+            item_schema = (
+                self.defs[def_name].get("properties", {}).get("items", {}).get("items", {})
+            )
             _, item_def = self.resolve(item_schema) if item_schema else (None, None)
             if item_def:
                 for i, item in enumerate(obj["items"]):
@@ -446,7 +514,9 @@ def collect(paths: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--spec", help="OpenAPI v2 spec (JSON, optionally gzipped)")
-    parser.add_argument("paths", nargs="*", help="fixture files or directories (default: tests/data/wire)")
+    parser.add_argument(
+        "paths", nargs="*", help="fixture files or directories (default: tests/data/wire)"
+    )
     args = parser.parse_args(argv)
 
     spec_path = args.spec
@@ -471,7 +541,10 @@ def main(argv: list[str] | None = None) -> int:
         print("%-60s %s" % (os.path.basename(path), "OK" if n == 0 else "%d problem(s)" % n))
     for problem in checker.problems:
         print(problem)
-    print("checked %d file(s) against %s: %d problem(s)" % (len(files), spec_path, len(checker.problems)))
+    print(
+        "checked %d file(s) against %s: %d problem(s)"
+        % (len(files), spec_path, len(checker.problems))
+    )
     return 1 if checker.problems else 0
 
 
