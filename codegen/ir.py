@@ -105,6 +105,7 @@ class FieldDef:
     name: str
     type: TypeExpr
     required: bool
+    nullable: bool = False  # OpenAPI v3 `nullable`: required, but may be null
     description: str = ""
     literal: str | None = None  # a fixed value (apiVersion/kind of a top-level kind)
     list_type: str | None = None

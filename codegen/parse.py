@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import SpecError, pointer
 from .fixups import apply_fixups
@@ -110,7 +110,7 @@ class _Parser:
         self.warnings: list[str] = []
         self.by_gvk: dict[GVK, ModelRef] = {}
 
-    def fail(self, where: str, message: str) -> None:
+    def fail(self, where: str, message: str) -> NoReturn:
         raise SpecError(self.source, where, message)
 
     # -- where each definition goes -------------------------------------------------------
@@ -182,7 +182,7 @@ class _Parser:
             self.by_gvk.setdefault(gvk, ref)
         props = schema.get("properties", {})
         if not isinstance(props, dict):
-            self.fail(pointer(where, "properties"), "expected an object")
+            self.fail(where + "/properties", "expected an object")
         required = set(schema.get("required", ()))
         taken: set[str] = set()
         for wire, prop in props.items():
@@ -204,6 +204,7 @@ class _Parser:
                     name=name,
                     type=self.type_of(prop, at, ref, wire),
                     required=wire in required and literal is None,
+                    nullable=bool(prop.get("nullable")),
                     description=prop.get("description", ""),
                     literal=literal,
                     list_type=prop.get("x-kubernetes-list-type"),
@@ -234,7 +235,6 @@ class _Parser:
             # A definition that belongs to no group-version: untyped rather than invented.
             return AnyType()
         self.fail(where, f"dangling $ref {ref!r}: no such definition")
-        raise AssertionError  # unreachable: fail() raises
 
     def type_of(
         self, schema: dict[str, Any], where: str, owner: ModelRef | None, wire: str
@@ -242,18 +242,16 @@ class _Parser:
         """The type of a property schema; inline objects become nested models of ``owner``."""
         if "$ref" in schema:
             return self.resolve_ref(schema["$ref"], where + "/$ref")
-        for combinator in ("allOf",):
-            parts = schema.get(combinator)
-            if isinstance(parts, list) and len(parts) == 1 and isinstance(parts[0], dict):
-                return self.type_of(parts[0], where + f"/{combinator}/0", owner, wire)
+        parts = schema.get("allOf")  # OpenAPI v3's way to put a description next to a $ref
+        if isinstance(parts, list) and len(parts) == 1 and isinstance(parts[0], dict):
+            return self.type_of(parts[0], where + "/allOf/0", owner, wire)
         if schema.get("x-kubernetes-int-or-string"):
             return Special("IntOrString")
         kind = schema.get("type")
         if kind is None:
             return AnyType()  # JSON, anyOf without a type, preserve-unknown-fields alone
         if kind == "string":
-            fmt = schema.get("format")
-            return _STRING_FORMATS.get(fmt, Primitive("str")) if fmt else Primitive("str")
+            return _STRING_FORMATS.get(schema.get("format") or "", Primitive("str"))
         if kind == "integer":
             return Primitive("int")
         if kind == "number":
@@ -277,7 +275,6 @@ class _Parser:
                 return MapOf(self.type_of(extra, where + "/additionalProperties", owner, wire))
             return MapOf(AnyType())
         self.fail(where + "/type", f"unknown type {kind!r}")
-        raise AssertionError
 
     # -- resources ------------------------------------------------------------------------
 
@@ -290,10 +287,10 @@ class _Parser:
             target = self.spec.get("parameters", {}).get(name)
             if not isinstance(target, dict):
                 self.fail(where + "/$ref", f"dangling $ref {ref!r}: no such parameter")
-            return target  # type: ignore[no-any-return]
+            return target
         if not isinstance(param, dict):
             self.fail(where, "expected a parameter object")
-        return param  # type: ignore[no-any-return]
+        return param
 
     def parse_resources(self) -> None:
         paths = self.spec.get("paths", {})

@@ -59,7 +59,7 @@ def _field(f: FieldDef, ann: Annotations) -> _Field:
     if f.literal is not None:
         ann.typing.add("Literal")
         annotation = f'Literal["{f.literal}"]'
-    if not f.required and f.literal is None:
+    if (not f.required or f.nullable) and f.literal is None:
         annotation = f"{annotation} | None"
     if f.has_markers:
         ann.typing.add("Annotated")
