@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
@@ -56,6 +57,17 @@ WarningHandler = Callable[[str], None]
 
 # Failures after which a GET may safely be sent again (the retry policy still decides).
 _TRANSIENT = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    """A refused certificate or handshake: httpx reports it as a ConnectError, but unlike a
+    dropped connection it cannot heal, so it is not retried (client-go does not either)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in type(exc).__name__
 
 
 class ClusterConfigLike(Protocol):
@@ -242,7 +254,7 @@ class _BaseClient(Generic[H]):
             "%s %s failed in %d milliseconds: %s", request.method, url, elapsed, _describe(exc)
         )
         delay = None
-        if isinstance(exc, _TRANSIENT):
+        if isinstance(exc, _TRANSIENT) and not _is_tls_failure(exc):
             delay = self._retry.delay_after_error(attempt, request.method)
         if delay is None:
             raise TransportError(f"{request.method} {url}: {_describe(exc)}") from exc

@@ -154,7 +154,9 @@ async def test_pod_binding_sets_node_name(api: Api, namespace: str) -> None:
     pods = api.pods
     created = await run(pods.create(pod("bindme"), namespace=namespace))
     assert created.spec.node_name is None
-    answer = await run(pods.create_binding("bindme", binding("bindme", "node-e2e"), namespace=namespace))
+    answer = await run(
+        pods.create_binding("bindme", binding("bindme", "node-e2e"), namespace=namespace)
+    )
     # The server answers a binding with a Status, not with the Binding.
     assert isinstance(answer, (core_v1.Binding, Status))
     if isinstance(answer, Status):
@@ -163,7 +165,9 @@ async def test_pod_binding_sets_node_name(api: Api, namespace: str) -> None:
     assert bound.spec.node_name == "node-e2e"
     # A bound pod cannot be bound again.
     with pytest.raises(Conflict) as info:
-        await run(pods.create_binding("bindme", binding("bindme", "node-other"), namespace=namespace))
+        await run(
+            pods.create_binding("bindme", binding("bindme", "node-other"), namespace=namespace)
+        )
     assert info.value.code == 409 and "already assigned to node" in info.value.message
     assert (await run(pods.get("bindme", namespace=namespace))).spec.node_name == "node-e2e"
 
@@ -183,14 +187,22 @@ async def test_pod_eviction(api: Api, namespace: str) -> None:
     # A pod bound to a node waits for that node's kubelet (there is none): it stays, terminating.
     await run(pods.create(pod("bound"), namespace=namespace))
     await run(pods.create_binding("bound", binding("bound", "node-e2e"), namespace=namespace))
-    answer = await run(pods.create_eviction("bound", Eviction(metadata=ObjectMeta(name="bound")), namespace=namespace))
+    answer = await run(
+        pods.create_eviction(
+            "bound", Eviction(metadata=ObjectMeta(name="bound")), namespace=namespace
+        )
+    )
     assert isinstance(answer, (Eviction, Status))
     terminating = await run(pods.get("bound", namespace=namespace))
     assert terminating.metadata.deletion_timestamp is not None
     assert terminating.metadata.deletion_grace_period_seconds == 30
 
     with pytest.raises(NotFound) as info:
-        await run(pods.create_eviction("ghost", Eviction(metadata=ObjectMeta(name="ghost")), namespace=namespace))
+        await run(
+            pods.create_eviction(
+                "ghost", Eviction(metadata=ObjectMeta(name="ghost")), namespace=namespace
+            )
+        )
     assert info.value.message == 'pods "ghost" not found'
 
 
@@ -200,7 +212,13 @@ async def test_ephemeral_containers(api: Api, namespace: str) -> None:
     before = await run(pods.get_ephemeralcontainers("debugme", namespace=namespace))
     assert isinstance(before, core_v1.Pod) and before.spec.ephemeral_containers is None
 
-    patch = {"spec": {"ephemeralContainers": [{"name": "debugger", "image": "busybox:1.36", "targetContainerName": "main"}]}}
+    patch = {
+        "spec": {
+            "ephemeralContainers": [
+                {"name": "debugger", "image": "busybox:1.36", "targetContainerName": "main"}
+            ]
+        }
+    }
     patched = await run(pods.patch_ephemeralcontainers("debugme", patch, namespace=namespace))
     assert [c.name for c in patched.spec.ephemeral_containers] == ["debugger"]
     assert patched.spec.ephemeral_containers[0].target_container_name == "main"
@@ -208,14 +226,19 @@ async def test_ephemeral_containers(api: Api, namespace: str) -> None:
     # Read-modify-write through the PUT form, with a typed EphemeralContainer.
     current = await run(pods.get_ephemeralcontainers("debugme", namespace=namespace))
     current.spec.ephemeral_containers.append(
-        core_v1.EphemeralContainer(name="shell", image="busybox:1.36", command=["sh"], stdin=True, tty=True)
+        core_v1.EphemeralContainer(
+            name="shell", image="busybox:1.36", command=["sh"], stdin=True, tty=True
+        )
     )
     replaced = await run(pods.replace_ephemeralcontainers("debugme", current, namespace=namespace))
     assert [c.name for c in replaced.spec.ephemeral_containers] == ["debugger", "shell"]
 
     stored = await run(pods.get("debugme", namespace=namespace))
     assert [c.name for c in stored.spec.ephemeral_containers] == ["debugger", "shell"]
-    assert stored.spec.ephemeral_containers[1].command == ["sh"] and stored.spec.ephemeral_containers[1].tty is True
+    assert (
+        stored.spec.ephemeral_containers[1].command == ["sh"]
+        and stored.spec.ephemeral_containers[1].tty is True
+    )
     # The subresource changes ephemeral containers only.
     assert [c.name for c in stored.spec.containers] == ["main"]
 
@@ -223,7 +246,10 @@ async def test_ephemeral_containers(api: Api, namespace: str) -> None:
     with pytest.raises(Invalid) as info:
         await run(
             pods.patch_ephemeralcontainers(
-                "debugme", [{"op": "remove", "path": "/spec/ephemeralContainers/0"}], namespace=namespace, patch_type="json"
+                "debugme",
+                [{"op": "remove", "path": "/spec/ephemeralContainers/0"}],
+                namespace=namespace,
+                patch_type="json",
             )
         )
     assert info.value.code == 422
@@ -232,7 +258,16 @@ async def test_ephemeral_containers(api: Api, namespace: str) -> None:
 async def test_resize_of_a_pending_pod(api: Api, namespace: str) -> None:
     pods = api.pods
     await run(pods.create(pod("grow"), namespace=namespace))
-    patch = {"spec": {"containers": [{"name": "main", "resources": {"requests": {"cpu": "200m"}, "limits": {"cpu": "200m"}}}]}}
+    patch = {
+        "spec": {
+            "containers": [
+                {
+                    "name": "main",
+                    "resources": {"requests": {"cpu": "200m"}, "limits": {"cpu": "200m"}},
+                }
+            ]
+        }
+    }
     # A pod on no node is resized in its spec alone; applying it would be the kubelet's job.
     resized = await run(pods.patch_resize("grow", patch, namespace=namespace))
     assert resized.spec.containers[0].resources.requests == {"cpu": "200m", "memory": "32Mi"}
@@ -248,12 +283,22 @@ async def test_resize_of_a_pending_pod(api: Api, namespace: str) -> None:
     assert stored.spec.containers[0].resources.limits == {"cpu": "200m", "memory": "64Mi"}
 
     # /resize takes only resources from what it is sent; other changes are dropped.
-    ignored = await run(pods.patch_resize("grow", {"spec": {"containers": [{"name": "main", "image": "busybox:1.37"}]}}, namespace=namespace))
+    ignored = await run(
+        pods.patch_resize(
+            "grow",
+            {"spec": {"containers": [{"name": "main", "image": "busybox:1.37"}]}},
+            namespace=namespace,
+        )
+    )
     assert ignored.spec.containers[0].image == "busybox:1.36"
 
     # A pod bound to a node is resized only if the node exists (no kubelet, no node here).
     await run(pods.create(pod("bound-grow"), namespace=namespace))
-    await run(pods.create_binding("bound-grow", binding("bound-grow", "node-missing"), namespace=namespace))
+    await run(
+        pods.create_binding(
+            "bound-grow", binding("bound-grow", "node-missing"), namespace=namespace
+        )
+    )
     with pytest.raises(Forbidden) as info:
         await run(pods.patch_resize("bound-grow", patch, namespace=namespace))
     assert 'node "node-missing" not found' in info.value.message
@@ -271,9 +316,16 @@ async def test_pod_log_without_a_kubelet(api: Api, namespace: str, apiserver: An
     with pytest.raises(BadRequest) as info:
         await run(pods.log("pair", namespace=namespace))
     code, status = raw_status(apiserver, path)
-    assert code == 400 and info.value.code == 400 and info.value.reason == status["reason"] == "BadRequest"
+    assert (
+        code == 400
+        and info.value.code == 400
+        and info.value.reason == status["reason"] == "BadRequest"
+    )
     assert info.value.message == status["message"]
-    assert info.value.message == "a container name must be specified for pod pair, choose one of: [left right]"
+    assert (
+        info.value.message
+        == "a container name must be specified for pod pair, choose one of: [left right]"
+    )
     assert info.value.url.endswith(path) and info.value.method == "GET"
 
     with pytest.raises(BadRequest) as info:
@@ -282,7 +334,9 @@ async def test_pod_log_without_a_kubelet(api: Api, namespace: str, apiserver: An
 
     # Bound to a node that does not exist: the server cannot find a kubelet to ask.
     await run(pods.create(pod("stranded"), namespace=namespace))
-    await run(pods.create_binding("stranded", binding("stranded", "node-gone"), namespace=namespace))
+    await run(
+        pods.create_binding("stranded", binding("stranded", "node-gone"), namespace=namespace)
+    )
     with pytest.raises(NotFound) as missing:
         await run(pods.log("stranded", namespace=namespace))
     code, status = raw_status(apiserver, f"/api/v1/namespaces/{namespace}/pods/stranded/log")
@@ -298,14 +352,15 @@ def csr_pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """A certificate signing request, and a certificate for it from a throw-away CA."""
     d = tmp_path_factory.mktemp("csr")
 
-    def openssl(*args: str) -> None:
-        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+    def openssl(command: str) -> None:
+        subprocess.run(["openssl", *command.split()], cwd=d, check=True, capture_output=True)
 
-    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
-    openssl("req", "-new", *ec, "-subj", "/O=e2e/CN=e2e-user", "-keyout", "user.key", "-out", "user.csr")
-    openssl("req", "-x509", *ec, "-subj", "/CN=e2e-signer", "-days", "1", "-keyout", "ca.key", "-out", "ca.crt")
-    openssl("x509", "-req", "-in", "user.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-set_serial", "7", "-days", "1", "-out", "user.crt")
-    openssl("x509", "-req", "-in", "user.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-set_serial", "8", "-days", "1", "-out", "other.crt")
+    ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+    openssl(f"req -new {ec} -subj /O=e2e/CN=e2e-user -keyout user.key -out user.csr")
+    openssl(f"req -x509 {ec} -subj /CN=e2e-signer -days 1 -keyout ca.key -out ca.crt")
+    sign = "x509 -req -in user.csr -CA ca.crt -CAkey ca.key -days 1"
+    openssl(f"{sign} -set_serial 7 -out user.crt")
+    openssl(f"{sign} -set_serial 8 -out other.crt")
     return {name: (d / f"{name}").read_bytes() for name in ("user.csr", "user.crt", "other.crt")}
 
 
@@ -332,19 +387,27 @@ async def test_csr_approval_and_status(api: Api, csr_pki: dict[str, bytes]) -> N
     )
     approved = await run(csrs.replace_approval(name, created))
     (condition,) = approved.status.conditions
-    assert (condition.type, condition.status, condition.reason) == ("Approved", "True", "E2EApproved")
+    assert (condition.type, condition.status, condition.reason) == (
+        "Approved",
+        "True",
+        "E2EApproved",
+    )
     assert condition.last_update_time is not None  # defaulted by the server
     assert (await run(csrs.get_approval(name))).status.conditions[0].type == "Approved"
 
     status = await run(csrs.get_status(name))
     assert [c.type for c in status.status.conditions] == ["Approved"]
     assert status.status.certificate is None
-    raw = await api.raw_json(f"/apis/certificates.k8s.io/v1/certificatesigningrequests/{name}/status")
+    raw = await api.raw_json(
+        f"/apis/certificates.k8s.io/v1/certificatesigningrequests/{name}/status"
+    )
     assert status.model_dump(mode="json", by_alias=True, exclude_unset=True) == raw
 
     # The signer's part: put the issued certificate in status (base64 in a merge patch).
     issued = base64.b64encode(csr_pki["user.crt"]).decode()
-    signed = await run(csrs.patch_status(name, {"status": {"certificate": issued}}, patch_type="merge"))
+    signed = await run(
+        csrs.patch_status(name, {"status": {"certificate": issued}}, patch_type="merge")
+    )
     assert signed.status.certificate == csr_pki["user.crt"]
     assert [c.type for c in signed.status.conditions] == ["Approved"]
     assert (await run(csrs.get(name))).status.certificate == csr_pki["user.crt"]
@@ -365,7 +428,9 @@ async def test_namespace_finalize(api: Api) -> None:
     name = unique(f"final-{api.mode}")
     await run(namespaces.create(core_v1.Namespace(metadata=ObjectMeta(name=name))))
     deleted = await run(namespaces.delete(name))
-    assert isinstance(deleted, core_v1.Namespace) and deleted.metadata.deletion_timestamp is not None
+    assert (
+        isinstance(deleted, core_v1.Namespace) and deleted.metadata.deletion_timestamp is not None
+    )
 
     # Without kube-controller-manager nothing empties the namespace: it stays Terminating.
     await api.sleep(0.5)
@@ -387,7 +452,12 @@ async def test_delete_collection_with_label_selector(api: Api, namespace: str) -
     for i in range(3):
         cm = core_v1.ConfigMap(metadata=ObjectMeta(name=f"doomed-{i}", labels={"fate": "doomed"}))
         await run(cms.create(cm, namespace=namespace))
-    await run(cms.create(core_v1.ConfigMap(metadata=ObjectMeta(name="spared", labels={"fate": "spared"})), namespace=namespace))
+    await run(
+        cms.create(
+            core_v1.ConfigMap(metadata=ObjectMeta(name="spared", labels={"fate": "spared"})),
+            namespace=namespace,
+        )
+    )
     await run(cms.create(core_v1.ConfigMap(metadata=ObjectMeta(name="plain")), namespace=namespace))
 
     gone = await run(cms.delete_collection(namespace=namespace, label_selector="fate=doomed"))
@@ -395,7 +465,10 @@ async def test_delete_collection_with_label_selector(api: Api, namespace: str) -
     if isinstance(gone, core_v1.ConfigMapList):
         assert sorted(c.metadata.name for c in gone.items) == ["doomed-0", "doomed-1", "doomed-2"]
     left = await run(cms.list(namespace=namespace))
-    assert sorted(c.metadata.name for c in left.items if c.metadata.name != "kube-root-ca.crt") == ["plain", "spared"]
+    assert sorted(c.metadata.name for c in left.items if c.metadata.name != "kube-root-ca.crt") == [
+        "plain",
+        "spared",
+    ]
 
     # Set-based selectors too, and pods (unbound pods go at once).
     pods = api.pods
@@ -412,7 +485,10 @@ def renamed_crd(file: str, group: str) -> dict[str, Any]:
     """A cert-manager CRD moved to ``group``, so tests and sessions never collide on its name."""
     (document,) = [d for d in yaml.safe_load_all((CERT_MANAGER_CRDS / file).read_text()) if d]
     document["spec"]["group"] = group
-    document["metadata"] = {"name": f"{document['spec']['names']['plural']}.{group}", "labels": {"e2e": "subresources"}}
+    document["metadata"] = {
+        "name": f"{document['spec']['names']['plural']}.{group}",
+        "labels": {"e2e": "subresources"},
+    }
     return document
 
 
