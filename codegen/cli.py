@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from .errors import SpecError
 from .generate import generate_files, generate_from_spec
 from .load import parse_spec_bytes
-from .output import diff_tree, write_tree
+from .output import OutputError, diff_tree, write_tree
 
 __all__ = ["main"]
 
@@ -52,6 +53,7 @@ def _from_cluster(args: argparse.Namespace, package_name: str) -> dict[str, str]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line: ``kubetyped generate …``."""
     parser = argparse.ArgumentParser(prog="kubetyped", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     gen = commands.add_parser("generate", help="generate a typed package from an OpenAPI spec")
@@ -85,9 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``kubetyped`` console script."""
     args = build_parser().parse_args(argv)
+    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     try:
         return int(args.run(args))
-    except SpecError as exc:
+    except (SpecError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # a runtime error (config, HTTP): message only, no traceback

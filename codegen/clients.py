@@ -90,7 +90,8 @@ def _methods(
     response = ann(op.response) if op.response else model
     sub = op.subresource
     suffix = f"_{sub}" if sub else ""
-    doc = docstring((op.description or "").strip().capitalize() + ".", indent=8)
+    text = (op.description or "").strip()
+    doc = docstring(text[:1].upper() + text[1:] + "." if text else "", indent=8)
     ns = ["namespace: str | None = None"] if resource.namespaced else []
     every = ["all_namespaces: bool = False"] if has_all and not sub else []
     every_arg = ["all_namespaces=all_namespaces"] if every else []

@@ -53,7 +53,9 @@ _LIST = _query(
 _WRITE = _query("dryRun", "fieldManager", "fieldValidation")
 _PATCH = _query("dryRun", "fieldManager", "fieldValidation", "force")
 _DELETE = _query("dryRun", "gracePeriodSeconds", "propagationPolicy")
-_DELETE_ALL = _DELETE + _LIST[1:7]
+_DELETE_ALL = _DELETE + _query(
+    "continue", "fieldSelector", "labelSelector", "limit", "resourceVersion", "resourceVersionMatch"
+)
 # Custom resources take every patch type but strategic merge (the server has no merge keys).
 _PATCH_TYPES = [
     "application/json-patch+json",
@@ -92,6 +94,7 @@ def _op(
     ref: str | None,
     params: list[dict[str, Any]],
     gvk: dict[str, str],
+    body: str | None = None,
 ) -> dict[str, Any]:
     op: dict[str, Any] = {
         "description": description,
@@ -102,18 +105,29 @@ def _op(
     }
     if action == "patch":
         op["consumes"] = list(_PATCH_TYPES)
-        op["parameters"].append(
-            {"in": "body", "name": "body", "required": True, "schema": {"type": "object"}}
-        )
+        body = _META + "Patch"
+    if body:
+        op["parameters"].append({"in": "body", "name": "body", "schema": {"$ref": body}})
     return op
 
 
+def _required(value: Any, keys: tuple[str, ...], source: str, where: str) -> None:
+    for key in keys:
+        if not isinstance(value, dict) or not isinstance(value.get(key), str) or not value[key]:
+            raise SpecError(
+                source, f"{where}/{key}", "missing: a CustomResourceDefinition needs it"
+            )
+
+
 def _add_version(
-    spec: dict[str, Any], crd: dict[str, Any], version: dict[str, Any], where: str
+    spec: dict[str, Any], crd: dict[str, Any], version: dict[str, Any], source: str, index: int
 ) -> None:
     group = crd["spec"]["group"]
     names = crd["spec"]["names"]
+    _required(names, ("kind", "plural"), source, "/spec/names")
+    _required(version, ("name",), source, f"/spec/versions/{index}")
     kind, plural = names["kind"], names["plural"]
+    where = f"{source}/spec/versions/{index}"
     list_kind = names.get("listKind") or f"{kind}List"
     name = version["name"]
     schema = copy.deepcopy(
@@ -145,7 +159,7 @@ def _add_version(
         },
         "x-kubernetes-group-version-kind": [{**gvk, "kind": list_kind}],
     }
-    status = _META + "Status"
+    status, delete = _META + "Status", _META + "DeleteOptions"
     base = f"/apis/{group}/{name}"
     scoped = (
         f"{base}/namespaces/{{namespace}}/{plural}"
@@ -155,8 +169,10 @@ def _add_version(
     paths = spec.setdefault("paths", {})
     paths[scoped] = {
         "get": _op("list", f"list objects of kind {kind}", listing, _LIST, gvk),
-        "post": _op("post", f"create a {kind}", model, _WRITE, gvk),
-        "delete": _op("deletecollection", f"delete collection of {kind}", status, _DELETE_ALL, gvk),
+        "post": _op("post", f"create a {kind}", model, _WRITE, gvk, model),
+        "delete": _op(
+            "deletecollection", f"delete collection of {kind}", status, _DELETE_ALL, gvk, delete
+        ),
     }
     if scoped != f"{base}/{plural}":
         paths[f"{base}/{plural}"] = {
@@ -164,15 +180,15 @@ def _add_version(
         }
     paths[f"{scoped}/{{name}}"] = {
         "get": _op("get", f"read the specified {kind}", model, [], gvk),
-        "put": _op("put", f"replace the specified {kind}", model, _WRITE, gvk),
+        "put": _op("put", f"replace the specified {kind}", model, _WRITE, gvk, model),
         "patch": _op("patch", f"partially update the specified {kind}", model, _PATCH, gvk),
-        "delete": _op("delete", f"delete a {kind}", status, _DELETE, gvk),
+        "delete": _op("delete", f"delete a {kind}", status, _DELETE, gvk, delete),
     }
     subresources = version.get("subresources") or {}
     if "status" in subresources:
         paths[f"{scoped}/{{name}}/status"] = {
             "get": _op("get", f"read status of the specified {kind}", model, [], gvk),
-            "put": _op("put", f"replace status of the specified {kind}", model, _WRITE, gvk),
+            "put": _op("put", f"replace status of the specified {kind}", model, _WRITE, gvk, model),
             "patch": _op(
                 "patch", f"partially update status of the specified {kind}", model, _PATCH, gvk
             ),
@@ -181,7 +197,7 @@ def _add_version(
         scale = "#/definitions/io.k8s.api.autoscaling.v1.Scale"
         paths[f"{scoped}/{{name}}/scale"] = {
             "get": _op("get", f"read scale of the specified {kind}", scale, [], gvk),
-            "put": _op("put", f"replace scale of the specified {kind}", scale, _WRITE, gvk),
+            "put": _op("put", f"replace scale of the specified {kind}", scale, _WRITE, gvk, scale),
             "patch": _op(
                 "patch", f"partially update scale of the specified {kind}", scale, _PATCH, gvk
             ),
@@ -197,8 +213,11 @@ def add_crds(spec: dict[str, Any], paths: Iterable[str | Path]) -> int:
             raise SpecError(
                 where, "/spec", "not a CustomResourceDefinition spec (group, names, versions)"
             )
+        _required(body, ("group",), where, "/spec")
+        if not isinstance(body["versions"], list):
+            raise SpecError(where, "/spec/versions", "expected a list")
         for i, version in enumerate(body["versions"]):
-            if version.get("served", True):
-                _add_version(spec, crd, version, f"{where}/spec/versions/{i}")
+            if isinstance(version, dict) and version.get("served", True):
+                _add_version(spec, crd, version, where, i)
                 added += 1
     return added

@@ -212,4 +212,5 @@ class Package:
 
     modules: dict[ModuleId, ModuleDef]
     title: str = ""
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what was skipped, and where
+    fixups: list[str] = field(default_factory=list)  # the upstream-bug fixups that applied

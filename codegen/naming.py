@@ -35,6 +35,8 @@ _RESERVED = frozenset(
         "construct",
         "validate",
         "model_config",
+        "to_dict",
+        "to_json",
         "model_fields",
         "Any",
         "Annotated",

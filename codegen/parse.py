@@ -56,13 +56,16 @@ _SPECIAL_DEFINITIONS: dict[str, TypeExpr] = {
     f"{_APIEXT}.JSONSchemaPropsOrStringArray": UnionOf((_PROPS, ListOf(Primitive("str")))),
 }
 
+# Definitions the runtime models by hand: /version's answer is kubetyped.discovery.VersionInfo.
+_RUNTIME_DEFINITIONS = {"io.k8s.apimachinery.pkg.version.Info"}
+
 # Packages whose types are served under every group: they get a module of their own.
 _FIXED_PACKAGES = {_META: ModuleId("meta", "v1")}
 
 _VERSION = re.compile(r"^v\d+((alpha|beta)\d+)?$")
 _STRING_FORMATS: dict[str, TypeExpr] = {
     "int-or-string": Special("IntOrString"),
-    "date-time": Special("Time"),
+    "date-time": Special("DateTime"),  # meta/v1 Time and MicroTime come by $ref
     "byte": Special("Base64Bytes"),
 }
 _PATH = re.compile(
@@ -148,7 +151,7 @@ class _Parser:
         packages = self._package_modules()
         placed: dict[ModelRef, str] = {}
         for name in sorted(self.definitions):
-            if name in _SPECIAL_DEFINITIONS:
+            if name in _SPECIAL_DEFINITIONS or name in _RUNTIME_DEFINITIONS:
                 continue
             package, _, short = name.rpartition(".")
             module_id = packages.get(package)
@@ -217,7 +220,10 @@ class _Parser:
 
     def _nested_ref(self, owner: ModelRef, wire: str) -> ModelRef:
         base = owner.name + "".join(w.capitalize() for w in attribute_name(wire).split("_"))
+        # Taken: models placed so far and every definition of the module, even those not
+        # reached yet (a CRD Foo with a `list` object must not take the name FooList).
         taken = {m.name for m in self._module(owner.module, "").models}
+        taken |= {ref.name for ref in self.refs.values() if ref.module == owner.module}
         name, n = base, 2
         while name in taken:
             name, n = f"{base}{n}", n + 1
@@ -419,8 +425,5 @@ def parse_spec(spec: dict[str, Any], source: str) -> Package:
     parser = _Parser(spec, source)
     parser.parse_models()
     parser.parse_resources()
-    info = spec.get("info", {})
-    title = f"{info.get('title', '')} {info.get('version', '')}".strip()
-    package = Package(dict(sorted(parser.modules.items())), title, parser.warnings)
-    package.warnings.extend(f"fixup applied: {name}" for name in applied)
+    package = Package(dict(sorted(parser.modules.items())), source, parser.warnings, applied)
     return package

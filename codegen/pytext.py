@@ -16,7 +16,7 @@ def docstring(text: str, indent: int = 4) -> str:
     """A docstring body: wrapped, escaped, never ending in a quote."""
     text = text.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     if not text:
-        return '""""""'
+        return ""
     lines: list[str] = []
     for paragraph in text.split("\n"):
         lines.extend(

@@ -25,6 +25,7 @@ from pydantic import (
 __all__ = [
     "JSON",
     "Base64Bytes",
+    "DateTime",
     "FieldsV1",
     "IntOrString",
     "MicroTime",
@@ -59,6 +60,15 @@ def _micro_time_out(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _datetime_out(value: datetime) -> str:
+    # Custom resources store the text as sent: keep the offset and only the digits it had.
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}".rstrip("0")
+    offset = value.utcoffset()
+    return text + ("Z" if not offset else value.isoformat()[-6:])
+
+
 IntOrString = StrictInt | StrictStr
 """A port number or name, a count or a percentage: `int` and `str` stay what they are."""
 
@@ -81,6 +91,11 @@ MicroTime = Annotated[
     AwareDatetime, PlainSerializer(_micro_time_out, return_type=str, when_used="json")
 ]
 """A timezone-aware datetime sent with exactly six fractional digits."""
+
+DateTime = Annotated[
+    AwareDatetime, PlainSerializer(_datetime_out, return_type=str, when_used="json")
+]
+"""A ``format: date-time`` string of a custom resource: fractional digits and offset kept."""
 
 RawExtension = dict[str, Any]
 """An embedded object of any kind, kept verbatim."""

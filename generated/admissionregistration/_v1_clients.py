@@ -87,7 +87,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Create a mutatingadmissionpolicy."""
+        """Create a MutatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "POST",
@@ -114,7 +114,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> MutatingAdmissionPolicy | Status:
-        """Delete a mutatingadmissionpolicy."""
+        """Delete a MutatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "DELETE",
@@ -152,7 +152,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList | Status:
-        """Delete collection of mutatingadmissionpolicy."""
+        """Delete collection of MutatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "DELETE",
@@ -179,7 +179,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> MutatingAdmissionPolicy:
-        """Read the specified mutatingadmissionpolicy."""
+        """Read the specified MutatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=MutatingAdmissionPolicy
@@ -199,7 +199,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList:
-        """List or watch objects of kind mutatingadmissionpolicy."""
+        """List or watch objects of kind MutatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "GET",
@@ -260,7 +260,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Partially update the specified mutatingadmissionpolicy."""
+        """Partially update the specified MutatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "PATCH",
@@ -288,7 +288,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Replace the specified mutatingadmissionpolicy."""
+        """Replace the specified MutatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "PUT",
@@ -317,7 +317,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[MutatingAdmissionPolicy]]:
-        """Watch changes to objects of kind mutatingadmissionpolicy."""
+        """Watch changes to objects of kind MutatingAdmissionPolicy."""
         return self._watch(
             self._request(
                 "GET",
@@ -374,7 +374,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Create a mutatingadmissionpolicy."""
+        """Create a MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "POST",
@@ -401,7 +401,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> MutatingAdmissionPolicy | Status:
-        """Delete a mutatingadmissionpolicy."""
+        """Delete a MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -439,7 +439,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList | Status:
-        """Delete collection of mutatingadmissionpolicy."""
+        """Delete collection of MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -466,7 +466,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> MutatingAdmissionPolicy:
-        """Read the specified mutatingadmissionpolicy."""
+        """Read the specified MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=MutatingAdmissionPolicy
@@ -486,7 +486,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList:
-        """List or watch objects of kind mutatingadmissionpolicy."""
+        """List or watch objects of kind MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "GET",
@@ -547,7 +547,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Partially update the specified mutatingadmissionpolicy."""
+        """Partially update the specified MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -575,7 +575,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Replace the specified mutatingadmissionpolicy."""
+        """Replace the specified MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "PUT",
@@ -604,7 +604,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[MutatingAdmissionPolicy]]:
-        """Watch changes to objects of kind mutatingadmissionpolicy."""
+        """Watch changes to objects of kind MutatingAdmissionPolicy."""
         return self._watch(
             self._request(
                 "GET",
@@ -671,7 +671,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Create a mutatingadmissionpolicybinding."""
+        """Create a MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "POST",
@@ -698,7 +698,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> MutatingAdmissionPolicyBinding | Status:
-        """Delete a mutatingadmissionpolicybinding."""
+        """Delete a MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "DELETE",
@@ -736,7 +736,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList | Status:
-        """Delete collection of mutatingadmissionpolicybinding."""
+        """Delete collection of MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "DELETE",
@@ -763,7 +763,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> MutatingAdmissionPolicyBinding:
-        """Read the specified mutatingadmissionpolicybinding."""
+        """Read the specified MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=MutatingAdmissionPolicyBinding
@@ -783,7 +783,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList:
-        """List or watch objects of kind mutatingadmissionpolicybinding."""
+        """List or watch objects of kind MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "GET",
@@ -844,7 +844,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Partially update the specified mutatingadmissionpolicybinding."""
+        """Partially update the specified MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "PATCH",
@@ -872,7 +872,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Replace the specified mutatingadmissionpolicybinding."""
+        """Replace the specified MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "PUT",
@@ -901,7 +901,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[MutatingAdmissionPolicyBinding]]:
-        """Watch changes to objects of kind mutatingadmissionpolicybinding."""
+        """Watch changes to objects of kind MutatingAdmissionPolicyBinding."""
         return self._watch(
             self._request(
                 "GET",
@@ -958,7 +958,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Create a mutatingadmissionpolicybinding."""
+        """Create a MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "POST",
@@ -985,7 +985,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> MutatingAdmissionPolicyBinding | Status:
-        """Delete a mutatingadmissionpolicybinding."""
+        """Delete a MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1023,7 +1023,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList | Status:
-        """Delete collection of mutatingadmissionpolicybinding."""
+        """Delete collection of MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1050,7 +1050,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> MutatingAdmissionPolicyBinding:
-        """Read the specified mutatingadmissionpolicybinding."""
+        """Read the specified MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=MutatingAdmissionPolicyBinding
@@ -1070,7 +1070,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList:
-        """List or watch objects of kind mutatingadmissionpolicybinding."""
+        """List or watch objects of kind MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "GET",
@@ -1131,7 +1131,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Partially update the specified mutatingadmissionpolicybinding."""
+        """Partially update the specified MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1159,7 +1159,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Replace the specified mutatingadmissionpolicybinding."""
+        """Replace the specified MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1188,7 +1188,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[MutatingAdmissionPolicyBinding]]:
-        """Watch changes to objects of kind mutatingadmissionpolicybinding."""
+        """Watch changes to objects of kind MutatingAdmissionPolicyBinding."""
         return self._watch(
             self._request(
                 "GET",
@@ -1255,7 +1255,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingWebhookConfiguration:
-        """Create a mutatingwebhookconfiguration."""
+        """Create a MutatingWebhookConfiguration."""
         return self._send(
             self._request(
                 "POST",
@@ -1282,7 +1282,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> MutatingWebhookConfiguration | Status:
-        """Delete a mutatingwebhookconfiguration."""
+        """Delete a MutatingWebhookConfiguration."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1320,7 +1320,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingWebhookConfigurationList | Status:
-        """Delete collection of mutatingwebhookconfiguration."""
+        """Delete collection of MutatingWebhookConfiguration."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1347,7 +1347,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> MutatingWebhookConfiguration:
-        """Read the specified mutatingwebhookconfiguration."""
+        """Read the specified MutatingWebhookConfiguration."""
         return self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=MutatingWebhookConfiguration
@@ -1367,7 +1367,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingWebhookConfigurationList:
-        """List or watch objects of kind mutatingwebhookconfiguration."""
+        """List or watch objects of kind MutatingWebhookConfiguration."""
         return self._send(
             self._request(
                 "GET",
@@ -1428,7 +1428,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> MutatingWebhookConfiguration:
-        """Partially update the specified mutatingwebhookconfiguration."""
+        """Partially update the specified MutatingWebhookConfiguration."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1456,7 +1456,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingWebhookConfiguration:
-        """Replace the specified mutatingwebhookconfiguration."""
+        """Replace the specified MutatingWebhookConfiguration."""
         return self._send(
             self._request(
                 "PUT",
@@ -1485,7 +1485,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[MutatingWebhookConfiguration]]:
-        """Watch changes to objects of kind mutatingwebhookconfiguration."""
+        """Watch changes to objects of kind MutatingWebhookConfiguration."""
         return self._watch(
             self._request(
                 "GET",
@@ -1542,7 +1542,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingWebhookConfiguration:
-        """Create a mutatingwebhookconfiguration."""
+        """Create a MutatingWebhookConfiguration."""
         return await self._send(
             self._request(
                 "POST",
@@ -1569,7 +1569,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> MutatingWebhookConfiguration | Status:
-        """Delete a mutatingwebhookconfiguration."""
+        """Delete a MutatingWebhookConfiguration."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1607,7 +1607,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingWebhookConfigurationList | Status:
-        """Delete collection of mutatingwebhookconfiguration."""
+        """Delete collection of MutatingWebhookConfiguration."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1634,7 +1634,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> MutatingWebhookConfiguration:
-        """Read the specified mutatingwebhookconfiguration."""
+        """Read the specified MutatingWebhookConfiguration."""
         return await self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=MutatingWebhookConfiguration
@@ -1654,7 +1654,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingWebhookConfigurationList:
-        """List or watch objects of kind mutatingwebhookconfiguration."""
+        """List or watch objects of kind MutatingWebhookConfiguration."""
         return await self._send(
             self._request(
                 "GET",
@@ -1715,7 +1715,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> MutatingWebhookConfiguration:
-        """Partially update the specified mutatingwebhookconfiguration."""
+        """Partially update the specified MutatingWebhookConfiguration."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1743,7 +1743,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingWebhookConfiguration:
-        """Replace the specified mutatingwebhookconfiguration."""
+        """Replace the specified MutatingWebhookConfiguration."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1772,7 +1772,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[MutatingWebhookConfiguration]]:
-        """Watch changes to objects of kind mutatingwebhookconfiguration."""
+        """Watch changes to objects of kind MutatingWebhookConfiguration."""
         return self._watch(
             self._request(
                 "GET",
@@ -1861,7 +1861,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Create a validatingadmissionpolicy."""
+        """Create a ValidatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "POST",
@@ -1888,7 +1888,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ValidatingAdmissionPolicy | Status:
-        """Delete a validatingadmissionpolicy."""
+        """Delete a ValidatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1926,7 +1926,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyList | Status:
-        """Delete collection of validatingadmissionpolicy."""
+        """Delete collection of ValidatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1953,7 +1953,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> ValidatingAdmissionPolicy:
-        """Read the specified validatingadmissionpolicy."""
+        """Read the specified ValidatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=ValidatingAdmissionPolicy
@@ -1961,7 +1961,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> ValidatingAdmissionPolicy:
-        """Read status of the specified validatingadmissionpolicy."""
+        """Read status of the specified ValidatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "GET",
@@ -1985,7 +1985,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyList:
-        """List or watch objects of kind validatingadmissionpolicy."""
+        """List or watch objects of kind ValidatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "GET",
@@ -2046,7 +2046,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Partially update the specified validatingadmissionpolicy."""
+        """Partially update the specified ValidatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2076,7 +2076,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Partially update status of the specified validatingadmissionpolicy."""
+        """Partially update status of the specified ValidatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2105,7 +2105,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Replace the specified validatingadmissionpolicy."""
+        """Replace the specified ValidatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "PUT",
@@ -2131,7 +2131,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Replace status of the specified validatingadmissionpolicy."""
+        """Replace status of the specified ValidatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "PUT",
@@ -2161,7 +2161,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ValidatingAdmissionPolicy]]:
-        """Watch changes to objects of kind validatingadmissionpolicy."""
+        """Watch changes to objects of kind ValidatingAdmissionPolicy."""
         return self._watch(
             self._request(
                 "GET",
@@ -2240,7 +2240,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Create a validatingadmissionpolicy."""
+        """Create a ValidatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "POST",
@@ -2267,7 +2267,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ValidatingAdmissionPolicy | Status:
-        """Delete a validatingadmissionpolicy."""
+        """Delete a ValidatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2305,7 +2305,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyList | Status:
-        """Delete collection of validatingadmissionpolicy."""
+        """Delete collection of ValidatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2332,7 +2332,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> ValidatingAdmissionPolicy:
-        """Read the specified validatingadmissionpolicy."""
+        """Read the specified ValidatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=ValidatingAdmissionPolicy
@@ -2342,7 +2342,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
     async def get_status(
         self, name: str, *, pretty: str | None = None
     ) -> ValidatingAdmissionPolicy:
-        """Read status of the specified validatingadmissionpolicy."""
+        """Read status of the specified ValidatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "GET",
@@ -2366,7 +2366,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyList:
-        """List or watch objects of kind validatingadmissionpolicy."""
+        """List or watch objects of kind ValidatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "GET",
@@ -2427,7 +2427,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Partially update the specified validatingadmissionpolicy."""
+        """Partially update the specified ValidatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -2457,7 +2457,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Partially update status of the specified validatingadmissionpolicy."""
+        """Partially update status of the specified ValidatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -2486,7 +2486,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Replace the specified validatingadmissionpolicy."""
+        """Replace the specified ValidatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2512,7 +2512,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Replace status of the specified validatingadmissionpolicy."""
+        """Replace status of the specified ValidatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2542,7 +2542,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ValidatingAdmissionPolicy]]:
-        """Watch changes to objects of kind validatingadmissionpolicy."""
+        """Watch changes to objects of kind ValidatingAdmissionPolicy."""
         return self._watch(
             self._request(
                 "GET",
@@ -2609,7 +2609,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicyBinding:
-        """Create a validatingadmissionpolicybinding."""
+        """Create a ValidatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "POST",
@@ -2636,7 +2636,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ValidatingAdmissionPolicyBinding | Status:
-        """Delete a validatingadmissionpolicybinding."""
+        """Delete a ValidatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2674,7 +2674,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyBindingList | Status:
-        """Delete collection of validatingadmissionpolicybinding."""
+        """Delete collection of ValidatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2701,7 +2701,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> ValidatingAdmissionPolicyBinding:
-        """Read the specified validatingadmissionpolicybinding."""
+        """Read the specified ValidatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "GET",
@@ -2724,7 +2724,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyBindingList:
-        """List or watch objects of kind validatingadmissionpolicybinding."""
+        """List or watch objects of kind ValidatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "GET",
@@ -2785,7 +2785,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicyBinding:
-        """Partially update the specified validatingadmissionpolicybinding."""
+        """Partially update the specified ValidatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2813,7 +2813,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicyBinding:
-        """Replace the specified validatingadmissionpolicybinding."""
+        """Replace the specified ValidatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "PUT",
@@ -2842,7 +2842,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ValidatingAdmissionPolicyBinding]]:
-        """Watch changes to objects of kind validatingadmissionpolicybinding."""
+        """Watch changes to objects of kind ValidatingAdmissionPolicyBinding."""
         return self._watch(
             self._request(
                 "GET",
@@ -2899,7 +2899,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicyBinding:
-        """Create a validatingadmissionpolicybinding."""
+        """Create a ValidatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "POST",
@@ -2926,7 +2926,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ValidatingAdmissionPolicyBinding | Status:
-        """Delete a validatingadmissionpolicybinding."""
+        """Delete a ValidatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2964,7 +2964,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyBindingList | Status:
-        """Delete collection of validatingadmissionpolicybinding."""
+        """Delete collection of ValidatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2993,7 +2993,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
     async def get(
         self, name: str, *, pretty: str | None = None
     ) -> ValidatingAdmissionPolicyBinding:
-        """Read the specified validatingadmissionpolicybinding."""
+        """Read the specified ValidatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "GET",
@@ -3016,7 +3016,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyBindingList:
-        """List or watch objects of kind validatingadmissionpolicybinding."""
+        """List or watch objects of kind ValidatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "GET",
@@ -3077,7 +3077,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicyBinding:
-        """Partially update the specified validatingadmissionpolicybinding."""
+        """Partially update the specified ValidatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -3105,7 +3105,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ValidatingAdmissionPolicyBinding:
-        """Replace the specified validatingadmissionpolicybinding."""
+        """Replace the specified ValidatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "PUT",
@@ -3134,7 +3134,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ValidatingAdmissionPolicyBinding]]:
-        """Watch changes to objects of kind validatingadmissionpolicybinding."""
+        """Watch changes to objects of kind ValidatingAdmissionPolicyBinding."""
         return self._watch(
             self._request(
                 "GET",
@@ -3201,7 +3201,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ValidatingWebhookConfiguration:
-        """Create a validatingwebhookconfiguration."""
+        """Create a ValidatingWebhookConfiguration."""
         return self._send(
             self._request(
                 "POST",
@@ -3228,7 +3228,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ValidatingWebhookConfiguration | Status:
-        """Delete a validatingwebhookconfiguration."""
+        """Delete a ValidatingWebhookConfiguration."""
         return self._send(
             self._request(
                 "DELETE",
@@ -3266,7 +3266,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingWebhookConfigurationList | Status:
-        """Delete collection of validatingwebhookconfiguration."""
+        """Delete collection of ValidatingWebhookConfiguration."""
         return self._send(
             self._request(
                 "DELETE",
@@ -3293,7 +3293,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> ValidatingWebhookConfiguration:
-        """Read the specified validatingwebhookconfiguration."""
+        """Read the specified ValidatingWebhookConfiguration."""
         return self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=ValidatingWebhookConfiguration
@@ -3313,7 +3313,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingWebhookConfigurationList:
-        """List or watch objects of kind validatingwebhookconfiguration."""
+        """List or watch objects of kind ValidatingWebhookConfiguration."""
         return self._send(
             self._request(
                 "GET",
@@ -3374,7 +3374,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ValidatingWebhookConfiguration:
-        """Partially update the specified validatingwebhookconfiguration."""
+        """Partially update the specified ValidatingWebhookConfiguration."""
         return self._send(
             self._request(
                 "PATCH",
@@ -3402,7 +3402,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ValidatingWebhookConfiguration:
-        """Replace the specified validatingwebhookconfiguration."""
+        """Replace the specified ValidatingWebhookConfiguration."""
         return self._send(
             self._request(
                 "PUT",
@@ -3431,7 +3431,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ValidatingWebhookConfiguration]]:
-        """Watch changes to objects of kind validatingwebhookconfiguration."""
+        """Watch changes to objects of kind ValidatingWebhookConfiguration."""
         return self._watch(
             self._request(
                 "GET",
@@ -3488,7 +3488,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ValidatingWebhookConfiguration:
-        """Create a validatingwebhookconfiguration."""
+        """Create a ValidatingWebhookConfiguration."""
         return await self._send(
             self._request(
                 "POST",
@@ -3515,7 +3515,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ValidatingWebhookConfiguration | Status:
-        """Delete a validatingwebhookconfiguration."""
+        """Delete a ValidatingWebhookConfiguration."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -3553,7 +3553,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingWebhookConfigurationList | Status:
-        """Delete collection of validatingwebhookconfiguration."""
+        """Delete collection of ValidatingWebhookConfiguration."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -3580,7 +3580,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> ValidatingWebhookConfiguration:
-        """Read the specified validatingwebhookconfiguration."""
+        """Read the specified ValidatingWebhookConfiguration."""
         return await self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=ValidatingWebhookConfiguration
@@ -3600,7 +3600,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingWebhookConfigurationList:
-        """List or watch objects of kind validatingwebhookconfiguration."""
+        """List or watch objects of kind ValidatingWebhookConfiguration."""
         return await self._send(
             self._request(
                 "GET",
@@ -3661,7 +3661,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ValidatingWebhookConfiguration:
-        """Partially update the specified validatingwebhookconfiguration."""
+        """Partially update the specified ValidatingWebhookConfiguration."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -3689,7 +3689,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ValidatingWebhookConfiguration:
-        """Replace the specified validatingwebhookconfiguration."""
+        """Replace the specified ValidatingWebhookConfiguration."""
         return await self._send(
             self._request(
                 "PUT",
@@ -3718,7 +3718,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ValidatingWebhookConfiguration]]:
-        """Watch changes to objects of kind validatingwebhookconfiguration."""
+        """Watch changes to objects of kind ValidatingWebhookConfiguration."""
         return self._watch(
             self._request(
                 "GET",

@@ -71,7 +71,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Create a mutatingadmissionpolicy."""
+        """Create a MutatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "POST",
@@ -98,7 +98,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> MutatingAdmissionPolicy | Status:
-        """Delete a mutatingadmissionpolicy."""
+        """Delete a MutatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "DELETE",
@@ -136,7 +136,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList | Status:
-        """Delete collection of mutatingadmissionpolicy."""
+        """Delete collection of MutatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "DELETE",
@@ -163,7 +163,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> MutatingAdmissionPolicy:
-        """Read the specified mutatingadmissionpolicy."""
+        """Read the specified MutatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=MutatingAdmissionPolicy
@@ -183,7 +183,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList:
-        """List or watch objects of kind mutatingadmissionpolicy."""
+        """List or watch objects of kind MutatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "GET",
@@ -244,7 +244,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Partially update the specified mutatingadmissionpolicy."""
+        """Partially update the specified MutatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "PATCH",
@@ -272,7 +272,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Replace the specified mutatingadmissionpolicy."""
+        """Replace the specified MutatingAdmissionPolicy."""
         return self._send(
             self._request(
                 "PUT",
@@ -301,7 +301,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[MutatingAdmissionPolicy]]:
-        """Watch changes to objects of kind mutatingadmissionpolicy."""
+        """Watch changes to objects of kind MutatingAdmissionPolicy."""
         return self._watch(
             self._request(
                 "GET",
@@ -358,7 +358,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Create a mutatingadmissionpolicy."""
+        """Create a MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "POST",
@@ -385,7 +385,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> MutatingAdmissionPolicy | Status:
-        """Delete a mutatingadmissionpolicy."""
+        """Delete a MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -423,7 +423,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList | Status:
-        """Delete collection of mutatingadmissionpolicy."""
+        """Delete collection of MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -450,7 +450,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> MutatingAdmissionPolicy:
-        """Read the specified mutatingadmissionpolicy."""
+        """Read the specified MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=MutatingAdmissionPolicy
@@ -470,7 +470,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList:
-        """List or watch objects of kind mutatingadmissionpolicy."""
+        """List or watch objects of kind MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "GET",
@@ -531,7 +531,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Partially update the specified mutatingadmissionpolicy."""
+        """Partially update the specified MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -559,7 +559,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Replace the specified mutatingadmissionpolicy."""
+        """Replace the specified MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
                 "PUT",
@@ -588,7 +588,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[MutatingAdmissionPolicy]]:
-        """Watch changes to objects of kind mutatingadmissionpolicy."""
+        """Watch changes to objects of kind MutatingAdmissionPolicy."""
         return self._watch(
             self._request(
                 "GET",
@@ -655,7 +655,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Create a mutatingadmissionpolicybinding."""
+        """Create a MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "POST",
@@ -682,7 +682,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> MutatingAdmissionPolicyBinding | Status:
-        """Delete a mutatingadmissionpolicybinding."""
+        """Delete a MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "DELETE",
@@ -720,7 +720,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList | Status:
-        """Delete collection of mutatingadmissionpolicybinding."""
+        """Delete collection of MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "DELETE",
@@ -747,7 +747,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> MutatingAdmissionPolicyBinding:
-        """Read the specified mutatingadmissionpolicybinding."""
+        """Read the specified MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=MutatingAdmissionPolicyBinding
@@ -767,7 +767,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList:
-        """List or watch objects of kind mutatingadmissionpolicybinding."""
+        """List or watch objects of kind MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "GET",
@@ -828,7 +828,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Partially update the specified mutatingadmissionpolicybinding."""
+        """Partially update the specified MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "PATCH",
@@ -856,7 +856,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Replace the specified mutatingadmissionpolicybinding."""
+        """Replace the specified MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
                 "PUT",
@@ -885,7 +885,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[MutatingAdmissionPolicyBinding]]:
-        """Watch changes to objects of kind mutatingadmissionpolicybinding."""
+        """Watch changes to objects of kind MutatingAdmissionPolicyBinding."""
         return self._watch(
             self._request(
                 "GET",
@@ -942,7 +942,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Create a mutatingadmissionpolicybinding."""
+        """Create a MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "POST",
@@ -969,7 +969,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> MutatingAdmissionPolicyBinding | Status:
-        """Delete a mutatingadmissionpolicybinding."""
+        """Delete a MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1007,7 +1007,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList | Status:
-        """Delete collection of mutatingadmissionpolicybinding."""
+        """Delete collection of MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1034,7 +1034,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> MutatingAdmissionPolicyBinding:
-        """Read the specified mutatingadmissionpolicybinding."""
+        """Read the specified MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=MutatingAdmissionPolicyBinding
@@ -1054,7 +1054,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList:
-        """List or watch objects of kind mutatingadmissionpolicybinding."""
+        """List or watch objects of kind MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "GET",
@@ -1115,7 +1115,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Partially update the specified mutatingadmissionpolicybinding."""
+        """Partially update the specified MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1143,7 +1143,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Replace the specified mutatingadmissionpolicybinding."""
+        """Replace the specified MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1172,7 +1172,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[MutatingAdmissionPolicyBinding]]:
-        """Watch changes to objects of kind mutatingadmissionpolicybinding."""
+        """Watch changes to objects of kind MutatingAdmissionPolicyBinding."""
         return self._watch(
             self._request(
                 "GET",

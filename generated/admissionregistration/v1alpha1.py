@@ -165,8 +165,6 @@ class JSONPatch(K8sModel):
 
 
 class MatchCondition(K8sModel):
-    """"""
-
     expression: str
     """expression represents the expression which will be evaluated by CEL. Must evaluate to
     bool. CEL expressions have access to the contents of the AdmissionRequest and

@@ -84,7 +84,7 @@ class CustomResourceDefinitions(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CustomResourceDefinition:
-        """Create a customresourcedefinition."""
+        """Create a CustomResourceDefinition."""
         return self._send(
             self._request(
                 "POST",
@@ -111,7 +111,7 @@ class CustomResourceDefinitions(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> CustomResourceDefinition | Status:
-        """Delete a customresourcedefinition."""
+        """Delete a CustomResourceDefinition."""
         return self._send(
             self._request(
                 "DELETE",
@@ -149,7 +149,7 @@ class CustomResourceDefinitions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CustomResourceDefinitionList | Status:
-        """Delete collection of customresourcedefinition."""
+        """Delete collection of CustomResourceDefinition."""
         return self._send(
             self._request(
                 "DELETE",
@@ -176,7 +176,7 @@ class CustomResourceDefinitions(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> CustomResourceDefinition:
-        """Read the specified customresourcedefinition."""
+        """Read the specified CustomResourceDefinition."""
         return self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=CustomResourceDefinition
@@ -184,7 +184,7 @@ class CustomResourceDefinitions(ResourceClient):
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> CustomResourceDefinition:
-        """Read status of the specified customresourcedefinition."""
+        """Read status of the specified CustomResourceDefinition."""
         return self._send(
             self._request(
                 "GET",
@@ -208,7 +208,7 @@ class CustomResourceDefinitions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CustomResourceDefinitionList:
-        """List or watch objects of kind customresourcedefinition."""
+        """List or watch objects of kind CustomResourceDefinition."""
         return self._send(
             self._request(
                 "GET",
@@ -269,7 +269,7 @@ class CustomResourceDefinitions(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CustomResourceDefinition:
-        """Partially update the specified customresourcedefinition."""
+        """Partially update the specified CustomResourceDefinition."""
         return self._send(
             self._request(
                 "PATCH",
@@ -299,7 +299,7 @@ class CustomResourceDefinitions(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CustomResourceDefinition:
-        """Partially update status of the specified customresourcedefinition."""
+        """Partially update status of the specified CustomResourceDefinition."""
         return self._send(
             self._request(
                 "PATCH",
@@ -328,7 +328,7 @@ class CustomResourceDefinitions(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CustomResourceDefinition:
-        """Replace the specified customresourcedefinition."""
+        """Replace the specified CustomResourceDefinition."""
         return self._send(
             self._request(
                 "PUT",
@@ -354,7 +354,7 @@ class CustomResourceDefinitions(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CustomResourceDefinition:
-        """Replace status of the specified customresourcedefinition."""
+        """Replace status of the specified CustomResourceDefinition."""
         return self._send(
             self._request(
                 "PUT",
@@ -384,7 +384,7 @@ class CustomResourceDefinitions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[CustomResourceDefinition]]:
-        """Watch changes to objects of kind customresourcedefinition."""
+        """Watch changes to objects of kind CustomResourceDefinition."""
         return self._watch(
             self._request(
                 "GET",
@@ -461,7 +461,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CustomResourceDefinition:
-        """Create a customresourcedefinition."""
+        """Create a CustomResourceDefinition."""
         return await self._send(
             self._request(
                 "POST",
@@ -488,7 +488,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> CustomResourceDefinition | Status:
-        """Delete a customresourcedefinition."""
+        """Delete a CustomResourceDefinition."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -526,7 +526,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CustomResourceDefinitionList | Status:
-        """Delete collection of customresourcedefinition."""
+        """Delete collection of CustomResourceDefinition."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -553,7 +553,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> CustomResourceDefinition:
-        """Read the specified customresourcedefinition."""
+        """Read the specified CustomResourceDefinition."""
         return await self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=CustomResourceDefinition
@@ -561,7 +561,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         )
 
     async def get_status(self, name: str, *, pretty: str | None = None) -> CustomResourceDefinition:
-        """Read status of the specified customresourcedefinition."""
+        """Read status of the specified CustomResourceDefinition."""
         return await self._send(
             self._request(
                 "GET",
@@ -585,7 +585,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CustomResourceDefinitionList:
-        """List or watch objects of kind customresourcedefinition."""
+        """List or watch objects of kind CustomResourceDefinition."""
         return await self._send(
             self._request(
                 "GET",
@@ -646,7 +646,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CustomResourceDefinition:
-        """Partially update the specified customresourcedefinition."""
+        """Partially update the specified CustomResourceDefinition."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -676,7 +676,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CustomResourceDefinition:
-        """Partially update status of the specified customresourcedefinition."""
+        """Partially update status of the specified CustomResourceDefinition."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -705,7 +705,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CustomResourceDefinition:
-        """Replace the specified customresourcedefinition."""
+        """Replace the specified CustomResourceDefinition."""
         return await self._send(
             self._request(
                 "PUT",
@@ -731,7 +731,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CustomResourceDefinition:
-        """Replace status of the specified customresourcedefinition."""
+        """Replace status of the specified CustomResourceDefinition."""
         return await self._send(
             self._request(
                 "PUT",
@@ -761,7 +761,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[CustomResourceDefinition]]:
-        """Watch changes to objects of kind customresourcedefinition."""
+        """Watch changes to objects of kind CustomResourceDefinition."""
         return self._watch(
             self._request(
                 "GET",

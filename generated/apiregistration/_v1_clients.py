@@ -84,7 +84,7 @@ class APIServices(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> APIService:
-        """Create an apiservice."""
+        """Create an APIService."""
         return self._send(
             self._request(
                 "POST",
@@ -111,7 +111,7 @@ class APIServices(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> APIService | Status:
-        """Delete an apiservice."""
+        """Delete an APIService."""
         return self._send(
             self._request(
                 "DELETE",
@@ -149,7 +149,7 @@ class APIServices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> APIServiceList | Status:
-        """Delete collection of apiservice."""
+        """Delete collection of APIService."""
         return self._send(
             self._request(
                 "DELETE",
@@ -176,13 +176,13 @@ class APIServices(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> APIService:
-        """Read the specified apiservice."""
+        """Read the specified APIService."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=APIService)
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> APIService:
-        """Read status of the specified apiservice."""
+        """Read status of the specified APIService."""
         return self._send(
             self._request(
                 "GET",
@@ -206,7 +206,7 @@ class APIServices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> APIServiceList:
-        """List or watch objects of kind apiservice."""
+        """List or watch objects of kind APIService."""
         return self._send(
             self._request(
                 "GET",
@@ -267,7 +267,7 @@ class APIServices(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> APIService:
-        """Partially update the specified apiservice."""
+        """Partially update the specified APIService."""
         return self._send(
             self._request(
                 "PATCH",
@@ -297,7 +297,7 @@ class APIServices(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> APIService:
-        """Partially update status of the specified apiservice."""
+        """Partially update status of the specified APIService."""
         return self._send(
             self._request(
                 "PATCH",
@@ -326,7 +326,7 @@ class APIServices(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> APIService:
-        """Replace the specified apiservice."""
+        """Replace the specified APIService."""
         return self._send(
             self._request(
                 "PUT",
@@ -352,7 +352,7 @@ class APIServices(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> APIService:
-        """Replace status of the specified apiservice."""
+        """Replace status of the specified APIService."""
         return self._send(
             self._request(
                 "PUT",
@@ -382,7 +382,7 @@ class APIServices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[APIService]]:
-        """Watch changes to objects of kind apiservice."""
+        """Watch changes to objects of kind APIService."""
         return self._watch(
             self._request(
                 "GET",
@@ -459,7 +459,7 @@ class AsyncAPIServices(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> APIService:
-        """Create an apiservice."""
+        """Create an APIService."""
         return await self._send(
             self._request(
                 "POST",
@@ -486,7 +486,7 @@ class AsyncAPIServices(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> APIService | Status:
-        """Delete an apiservice."""
+        """Delete an APIService."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -524,7 +524,7 @@ class AsyncAPIServices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> APIServiceList | Status:
-        """Delete collection of apiservice."""
+        """Delete collection of APIService."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -551,13 +551,13 @@ class AsyncAPIServices(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> APIService:
-        """Read the specified apiservice."""
+        """Read the specified APIService."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=APIService)
         )
 
     async def get_status(self, name: str, *, pretty: str | None = None) -> APIService:
-        """Read status of the specified apiservice."""
+        """Read status of the specified APIService."""
         return await self._send(
             self._request(
                 "GET",
@@ -581,7 +581,7 @@ class AsyncAPIServices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> APIServiceList:
-        """List or watch objects of kind apiservice."""
+        """List or watch objects of kind APIService."""
         return await self._send(
             self._request(
                 "GET",
@@ -642,7 +642,7 @@ class AsyncAPIServices(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> APIService:
-        """Partially update the specified apiservice."""
+        """Partially update the specified APIService."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -672,7 +672,7 @@ class AsyncAPIServices(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> APIService:
-        """Partially update status of the specified apiservice."""
+        """Partially update status of the specified APIService."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -701,7 +701,7 @@ class AsyncAPIServices(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> APIService:
-        """Replace the specified apiservice."""
+        """Replace the specified APIService."""
         return await self._send(
             self._request(
                 "PUT",
@@ -727,7 +727,7 @@ class AsyncAPIServices(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> APIService:
-        """Replace status of the specified apiservice."""
+        """Replace status of the specified APIService."""
         return await self._send(
             self._request(
                 "PUT",
@@ -757,7 +757,7 @@ class AsyncAPIServices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[APIService]]:
-        """Watch changes to objects of kind apiservice."""
+        """Watch changes to objects of kind APIService."""
         return self._watch(
             self._request(
                 "GET",

@@ -85,7 +85,7 @@ class ControllerRevisions(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ControllerRevision:
-        """Create a controllerrevision."""
+        """Create a ControllerRevision."""
         return self._send(
             self._request(
                 "POST",
@@ -114,7 +114,7 @@ class ControllerRevisions(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ControllerRevision | Status:
-        """Delete a controllerrevision."""
+        """Delete a ControllerRevision."""
         return self._send(
             self._request(
                 "DELETE",
@@ -154,7 +154,7 @@ class ControllerRevisions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ControllerRevisionList | Status:
-        """Delete collection of controllerrevision."""
+        """Delete collection of ControllerRevision."""
         return self._send(
             self._request(
                 "DELETE",
@@ -184,7 +184,7 @@ class ControllerRevisions(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ControllerRevision:
-        """Read the specified controllerrevision."""
+        """Read the specified ControllerRevision."""
         return self._send(
             self._request(
                 "GET",
@@ -210,7 +210,7 @@ class ControllerRevisions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ControllerRevisionList:
-        """List or watch objects of kind controllerrevision."""
+        """List or watch objects of kind ControllerRevision."""
         return self._send(
             self._request(
                 "GET",
@@ -278,7 +278,7 @@ class ControllerRevisions(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ControllerRevision:
-        """Partially update the specified controllerrevision."""
+        """Partially update the specified ControllerRevision."""
         return self._send(
             self._request(
                 "PATCH",
@@ -308,7 +308,7 @@ class ControllerRevisions(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ControllerRevision:
-        """Replace the specified controllerrevision."""
+        """Replace the specified ControllerRevision."""
         return self._send(
             self._request(
                 "PUT",
@@ -340,7 +340,7 @@ class ControllerRevisions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ControllerRevision]]:
-        """Watch changes to objects of kind controllerrevision."""
+        """Watch changes to objects of kind ControllerRevision."""
         return self._watch(
             self._request(
                 "GET",
@@ -400,7 +400,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ControllerRevision:
-        """Create a controllerrevision."""
+        """Create a ControllerRevision."""
         return await self._send(
             self._request(
                 "POST",
@@ -429,7 +429,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ControllerRevision | Status:
-        """Delete a controllerrevision."""
+        """Delete a ControllerRevision."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -469,7 +469,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ControllerRevisionList | Status:
-        """Delete collection of controllerrevision."""
+        """Delete collection of ControllerRevision."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -499,7 +499,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ControllerRevision:
-        """Read the specified controllerrevision."""
+        """Read the specified ControllerRevision."""
         return await self._send(
             self._request(
                 "GET",
@@ -525,7 +525,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ControllerRevisionList:
-        """List or watch objects of kind controllerrevision."""
+        """List or watch objects of kind ControllerRevision."""
         return await self._send(
             self._request(
                 "GET",
@@ -593,7 +593,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ControllerRevision:
-        """Partially update the specified controllerrevision."""
+        """Partially update the specified ControllerRevision."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -623,7 +623,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ControllerRevision:
-        """Replace the specified controllerrevision."""
+        """Replace the specified ControllerRevision."""
         return await self._send(
             self._request(
                 "PUT",
@@ -655,7 +655,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ControllerRevision]]:
-        """Watch changes to objects of kind controllerrevision."""
+        """Watch changes to objects of kind ControllerRevision."""
         return self._watch(
             self._request(
                 "GET",
@@ -749,7 +749,7 @@ class DaemonSets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DaemonSet:
-        """Create a daemonset."""
+        """Create a DaemonSet."""
         return self._send(
             self._request(
                 "POST",
@@ -778,7 +778,7 @@ class DaemonSets(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> DaemonSet | Status:
-        """Delete a daemonset."""
+        """Delete a DaemonSet."""
         return self._send(
             self._request(
                 "DELETE",
@@ -818,7 +818,7 @@ class DaemonSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DaemonSetList | Status:
-        """Delete collection of daemonset."""
+        """Delete collection of DaemonSet."""
         return self._send(
             self._request(
                 "DELETE",
@@ -848,7 +848,7 @@ class DaemonSets(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> DaemonSet:
-        """Read the specified daemonset."""
+        """Read the specified DaemonSet."""
         return self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=DaemonSet
@@ -858,7 +858,7 @@ class DaemonSets(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> DaemonSet:
-        """Read status of the specified daemonset."""
+        """Read status of the specified DaemonSet."""
         return self._send(
             self._request(
                 "GET",
@@ -885,7 +885,7 @@ class DaemonSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DaemonSetList:
-        """List or watch objects of kind daemonset."""
+        """List or watch objects of kind DaemonSet."""
         return self._send(
             self._request(
                 "GET",
@@ -953,7 +953,7 @@ class DaemonSets(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DaemonSet:
-        """Partially update the specified daemonset."""
+        """Partially update the specified DaemonSet."""
         return self._send(
             self._request(
                 "PATCH",
@@ -985,7 +985,7 @@ class DaemonSets(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DaemonSet:
-        """Partially update status of the specified daemonset."""
+        """Partially update status of the specified DaemonSet."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1016,7 +1016,7 @@ class DaemonSets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DaemonSet:
-        """Replace the specified daemonset."""
+        """Replace the specified DaemonSet."""
         return self._send(
             self._request(
                 "PUT",
@@ -1044,7 +1044,7 @@ class DaemonSets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DaemonSet:
-        """Replace status of the specified daemonset."""
+        """Replace status of the specified DaemonSet."""
         return self._send(
             self._request(
                 "PUT",
@@ -1077,7 +1077,7 @@ class DaemonSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[DaemonSet]]:
-        """Watch changes to objects of kind daemonset."""
+        """Watch changes to objects of kind DaemonSet."""
         return self._watch(
             self._request(
                 "GET",
@@ -1161,7 +1161,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DaemonSet:
-        """Create a daemonset."""
+        """Create a DaemonSet."""
         return await self._send(
             self._request(
                 "POST",
@@ -1190,7 +1190,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> DaemonSet | Status:
-        """Delete a daemonset."""
+        """Delete a DaemonSet."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1230,7 +1230,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DaemonSetList | Status:
-        """Delete collection of daemonset."""
+        """Delete collection of DaemonSet."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1260,7 +1260,7 @@ class AsyncDaemonSets(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> DaemonSet:
-        """Read the specified daemonset."""
+        """Read the specified DaemonSet."""
         return await self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=DaemonSet
@@ -1270,7 +1270,7 @@ class AsyncDaemonSets(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> DaemonSet:
-        """Read status of the specified daemonset."""
+        """Read status of the specified DaemonSet."""
         return await self._send(
             self._request(
                 "GET",
@@ -1297,7 +1297,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DaemonSetList:
-        """List or watch objects of kind daemonset."""
+        """List or watch objects of kind DaemonSet."""
         return await self._send(
             self._request(
                 "GET",
@@ -1365,7 +1365,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DaemonSet:
-        """Partially update the specified daemonset."""
+        """Partially update the specified DaemonSet."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1397,7 +1397,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DaemonSet:
-        """Partially update status of the specified daemonset."""
+        """Partially update status of the specified DaemonSet."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1428,7 +1428,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DaemonSet:
-        """Replace the specified daemonset."""
+        """Replace the specified DaemonSet."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1456,7 +1456,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DaemonSet:
-        """Replace status of the specified daemonset."""
+        """Replace status of the specified DaemonSet."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1489,7 +1489,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[DaemonSet]]:
-        """Watch changes to objects of kind daemonset."""
+        """Watch changes to objects of kind DaemonSet."""
         return self._watch(
             self._request(
                 "GET",
@@ -1583,7 +1583,7 @@ class Deployments(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Deployment:
-        """Create a deployment."""
+        """Create a Deployment."""
         return self._send(
             self._request(
                 "POST",
@@ -1612,7 +1612,7 @@ class Deployments(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Deployment | Status:
-        """Delete a deployment."""
+        """Delete a Deployment."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1652,7 +1652,7 @@ class Deployments(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeploymentList | Status:
-        """Delete collection of deployment."""
+        """Delete collection of Deployment."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1682,7 +1682,7 @@ class Deployments(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Deployment:
-        """Read the specified deployment."""
+        """Read the specified Deployment."""
         return self._send(
             self._request(
                 "GET",
@@ -1696,7 +1696,7 @@ class Deployments(ResourceClient):
     def get_scale(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> autoscaling_v1.Scale:
-        """Read scale of the specified deployment."""
+        """Read scale of the specified Deployment."""
         return self._send(
             self._request(
                 "GET",
@@ -1711,7 +1711,7 @@ class Deployments(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Deployment:
-        """Read status of the specified deployment."""
+        """Read status of the specified Deployment."""
         return self._send(
             self._request(
                 "GET",
@@ -1738,7 +1738,7 @@ class Deployments(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeploymentList:
-        """List or watch objects of kind deployment."""
+        """List or watch objects of kind Deployment."""
         return self._send(
             self._request(
                 "GET",
@@ -1806,7 +1806,7 @@ class Deployments(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Deployment:
-        """Partially update the specified deployment."""
+        """Partially update the specified Deployment."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1838,7 +1838,7 @@ class Deployments(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Partially update scale of the specified deployment."""
+        """Partially update scale of the specified Deployment."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1871,7 +1871,7 @@ class Deployments(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Deployment:
-        """Partially update status of the specified deployment."""
+        """Partially update status of the specified Deployment."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1902,7 +1902,7 @@ class Deployments(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Deployment:
-        """Replace the specified deployment."""
+        """Replace the specified Deployment."""
         return self._send(
             self._request(
                 "PUT",
@@ -1930,7 +1930,7 @@ class Deployments(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace scale of the specified deployment."""
+        """Replace scale of the specified Deployment."""
         return self._send(
             self._request(
                 "PUT",
@@ -1959,7 +1959,7 @@ class Deployments(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Deployment:
-        """Replace status of the specified deployment."""
+        """Replace status of the specified Deployment."""
         return self._send(
             self._request(
                 "PUT",
@@ -1992,7 +1992,7 @@ class Deployments(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[Deployment]]:
-        """Watch changes to objects of kind deployment."""
+        """Watch changes to objects of kind Deployment."""
         return self._watch(
             self._request(
                 "GET",
@@ -2076,7 +2076,7 @@ class AsyncDeployments(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Deployment:
-        """Create a deployment."""
+        """Create a Deployment."""
         return await self._send(
             self._request(
                 "POST",
@@ -2105,7 +2105,7 @@ class AsyncDeployments(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Deployment | Status:
-        """Delete a deployment."""
+        """Delete a Deployment."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2145,7 +2145,7 @@ class AsyncDeployments(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeploymentList | Status:
-        """Delete collection of deployment."""
+        """Delete collection of Deployment."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2175,7 +2175,7 @@ class AsyncDeployments(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Deployment:
-        """Read the specified deployment."""
+        """Read the specified Deployment."""
         return await self._send(
             self._request(
                 "GET",
@@ -2189,7 +2189,7 @@ class AsyncDeployments(AsyncResourceClient):
     async def get_scale(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> autoscaling_v1.Scale:
-        """Read scale of the specified deployment."""
+        """Read scale of the specified Deployment."""
         return await self._send(
             self._request(
                 "GET",
@@ -2204,7 +2204,7 @@ class AsyncDeployments(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Deployment:
-        """Read status of the specified deployment."""
+        """Read status of the specified Deployment."""
         return await self._send(
             self._request(
                 "GET",
@@ -2231,7 +2231,7 @@ class AsyncDeployments(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeploymentList:
-        """List or watch objects of kind deployment."""
+        """List or watch objects of kind Deployment."""
         return await self._send(
             self._request(
                 "GET",
@@ -2299,7 +2299,7 @@ class AsyncDeployments(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Deployment:
-        """Partially update the specified deployment."""
+        """Partially update the specified Deployment."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -2331,7 +2331,7 @@ class AsyncDeployments(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Partially update scale of the specified deployment."""
+        """Partially update scale of the specified Deployment."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -2364,7 +2364,7 @@ class AsyncDeployments(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Deployment:
-        """Partially update status of the specified deployment."""
+        """Partially update status of the specified Deployment."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -2395,7 +2395,7 @@ class AsyncDeployments(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Deployment:
-        """Replace the specified deployment."""
+        """Replace the specified Deployment."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2423,7 +2423,7 @@ class AsyncDeployments(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace scale of the specified deployment."""
+        """Replace scale of the specified Deployment."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2452,7 +2452,7 @@ class AsyncDeployments(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Deployment:
-        """Replace status of the specified deployment."""
+        """Replace status of the specified Deployment."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2485,7 +2485,7 @@ class AsyncDeployments(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[Deployment]]:
-        """Watch changes to objects of kind deployment."""
+        """Watch changes to objects of kind Deployment."""
         return self._watch(
             self._request(
                 "GET",
@@ -2579,7 +2579,7 @@ class ReplicaSets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ReplicaSet:
-        """Create a replicaset."""
+        """Create a ReplicaSet."""
         return self._send(
             self._request(
                 "POST",
@@ -2608,7 +2608,7 @@ class ReplicaSets(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ReplicaSet | Status:
-        """Delete a replicaset."""
+        """Delete a ReplicaSet."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2648,7 +2648,7 @@ class ReplicaSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ReplicaSetList | Status:
-        """Delete collection of replicaset."""
+        """Delete collection of ReplicaSet."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2678,7 +2678,7 @@ class ReplicaSets(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ReplicaSet:
-        """Read the specified replicaset."""
+        """Read the specified ReplicaSet."""
         return self._send(
             self._request(
                 "GET",
@@ -2692,7 +2692,7 @@ class ReplicaSets(ResourceClient):
     def get_scale(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> autoscaling_v1.Scale:
-        """Read scale of the specified replicaset."""
+        """Read scale of the specified ReplicaSet."""
         return self._send(
             self._request(
                 "GET",
@@ -2707,7 +2707,7 @@ class ReplicaSets(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ReplicaSet:
-        """Read status of the specified replicaset."""
+        """Read status of the specified ReplicaSet."""
         return self._send(
             self._request(
                 "GET",
@@ -2734,7 +2734,7 @@ class ReplicaSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ReplicaSetList:
-        """List or watch objects of kind replicaset."""
+        """List or watch objects of kind ReplicaSet."""
         return self._send(
             self._request(
                 "GET",
@@ -2802,7 +2802,7 @@ class ReplicaSets(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ReplicaSet:
-        """Partially update the specified replicaset."""
+        """Partially update the specified ReplicaSet."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2834,7 +2834,7 @@ class ReplicaSets(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Partially update scale of the specified replicaset."""
+        """Partially update scale of the specified ReplicaSet."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2867,7 +2867,7 @@ class ReplicaSets(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ReplicaSet:
-        """Partially update status of the specified replicaset."""
+        """Partially update status of the specified ReplicaSet."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2898,7 +2898,7 @@ class ReplicaSets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ReplicaSet:
-        """Replace the specified replicaset."""
+        """Replace the specified ReplicaSet."""
         return self._send(
             self._request(
                 "PUT",
@@ -2926,7 +2926,7 @@ class ReplicaSets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace scale of the specified replicaset."""
+        """Replace scale of the specified ReplicaSet."""
         return self._send(
             self._request(
                 "PUT",
@@ -2955,7 +2955,7 @@ class ReplicaSets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ReplicaSet:
-        """Replace status of the specified replicaset."""
+        """Replace status of the specified ReplicaSet."""
         return self._send(
             self._request(
                 "PUT",
@@ -2988,7 +2988,7 @@ class ReplicaSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ReplicaSet]]:
-        """Watch changes to objects of kind replicaset."""
+        """Watch changes to objects of kind ReplicaSet."""
         return self._watch(
             self._request(
                 "GET",
@@ -3072,7 +3072,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ReplicaSet:
-        """Create a replicaset."""
+        """Create a ReplicaSet."""
         return await self._send(
             self._request(
                 "POST",
@@ -3101,7 +3101,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ReplicaSet | Status:
-        """Delete a replicaset."""
+        """Delete a ReplicaSet."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -3141,7 +3141,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ReplicaSetList | Status:
-        """Delete collection of replicaset."""
+        """Delete collection of ReplicaSet."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -3171,7 +3171,7 @@ class AsyncReplicaSets(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ReplicaSet:
-        """Read the specified replicaset."""
+        """Read the specified ReplicaSet."""
         return await self._send(
             self._request(
                 "GET",
@@ -3185,7 +3185,7 @@ class AsyncReplicaSets(AsyncResourceClient):
     async def get_scale(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> autoscaling_v1.Scale:
-        """Read scale of the specified replicaset."""
+        """Read scale of the specified ReplicaSet."""
         return await self._send(
             self._request(
                 "GET",
@@ -3200,7 +3200,7 @@ class AsyncReplicaSets(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ReplicaSet:
-        """Read status of the specified replicaset."""
+        """Read status of the specified ReplicaSet."""
         return await self._send(
             self._request(
                 "GET",
@@ -3227,7 +3227,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ReplicaSetList:
-        """List or watch objects of kind replicaset."""
+        """List or watch objects of kind ReplicaSet."""
         return await self._send(
             self._request(
                 "GET",
@@ -3295,7 +3295,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ReplicaSet:
-        """Partially update the specified replicaset."""
+        """Partially update the specified ReplicaSet."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -3327,7 +3327,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Partially update scale of the specified replicaset."""
+        """Partially update scale of the specified ReplicaSet."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -3360,7 +3360,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ReplicaSet:
-        """Partially update status of the specified replicaset."""
+        """Partially update status of the specified ReplicaSet."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -3391,7 +3391,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ReplicaSet:
-        """Replace the specified replicaset."""
+        """Replace the specified ReplicaSet."""
         return await self._send(
             self._request(
                 "PUT",
@@ -3419,7 +3419,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace scale of the specified replicaset."""
+        """Replace scale of the specified ReplicaSet."""
         return await self._send(
             self._request(
                 "PUT",
@@ -3448,7 +3448,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ReplicaSet:
-        """Replace status of the specified replicaset."""
+        """Replace status of the specified ReplicaSet."""
         return await self._send(
             self._request(
                 "PUT",
@@ -3481,7 +3481,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ReplicaSet]]:
-        """Watch changes to objects of kind replicaset."""
+        """Watch changes to objects of kind ReplicaSet."""
         return self._watch(
             self._request(
                 "GET",
@@ -3575,7 +3575,7 @@ class StatefulSets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StatefulSet:
-        """Create a statefulset."""
+        """Create a StatefulSet."""
         return self._send(
             self._request(
                 "POST",
@@ -3604,7 +3604,7 @@ class StatefulSets(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> StatefulSet | Status:
-        """Delete a statefulset."""
+        """Delete a StatefulSet."""
         return self._send(
             self._request(
                 "DELETE",
@@ -3644,7 +3644,7 @@ class StatefulSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StatefulSetList | Status:
-        """Delete collection of statefulset."""
+        """Delete collection of StatefulSet."""
         return self._send(
             self._request(
                 "DELETE",
@@ -3674,7 +3674,7 @@ class StatefulSets(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> StatefulSet:
-        """Read the specified statefulset."""
+        """Read the specified StatefulSet."""
         return self._send(
             self._request(
                 "GET",
@@ -3688,7 +3688,7 @@ class StatefulSets(ResourceClient):
     def get_scale(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> autoscaling_v1.Scale:
-        """Read scale of the specified statefulset."""
+        """Read scale of the specified StatefulSet."""
         return self._send(
             self._request(
                 "GET",
@@ -3703,7 +3703,7 @@ class StatefulSets(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> StatefulSet:
-        """Read status of the specified statefulset."""
+        """Read status of the specified StatefulSet."""
         return self._send(
             self._request(
                 "GET",
@@ -3730,7 +3730,7 @@ class StatefulSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StatefulSetList:
-        """List or watch objects of kind statefulset."""
+        """List or watch objects of kind StatefulSet."""
         return self._send(
             self._request(
                 "GET",
@@ -3798,7 +3798,7 @@ class StatefulSets(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> StatefulSet:
-        """Partially update the specified statefulset."""
+        """Partially update the specified StatefulSet."""
         return self._send(
             self._request(
                 "PATCH",
@@ -3830,7 +3830,7 @@ class StatefulSets(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Partially update scale of the specified statefulset."""
+        """Partially update scale of the specified StatefulSet."""
         return self._send(
             self._request(
                 "PATCH",
@@ -3863,7 +3863,7 @@ class StatefulSets(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> StatefulSet:
-        """Partially update status of the specified statefulset."""
+        """Partially update status of the specified StatefulSet."""
         return self._send(
             self._request(
                 "PATCH",
@@ -3894,7 +3894,7 @@ class StatefulSets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StatefulSet:
-        """Replace the specified statefulset."""
+        """Replace the specified StatefulSet."""
         return self._send(
             self._request(
                 "PUT",
@@ -3922,7 +3922,7 @@ class StatefulSets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace scale of the specified statefulset."""
+        """Replace scale of the specified StatefulSet."""
         return self._send(
             self._request(
                 "PUT",
@@ -3951,7 +3951,7 @@ class StatefulSets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StatefulSet:
-        """Replace status of the specified statefulset."""
+        """Replace status of the specified StatefulSet."""
         return self._send(
             self._request(
                 "PUT",
@@ -3984,7 +3984,7 @@ class StatefulSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[StatefulSet]]:
-        """Watch changes to objects of kind statefulset."""
+        """Watch changes to objects of kind StatefulSet."""
         return self._watch(
             self._request(
                 "GET",
@@ -4068,7 +4068,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StatefulSet:
-        """Create a statefulset."""
+        """Create a StatefulSet."""
         return await self._send(
             self._request(
                 "POST",
@@ -4097,7 +4097,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> StatefulSet | Status:
-        """Delete a statefulset."""
+        """Delete a StatefulSet."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -4137,7 +4137,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StatefulSetList | Status:
-        """Delete collection of statefulset."""
+        """Delete collection of StatefulSet."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -4167,7 +4167,7 @@ class AsyncStatefulSets(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> StatefulSet:
-        """Read the specified statefulset."""
+        """Read the specified StatefulSet."""
         return await self._send(
             self._request(
                 "GET",
@@ -4181,7 +4181,7 @@ class AsyncStatefulSets(AsyncResourceClient):
     async def get_scale(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> autoscaling_v1.Scale:
-        """Read scale of the specified statefulset."""
+        """Read scale of the specified StatefulSet."""
         return await self._send(
             self._request(
                 "GET",
@@ -4196,7 +4196,7 @@ class AsyncStatefulSets(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> StatefulSet:
-        """Read status of the specified statefulset."""
+        """Read status of the specified StatefulSet."""
         return await self._send(
             self._request(
                 "GET",
@@ -4223,7 +4223,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StatefulSetList:
-        """List or watch objects of kind statefulset."""
+        """List or watch objects of kind StatefulSet."""
         return await self._send(
             self._request(
                 "GET",
@@ -4291,7 +4291,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> StatefulSet:
-        """Partially update the specified statefulset."""
+        """Partially update the specified StatefulSet."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -4323,7 +4323,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Partially update scale of the specified statefulset."""
+        """Partially update scale of the specified StatefulSet."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -4356,7 +4356,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> StatefulSet:
-        """Partially update status of the specified statefulset."""
+        """Partially update status of the specified StatefulSet."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -4387,7 +4387,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StatefulSet:
-        """Replace the specified statefulset."""
+        """Replace the specified StatefulSet."""
         return await self._send(
             self._request(
                 "PUT",
@@ -4415,7 +4415,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace scale of the specified statefulset."""
+        """Replace scale of the specified StatefulSet."""
         return await self._send(
             self._request(
                 "PUT",
@@ -4444,7 +4444,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StatefulSet:
-        """Replace status of the specified statefulset."""
+        """Replace status of the specified StatefulSet."""
         return await self._send(
             self._request(
                 "PUT",
@@ -4477,7 +4477,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[StatefulSet]]:
-        """Watch changes to objects of kind statefulset."""
+        """Watch changes to objects of kind StatefulSet."""
         return self._watch(
             self._request(
                 "GET",

@@ -34,7 +34,7 @@ class SelfSubjectReviews(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> SelfSubjectReview:
-        """Create a selfsubjectreview."""
+        """Create a SelfSubjectReview."""
         return self._send(
             self._request(
                 "POST",
@@ -64,7 +64,7 @@ class AsyncSelfSubjectReviews(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> SelfSubjectReview:
-        """Create a selfsubjectreview."""
+        """Create a SelfSubjectReview."""
         return await self._send(
             self._request(
                 "POST",
@@ -102,7 +102,7 @@ class TokenReviews(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> TokenReview:
-        """Create a tokenreview."""
+        """Create a TokenReview."""
         return self._send(
             self._request(
                 "POST",
@@ -132,7 +132,7 @@ class AsyncTokenReviews(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> TokenReview:
-        """Create a tokenreview."""
+        """Create a TokenReview."""
         return await self._send(
             self._request(
                 "POST",

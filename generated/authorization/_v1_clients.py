@@ -44,7 +44,7 @@ class LocalSubjectAccessReviews(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> LocalSubjectAccessReview:
-        """Create a localsubjectaccessreview."""
+        """Create a LocalSubjectAccessReview."""
         return self._send(
             self._request(
                 "POST",
@@ -76,7 +76,7 @@ class AsyncLocalSubjectAccessReviews(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> LocalSubjectAccessReview:
-        """Create a localsubjectaccessreview."""
+        """Create a LocalSubjectAccessReview."""
         return await self._send(
             self._request(
                 "POST",
@@ -115,7 +115,7 @@ class SelfSubjectAccessReviews(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> SelfSubjectAccessReview:
-        """Create a selfsubjectaccessreview."""
+        """Create a SelfSubjectAccessReview."""
         return self._send(
             self._request(
                 "POST",
@@ -145,7 +145,7 @@ class AsyncSelfSubjectAccessReviews(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> SelfSubjectAccessReview:
-        """Create a selfsubjectaccessreview."""
+        """Create a SelfSubjectAccessReview."""
         return await self._send(
             self._request(
                 "POST",
@@ -183,7 +183,7 @@ class SelfSubjectRulesReviews(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> SelfSubjectRulesReview:
-        """Create a selfsubjectrulesreview."""
+        """Create a SelfSubjectRulesReview."""
         return self._send(
             self._request(
                 "POST",
@@ -213,7 +213,7 @@ class AsyncSelfSubjectRulesReviews(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> SelfSubjectRulesReview:
-        """Create a selfsubjectrulesreview."""
+        """Create a SelfSubjectRulesReview."""
         return await self._send(
             self._request(
                 "POST",
@@ -251,7 +251,7 @@ class SubjectAccessReviews(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> SubjectAccessReview:
-        """Create a subjectaccessreview."""
+        """Create a SubjectAccessReview."""
         return self._send(
             self._request(
                 "POST",
@@ -281,7 +281,7 @@ class AsyncSubjectAccessReviews(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> SubjectAccessReview:
-        """Create a subjectaccessreview."""
+        """Create a SubjectAccessReview."""
         return await self._send(
             self._request(
                 "POST",

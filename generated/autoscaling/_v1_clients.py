@@ -89,7 +89,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Create a horizontalpodautoscaler."""
+        """Create a HorizontalPodAutoscaler."""
         return self._send(
             self._request(
                 "POST",
@@ -118,7 +118,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> HorizontalPodAutoscaler | Status:
-        """Delete a horizontalpodautoscaler."""
+        """Delete a HorizontalPodAutoscaler."""
         return self._send(
             self._request(
                 "DELETE",
@@ -158,7 +158,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> HorizontalPodAutoscalerList | Status:
-        """Delete collection of horizontalpodautoscaler."""
+        """Delete collection of HorizontalPodAutoscaler."""
         return self._send(
             self._request(
                 "DELETE",
@@ -188,7 +188,7 @@ class HorizontalPodAutoscalers(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> HorizontalPodAutoscaler:
-        """Read the specified horizontalpodautoscaler."""
+        """Read the specified HorizontalPodAutoscaler."""
         return self._send(
             self._request(
                 "GET",
@@ -202,7 +202,7 @@ class HorizontalPodAutoscalers(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> HorizontalPodAutoscaler:
-        """Read status of the specified horizontalpodautoscaler."""
+        """Read status of the specified HorizontalPodAutoscaler."""
         return self._send(
             self._request(
                 "GET",
@@ -229,7 +229,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> HorizontalPodAutoscalerList:
-        """List or watch objects of kind horizontalpodautoscaler."""
+        """List or watch objects of kind HorizontalPodAutoscaler."""
         return self._send(
             self._request(
                 "GET",
@@ -297,7 +297,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Partially update the specified horizontalpodautoscaler."""
+        """Partially update the specified HorizontalPodAutoscaler."""
         return self._send(
             self._request(
                 "PATCH",
@@ -329,7 +329,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Partially update status of the specified horizontalpodautoscaler."""
+        """Partially update status of the specified HorizontalPodAutoscaler."""
         return self._send(
             self._request(
                 "PATCH",
@@ -360,7 +360,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Replace the specified horizontalpodautoscaler."""
+        """Replace the specified HorizontalPodAutoscaler."""
         return self._send(
             self._request(
                 "PUT",
@@ -388,7 +388,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Replace status of the specified horizontalpodautoscaler."""
+        """Replace status of the specified HorizontalPodAutoscaler."""
         return self._send(
             self._request(
                 "PUT",
@@ -421,7 +421,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[HorizontalPodAutoscaler]]:
-        """Watch changes to objects of kind horizontalpodautoscaler."""
+        """Watch changes to objects of kind HorizontalPodAutoscaler."""
         return self._watch(
             self._request(
                 "GET",
@@ -505,7 +505,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Create a horizontalpodautoscaler."""
+        """Create a HorizontalPodAutoscaler."""
         return await self._send(
             self._request(
                 "POST",
@@ -534,7 +534,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> HorizontalPodAutoscaler | Status:
-        """Delete a horizontalpodautoscaler."""
+        """Delete a HorizontalPodAutoscaler."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -574,7 +574,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> HorizontalPodAutoscalerList | Status:
-        """Delete collection of horizontalpodautoscaler."""
+        """Delete collection of HorizontalPodAutoscaler."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -604,7 +604,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> HorizontalPodAutoscaler:
-        """Read the specified horizontalpodautoscaler."""
+        """Read the specified HorizontalPodAutoscaler."""
         return await self._send(
             self._request(
                 "GET",
@@ -618,7 +618,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> HorizontalPodAutoscaler:
-        """Read status of the specified horizontalpodautoscaler."""
+        """Read status of the specified HorizontalPodAutoscaler."""
         return await self._send(
             self._request(
                 "GET",
@@ -645,7 +645,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> HorizontalPodAutoscalerList:
-        """List or watch objects of kind horizontalpodautoscaler."""
+        """List or watch objects of kind HorizontalPodAutoscaler."""
         return await self._send(
             self._request(
                 "GET",
@@ -713,7 +713,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Partially update the specified horizontalpodautoscaler."""
+        """Partially update the specified HorizontalPodAutoscaler."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -745,7 +745,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Partially update status of the specified horizontalpodautoscaler."""
+        """Partially update status of the specified HorizontalPodAutoscaler."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -776,7 +776,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Replace the specified horizontalpodautoscaler."""
+        """Replace the specified HorizontalPodAutoscaler."""
         return await self._send(
             self._request(
                 "PUT",
@@ -804,7 +804,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Replace status of the specified horizontalpodautoscaler."""
+        """Replace status of the specified HorizontalPodAutoscaler."""
         return await self._send(
             self._request(
                 "PUT",
@@ -837,7 +837,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[HorizontalPodAutoscaler]]:
-        """Watch changes to objects of kind horizontalpodautoscaler."""
+        """Watch changes to objects of kind HorizontalPodAutoscaler."""
         return self._watch(
             self._request(
                 "GET",

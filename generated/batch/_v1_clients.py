@@ -91,7 +91,7 @@ class CronJobs(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CronJob:
-        """Create a cronjob."""
+        """Create a CronJob."""
         return self._send(
             self._request(
                 "POST",
@@ -120,7 +120,7 @@ class CronJobs(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> CronJob | Status:
-        """Delete a cronjob."""
+        """Delete a CronJob."""
         return self._send(
             self._request(
                 "DELETE",
@@ -160,7 +160,7 @@ class CronJobs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CronJobList | Status:
-        """Delete collection of cronjob."""
+        """Delete collection of CronJob."""
         return self._send(
             self._request(
                 "DELETE",
@@ -188,7 +188,7 @@ class CronJobs(ResourceClient):
         )
 
     def get(self, name: str, *, namespace: str | None = None, pretty: str | None = None) -> CronJob:
-        """Read the specified cronjob."""
+        """Read the specified CronJob."""
         return self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=CronJob
@@ -198,7 +198,7 @@ class CronJobs(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> CronJob:
-        """Read status of the specified cronjob."""
+        """Read status of the specified CronJob."""
         return self._send(
             self._request(
                 "GET",
@@ -225,7 +225,7 @@ class CronJobs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CronJobList:
-        """List or watch objects of kind cronjob."""
+        """List or watch objects of kind CronJob."""
         return self._send(
             self._request(
                 "GET",
@@ -293,7 +293,7 @@ class CronJobs(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CronJob:
-        """Partially update the specified cronjob."""
+        """Partially update the specified CronJob."""
         return self._send(
             self._request(
                 "PATCH",
@@ -325,7 +325,7 @@ class CronJobs(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CronJob:
-        """Partially update status of the specified cronjob."""
+        """Partially update status of the specified CronJob."""
         return self._send(
             self._request(
                 "PATCH",
@@ -356,7 +356,7 @@ class CronJobs(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CronJob:
-        """Replace the specified cronjob."""
+        """Replace the specified CronJob."""
         return self._send(
             self._request(
                 "PUT",
@@ -384,7 +384,7 @@ class CronJobs(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CronJob:
-        """Replace status of the specified cronjob."""
+        """Replace status of the specified CronJob."""
         return self._send(
             self._request(
                 "PUT",
@@ -417,7 +417,7 @@ class CronJobs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[CronJob]]:
-        """Watch changes to objects of kind cronjob."""
+        """Watch changes to objects of kind CronJob."""
         return self._watch(
             self._request(
                 "GET",
@@ -501,7 +501,7 @@ class AsyncCronJobs(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CronJob:
-        """Create a cronjob."""
+        """Create a CronJob."""
         return await self._send(
             self._request(
                 "POST",
@@ -530,7 +530,7 @@ class AsyncCronJobs(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> CronJob | Status:
-        """Delete a cronjob."""
+        """Delete a CronJob."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -570,7 +570,7 @@ class AsyncCronJobs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CronJobList | Status:
-        """Delete collection of cronjob."""
+        """Delete collection of CronJob."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -600,7 +600,7 @@ class AsyncCronJobs(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> CronJob:
-        """Read the specified cronjob."""
+        """Read the specified CronJob."""
         return await self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=CronJob
@@ -610,7 +610,7 @@ class AsyncCronJobs(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> CronJob:
-        """Read status of the specified cronjob."""
+        """Read status of the specified CronJob."""
         return await self._send(
             self._request(
                 "GET",
@@ -637,7 +637,7 @@ class AsyncCronJobs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CronJobList:
-        """List or watch objects of kind cronjob."""
+        """List or watch objects of kind CronJob."""
         return await self._send(
             self._request(
                 "GET",
@@ -705,7 +705,7 @@ class AsyncCronJobs(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CronJob:
-        """Partially update the specified cronjob."""
+        """Partially update the specified CronJob."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -737,7 +737,7 @@ class AsyncCronJobs(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CronJob:
-        """Partially update status of the specified cronjob."""
+        """Partially update status of the specified CronJob."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -768,7 +768,7 @@ class AsyncCronJobs(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CronJob:
-        """Replace the specified cronjob."""
+        """Replace the specified CronJob."""
         return await self._send(
             self._request(
                 "PUT",
@@ -796,7 +796,7 @@ class AsyncCronJobs(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CronJob:
-        """Replace status of the specified cronjob."""
+        """Replace status of the specified CronJob."""
         return await self._send(
             self._request(
                 "PUT",
@@ -829,7 +829,7 @@ class AsyncCronJobs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[CronJob]]:
-        """Watch changes to objects of kind cronjob."""
+        """Watch changes to objects of kind CronJob."""
         return self._watch(
             self._request(
                 "GET",
@@ -923,7 +923,7 @@ class Jobs(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Job:
-        """Create a job."""
+        """Create a Job."""
         return self._send(
             self._request(
                 "POST",
@@ -952,7 +952,7 @@ class Jobs(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Job | Status:
-        """Delete a job."""
+        """Delete a Job."""
         return self._send(
             self._request(
                 "DELETE",
@@ -992,7 +992,7 @@ class Jobs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> JobList | Status:
-        """Delete collection of job."""
+        """Delete collection of Job."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1020,7 +1020,7 @@ class Jobs(ResourceClient):
         )
 
     def get(self, name: str, *, namespace: str | None = None, pretty: str | None = None) -> Job:
-        """Read the specified job."""
+        """Read the specified Job."""
         return self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Job
@@ -1030,7 +1030,7 @@ class Jobs(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Job:
-        """Read status of the specified job."""
+        """Read status of the specified Job."""
         return self._send(
             self._request(
                 "GET",
@@ -1057,7 +1057,7 @@ class Jobs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> JobList:
-        """List or watch objects of kind job."""
+        """List or watch objects of kind Job."""
         return self._send(
             self._request(
                 "GET",
@@ -1125,7 +1125,7 @@ class Jobs(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Job:
-        """Partially update the specified job."""
+        """Partially update the specified Job."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1157,7 +1157,7 @@ class Jobs(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Job:
-        """Partially update status of the specified job."""
+        """Partially update status of the specified Job."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1188,7 +1188,7 @@ class Jobs(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Job:
-        """Replace the specified job."""
+        """Replace the specified Job."""
         return self._send(
             self._request(
                 "PUT",
@@ -1216,7 +1216,7 @@ class Jobs(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Job:
-        """Replace status of the specified job."""
+        """Replace status of the specified Job."""
         return self._send(
             self._request(
                 "PUT",
@@ -1249,7 +1249,7 @@ class Jobs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[Job]]:
-        """Watch changes to objects of kind job."""
+        """Watch changes to objects of kind Job."""
         return self._watch(
             self._request(
                 "GET",
@@ -1333,7 +1333,7 @@ class AsyncJobs(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Job:
-        """Create a job."""
+        """Create a Job."""
         return await self._send(
             self._request(
                 "POST",
@@ -1362,7 +1362,7 @@ class AsyncJobs(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Job | Status:
-        """Delete a job."""
+        """Delete a Job."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1402,7 +1402,7 @@ class AsyncJobs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> JobList | Status:
-        """Delete collection of job."""
+        """Delete collection of Job."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1432,7 +1432,7 @@ class AsyncJobs(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Job:
-        """Read the specified job."""
+        """Read the specified Job."""
         return await self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Job
@@ -1442,7 +1442,7 @@ class AsyncJobs(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Job:
-        """Read status of the specified job."""
+        """Read status of the specified Job."""
         return await self._send(
             self._request(
                 "GET",
@@ -1469,7 +1469,7 @@ class AsyncJobs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> JobList:
-        """List or watch objects of kind job."""
+        """List or watch objects of kind Job."""
         return await self._send(
             self._request(
                 "GET",
@@ -1537,7 +1537,7 @@ class AsyncJobs(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Job:
-        """Partially update the specified job."""
+        """Partially update the specified Job."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1569,7 +1569,7 @@ class AsyncJobs(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Job:
-        """Partially update status of the specified job."""
+        """Partially update status of the specified Job."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1600,7 +1600,7 @@ class AsyncJobs(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Job:
-        """Replace the specified job."""
+        """Replace the specified Job."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1628,7 +1628,7 @@ class AsyncJobs(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Job:
-        """Replace status of the specified job."""
+        """Replace status of the specified Job."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1661,7 +1661,7 @@ class AsyncJobs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[Job]]:
-        """Watch changes to objects of kind job."""
+        """Watch changes to objects of kind Job."""
         return self._watch(
             self._request(
                 "GET",

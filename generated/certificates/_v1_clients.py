@@ -86,7 +86,7 @@ class CertificateSigningRequests(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CertificateSigningRequest:
-        """Create a certificatesigningrequest."""
+        """Create a CertificateSigningRequest."""
         return self._send(
             self._request(
                 "POST",
@@ -113,7 +113,7 @@ class CertificateSigningRequests(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> CertificateSigningRequest | Status:
-        """Delete a certificatesigningrequest."""
+        """Delete a CertificateSigningRequest."""
         return self._send(
             self._request(
                 "DELETE",
@@ -151,7 +151,7 @@ class CertificateSigningRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CertificateSigningRequestList | Status:
-        """Delete collection of certificatesigningrequest."""
+        """Delete collection of CertificateSigningRequest."""
         return self._send(
             self._request(
                 "DELETE",
@@ -178,7 +178,7 @@ class CertificateSigningRequests(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> CertificateSigningRequest:
-        """Read the specified certificatesigningrequest."""
+        """Read the specified CertificateSigningRequest."""
         return self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=CertificateSigningRequest
@@ -186,7 +186,7 @@ class CertificateSigningRequests(ResourceClient):
         )
 
     def get_approval(self, name: str, *, pretty: str | None = None) -> CertificateSigningRequest:
-        """Read approval of the specified certificatesigningrequest."""
+        """Read approval of the specified CertificateSigningRequest."""
         return self._send(
             self._request(
                 "GET",
@@ -198,7 +198,7 @@ class CertificateSigningRequests(ResourceClient):
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> CertificateSigningRequest:
-        """Read status of the specified certificatesigningrequest."""
+        """Read status of the specified CertificateSigningRequest."""
         return self._send(
             self._request(
                 "GET",
@@ -222,7 +222,7 @@ class CertificateSigningRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CertificateSigningRequestList:
-        """List or watch objects of kind certificatesigningrequest."""
+        """List or watch objects of kind CertificateSigningRequest."""
         return self._send(
             self._request(
                 "GET",
@@ -283,7 +283,7 @@ class CertificateSigningRequests(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CertificateSigningRequest:
-        """Partially update the specified certificatesigningrequest."""
+        """Partially update the specified CertificateSigningRequest."""
         return self._send(
             self._request(
                 "PATCH",
@@ -313,7 +313,7 @@ class CertificateSigningRequests(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CertificateSigningRequest:
-        """Partially update approval of the specified certificatesigningrequest."""
+        """Partially update approval of the specified CertificateSigningRequest."""
         return self._send(
             self._request(
                 "PATCH",
@@ -344,7 +344,7 @@ class CertificateSigningRequests(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CertificateSigningRequest:
-        """Partially update status of the specified certificatesigningrequest."""
+        """Partially update status of the specified CertificateSigningRequest."""
         return self._send(
             self._request(
                 "PATCH",
@@ -373,7 +373,7 @@ class CertificateSigningRequests(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CertificateSigningRequest:
-        """Replace the specified certificatesigningrequest."""
+        """Replace the specified CertificateSigningRequest."""
         return self._send(
             self._request(
                 "PUT",
@@ -399,7 +399,7 @@ class CertificateSigningRequests(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CertificateSigningRequest:
-        """Replace approval of the specified certificatesigningrequest."""
+        """Replace approval of the specified CertificateSigningRequest."""
         return self._send(
             self._request(
                 "PUT",
@@ -426,7 +426,7 @@ class CertificateSigningRequests(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CertificateSigningRequest:
-        """Replace status of the specified certificatesigningrequest."""
+        """Replace status of the specified CertificateSigningRequest."""
         return self._send(
             self._request(
                 "PUT",
@@ -456,7 +456,7 @@ class CertificateSigningRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[CertificateSigningRequest]]:
-        """Watch changes to objects of kind certificatesigningrequest."""
+        """Watch changes to objects of kind CertificateSigningRequest."""
         return self._watch(
             self._request(
                 "GET",
@@ -535,7 +535,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CertificateSigningRequest:
-        """Create a certificatesigningrequest."""
+        """Create a CertificateSigningRequest."""
         return await self._send(
             self._request(
                 "POST",
@@ -562,7 +562,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> CertificateSigningRequest | Status:
-        """Delete a certificatesigningrequest."""
+        """Delete a CertificateSigningRequest."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -600,7 +600,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CertificateSigningRequestList | Status:
-        """Delete collection of certificatesigningrequest."""
+        """Delete collection of CertificateSigningRequest."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -627,7 +627,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> CertificateSigningRequest:
-        """Read the specified certificatesigningrequest."""
+        """Read the specified CertificateSigningRequest."""
         return await self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=CertificateSigningRequest
@@ -637,7 +637,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
     async def get_approval(
         self, name: str, *, pretty: str | None = None
     ) -> CertificateSigningRequest:
-        """Read approval of the specified certificatesigningrequest."""
+        """Read approval of the specified CertificateSigningRequest."""
         return await self._send(
             self._request(
                 "GET",
@@ -651,7 +651,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
     async def get_status(
         self, name: str, *, pretty: str | None = None
     ) -> CertificateSigningRequest:
-        """Read status of the specified certificatesigningrequest."""
+        """Read status of the specified CertificateSigningRequest."""
         return await self._send(
             self._request(
                 "GET",
@@ -675,7 +675,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CertificateSigningRequestList:
-        """List or watch objects of kind certificatesigningrequest."""
+        """List or watch objects of kind CertificateSigningRequest."""
         return await self._send(
             self._request(
                 "GET",
@@ -736,7 +736,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CertificateSigningRequest:
-        """Partially update the specified certificatesigningrequest."""
+        """Partially update the specified CertificateSigningRequest."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -766,7 +766,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CertificateSigningRequest:
-        """Partially update approval of the specified certificatesigningrequest."""
+        """Partially update approval of the specified CertificateSigningRequest."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -797,7 +797,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CertificateSigningRequest:
-        """Partially update status of the specified certificatesigningrequest."""
+        """Partially update status of the specified CertificateSigningRequest."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -826,7 +826,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CertificateSigningRequest:
-        """Replace the specified certificatesigningrequest."""
+        """Replace the specified CertificateSigningRequest."""
         return await self._send(
             self._request(
                 "PUT",
@@ -852,7 +852,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CertificateSigningRequest:
-        """Replace approval of the specified certificatesigningrequest."""
+        """Replace approval of the specified CertificateSigningRequest."""
         return await self._send(
             self._request(
                 "PUT",
@@ -879,7 +879,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CertificateSigningRequest:
-        """Replace status of the specified certificatesigningrequest."""
+        """Replace status of the specified CertificateSigningRequest."""
         return await self._send(
             self._request(
                 "PUT",
@@ -909,7 +909,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[CertificateSigningRequest]]:
-        """Watch changes to objects of kind certificatesigningrequest."""
+        """Watch changes to objects of kind CertificateSigningRequest."""
         return self._watch(
             self._request(
                 "GET",

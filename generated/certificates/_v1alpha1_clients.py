@@ -62,7 +62,7 @@ class ClusterTrustBundles(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterTrustBundle:
-        """Create a clustertrustbundle."""
+        """Create a ClusterTrustBundle."""
         return self._send(
             self._request(
                 "POST",
@@ -89,7 +89,7 @@ class ClusterTrustBundles(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ClusterTrustBundle | Status:
-        """Delete a clustertrustbundle."""
+        """Delete a ClusterTrustBundle."""
         return self._send(
             self._request(
                 "DELETE",
@@ -127,7 +127,7 @@ class ClusterTrustBundles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList | Status:
-        """Delete collection of clustertrustbundle."""
+        """Delete collection of ClusterTrustBundle."""
         return self._send(
             self._request(
                 "DELETE",
@@ -154,7 +154,7 @@ class ClusterTrustBundles(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> ClusterTrustBundle:
-        """Read the specified clustertrustbundle."""
+        """Read the specified ClusterTrustBundle."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ClusterTrustBundle)
         )
@@ -172,7 +172,7 @@ class ClusterTrustBundles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList:
-        """List or watch objects of kind clustertrustbundle."""
+        """List or watch objects of kind ClusterTrustBundle."""
         return self._send(
             self._request(
                 "GET",
@@ -233,7 +233,7 @@ class ClusterTrustBundles(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ClusterTrustBundle:
-        """Partially update the specified clustertrustbundle."""
+        """Partially update the specified ClusterTrustBundle."""
         return self._send(
             self._request(
                 "PATCH",
@@ -261,7 +261,7 @@ class ClusterTrustBundles(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterTrustBundle:
-        """Replace the specified clustertrustbundle."""
+        """Replace the specified ClusterTrustBundle."""
         return self._send(
             self._request(
                 "PUT",
@@ -290,7 +290,7 @@ class ClusterTrustBundles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ClusterTrustBundle]]:
-        """Watch changes to objects of kind clustertrustbundle."""
+        """Watch changes to objects of kind ClusterTrustBundle."""
         return self._watch(
             self._request(
                 "GET",
@@ -345,7 +345,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterTrustBundle:
-        """Create a clustertrustbundle."""
+        """Create a ClusterTrustBundle."""
         return await self._send(
             self._request(
                 "POST",
@@ -372,7 +372,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ClusterTrustBundle | Status:
-        """Delete a clustertrustbundle."""
+        """Delete a ClusterTrustBundle."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -410,7 +410,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList | Status:
-        """Delete collection of clustertrustbundle."""
+        """Delete collection of ClusterTrustBundle."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -437,7 +437,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> ClusterTrustBundle:
-        """Read the specified clustertrustbundle."""
+        """Read the specified ClusterTrustBundle."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ClusterTrustBundle)
         )
@@ -455,7 +455,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList:
-        """List or watch objects of kind clustertrustbundle."""
+        """List or watch objects of kind ClusterTrustBundle."""
         return await self._send(
             self._request(
                 "GET",
@@ -516,7 +516,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ClusterTrustBundle:
-        """Partially update the specified clustertrustbundle."""
+        """Partially update the specified ClusterTrustBundle."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -544,7 +544,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterTrustBundle:
-        """Replace the specified clustertrustbundle."""
+        """Replace the specified ClusterTrustBundle."""
         return await self._send(
             self._request(
                 "PUT",
@@ -573,7 +573,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ClusterTrustBundle]]:
-        """Watch changes to objects of kind clustertrustbundle."""
+        """Watch changes to objects of kind ClusterTrustBundle."""
         return self._watch(
             self._request(
                 "GET",

@@ -69,7 +69,7 @@ class ClusterTrustBundles(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterTrustBundle:
-        """Create a clustertrustbundle."""
+        """Create a ClusterTrustBundle."""
         return self._send(
             self._request(
                 "POST",
@@ -96,7 +96,7 @@ class ClusterTrustBundles(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ClusterTrustBundle | Status:
-        """Delete a clustertrustbundle."""
+        """Delete a ClusterTrustBundle."""
         return self._send(
             self._request(
                 "DELETE",
@@ -134,7 +134,7 @@ class ClusterTrustBundles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList | Status:
-        """Delete collection of clustertrustbundle."""
+        """Delete collection of ClusterTrustBundle."""
         return self._send(
             self._request(
                 "DELETE",
@@ -161,7 +161,7 @@ class ClusterTrustBundles(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> ClusterTrustBundle:
-        """Read the specified clustertrustbundle."""
+        """Read the specified ClusterTrustBundle."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ClusterTrustBundle)
         )
@@ -179,7 +179,7 @@ class ClusterTrustBundles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList:
-        """List or watch objects of kind clustertrustbundle."""
+        """List or watch objects of kind ClusterTrustBundle."""
         return self._send(
             self._request(
                 "GET",
@@ -240,7 +240,7 @@ class ClusterTrustBundles(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ClusterTrustBundle:
-        """Partially update the specified clustertrustbundle."""
+        """Partially update the specified ClusterTrustBundle."""
         return self._send(
             self._request(
                 "PATCH",
@@ -268,7 +268,7 @@ class ClusterTrustBundles(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterTrustBundle:
-        """Replace the specified clustertrustbundle."""
+        """Replace the specified ClusterTrustBundle."""
         return self._send(
             self._request(
                 "PUT",
@@ -297,7 +297,7 @@ class ClusterTrustBundles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ClusterTrustBundle]]:
-        """Watch changes to objects of kind clustertrustbundle."""
+        """Watch changes to objects of kind ClusterTrustBundle."""
         return self._watch(
             self._request(
                 "GET",
@@ -352,7 +352,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterTrustBundle:
-        """Create a clustertrustbundle."""
+        """Create a ClusterTrustBundle."""
         return await self._send(
             self._request(
                 "POST",
@@ -379,7 +379,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ClusterTrustBundle | Status:
-        """Delete a clustertrustbundle."""
+        """Delete a ClusterTrustBundle."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -417,7 +417,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList | Status:
-        """Delete collection of clustertrustbundle."""
+        """Delete collection of ClusterTrustBundle."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -444,7 +444,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> ClusterTrustBundle:
-        """Read the specified clustertrustbundle."""
+        """Read the specified ClusterTrustBundle."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ClusterTrustBundle)
         )
@@ -462,7 +462,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList:
-        """List or watch objects of kind clustertrustbundle."""
+        """List or watch objects of kind ClusterTrustBundle."""
         return await self._send(
             self._request(
                 "GET",
@@ -523,7 +523,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ClusterTrustBundle:
-        """Partially update the specified clustertrustbundle."""
+        """Partially update the specified ClusterTrustBundle."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -551,7 +551,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterTrustBundle:
-        """Replace the specified clustertrustbundle."""
+        """Replace the specified ClusterTrustBundle."""
         return await self._send(
             self._request(
                 "PUT",
@@ -580,7 +580,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ClusterTrustBundle]]:
-        """Watch changes to objects of kind clustertrustbundle."""
+        """Watch changes to objects of kind ClusterTrustBundle."""
         return self._watch(
             self._request(
                 "GET",
@@ -672,7 +672,7 @@ class PodCertificateRequests(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodCertificateRequest:
-        """Create a podcertificaterequest."""
+        """Create a PodCertificateRequest."""
         return self._send(
             self._request(
                 "POST",
@@ -701,7 +701,7 @@ class PodCertificateRequests(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PodCertificateRequest | Status:
-        """Delete a podcertificaterequest."""
+        """Delete a PodCertificateRequest."""
         return self._send(
             self._request(
                 "DELETE",
@@ -741,7 +741,7 @@ class PodCertificateRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodCertificateRequestList | Status:
-        """Delete collection of podcertificaterequest."""
+        """Delete collection of PodCertificateRequest."""
         return self._send(
             self._request(
                 "DELETE",
@@ -771,7 +771,7 @@ class PodCertificateRequests(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PodCertificateRequest:
-        """Read the specified podcertificaterequest."""
+        """Read the specified PodCertificateRequest."""
         return self._send(
             self._request(
                 "GET",
@@ -785,7 +785,7 @@ class PodCertificateRequests(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PodCertificateRequest:
-        """Read status of the specified podcertificaterequest."""
+        """Read status of the specified PodCertificateRequest."""
         return self._send(
             self._request(
                 "GET",
@@ -812,7 +812,7 @@ class PodCertificateRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodCertificateRequestList:
-        """List or watch objects of kind podcertificaterequest."""
+        """List or watch objects of kind PodCertificateRequest."""
         return self._send(
             self._request(
                 "GET",
@@ -880,7 +880,7 @@ class PodCertificateRequests(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PodCertificateRequest:
-        """Partially update the specified podcertificaterequest."""
+        """Partially update the specified PodCertificateRequest."""
         return self._send(
             self._request(
                 "PATCH",
@@ -912,7 +912,7 @@ class PodCertificateRequests(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PodCertificateRequest:
-        """Partially update status of the specified podcertificaterequest."""
+        """Partially update status of the specified PodCertificateRequest."""
         return self._send(
             self._request(
                 "PATCH",
@@ -943,7 +943,7 @@ class PodCertificateRequests(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodCertificateRequest:
-        """Replace the specified podcertificaterequest."""
+        """Replace the specified PodCertificateRequest."""
         return self._send(
             self._request(
                 "PUT",
@@ -971,7 +971,7 @@ class PodCertificateRequests(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodCertificateRequest:
-        """Replace status of the specified podcertificaterequest."""
+        """Replace status of the specified PodCertificateRequest."""
         return self._send(
             self._request(
                 "PUT",
@@ -1004,7 +1004,7 @@ class PodCertificateRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[PodCertificateRequest]]:
-        """Watch changes to objects of kind podcertificaterequest."""
+        """Watch changes to objects of kind PodCertificateRequest."""
         return self._watch(
             self._request(
                 "GET",
@@ -1088,7 +1088,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodCertificateRequest:
-        """Create a podcertificaterequest."""
+        """Create a PodCertificateRequest."""
         return await self._send(
             self._request(
                 "POST",
@@ -1117,7 +1117,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PodCertificateRequest | Status:
-        """Delete a podcertificaterequest."""
+        """Delete a PodCertificateRequest."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1157,7 +1157,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodCertificateRequestList | Status:
-        """Delete collection of podcertificaterequest."""
+        """Delete collection of PodCertificateRequest."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1187,7 +1187,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PodCertificateRequest:
-        """Read the specified podcertificaterequest."""
+        """Read the specified PodCertificateRequest."""
         return await self._send(
             self._request(
                 "GET",
@@ -1201,7 +1201,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PodCertificateRequest:
-        """Read status of the specified podcertificaterequest."""
+        """Read status of the specified PodCertificateRequest."""
         return await self._send(
             self._request(
                 "GET",
@@ -1228,7 +1228,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodCertificateRequestList:
-        """List or watch objects of kind podcertificaterequest."""
+        """List or watch objects of kind PodCertificateRequest."""
         return await self._send(
             self._request(
                 "GET",
@@ -1296,7 +1296,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PodCertificateRequest:
-        """Partially update the specified podcertificaterequest."""
+        """Partially update the specified PodCertificateRequest."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1328,7 +1328,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PodCertificateRequest:
-        """Partially update status of the specified podcertificaterequest."""
+        """Partially update status of the specified PodCertificateRequest."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1359,7 +1359,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodCertificateRequest:
-        """Replace the specified podcertificaterequest."""
+        """Replace the specified PodCertificateRequest."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1387,7 +1387,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodCertificateRequest:
-        """Replace status of the specified podcertificaterequest."""
+        """Replace status of the specified PodCertificateRequest."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1420,7 +1420,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[PodCertificateRequest]]:
-        """Watch changes to objects of kind podcertificaterequest."""
+        """Watch changes to objects of kind PodCertificateRequest."""
         return self._watch(
             self._request(
                 "GET",

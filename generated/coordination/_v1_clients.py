@@ -65,7 +65,7 @@ class Leases(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Lease:
-        """Create a lease."""
+        """Create a Lease."""
         return self._send(
             self._request(
                 "POST",
@@ -94,7 +94,7 @@ class Leases(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Lease | Status:
-        """Delete a lease."""
+        """Delete a Lease."""
         return self._send(
             self._request(
                 "DELETE",
@@ -134,7 +134,7 @@ class Leases(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LeaseList | Status:
-        """Delete collection of lease."""
+        """Delete collection of Lease."""
         return self._send(
             self._request(
                 "DELETE",
@@ -162,7 +162,7 @@ class Leases(ResourceClient):
         )
 
     def get(self, name: str, *, namespace: str | None = None, pretty: str | None = None) -> Lease:
-        """Read the specified lease."""
+        """Read the specified Lease."""
         return self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Lease
@@ -184,7 +184,7 @@ class Leases(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LeaseList:
-        """List or watch objects of kind lease."""
+        """List or watch objects of kind Lease."""
         return self._send(
             self._request(
                 "GET",
@@ -252,7 +252,7 @@ class Leases(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Lease:
-        """Partially update the specified lease."""
+        """Partially update the specified Lease."""
         return self._send(
             self._request(
                 "PATCH",
@@ -282,7 +282,7 @@ class Leases(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Lease:
-        """Replace the specified lease."""
+        """Replace the specified Lease."""
         return self._send(
             self._request(
                 "PUT",
@@ -314,7 +314,7 @@ class Leases(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[Lease]]:
-        """Watch changes to objects of kind lease."""
+        """Watch changes to objects of kind Lease."""
         return self._watch(
             self._request(
                 "GET",
@@ -374,7 +374,7 @@ class AsyncLeases(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Lease:
-        """Create a lease."""
+        """Create a Lease."""
         return await self._send(
             self._request(
                 "POST",
@@ -403,7 +403,7 @@ class AsyncLeases(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Lease | Status:
-        """Delete a lease."""
+        """Delete a Lease."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -443,7 +443,7 @@ class AsyncLeases(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LeaseList | Status:
-        """Delete collection of lease."""
+        """Delete collection of Lease."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -473,7 +473,7 @@ class AsyncLeases(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Lease:
-        """Read the specified lease."""
+        """Read the specified Lease."""
         return await self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Lease
@@ -495,7 +495,7 @@ class AsyncLeases(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LeaseList:
-        """List or watch objects of kind lease."""
+        """List or watch objects of kind Lease."""
         return await self._send(
             self._request(
                 "GET",
@@ -563,7 +563,7 @@ class AsyncLeases(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Lease:
-        """Partially update the specified lease."""
+        """Partially update the specified Lease."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -593,7 +593,7 @@ class AsyncLeases(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Lease:
-        """Replace the specified lease."""
+        """Replace the specified Lease."""
         return await self._send(
             self._request(
                 "PUT",
@@ -625,7 +625,7 @@ class AsyncLeases(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[Lease]]:
-        """Watch changes to objects of kind lease."""
+        """Watch changes to objects of kind Lease."""
         return self._watch(
             self._request(
                 "GET",

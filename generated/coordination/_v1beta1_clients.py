@@ -65,7 +65,7 @@ class LeaseCandidates(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> LeaseCandidate:
-        """Create a leasecandidate."""
+        """Create a LeaseCandidate."""
         return self._send(
             self._request(
                 "POST",
@@ -94,7 +94,7 @@ class LeaseCandidates(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> LeaseCandidate | Status:
-        """Delete a leasecandidate."""
+        """Delete a LeaseCandidate."""
         return self._send(
             self._request(
                 "DELETE",
@@ -134,7 +134,7 @@ class LeaseCandidates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LeaseCandidateList | Status:
-        """Delete collection of leasecandidate."""
+        """Delete collection of LeaseCandidate."""
         return self._send(
             self._request(
                 "DELETE",
@@ -164,7 +164,7 @@ class LeaseCandidates(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> LeaseCandidate:
-        """Read the specified leasecandidate."""
+        """Read the specified LeaseCandidate."""
         return self._send(
             self._request(
                 "GET",
@@ -190,7 +190,7 @@ class LeaseCandidates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LeaseCandidateList:
-        """List or watch objects of kind leasecandidate."""
+        """List or watch objects of kind LeaseCandidate."""
         return self._send(
             self._request(
                 "GET",
@@ -258,7 +258,7 @@ class LeaseCandidates(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> LeaseCandidate:
-        """Partially update the specified leasecandidate."""
+        """Partially update the specified LeaseCandidate."""
         return self._send(
             self._request(
                 "PATCH",
@@ -288,7 +288,7 @@ class LeaseCandidates(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> LeaseCandidate:
-        """Replace the specified leasecandidate."""
+        """Replace the specified LeaseCandidate."""
         return self._send(
             self._request(
                 "PUT",
@@ -320,7 +320,7 @@ class LeaseCandidates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[LeaseCandidate]]:
-        """Watch changes to objects of kind leasecandidate."""
+        """Watch changes to objects of kind LeaseCandidate."""
         return self._watch(
             self._request(
                 "GET",
@@ -380,7 +380,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> LeaseCandidate:
-        """Create a leasecandidate."""
+        """Create a LeaseCandidate."""
         return await self._send(
             self._request(
                 "POST",
@@ -409,7 +409,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> LeaseCandidate | Status:
-        """Delete a leasecandidate."""
+        """Delete a LeaseCandidate."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -449,7 +449,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LeaseCandidateList | Status:
-        """Delete collection of leasecandidate."""
+        """Delete collection of LeaseCandidate."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -479,7 +479,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> LeaseCandidate:
-        """Read the specified leasecandidate."""
+        """Read the specified LeaseCandidate."""
         return await self._send(
             self._request(
                 "GET",
@@ -505,7 +505,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LeaseCandidateList:
-        """List or watch objects of kind leasecandidate."""
+        """List or watch objects of kind LeaseCandidate."""
         return await self._send(
             self._request(
                 "GET",
@@ -573,7 +573,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> LeaseCandidate:
-        """Partially update the specified leasecandidate."""
+        """Partially update the specified LeaseCandidate."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -603,7 +603,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> LeaseCandidate:
-        """Replace the specified leasecandidate."""
+        """Replace the specified LeaseCandidate."""
         return await self._send(
             self._request(
                 "PUT",
@@ -635,7 +635,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[LeaseCandidate]]:
-        """Watch changes to objects of kind leasecandidate."""
+        """Watch changes to objects of kind LeaseCandidate."""
         return self._watch(
             self._request(
                 "GET",

@@ -109,7 +109,7 @@ class Bindings(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Binding:
-        """Create a binding."""
+        """Create a Binding."""
         return self._send(
             self._request(
                 "POST",
@@ -141,7 +141,7 @@ class AsyncBindings(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Binding:
-        """Create a binding."""
+        """Create a Binding."""
         return await self._send(
             self._request(
                 "POST",
@@ -172,7 +172,7 @@ class ComponentStatuses(ResourceClient):
     )
 
     def get(self, name: str, *, pretty: str | None = None) -> ComponentStatus:
-        """Read the specified componentstatus."""
+        """Read the specified ComponentStatus."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ComponentStatus)
         )
@@ -190,7 +190,7 @@ class ComponentStatuses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ComponentStatusList:
-        """List objects of kind componentstatus."""
+        """List objects of kind ComponentStatus."""
         return self._send(
             self._request(
                 "GET",
@@ -252,7 +252,7 @@ class ComponentStatuses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ComponentStatus]]:
-        """Watch changes to objects of kind componentstatus."""
+        """Watch changes to objects of kind ComponentStatus."""
         return self._watch(
             self._request(
                 "GET",
@@ -278,7 +278,7 @@ class AsyncComponentStatuses(AsyncResourceClient):
     info = ComponentStatuses.info
 
     async def get(self, name: str, *, pretty: str | None = None) -> ComponentStatus:
-        """Read the specified componentstatus."""
+        """Read the specified ComponentStatus."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ComponentStatus)
         )
@@ -296,7 +296,7 @@ class AsyncComponentStatuses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ComponentStatusList:
-        """List objects of kind componentstatus."""
+        """List objects of kind ComponentStatus."""
         return await self._send(
             self._request(
                 "GET",
@@ -358,7 +358,7 @@ class AsyncComponentStatuses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ComponentStatus]]:
-        """Watch changes to objects of kind componentstatus."""
+        """Watch changes to objects of kind ComponentStatus."""
         return self._watch(
             self._request(
                 "GET",
@@ -426,7 +426,7 @@ class ConfigMaps(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ConfigMap:
-        """Create a configmap."""
+        """Create a ConfigMap."""
         return self._send(
             self._request(
                 "POST",
@@ -455,7 +455,7 @@ class ConfigMaps(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ConfigMap | Status:
-        """Delete a configmap."""
+        """Delete a ConfigMap."""
         return self._send(
             self._request(
                 "DELETE",
@@ -495,7 +495,7 @@ class ConfigMaps(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ConfigMapList | Status:
-        """Delete collection of configmap."""
+        """Delete collection of ConfigMap."""
         return self._send(
             self._request(
                 "DELETE",
@@ -525,7 +525,7 @@ class ConfigMaps(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ConfigMap:
-        """Read the specified configmap."""
+        """Read the specified ConfigMap."""
         return self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=ConfigMap
@@ -547,7 +547,7 @@ class ConfigMaps(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ConfigMapList:
-        """List or watch objects of kind configmap."""
+        """List or watch objects of kind ConfigMap."""
         return self._send(
             self._request(
                 "GET",
@@ -615,7 +615,7 @@ class ConfigMaps(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ConfigMap:
-        """Partially update the specified configmap."""
+        """Partially update the specified ConfigMap."""
         return self._send(
             self._request(
                 "PATCH",
@@ -645,7 +645,7 @@ class ConfigMaps(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ConfigMap:
-        """Replace the specified configmap."""
+        """Replace the specified ConfigMap."""
         return self._send(
             self._request(
                 "PUT",
@@ -677,7 +677,7 @@ class ConfigMaps(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ConfigMap]]:
-        """Watch changes to objects of kind configmap."""
+        """Watch changes to objects of kind ConfigMap."""
         return self._watch(
             self._request(
                 "GET",
@@ -737,7 +737,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ConfigMap:
-        """Create a configmap."""
+        """Create a ConfigMap."""
         return await self._send(
             self._request(
                 "POST",
@@ -766,7 +766,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ConfigMap | Status:
-        """Delete a configmap."""
+        """Delete a ConfigMap."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -806,7 +806,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ConfigMapList | Status:
-        """Delete collection of configmap."""
+        """Delete collection of ConfigMap."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -836,7 +836,7 @@ class AsyncConfigMaps(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ConfigMap:
-        """Read the specified configmap."""
+        """Read the specified ConfigMap."""
         return await self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=ConfigMap
@@ -858,7 +858,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ConfigMapList:
-        """List or watch objects of kind configmap."""
+        """List or watch objects of kind ConfigMap."""
         return await self._send(
             self._request(
                 "GET",
@@ -926,7 +926,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ConfigMap:
-        """Partially update the specified configmap."""
+        """Partially update the specified ConfigMap."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -956,7 +956,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ConfigMap:
-        """Replace the specified configmap."""
+        """Replace the specified ConfigMap."""
         return await self._send(
             self._request(
                 "PUT",
@@ -988,7 +988,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ConfigMap]]:
-        """Watch changes to objects of kind configmap."""
+        """Watch changes to objects of kind ConfigMap."""
         return self._watch(
             self._request(
                 "GET",
@@ -1058,7 +1058,7 @@ class EndpointsResource(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Endpoints:
-        """Create endpoints."""
+        """Create Endpoints."""
         return self._send(
             self._request(
                 "POST",
@@ -1087,7 +1087,7 @@ class EndpointsResource(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Endpoints | Status:
-        """Delete endpoints."""
+        """Delete Endpoints."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1127,7 +1127,7 @@ class EndpointsResource(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EndpointsList | Status:
-        """Delete collection of endpoints."""
+        """Delete collection of Endpoints."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1157,7 +1157,7 @@ class EndpointsResource(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Endpoints:
-        """Read the specified endpoints."""
+        """Read the specified Endpoints."""
         return self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Endpoints
@@ -1179,7 +1179,7 @@ class EndpointsResource(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EndpointsList:
-        """List or watch objects of kind endpoints."""
+        """List or watch objects of kind Endpoints."""
         return self._send(
             self._request(
                 "GET",
@@ -1247,7 +1247,7 @@ class EndpointsResource(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Endpoints:
-        """Partially update the specified endpoints."""
+        """Partially update the specified Endpoints."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1277,7 +1277,7 @@ class EndpointsResource(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Endpoints:
-        """Replace the specified endpoints."""
+        """Replace the specified Endpoints."""
         return self._send(
             self._request(
                 "PUT",
@@ -1309,7 +1309,7 @@ class EndpointsResource(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[Endpoints]]:
-        """Watch changes to objects of kind endpoints."""
+        """Watch changes to objects of kind Endpoints."""
         return self._watch(
             self._request(
                 "GET",
@@ -1369,7 +1369,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Endpoints:
-        """Create endpoints."""
+        """Create Endpoints."""
         return await self._send(
             self._request(
                 "POST",
@@ -1398,7 +1398,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Endpoints | Status:
-        """Delete endpoints."""
+        """Delete Endpoints."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1438,7 +1438,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EndpointsList | Status:
-        """Delete collection of endpoints."""
+        """Delete collection of Endpoints."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1468,7 +1468,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Endpoints:
-        """Read the specified endpoints."""
+        """Read the specified Endpoints."""
         return await self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Endpoints
@@ -1490,7 +1490,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EndpointsList:
-        """List or watch objects of kind endpoints."""
+        """List or watch objects of kind Endpoints."""
         return await self._send(
             self._request(
                 "GET",
@@ -1558,7 +1558,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Endpoints:
-        """Partially update the specified endpoints."""
+        """Partially update the specified Endpoints."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1588,7 +1588,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Endpoints:
-        """Replace the specified endpoints."""
+        """Replace the specified Endpoints."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1620,7 +1620,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[Endpoints]]:
-        """Watch changes to objects of kind endpoints."""
+        """Watch changes to objects of kind Endpoints."""
         return self._watch(
             self._request(
                 "GET",
@@ -1690,7 +1690,7 @@ class Events(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Event:
-        """Create an event."""
+        """Create an Event."""
         return self._send(
             self._request(
                 "POST",
@@ -1719,7 +1719,7 @@ class Events(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Event | Status:
-        """Delete an event."""
+        """Delete an Event."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1759,7 +1759,7 @@ class Events(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EventList | Status:
-        """Delete collection of event."""
+        """Delete collection of Event."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1787,7 +1787,7 @@ class Events(ResourceClient):
         )
 
     def get(self, name: str, *, namespace: str | None = None, pretty: str | None = None) -> Event:
-        """Read the specified event."""
+        """Read the specified Event."""
         return self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Event
@@ -1809,7 +1809,7 @@ class Events(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EventList:
-        """List or watch objects of kind event."""
+        """List or watch objects of kind Event."""
         return self._send(
             self._request(
                 "GET",
@@ -1877,7 +1877,7 @@ class Events(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Event:
-        """Partially update the specified event."""
+        """Partially update the specified Event."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1907,7 +1907,7 @@ class Events(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Event:
-        """Replace the specified event."""
+        """Replace the specified Event."""
         return self._send(
             self._request(
                 "PUT",
@@ -1939,7 +1939,7 @@ class Events(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[Event]]:
-        """Watch changes to objects of kind event."""
+        """Watch changes to objects of kind Event."""
         return self._watch(
             self._request(
                 "GET",
@@ -1999,7 +1999,7 @@ class AsyncEvents(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Event:
-        """Create an event."""
+        """Create an Event."""
         return await self._send(
             self._request(
                 "POST",
@@ -2028,7 +2028,7 @@ class AsyncEvents(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Event | Status:
-        """Delete an event."""
+        """Delete an Event."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2068,7 +2068,7 @@ class AsyncEvents(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EventList | Status:
-        """Delete collection of event."""
+        """Delete collection of Event."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2098,7 +2098,7 @@ class AsyncEvents(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Event:
-        """Read the specified event."""
+        """Read the specified Event."""
         return await self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Event
@@ -2120,7 +2120,7 @@ class AsyncEvents(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EventList:
-        """List or watch objects of kind event."""
+        """List or watch objects of kind Event."""
         return await self._send(
             self._request(
                 "GET",
@@ -2188,7 +2188,7 @@ class AsyncEvents(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Event:
-        """Partially update the specified event."""
+        """Partially update the specified Event."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -2218,7 +2218,7 @@ class AsyncEvents(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Event:
-        """Replace the specified event."""
+        """Replace the specified Event."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2250,7 +2250,7 @@ class AsyncEvents(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[Event]]:
-        """Watch changes to objects of kind event."""
+        """Watch changes to objects of kind Event."""
         return self._watch(
             self._request(
                 "GET",
@@ -2320,7 +2320,7 @@ class LimitRanges(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> LimitRange:
-        """Create a limitrange."""
+        """Create a LimitRange."""
         return self._send(
             self._request(
                 "POST",
@@ -2349,7 +2349,7 @@ class LimitRanges(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> LimitRange | Status:
-        """Delete a limitrange."""
+        """Delete a LimitRange."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2389,7 +2389,7 @@ class LimitRanges(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LimitRangeList | Status:
-        """Delete collection of limitrange."""
+        """Delete collection of LimitRange."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2419,7 +2419,7 @@ class LimitRanges(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> LimitRange:
-        """Read the specified limitrange."""
+        """Read the specified LimitRange."""
         return self._send(
             self._request(
                 "GET",
@@ -2445,7 +2445,7 @@ class LimitRanges(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LimitRangeList:
-        """List or watch objects of kind limitrange."""
+        """List or watch objects of kind LimitRange."""
         return self._send(
             self._request(
                 "GET",
@@ -2513,7 +2513,7 @@ class LimitRanges(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> LimitRange:
-        """Partially update the specified limitrange."""
+        """Partially update the specified LimitRange."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2543,7 +2543,7 @@ class LimitRanges(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> LimitRange:
-        """Replace the specified limitrange."""
+        """Replace the specified LimitRange."""
         return self._send(
             self._request(
                 "PUT",
@@ -2575,7 +2575,7 @@ class LimitRanges(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[LimitRange]]:
-        """Watch changes to objects of kind limitrange."""
+        """Watch changes to objects of kind LimitRange."""
         return self._watch(
             self._request(
                 "GET",
@@ -2635,7 +2635,7 @@ class AsyncLimitRanges(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> LimitRange:
-        """Create a limitrange."""
+        """Create a LimitRange."""
         return await self._send(
             self._request(
                 "POST",
@@ -2664,7 +2664,7 @@ class AsyncLimitRanges(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> LimitRange | Status:
-        """Delete a limitrange."""
+        """Delete a LimitRange."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2704,7 +2704,7 @@ class AsyncLimitRanges(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LimitRangeList | Status:
-        """Delete collection of limitrange."""
+        """Delete collection of LimitRange."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2734,7 +2734,7 @@ class AsyncLimitRanges(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> LimitRange:
-        """Read the specified limitrange."""
+        """Read the specified LimitRange."""
         return await self._send(
             self._request(
                 "GET",
@@ -2760,7 +2760,7 @@ class AsyncLimitRanges(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LimitRangeList:
-        """List or watch objects of kind limitrange."""
+        """List or watch objects of kind LimitRange."""
         return await self._send(
             self._request(
                 "GET",
@@ -2828,7 +2828,7 @@ class AsyncLimitRanges(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> LimitRange:
-        """Partially update the specified limitrange."""
+        """Partially update the specified LimitRange."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -2858,7 +2858,7 @@ class AsyncLimitRanges(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> LimitRange:
-        """Replace the specified limitrange."""
+        """Replace the specified LimitRange."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2890,7 +2890,7 @@ class AsyncLimitRanges(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[LimitRange]]:
-        """Watch changes to objects of kind limitrange."""
+        """Watch changes to objects of kind LimitRange."""
         return self._watch(
             self._request(
                 "GET",
@@ -2977,7 +2977,7 @@ class Namespaces(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Namespace:
-        """Create a namespace."""
+        """Create a Namespace."""
         return self._send(
             self._request(
                 "POST",
@@ -3004,7 +3004,7 @@ class Namespaces(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Namespace | Status:
-        """Delete a namespace."""
+        """Delete a Namespace."""
         return self._send(
             self._request(
                 "DELETE",
@@ -3023,13 +3023,13 @@ class Namespaces(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> Namespace:
-        """Read the specified namespace."""
+        """Read the specified Namespace."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=Namespace)
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> Namespace:
-        """Read status of the specified namespace."""
+        """Read status of the specified Namespace."""
         return self._send(
             self._request(
                 "GET",
@@ -3053,7 +3053,7 @@ class Namespaces(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NamespaceList:
-        """List or watch objects of kind namespace."""
+        """List or watch objects of kind Namespace."""
         return self._send(
             self._request(
                 "GET",
@@ -3114,7 +3114,7 @@ class Namespaces(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Namespace:
-        """Partially update the specified namespace."""
+        """Partially update the specified Namespace."""
         return self._send(
             self._request(
                 "PATCH",
@@ -3144,7 +3144,7 @@ class Namespaces(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Namespace:
-        """Partially update status of the specified namespace."""
+        """Partially update status of the specified Namespace."""
         return self._send(
             self._request(
                 "PATCH",
@@ -3173,7 +3173,7 @@ class Namespaces(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Namespace:
-        """Replace the specified namespace."""
+        """Replace the specified Namespace."""
         return self._send(
             self._request(
                 "PUT",
@@ -3199,7 +3199,7 @@ class Namespaces(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Namespace:
-        """Replace finalize of the specified namespace."""
+        """Replace finalize of the specified Namespace."""
         return self._send(
             self._request(
                 "PUT",
@@ -3226,7 +3226,7 @@ class Namespaces(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Namespace:
-        """Replace status of the specified namespace."""
+        """Replace status of the specified Namespace."""
         return self._send(
             self._request(
                 "PUT",
@@ -3256,7 +3256,7 @@ class Namespaces(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[Namespace]]:
-        """Watch changes to objects of kind namespace."""
+        """Watch changes to objects of kind Namespace."""
         return self._watch(
             self._request(
                 "GET",
@@ -3333,7 +3333,7 @@ class AsyncNamespaces(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Namespace:
-        """Create a namespace."""
+        """Create a Namespace."""
         return await self._send(
             self._request(
                 "POST",
@@ -3360,7 +3360,7 @@ class AsyncNamespaces(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Namespace | Status:
-        """Delete a namespace."""
+        """Delete a Namespace."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -3379,13 +3379,13 @@ class AsyncNamespaces(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> Namespace:
-        """Read the specified namespace."""
+        """Read the specified Namespace."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=Namespace)
         )
 
     async def get_status(self, name: str, *, pretty: str | None = None) -> Namespace:
-        """Read status of the specified namespace."""
+        """Read status of the specified Namespace."""
         return await self._send(
             self._request(
                 "GET",
@@ -3409,7 +3409,7 @@ class AsyncNamespaces(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NamespaceList:
-        """List or watch objects of kind namespace."""
+        """List or watch objects of kind Namespace."""
         return await self._send(
             self._request(
                 "GET",
@@ -3470,7 +3470,7 @@ class AsyncNamespaces(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Namespace:
-        """Partially update the specified namespace."""
+        """Partially update the specified Namespace."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -3500,7 +3500,7 @@ class AsyncNamespaces(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Namespace:
-        """Partially update status of the specified namespace."""
+        """Partially update status of the specified Namespace."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -3529,7 +3529,7 @@ class AsyncNamespaces(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Namespace:
-        """Replace the specified namespace."""
+        """Replace the specified Namespace."""
         return await self._send(
             self._request(
                 "PUT",
@@ -3555,7 +3555,7 @@ class AsyncNamespaces(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Namespace:
-        """Replace finalize of the specified namespace."""
+        """Replace finalize of the specified Namespace."""
         return await self._send(
             self._request(
                 "PUT",
@@ -3582,7 +3582,7 @@ class AsyncNamespaces(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Namespace:
-        """Replace status of the specified namespace."""
+        """Replace status of the specified Namespace."""
         return await self._send(
             self._request(
                 "PUT",
@@ -3612,7 +3612,7 @@ class AsyncNamespaces(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[Namespace]]:
-        """Watch changes to objects of kind namespace."""
+        """Watch changes to objects of kind Namespace."""
         return self._watch(
             self._request(
                 "GET",
@@ -3699,7 +3699,7 @@ class Nodes(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Node:
-        """Create a node."""
+        """Create a Node."""
         return self._send(
             self._request(
                 "POST",
@@ -3726,7 +3726,7 @@ class Nodes(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Node | Status:
-        """Delete a node."""
+        """Delete a Node."""
         return self._send(
             self._request(
                 "DELETE",
@@ -3764,7 +3764,7 @@ class Nodes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NodeList | Status:
-        """Delete collection of node."""
+        """Delete collection of Node."""
         return self._send(
             self._request(
                 "DELETE",
@@ -3791,11 +3791,11 @@ class Nodes(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> Node:
-        """Read the specified node."""
+        """Read the specified Node."""
         return self._send(self._request("GET", name=name, params={"pretty": pretty}, response=Node))
 
     def get_status(self, name: str, *, pretty: str | None = None) -> Node:
-        """Read status of the specified node."""
+        """Read status of the specified Node."""
         return self._send(
             self._request(
                 "GET", name=name, subresource="status", params={"pretty": pretty}, response=Node
@@ -3815,7 +3815,7 @@ class Nodes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NodeList:
-        """List or watch objects of kind node."""
+        """List or watch objects of kind Node."""
         return self._send(
             self._request(
                 "GET",
@@ -3876,7 +3876,7 @@ class Nodes(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Node:
-        """Partially update the specified node."""
+        """Partially update the specified Node."""
         return self._send(
             self._request(
                 "PATCH",
@@ -3906,7 +3906,7 @@ class Nodes(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Node:
-        """Partially update status of the specified node."""
+        """Partially update status of the specified Node."""
         return self._send(
             self._request(
                 "PATCH",
@@ -3935,7 +3935,7 @@ class Nodes(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Node:
-        """Replace the specified node."""
+        """Replace the specified Node."""
         return self._send(
             self._request(
                 "PUT",
@@ -3961,7 +3961,7 @@ class Nodes(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Node:
-        """Replace status of the specified node."""
+        """Replace status of the specified Node."""
         return self._send(
             self._request(
                 "PUT",
@@ -3991,7 +3991,7 @@ class Nodes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[Node]]:
-        """Watch changes to objects of kind node."""
+        """Watch changes to objects of kind Node."""
         return self._watch(
             self._request(
                 "GET",
@@ -4068,7 +4068,7 @@ class AsyncNodes(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Node:
-        """Create a node."""
+        """Create a Node."""
         return await self._send(
             self._request(
                 "POST",
@@ -4095,7 +4095,7 @@ class AsyncNodes(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Node | Status:
-        """Delete a node."""
+        """Delete a Node."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -4133,7 +4133,7 @@ class AsyncNodes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NodeList | Status:
-        """Delete collection of node."""
+        """Delete collection of Node."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -4160,13 +4160,13 @@ class AsyncNodes(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> Node:
-        """Read the specified node."""
+        """Read the specified Node."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=Node)
         )
 
     async def get_status(self, name: str, *, pretty: str | None = None) -> Node:
-        """Read status of the specified node."""
+        """Read status of the specified Node."""
         return await self._send(
             self._request(
                 "GET", name=name, subresource="status", params={"pretty": pretty}, response=Node
@@ -4186,7 +4186,7 @@ class AsyncNodes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NodeList:
-        """List or watch objects of kind node."""
+        """List or watch objects of kind Node."""
         return await self._send(
             self._request(
                 "GET",
@@ -4247,7 +4247,7 @@ class AsyncNodes(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Node:
-        """Partially update the specified node."""
+        """Partially update the specified Node."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -4277,7 +4277,7 @@ class AsyncNodes(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Node:
-        """Partially update status of the specified node."""
+        """Partially update status of the specified Node."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -4306,7 +4306,7 @@ class AsyncNodes(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Node:
-        """Replace the specified node."""
+        """Replace the specified Node."""
         return await self._send(
             self._request(
                 "PUT",
@@ -4332,7 +4332,7 @@ class AsyncNodes(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Node:
-        """Replace status of the specified node."""
+        """Replace status of the specified Node."""
         return await self._send(
             self._request(
                 "PUT",
@@ -4362,7 +4362,7 @@ class AsyncNodes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[Node]]:
-        """Watch changes to objects of kind node."""
+        """Watch changes to objects of kind Node."""
         return self._watch(
             self._request(
                 "GET",
@@ -4454,7 +4454,7 @@ class PersistentVolumeClaims(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PersistentVolumeClaim:
-        """Create a persistentvolumeclaim."""
+        """Create a PersistentVolumeClaim."""
         return self._send(
             self._request(
                 "POST",
@@ -4483,7 +4483,7 @@ class PersistentVolumeClaims(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PersistentVolumeClaim | Status:
-        """Delete a persistentvolumeclaim."""
+        """Delete a PersistentVolumeClaim."""
         return self._send(
             self._request(
                 "DELETE",
@@ -4523,7 +4523,7 @@ class PersistentVolumeClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeClaimList | Status:
-        """Delete collection of persistentvolumeclaim."""
+        """Delete collection of PersistentVolumeClaim."""
         return self._send(
             self._request(
                 "DELETE",
@@ -4553,7 +4553,7 @@ class PersistentVolumeClaims(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PersistentVolumeClaim:
-        """Read the specified persistentvolumeclaim."""
+        """Read the specified PersistentVolumeClaim."""
         return self._send(
             self._request(
                 "GET",
@@ -4567,7 +4567,7 @@ class PersistentVolumeClaims(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PersistentVolumeClaim:
-        """Read status of the specified persistentvolumeclaim."""
+        """Read status of the specified PersistentVolumeClaim."""
         return self._send(
             self._request(
                 "GET",
@@ -4594,7 +4594,7 @@ class PersistentVolumeClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeClaimList:
-        """List or watch objects of kind persistentvolumeclaim."""
+        """List or watch objects of kind PersistentVolumeClaim."""
         return self._send(
             self._request(
                 "GET",
@@ -4662,7 +4662,7 @@ class PersistentVolumeClaims(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PersistentVolumeClaim:
-        """Partially update the specified persistentvolumeclaim."""
+        """Partially update the specified PersistentVolumeClaim."""
         return self._send(
             self._request(
                 "PATCH",
@@ -4694,7 +4694,7 @@ class PersistentVolumeClaims(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PersistentVolumeClaim:
-        """Partially update status of the specified persistentvolumeclaim."""
+        """Partially update status of the specified PersistentVolumeClaim."""
         return self._send(
             self._request(
                 "PATCH",
@@ -4725,7 +4725,7 @@ class PersistentVolumeClaims(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PersistentVolumeClaim:
-        """Replace the specified persistentvolumeclaim."""
+        """Replace the specified PersistentVolumeClaim."""
         return self._send(
             self._request(
                 "PUT",
@@ -4753,7 +4753,7 @@ class PersistentVolumeClaims(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PersistentVolumeClaim:
-        """Replace status of the specified persistentvolumeclaim."""
+        """Replace status of the specified PersistentVolumeClaim."""
         return self._send(
             self._request(
                 "PUT",
@@ -4786,7 +4786,7 @@ class PersistentVolumeClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[PersistentVolumeClaim]]:
-        """Watch changes to objects of kind persistentvolumeclaim."""
+        """Watch changes to objects of kind PersistentVolumeClaim."""
         return self._watch(
             self._request(
                 "GET",
@@ -4870,7 +4870,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PersistentVolumeClaim:
-        """Create a persistentvolumeclaim."""
+        """Create a PersistentVolumeClaim."""
         return await self._send(
             self._request(
                 "POST",
@@ -4899,7 +4899,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PersistentVolumeClaim | Status:
-        """Delete a persistentvolumeclaim."""
+        """Delete a PersistentVolumeClaim."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -4939,7 +4939,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeClaimList | Status:
-        """Delete collection of persistentvolumeclaim."""
+        """Delete collection of PersistentVolumeClaim."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -4969,7 +4969,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PersistentVolumeClaim:
-        """Read the specified persistentvolumeclaim."""
+        """Read the specified PersistentVolumeClaim."""
         return await self._send(
             self._request(
                 "GET",
@@ -4983,7 +4983,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PersistentVolumeClaim:
-        """Read status of the specified persistentvolumeclaim."""
+        """Read status of the specified PersistentVolumeClaim."""
         return await self._send(
             self._request(
                 "GET",
@@ -5010,7 +5010,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeClaimList:
-        """List or watch objects of kind persistentvolumeclaim."""
+        """List or watch objects of kind PersistentVolumeClaim."""
         return await self._send(
             self._request(
                 "GET",
@@ -5078,7 +5078,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PersistentVolumeClaim:
-        """Partially update the specified persistentvolumeclaim."""
+        """Partially update the specified PersistentVolumeClaim."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -5110,7 +5110,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PersistentVolumeClaim:
-        """Partially update status of the specified persistentvolumeclaim."""
+        """Partially update status of the specified PersistentVolumeClaim."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -5141,7 +5141,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PersistentVolumeClaim:
-        """Replace the specified persistentvolumeclaim."""
+        """Replace the specified PersistentVolumeClaim."""
         return await self._send(
             self._request(
                 "PUT",
@@ -5169,7 +5169,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PersistentVolumeClaim:
-        """Replace status of the specified persistentvolumeclaim."""
+        """Replace status of the specified PersistentVolumeClaim."""
         return await self._send(
             self._request(
                 "PUT",
@@ -5202,7 +5202,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[PersistentVolumeClaim]]:
-        """Watch changes to objects of kind persistentvolumeclaim."""
+        """Watch changes to objects of kind PersistentVolumeClaim."""
         return self._watch(
             self._request(
                 "GET",
@@ -5291,7 +5291,7 @@ class PersistentVolumes(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PersistentVolume:
-        """Create a persistentvolume."""
+        """Create a PersistentVolume."""
         return self._send(
             self._request(
                 "POST",
@@ -5318,7 +5318,7 @@ class PersistentVolumes(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PersistentVolume | Status:
-        """Delete a persistentvolume."""
+        """Delete a PersistentVolume."""
         return self._send(
             self._request(
                 "DELETE",
@@ -5356,7 +5356,7 @@ class PersistentVolumes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeList | Status:
-        """Delete collection of persistentvolume."""
+        """Delete collection of PersistentVolume."""
         return self._send(
             self._request(
                 "DELETE",
@@ -5383,13 +5383,13 @@ class PersistentVolumes(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> PersistentVolume:
-        """Read the specified persistentvolume."""
+        """Read the specified PersistentVolume."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=PersistentVolume)
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> PersistentVolume:
-        """Read status of the specified persistentvolume."""
+        """Read status of the specified PersistentVolume."""
         return self._send(
             self._request(
                 "GET",
@@ -5413,7 +5413,7 @@ class PersistentVolumes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeList:
-        """List or watch objects of kind persistentvolume."""
+        """List or watch objects of kind PersistentVolume."""
         return self._send(
             self._request(
                 "GET",
@@ -5474,7 +5474,7 @@ class PersistentVolumes(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PersistentVolume:
-        """Partially update the specified persistentvolume."""
+        """Partially update the specified PersistentVolume."""
         return self._send(
             self._request(
                 "PATCH",
@@ -5504,7 +5504,7 @@ class PersistentVolumes(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PersistentVolume:
-        """Partially update status of the specified persistentvolume."""
+        """Partially update status of the specified PersistentVolume."""
         return self._send(
             self._request(
                 "PATCH",
@@ -5533,7 +5533,7 @@ class PersistentVolumes(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PersistentVolume:
-        """Replace the specified persistentvolume."""
+        """Replace the specified PersistentVolume."""
         return self._send(
             self._request(
                 "PUT",
@@ -5559,7 +5559,7 @@ class PersistentVolumes(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PersistentVolume:
-        """Replace status of the specified persistentvolume."""
+        """Replace status of the specified PersistentVolume."""
         return self._send(
             self._request(
                 "PUT",
@@ -5589,7 +5589,7 @@ class PersistentVolumes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[PersistentVolume]]:
-        """Watch changes to objects of kind persistentvolume."""
+        """Watch changes to objects of kind PersistentVolume."""
         return self._watch(
             self._request(
                 "GET",
@@ -5666,7 +5666,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PersistentVolume:
-        """Create a persistentvolume."""
+        """Create a PersistentVolume."""
         return await self._send(
             self._request(
                 "POST",
@@ -5693,7 +5693,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PersistentVolume | Status:
-        """Delete a persistentvolume."""
+        """Delete a PersistentVolume."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -5731,7 +5731,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeList | Status:
-        """Delete collection of persistentvolume."""
+        """Delete collection of PersistentVolume."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -5758,13 +5758,13 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> PersistentVolume:
-        """Read the specified persistentvolume."""
+        """Read the specified PersistentVolume."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=PersistentVolume)
         )
 
     async def get_status(self, name: str, *, pretty: str | None = None) -> PersistentVolume:
-        """Read status of the specified persistentvolume."""
+        """Read status of the specified PersistentVolume."""
         return await self._send(
             self._request(
                 "GET",
@@ -5788,7 +5788,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeList:
-        """List or watch objects of kind persistentvolume."""
+        """List or watch objects of kind PersistentVolume."""
         return await self._send(
             self._request(
                 "GET",
@@ -5849,7 +5849,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PersistentVolume:
-        """Partially update the specified persistentvolume."""
+        """Partially update the specified PersistentVolume."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -5879,7 +5879,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PersistentVolume:
-        """Partially update status of the specified persistentvolume."""
+        """Partially update status of the specified PersistentVolume."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -5908,7 +5908,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PersistentVolume:
-        """Replace the specified persistentvolume."""
+        """Replace the specified PersistentVolume."""
         return await self._send(
             self._request(
                 "PUT",
@@ -5934,7 +5934,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PersistentVolume:
-        """Replace status of the specified persistentvolume."""
+        """Replace status of the specified PersistentVolume."""
         return await self._send(
             self._request(
                 "PUT",
@@ -5964,7 +5964,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[PersistentVolume]]:
-        """Watch changes to objects of kind persistentvolume."""
+        """Watch changes to objects of kind PersistentVolume."""
         return self._watch(
             self._request(
                 "GET",
@@ -6069,7 +6069,7 @@ class Pods(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Create a pod."""
+        """Create a Pod."""
         return self._send(
             self._request(
                 "POST",
@@ -6096,7 +6096,7 @@ class Pods(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Binding | Status:
-        """Create binding of a pod."""
+        """Create binding of a Pod."""
         return self._send(
             self._request(
                 "POST",
@@ -6125,7 +6125,7 @@ class Pods(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> policy_v1.Eviction | Status:
-        """Create eviction of a pod."""
+        """Create eviction of a Pod."""
         return self._send(
             self._request(
                 "POST",
@@ -6156,7 +6156,7 @@ class Pods(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Pod | Status:
-        """Delete a pod."""
+        """Delete a Pod."""
         return self._send(
             self._request(
                 "DELETE",
@@ -6196,7 +6196,7 @@ class Pods(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodList | Status:
-        """Delete collection of pod."""
+        """Delete collection of Pod."""
         return self._send(
             self._request(
                 "DELETE",
@@ -6224,7 +6224,7 @@ class Pods(ResourceClient):
         )
 
     def get(self, name: str, *, namespace: str | None = None, pretty: str | None = None) -> Pod:
-        """Read the specified pod."""
+        """Read the specified Pod."""
         return self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Pod
@@ -6234,7 +6234,7 @@ class Pods(ResourceClient):
     def get_ephemeralcontainers(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Pod:
-        """Read ephemeralcontainers of the specified pod."""
+        """Read ephemeralcontainers of the specified Pod."""
         return self._send(
             self._request(
                 "GET",
@@ -6249,7 +6249,7 @@ class Pods(ResourceClient):
     def get_resize(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Pod:
-        """Read resize of the specified pod."""
+        """Read resize of the specified Pod."""
         return self._send(
             self._request(
                 "GET",
@@ -6264,7 +6264,7 @@ class Pods(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Pod:
-        """Read status of the specified pod."""
+        """Read status of the specified Pod."""
         return self._send(
             self._request(
                 "GET",
@@ -6291,7 +6291,7 @@ class Pods(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodList:
-        """List or watch objects of kind pod."""
+        """List or watch objects of kind Pod."""
         return self._send(
             self._request(
                 "GET",
@@ -6362,7 +6362,7 @@ class Pods(ResourceClient):
         tail_lines: int | None = None,
         timestamps: bool | None = None,
     ) -> str:
-        """Read log of the specified pod."""
+        """Read log of the specified Pod."""
         return self._send(
             self._request(
                 "GET",
@@ -6398,7 +6398,7 @@ class Pods(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Partially update the specified pod."""
+        """Partially update the specified Pod."""
         return self._send(
             self._request(
                 "PATCH",
@@ -6430,7 +6430,7 @@ class Pods(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Partially update ephemeralcontainers of the specified pod."""
+        """Partially update ephemeralcontainers of the specified Pod."""
         return self._send(
             self._request(
                 "PATCH",
@@ -6463,7 +6463,7 @@ class Pods(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Partially update resize of the specified pod."""
+        """Partially update resize of the specified Pod."""
         return self._send(
             self._request(
                 "PATCH",
@@ -6496,7 +6496,7 @@ class Pods(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Partially update status of the specified pod."""
+        """Partially update status of the specified Pod."""
         return self._send(
             self._request(
                 "PATCH",
@@ -6527,7 +6527,7 @@ class Pods(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Replace the specified pod."""
+        """Replace the specified Pod."""
         return self._send(
             self._request(
                 "PUT",
@@ -6555,7 +6555,7 @@ class Pods(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Replace ephemeralcontainers of the specified pod."""
+        """Replace ephemeralcontainers of the specified Pod."""
         return self._send(
             self._request(
                 "PUT",
@@ -6584,7 +6584,7 @@ class Pods(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Replace resize of the specified pod."""
+        """Replace resize of the specified Pod."""
         return self._send(
             self._request(
                 "PUT",
@@ -6613,7 +6613,7 @@ class Pods(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Replace status of the specified pod."""
+        """Replace status of the specified Pod."""
         return self._send(
             self._request(
                 "PUT",
@@ -6646,7 +6646,7 @@ class Pods(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[Pod]]:
-        """Watch changes to objects of kind pod."""
+        """Watch changes to objects of kind Pod."""
         return self._watch(
             self._request(
                 "GET",
@@ -6730,7 +6730,7 @@ class AsyncPods(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Create a pod."""
+        """Create a Pod."""
         return await self._send(
             self._request(
                 "POST",
@@ -6757,7 +6757,7 @@ class AsyncPods(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Binding | Status:
-        """Create binding of a pod."""
+        """Create binding of a Pod."""
         return await self._send(
             self._request(
                 "POST",
@@ -6786,7 +6786,7 @@ class AsyncPods(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> policy_v1.Eviction | Status:
-        """Create eviction of a pod."""
+        """Create eviction of a Pod."""
         return await self._send(
             self._request(
                 "POST",
@@ -6817,7 +6817,7 @@ class AsyncPods(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Pod | Status:
-        """Delete a pod."""
+        """Delete a Pod."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -6857,7 +6857,7 @@ class AsyncPods(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodList | Status:
-        """Delete collection of pod."""
+        """Delete collection of Pod."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -6887,7 +6887,7 @@ class AsyncPods(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Pod:
-        """Read the specified pod."""
+        """Read the specified Pod."""
         return await self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Pod
@@ -6897,7 +6897,7 @@ class AsyncPods(AsyncResourceClient):
     async def get_ephemeralcontainers(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Pod:
-        """Read ephemeralcontainers of the specified pod."""
+        """Read ephemeralcontainers of the specified Pod."""
         return await self._send(
             self._request(
                 "GET",
@@ -6912,7 +6912,7 @@ class AsyncPods(AsyncResourceClient):
     async def get_resize(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Pod:
-        """Read resize of the specified pod."""
+        """Read resize of the specified Pod."""
         return await self._send(
             self._request(
                 "GET",
@@ -6927,7 +6927,7 @@ class AsyncPods(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Pod:
-        """Read status of the specified pod."""
+        """Read status of the specified Pod."""
         return await self._send(
             self._request(
                 "GET",
@@ -6954,7 +6954,7 @@ class AsyncPods(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodList:
-        """List or watch objects of kind pod."""
+        """List or watch objects of kind Pod."""
         return await self._send(
             self._request(
                 "GET",
@@ -7025,7 +7025,7 @@ class AsyncPods(AsyncResourceClient):
         tail_lines: int | None = None,
         timestamps: bool | None = None,
     ) -> str:
-        """Read log of the specified pod."""
+        """Read log of the specified Pod."""
         return await self._send(
             self._request(
                 "GET",
@@ -7061,7 +7061,7 @@ class AsyncPods(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Partially update the specified pod."""
+        """Partially update the specified Pod."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -7093,7 +7093,7 @@ class AsyncPods(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Partially update ephemeralcontainers of the specified pod."""
+        """Partially update ephemeralcontainers of the specified Pod."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -7126,7 +7126,7 @@ class AsyncPods(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Partially update resize of the specified pod."""
+        """Partially update resize of the specified Pod."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -7159,7 +7159,7 @@ class AsyncPods(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Partially update status of the specified pod."""
+        """Partially update status of the specified Pod."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -7190,7 +7190,7 @@ class AsyncPods(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Replace the specified pod."""
+        """Replace the specified Pod."""
         return await self._send(
             self._request(
                 "PUT",
@@ -7218,7 +7218,7 @@ class AsyncPods(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Replace ephemeralcontainers of the specified pod."""
+        """Replace ephemeralcontainers of the specified Pod."""
         return await self._send(
             self._request(
                 "PUT",
@@ -7247,7 +7247,7 @@ class AsyncPods(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Replace resize of the specified pod."""
+        """Replace resize of the specified Pod."""
         return await self._send(
             self._request(
                 "PUT",
@@ -7276,7 +7276,7 @@ class AsyncPods(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Pod:
-        """Replace status of the specified pod."""
+        """Replace status of the specified Pod."""
         return await self._send(
             self._request(
                 "PUT",
@@ -7309,7 +7309,7 @@ class AsyncPods(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[Pod]]:
-        """Watch changes to objects of kind pod."""
+        """Watch changes to objects of kind Pod."""
         return self._watch(
             self._request(
                 "GET",
@@ -7379,7 +7379,7 @@ class PodTemplates(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodTemplate:
-        """Create a podtemplate."""
+        """Create a PodTemplate."""
         return self._send(
             self._request(
                 "POST",
@@ -7408,7 +7408,7 @@ class PodTemplates(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PodTemplate | Status:
-        """Delete a podtemplate."""
+        """Delete a PodTemplate."""
         return self._send(
             self._request(
                 "DELETE",
@@ -7448,7 +7448,7 @@ class PodTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodTemplateList | Status:
-        """Delete collection of podtemplate."""
+        """Delete collection of PodTemplate."""
         return self._send(
             self._request(
                 "DELETE",
@@ -7478,7 +7478,7 @@ class PodTemplates(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PodTemplate:
-        """Read the specified podtemplate."""
+        """Read the specified PodTemplate."""
         return self._send(
             self._request(
                 "GET",
@@ -7504,7 +7504,7 @@ class PodTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodTemplateList:
-        """List or watch objects of kind podtemplate."""
+        """List or watch objects of kind PodTemplate."""
         return self._send(
             self._request(
                 "GET",
@@ -7572,7 +7572,7 @@ class PodTemplates(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PodTemplate:
-        """Partially update the specified podtemplate."""
+        """Partially update the specified PodTemplate."""
         return self._send(
             self._request(
                 "PATCH",
@@ -7602,7 +7602,7 @@ class PodTemplates(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodTemplate:
-        """Replace the specified podtemplate."""
+        """Replace the specified PodTemplate."""
         return self._send(
             self._request(
                 "PUT",
@@ -7634,7 +7634,7 @@ class PodTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[PodTemplate]]:
-        """Watch changes to objects of kind podtemplate."""
+        """Watch changes to objects of kind PodTemplate."""
         return self._watch(
             self._request(
                 "GET",
@@ -7694,7 +7694,7 @@ class AsyncPodTemplates(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodTemplate:
-        """Create a podtemplate."""
+        """Create a PodTemplate."""
         return await self._send(
             self._request(
                 "POST",
@@ -7723,7 +7723,7 @@ class AsyncPodTemplates(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PodTemplate | Status:
-        """Delete a podtemplate."""
+        """Delete a PodTemplate."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -7763,7 +7763,7 @@ class AsyncPodTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodTemplateList | Status:
-        """Delete collection of podtemplate."""
+        """Delete collection of PodTemplate."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -7793,7 +7793,7 @@ class AsyncPodTemplates(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PodTemplate:
-        """Read the specified podtemplate."""
+        """Read the specified PodTemplate."""
         return await self._send(
             self._request(
                 "GET",
@@ -7819,7 +7819,7 @@ class AsyncPodTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodTemplateList:
-        """List or watch objects of kind podtemplate."""
+        """List or watch objects of kind PodTemplate."""
         return await self._send(
             self._request(
                 "GET",
@@ -7887,7 +7887,7 @@ class AsyncPodTemplates(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PodTemplate:
-        """Partially update the specified podtemplate."""
+        """Partially update the specified PodTemplate."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -7917,7 +7917,7 @@ class AsyncPodTemplates(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodTemplate:
-        """Replace the specified podtemplate."""
+        """Replace the specified PodTemplate."""
         return await self._send(
             self._request(
                 "PUT",
@@ -7949,7 +7949,7 @@ class AsyncPodTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[PodTemplate]]:
-        """Watch changes to objects of kind podtemplate."""
+        """Watch changes to objects of kind PodTemplate."""
         return self._watch(
             self._request(
                 "GET",
@@ -8043,7 +8043,7 @@ class ReplicationControllers(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ReplicationController:
-        """Create a replicationcontroller."""
+        """Create a ReplicationController."""
         return self._send(
             self._request(
                 "POST",
@@ -8072,7 +8072,7 @@ class ReplicationControllers(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ReplicationController | Status:
-        """Delete a replicationcontroller."""
+        """Delete a ReplicationController."""
         return self._send(
             self._request(
                 "DELETE",
@@ -8112,7 +8112,7 @@ class ReplicationControllers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ReplicationControllerList | Status:
-        """Delete collection of replicationcontroller."""
+        """Delete collection of ReplicationController."""
         return self._send(
             self._request(
                 "DELETE",
@@ -8142,7 +8142,7 @@ class ReplicationControllers(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ReplicationController:
-        """Read the specified replicationcontroller."""
+        """Read the specified ReplicationController."""
         return self._send(
             self._request(
                 "GET",
@@ -8156,7 +8156,7 @@ class ReplicationControllers(ResourceClient):
     def get_scale(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> autoscaling_v1.Scale:
-        """Read scale of the specified replicationcontroller."""
+        """Read scale of the specified ReplicationController."""
         return self._send(
             self._request(
                 "GET",
@@ -8171,7 +8171,7 @@ class ReplicationControllers(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ReplicationController:
-        """Read status of the specified replicationcontroller."""
+        """Read status of the specified ReplicationController."""
         return self._send(
             self._request(
                 "GET",
@@ -8198,7 +8198,7 @@ class ReplicationControllers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ReplicationControllerList:
-        """List or watch objects of kind replicationcontroller."""
+        """List or watch objects of kind ReplicationController."""
         return self._send(
             self._request(
                 "GET",
@@ -8266,7 +8266,7 @@ class ReplicationControllers(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ReplicationController:
-        """Partially update the specified replicationcontroller."""
+        """Partially update the specified ReplicationController."""
         return self._send(
             self._request(
                 "PATCH",
@@ -8298,7 +8298,7 @@ class ReplicationControllers(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Partially update scale of the specified replicationcontroller."""
+        """Partially update scale of the specified ReplicationController."""
         return self._send(
             self._request(
                 "PATCH",
@@ -8331,7 +8331,7 @@ class ReplicationControllers(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ReplicationController:
-        """Partially update status of the specified replicationcontroller."""
+        """Partially update status of the specified ReplicationController."""
         return self._send(
             self._request(
                 "PATCH",
@@ -8362,7 +8362,7 @@ class ReplicationControllers(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ReplicationController:
-        """Replace the specified replicationcontroller."""
+        """Replace the specified ReplicationController."""
         return self._send(
             self._request(
                 "PUT",
@@ -8390,7 +8390,7 @@ class ReplicationControllers(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace scale of the specified replicationcontroller."""
+        """Replace scale of the specified ReplicationController."""
         return self._send(
             self._request(
                 "PUT",
@@ -8419,7 +8419,7 @@ class ReplicationControllers(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ReplicationController:
-        """Replace status of the specified replicationcontroller."""
+        """Replace status of the specified ReplicationController."""
         return self._send(
             self._request(
                 "PUT",
@@ -8452,7 +8452,7 @@ class ReplicationControllers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ReplicationController]]:
-        """Watch changes to objects of kind replicationcontroller."""
+        """Watch changes to objects of kind ReplicationController."""
         return self._watch(
             self._request(
                 "GET",
@@ -8536,7 +8536,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ReplicationController:
-        """Create a replicationcontroller."""
+        """Create a ReplicationController."""
         return await self._send(
             self._request(
                 "POST",
@@ -8565,7 +8565,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ReplicationController | Status:
-        """Delete a replicationcontroller."""
+        """Delete a ReplicationController."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -8605,7 +8605,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ReplicationControllerList | Status:
-        """Delete collection of replicationcontroller."""
+        """Delete collection of ReplicationController."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -8635,7 +8635,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ReplicationController:
-        """Read the specified replicationcontroller."""
+        """Read the specified ReplicationController."""
         return await self._send(
             self._request(
                 "GET",
@@ -8649,7 +8649,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
     async def get_scale(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> autoscaling_v1.Scale:
-        """Read scale of the specified replicationcontroller."""
+        """Read scale of the specified ReplicationController."""
         return await self._send(
             self._request(
                 "GET",
@@ -8664,7 +8664,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ReplicationController:
-        """Read status of the specified replicationcontroller."""
+        """Read status of the specified ReplicationController."""
         return await self._send(
             self._request(
                 "GET",
@@ -8691,7 +8691,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ReplicationControllerList:
-        """List or watch objects of kind replicationcontroller."""
+        """List or watch objects of kind ReplicationController."""
         return await self._send(
             self._request(
                 "GET",
@@ -8759,7 +8759,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ReplicationController:
-        """Partially update the specified replicationcontroller."""
+        """Partially update the specified ReplicationController."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -8791,7 +8791,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Partially update scale of the specified replicationcontroller."""
+        """Partially update scale of the specified ReplicationController."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -8824,7 +8824,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ReplicationController:
-        """Partially update status of the specified replicationcontroller."""
+        """Partially update status of the specified ReplicationController."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -8855,7 +8855,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ReplicationController:
-        """Replace the specified replicationcontroller."""
+        """Replace the specified ReplicationController."""
         return await self._send(
             self._request(
                 "PUT",
@@ -8883,7 +8883,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace scale of the specified replicationcontroller."""
+        """Replace scale of the specified ReplicationController."""
         return await self._send(
             self._request(
                 "PUT",
@@ -8912,7 +8912,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ReplicationController:
-        """Replace status of the specified replicationcontroller."""
+        """Replace status of the specified ReplicationController."""
         return await self._send(
             self._request(
                 "PUT",
@@ -8945,7 +8945,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ReplicationController]]:
-        """Watch changes to objects of kind replicationcontroller."""
+        """Watch changes to objects of kind ReplicationController."""
         return self._watch(
             self._request(
                 "GET",
@@ -9039,7 +9039,7 @@ class ResourceQuotas(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceQuota:
-        """Create a resourcequota."""
+        """Create a ResourceQuota."""
         return self._send(
             self._request(
                 "POST",
@@ -9068,7 +9068,7 @@ class ResourceQuotas(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourceQuota | Status:
-        """Delete a resourcequota."""
+        """Delete a ResourceQuota."""
         return self._send(
             self._request(
                 "DELETE",
@@ -9108,7 +9108,7 @@ class ResourceQuotas(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceQuotaList | Status:
-        """Delete collection of resourcequota."""
+        """Delete collection of ResourceQuota."""
         return self._send(
             self._request(
                 "DELETE",
@@ -9138,7 +9138,7 @@ class ResourceQuotas(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceQuota:
-        """Read the specified resourcequota."""
+        """Read the specified ResourceQuota."""
         return self._send(
             self._request(
                 "GET",
@@ -9152,7 +9152,7 @@ class ResourceQuotas(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceQuota:
-        """Read status of the specified resourcequota."""
+        """Read status of the specified ResourceQuota."""
         return self._send(
             self._request(
                 "GET",
@@ -9179,7 +9179,7 @@ class ResourceQuotas(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceQuotaList:
-        """List or watch objects of kind resourcequota."""
+        """List or watch objects of kind ResourceQuota."""
         return self._send(
             self._request(
                 "GET",
@@ -9247,7 +9247,7 @@ class ResourceQuotas(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceQuota:
-        """Partially update the specified resourcequota."""
+        """Partially update the specified ResourceQuota."""
         return self._send(
             self._request(
                 "PATCH",
@@ -9279,7 +9279,7 @@ class ResourceQuotas(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceQuota:
-        """Partially update status of the specified resourcequota."""
+        """Partially update status of the specified ResourceQuota."""
         return self._send(
             self._request(
                 "PATCH",
@@ -9310,7 +9310,7 @@ class ResourceQuotas(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceQuota:
-        """Replace the specified resourcequota."""
+        """Replace the specified ResourceQuota."""
         return self._send(
             self._request(
                 "PUT",
@@ -9338,7 +9338,7 @@ class ResourceQuotas(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceQuota:
-        """Replace status of the specified resourcequota."""
+        """Replace status of the specified ResourceQuota."""
         return self._send(
             self._request(
                 "PUT",
@@ -9371,7 +9371,7 @@ class ResourceQuotas(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ResourceQuota]]:
-        """Watch changes to objects of kind resourcequota."""
+        """Watch changes to objects of kind ResourceQuota."""
         return self._watch(
             self._request(
                 "GET",
@@ -9455,7 +9455,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceQuota:
-        """Create a resourcequota."""
+        """Create a ResourceQuota."""
         return await self._send(
             self._request(
                 "POST",
@@ -9484,7 +9484,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourceQuota | Status:
-        """Delete a resourcequota."""
+        """Delete a ResourceQuota."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -9524,7 +9524,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceQuotaList | Status:
-        """Delete collection of resourcequota."""
+        """Delete collection of ResourceQuota."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -9554,7 +9554,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceQuota:
-        """Read the specified resourcequota."""
+        """Read the specified ResourceQuota."""
         return await self._send(
             self._request(
                 "GET",
@@ -9568,7 +9568,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceQuota:
-        """Read status of the specified resourcequota."""
+        """Read status of the specified ResourceQuota."""
         return await self._send(
             self._request(
                 "GET",
@@ -9595,7 +9595,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceQuotaList:
-        """List or watch objects of kind resourcequota."""
+        """List or watch objects of kind ResourceQuota."""
         return await self._send(
             self._request(
                 "GET",
@@ -9663,7 +9663,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceQuota:
-        """Partially update the specified resourcequota."""
+        """Partially update the specified ResourceQuota."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -9695,7 +9695,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceQuota:
-        """Partially update status of the specified resourcequota."""
+        """Partially update status of the specified ResourceQuota."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -9726,7 +9726,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceQuota:
-        """Replace the specified resourcequota."""
+        """Replace the specified ResourceQuota."""
         return await self._send(
             self._request(
                 "PUT",
@@ -9754,7 +9754,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceQuota:
-        """Replace status of the specified resourcequota."""
+        """Replace status of the specified ResourceQuota."""
         return await self._send(
             self._request(
                 "PUT",
@@ -9787,7 +9787,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ResourceQuota]]:
-        """Watch changes to objects of kind resourcequota."""
+        """Watch changes to objects of kind ResourceQuota."""
         return self._watch(
             self._request(
                 "GET",
@@ -9857,7 +9857,7 @@ class Secrets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Secret:
-        """Create a secret."""
+        """Create a Secret."""
         return self._send(
             self._request(
                 "POST",
@@ -9886,7 +9886,7 @@ class Secrets(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Secret | Status:
-        """Delete a secret."""
+        """Delete a Secret."""
         return self._send(
             self._request(
                 "DELETE",
@@ -9926,7 +9926,7 @@ class Secrets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> SecretList | Status:
-        """Delete collection of secret."""
+        """Delete collection of Secret."""
         return self._send(
             self._request(
                 "DELETE",
@@ -9954,7 +9954,7 @@ class Secrets(ResourceClient):
         )
 
     def get(self, name: str, *, namespace: str | None = None, pretty: str | None = None) -> Secret:
-        """Read the specified secret."""
+        """Read the specified Secret."""
         return self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Secret
@@ -9976,7 +9976,7 @@ class Secrets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> SecretList:
-        """List or watch objects of kind secret."""
+        """List or watch objects of kind Secret."""
         return self._send(
             self._request(
                 "GET",
@@ -10044,7 +10044,7 @@ class Secrets(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Secret:
-        """Partially update the specified secret."""
+        """Partially update the specified Secret."""
         return self._send(
             self._request(
                 "PATCH",
@@ -10074,7 +10074,7 @@ class Secrets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Secret:
-        """Replace the specified secret."""
+        """Replace the specified Secret."""
         return self._send(
             self._request(
                 "PUT",
@@ -10106,7 +10106,7 @@ class Secrets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[Secret]]:
-        """Watch changes to objects of kind secret."""
+        """Watch changes to objects of kind Secret."""
         return self._watch(
             self._request(
                 "GET",
@@ -10166,7 +10166,7 @@ class AsyncSecrets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Secret:
-        """Create a secret."""
+        """Create a Secret."""
         return await self._send(
             self._request(
                 "POST",
@@ -10195,7 +10195,7 @@ class AsyncSecrets(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Secret | Status:
-        """Delete a secret."""
+        """Delete a Secret."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -10235,7 +10235,7 @@ class AsyncSecrets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> SecretList | Status:
-        """Delete collection of secret."""
+        """Delete collection of Secret."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -10265,7 +10265,7 @@ class AsyncSecrets(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Secret:
-        """Read the specified secret."""
+        """Read the specified Secret."""
         return await self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Secret
@@ -10287,7 +10287,7 @@ class AsyncSecrets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> SecretList:
-        """List or watch objects of kind secret."""
+        """List or watch objects of kind Secret."""
         return await self._send(
             self._request(
                 "GET",
@@ -10355,7 +10355,7 @@ class AsyncSecrets(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Secret:
-        """Partially update the specified secret."""
+        """Partially update the specified Secret."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -10385,7 +10385,7 @@ class AsyncSecrets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Secret:
-        """Replace the specified secret."""
+        """Replace the specified Secret."""
         return await self._send(
             self._request(
                 "PUT",
@@ -10417,7 +10417,7 @@ class AsyncSecrets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[Secret]]:
-        """Watch changes to objects of kind secret."""
+        """Watch changes to objects of kind Secret."""
         return self._watch(
             self._request(
                 "GET",
@@ -10487,7 +10487,7 @@ class ServiceAccounts(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceAccount:
-        """Create a serviceaccount."""
+        """Create a ServiceAccount."""
         return self._send(
             self._request(
                 "POST",
@@ -10514,7 +10514,7 @@ class ServiceAccounts(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> authentication_v1.TokenRequest:
-        """Create token of a serviceaccount."""
+        """Create token of a ServiceAccount."""
         return self._send(
             self._request(
                 "POST",
@@ -10545,7 +10545,7 @@ class ServiceAccounts(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ServiceAccount | Status:
-        """Delete a serviceaccount."""
+        """Delete a ServiceAccount."""
         return self._send(
             self._request(
                 "DELETE",
@@ -10585,7 +10585,7 @@ class ServiceAccounts(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceAccountList | Status:
-        """Delete collection of serviceaccount."""
+        """Delete collection of ServiceAccount."""
         return self._send(
             self._request(
                 "DELETE",
@@ -10615,7 +10615,7 @@ class ServiceAccounts(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ServiceAccount:
-        """Read the specified serviceaccount."""
+        """Read the specified ServiceAccount."""
         return self._send(
             self._request(
                 "GET",
@@ -10641,7 +10641,7 @@ class ServiceAccounts(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceAccountList:
-        """List or watch objects of kind serviceaccount."""
+        """List or watch objects of kind ServiceAccount."""
         return self._send(
             self._request(
                 "GET",
@@ -10709,7 +10709,7 @@ class ServiceAccounts(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ServiceAccount:
-        """Partially update the specified serviceaccount."""
+        """Partially update the specified ServiceAccount."""
         return self._send(
             self._request(
                 "PATCH",
@@ -10739,7 +10739,7 @@ class ServiceAccounts(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceAccount:
-        """Replace the specified serviceaccount."""
+        """Replace the specified ServiceAccount."""
         return self._send(
             self._request(
                 "PUT",
@@ -10771,7 +10771,7 @@ class ServiceAccounts(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ServiceAccount]]:
-        """Watch changes to objects of kind serviceaccount."""
+        """Watch changes to objects of kind ServiceAccount."""
         return self._watch(
             self._request(
                 "GET",
@@ -10831,7 +10831,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceAccount:
-        """Create a serviceaccount."""
+        """Create a ServiceAccount."""
         return await self._send(
             self._request(
                 "POST",
@@ -10858,7 +10858,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> authentication_v1.TokenRequest:
-        """Create token of a serviceaccount."""
+        """Create token of a ServiceAccount."""
         return await self._send(
             self._request(
                 "POST",
@@ -10889,7 +10889,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ServiceAccount | Status:
-        """Delete a serviceaccount."""
+        """Delete a ServiceAccount."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -10929,7 +10929,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceAccountList | Status:
-        """Delete collection of serviceaccount."""
+        """Delete collection of ServiceAccount."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -10959,7 +10959,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ServiceAccount:
-        """Read the specified serviceaccount."""
+        """Read the specified ServiceAccount."""
         return await self._send(
             self._request(
                 "GET",
@@ -10985,7 +10985,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceAccountList:
-        """List or watch objects of kind serviceaccount."""
+        """List or watch objects of kind ServiceAccount."""
         return await self._send(
             self._request(
                 "GET",
@@ -11053,7 +11053,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ServiceAccount:
-        """Partially update the specified serviceaccount."""
+        """Partially update the specified ServiceAccount."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -11083,7 +11083,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceAccount:
-        """Replace the specified serviceaccount."""
+        """Replace the specified ServiceAccount."""
         return await self._send(
             self._request(
                 "PUT",
@@ -11115,7 +11115,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ServiceAccount]]:
-        """Watch changes to objects of kind serviceaccount."""
+        """Watch changes to objects of kind ServiceAccount."""
         return self._watch(
             self._request(
                 "GET",
@@ -11209,7 +11209,7 @@ class Services(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Service:
-        """Create a service."""
+        """Create a Service."""
         return self._send(
             self._request(
                 "POST",
@@ -11238,7 +11238,7 @@ class Services(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Service | Status:
-        """Delete a service."""
+        """Delete a Service."""
         return self._send(
             self._request(
                 "DELETE",
@@ -11278,7 +11278,7 @@ class Services(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceList | Status:
-        """Delete collection of service."""
+        """Delete collection of Service."""
         return self._send(
             self._request(
                 "DELETE",
@@ -11306,7 +11306,7 @@ class Services(ResourceClient):
         )
 
     def get(self, name: str, *, namespace: str | None = None, pretty: str | None = None) -> Service:
-        """Read the specified service."""
+        """Read the specified Service."""
         return self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Service
@@ -11316,7 +11316,7 @@ class Services(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Service:
-        """Read status of the specified service."""
+        """Read status of the specified Service."""
         return self._send(
             self._request(
                 "GET",
@@ -11343,7 +11343,7 @@ class Services(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceList:
-        """List or watch objects of kind service."""
+        """List or watch objects of kind Service."""
         return self._send(
             self._request(
                 "GET",
@@ -11411,7 +11411,7 @@ class Services(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Service:
-        """Partially update the specified service."""
+        """Partially update the specified Service."""
         return self._send(
             self._request(
                 "PATCH",
@@ -11443,7 +11443,7 @@ class Services(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Service:
-        """Partially update status of the specified service."""
+        """Partially update status of the specified Service."""
         return self._send(
             self._request(
                 "PATCH",
@@ -11474,7 +11474,7 @@ class Services(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Service:
-        """Replace the specified service."""
+        """Replace the specified Service."""
         return self._send(
             self._request(
                 "PUT",
@@ -11502,7 +11502,7 @@ class Services(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Service:
-        """Replace status of the specified service."""
+        """Replace status of the specified Service."""
         return self._send(
             self._request(
                 "PUT",
@@ -11535,7 +11535,7 @@ class Services(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[Service]]:
-        """Watch changes to objects of kind service."""
+        """Watch changes to objects of kind Service."""
         return self._watch(
             self._request(
                 "GET",
@@ -11619,7 +11619,7 @@ class AsyncServices(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Service:
-        """Create a service."""
+        """Create a Service."""
         return await self._send(
             self._request(
                 "POST",
@@ -11648,7 +11648,7 @@ class AsyncServices(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Service | Status:
-        """Delete a service."""
+        """Delete a Service."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -11688,7 +11688,7 @@ class AsyncServices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceList | Status:
-        """Delete collection of service."""
+        """Delete collection of Service."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -11718,7 +11718,7 @@ class AsyncServices(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Service:
-        """Read the specified service."""
+        """Read the specified Service."""
         return await self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Service
@@ -11728,7 +11728,7 @@ class AsyncServices(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Service:
-        """Read status of the specified service."""
+        """Read status of the specified Service."""
         return await self._send(
             self._request(
                 "GET",
@@ -11755,7 +11755,7 @@ class AsyncServices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceList:
-        """List or watch objects of kind service."""
+        """List or watch objects of kind Service."""
         return await self._send(
             self._request(
                 "GET",
@@ -11823,7 +11823,7 @@ class AsyncServices(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Service:
-        """Partially update the specified service."""
+        """Partially update the specified Service."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -11855,7 +11855,7 @@ class AsyncServices(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Service:
-        """Partially update status of the specified service."""
+        """Partially update status of the specified Service."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -11886,7 +11886,7 @@ class AsyncServices(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Service:
-        """Replace the specified service."""
+        """Replace the specified Service."""
         return await self._send(
             self._request(
                 "PUT",
@@ -11914,7 +11914,7 @@ class AsyncServices(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Service:
-        """Replace status of the specified service."""
+        """Replace status of the specified Service."""
         return await self._send(
             self._request(
                 "PUT",
@@ -11947,7 +11947,7 @@ class AsyncServices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[Service]]:
-        """Watch changes to objects of kind service."""
+        """Watch changes to objects of kind Service."""
         return self._watch(
             self._request(
                 "GET",

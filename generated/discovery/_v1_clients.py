@@ -65,7 +65,7 @@ class EndpointSlices(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> EndpointSlice:
-        """Create an endpointslice."""
+        """Create an EndpointSlice."""
         return self._send(
             self._request(
                 "POST",
@@ -94,7 +94,7 @@ class EndpointSlices(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> EndpointSlice | Status:
-        """Delete an endpointslice."""
+        """Delete an EndpointSlice."""
         return self._send(
             self._request(
                 "DELETE",
@@ -134,7 +134,7 @@ class EndpointSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EndpointSliceList | Status:
-        """Delete collection of endpointslice."""
+        """Delete collection of EndpointSlice."""
         return self._send(
             self._request(
                 "DELETE",
@@ -164,7 +164,7 @@ class EndpointSlices(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> EndpointSlice:
-        """Read the specified endpointslice."""
+        """Read the specified EndpointSlice."""
         return self._send(
             self._request(
                 "GET",
@@ -190,7 +190,7 @@ class EndpointSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EndpointSliceList:
-        """List or watch objects of kind endpointslice."""
+        """List or watch objects of kind EndpointSlice."""
         return self._send(
             self._request(
                 "GET",
@@ -258,7 +258,7 @@ class EndpointSlices(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> EndpointSlice:
-        """Partially update the specified endpointslice."""
+        """Partially update the specified EndpointSlice."""
         return self._send(
             self._request(
                 "PATCH",
@@ -288,7 +288,7 @@ class EndpointSlices(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> EndpointSlice:
-        """Replace the specified endpointslice."""
+        """Replace the specified EndpointSlice."""
         return self._send(
             self._request(
                 "PUT",
@@ -320,7 +320,7 @@ class EndpointSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[EndpointSlice]]:
-        """Watch changes to objects of kind endpointslice."""
+        """Watch changes to objects of kind EndpointSlice."""
         return self._watch(
             self._request(
                 "GET",
@@ -380,7 +380,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> EndpointSlice:
-        """Create an endpointslice."""
+        """Create an EndpointSlice."""
         return await self._send(
             self._request(
                 "POST",
@@ -409,7 +409,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> EndpointSlice | Status:
-        """Delete an endpointslice."""
+        """Delete an EndpointSlice."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -449,7 +449,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EndpointSliceList | Status:
-        """Delete collection of endpointslice."""
+        """Delete collection of EndpointSlice."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -479,7 +479,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> EndpointSlice:
-        """Read the specified endpointslice."""
+        """Read the specified EndpointSlice."""
         return await self._send(
             self._request(
                 "GET",
@@ -505,7 +505,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EndpointSliceList:
-        """List or watch objects of kind endpointslice."""
+        """List or watch objects of kind EndpointSlice."""
         return await self._send(
             self._request(
                 "GET",
@@ -573,7 +573,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> EndpointSlice:
-        """Partially update the specified endpointslice."""
+        """Partially update the specified EndpointSlice."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -603,7 +603,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> EndpointSlice:
-        """Replace the specified endpointslice."""
+        """Replace the specified EndpointSlice."""
         return await self._send(
             self._request(
                 "PUT",
@@ -635,7 +635,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[EndpointSlice]]:
-        """Watch changes to objects of kind endpointslice."""
+        """Watch changes to objects of kind EndpointSlice."""
         return self._watch(
             self._request(
                 "GET",

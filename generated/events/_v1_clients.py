@@ -65,7 +65,7 @@ class Events(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Event:
-        """Create an event."""
+        """Create an Event."""
         return self._send(
             self._request(
                 "POST",
@@ -94,7 +94,7 @@ class Events(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Event | Status:
-        """Delete an event."""
+        """Delete an Event."""
         return self._send(
             self._request(
                 "DELETE",
@@ -134,7 +134,7 @@ class Events(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EventList | Status:
-        """Delete collection of event."""
+        """Delete collection of Event."""
         return self._send(
             self._request(
                 "DELETE",
@@ -162,7 +162,7 @@ class Events(ResourceClient):
         )
 
     def get(self, name: str, *, namespace: str | None = None, pretty: str | None = None) -> Event:
-        """Read the specified event."""
+        """Read the specified Event."""
         return self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Event
@@ -184,7 +184,7 @@ class Events(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EventList:
-        """List or watch objects of kind event."""
+        """List or watch objects of kind Event."""
         return self._send(
             self._request(
                 "GET",
@@ -252,7 +252,7 @@ class Events(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Event:
-        """Partially update the specified event."""
+        """Partially update the specified Event."""
         return self._send(
             self._request(
                 "PATCH",
@@ -282,7 +282,7 @@ class Events(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Event:
-        """Replace the specified event."""
+        """Replace the specified Event."""
         return self._send(
             self._request(
                 "PUT",
@@ -314,7 +314,7 @@ class Events(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[Event]]:
-        """Watch changes to objects of kind event."""
+        """Watch changes to objects of kind Event."""
         return self._watch(
             self._request(
                 "GET",
@@ -374,7 +374,7 @@ class AsyncEvents(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Event:
-        """Create an event."""
+        """Create an Event."""
         return await self._send(
             self._request(
                 "POST",
@@ -403,7 +403,7 @@ class AsyncEvents(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Event | Status:
-        """Delete an event."""
+        """Delete an Event."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -443,7 +443,7 @@ class AsyncEvents(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EventList | Status:
-        """Delete collection of event."""
+        """Delete collection of Event."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -473,7 +473,7 @@ class AsyncEvents(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Event:
-        """Read the specified event."""
+        """Read the specified Event."""
         return await self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Event
@@ -495,7 +495,7 @@ class AsyncEvents(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EventList:
-        """List or watch objects of kind event."""
+        """List or watch objects of kind Event."""
         return await self._send(
             self._request(
                 "GET",
@@ -563,7 +563,7 @@ class AsyncEvents(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Event:
-        """Partially update the specified event."""
+        """Partially update the specified Event."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -593,7 +593,7 @@ class AsyncEvents(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Event:
-        """Replace the specified event."""
+        """Replace the specified Event."""
         return await self._send(
             self._request(
                 "PUT",
@@ -625,7 +625,7 @@ class AsyncEvents(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[Event]]:
-        """Watch changes to objects of kind event."""
+        """Watch changes to objects of kind Event."""
         return self._watch(
             self._request(
                 "GET",

@@ -91,7 +91,7 @@ class FlowSchemas(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> FlowSchema:
-        """Create a flowschema."""
+        """Create a FlowSchema."""
         return self._send(
             self._request(
                 "POST",
@@ -118,7 +118,7 @@ class FlowSchemas(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> FlowSchema | Status:
-        """Delete a flowschema."""
+        """Delete a FlowSchema."""
         return self._send(
             self._request(
                 "DELETE",
@@ -156,7 +156,7 @@ class FlowSchemas(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> FlowSchemaList | Status:
-        """Delete collection of flowschema."""
+        """Delete collection of FlowSchema."""
         return self._send(
             self._request(
                 "DELETE",
@@ -183,13 +183,13 @@ class FlowSchemas(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> FlowSchema:
-        """Read the specified flowschema."""
+        """Read the specified FlowSchema."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=FlowSchema)
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> FlowSchema:
-        """Read status of the specified flowschema."""
+        """Read status of the specified FlowSchema."""
         return self._send(
             self._request(
                 "GET",
@@ -213,7 +213,7 @@ class FlowSchemas(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> FlowSchemaList:
-        """List or watch objects of kind flowschema."""
+        """List or watch objects of kind FlowSchema."""
         return self._send(
             self._request(
                 "GET",
@@ -274,7 +274,7 @@ class FlowSchemas(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> FlowSchema:
-        """Partially update the specified flowschema."""
+        """Partially update the specified FlowSchema."""
         return self._send(
             self._request(
                 "PATCH",
@@ -304,7 +304,7 @@ class FlowSchemas(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> FlowSchema:
-        """Partially update status of the specified flowschema."""
+        """Partially update status of the specified FlowSchema."""
         return self._send(
             self._request(
                 "PATCH",
@@ -333,7 +333,7 @@ class FlowSchemas(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> FlowSchema:
-        """Replace the specified flowschema."""
+        """Replace the specified FlowSchema."""
         return self._send(
             self._request(
                 "PUT",
@@ -359,7 +359,7 @@ class FlowSchemas(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> FlowSchema:
-        """Replace status of the specified flowschema."""
+        """Replace status of the specified FlowSchema."""
         return self._send(
             self._request(
                 "PUT",
@@ -389,7 +389,7 @@ class FlowSchemas(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[FlowSchema]]:
-        """Watch changes to objects of kind flowschema."""
+        """Watch changes to objects of kind FlowSchema."""
         return self._watch(
             self._request(
                 "GET",
@@ -466,7 +466,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> FlowSchema:
-        """Create a flowschema."""
+        """Create a FlowSchema."""
         return await self._send(
             self._request(
                 "POST",
@@ -493,7 +493,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> FlowSchema | Status:
-        """Delete a flowschema."""
+        """Delete a FlowSchema."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -531,7 +531,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> FlowSchemaList | Status:
-        """Delete collection of flowschema."""
+        """Delete collection of FlowSchema."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -558,13 +558,13 @@ class AsyncFlowSchemas(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> FlowSchema:
-        """Read the specified flowschema."""
+        """Read the specified FlowSchema."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=FlowSchema)
         )
 
     async def get_status(self, name: str, *, pretty: str | None = None) -> FlowSchema:
-        """Read status of the specified flowschema."""
+        """Read status of the specified FlowSchema."""
         return await self._send(
             self._request(
                 "GET",
@@ -588,7 +588,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> FlowSchemaList:
-        """List or watch objects of kind flowschema."""
+        """List or watch objects of kind FlowSchema."""
         return await self._send(
             self._request(
                 "GET",
@@ -649,7 +649,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> FlowSchema:
-        """Partially update the specified flowschema."""
+        """Partially update the specified FlowSchema."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -679,7 +679,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> FlowSchema:
-        """Partially update status of the specified flowschema."""
+        """Partially update status of the specified FlowSchema."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -708,7 +708,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> FlowSchema:
-        """Replace the specified flowschema."""
+        """Replace the specified FlowSchema."""
         return await self._send(
             self._request(
                 "PUT",
@@ -734,7 +734,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> FlowSchema:
-        """Replace status of the specified flowschema."""
+        """Replace status of the specified FlowSchema."""
         return await self._send(
             self._request(
                 "PUT",
@@ -764,7 +764,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[FlowSchema]]:
-        """Watch changes to objects of kind flowschema."""
+        """Watch changes to objects of kind FlowSchema."""
         return self._watch(
             self._request(
                 "GET",
@@ -853,7 +853,7 @@ class PriorityLevelConfigurations(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PriorityLevelConfiguration:
-        """Create a prioritylevelconfiguration."""
+        """Create a PriorityLevelConfiguration."""
         return self._send(
             self._request(
                 "POST",
@@ -880,7 +880,7 @@ class PriorityLevelConfigurations(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PriorityLevelConfiguration | Status:
-        """Delete a prioritylevelconfiguration."""
+        """Delete a PriorityLevelConfiguration."""
         return self._send(
             self._request(
                 "DELETE",
@@ -918,7 +918,7 @@ class PriorityLevelConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PriorityLevelConfigurationList | Status:
-        """Delete collection of prioritylevelconfiguration."""
+        """Delete collection of PriorityLevelConfiguration."""
         return self._send(
             self._request(
                 "DELETE",
@@ -945,7 +945,7 @@ class PriorityLevelConfigurations(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> PriorityLevelConfiguration:
-        """Read the specified prioritylevelconfiguration."""
+        """Read the specified PriorityLevelConfiguration."""
         return self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=PriorityLevelConfiguration
@@ -953,7 +953,7 @@ class PriorityLevelConfigurations(ResourceClient):
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> PriorityLevelConfiguration:
-        """Read status of the specified prioritylevelconfiguration."""
+        """Read status of the specified PriorityLevelConfiguration."""
         return self._send(
             self._request(
                 "GET",
@@ -977,7 +977,7 @@ class PriorityLevelConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PriorityLevelConfigurationList:
-        """List or watch objects of kind prioritylevelconfiguration."""
+        """List or watch objects of kind PriorityLevelConfiguration."""
         return self._send(
             self._request(
                 "GET",
@@ -1038,7 +1038,7 @@ class PriorityLevelConfigurations(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PriorityLevelConfiguration:
-        """Partially update the specified prioritylevelconfiguration."""
+        """Partially update the specified PriorityLevelConfiguration."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1068,7 +1068,7 @@ class PriorityLevelConfigurations(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PriorityLevelConfiguration:
-        """Partially update status of the specified prioritylevelconfiguration."""
+        """Partially update status of the specified PriorityLevelConfiguration."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1097,7 +1097,7 @@ class PriorityLevelConfigurations(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PriorityLevelConfiguration:
-        """Replace the specified prioritylevelconfiguration."""
+        """Replace the specified PriorityLevelConfiguration."""
         return self._send(
             self._request(
                 "PUT",
@@ -1123,7 +1123,7 @@ class PriorityLevelConfigurations(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PriorityLevelConfiguration:
-        """Replace status of the specified prioritylevelconfiguration."""
+        """Replace status of the specified PriorityLevelConfiguration."""
         return self._send(
             self._request(
                 "PUT",
@@ -1153,7 +1153,7 @@ class PriorityLevelConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[PriorityLevelConfiguration]]:
-        """Watch changes to objects of kind prioritylevelconfiguration."""
+        """Watch changes to objects of kind PriorityLevelConfiguration."""
         return self._watch(
             self._request(
                 "GET",
@@ -1232,7 +1232,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PriorityLevelConfiguration:
-        """Create a prioritylevelconfiguration."""
+        """Create a PriorityLevelConfiguration."""
         return await self._send(
             self._request(
                 "POST",
@@ -1259,7 +1259,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PriorityLevelConfiguration | Status:
-        """Delete a prioritylevelconfiguration."""
+        """Delete a PriorityLevelConfiguration."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1297,7 +1297,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PriorityLevelConfigurationList | Status:
-        """Delete collection of prioritylevelconfiguration."""
+        """Delete collection of PriorityLevelConfiguration."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1324,7 +1324,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> PriorityLevelConfiguration:
-        """Read the specified prioritylevelconfiguration."""
+        """Read the specified PriorityLevelConfiguration."""
         return await self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=PriorityLevelConfiguration
@@ -1334,7 +1334,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
     async def get_status(
         self, name: str, *, pretty: str | None = None
     ) -> PriorityLevelConfiguration:
-        """Read status of the specified prioritylevelconfiguration."""
+        """Read status of the specified PriorityLevelConfiguration."""
         return await self._send(
             self._request(
                 "GET",
@@ -1358,7 +1358,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PriorityLevelConfigurationList:
-        """List or watch objects of kind prioritylevelconfiguration."""
+        """List or watch objects of kind PriorityLevelConfiguration."""
         return await self._send(
             self._request(
                 "GET",
@@ -1419,7 +1419,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PriorityLevelConfiguration:
-        """Partially update the specified prioritylevelconfiguration."""
+        """Partially update the specified PriorityLevelConfiguration."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1449,7 +1449,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PriorityLevelConfiguration:
-        """Partially update status of the specified prioritylevelconfiguration."""
+        """Partially update status of the specified PriorityLevelConfiguration."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1478,7 +1478,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PriorityLevelConfiguration:
-        """Replace the specified prioritylevelconfiguration."""
+        """Replace the specified PriorityLevelConfiguration."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1504,7 +1504,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PriorityLevelConfiguration:
-        """Replace status of the specified prioritylevelconfiguration."""
+        """Replace status of the specified PriorityLevelConfiguration."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1534,7 +1534,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[PriorityLevelConfiguration]]:
-        """Watch changes to objects of kind prioritylevelconfiguration."""
+        """Watch changes to objects of kind PriorityLevelConfiguration."""
         return self._watch(
             self._request(
                 "GET",

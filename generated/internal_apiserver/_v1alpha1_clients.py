@@ -84,7 +84,7 @@ class StorageVersions(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageVersion:
-        """Create a storageversion."""
+        """Create a StorageVersion."""
         return self._send(
             self._request(
                 "POST",
@@ -111,7 +111,7 @@ class StorageVersions(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> StorageVersion | Status:
-        """Delete a storageversion."""
+        """Delete a StorageVersion."""
         return self._send(
             self._request(
                 "DELETE",
@@ -149,7 +149,7 @@ class StorageVersions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageVersionList | Status:
-        """Delete collection of storageversion."""
+        """Delete collection of StorageVersion."""
         return self._send(
             self._request(
                 "DELETE",
@@ -176,13 +176,13 @@ class StorageVersions(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> StorageVersion:
-        """Read the specified storageversion."""
+        """Read the specified StorageVersion."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=StorageVersion)
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> StorageVersion:
-        """Read status of the specified storageversion."""
+        """Read status of the specified StorageVersion."""
         return self._send(
             self._request(
                 "GET",
@@ -206,7 +206,7 @@ class StorageVersions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageVersionList:
-        """List or watch objects of kind storageversion."""
+        """List or watch objects of kind StorageVersion."""
         return self._send(
             self._request(
                 "GET",
@@ -267,7 +267,7 @@ class StorageVersions(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> StorageVersion:
-        """Partially update the specified storageversion."""
+        """Partially update the specified StorageVersion."""
         return self._send(
             self._request(
                 "PATCH",
@@ -297,7 +297,7 @@ class StorageVersions(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> StorageVersion:
-        """Partially update status of the specified storageversion."""
+        """Partially update status of the specified StorageVersion."""
         return self._send(
             self._request(
                 "PATCH",
@@ -326,7 +326,7 @@ class StorageVersions(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageVersion:
-        """Replace the specified storageversion."""
+        """Replace the specified StorageVersion."""
         return self._send(
             self._request(
                 "PUT",
@@ -352,7 +352,7 @@ class StorageVersions(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageVersion:
-        """Replace status of the specified storageversion."""
+        """Replace status of the specified StorageVersion."""
         return self._send(
             self._request(
                 "PUT",
@@ -382,7 +382,7 @@ class StorageVersions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[StorageVersion]]:
-        """Watch changes to objects of kind storageversion."""
+        """Watch changes to objects of kind StorageVersion."""
         return self._watch(
             self._request(
                 "GET",
@@ -459,7 +459,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageVersion:
-        """Create a storageversion."""
+        """Create a StorageVersion."""
         return await self._send(
             self._request(
                 "POST",
@@ -486,7 +486,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> StorageVersion | Status:
-        """Delete a storageversion."""
+        """Delete a StorageVersion."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -524,7 +524,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageVersionList | Status:
-        """Delete collection of storageversion."""
+        """Delete collection of StorageVersion."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -551,13 +551,13 @@ class AsyncStorageVersions(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> StorageVersion:
-        """Read the specified storageversion."""
+        """Read the specified StorageVersion."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=StorageVersion)
         )
 
     async def get_status(self, name: str, *, pretty: str | None = None) -> StorageVersion:
-        """Read status of the specified storageversion."""
+        """Read status of the specified StorageVersion."""
         return await self._send(
             self._request(
                 "GET",
@@ -581,7 +581,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageVersionList:
-        """List or watch objects of kind storageversion."""
+        """List or watch objects of kind StorageVersion."""
         return await self._send(
             self._request(
                 "GET",
@@ -642,7 +642,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> StorageVersion:
-        """Partially update the specified storageversion."""
+        """Partially update the specified StorageVersion."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -672,7 +672,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> StorageVersion:
-        """Partially update status of the specified storageversion."""
+        """Partially update status of the specified StorageVersion."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -701,7 +701,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageVersion:
-        """Replace the specified storageversion."""
+        """Replace the specified StorageVersion."""
         return await self._send(
             self._request(
                 "PUT",
@@ -727,7 +727,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageVersion:
-        """Replace status of the specified storageversion."""
+        """Replace status of the specified StorageVersion."""
         return await self._send(
             self._request(
                 "PUT",
@@ -757,7 +757,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[StorageVersion]]:
-        """Watch changes to objects of kind storageversion."""
+        """Watch changes to objects of kind StorageVersion."""
         return self._watch(
             self._request(
                 "GET",

@@ -81,7 +81,7 @@ class IngressClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> IngressClass:
-        """Create an ingressclass."""
+        """Create an IngressClass."""
         return self._send(
             self._request(
                 "POST",
@@ -108,7 +108,7 @@ class IngressClasses(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> IngressClass | Status:
-        """Delete an ingressclass."""
+        """Delete an IngressClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -146,7 +146,7 @@ class IngressClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IngressClassList | Status:
-        """Delete collection of ingressclass."""
+        """Delete collection of IngressClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -173,7 +173,7 @@ class IngressClasses(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> IngressClass:
-        """Read the specified ingressclass."""
+        """Read the specified IngressClass."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=IngressClass)
         )
@@ -191,7 +191,7 @@ class IngressClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IngressClassList:
-        """List or watch objects of kind ingressclass."""
+        """List or watch objects of kind IngressClass."""
         return self._send(
             self._request(
                 "GET",
@@ -252,7 +252,7 @@ class IngressClasses(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> IngressClass:
-        """Partially update the specified ingressclass."""
+        """Partially update the specified IngressClass."""
         return self._send(
             self._request(
                 "PATCH",
@@ -280,7 +280,7 @@ class IngressClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> IngressClass:
-        """Replace the specified ingressclass."""
+        """Replace the specified IngressClass."""
         return self._send(
             self._request(
                 "PUT",
@@ -309,7 +309,7 @@ class IngressClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[IngressClass]]:
-        """Watch changes to objects of kind ingressclass."""
+        """Watch changes to objects of kind IngressClass."""
         return self._watch(
             self._request(
                 "GET",
@@ -364,7 +364,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> IngressClass:
-        """Create an ingressclass."""
+        """Create an IngressClass."""
         return await self._send(
             self._request(
                 "POST",
@@ -391,7 +391,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> IngressClass | Status:
-        """Delete an ingressclass."""
+        """Delete an IngressClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -429,7 +429,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IngressClassList | Status:
-        """Delete collection of ingressclass."""
+        """Delete collection of IngressClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -456,7 +456,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> IngressClass:
-        """Read the specified ingressclass."""
+        """Read the specified IngressClass."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=IngressClass)
         )
@@ -474,7 +474,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IngressClassList:
-        """List or watch objects of kind ingressclass."""
+        """List or watch objects of kind IngressClass."""
         return await self._send(
             self._request(
                 "GET",
@@ -535,7 +535,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> IngressClass:
-        """Partially update the specified ingressclass."""
+        """Partially update the specified IngressClass."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -563,7 +563,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> IngressClass:
-        """Replace the specified ingressclass."""
+        """Replace the specified IngressClass."""
         return await self._send(
             self._request(
                 "PUT",
@@ -592,7 +592,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[IngressClass]]:
-        """Watch changes to objects of kind ingressclass."""
+        """Watch changes to objects of kind IngressClass."""
         return self._watch(
             self._request(
                 "GET",
@@ -684,7 +684,7 @@ class Ingresses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Ingress:
-        """Create an ingress."""
+        """Create an Ingress."""
         return self._send(
             self._request(
                 "POST",
@@ -713,7 +713,7 @@ class Ingresses(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Ingress | Status:
-        """Delete an ingress."""
+        """Delete an Ingress."""
         return self._send(
             self._request(
                 "DELETE",
@@ -753,7 +753,7 @@ class Ingresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IngressList | Status:
-        """Delete collection of ingress."""
+        """Delete collection of Ingress."""
         return self._send(
             self._request(
                 "DELETE",
@@ -781,7 +781,7 @@ class Ingresses(ResourceClient):
         )
 
     def get(self, name: str, *, namespace: str | None = None, pretty: str | None = None) -> Ingress:
-        """Read the specified ingress."""
+        """Read the specified Ingress."""
         return self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Ingress
@@ -791,7 +791,7 @@ class Ingresses(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Ingress:
-        """Read status of the specified ingress."""
+        """Read status of the specified Ingress."""
         return self._send(
             self._request(
                 "GET",
@@ -818,7 +818,7 @@ class Ingresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IngressList:
-        """List or watch objects of kind ingress."""
+        """List or watch objects of kind Ingress."""
         return self._send(
             self._request(
                 "GET",
@@ -886,7 +886,7 @@ class Ingresses(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Ingress:
-        """Partially update the specified ingress."""
+        """Partially update the specified Ingress."""
         return self._send(
             self._request(
                 "PATCH",
@@ -918,7 +918,7 @@ class Ingresses(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Ingress:
-        """Partially update status of the specified ingress."""
+        """Partially update status of the specified Ingress."""
         return self._send(
             self._request(
                 "PATCH",
@@ -949,7 +949,7 @@ class Ingresses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Ingress:
-        """Replace the specified ingress."""
+        """Replace the specified Ingress."""
         return self._send(
             self._request(
                 "PUT",
@@ -977,7 +977,7 @@ class Ingresses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Ingress:
-        """Replace status of the specified ingress."""
+        """Replace status of the specified Ingress."""
         return self._send(
             self._request(
                 "PUT",
@@ -1010,7 +1010,7 @@ class Ingresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[Ingress]]:
-        """Watch changes to objects of kind ingress."""
+        """Watch changes to objects of kind Ingress."""
         return self._watch(
             self._request(
                 "GET",
@@ -1094,7 +1094,7 @@ class AsyncIngresses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Ingress:
-        """Create an ingress."""
+        """Create an Ingress."""
         return await self._send(
             self._request(
                 "POST",
@@ -1123,7 +1123,7 @@ class AsyncIngresses(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Ingress | Status:
-        """Delete an ingress."""
+        """Delete an Ingress."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1163,7 +1163,7 @@ class AsyncIngresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IngressList | Status:
-        """Delete collection of ingress."""
+        """Delete collection of Ingress."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1193,7 +1193,7 @@ class AsyncIngresses(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Ingress:
-        """Read the specified ingress."""
+        """Read the specified Ingress."""
         return await self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Ingress
@@ -1203,7 +1203,7 @@ class AsyncIngresses(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Ingress:
-        """Read status of the specified ingress."""
+        """Read status of the specified Ingress."""
         return await self._send(
             self._request(
                 "GET",
@@ -1230,7 +1230,7 @@ class AsyncIngresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IngressList:
-        """List or watch objects of kind ingress."""
+        """List or watch objects of kind Ingress."""
         return await self._send(
             self._request(
                 "GET",
@@ -1298,7 +1298,7 @@ class AsyncIngresses(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Ingress:
-        """Partially update the specified ingress."""
+        """Partially update the specified Ingress."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1330,7 +1330,7 @@ class AsyncIngresses(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Ingress:
-        """Partially update status of the specified ingress."""
+        """Partially update status of the specified Ingress."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1361,7 +1361,7 @@ class AsyncIngresses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Ingress:
-        """Replace the specified ingress."""
+        """Replace the specified Ingress."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1389,7 +1389,7 @@ class AsyncIngresses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Ingress:
-        """Replace status of the specified ingress."""
+        """Replace status of the specified Ingress."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1422,7 +1422,7 @@ class AsyncIngresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[Ingress]]:
-        """Watch changes to objects of kind ingress."""
+        """Watch changes to objects of kind Ingress."""
         return self._watch(
             self._request(
                 "GET",
@@ -1489,7 +1489,7 @@ class IPAddresses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> IPAddress:
-        """Create an ipaddress."""
+        """Create an IPAddress."""
         return self._send(
             self._request(
                 "POST",
@@ -1516,7 +1516,7 @@ class IPAddresses(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> IPAddress | Status:
-        """Delete an ipaddress."""
+        """Delete an IPAddress."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1554,7 +1554,7 @@ class IPAddresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IPAddressList | Status:
-        """Delete collection of ipaddress."""
+        """Delete collection of IPAddress."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1581,7 +1581,7 @@ class IPAddresses(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> IPAddress:
-        """Read the specified ipaddress."""
+        """Read the specified IPAddress."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=IPAddress)
         )
@@ -1599,7 +1599,7 @@ class IPAddresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IPAddressList:
-        """List or watch objects of kind ipaddress."""
+        """List or watch objects of kind IPAddress."""
         return self._send(
             self._request(
                 "GET",
@@ -1660,7 +1660,7 @@ class IPAddresses(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> IPAddress:
-        """Partially update the specified ipaddress."""
+        """Partially update the specified IPAddress."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1688,7 +1688,7 @@ class IPAddresses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> IPAddress:
-        """Replace the specified ipaddress."""
+        """Replace the specified IPAddress."""
         return self._send(
             self._request(
                 "PUT",
@@ -1717,7 +1717,7 @@ class IPAddresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[IPAddress]]:
-        """Watch changes to objects of kind ipaddress."""
+        """Watch changes to objects of kind IPAddress."""
         return self._watch(
             self._request(
                 "GET",
@@ -1772,7 +1772,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> IPAddress:
-        """Create an ipaddress."""
+        """Create an IPAddress."""
         return await self._send(
             self._request(
                 "POST",
@@ -1799,7 +1799,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> IPAddress | Status:
-        """Delete an ipaddress."""
+        """Delete an IPAddress."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1837,7 +1837,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IPAddressList | Status:
-        """Delete collection of ipaddress."""
+        """Delete collection of IPAddress."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1864,7 +1864,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> IPAddress:
-        """Read the specified ipaddress."""
+        """Read the specified IPAddress."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=IPAddress)
         )
@@ -1882,7 +1882,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IPAddressList:
-        """List or watch objects of kind ipaddress."""
+        """List or watch objects of kind IPAddress."""
         return await self._send(
             self._request(
                 "GET",
@@ -1943,7 +1943,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> IPAddress:
-        """Partially update the specified ipaddress."""
+        """Partially update the specified IPAddress."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1971,7 +1971,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> IPAddress:
-        """Replace the specified ipaddress."""
+        """Replace the specified IPAddress."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2000,7 +2000,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[IPAddress]]:
-        """Watch changes to objects of kind ipaddress."""
+        """Watch changes to objects of kind IPAddress."""
         return self._watch(
             self._request(
                 "GET",
@@ -2068,7 +2068,7 @@ class NetworkPolicies(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> NetworkPolicy:
-        """Create a networkpolicy."""
+        """Create a NetworkPolicy."""
         return self._send(
             self._request(
                 "POST",
@@ -2097,7 +2097,7 @@ class NetworkPolicies(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> NetworkPolicy | Status:
-        """Delete a networkpolicy."""
+        """Delete a NetworkPolicy."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2137,7 +2137,7 @@ class NetworkPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NetworkPolicyList | Status:
-        """Delete collection of networkpolicy."""
+        """Delete collection of NetworkPolicy."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2167,7 +2167,7 @@ class NetworkPolicies(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> NetworkPolicy:
-        """Read the specified networkpolicy."""
+        """Read the specified NetworkPolicy."""
         return self._send(
             self._request(
                 "GET",
@@ -2193,7 +2193,7 @@ class NetworkPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NetworkPolicyList:
-        """List or watch objects of kind networkpolicy."""
+        """List or watch objects of kind NetworkPolicy."""
         return self._send(
             self._request(
                 "GET",
@@ -2261,7 +2261,7 @@ class NetworkPolicies(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> NetworkPolicy:
-        """Partially update the specified networkpolicy."""
+        """Partially update the specified NetworkPolicy."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2291,7 +2291,7 @@ class NetworkPolicies(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> NetworkPolicy:
-        """Replace the specified networkpolicy."""
+        """Replace the specified NetworkPolicy."""
         return self._send(
             self._request(
                 "PUT",
@@ -2323,7 +2323,7 @@ class NetworkPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[NetworkPolicy]]:
-        """Watch changes to objects of kind networkpolicy."""
+        """Watch changes to objects of kind NetworkPolicy."""
         return self._watch(
             self._request(
                 "GET",
@@ -2383,7 +2383,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> NetworkPolicy:
-        """Create a networkpolicy."""
+        """Create a NetworkPolicy."""
         return await self._send(
             self._request(
                 "POST",
@@ -2412,7 +2412,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> NetworkPolicy | Status:
-        """Delete a networkpolicy."""
+        """Delete a NetworkPolicy."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2452,7 +2452,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NetworkPolicyList | Status:
-        """Delete collection of networkpolicy."""
+        """Delete collection of NetworkPolicy."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2482,7 +2482,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> NetworkPolicy:
-        """Read the specified networkpolicy."""
+        """Read the specified NetworkPolicy."""
         return await self._send(
             self._request(
                 "GET",
@@ -2508,7 +2508,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NetworkPolicyList:
-        """List or watch objects of kind networkpolicy."""
+        """List or watch objects of kind NetworkPolicy."""
         return await self._send(
             self._request(
                 "GET",
@@ -2576,7 +2576,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> NetworkPolicy:
-        """Partially update the specified networkpolicy."""
+        """Partially update the specified NetworkPolicy."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -2606,7 +2606,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> NetworkPolicy:
-        """Replace the specified networkpolicy."""
+        """Replace the specified NetworkPolicy."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2638,7 +2638,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[NetworkPolicy]]:
-        """Watch changes to objects of kind networkpolicy."""
+        """Watch changes to objects of kind NetworkPolicy."""
         return self._watch(
             self._request(
                 "GET",
@@ -2727,7 +2727,7 @@ class ServiceCIDRs(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Create a servicecidr."""
+        """Create a ServiceCIDR."""
         return self._send(
             self._request(
                 "POST",
@@ -2754,7 +2754,7 @@ class ServiceCIDRs(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ServiceCIDR | Status:
-        """Delete a servicecidr."""
+        """Delete a ServiceCIDR."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2792,7 +2792,7 @@ class ServiceCIDRs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList | Status:
-        """Delete collection of servicecidr."""
+        """Delete collection of ServiceCIDR."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2819,13 +2819,13 @@ class ServiceCIDRs(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> ServiceCIDR:
-        """Read the specified servicecidr."""
+        """Read the specified ServiceCIDR."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ServiceCIDR)
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> ServiceCIDR:
-        """Read status of the specified servicecidr."""
+        """Read status of the specified ServiceCIDR."""
         return self._send(
             self._request(
                 "GET",
@@ -2849,7 +2849,7 @@ class ServiceCIDRs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList:
-        """List or watch objects of kind servicecidr."""
+        """List or watch objects of kind ServiceCIDR."""
         return self._send(
             self._request(
                 "GET",
@@ -2910,7 +2910,7 @@ class ServiceCIDRs(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Partially update the specified servicecidr."""
+        """Partially update the specified ServiceCIDR."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2940,7 +2940,7 @@ class ServiceCIDRs(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Partially update status of the specified servicecidr."""
+        """Partially update status of the specified ServiceCIDR."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2969,7 +2969,7 @@ class ServiceCIDRs(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Replace the specified servicecidr."""
+        """Replace the specified ServiceCIDR."""
         return self._send(
             self._request(
                 "PUT",
@@ -2995,7 +2995,7 @@ class ServiceCIDRs(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Replace status of the specified servicecidr."""
+        """Replace status of the specified ServiceCIDR."""
         return self._send(
             self._request(
                 "PUT",
@@ -3025,7 +3025,7 @@ class ServiceCIDRs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ServiceCIDR]]:
-        """Watch changes to objects of kind servicecidr."""
+        """Watch changes to objects of kind ServiceCIDR."""
         return self._watch(
             self._request(
                 "GET",
@@ -3102,7 +3102,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Create a servicecidr."""
+        """Create a ServiceCIDR."""
         return await self._send(
             self._request(
                 "POST",
@@ -3129,7 +3129,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ServiceCIDR | Status:
-        """Delete a servicecidr."""
+        """Delete a ServiceCIDR."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -3167,7 +3167,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList | Status:
-        """Delete collection of servicecidr."""
+        """Delete collection of ServiceCIDR."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -3194,13 +3194,13 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> ServiceCIDR:
-        """Read the specified servicecidr."""
+        """Read the specified ServiceCIDR."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ServiceCIDR)
         )
 
     async def get_status(self, name: str, *, pretty: str | None = None) -> ServiceCIDR:
-        """Read status of the specified servicecidr."""
+        """Read status of the specified ServiceCIDR."""
         return await self._send(
             self._request(
                 "GET",
@@ -3224,7 +3224,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList:
-        """List or watch objects of kind servicecidr."""
+        """List or watch objects of kind ServiceCIDR."""
         return await self._send(
             self._request(
                 "GET",
@@ -3285,7 +3285,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Partially update the specified servicecidr."""
+        """Partially update the specified ServiceCIDR."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -3315,7 +3315,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Partially update status of the specified servicecidr."""
+        """Partially update status of the specified ServiceCIDR."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -3344,7 +3344,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Replace the specified servicecidr."""
+        """Replace the specified ServiceCIDR."""
         return await self._send(
             self._request(
                 "PUT",
@@ -3370,7 +3370,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Replace status of the specified servicecidr."""
+        """Replace status of the specified ServiceCIDR."""
         return await self._send(
             self._request(
                 "PUT",
@@ -3400,7 +3400,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ServiceCIDR]]:
-        """Watch changes to objects of kind servicecidr."""
+        """Watch changes to objects of kind ServiceCIDR."""
         return self._watch(
             self._request(
                 "GET",

@@ -64,7 +64,7 @@ class IPAddresses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> IPAddress:
-        """Create an ipaddress."""
+        """Create an IPAddress."""
         return self._send(
             self._request(
                 "POST",
@@ -91,7 +91,7 @@ class IPAddresses(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> IPAddress | Status:
-        """Delete an ipaddress."""
+        """Delete an IPAddress."""
         return self._send(
             self._request(
                 "DELETE",
@@ -129,7 +129,7 @@ class IPAddresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IPAddressList | Status:
-        """Delete collection of ipaddress."""
+        """Delete collection of IPAddress."""
         return self._send(
             self._request(
                 "DELETE",
@@ -156,7 +156,7 @@ class IPAddresses(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> IPAddress:
-        """Read the specified ipaddress."""
+        """Read the specified IPAddress."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=IPAddress)
         )
@@ -174,7 +174,7 @@ class IPAddresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IPAddressList:
-        """List or watch objects of kind ipaddress."""
+        """List or watch objects of kind IPAddress."""
         return self._send(
             self._request(
                 "GET",
@@ -235,7 +235,7 @@ class IPAddresses(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> IPAddress:
-        """Partially update the specified ipaddress."""
+        """Partially update the specified IPAddress."""
         return self._send(
             self._request(
                 "PATCH",
@@ -263,7 +263,7 @@ class IPAddresses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> IPAddress:
-        """Replace the specified ipaddress."""
+        """Replace the specified IPAddress."""
         return self._send(
             self._request(
                 "PUT",
@@ -292,7 +292,7 @@ class IPAddresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[IPAddress]]:
-        """Watch changes to objects of kind ipaddress."""
+        """Watch changes to objects of kind IPAddress."""
         return self._watch(
             self._request(
                 "GET",
@@ -347,7 +347,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> IPAddress:
-        """Create an ipaddress."""
+        """Create an IPAddress."""
         return await self._send(
             self._request(
                 "POST",
@@ -374,7 +374,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> IPAddress | Status:
-        """Delete an ipaddress."""
+        """Delete an IPAddress."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -412,7 +412,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IPAddressList | Status:
-        """Delete collection of ipaddress."""
+        """Delete collection of IPAddress."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -439,7 +439,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> IPAddress:
-        """Read the specified ipaddress."""
+        """Read the specified IPAddress."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=IPAddress)
         )
@@ -457,7 +457,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IPAddressList:
-        """List or watch objects of kind ipaddress."""
+        """List or watch objects of kind IPAddress."""
         return await self._send(
             self._request(
                 "GET",
@@ -518,7 +518,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> IPAddress:
-        """Partially update the specified ipaddress."""
+        """Partially update the specified IPAddress."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -546,7 +546,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> IPAddress:
-        """Replace the specified ipaddress."""
+        """Replace the specified IPAddress."""
         return await self._send(
             self._request(
                 "PUT",
@@ -575,7 +575,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[IPAddress]]:
-        """Watch changes to objects of kind ipaddress."""
+        """Watch changes to objects of kind IPAddress."""
         return self._watch(
             self._request(
                 "GET",
@@ -662,7 +662,7 @@ class ServiceCIDRs(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Create a servicecidr."""
+        """Create a ServiceCIDR."""
         return self._send(
             self._request(
                 "POST",
@@ -689,7 +689,7 @@ class ServiceCIDRs(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ServiceCIDR | Status:
-        """Delete a servicecidr."""
+        """Delete a ServiceCIDR."""
         return self._send(
             self._request(
                 "DELETE",
@@ -727,7 +727,7 @@ class ServiceCIDRs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList | Status:
-        """Delete collection of servicecidr."""
+        """Delete collection of ServiceCIDR."""
         return self._send(
             self._request(
                 "DELETE",
@@ -754,13 +754,13 @@ class ServiceCIDRs(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> ServiceCIDR:
-        """Read the specified servicecidr."""
+        """Read the specified ServiceCIDR."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ServiceCIDR)
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> ServiceCIDR:
-        """Read status of the specified servicecidr."""
+        """Read status of the specified ServiceCIDR."""
         return self._send(
             self._request(
                 "GET",
@@ -784,7 +784,7 @@ class ServiceCIDRs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList:
-        """List or watch objects of kind servicecidr."""
+        """List or watch objects of kind ServiceCIDR."""
         return self._send(
             self._request(
                 "GET",
@@ -845,7 +845,7 @@ class ServiceCIDRs(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Partially update the specified servicecidr."""
+        """Partially update the specified ServiceCIDR."""
         return self._send(
             self._request(
                 "PATCH",
@@ -875,7 +875,7 @@ class ServiceCIDRs(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Partially update status of the specified servicecidr."""
+        """Partially update status of the specified ServiceCIDR."""
         return self._send(
             self._request(
                 "PATCH",
@@ -904,7 +904,7 @@ class ServiceCIDRs(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Replace the specified servicecidr."""
+        """Replace the specified ServiceCIDR."""
         return self._send(
             self._request(
                 "PUT",
@@ -930,7 +930,7 @@ class ServiceCIDRs(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Replace status of the specified servicecidr."""
+        """Replace status of the specified ServiceCIDR."""
         return self._send(
             self._request(
                 "PUT",
@@ -960,7 +960,7 @@ class ServiceCIDRs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ServiceCIDR]]:
-        """Watch changes to objects of kind servicecidr."""
+        """Watch changes to objects of kind ServiceCIDR."""
         return self._watch(
             self._request(
                 "GET",
@@ -1037,7 +1037,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Create a servicecidr."""
+        """Create a ServiceCIDR."""
         return await self._send(
             self._request(
                 "POST",
@@ -1064,7 +1064,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ServiceCIDR | Status:
-        """Delete a servicecidr."""
+        """Delete a ServiceCIDR."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1102,7 +1102,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList | Status:
-        """Delete collection of servicecidr."""
+        """Delete collection of ServiceCIDR."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1129,13 +1129,13 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> ServiceCIDR:
-        """Read the specified servicecidr."""
+        """Read the specified ServiceCIDR."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ServiceCIDR)
         )
 
     async def get_status(self, name: str, *, pretty: str | None = None) -> ServiceCIDR:
-        """Read status of the specified servicecidr."""
+        """Read status of the specified ServiceCIDR."""
         return await self._send(
             self._request(
                 "GET",
@@ -1159,7 +1159,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList:
-        """List or watch objects of kind servicecidr."""
+        """List or watch objects of kind ServiceCIDR."""
         return await self._send(
             self._request(
                 "GET",
@@ -1220,7 +1220,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Partially update the specified servicecidr."""
+        """Partially update the specified ServiceCIDR."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1250,7 +1250,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Partially update status of the specified servicecidr."""
+        """Partially update status of the specified ServiceCIDR."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1279,7 +1279,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Replace the specified servicecidr."""
+        """Replace the specified ServiceCIDR."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1305,7 +1305,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ServiceCIDR:
-        """Replace status of the specified servicecidr."""
+        """Replace status of the specified ServiceCIDR."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1335,7 +1335,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ServiceCIDR]]:
-        """Watch changes to objects of kind servicecidr."""
+        """Watch changes to objects of kind ServiceCIDR."""
         return self._watch(
             self._request(
                 "GET",

@@ -62,7 +62,7 @@ class RuntimeClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> RuntimeClass:
-        """Create a runtimeclass."""
+        """Create a RuntimeClass."""
         return self._send(
             self._request(
                 "POST",
@@ -89,7 +89,7 @@ class RuntimeClasses(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> RuntimeClass | Status:
-        """Delete a runtimeclass."""
+        """Delete a RuntimeClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -127,7 +127,7 @@ class RuntimeClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RuntimeClassList | Status:
-        """Delete collection of runtimeclass."""
+        """Delete collection of RuntimeClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -154,7 +154,7 @@ class RuntimeClasses(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> RuntimeClass:
-        """Read the specified runtimeclass."""
+        """Read the specified RuntimeClass."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=RuntimeClass)
         )
@@ -172,7 +172,7 @@ class RuntimeClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RuntimeClassList:
-        """List or watch objects of kind runtimeclass."""
+        """List or watch objects of kind RuntimeClass."""
         return self._send(
             self._request(
                 "GET",
@@ -233,7 +233,7 @@ class RuntimeClasses(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> RuntimeClass:
-        """Partially update the specified runtimeclass."""
+        """Partially update the specified RuntimeClass."""
         return self._send(
             self._request(
                 "PATCH",
@@ -261,7 +261,7 @@ class RuntimeClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> RuntimeClass:
-        """Replace the specified runtimeclass."""
+        """Replace the specified RuntimeClass."""
         return self._send(
             self._request(
                 "PUT",
@@ -290,7 +290,7 @@ class RuntimeClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[RuntimeClass]]:
-        """Watch changes to objects of kind runtimeclass."""
+        """Watch changes to objects of kind RuntimeClass."""
         return self._watch(
             self._request(
                 "GET",
@@ -345,7 +345,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> RuntimeClass:
-        """Create a runtimeclass."""
+        """Create a RuntimeClass."""
         return await self._send(
             self._request(
                 "POST",
@@ -372,7 +372,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> RuntimeClass | Status:
-        """Delete a runtimeclass."""
+        """Delete a RuntimeClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -410,7 +410,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RuntimeClassList | Status:
-        """Delete collection of runtimeclass."""
+        """Delete collection of RuntimeClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -437,7 +437,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> RuntimeClass:
-        """Read the specified runtimeclass."""
+        """Read the specified RuntimeClass."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=RuntimeClass)
         )
@@ -455,7 +455,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RuntimeClassList:
-        """List or watch objects of kind runtimeclass."""
+        """List or watch objects of kind RuntimeClass."""
         return await self._send(
             self._request(
                 "GET",
@@ -516,7 +516,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> RuntimeClass:
-        """Partially update the specified runtimeclass."""
+        """Partially update the specified RuntimeClass."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -544,7 +544,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> RuntimeClass:
-        """Replace the specified runtimeclass."""
+        """Replace the specified RuntimeClass."""
         return await self._send(
             self._request(
                 "PUT",
@@ -573,7 +573,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[RuntimeClass]]:
-        """Watch changes to objects of kind runtimeclass."""
+        """Watch changes to objects of kind RuntimeClass."""
         return self._watch(
             self._request(
                 "GET",

@@ -89,7 +89,7 @@ class PodDisruptionBudgets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodDisruptionBudget:
-        """Create a poddisruptionbudget."""
+        """Create a PodDisruptionBudget."""
         return self._send(
             self._request(
                 "POST",
@@ -118,7 +118,7 @@ class PodDisruptionBudgets(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PodDisruptionBudget | Status:
-        """Delete a poddisruptionbudget."""
+        """Delete a PodDisruptionBudget."""
         return self._send(
             self._request(
                 "DELETE",
@@ -158,7 +158,7 @@ class PodDisruptionBudgets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodDisruptionBudgetList | Status:
-        """Delete collection of poddisruptionbudget."""
+        """Delete collection of PodDisruptionBudget."""
         return self._send(
             self._request(
                 "DELETE",
@@ -188,7 +188,7 @@ class PodDisruptionBudgets(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PodDisruptionBudget:
-        """Read the specified poddisruptionbudget."""
+        """Read the specified PodDisruptionBudget."""
         return self._send(
             self._request(
                 "GET",
@@ -202,7 +202,7 @@ class PodDisruptionBudgets(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PodDisruptionBudget:
-        """Read status of the specified poddisruptionbudget."""
+        """Read status of the specified PodDisruptionBudget."""
         return self._send(
             self._request(
                 "GET",
@@ -229,7 +229,7 @@ class PodDisruptionBudgets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodDisruptionBudgetList:
-        """List or watch objects of kind poddisruptionbudget."""
+        """List or watch objects of kind PodDisruptionBudget."""
         return self._send(
             self._request(
                 "GET",
@@ -297,7 +297,7 @@ class PodDisruptionBudgets(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PodDisruptionBudget:
-        """Partially update the specified poddisruptionbudget."""
+        """Partially update the specified PodDisruptionBudget."""
         return self._send(
             self._request(
                 "PATCH",
@@ -329,7 +329,7 @@ class PodDisruptionBudgets(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PodDisruptionBudget:
-        """Partially update status of the specified poddisruptionbudget."""
+        """Partially update status of the specified PodDisruptionBudget."""
         return self._send(
             self._request(
                 "PATCH",
@@ -360,7 +360,7 @@ class PodDisruptionBudgets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodDisruptionBudget:
-        """Replace the specified poddisruptionbudget."""
+        """Replace the specified PodDisruptionBudget."""
         return self._send(
             self._request(
                 "PUT",
@@ -388,7 +388,7 @@ class PodDisruptionBudgets(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodDisruptionBudget:
-        """Replace status of the specified poddisruptionbudget."""
+        """Replace status of the specified PodDisruptionBudget."""
         return self._send(
             self._request(
                 "PUT",
@@ -421,7 +421,7 @@ class PodDisruptionBudgets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[PodDisruptionBudget]]:
-        """Watch changes to objects of kind poddisruptionbudget."""
+        """Watch changes to objects of kind PodDisruptionBudget."""
         return self._watch(
             self._request(
                 "GET",
@@ -505,7 +505,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodDisruptionBudget:
-        """Create a poddisruptionbudget."""
+        """Create a PodDisruptionBudget."""
         return await self._send(
             self._request(
                 "POST",
@@ -534,7 +534,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PodDisruptionBudget | Status:
-        """Delete a poddisruptionbudget."""
+        """Delete a PodDisruptionBudget."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -574,7 +574,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodDisruptionBudgetList | Status:
-        """Delete collection of poddisruptionbudget."""
+        """Delete collection of PodDisruptionBudget."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -604,7 +604,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PodDisruptionBudget:
-        """Read the specified poddisruptionbudget."""
+        """Read the specified PodDisruptionBudget."""
         return await self._send(
             self._request(
                 "GET",
@@ -618,7 +618,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PodDisruptionBudget:
-        """Read status of the specified poddisruptionbudget."""
+        """Read status of the specified PodDisruptionBudget."""
         return await self._send(
             self._request(
                 "GET",
@@ -645,7 +645,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodDisruptionBudgetList:
-        """List or watch objects of kind poddisruptionbudget."""
+        """List or watch objects of kind PodDisruptionBudget."""
         return await self._send(
             self._request(
                 "GET",
@@ -713,7 +713,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PodDisruptionBudget:
-        """Partially update the specified poddisruptionbudget."""
+        """Partially update the specified PodDisruptionBudget."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -745,7 +745,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PodDisruptionBudget:
-        """Partially update status of the specified poddisruptionbudget."""
+        """Partially update status of the specified PodDisruptionBudget."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -776,7 +776,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodDisruptionBudget:
-        """Replace the specified poddisruptionbudget."""
+        """Replace the specified PodDisruptionBudget."""
         return await self._send(
             self._request(
                 "PUT",
@@ -804,7 +804,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodDisruptionBudget:
-        """Replace status of the specified poddisruptionbudget."""
+        """Replace status of the specified PodDisruptionBudget."""
         return await self._send(
             self._request(
                 "PUT",
@@ -837,7 +837,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[PodDisruptionBudget]]:
-        """Watch changes to objects of kind poddisruptionbudget."""
+        """Watch changes to objects of kind PodDisruptionBudget."""
         return self._watch(
             self._request(
                 "GET",

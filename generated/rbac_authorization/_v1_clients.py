@@ -77,7 +77,7 @@ class ClusterRoleBindings(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterRoleBinding:
-        """Create a clusterrolebinding."""
+        """Create a ClusterRoleBinding."""
         return self._send(
             self._request(
                 "POST",
@@ -104,7 +104,7 @@ class ClusterRoleBindings(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ClusterRoleBinding | Status:
-        """Delete a clusterrolebinding."""
+        """Delete a ClusterRoleBinding."""
         return self._send(
             self._request(
                 "DELETE",
@@ -142,7 +142,7 @@ class ClusterRoleBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterRoleBindingList | Status:
-        """Delete collection of clusterrolebinding."""
+        """Delete collection of ClusterRoleBinding."""
         return self._send(
             self._request(
                 "DELETE",
@@ -169,7 +169,7 @@ class ClusterRoleBindings(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> ClusterRoleBinding:
-        """Read the specified clusterrolebinding."""
+        """Read the specified ClusterRoleBinding."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ClusterRoleBinding)
         )
@@ -187,7 +187,7 @@ class ClusterRoleBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterRoleBindingList:
-        """List or watch objects of kind clusterrolebinding."""
+        """List or watch objects of kind ClusterRoleBinding."""
         return self._send(
             self._request(
                 "GET",
@@ -248,7 +248,7 @@ class ClusterRoleBindings(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ClusterRoleBinding:
-        """Partially update the specified clusterrolebinding."""
+        """Partially update the specified ClusterRoleBinding."""
         return self._send(
             self._request(
                 "PATCH",
@@ -276,7 +276,7 @@ class ClusterRoleBindings(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterRoleBinding:
-        """Replace the specified clusterrolebinding."""
+        """Replace the specified ClusterRoleBinding."""
         return self._send(
             self._request(
                 "PUT",
@@ -305,7 +305,7 @@ class ClusterRoleBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ClusterRoleBinding]]:
-        """Watch changes to objects of kind clusterrolebinding."""
+        """Watch changes to objects of kind ClusterRoleBinding."""
         return self._watch(
             self._request(
                 "GET",
@@ -360,7 +360,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterRoleBinding:
-        """Create a clusterrolebinding."""
+        """Create a ClusterRoleBinding."""
         return await self._send(
             self._request(
                 "POST",
@@ -387,7 +387,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ClusterRoleBinding | Status:
-        """Delete a clusterrolebinding."""
+        """Delete a ClusterRoleBinding."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -425,7 +425,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterRoleBindingList | Status:
-        """Delete collection of clusterrolebinding."""
+        """Delete collection of ClusterRoleBinding."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -452,7 +452,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> ClusterRoleBinding:
-        """Read the specified clusterrolebinding."""
+        """Read the specified ClusterRoleBinding."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ClusterRoleBinding)
         )
@@ -470,7 +470,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterRoleBindingList:
-        """List or watch objects of kind clusterrolebinding."""
+        """List or watch objects of kind ClusterRoleBinding."""
         return await self._send(
             self._request(
                 "GET",
@@ -531,7 +531,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ClusterRoleBinding:
-        """Partially update the specified clusterrolebinding."""
+        """Partially update the specified ClusterRoleBinding."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -559,7 +559,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterRoleBinding:
-        """Replace the specified clusterrolebinding."""
+        """Replace the specified ClusterRoleBinding."""
         return await self._send(
             self._request(
                 "PUT",
@@ -588,7 +588,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ClusterRoleBinding]]:
-        """Watch changes to objects of kind clusterrolebinding."""
+        """Watch changes to objects of kind ClusterRoleBinding."""
         return self._watch(
             self._request(
                 "GET",
@@ -653,7 +653,7 @@ class ClusterRoles(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterRole:
-        """Create a clusterrole."""
+        """Create a ClusterRole."""
         return self._send(
             self._request(
                 "POST",
@@ -680,7 +680,7 @@ class ClusterRoles(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ClusterRole | Status:
-        """Delete a clusterrole."""
+        """Delete a ClusterRole."""
         return self._send(
             self._request(
                 "DELETE",
@@ -718,7 +718,7 @@ class ClusterRoles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterRoleList | Status:
-        """Delete collection of clusterrole."""
+        """Delete collection of ClusterRole."""
         return self._send(
             self._request(
                 "DELETE",
@@ -745,7 +745,7 @@ class ClusterRoles(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> ClusterRole:
-        """Read the specified clusterrole."""
+        """Read the specified ClusterRole."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ClusterRole)
         )
@@ -763,7 +763,7 @@ class ClusterRoles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterRoleList:
-        """List or watch objects of kind clusterrole."""
+        """List or watch objects of kind ClusterRole."""
         return self._send(
             self._request(
                 "GET",
@@ -824,7 +824,7 @@ class ClusterRoles(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ClusterRole:
-        """Partially update the specified clusterrole."""
+        """Partially update the specified ClusterRole."""
         return self._send(
             self._request(
                 "PATCH",
@@ -852,7 +852,7 @@ class ClusterRoles(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterRole:
-        """Replace the specified clusterrole."""
+        """Replace the specified ClusterRole."""
         return self._send(
             self._request(
                 "PUT",
@@ -881,7 +881,7 @@ class ClusterRoles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ClusterRole]]:
-        """Watch changes to objects of kind clusterrole."""
+        """Watch changes to objects of kind ClusterRole."""
         return self._watch(
             self._request(
                 "GET",
@@ -936,7 +936,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterRole:
-        """Create a clusterrole."""
+        """Create a ClusterRole."""
         return await self._send(
             self._request(
                 "POST",
@@ -963,7 +963,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ClusterRole | Status:
-        """Delete a clusterrole."""
+        """Delete a ClusterRole."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1001,7 +1001,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterRoleList | Status:
-        """Delete collection of clusterrole."""
+        """Delete collection of ClusterRole."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1028,7 +1028,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> ClusterRole:
-        """Read the specified clusterrole."""
+        """Read the specified ClusterRole."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ClusterRole)
         )
@@ -1046,7 +1046,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterRoleList:
-        """List or watch objects of kind clusterrole."""
+        """List or watch objects of kind ClusterRole."""
         return await self._send(
             self._request(
                 "GET",
@@ -1107,7 +1107,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ClusterRole:
-        """Partially update the specified clusterrole."""
+        """Partially update the specified ClusterRole."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1135,7 +1135,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ClusterRole:
-        """Replace the specified clusterrole."""
+        """Replace the specified ClusterRole."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1164,7 +1164,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ClusterRole]]:
-        """Watch changes to objects of kind clusterrole."""
+        """Watch changes to objects of kind ClusterRole."""
         return self._watch(
             self._request(
                 "GET",
@@ -1232,7 +1232,7 @@ class RoleBindings(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> RoleBinding:
-        """Create a rolebinding."""
+        """Create a RoleBinding."""
         return self._send(
             self._request(
                 "POST",
@@ -1261,7 +1261,7 @@ class RoleBindings(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> RoleBinding | Status:
-        """Delete a rolebinding."""
+        """Delete a RoleBinding."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1301,7 +1301,7 @@ class RoleBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RoleBindingList | Status:
-        """Delete collection of rolebinding."""
+        """Delete collection of RoleBinding."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1331,7 +1331,7 @@ class RoleBindings(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> RoleBinding:
-        """Read the specified rolebinding."""
+        """Read the specified RoleBinding."""
         return self._send(
             self._request(
                 "GET",
@@ -1357,7 +1357,7 @@ class RoleBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RoleBindingList:
-        """List or watch objects of kind rolebinding."""
+        """List or watch objects of kind RoleBinding."""
         return self._send(
             self._request(
                 "GET",
@@ -1425,7 +1425,7 @@ class RoleBindings(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> RoleBinding:
-        """Partially update the specified rolebinding."""
+        """Partially update the specified RoleBinding."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1455,7 +1455,7 @@ class RoleBindings(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> RoleBinding:
-        """Replace the specified rolebinding."""
+        """Replace the specified RoleBinding."""
         return self._send(
             self._request(
                 "PUT",
@@ -1487,7 +1487,7 @@ class RoleBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[RoleBinding]]:
-        """Watch changes to objects of kind rolebinding."""
+        """Watch changes to objects of kind RoleBinding."""
         return self._watch(
             self._request(
                 "GET",
@@ -1547,7 +1547,7 @@ class AsyncRoleBindings(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> RoleBinding:
-        """Create a rolebinding."""
+        """Create a RoleBinding."""
         return await self._send(
             self._request(
                 "POST",
@@ -1576,7 +1576,7 @@ class AsyncRoleBindings(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> RoleBinding | Status:
-        """Delete a rolebinding."""
+        """Delete a RoleBinding."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1616,7 +1616,7 @@ class AsyncRoleBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RoleBindingList | Status:
-        """Delete collection of rolebinding."""
+        """Delete collection of RoleBinding."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1646,7 +1646,7 @@ class AsyncRoleBindings(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> RoleBinding:
-        """Read the specified rolebinding."""
+        """Read the specified RoleBinding."""
         return await self._send(
             self._request(
                 "GET",
@@ -1672,7 +1672,7 @@ class AsyncRoleBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RoleBindingList:
-        """List or watch objects of kind rolebinding."""
+        """List or watch objects of kind RoleBinding."""
         return await self._send(
             self._request(
                 "GET",
@@ -1740,7 +1740,7 @@ class AsyncRoleBindings(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> RoleBinding:
-        """Partially update the specified rolebinding."""
+        """Partially update the specified RoleBinding."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1770,7 +1770,7 @@ class AsyncRoleBindings(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> RoleBinding:
-        """Replace the specified rolebinding."""
+        """Replace the specified RoleBinding."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1802,7 +1802,7 @@ class AsyncRoleBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[RoleBinding]]:
-        """Watch changes to objects of kind rolebinding."""
+        """Watch changes to objects of kind RoleBinding."""
         return self._watch(
             self._request(
                 "GET",
@@ -1872,7 +1872,7 @@ class Roles(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Role:
-        """Create a role."""
+        """Create a Role."""
         return self._send(
             self._request(
                 "POST",
@@ -1901,7 +1901,7 @@ class Roles(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Role | Status:
-        """Delete a role."""
+        """Delete a Role."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1941,7 +1941,7 @@ class Roles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RoleList | Status:
-        """Delete collection of role."""
+        """Delete collection of Role."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1969,7 +1969,7 @@ class Roles(ResourceClient):
         )
 
     def get(self, name: str, *, namespace: str | None = None, pretty: str | None = None) -> Role:
-        """Read the specified role."""
+        """Read the specified Role."""
         return self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Role
@@ -1991,7 +1991,7 @@ class Roles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RoleList:
-        """List or watch objects of kind role."""
+        """List or watch objects of kind Role."""
         return self._send(
             self._request(
                 "GET",
@@ -2059,7 +2059,7 @@ class Roles(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Role:
-        """Partially update the specified role."""
+        """Partially update the specified Role."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2089,7 +2089,7 @@ class Roles(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Role:
-        """Replace the specified role."""
+        """Replace the specified Role."""
         return self._send(
             self._request(
                 "PUT",
@@ -2121,7 +2121,7 @@ class Roles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[Role]]:
-        """Watch changes to objects of kind role."""
+        """Watch changes to objects of kind Role."""
         return self._watch(
             self._request(
                 "GET",
@@ -2181,7 +2181,7 @@ class AsyncRoles(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Role:
-        """Create a role."""
+        """Create a Role."""
         return await self._send(
             self._request(
                 "POST",
@@ -2210,7 +2210,7 @@ class AsyncRoles(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Role | Status:
-        """Delete a role."""
+        """Delete a Role."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2250,7 +2250,7 @@ class AsyncRoles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RoleList | Status:
-        """Delete collection of role."""
+        """Delete collection of Role."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2280,7 +2280,7 @@ class AsyncRoles(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Role:
-        """Read the specified role."""
+        """Read the specified Role."""
         return await self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Role
@@ -2302,7 +2302,7 @@ class AsyncRoles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RoleList:
-        """List or watch objects of kind role."""
+        """List or watch objects of kind Role."""
         return await self._send(
             self._request(
                 "GET",
@@ -2370,7 +2370,7 @@ class AsyncRoles(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Role:
-        """Partially update the specified role."""
+        """Partially update the specified Role."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -2400,7 +2400,7 @@ class AsyncRoles(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Role:
-        """Replace the specified role."""
+        """Replace the specified Role."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2432,7 +2432,7 @@ class AsyncRoles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[Role]]:
-        """Watch changes to objects of kind role."""
+        """Watch changes to objects of kind Role."""
         return self._watch(
             self._request(
                 "GET",

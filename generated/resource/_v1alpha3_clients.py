@@ -91,7 +91,7 @@ class DeviceTaintRules(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Create a devicetaintrule."""
+        """Create a DeviceTaintRule."""
         return self._send(
             self._request(
                 "POST",
@@ -118,7 +118,7 @@ class DeviceTaintRules(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> DeviceTaintRule | Status:
-        """Delete a devicetaintrule."""
+        """Delete a DeviceTaintRule."""
         return self._send(
             self._request(
                 "DELETE",
@@ -156,7 +156,7 @@ class DeviceTaintRules(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList | Status:
-        """Delete collection of devicetaintrule."""
+        """Delete collection of DeviceTaintRule."""
         return self._send(
             self._request(
                 "DELETE",
@@ -183,13 +183,13 @@ class DeviceTaintRules(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> DeviceTaintRule:
-        """Read the specified devicetaintrule."""
+        """Read the specified DeviceTaintRule."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=DeviceTaintRule)
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> DeviceTaintRule:
-        """Read status of the specified devicetaintrule."""
+        """Read status of the specified DeviceTaintRule."""
         return self._send(
             self._request(
                 "GET",
@@ -213,7 +213,7 @@ class DeviceTaintRules(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList:
-        """List or watch objects of kind devicetaintrule."""
+        """List or watch objects of kind DeviceTaintRule."""
         return self._send(
             self._request(
                 "GET",
@@ -274,7 +274,7 @@ class DeviceTaintRules(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Partially update the specified devicetaintrule."""
+        """Partially update the specified DeviceTaintRule."""
         return self._send(
             self._request(
                 "PATCH",
@@ -304,7 +304,7 @@ class DeviceTaintRules(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Partially update status of the specified devicetaintrule."""
+        """Partially update status of the specified DeviceTaintRule."""
         return self._send(
             self._request(
                 "PATCH",
@@ -333,7 +333,7 @@ class DeviceTaintRules(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Replace the specified devicetaintrule."""
+        """Replace the specified DeviceTaintRule."""
         return self._send(
             self._request(
                 "PUT",
@@ -359,7 +359,7 @@ class DeviceTaintRules(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Replace status of the specified devicetaintrule."""
+        """Replace status of the specified DeviceTaintRule."""
         return self._send(
             self._request(
                 "PUT",
@@ -389,7 +389,7 @@ class DeviceTaintRules(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[DeviceTaintRule]]:
-        """Watch changes to objects of kind devicetaintrule."""
+        """Watch changes to objects of kind DeviceTaintRule."""
         return self._watch(
             self._request(
                 "GET",
@@ -466,7 +466,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Create a devicetaintrule."""
+        """Create a DeviceTaintRule."""
         return await self._send(
             self._request(
                 "POST",
@@ -493,7 +493,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> DeviceTaintRule | Status:
-        """Delete a devicetaintrule."""
+        """Delete a DeviceTaintRule."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -531,7 +531,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList | Status:
-        """Delete collection of devicetaintrule."""
+        """Delete collection of DeviceTaintRule."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -558,13 +558,13 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> DeviceTaintRule:
-        """Read the specified devicetaintrule."""
+        """Read the specified DeviceTaintRule."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=DeviceTaintRule)
         )
 
     async def get_status(self, name: str, *, pretty: str | None = None) -> DeviceTaintRule:
-        """Read status of the specified devicetaintrule."""
+        """Read status of the specified DeviceTaintRule."""
         return await self._send(
             self._request(
                 "GET",
@@ -588,7 +588,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList:
-        """List or watch objects of kind devicetaintrule."""
+        """List or watch objects of kind DeviceTaintRule."""
         return await self._send(
             self._request(
                 "GET",
@@ -649,7 +649,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Partially update the specified devicetaintrule."""
+        """Partially update the specified DeviceTaintRule."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -679,7 +679,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Partially update status of the specified devicetaintrule."""
+        """Partially update status of the specified DeviceTaintRule."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -708,7 +708,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Replace the specified devicetaintrule."""
+        """Replace the specified DeviceTaintRule."""
         return await self._send(
             self._request(
                 "PUT",
@@ -734,7 +734,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Replace status of the specified devicetaintrule."""
+        """Replace status of the specified DeviceTaintRule."""
         return await self._send(
             self._request(
                 "PUT",
@@ -764,7 +764,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[DeviceTaintRule]]:
-        """Watch changes to objects of kind devicetaintrule."""
+        """Watch changes to objects of kind DeviceTaintRule."""
         return self._watch(
             self._request(
                 "GET",
@@ -853,7 +853,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Create a resourcepoolstatusrequest."""
+        """Create a ResourcePoolStatusRequest."""
         return self._send(
             self._request(
                 "POST",
@@ -880,7 +880,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourcePoolStatusRequest | Status:
-        """Delete a resourcepoolstatusrequest."""
+        """Delete a ResourcePoolStatusRequest."""
         return self._send(
             self._request(
                 "DELETE",
@@ -918,7 +918,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourcePoolStatusRequestList | Status:
-        """Delete collection of resourcepoolstatusrequest."""
+        """Delete collection of ResourcePoolStatusRequest."""
         return self._send(
             self._request(
                 "DELETE",
@@ -945,7 +945,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> ResourcePoolStatusRequest:
-        """Read the specified resourcepoolstatusrequest."""
+        """Read the specified ResourcePoolStatusRequest."""
         return self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=ResourcePoolStatusRequest
@@ -953,7 +953,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> ResourcePoolStatusRequest:
-        """Read status of the specified resourcepoolstatusrequest."""
+        """Read status of the specified ResourcePoolStatusRequest."""
         return self._send(
             self._request(
                 "GET",
@@ -977,7 +977,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourcePoolStatusRequestList:
-        """List or watch objects of kind resourcepoolstatusrequest."""
+        """List or watch objects of kind ResourcePoolStatusRequest."""
         return self._send(
             self._request(
                 "GET",
@@ -1038,7 +1038,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Partially update the specified resourcepoolstatusrequest."""
+        """Partially update the specified ResourcePoolStatusRequest."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1068,7 +1068,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Partially update status of the specified resourcepoolstatusrequest."""
+        """Partially update status of the specified ResourcePoolStatusRequest."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1097,7 +1097,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Replace the specified resourcepoolstatusrequest."""
+        """Replace the specified ResourcePoolStatusRequest."""
         return self._send(
             self._request(
                 "PUT",
@@ -1123,7 +1123,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Replace status of the specified resourcepoolstatusrequest."""
+        """Replace status of the specified ResourcePoolStatusRequest."""
         return self._send(
             self._request(
                 "PUT",
@@ -1153,7 +1153,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ResourcePoolStatusRequest]]:
-        """Watch changes to objects of kind resourcepoolstatusrequest."""
+        """Watch changes to objects of kind ResourcePoolStatusRequest."""
         return self._watch(
             self._request(
                 "GET",
@@ -1232,7 +1232,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Create a resourcepoolstatusrequest."""
+        """Create a ResourcePoolStatusRequest."""
         return await self._send(
             self._request(
                 "POST",
@@ -1259,7 +1259,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourcePoolStatusRequest | Status:
-        """Delete a resourcepoolstatusrequest."""
+        """Delete a ResourcePoolStatusRequest."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1297,7 +1297,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourcePoolStatusRequestList | Status:
-        """Delete collection of resourcepoolstatusrequest."""
+        """Delete collection of ResourcePoolStatusRequest."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1324,7 +1324,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> ResourcePoolStatusRequest:
-        """Read the specified resourcepoolstatusrequest."""
+        """Read the specified ResourcePoolStatusRequest."""
         return await self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=ResourcePoolStatusRequest
@@ -1334,7 +1334,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
     async def get_status(
         self, name: str, *, pretty: str | None = None
     ) -> ResourcePoolStatusRequest:
-        """Read status of the specified resourcepoolstatusrequest."""
+        """Read status of the specified ResourcePoolStatusRequest."""
         return await self._send(
             self._request(
                 "GET",
@@ -1358,7 +1358,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourcePoolStatusRequestList:
-        """List or watch objects of kind resourcepoolstatusrequest."""
+        """List or watch objects of kind ResourcePoolStatusRequest."""
         return await self._send(
             self._request(
                 "GET",
@@ -1419,7 +1419,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Partially update the specified resourcepoolstatusrequest."""
+        """Partially update the specified ResourcePoolStatusRequest."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1449,7 +1449,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Partially update status of the specified resourcepoolstatusrequest."""
+        """Partially update status of the specified ResourcePoolStatusRequest."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1478,7 +1478,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Replace the specified resourcepoolstatusrequest."""
+        """Replace the specified ResourcePoolStatusRequest."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1504,7 +1504,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Replace status of the specified resourcepoolstatusrequest."""
+        """Replace status of the specified ResourcePoolStatusRequest."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1534,7 +1534,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ResourcePoolStatusRequest]]:
-        """Watch changes to objects of kind resourcepoolstatusrequest."""
+        """Watch changes to objects of kind ResourcePoolStatusRequest."""
         return self._watch(
             self._request(
                 "GET",

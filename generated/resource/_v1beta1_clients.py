@@ -77,7 +77,7 @@ class DeviceClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceClass:
-        """Create a deviceclass."""
+        """Create a DeviceClass."""
         return self._send(
             self._request(
                 "POST",
@@ -104,7 +104,7 @@ class DeviceClasses(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> DeviceClass | Status:
-        """Delete a deviceclass."""
+        """Delete a DeviceClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -142,7 +142,7 @@ class DeviceClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceClassList | Status:
-        """Delete collection of deviceclass."""
+        """Delete collection of DeviceClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -169,7 +169,7 @@ class DeviceClasses(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> DeviceClass:
-        """Read the specified deviceclass."""
+        """Read the specified DeviceClass."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=DeviceClass)
         )
@@ -187,7 +187,7 @@ class DeviceClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceClassList:
-        """List or watch objects of kind deviceclass."""
+        """List or watch objects of kind DeviceClass."""
         return self._send(
             self._request(
                 "GET",
@@ -248,7 +248,7 @@ class DeviceClasses(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DeviceClass:
-        """Partially update the specified deviceclass."""
+        """Partially update the specified DeviceClass."""
         return self._send(
             self._request(
                 "PATCH",
@@ -276,7 +276,7 @@ class DeviceClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceClass:
-        """Replace the specified deviceclass."""
+        """Replace the specified DeviceClass."""
         return self._send(
             self._request(
                 "PUT",
@@ -305,7 +305,7 @@ class DeviceClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[DeviceClass]]:
-        """Watch changes to objects of kind deviceclass."""
+        """Watch changes to objects of kind DeviceClass."""
         return self._watch(
             self._request(
                 "GET",
@@ -360,7 +360,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceClass:
-        """Create a deviceclass."""
+        """Create a DeviceClass."""
         return await self._send(
             self._request(
                 "POST",
@@ -387,7 +387,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> DeviceClass | Status:
-        """Delete a deviceclass."""
+        """Delete a DeviceClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -425,7 +425,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceClassList | Status:
-        """Delete collection of deviceclass."""
+        """Delete collection of DeviceClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -452,7 +452,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> DeviceClass:
-        """Read the specified deviceclass."""
+        """Read the specified DeviceClass."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=DeviceClass)
         )
@@ -470,7 +470,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceClassList:
-        """List or watch objects of kind deviceclass."""
+        """List or watch objects of kind DeviceClass."""
         return await self._send(
             self._request(
                 "GET",
@@ -531,7 +531,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DeviceClass:
-        """Partially update the specified deviceclass."""
+        """Partially update the specified DeviceClass."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -559,7 +559,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceClass:
-        """Replace the specified deviceclass."""
+        """Replace the specified DeviceClass."""
         return await self._send(
             self._request(
                 "PUT",
@@ -588,7 +588,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[DeviceClass]]:
-        """Watch changes to objects of kind deviceclass."""
+        """Watch changes to objects of kind DeviceClass."""
         return self._watch(
             self._request(
                 "GET",
@@ -680,7 +680,7 @@ class ResourceClaims(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Create a resourceclaim."""
+        """Create a ResourceClaim."""
         return self._send(
             self._request(
                 "POST",
@@ -709,7 +709,7 @@ class ResourceClaims(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourceClaim | Status:
-        """Delete a resourceclaim."""
+        """Delete a ResourceClaim."""
         return self._send(
             self._request(
                 "DELETE",
@@ -749,7 +749,7 @@ class ResourceClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList | Status:
-        """Delete collection of resourceclaim."""
+        """Delete collection of ResourceClaim."""
         return self._send(
             self._request(
                 "DELETE",
@@ -779,7 +779,7 @@ class ResourceClaims(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceClaim:
-        """Read the specified resourceclaim."""
+        """Read the specified ResourceClaim."""
         return self._send(
             self._request(
                 "GET",
@@ -793,7 +793,7 @@ class ResourceClaims(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceClaim:
-        """Read status of the specified resourceclaim."""
+        """Read status of the specified ResourceClaim."""
         return self._send(
             self._request(
                 "GET",
@@ -820,7 +820,7 @@ class ResourceClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList:
-        """List or watch objects of kind resourceclaim."""
+        """List or watch objects of kind ResourceClaim."""
         return self._send(
             self._request(
                 "GET",
@@ -888,7 +888,7 @@ class ResourceClaims(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Partially update the specified resourceclaim."""
+        """Partially update the specified ResourceClaim."""
         return self._send(
             self._request(
                 "PATCH",
@@ -920,7 +920,7 @@ class ResourceClaims(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Partially update status of the specified resourceclaim."""
+        """Partially update status of the specified ResourceClaim."""
         return self._send(
             self._request(
                 "PATCH",
@@ -951,7 +951,7 @@ class ResourceClaims(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Replace the specified resourceclaim."""
+        """Replace the specified ResourceClaim."""
         return self._send(
             self._request(
                 "PUT",
@@ -979,7 +979,7 @@ class ResourceClaims(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Replace status of the specified resourceclaim."""
+        """Replace status of the specified ResourceClaim."""
         return self._send(
             self._request(
                 "PUT",
@@ -1012,7 +1012,7 @@ class ResourceClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ResourceClaim]]:
-        """Watch changes to objects of kind resourceclaim."""
+        """Watch changes to objects of kind ResourceClaim."""
         return self._watch(
             self._request(
                 "GET",
@@ -1096,7 +1096,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Create a resourceclaim."""
+        """Create a ResourceClaim."""
         return await self._send(
             self._request(
                 "POST",
@@ -1125,7 +1125,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourceClaim | Status:
-        """Delete a resourceclaim."""
+        """Delete a ResourceClaim."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1165,7 +1165,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList | Status:
-        """Delete collection of resourceclaim."""
+        """Delete collection of ResourceClaim."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1195,7 +1195,7 @@ class AsyncResourceClaims(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceClaim:
-        """Read the specified resourceclaim."""
+        """Read the specified ResourceClaim."""
         return await self._send(
             self._request(
                 "GET",
@@ -1209,7 +1209,7 @@ class AsyncResourceClaims(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceClaim:
-        """Read status of the specified resourceclaim."""
+        """Read status of the specified ResourceClaim."""
         return await self._send(
             self._request(
                 "GET",
@@ -1236,7 +1236,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList:
-        """List or watch objects of kind resourceclaim."""
+        """List or watch objects of kind ResourceClaim."""
         return await self._send(
             self._request(
                 "GET",
@@ -1304,7 +1304,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Partially update the specified resourceclaim."""
+        """Partially update the specified ResourceClaim."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1336,7 +1336,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Partially update status of the specified resourceclaim."""
+        """Partially update status of the specified ResourceClaim."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1367,7 +1367,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Replace the specified resourceclaim."""
+        """Replace the specified ResourceClaim."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1395,7 +1395,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Replace status of the specified resourceclaim."""
+        """Replace status of the specified ResourceClaim."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1428,7 +1428,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ResourceClaim]]:
-        """Watch changes to objects of kind resourceclaim."""
+        """Watch changes to objects of kind ResourceClaim."""
         return self._watch(
             self._request(
                 "GET",
@@ -1498,7 +1498,7 @@ class ResourceClaimTemplates(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaimTemplate:
-        """Create a resourceclaimtemplate."""
+        """Create a ResourceClaimTemplate."""
         return self._send(
             self._request(
                 "POST",
@@ -1527,7 +1527,7 @@ class ResourceClaimTemplates(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourceClaimTemplate | Status:
-        """Delete a resourceclaimtemplate."""
+        """Delete a ResourceClaimTemplate."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1567,7 +1567,7 @@ class ResourceClaimTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList | Status:
-        """Delete collection of resourceclaimtemplate."""
+        """Delete collection of ResourceClaimTemplate."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1597,7 +1597,7 @@ class ResourceClaimTemplates(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceClaimTemplate:
-        """Read the specified resourceclaimtemplate."""
+        """Read the specified ResourceClaimTemplate."""
         return self._send(
             self._request(
                 "GET",
@@ -1623,7 +1623,7 @@ class ResourceClaimTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList:
-        """List or watch objects of kind resourceclaimtemplate."""
+        """List or watch objects of kind ResourceClaimTemplate."""
         return self._send(
             self._request(
                 "GET",
@@ -1691,7 +1691,7 @@ class ResourceClaimTemplates(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceClaimTemplate:
-        """Partially update the specified resourceclaimtemplate."""
+        """Partially update the specified ResourceClaimTemplate."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1721,7 +1721,7 @@ class ResourceClaimTemplates(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaimTemplate:
-        """Replace the specified resourceclaimtemplate."""
+        """Replace the specified ResourceClaimTemplate."""
         return self._send(
             self._request(
                 "PUT",
@@ -1753,7 +1753,7 @@ class ResourceClaimTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ResourceClaimTemplate]]:
-        """Watch changes to objects of kind resourceclaimtemplate."""
+        """Watch changes to objects of kind ResourceClaimTemplate."""
         return self._watch(
             self._request(
                 "GET",
@@ -1813,7 +1813,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaimTemplate:
-        """Create a resourceclaimtemplate."""
+        """Create a ResourceClaimTemplate."""
         return await self._send(
             self._request(
                 "POST",
@@ -1842,7 +1842,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourceClaimTemplate | Status:
-        """Delete a resourceclaimtemplate."""
+        """Delete a ResourceClaimTemplate."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1882,7 +1882,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList | Status:
-        """Delete collection of resourceclaimtemplate."""
+        """Delete collection of ResourceClaimTemplate."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1912,7 +1912,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceClaimTemplate:
-        """Read the specified resourceclaimtemplate."""
+        """Read the specified ResourceClaimTemplate."""
         return await self._send(
             self._request(
                 "GET",
@@ -1938,7 +1938,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList:
-        """List or watch objects of kind resourceclaimtemplate."""
+        """List or watch objects of kind ResourceClaimTemplate."""
         return await self._send(
             self._request(
                 "GET",
@@ -2006,7 +2006,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceClaimTemplate:
-        """Partially update the specified resourceclaimtemplate."""
+        """Partially update the specified ResourceClaimTemplate."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -2036,7 +2036,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaimTemplate:
-        """Replace the specified resourceclaimtemplate."""
+        """Replace the specified ResourceClaimTemplate."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2068,7 +2068,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ResourceClaimTemplate]]:
-        """Watch changes to objects of kind resourceclaimtemplate."""
+        """Watch changes to objects of kind ResourceClaimTemplate."""
         return self._watch(
             self._request(
                 "GET",
@@ -2135,7 +2135,7 @@ class ResourceSlices(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceSlice:
-        """Create a resourceslice."""
+        """Create a ResourceSlice."""
         return self._send(
             self._request(
                 "POST",
@@ -2162,7 +2162,7 @@ class ResourceSlices(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourceSlice | Status:
-        """Delete a resourceslice."""
+        """Delete a ResourceSlice."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2200,7 +2200,7 @@ class ResourceSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList | Status:
-        """Delete collection of resourceslice."""
+        """Delete collection of ResourceSlice."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2227,7 +2227,7 @@ class ResourceSlices(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> ResourceSlice:
-        """Read the specified resourceslice."""
+        """Read the specified ResourceSlice."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ResourceSlice)
         )
@@ -2245,7 +2245,7 @@ class ResourceSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList:
-        """List or watch objects of kind resourceslice."""
+        """List or watch objects of kind ResourceSlice."""
         return self._send(
             self._request(
                 "GET",
@@ -2306,7 +2306,7 @@ class ResourceSlices(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceSlice:
-        """Partially update the specified resourceslice."""
+        """Partially update the specified ResourceSlice."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2334,7 +2334,7 @@ class ResourceSlices(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceSlice:
-        """Replace the specified resourceslice."""
+        """Replace the specified ResourceSlice."""
         return self._send(
             self._request(
                 "PUT",
@@ -2363,7 +2363,7 @@ class ResourceSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ResourceSlice]]:
-        """Watch changes to objects of kind resourceslice."""
+        """Watch changes to objects of kind ResourceSlice."""
         return self._watch(
             self._request(
                 "GET",
@@ -2418,7 +2418,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceSlice:
-        """Create a resourceslice."""
+        """Create a ResourceSlice."""
         return await self._send(
             self._request(
                 "POST",
@@ -2445,7 +2445,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourceSlice | Status:
-        """Delete a resourceslice."""
+        """Delete a ResourceSlice."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2483,7 +2483,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList | Status:
-        """Delete collection of resourceslice."""
+        """Delete collection of ResourceSlice."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2510,7 +2510,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> ResourceSlice:
-        """Read the specified resourceslice."""
+        """Read the specified ResourceSlice."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ResourceSlice)
         )
@@ -2528,7 +2528,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList:
-        """List or watch objects of kind resourceslice."""
+        """List or watch objects of kind ResourceSlice."""
         return await self._send(
             self._request(
                 "GET",
@@ -2589,7 +2589,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceSlice:
-        """Partially update the specified resourceslice."""
+        """Partially update the specified ResourceSlice."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -2617,7 +2617,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceSlice:
-        """Replace the specified resourceslice."""
+        """Replace the specified ResourceSlice."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2646,7 +2646,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ResourceSlice]]:
-        """Watch changes to objects of kind resourceslice."""
+        """Watch changes to objects of kind ResourceSlice."""
         return self._watch(
             self._request(
                 "GET",

@@ -81,7 +81,7 @@ class DeviceClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceClass:
-        """Create a deviceclass."""
+        """Create a DeviceClass."""
         return self._send(
             self._request(
                 "POST",
@@ -108,7 +108,7 @@ class DeviceClasses(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> DeviceClass | Status:
-        """Delete a deviceclass."""
+        """Delete a DeviceClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -146,7 +146,7 @@ class DeviceClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceClassList | Status:
-        """Delete collection of deviceclass."""
+        """Delete collection of DeviceClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -173,7 +173,7 @@ class DeviceClasses(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> DeviceClass:
-        """Read the specified deviceclass."""
+        """Read the specified DeviceClass."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=DeviceClass)
         )
@@ -191,7 +191,7 @@ class DeviceClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceClassList:
-        """List or watch objects of kind deviceclass."""
+        """List or watch objects of kind DeviceClass."""
         return self._send(
             self._request(
                 "GET",
@@ -252,7 +252,7 @@ class DeviceClasses(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DeviceClass:
-        """Partially update the specified deviceclass."""
+        """Partially update the specified DeviceClass."""
         return self._send(
             self._request(
                 "PATCH",
@@ -280,7 +280,7 @@ class DeviceClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceClass:
-        """Replace the specified deviceclass."""
+        """Replace the specified DeviceClass."""
         return self._send(
             self._request(
                 "PUT",
@@ -309,7 +309,7 @@ class DeviceClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[DeviceClass]]:
-        """Watch changes to objects of kind deviceclass."""
+        """Watch changes to objects of kind DeviceClass."""
         return self._watch(
             self._request(
                 "GET",
@@ -364,7 +364,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceClass:
-        """Create a deviceclass."""
+        """Create a DeviceClass."""
         return await self._send(
             self._request(
                 "POST",
@@ -391,7 +391,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> DeviceClass | Status:
-        """Delete a deviceclass."""
+        """Delete a DeviceClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -429,7 +429,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceClassList | Status:
-        """Delete collection of deviceclass."""
+        """Delete collection of DeviceClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -456,7 +456,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> DeviceClass:
-        """Read the specified deviceclass."""
+        """Read the specified DeviceClass."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=DeviceClass)
         )
@@ -474,7 +474,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceClassList:
-        """List or watch objects of kind deviceclass."""
+        """List or watch objects of kind DeviceClass."""
         return await self._send(
             self._request(
                 "GET",
@@ -535,7 +535,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DeviceClass:
-        """Partially update the specified deviceclass."""
+        """Partially update the specified DeviceClass."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -563,7 +563,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceClass:
-        """Replace the specified deviceclass."""
+        """Replace the specified DeviceClass."""
         return await self._send(
             self._request(
                 "PUT",
@@ -592,7 +592,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[DeviceClass]]:
-        """Watch changes to objects of kind deviceclass."""
+        """Watch changes to objects of kind DeviceClass."""
         return self._watch(
             self._request(
                 "GET",
@@ -679,7 +679,7 @@ class DeviceTaintRules(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Create a devicetaintrule."""
+        """Create a DeviceTaintRule."""
         return self._send(
             self._request(
                 "POST",
@@ -706,7 +706,7 @@ class DeviceTaintRules(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> DeviceTaintRule | Status:
-        """Delete a devicetaintrule."""
+        """Delete a DeviceTaintRule."""
         return self._send(
             self._request(
                 "DELETE",
@@ -744,7 +744,7 @@ class DeviceTaintRules(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList | Status:
-        """Delete collection of devicetaintrule."""
+        """Delete collection of DeviceTaintRule."""
         return self._send(
             self._request(
                 "DELETE",
@@ -771,13 +771,13 @@ class DeviceTaintRules(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> DeviceTaintRule:
-        """Read the specified devicetaintrule."""
+        """Read the specified DeviceTaintRule."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=DeviceTaintRule)
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> DeviceTaintRule:
-        """Read status of the specified devicetaintrule."""
+        """Read status of the specified DeviceTaintRule."""
         return self._send(
             self._request(
                 "GET",
@@ -801,7 +801,7 @@ class DeviceTaintRules(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList:
-        """List or watch objects of kind devicetaintrule."""
+        """List or watch objects of kind DeviceTaintRule."""
         return self._send(
             self._request(
                 "GET",
@@ -862,7 +862,7 @@ class DeviceTaintRules(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Partially update the specified devicetaintrule."""
+        """Partially update the specified DeviceTaintRule."""
         return self._send(
             self._request(
                 "PATCH",
@@ -892,7 +892,7 @@ class DeviceTaintRules(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Partially update status of the specified devicetaintrule."""
+        """Partially update status of the specified DeviceTaintRule."""
         return self._send(
             self._request(
                 "PATCH",
@@ -921,7 +921,7 @@ class DeviceTaintRules(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Replace the specified devicetaintrule."""
+        """Replace the specified DeviceTaintRule."""
         return self._send(
             self._request(
                 "PUT",
@@ -947,7 +947,7 @@ class DeviceTaintRules(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Replace status of the specified devicetaintrule."""
+        """Replace status of the specified DeviceTaintRule."""
         return self._send(
             self._request(
                 "PUT",
@@ -977,7 +977,7 @@ class DeviceTaintRules(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[DeviceTaintRule]]:
-        """Watch changes to objects of kind devicetaintrule."""
+        """Watch changes to objects of kind DeviceTaintRule."""
         return self._watch(
             self._request(
                 "GET",
@@ -1054,7 +1054,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Create a devicetaintrule."""
+        """Create a DeviceTaintRule."""
         return await self._send(
             self._request(
                 "POST",
@@ -1081,7 +1081,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> DeviceTaintRule | Status:
-        """Delete a devicetaintrule."""
+        """Delete a DeviceTaintRule."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1119,7 +1119,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList | Status:
-        """Delete collection of devicetaintrule."""
+        """Delete collection of DeviceTaintRule."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1146,13 +1146,13 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> DeviceTaintRule:
-        """Read the specified devicetaintrule."""
+        """Read the specified DeviceTaintRule."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=DeviceTaintRule)
         )
 
     async def get_status(self, name: str, *, pretty: str | None = None) -> DeviceTaintRule:
-        """Read status of the specified devicetaintrule."""
+        """Read status of the specified DeviceTaintRule."""
         return await self._send(
             self._request(
                 "GET",
@@ -1176,7 +1176,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList:
-        """List or watch objects of kind devicetaintrule."""
+        """List or watch objects of kind DeviceTaintRule."""
         return await self._send(
             self._request(
                 "GET",
@@ -1237,7 +1237,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Partially update the specified devicetaintrule."""
+        """Partially update the specified DeviceTaintRule."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1267,7 +1267,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Partially update status of the specified devicetaintrule."""
+        """Partially update status of the specified DeviceTaintRule."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1296,7 +1296,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Replace the specified devicetaintrule."""
+        """Replace the specified DeviceTaintRule."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1322,7 +1322,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> DeviceTaintRule:
-        """Replace status of the specified devicetaintrule."""
+        """Replace status of the specified DeviceTaintRule."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1352,7 +1352,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[DeviceTaintRule]]:
-        """Watch changes to objects of kind devicetaintrule."""
+        """Watch changes to objects of kind DeviceTaintRule."""
         return self._watch(
             self._request(
                 "GET",
@@ -1444,7 +1444,7 @@ class ResourceClaims(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Create a resourceclaim."""
+        """Create a ResourceClaim."""
         return self._send(
             self._request(
                 "POST",
@@ -1473,7 +1473,7 @@ class ResourceClaims(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourceClaim | Status:
-        """Delete a resourceclaim."""
+        """Delete a ResourceClaim."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1513,7 +1513,7 @@ class ResourceClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList | Status:
-        """Delete collection of resourceclaim."""
+        """Delete collection of ResourceClaim."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1543,7 +1543,7 @@ class ResourceClaims(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceClaim:
-        """Read the specified resourceclaim."""
+        """Read the specified ResourceClaim."""
         return self._send(
             self._request(
                 "GET",
@@ -1557,7 +1557,7 @@ class ResourceClaims(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceClaim:
-        """Read status of the specified resourceclaim."""
+        """Read status of the specified ResourceClaim."""
         return self._send(
             self._request(
                 "GET",
@@ -1584,7 +1584,7 @@ class ResourceClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList:
-        """List or watch objects of kind resourceclaim."""
+        """List or watch objects of kind ResourceClaim."""
         return self._send(
             self._request(
                 "GET",
@@ -1652,7 +1652,7 @@ class ResourceClaims(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Partially update the specified resourceclaim."""
+        """Partially update the specified ResourceClaim."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1684,7 +1684,7 @@ class ResourceClaims(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Partially update status of the specified resourceclaim."""
+        """Partially update status of the specified ResourceClaim."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1715,7 +1715,7 @@ class ResourceClaims(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Replace the specified resourceclaim."""
+        """Replace the specified ResourceClaim."""
         return self._send(
             self._request(
                 "PUT",
@@ -1743,7 +1743,7 @@ class ResourceClaims(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Replace status of the specified resourceclaim."""
+        """Replace status of the specified ResourceClaim."""
         return self._send(
             self._request(
                 "PUT",
@@ -1776,7 +1776,7 @@ class ResourceClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ResourceClaim]]:
-        """Watch changes to objects of kind resourceclaim."""
+        """Watch changes to objects of kind ResourceClaim."""
         return self._watch(
             self._request(
                 "GET",
@@ -1860,7 +1860,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Create a resourceclaim."""
+        """Create a ResourceClaim."""
         return await self._send(
             self._request(
                 "POST",
@@ -1889,7 +1889,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourceClaim | Status:
-        """Delete a resourceclaim."""
+        """Delete a ResourceClaim."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1929,7 +1929,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList | Status:
-        """Delete collection of resourceclaim."""
+        """Delete collection of ResourceClaim."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1959,7 +1959,7 @@ class AsyncResourceClaims(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceClaim:
-        """Read the specified resourceclaim."""
+        """Read the specified ResourceClaim."""
         return await self._send(
             self._request(
                 "GET",
@@ -1973,7 +1973,7 @@ class AsyncResourceClaims(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceClaim:
-        """Read status of the specified resourceclaim."""
+        """Read status of the specified ResourceClaim."""
         return await self._send(
             self._request(
                 "GET",
@@ -2000,7 +2000,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList:
-        """List or watch objects of kind resourceclaim."""
+        """List or watch objects of kind ResourceClaim."""
         return await self._send(
             self._request(
                 "GET",
@@ -2068,7 +2068,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Partially update the specified resourceclaim."""
+        """Partially update the specified ResourceClaim."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -2100,7 +2100,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Partially update status of the specified resourceclaim."""
+        """Partially update status of the specified ResourceClaim."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -2131,7 +2131,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Replace the specified resourceclaim."""
+        """Replace the specified ResourceClaim."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2159,7 +2159,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaim:
-        """Replace status of the specified resourceclaim."""
+        """Replace status of the specified ResourceClaim."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2192,7 +2192,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ResourceClaim]]:
-        """Watch changes to objects of kind resourceclaim."""
+        """Watch changes to objects of kind ResourceClaim."""
         return self._watch(
             self._request(
                 "GET",
@@ -2262,7 +2262,7 @@ class ResourceClaimTemplates(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaimTemplate:
-        """Create a resourceclaimtemplate."""
+        """Create a ResourceClaimTemplate."""
         return self._send(
             self._request(
                 "POST",
@@ -2291,7 +2291,7 @@ class ResourceClaimTemplates(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourceClaimTemplate | Status:
-        """Delete a resourceclaimtemplate."""
+        """Delete a ResourceClaimTemplate."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2331,7 +2331,7 @@ class ResourceClaimTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList | Status:
-        """Delete collection of resourceclaimtemplate."""
+        """Delete collection of ResourceClaimTemplate."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2361,7 +2361,7 @@ class ResourceClaimTemplates(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceClaimTemplate:
-        """Read the specified resourceclaimtemplate."""
+        """Read the specified ResourceClaimTemplate."""
         return self._send(
             self._request(
                 "GET",
@@ -2387,7 +2387,7 @@ class ResourceClaimTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList:
-        """List or watch objects of kind resourceclaimtemplate."""
+        """List or watch objects of kind ResourceClaimTemplate."""
         return self._send(
             self._request(
                 "GET",
@@ -2455,7 +2455,7 @@ class ResourceClaimTemplates(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceClaimTemplate:
-        """Partially update the specified resourceclaimtemplate."""
+        """Partially update the specified ResourceClaimTemplate."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2485,7 +2485,7 @@ class ResourceClaimTemplates(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaimTemplate:
-        """Replace the specified resourceclaimtemplate."""
+        """Replace the specified ResourceClaimTemplate."""
         return self._send(
             self._request(
                 "PUT",
@@ -2517,7 +2517,7 @@ class ResourceClaimTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ResourceClaimTemplate]]:
-        """Watch changes to objects of kind resourceclaimtemplate."""
+        """Watch changes to objects of kind ResourceClaimTemplate."""
         return self._watch(
             self._request(
                 "GET",
@@ -2577,7 +2577,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaimTemplate:
-        """Create a resourceclaimtemplate."""
+        """Create a ResourceClaimTemplate."""
         return await self._send(
             self._request(
                 "POST",
@@ -2606,7 +2606,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourceClaimTemplate | Status:
-        """Delete a resourceclaimtemplate."""
+        """Delete a ResourceClaimTemplate."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2646,7 +2646,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList | Status:
-        """Delete collection of resourceclaimtemplate."""
+        """Delete collection of ResourceClaimTemplate."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2676,7 +2676,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> ResourceClaimTemplate:
-        """Read the specified resourceclaimtemplate."""
+        """Read the specified ResourceClaimTemplate."""
         return await self._send(
             self._request(
                 "GET",
@@ -2702,7 +2702,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList:
-        """List or watch objects of kind resourceclaimtemplate."""
+        """List or watch objects of kind ResourceClaimTemplate."""
         return await self._send(
             self._request(
                 "GET",
@@ -2770,7 +2770,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceClaimTemplate:
-        """Partially update the specified resourceclaimtemplate."""
+        """Partially update the specified ResourceClaimTemplate."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -2800,7 +2800,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceClaimTemplate:
-        """Replace the specified resourceclaimtemplate."""
+        """Replace the specified ResourceClaimTemplate."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2832,7 +2832,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ResourceClaimTemplate]]:
-        """Watch changes to objects of kind resourceclaimtemplate."""
+        """Watch changes to objects of kind ResourceClaimTemplate."""
         return self._watch(
             self._request(
                 "GET",
@@ -2899,7 +2899,7 @@ class ResourceSlices(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceSlice:
-        """Create a resourceslice."""
+        """Create a ResourceSlice."""
         return self._send(
             self._request(
                 "POST",
@@ -2926,7 +2926,7 @@ class ResourceSlices(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourceSlice | Status:
-        """Delete a resourceslice."""
+        """Delete a ResourceSlice."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2964,7 +2964,7 @@ class ResourceSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList | Status:
-        """Delete collection of resourceslice."""
+        """Delete collection of ResourceSlice."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2991,7 +2991,7 @@ class ResourceSlices(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> ResourceSlice:
-        """Read the specified resourceslice."""
+        """Read the specified ResourceSlice."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ResourceSlice)
         )
@@ -3009,7 +3009,7 @@ class ResourceSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList:
-        """List or watch objects of kind resourceslice."""
+        """List or watch objects of kind ResourceSlice."""
         return self._send(
             self._request(
                 "GET",
@@ -3070,7 +3070,7 @@ class ResourceSlices(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceSlice:
-        """Partially update the specified resourceslice."""
+        """Partially update the specified ResourceSlice."""
         return self._send(
             self._request(
                 "PATCH",
@@ -3098,7 +3098,7 @@ class ResourceSlices(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceSlice:
-        """Replace the specified resourceslice."""
+        """Replace the specified ResourceSlice."""
         return self._send(
             self._request(
                 "PUT",
@@ -3127,7 +3127,7 @@ class ResourceSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[ResourceSlice]]:
-        """Watch changes to objects of kind resourceslice."""
+        """Watch changes to objects of kind ResourceSlice."""
         return self._watch(
             self._request(
                 "GET",
@@ -3182,7 +3182,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceSlice:
-        """Create a resourceslice."""
+        """Create a ResourceSlice."""
         return await self._send(
             self._request(
                 "POST",
@@ -3209,7 +3209,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> ResourceSlice | Status:
-        """Delete a resourceslice."""
+        """Delete a ResourceSlice."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -3247,7 +3247,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList | Status:
-        """Delete collection of resourceslice."""
+        """Delete collection of ResourceSlice."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -3274,7 +3274,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> ResourceSlice:
-        """Read the specified resourceslice."""
+        """Read the specified ResourceSlice."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=ResourceSlice)
         )
@@ -3292,7 +3292,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList:
-        """List or watch objects of kind resourceslice."""
+        """List or watch objects of kind ResourceSlice."""
         return await self._send(
             self._request(
                 "GET",
@@ -3353,7 +3353,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> ResourceSlice:
-        """Partially update the specified resourceslice."""
+        """Partially update the specified ResourceSlice."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -3381,7 +3381,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> ResourceSlice:
-        """Replace the specified resourceslice."""
+        """Replace the specified ResourceSlice."""
         return await self._send(
             self._request(
                 "PUT",
@@ -3410,7 +3410,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[ResourceSlice]]:
-        """Watch changes to objects of kind resourceslice."""
+        """Watch changes to objects of kind ResourceSlice."""
         return self._watch(
             self._request(
                 "GET",

@@ -62,7 +62,7 @@ class PriorityClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PriorityClass:
-        """Create a priorityclass."""
+        """Create a PriorityClass."""
         return self._send(
             self._request(
                 "POST",
@@ -89,7 +89,7 @@ class PriorityClasses(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PriorityClass | Status:
-        """Delete a priorityclass."""
+        """Delete a PriorityClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -127,7 +127,7 @@ class PriorityClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PriorityClassList | Status:
-        """Delete collection of priorityclass."""
+        """Delete collection of PriorityClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -154,7 +154,7 @@ class PriorityClasses(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> PriorityClass:
-        """Read the specified priorityclass."""
+        """Read the specified PriorityClass."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=PriorityClass)
         )
@@ -172,7 +172,7 @@ class PriorityClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PriorityClassList:
-        """List or watch objects of kind priorityclass."""
+        """List or watch objects of kind PriorityClass."""
         return self._send(
             self._request(
                 "GET",
@@ -233,7 +233,7 @@ class PriorityClasses(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PriorityClass:
-        """Partially update the specified priorityclass."""
+        """Partially update the specified PriorityClass."""
         return self._send(
             self._request(
                 "PATCH",
@@ -261,7 +261,7 @@ class PriorityClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PriorityClass:
-        """Replace the specified priorityclass."""
+        """Replace the specified PriorityClass."""
         return self._send(
             self._request(
                 "PUT",
@@ -290,7 +290,7 @@ class PriorityClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[PriorityClass]]:
-        """Watch changes to objects of kind priorityclass."""
+        """Watch changes to objects of kind PriorityClass."""
         return self._watch(
             self._request(
                 "GET",
@@ -345,7 +345,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PriorityClass:
-        """Create a priorityclass."""
+        """Create a PriorityClass."""
         return await self._send(
             self._request(
                 "POST",
@@ -372,7 +372,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PriorityClass | Status:
-        """Delete a priorityclass."""
+        """Delete a PriorityClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -410,7 +410,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PriorityClassList | Status:
-        """Delete collection of priorityclass."""
+        """Delete collection of PriorityClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -437,7 +437,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> PriorityClass:
-        """Read the specified priorityclass."""
+        """Read the specified PriorityClass."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=PriorityClass)
         )
@@ -455,7 +455,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PriorityClassList:
-        """List or watch objects of kind priorityclass."""
+        """List or watch objects of kind PriorityClass."""
         return await self._send(
             self._request(
                 "GET",
@@ -516,7 +516,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PriorityClass:
-        """Partially update the specified priorityclass."""
+        """Partially update the specified PriorityClass."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -544,7 +544,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PriorityClass:
-        """Replace the specified priorityclass."""
+        """Replace the specified PriorityClass."""
         return await self._send(
             self._request(
                 "PUT",
@@ -573,7 +573,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[PriorityClass]]:
-        """Watch changes to objects of kind priorityclass."""
+        """Watch changes to objects of kind PriorityClass."""
         return self._watch(
             self._request(
                 "GET",

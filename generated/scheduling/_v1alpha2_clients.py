@@ -91,7 +91,7 @@ class PodGroups(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodGroup:
-        """Create a podgroup."""
+        """Create a PodGroup."""
         return self._send(
             self._request(
                 "POST",
@@ -120,7 +120,7 @@ class PodGroups(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PodGroup | Status:
-        """Delete a podgroup."""
+        """Delete a PodGroup."""
         return self._send(
             self._request(
                 "DELETE",
@@ -160,7 +160,7 @@ class PodGroups(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodGroupList | Status:
-        """Delete collection of podgroup."""
+        """Delete collection of PodGroup."""
         return self._send(
             self._request(
                 "DELETE",
@@ -190,7 +190,7 @@ class PodGroups(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PodGroup:
-        """Read the specified podgroup."""
+        """Read the specified PodGroup."""
         return self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=PodGroup
@@ -200,7 +200,7 @@ class PodGroups(ResourceClient):
     def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PodGroup:
-        """Read status of the specified podgroup."""
+        """Read status of the specified PodGroup."""
         return self._send(
             self._request(
                 "GET",
@@ -227,7 +227,7 @@ class PodGroups(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodGroupList:
-        """List or watch objects of kind podgroup."""
+        """List or watch objects of kind PodGroup."""
         return self._send(
             self._request(
                 "GET",
@@ -295,7 +295,7 @@ class PodGroups(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PodGroup:
-        """Partially update the specified podgroup."""
+        """Partially update the specified PodGroup."""
         return self._send(
             self._request(
                 "PATCH",
@@ -327,7 +327,7 @@ class PodGroups(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PodGroup:
-        """Partially update status of the specified podgroup."""
+        """Partially update status of the specified PodGroup."""
         return self._send(
             self._request(
                 "PATCH",
@@ -358,7 +358,7 @@ class PodGroups(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodGroup:
-        """Replace the specified podgroup."""
+        """Replace the specified PodGroup."""
         return self._send(
             self._request(
                 "PUT",
@@ -386,7 +386,7 @@ class PodGroups(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodGroup:
-        """Replace status of the specified podgroup."""
+        """Replace status of the specified PodGroup."""
         return self._send(
             self._request(
                 "PUT",
@@ -419,7 +419,7 @@ class PodGroups(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[PodGroup]]:
-        """Watch changes to objects of kind podgroup."""
+        """Watch changes to objects of kind PodGroup."""
         return self._watch(
             self._request(
                 "GET",
@@ -503,7 +503,7 @@ class AsyncPodGroups(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodGroup:
-        """Create a podgroup."""
+        """Create a PodGroup."""
         return await self._send(
             self._request(
                 "POST",
@@ -532,7 +532,7 @@ class AsyncPodGroups(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> PodGroup | Status:
-        """Delete a podgroup."""
+        """Delete a PodGroup."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -572,7 +572,7 @@ class AsyncPodGroups(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodGroupList | Status:
-        """Delete collection of podgroup."""
+        """Delete collection of PodGroup."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -602,7 +602,7 @@ class AsyncPodGroups(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PodGroup:
-        """Read the specified podgroup."""
+        """Read the specified PodGroup."""
         return await self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=PodGroup
@@ -612,7 +612,7 @@ class AsyncPodGroups(AsyncResourceClient):
     async def get_status(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> PodGroup:
-        """Read status of the specified podgroup."""
+        """Read status of the specified PodGroup."""
         return await self._send(
             self._request(
                 "GET",
@@ -639,7 +639,7 @@ class AsyncPodGroups(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodGroupList:
-        """List or watch objects of kind podgroup."""
+        """List or watch objects of kind PodGroup."""
         return await self._send(
             self._request(
                 "GET",
@@ -707,7 +707,7 @@ class AsyncPodGroups(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PodGroup:
-        """Partially update the specified podgroup."""
+        """Partially update the specified PodGroup."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -739,7 +739,7 @@ class AsyncPodGroups(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> PodGroup:
-        """Partially update status of the specified podgroup."""
+        """Partially update status of the specified PodGroup."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -770,7 +770,7 @@ class AsyncPodGroups(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodGroup:
-        """Replace the specified podgroup."""
+        """Replace the specified PodGroup."""
         return await self._send(
             self._request(
                 "PUT",
@@ -798,7 +798,7 @@ class AsyncPodGroups(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> PodGroup:
-        """Replace status of the specified podgroup."""
+        """Replace status of the specified PodGroup."""
         return await self._send(
             self._request(
                 "PUT",
@@ -831,7 +831,7 @@ class AsyncPodGroups(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[PodGroup]]:
-        """Watch changes to objects of kind podgroup."""
+        """Watch changes to objects of kind PodGroup."""
         return self._watch(
             self._request(
                 "GET",
@@ -901,7 +901,7 @@ class Workloads(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Workload:
-        """Create a workload."""
+        """Create a Workload."""
         return self._send(
             self._request(
                 "POST",
@@ -930,7 +930,7 @@ class Workloads(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Workload | Status:
-        """Delete a workload."""
+        """Delete a Workload."""
         return self._send(
             self._request(
                 "DELETE",
@@ -970,7 +970,7 @@ class Workloads(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> WorkloadList | Status:
-        """Delete collection of workload."""
+        """Delete collection of Workload."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1000,7 +1000,7 @@ class Workloads(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Workload:
-        """Read the specified workload."""
+        """Read the specified Workload."""
         return self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Workload
@@ -1022,7 +1022,7 @@ class Workloads(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> WorkloadList:
-        """List or watch objects of kind workload."""
+        """List or watch objects of kind Workload."""
         return self._send(
             self._request(
                 "GET",
@@ -1090,7 +1090,7 @@ class Workloads(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Workload:
-        """Partially update the specified workload."""
+        """Partially update the specified Workload."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1120,7 +1120,7 @@ class Workloads(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Workload:
-        """Replace the specified workload."""
+        """Replace the specified Workload."""
         return self._send(
             self._request(
                 "PUT",
@@ -1152,7 +1152,7 @@ class Workloads(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[Workload]]:
-        """Watch changes to objects of kind workload."""
+        """Watch changes to objects of kind Workload."""
         return self._watch(
             self._request(
                 "GET",
@@ -1212,7 +1212,7 @@ class AsyncWorkloads(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Workload:
-        """Create a workload."""
+        """Create a Workload."""
         return await self._send(
             self._request(
                 "POST",
@@ -1241,7 +1241,7 @@ class AsyncWorkloads(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> Workload | Status:
-        """Delete a workload."""
+        """Delete a Workload."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1281,7 +1281,7 @@ class AsyncWorkloads(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> WorkloadList | Status:
-        """Delete collection of workload."""
+        """Delete collection of Workload."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1311,7 +1311,7 @@ class AsyncWorkloads(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> Workload:
-        """Read the specified workload."""
+        """Read the specified Workload."""
         return await self._send(
             self._request(
                 "GET", name=name, namespace=namespace, params={"pretty": pretty}, response=Workload
@@ -1333,7 +1333,7 @@ class AsyncWorkloads(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> WorkloadList:
-        """List or watch objects of kind workload."""
+        """List or watch objects of kind Workload."""
         return await self._send(
             self._request(
                 "GET",
@@ -1401,7 +1401,7 @@ class AsyncWorkloads(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> Workload:
-        """Partially update the specified workload."""
+        """Partially update the specified Workload."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1431,7 +1431,7 @@ class AsyncWorkloads(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> Workload:
-        """Replace the specified workload."""
+        """Replace the specified Workload."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1463,7 +1463,7 @@ class AsyncWorkloads(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[Workload]]:
-        """Watch changes to objects of kind workload."""
+        """Watch changes to objects of kind Workload."""
         return self._watch(
             self._request(
                 "GET",

@@ -85,7 +85,7 @@ class CSIDrivers(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CSIDriver:
-        """Create a csidriver."""
+        """Create a CSIDriver."""
         return self._send(
             self._request(
                 "POST",
@@ -112,7 +112,7 @@ class CSIDrivers(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> CSIDriver | Status:
-        """Delete a csidriver."""
+        """Delete a CSIDriver."""
         return self._send(
             self._request(
                 "DELETE",
@@ -150,7 +150,7 @@ class CSIDrivers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSIDriverList | Status:
-        """Delete collection of csidriver."""
+        """Delete collection of CSIDriver."""
         return self._send(
             self._request(
                 "DELETE",
@@ -177,7 +177,7 @@ class CSIDrivers(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> CSIDriver:
-        """Read the specified csidriver."""
+        """Read the specified CSIDriver."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=CSIDriver)
         )
@@ -195,7 +195,7 @@ class CSIDrivers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSIDriverList:
-        """List or watch objects of kind csidriver."""
+        """List or watch objects of kind CSIDriver."""
         return self._send(
             self._request(
                 "GET",
@@ -256,7 +256,7 @@ class CSIDrivers(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CSIDriver:
-        """Partially update the specified csidriver."""
+        """Partially update the specified CSIDriver."""
         return self._send(
             self._request(
                 "PATCH",
@@ -284,7 +284,7 @@ class CSIDrivers(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CSIDriver:
-        """Replace the specified csidriver."""
+        """Replace the specified CSIDriver."""
         return self._send(
             self._request(
                 "PUT",
@@ -313,7 +313,7 @@ class CSIDrivers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[CSIDriver]]:
-        """Watch changes to objects of kind csidriver."""
+        """Watch changes to objects of kind CSIDriver."""
         return self._watch(
             self._request(
                 "GET",
@@ -368,7 +368,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CSIDriver:
-        """Create a csidriver."""
+        """Create a CSIDriver."""
         return await self._send(
             self._request(
                 "POST",
@@ -395,7 +395,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> CSIDriver | Status:
-        """Delete a csidriver."""
+        """Delete a CSIDriver."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -433,7 +433,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSIDriverList | Status:
-        """Delete collection of csidriver."""
+        """Delete collection of CSIDriver."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -460,7 +460,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> CSIDriver:
-        """Read the specified csidriver."""
+        """Read the specified CSIDriver."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=CSIDriver)
         )
@@ -478,7 +478,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSIDriverList:
-        """List or watch objects of kind csidriver."""
+        """List or watch objects of kind CSIDriver."""
         return await self._send(
             self._request(
                 "GET",
@@ -539,7 +539,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CSIDriver:
-        """Partially update the specified csidriver."""
+        """Partially update the specified CSIDriver."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -567,7 +567,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CSIDriver:
-        """Replace the specified csidriver."""
+        """Replace the specified CSIDriver."""
         return await self._send(
             self._request(
                 "PUT",
@@ -596,7 +596,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[CSIDriver]]:
-        """Watch changes to objects of kind csidriver."""
+        """Watch changes to objects of kind CSIDriver."""
         return self._watch(
             self._request(
                 "GET",
@@ -661,7 +661,7 @@ class CSINodes(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CSINode:
-        """Create a csinode."""
+        """Create a CSINode."""
         return self._send(
             self._request(
                 "POST",
@@ -688,7 +688,7 @@ class CSINodes(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> CSINode | Status:
-        """Delete a csinode."""
+        """Delete a CSINode."""
         return self._send(
             self._request(
                 "DELETE",
@@ -726,7 +726,7 @@ class CSINodes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSINodeList | Status:
-        """Delete collection of csinode."""
+        """Delete collection of CSINode."""
         return self._send(
             self._request(
                 "DELETE",
@@ -753,7 +753,7 @@ class CSINodes(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> CSINode:
-        """Read the specified csinode."""
+        """Read the specified CSINode."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=CSINode)
         )
@@ -771,7 +771,7 @@ class CSINodes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSINodeList:
-        """List or watch objects of kind csinode."""
+        """List or watch objects of kind CSINode."""
         return self._send(
             self._request(
                 "GET",
@@ -832,7 +832,7 @@ class CSINodes(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CSINode:
-        """Partially update the specified csinode."""
+        """Partially update the specified CSINode."""
         return self._send(
             self._request(
                 "PATCH",
@@ -860,7 +860,7 @@ class CSINodes(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CSINode:
-        """Replace the specified csinode."""
+        """Replace the specified CSINode."""
         return self._send(
             self._request(
                 "PUT",
@@ -889,7 +889,7 @@ class CSINodes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[CSINode]]:
-        """Watch changes to objects of kind csinode."""
+        """Watch changes to objects of kind CSINode."""
         return self._watch(
             self._request(
                 "GET",
@@ -944,7 +944,7 @@ class AsyncCSINodes(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CSINode:
-        """Create a csinode."""
+        """Create a CSINode."""
         return await self._send(
             self._request(
                 "POST",
@@ -971,7 +971,7 @@ class AsyncCSINodes(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> CSINode | Status:
-        """Delete a csinode."""
+        """Delete a CSINode."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1009,7 +1009,7 @@ class AsyncCSINodes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSINodeList | Status:
-        """Delete collection of csinode."""
+        """Delete collection of CSINode."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1036,7 +1036,7 @@ class AsyncCSINodes(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> CSINode:
-        """Read the specified csinode."""
+        """Read the specified CSINode."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=CSINode)
         )
@@ -1054,7 +1054,7 @@ class AsyncCSINodes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSINodeList:
-        """List or watch objects of kind csinode."""
+        """List or watch objects of kind CSINode."""
         return await self._send(
             self._request(
                 "GET",
@@ -1115,7 +1115,7 @@ class AsyncCSINodes(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CSINode:
-        """Partially update the specified csinode."""
+        """Partially update the specified CSINode."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1143,7 +1143,7 @@ class AsyncCSINodes(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CSINode:
-        """Replace the specified csinode."""
+        """Replace the specified CSINode."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1172,7 +1172,7 @@ class AsyncCSINodes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[CSINode]]:
-        """Watch changes to objects of kind csinode."""
+        """Watch changes to objects of kind CSINode."""
         return self._watch(
             self._request(
                 "GET",
@@ -1240,7 +1240,7 @@ class CSIStorageCapacities(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CSIStorageCapacity:
-        """Create a csistoragecapacity."""
+        """Create a CSIStorageCapacity."""
         return self._send(
             self._request(
                 "POST",
@@ -1269,7 +1269,7 @@ class CSIStorageCapacities(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> CSIStorageCapacity | Status:
-        """Delete a csistoragecapacity."""
+        """Delete a CSIStorageCapacity."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1309,7 +1309,7 @@ class CSIStorageCapacities(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSIStorageCapacityList | Status:
-        """Delete collection of csistoragecapacity."""
+        """Delete collection of CSIStorageCapacity."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1339,7 +1339,7 @@ class CSIStorageCapacities(ResourceClient):
     def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> CSIStorageCapacity:
-        """Read the specified csistoragecapacity."""
+        """Read the specified CSIStorageCapacity."""
         return self._send(
             self._request(
                 "GET",
@@ -1365,7 +1365,7 @@ class CSIStorageCapacities(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSIStorageCapacityList:
-        """List or watch objects of kind csistoragecapacity."""
+        """List or watch objects of kind CSIStorageCapacity."""
         return self._send(
             self._request(
                 "GET",
@@ -1433,7 +1433,7 @@ class CSIStorageCapacities(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CSIStorageCapacity:
-        """Partially update the specified csistoragecapacity."""
+        """Partially update the specified CSIStorageCapacity."""
         return self._send(
             self._request(
                 "PATCH",
@@ -1463,7 +1463,7 @@ class CSIStorageCapacities(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CSIStorageCapacity:
-        """Replace the specified csistoragecapacity."""
+        """Replace the specified CSIStorageCapacity."""
         return self._send(
             self._request(
                 "PUT",
@@ -1495,7 +1495,7 @@ class CSIStorageCapacities(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[CSIStorageCapacity]]:
-        """Watch changes to objects of kind csistoragecapacity."""
+        """Watch changes to objects of kind CSIStorageCapacity."""
         return self._watch(
             self._request(
                 "GET",
@@ -1555,7 +1555,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CSIStorageCapacity:
-        """Create a csistoragecapacity."""
+        """Create a CSIStorageCapacity."""
         return await self._send(
             self._request(
                 "POST",
@@ -1584,7 +1584,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> CSIStorageCapacity | Status:
-        """Delete a csistoragecapacity."""
+        """Delete a CSIStorageCapacity."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1624,7 +1624,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSIStorageCapacityList | Status:
-        """Delete collection of csistoragecapacity."""
+        """Delete collection of CSIStorageCapacity."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -1654,7 +1654,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
     async def get(
         self, name: str, *, namespace: str | None = None, pretty: str | None = None
     ) -> CSIStorageCapacity:
-        """Read the specified csistoragecapacity."""
+        """Read the specified CSIStorageCapacity."""
         return await self._send(
             self._request(
                 "GET",
@@ -1680,7 +1680,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSIStorageCapacityList:
-        """List or watch objects of kind csistoragecapacity."""
+        """List or watch objects of kind CSIStorageCapacity."""
         return await self._send(
             self._request(
                 "GET",
@@ -1748,7 +1748,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> CSIStorageCapacity:
-        """Partially update the specified csistoragecapacity."""
+        """Partially update the specified CSIStorageCapacity."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -1778,7 +1778,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> CSIStorageCapacity:
-        """Replace the specified csistoragecapacity."""
+        """Replace the specified CSIStorageCapacity."""
         return await self._send(
             self._request(
                 "PUT",
@@ -1810,7 +1810,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[CSIStorageCapacity]]:
-        """Watch changes to objects of kind csistoragecapacity."""
+        """Watch changes to objects of kind CSIStorageCapacity."""
         return self._watch(
             self._request(
                 "GET",
@@ -1877,7 +1877,7 @@ class StorageClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageClass:
-        """Create a storageclass."""
+        """Create a StorageClass."""
         return self._send(
             self._request(
                 "POST",
@@ -1904,7 +1904,7 @@ class StorageClasses(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> StorageClass | Status:
-        """Delete a storageclass."""
+        """Delete a StorageClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1942,7 +1942,7 @@ class StorageClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageClassList | Status:
-        """Delete collection of storageclass."""
+        """Delete collection of StorageClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -1969,7 +1969,7 @@ class StorageClasses(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> StorageClass:
-        """Read the specified storageclass."""
+        """Read the specified StorageClass."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=StorageClass)
         )
@@ -1987,7 +1987,7 @@ class StorageClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageClassList:
-        """List or watch objects of kind storageclass."""
+        """List or watch objects of kind StorageClass."""
         return self._send(
             self._request(
                 "GET",
@@ -2048,7 +2048,7 @@ class StorageClasses(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> StorageClass:
-        """Partially update the specified storageclass."""
+        """Partially update the specified StorageClass."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2076,7 +2076,7 @@ class StorageClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageClass:
-        """Replace the specified storageclass."""
+        """Replace the specified StorageClass."""
         return self._send(
             self._request(
                 "PUT",
@@ -2105,7 +2105,7 @@ class StorageClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[StorageClass]]:
-        """Watch changes to objects of kind storageclass."""
+        """Watch changes to objects of kind StorageClass."""
         return self._watch(
             self._request(
                 "GET",
@@ -2160,7 +2160,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageClass:
-        """Create a storageclass."""
+        """Create a StorageClass."""
         return await self._send(
             self._request(
                 "POST",
@@ -2187,7 +2187,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> StorageClass | Status:
-        """Delete a storageclass."""
+        """Delete a StorageClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2225,7 +2225,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageClassList | Status:
-        """Delete collection of storageclass."""
+        """Delete collection of StorageClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2252,7 +2252,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> StorageClass:
-        """Read the specified storageclass."""
+        """Read the specified StorageClass."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=StorageClass)
         )
@@ -2270,7 +2270,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageClassList:
-        """List or watch objects of kind storageclass."""
+        """List or watch objects of kind StorageClass."""
         return await self._send(
             self._request(
                 "GET",
@@ -2331,7 +2331,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> StorageClass:
-        """Partially update the specified storageclass."""
+        """Partially update the specified StorageClass."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -2359,7 +2359,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageClass:
-        """Replace the specified storageclass."""
+        """Replace the specified StorageClass."""
         return await self._send(
             self._request(
                 "PUT",
@@ -2388,7 +2388,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[StorageClass]]:
-        """Watch changes to objects of kind storageclass."""
+        """Watch changes to objects of kind StorageClass."""
         return self._watch(
             self._request(
                 "GET",
@@ -2475,7 +2475,7 @@ class VolumeAttachments(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> VolumeAttachment:
-        """Create a volumeattachment."""
+        """Create a VolumeAttachment."""
         return self._send(
             self._request(
                 "POST",
@@ -2502,7 +2502,7 @@ class VolumeAttachments(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> VolumeAttachment | Status:
-        """Delete a volumeattachment."""
+        """Delete a VolumeAttachment."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2540,7 +2540,7 @@ class VolumeAttachments(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttachmentList | Status:
-        """Delete collection of volumeattachment."""
+        """Delete collection of VolumeAttachment."""
         return self._send(
             self._request(
                 "DELETE",
@@ -2567,13 +2567,13 @@ class VolumeAttachments(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> VolumeAttachment:
-        """Read the specified volumeattachment."""
+        """Read the specified VolumeAttachment."""
         return self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=VolumeAttachment)
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> VolumeAttachment:
-        """Read status of the specified volumeattachment."""
+        """Read status of the specified VolumeAttachment."""
         return self._send(
             self._request(
                 "GET",
@@ -2597,7 +2597,7 @@ class VolumeAttachments(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttachmentList:
-        """List or watch objects of kind volumeattachment."""
+        """List or watch objects of kind VolumeAttachment."""
         return self._send(
             self._request(
                 "GET",
@@ -2658,7 +2658,7 @@ class VolumeAttachments(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> VolumeAttachment:
-        """Partially update the specified volumeattachment."""
+        """Partially update the specified VolumeAttachment."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2688,7 +2688,7 @@ class VolumeAttachments(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> VolumeAttachment:
-        """Partially update status of the specified volumeattachment."""
+        """Partially update status of the specified VolumeAttachment."""
         return self._send(
             self._request(
                 "PATCH",
@@ -2717,7 +2717,7 @@ class VolumeAttachments(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> VolumeAttachment:
-        """Replace the specified volumeattachment."""
+        """Replace the specified VolumeAttachment."""
         return self._send(
             self._request(
                 "PUT",
@@ -2743,7 +2743,7 @@ class VolumeAttachments(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> VolumeAttachment:
-        """Replace status of the specified volumeattachment."""
+        """Replace status of the specified VolumeAttachment."""
         return self._send(
             self._request(
                 "PUT",
@@ -2773,7 +2773,7 @@ class VolumeAttachments(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[VolumeAttachment]]:
-        """Watch changes to objects of kind volumeattachment."""
+        """Watch changes to objects of kind VolumeAttachment."""
         return self._watch(
             self._request(
                 "GET",
@@ -2850,7 +2850,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> VolumeAttachment:
-        """Create a volumeattachment."""
+        """Create a VolumeAttachment."""
         return await self._send(
             self._request(
                 "POST",
@@ -2877,7 +2877,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> VolumeAttachment | Status:
-        """Delete a volumeattachment."""
+        """Delete a VolumeAttachment."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2915,7 +2915,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttachmentList | Status:
-        """Delete collection of volumeattachment."""
+        """Delete collection of VolumeAttachment."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -2942,13 +2942,13 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> VolumeAttachment:
-        """Read the specified volumeattachment."""
+        """Read the specified VolumeAttachment."""
         return await self._send(
             self._request("GET", name=name, params={"pretty": pretty}, response=VolumeAttachment)
         )
 
     async def get_status(self, name: str, *, pretty: str | None = None) -> VolumeAttachment:
-        """Read status of the specified volumeattachment."""
+        """Read status of the specified VolumeAttachment."""
         return await self._send(
             self._request(
                 "GET",
@@ -2972,7 +2972,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttachmentList:
-        """List or watch objects of kind volumeattachment."""
+        """List or watch objects of kind VolumeAttachment."""
         return await self._send(
             self._request(
                 "GET",
@@ -3033,7 +3033,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> VolumeAttachment:
-        """Partially update the specified volumeattachment."""
+        """Partially update the specified VolumeAttachment."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -3063,7 +3063,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> VolumeAttachment:
-        """Partially update status of the specified volumeattachment."""
+        """Partially update status of the specified VolumeAttachment."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -3092,7 +3092,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> VolumeAttachment:
-        """Replace the specified volumeattachment."""
+        """Replace the specified VolumeAttachment."""
         return await self._send(
             self._request(
                 "PUT",
@@ -3118,7 +3118,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> VolumeAttachment:
-        """Replace status of the specified volumeattachment."""
+        """Replace status of the specified VolumeAttachment."""
         return await self._send(
             self._request(
                 "PUT",
@@ -3148,7 +3148,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[VolumeAttachment]]:
-        """Watch changes to objects of kind volumeattachment."""
+        """Watch changes to objects of kind VolumeAttachment."""
         return self._watch(
             self._request(
                 "GET",
@@ -3213,7 +3213,7 @@ class VolumeAttributesClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> VolumeAttributesClass:
-        """Create a volumeattributesclass."""
+        """Create a VolumeAttributesClass."""
         return self._send(
             self._request(
                 "POST",
@@ -3240,7 +3240,7 @@ class VolumeAttributesClasses(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> VolumeAttributesClass | Status:
-        """Delete a volumeattributesclass."""
+        """Delete a VolumeAttributesClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -3278,7 +3278,7 @@ class VolumeAttributesClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList | Status:
-        """Delete collection of volumeattributesclass."""
+        """Delete collection of VolumeAttributesClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -3305,7 +3305,7 @@ class VolumeAttributesClasses(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> VolumeAttributesClass:
-        """Read the specified volumeattributesclass."""
+        """Read the specified VolumeAttributesClass."""
         return self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=VolumeAttributesClass
@@ -3325,7 +3325,7 @@ class VolumeAttributesClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList:
-        """List or watch objects of kind volumeattributesclass."""
+        """List or watch objects of kind VolumeAttributesClass."""
         return self._send(
             self._request(
                 "GET",
@@ -3386,7 +3386,7 @@ class VolumeAttributesClasses(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> VolumeAttributesClass:
-        """Partially update the specified volumeattributesclass."""
+        """Partially update the specified VolumeAttributesClass."""
         return self._send(
             self._request(
                 "PATCH",
@@ -3414,7 +3414,7 @@ class VolumeAttributesClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> VolumeAttributesClass:
-        """Replace the specified volumeattributesclass."""
+        """Replace the specified VolumeAttributesClass."""
         return self._send(
             self._request(
                 "PUT",
@@ -3443,7 +3443,7 @@ class VolumeAttributesClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[VolumeAttributesClass]]:
-        """Watch changes to objects of kind volumeattributesclass."""
+        """Watch changes to objects of kind VolumeAttributesClass."""
         return self._watch(
             self._request(
                 "GET",
@@ -3498,7 +3498,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> VolumeAttributesClass:
-        """Create a volumeattributesclass."""
+        """Create a VolumeAttributesClass."""
         return await self._send(
             self._request(
                 "POST",
@@ -3525,7 +3525,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> VolumeAttributesClass | Status:
-        """Delete a volumeattributesclass."""
+        """Delete a VolumeAttributesClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -3563,7 +3563,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList | Status:
-        """Delete collection of volumeattributesclass."""
+        """Delete collection of VolumeAttributesClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -3590,7 +3590,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> VolumeAttributesClass:
-        """Read the specified volumeattributesclass."""
+        """Read the specified VolumeAttributesClass."""
         return await self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=VolumeAttributesClass
@@ -3610,7 +3610,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList:
-        """List or watch objects of kind volumeattributesclass."""
+        """List or watch objects of kind VolumeAttributesClass."""
         return await self._send(
             self._request(
                 "GET",
@@ -3671,7 +3671,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> VolumeAttributesClass:
-        """Partially update the specified volumeattributesclass."""
+        """Partially update the specified VolumeAttributesClass."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -3699,7 +3699,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> VolumeAttributesClass:
-        """Replace the specified volumeattributesclass."""
+        """Replace the specified VolumeAttributesClass."""
         return await self._send(
             self._request(
                 "PUT",
@@ -3728,7 +3728,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[VolumeAttributesClass]]:
-        """Watch changes to objects of kind volumeattributesclass."""
+        """Watch changes to objects of kind VolumeAttributesClass."""
         return self._watch(
             self._request(
                 "GET",

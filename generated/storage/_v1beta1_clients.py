@@ -62,7 +62,7 @@ class VolumeAttributesClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> VolumeAttributesClass:
-        """Create a volumeattributesclass."""
+        """Create a VolumeAttributesClass."""
         return self._send(
             self._request(
                 "POST",
@@ -89,7 +89,7 @@ class VolumeAttributesClasses(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> VolumeAttributesClass | Status:
-        """Delete a volumeattributesclass."""
+        """Delete a VolumeAttributesClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -127,7 +127,7 @@ class VolumeAttributesClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList | Status:
-        """Delete collection of volumeattributesclass."""
+        """Delete collection of VolumeAttributesClass."""
         return self._send(
             self._request(
                 "DELETE",
@@ -154,7 +154,7 @@ class VolumeAttributesClasses(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> VolumeAttributesClass:
-        """Read the specified volumeattributesclass."""
+        """Read the specified VolumeAttributesClass."""
         return self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=VolumeAttributesClass
@@ -174,7 +174,7 @@ class VolumeAttributesClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList:
-        """List or watch objects of kind volumeattributesclass."""
+        """List or watch objects of kind VolumeAttributesClass."""
         return self._send(
             self._request(
                 "GET",
@@ -235,7 +235,7 @@ class VolumeAttributesClasses(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> VolumeAttributesClass:
-        """Partially update the specified volumeattributesclass."""
+        """Partially update the specified VolumeAttributesClass."""
         return self._send(
             self._request(
                 "PATCH",
@@ -263,7 +263,7 @@ class VolumeAttributesClasses(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> VolumeAttributesClass:
-        """Replace the specified volumeattributesclass."""
+        """Replace the specified VolumeAttributesClass."""
         return self._send(
             self._request(
                 "PUT",
@@ -292,7 +292,7 @@ class VolumeAttributesClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[VolumeAttributesClass]]:
-        """Watch changes to objects of kind volumeattributesclass."""
+        """Watch changes to objects of kind VolumeAttributesClass."""
         return self._watch(
             self._request(
                 "GET",
@@ -347,7 +347,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> VolumeAttributesClass:
-        """Create a volumeattributesclass."""
+        """Create a VolumeAttributesClass."""
         return await self._send(
             self._request(
                 "POST",
@@ -374,7 +374,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> VolumeAttributesClass | Status:
-        """Delete a volumeattributesclass."""
+        """Delete a VolumeAttributesClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -412,7 +412,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList | Status:
-        """Delete collection of volumeattributesclass."""
+        """Delete collection of VolumeAttributesClass."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -439,7 +439,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> VolumeAttributesClass:
-        """Read the specified volumeattributesclass."""
+        """Read the specified VolumeAttributesClass."""
         return await self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=VolumeAttributesClass
@@ -459,7 +459,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList:
-        """List or watch objects of kind volumeattributesclass."""
+        """List or watch objects of kind VolumeAttributesClass."""
         return await self._send(
             self._request(
                 "GET",
@@ -520,7 +520,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> VolumeAttributesClass:
-        """Partially update the specified volumeattributesclass."""
+        """Partially update the specified VolumeAttributesClass."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -548,7 +548,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> VolumeAttributesClass:
-        """Replace the specified volumeattributesclass."""
+        """Replace the specified VolumeAttributesClass."""
         return await self._send(
             self._request(
                 "PUT",
@@ -577,7 +577,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[VolumeAttributesClass]]:
-        """Watch changes to objects of kind volumeattributesclass."""
+        """Watch changes to objects of kind VolumeAttributesClass."""
         return self._watch(
             self._request(
                 "GET",

@@ -86,7 +86,7 @@ class StorageVersionMigrations(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageVersionMigration:
-        """Create a storageversionmigration."""
+        """Create a StorageVersionMigration."""
         return self._send(
             self._request(
                 "POST",
@@ -113,7 +113,7 @@ class StorageVersionMigrations(ResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> StorageVersionMigration | Status:
-        """Delete a storageversionmigration."""
+        """Delete a StorageVersionMigration."""
         return self._send(
             self._request(
                 "DELETE",
@@ -151,7 +151,7 @@ class StorageVersionMigrations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageVersionMigrationList | Status:
-        """Delete collection of storageversionmigration."""
+        """Delete collection of StorageVersionMigration."""
         return self._send(
             self._request(
                 "DELETE",
@@ -178,7 +178,7 @@ class StorageVersionMigrations(ResourceClient):
         )
 
     def get(self, name: str, *, pretty: str | None = None) -> StorageVersionMigration:
-        """Read the specified storageversionmigration."""
+        """Read the specified StorageVersionMigration."""
         return self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=StorageVersionMigration
@@ -186,7 +186,7 @@ class StorageVersionMigrations(ResourceClient):
         )
 
     def get_status(self, name: str, *, pretty: str | None = None) -> StorageVersionMigration:
-        """Read status of the specified storageversionmigration."""
+        """Read status of the specified StorageVersionMigration."""
         return self._send(
             self._request(
                 "GET",
@@ -210,7 +210,7 @@ class StorageVersionMigrations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageVersionMigrationList:
-        """List or watch objects of kind storageversionmigration."""
+        """List or watch objects of kind StorageVersionMigration."""
         return self._send(
             self._request(
                 "GET",
@@ -271,7 +271,7 @@ class StorageVersionMigrations(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> StorageVersionMigration:
-        """Partially update the specified storageversionmigration."""
+        """Partially update the specified StorageVersionMigration."""
         return self._send(
             self._request(
                 "PATCH",
@@ -301,7 +301,7 @@ class StorageVersionMigrations(ResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> StorageVersionMigration:
-        """Partially update status of the specified storageversionmigration."""
+        """Partially update status of the specified StorageVersionMigration."""
         return self._send(
             self._request(
                 "PATCH",
@@ -330,7 +330,7 @@ class StorageVersionMigrations(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageVersionMigration:
-        """Replace the specified storageversionmigration."""
+        """Replace the specified StorageVersionMigration."""
         return self._send(
             self._request(
                 "PUT",
@@ -356,7 +356,7 @@ class StorageVersionMigrations(ResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageVersionMigration:
-        """Replace status of the specified storageversionmigration."""
+        """Replace status of the specified StorageVersionMigration."""
         return self._send(
             self._request(
                 "PUT",
@@ -386,7 +386,7 @@ class StorageVersionMigrations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Iterator[WatchEvent[StorageVersionMigration]]:
-        """Watch changes to objects of kind storageversionmigration."""
+        """Watch changes to objects of kind StorageVersionMigration."""
         return self._watch(
             self._request(
                 "GET",
@@ -465,7 +465,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageVersionMigration:
-        """Create a storageversionmigration."""
+        """Create a StorageVersionMigration."""
         return await self._send(
             self._request(
                 "POST",
@@ -492,7 +492,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         pretty: str | None = None,
         propagation_policy: str | None = None,
     ) -> StorageVersionMigration | Status:
-        """Delete a storageversionmigration."""
+        """Delete a StorageVersionMigration."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -530,7 +530,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageVersionMigrationList | Status:
-        """Delete collection of storageversionmigration."""
+        """Delete collection of StorageVersionMigration."""
         return await self._send(
             self._request(
                 "DELETE",
@@ -557,7 +557,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         )
 
     async def get(self, name: str, *, pretty: str | None = None) -> StorageVersionMigration:
-        """Read the specified storageversionmigration."""
+        """Read the specified StorageVersionMigration."""
         return await self._send(
             self._request(
                 "GET", name=name, params={"pretty": pretty}, response=StorageVersionMigration
@@ -565,7 +565,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         )
 
     async def get_status(self, name: str, *, pretty: str | None = None) -> StorageVersionMigration:
-        """Read status of the specified storageversionmigration."""
+        """Read status of the specified StorageVersionMigration."""
         return await self._send(
             self._request(
                 "GET",
@@ -589,7 +589,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageVersionMigrationList:
-        """List or watch objects of kind storageversionmigration."""
+        """List or watch objects of kind StorageVersionMigration."""
         return await self._send(
             self._request(
                 "GET",
@@ -650,7 +650,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> StorageVersionMigration:
-        """Partially update the specified storageversionmigration."""
+        """Partially update the specified StorageVersionMigration."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -680,7 +680,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         force: bool | None = None,
         pretty: str | None = None,
     ) -> StorageVersionMigration:
-        """Partially update status of the specified storageversionmigration."""
+        """Partially update status of the specified StorageVersionMigration."""
         return await self._send(
             self._request(
                 "PATCH",
@@ -709,7 +709,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageVersionMigration:
-        """Replace the specified storageversionmigration."""
+        """Replace the specified StorageVersionMigration."""
         return await self._send(
             self._request(
                 "PUT",
@@ -735,7 +735,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         field_validation: str | None = None,
         pretty: str | None = None,
     ) -> StorageVersionMigration:
-        """Replace status of the specified storageversionmigration."""
+        """Replace status of the specified StorageVersionMigration."""
         return await self._send(
             self._request(
                 "PUT",
@@ -765,7 +765,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncIterator[WatchEvent[StorageVersionMigration]]:
-        """Watch changes to objects of kind storageversionmigration."""
+        """Watch changes to objects of kind StorageVersionMigration."""
         return self._watch(
             self._request(
                 "GET",

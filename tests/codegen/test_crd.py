@@ -110,3 +110,84 @@ def test_broken_crd_files_name_the_problem(tmp_path: Path) -> None:
         generate_files(None, "p", [bad])
     with pytest.raises(SpecError, match="defined twice"):
         generate_files(None, "p", [CRDS[0], CRDS[0]])
+
+
+def _crd(schema: dict[str, object], kind: str = "Foo") -> dict[str, object]:
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{kind.lower()}s.example.io"},
+        "spec": {
+            "group": "example.io",
+            "scope": "Namespaced",
+            "names": {"kind": kind, "plural": f"{kind.lower()}s", "listKind": f"{kind}List"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema},
+                }
+            ],
+        },
+    }
+
+
+def test_nested_names_never_take_a_definitions_name(tmp_path: Path) -> None:
+    import yaml
+
+    schema = {
+        "type": "object",
+        "properties": {"list": {"type": "object", "properties": {"a": {"type": "string"}}}},
+    }
+    path = tmp_path / "foo.yaml"
+    path.write_text(yaml.safe_dump(_crd(schema)))
+    spec, source = load_spec(None)
+    add_crds(spec, [path])
+    module = parse_spec(spec, source).modules[ModuleId("example_io", "v1")]
+    names = [m.name for m in module.models]
+    assert len(names) == len(set(names))
+    foo = next(m for m in module.models if m.name == "Foo")
+    field = next(f for f in foo.fields if f.wire_name == "list")
+    assert getattr(field.type, "name", None) not in ("FooList", None)
+
+
+def test_crd_date_times_keep_their_text(tmp_path: Path) -> None:
+    import yaml
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "spec": {
+                "type": "object",
+                "properties": {"at": {"type": "string", "format": "date-time"}},
+            }
+        },
+    }
+    path = tmp_path / "foo.yaml"
+    path.write_text(yaml.safe_dump(_crd(schema)))
+    out = tmp_path / "dt"
+    assert main(["generate", "--out", str(out), "--crd", str(path)]) == 0
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from dt.example_io.v1 import Foo\n"
+        "for at in ['2024-07-30T10:00:00.25Z', '2024-07-30T10:00:00+02:00', '2024-07-30T10:00:00Z']:\n"
+        "    foo = Foo.model_validate({'spec': {'at': at}})\n"
+        "    assert foo.to_dict()['spec']['at'] == at, (at, foo.to_dict())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_crd_missing_names_kind_is_named(tmp_path: Path) -> None:
+    import yaml
+
+    crd = _crd({"type": "object"})
+    del crd["spec"]["names"]["kind"]  # type: ignore[index]
+    path = tmp_path / "foo.yaml"
+    path.write_text(yaml.safe_dump(crd))
+    with pytest.raises(SpecError, match="/spec/names/kind: missing"):
+        generate_files(None, "p", [path])
