@@ -198,7 +198,7 @@ def _clients_source(
     if any("Any" in p for m in methods for p in m.params):
         stdlib["typing"].add("Any")
     if any(m.mode != "send" for m in methods):
-        stdlib["collections.abc"] |= {"AsyncIterator", "Iterator"}
+        stdlib["collections.abc"] |= {"AsyncGenerator", "Generator"}
     if any("PatchType" in p for m in methods for p in m.params):
         stdlib["collections.abc"].add("Sequence")
         runtime["kubetyped.request"].add("PatchType")

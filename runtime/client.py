@@ -60,14 +60,15 @@ _TRANSIENT = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.Remot
 
 
 def _is_tls_failure(exc: BaseException) -> bool:
-    """A refused certificate or handshake: httpx reports it as a ConnectError, but unlike a
-    dropped connection it cannot heal, so it is not retried (client-go does not either)."""
+    """A refused certificate: httpx reports it as a ConnectError, but unlike a dropped
+    connection it cannot heal, so it is not retried (client-go does not either). An EOF in
+    the handshake (a restarting server) stays retryable."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, ssl.SSLError):
+        if isinstance(seen, ssl.SSLCertVerificationError):
             return True
         seen = seen.__cause__ or seen.__context__
-    return "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in type(exc).__name__
+    return False
 
 
 class ClusterConfigLike(Protocol):

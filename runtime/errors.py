@@ -295,7 +295,9 @@ def _summary(exc: ValueError) -> str:
     return f"{loc + ': ' if loc else ''}{found[0].get('msg', '')}{more}"
 
 
-def _preview(line: bytes, limit: int = 200) -> str:
+def _preview(line: bytes, limit: int = 60) -> str:
+    # Enough to recognise the line (its type and kind come first); short enough that the
+    # data of a watched Secret does not end up in logs and tracebacks.
     if len(line) <= limit:
         return repr(line)
     return f"{line[:limit]!r}... ({len(line)} bytes)"

@@ -16,7 +16,7 @@ import logging
 import os
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -83,13 +83,19 @@ class _User(_Model):
     client_certificate: str | None = Field(None, alias="client-certificate")
     client_certificate_data: str | None = Field(None, alias="client-certificate-data")
     client_key: str | None = Field(None, alias="client-key")
-    client_key_data: str | None = Field(None, alias="client-key-data")
-    token: str | None = None
+    client_key_data: str | None = Field(None, alias="client-key-data", repr=False)
+    token: str | None = Field(None, repr=False)
     token_file: str | None = Field(None, alias="tokenFile")
     username: str | None = None
-    password: str | None = None
-    exec_: _Exec | None = Field(None, alias="exec")
-    auth_provider: dict[str, Any] | None = Field(None, alias="auth-provider")
+    password: str | None = Field(None, repr=False)
+    exec_: _Exec | None = Field(None, alias="exec", repr=False)
+    auth_provider: dict[str, Any] | None = Field(None, alias="auth-provider", repr=False)
+    # Impersonation is not implemented: these are read only to refuse them loudly, since
+    # ignoring them would run requests as the real (often more privileged) identity.
+    impersonate: str | None = Field(None, alias="as")
+    impersonate_uid: str | None = Field(None, alias="as-uid")
+    impersonate_groups: list[str] | None = Field(None, alias="as-groups")
+    impersonate_extra: dict[str, Any] | None = Field(None, alias="as-user-extra")
 
 
 class _Context(_Model):
@@ -125,7 +131,7 @@ _T = TypeVar("_T")
 
 @dataclass(frozen=True)
 class _Entry(Generic[_T]):
-    value: _T
+    value: _T = field(repr=False)
     file: Path
 
     @property
@@ -300,6 +306,18 @@ def _build(
 
     u = (user.value if user else None) or _User()
     uw = f"{display_path(user.file)}: users[{user_name}].user" if user else "users[]"
+    impersonation = [
+        key
+        for key, value in (
+            ("as", u.impersonate),
+            ("as-uid", u.impersonate_uid),
+            ("as-groups", u.impersonate_groups),
+            ("as-user-extra", u.impersonate_extra),
+        )
+        if value
+    ]
+    if impersonation:
+        raise ConfigError(f"{uw}.{impersonation[0]}: impersonation is not supported yet")
     if u.auth_provider is not None:
         raise ConfigError(
             f"{uw}.auth-provider: auth provider {u.auth_provider.get('name')!r} is not supported; "

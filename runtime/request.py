@@ -6,6 +6,7 @@ async client, and tests can inspect it without a server.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -125,6 +126,10 @@ def encode_body(body: object) -> bytes:
 def _jsonable(value: object) -> object:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if isinstance(value, (bytes, bytearray)):
+        # Kubernetes sends []byte as base64 (Secret.data, ConfigMap.binaryData), as the
+        # models do; a raw patch dict must not send the bytes as text.
+        return base64.b64encode(value).decode("ascii")
     return to_jsonable_python(value)
 
 

@@ -25,7 +25,7 @@ sees a particular resource::
                 response=ConfigMapList))
 
         def watch(self, *, namespace: str | None = None, all_namespaces: bool = False,
-                  resource_version: str | None = None, ...) -> Iterator[WatchEvent[ConfigMap]]:
+                  resource_version: str | None = None, ...) -> Generator[WatchEvent[ConfigMap], None, None]:
             return self._watch(self._request(
                 "GET", namespace=namespace, all_namespaces=all_namespaces,
                 params={"resourceVersion": resource_version, ...}, response=ConfigMap))
@@ -37,7 +37,7 @@ sees a particular resource::
                       pretty: str | None = None) -> ConfigMap:
             return await self._send(self._request(...same arguments...))
 
-        def watch(self, ...) -> AsyncIterator[WatchEvent[ConfigMap]]:  # plain def
+        def watch(self, ...) -> AsyncGenerator[WatchEvent[ConfigMap], None]:  # plain def
             return self._watch(self._request(...same arguments...))
 
 The rules:
@@ -63,7 +63,7 @@ The rules:
   PATCH of type ``application/apply-patch+yaml`` to the object named by ``obj.metadata.name``,
   sending only what the caller set, plus ``apiVersion``/``kind``.
 * Async: ``await self._send(...)``; ``_list_all`` and ``_watch`` return async iterators, so the
-  generated methods are plain ``def`` returning ``AsyncIterator[...]``. Close an abandoned
+  generated methods are plain ``def`` returning ``AsyncGenerator[...]``. Close an abandoned
   async iteration promptly with ``contextlib.aclosing``.
 * A method named ``list`` shadows the builtin in the annotations of the class body after it
   (mypy: "Function ... is not valid as a type"): write ``builtins.list[...]`` there.
@@ -71,7 +71,7 @@ The rules:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Generator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -196,6 +196,11 @@ class _Resource(Generic[C]):
         else:
             data = dict(obj)
         metadata = data.get("metadata") or {}
+        if "managedFields" in metadata:
+            # The server refuses an apply that carries managedFields, which an object read
+            # back from it has: re-applying a read-and-edited object just works.
+            metadata = {k: v for k, v in metadata.items() if k != "managedFields"}
+            data = {**data, "metadata": metadata}
         name = metadata.get("name")
         if not name:
             raise ValueError(f"apply needs metadata.name on the {self.info.kind}")
@@ -266,14 +271,14 @@ class ResourceClient(_Resource["Client"]):
     def _send(self, req: ApiRequest[T]) -> T:
         return self._client.send(req)
 
-    def _list_all(self, req: ApiRequest[T]) -> Iterator[T]:
+    def _list_all(self, req: ApiRequest[T]) -> Generator[T, None, None]:
         page_req: ApiRequest[_Page[T]] | None = _first_page(req)
         while page_req is not None:
             page = self._client.send(page_req)
             yield from page.items or ()
             page_req = _next_page(page_req, page)
 
-    def _watch(self, req: ApiRequest[T]) -> Iterator[WatchEvent[T]]:
+    def _watch(self, req: ApiRequest[T]) -> Generator[WatchEvent[T], None, None]:
         watch, decoder = self._watch_setup(req)
         for line in self._client.stream_lines(watch):
             yield decoder.decode(line)
@@ -290,7 +295,7 @@ class AsyncResourceClient(_Resource["AsyncClient"]):
     async def _send(self, req: ApiRequest[T]) -> T:
         return await self._client.send(req)
 
-    async def _list_all(self, req: ApiRequest[T]) -> AsyncIterator[T]:
+    async def _list_all(self, req: ApiRequest[T]) -> AsyncGenerator[T, None]:
         page_req: ApiRequest[_Page[T]] | None = _first_page(req)
         while page_req is not None:
             page = await self._client.send(page_req)
@@ -298,7 +303,7 @@ class AsyncResourceClient(_Resource["AsyncClient"]):
                 yield item
             page_req = _next_page(page_req, page)
 
-    async def _watch(self, req: ApiRequest[T]) -> AsyncIterator[WatchEvent[T]]:
+    async def _watch(self, req: ApiRequest[T]) -> AsyncGenerator[WatchEvent[T], None]:
         watch, decoder = self._watch_setup(req)
         async for line in self._client.stream_lines(watch):
             yield decoder.decode(line)

@@ -54,8 +54,7 @@ from typing import Any
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_WIRE_DIR = os.path.join(HERE, "wire")
 DEFAULT_SPEC_CANDIDATES = [
-    os.path.join(HERE, "..", "..", "..", "shared", "specs", "kubernetes-v1.36.openapi-v2.json.gz"),
-    "/work/shared/specs/kubernetes-v1.36.openapi-v2.json.gz",
+    os.path.join(HERE, "..", "..", "codegen", "data", "kubernetes-v1.36.openapi-v2.json.gz"),
 ]
 
 META = "io.k8s.apimachinery.pkg.apis.meta.v1."

@@ -179,6 +179,12 @@ async def test_server_side_apply_conflicts_and_force(api: Api, namespace: str) -
     (bob,) = [m for m in forced.metadata.managed_fields if m.manager == "bob"]
     assert "f:strategy" not in bob.fields_v1["f:spec"]
 
+    # Read, edit, apply again: the object read back carries managedFields, which apply drops.
+    current = await run(deps.get("web", namespace=namespace))
+    current.spec.replicas = 5
+    reapplied = await run(deps.apply(current, field_manager="bob", force=True, namespace=namespace))
+    assert reapplied.spec.replicas == 5
+
 
 async def test_status_and_scale_subresources(api: Api, namespace: str) -> None:
     deps = api.deployments
@@ -222,6 +228,20 @@ async def test_pagination_over_120_objects(api: Api, namespace: str) -> None:
         api.configmaps.list_all(all_namespaces=True, label_selector="app=e2e", limit=40)
     )
     assert len([c for c in everywhere if c.metadata.namespace == namespace]) == 120
+
+
+async def test_bytes_in_a_patch_dict_are_sent_as_base64(api: Api, namespace: str) -> None:
+    secrets = api.bind(core_v1.Secrets, core_v1.AsyncSecrets)
+    raw = bytes(range(256))
+    await run(
+        secrets.create(
+            core_v1.Secret(metadata=ObjectMeta(name="s"), data={"a": b"x"}), namespace=namespace
+        )
+    )
+    patched = await run(
+        secrets.patch("s", {"data": {"b": raw}}, namespace=namespace, patch_type="merge")
+    )
+    assert patched.data == {"a": b"x", "b": raw}
 
 
 async def test_typed_errors(api: Api, namespace: str, kubeconfig: Path) -> None:

@@ -1209,3 +1209,27 @@ def test_proxy_url_is_used(tmp_path: Path) -> None:
         assert get(config, "/version").status_code == 200
     # A forward proxy receives the absolute URL of the API server.
     assert proxy.requests[0]["path"] == "http://kube.invalid:8001/version"
+
+
+def test_impersonation_is_refused_not_ignored(tmp_path: Path) -> None:
+    import yaml
+    from kubetyped.config import load_config
+
+    path = tmp_path / "config"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443"}}],
+                "users": [{"name": "u", "user": {"token": "t0ken-value", "as": "someone-else"}}],
+                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "x",
+            }
+        )
+    )
+    with pytest.raises(
+        ConfigError, match=r"users\[u\]\.user\.as: impersonation is not supported"
+    ) as info:
+        load_config(kubeconfig=path)
+    assert "t0ken-value" not in str(info.value)
