@@ -7,7 +7,7 @@ flavours always have the same methods, arguments and requests.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .ir import OperationDef, ParamDef, ResourceDef, TypeExpr
@@ -100,6 +100,11 @@ def _methods(
     body = ann(op.body) if op.body and op.verb != "patch" else "Any"
 
     if op.verb == "get" and sub == "log":
+        # log() returns the text at once; following a log needs a streaming call (not here
+        # yet), so `follow` is left out rather than offered and blocking until the pod ends.
+        kept = [(q, p) for q, p in zip(query, op.params, strict=True) if p.wire_name != "follow"]
+        op = replace(op, params=[p for _, p in kept])
+        query = [q for q, _ in kept]
         return [
             Method(
                 "log",

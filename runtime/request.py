@@ -140,7 +140,8 @@ def decode(response: Response[T], body: bytes) -> T:
     if response is bytes:
         return cast(T, body)
     if response is str:
-        return cast(T, body.decode())
+        # Text such as a container's log is not guaranteed UTF-8: never fail on it.
+        return cast(T, body.decode("utf-8", "replace"))
     if isinstance(response, type) and issubclass(response, BaseModel):
         return cast(T, response.model_validate_json(body))
     return cast(T, _adapter(cast(Any, response)).validate_json(body))

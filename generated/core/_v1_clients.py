@@ -6352,7 +6352,6 @@ class Pods(ResourceClient):
         *,
         namespace: str | None = None,
         container: str | None = None,
-        follow: bool | None = None,
         insecure_skip_tls_verify_backend: bool | None = None,
         limit_bytes: int | None = None,
         pretty: str | None = None,
@@ -6371,7 +6370,6 @@ class Pods(ResourceClient):
                 subresource="log",
                 params={
                     "container": container,
-                    "follow": follow,
                     "insecureSkipTLSVerifyBackend": insecure_skip_tls_verify_backend,
                     "limitBytes": limit_bytes,
                     "pretty": pretty,
@@ -7015,7 +7013,6 @@ class AsyncPods(AsyncResourceClient):
         *,
         namespace: str | None = None,
         container: str | None = None,
-        follow: bool | None = None,
         insecure_skip_tls_verify_backend: bool | None = None,
         limit_bytes: int | None = None,
         pretty: str | None = None,
@@ -7034,7 +7031,6 @@ class AsyncPods(AsyncResourceClient):
                 subresource="log",
                 params={
                     "container": container,
-                    "follow": follow,
                     "insecureSkipTLSVerifyBackend": insecure_skip_tls_verify_backend,
                     "limitBytes": limit_bytes,
                     "pretty": pretty,

@@ -314,7 +314,11 @@ class ApiServer:
         etcd_env = {k: v for k, v in os.environ.items() if not k.startswith("ETCD_")}
         etcd = self._spawn(etcd_args, etcd_log, etcd_env)
         # PKI is made while etcd boots: the two are independent.
-        pki = generate_pki(d / "pki")
+        try:
+            pki = generate_pki(d / "pki")
+        except BaseException:
+            _terminate(etcd, self.stop_timeout)  # not yet in self._run: stop it here
+            raise
         kubeconfig = d / "kubeconfig"
         self._run = _Running(
             dir=d,
