@@ -7,7 +7,7 @@ flavours always have the same methods, arguments and requests.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from .ir import OperationDef, ParamDef, ResourceDef, TypeExpr
@@ -25,7 +25,8 @@ Mode = Literal["send", "list_all", "watch"]
 
 @dataclass
 class Method:
-    """One method; ``call`` is the ``_request``/``_apply_request`` expression it sends."""
+    """One method; ``call`` is the ``_request``/``_apply_request`` expression it sends and
+    ``uses`` the names its text needs imported (``OrStatus``, ``Status``, ``PatchType`` …)."""
 
     name: str
     doc: str
@@ -33,6 +34,7 @@ class Method:
     returns: str
     mode: Mode
     call: str
+    uses: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -60,20 +62,68 @@ def client_class_name(kind: str, plural: str) -> str:
     return f"{name}Resource" if name == kind else name
 
 
-def _call(op: OperationDef, resource: ResourceDef, response: str, extra: list[str]) -> str:
-    args = [f'"{op.method}"']
-    if op.verb in ("get", "replace", "patch", "delete") or op.subresource:
-        args.append("name=name")
-    if resource.namespaced:
-        args.append("namespace=namespace")
-    args.extend(extra)
-    if op.subresource:
-        args.append(f'subresource="{op.subresource}"')
-    pairs = ", ".join(f'"{p.wire_name}": {p.name}' for p in op.params)
-    if pairs:
-        args.append(f"params={{{pairs}}}")
-    args.append(f"response={response}")
-    return f"self._request({', '.join(args)})"
+@dataclass
+class _Op:
+    """One operation seen from the Python side: names and fragments every builder shares."""
+
+    resource: ResourceDef
+    op: OperationDef
+    ann: Callable[[TypeExpr], str]
+    all_namespaces: bool  # the resource can also be listed across namespaces
+
+    @property
+    def suffix(self) -> str:
+        return f"_{self.op.subresource}" if self.op.subresource else ""
+
+    @property
+    def model(self) -> str:
+        return self.ann(self.resource.model) if self.resource.model else "Any"
+
+    @property
+    def response(self) -> str:
+        return self.ann(self.op.response) if self.op.response else self.model
+
+    @property
+    def body(self) -> str:
+        return self.ann(self.op.body) if self.op.body else "Any"
+
+    @property
+    def doc(self) -> str:
+        text = (self.op.description or "").strip()
+        return docstring(text[:1].upper() + text[1:] + "." if text else "", indent=8)
+
+    @property
+    def ns(self) -> list[str]:
+        return ["namespace: str | None = None"] if self.resource.namespaced else []
+
+    @property
+    def every(self) -> list[str]:
+        """``all_namespaces`` for list and watch of a resource listable across namespaces."""
+        listable = self.op.verb in ("list", "watch") and not self.op.subresource
+        return ["all_namespaces: bool = False"] if self.all_namespaces and listable else []
+
+    def query(self, drop: tuple[str, ...] = ()) -> list[str]:
+        """The keyword parameters of the spec's query parameters, less ``drop``."""
+        return [_param(p, self.ann) for p in self.op.params if p.wire_name not in drop]
+
+    def call(self, response: str, extra: tuple[str, ...] = (), drop: tuple[str, ...] = ()) -> str:
+        """The ``self._request(...)`` expression of this operation."""
+        op = self.op
+        args = [f'"{op.method}"']
+        if op.verb in ("get", "replace", "patch", "delete") or op.subresource:
+            args.append("name=name")
+        if self.resource.namespaced:
+            args.append("namespace=namespace")
+        if self.every:
+            args.append("all_namespaces=all_namespaces")
+        args.extend(extra)
+        if op.subresource:
+            args.append(f'subresource="{op.subresource}"')
+        pairs = _pairs(op.params, drop)
+        if pairs:
+            args.append(f"params={{{pairs}}}")
+        args.append(f"response={response}")
+        return f"self._request({', '.join(args)})"
 
 
 def _param(p: ParamDef, ann: Callable[[TypeExpr], str]) -> str:
@@ -82,204 +132,178 @@ def _param(p: ParamDef, ann: Callable[[TypeExpr], str]) -> str:
     return f"{p.name}: {ann(p.type)} | None = None"
 
 
-def _methods(
-    resource: ResourceDef, op: OperationDef, ann: Callable[[TypeExpr], str], has_all: bool
-) -> list[Method]:
-    model = ann(resource.model) if resource.model else "Any"
-    listing = ann(resource.list_model) if resource.list_model else "Any"
-    response = ann(op.response) if op.response else model
-    sub = op.subresource
-    suffix = f"_{sub}" if sub else ""
-    text = (op.description or "").strip()
-    doc = docstring(text[:1].upper() + text[1:] + "." if text else "", indent=8)
-    ns = ["namespace: str | None = None"] if resource.namespaced else []
-    every = ["all_namespaces: bool = False"] if has_all and not sub else []
-    every_arg = ["all_namespaces=all_namespaces"] if every else []
-    query = [_param(p, ann) for p in op.params]
-    # Only where a body is sent as typed: a patch body is typed from the response model.
-    body = ann(op.body) if op.body and op.verb != "patch" else "Any"
+def _pairs(params: list[ParamDef], drop: tuple[str, ...]) -> str:
+    return ", ".join(f'"{p.wire_name}": {p.name}' for p in params if p.wire_name not in drop)
 
-    if op.verb == "get" and sub == "log":
+
+def _get(o: _Op) -> list[Method]:
+    if o.op.subresource == "log":
         # log() returns the text at once; following a log needs a streaming call (not here
         # yet), so `follow` is left out rather than offered and blocking until the pod ends.
-        kept = [(q, p) for q, p in zip(query, op.params, strict=True) if p.wire_name != "follow"]
-        op = replace(op, params=[p for _, p in kept])
-        query = [q for q, _ in kept]
-        return [
-            Method(
-                "log",
-                doc,
-                ["name: str", "*", *ns, *query],
-                "str",
-                "send",
-                _call(op, resource, "str", []),
-            )
-        ]
-    if op.verb == "get":
-        return [
-            Method(
-                f"get{suffix}",
-                doc,
-                ["name: str", "*", *ns, *query],
-                response,
-                "send",
-                _call(op, resource, response, []),
-            )
-        ]
-    if op.verb == "list":
-        list_all_params = [
-            q for q, p in zip(query, op.params, strict=True) if p.wire_name != "continue"
-        ]
-        list_all_call = _call(
-            OperationDef(
-                op.verb,
-                op.method,
-                op.path,
-                op.scope,
-                sub,
-                [p for p in op.params if p.wire_name != "continue"],
-                None,
-                None,
-            ),
-            resource,
-            model,
-            every_arg,
-        )
-        return [
-            Method(
-                f"list{suffix}",
-                doc,
-                ["*", *ns, *every, *query],
-                response,
-                "send",
-                _call(op, resource, response, every_arg),
-            ),
-            Method(
-                f"list_all{suffix}",
-                docstring(
-                    f"Every {resource.gvk.kind}, following ``continue`` across pages.", indent=8
-                ),
-                ["*", *ns, *every, *list_all_params],
-                model,
-                "list_all",
-                list_all_call,
-            ),
-        ]
-    if op.verb == "watch":
-        return [
-            Method(
-                f"watch{suffix}",
-                doc,
-                ["*", *ns, *every, *query],
-                model,
-                "watch",
-                _call(op, resource, model, every_arg),
-            )
-        ]
-    if op.verb == "create":
-        answer = f"OrStatus({response})" if sub in _STATUS_ANSWERS else response
-        returns = f"{response} | Status" if sub in _STATUS_ANSWERS else response
-        name_arg = ["name: str"] if sub else []
-        return [
-            Method(
-                f"create{suffix}",
-                doc,
-                [*name_arg, f"body: {body}", "*", *ns, *query],
-                returns,
-                "send",
-                _call(op, resource, answer, ["body=body"]),
-            )
-        ]
-    if op.verb == "replace":
-        return [
-            Method(
-                f"replace{suffix}",
-                doc,
-                ["name: str", f"body: {body}", "*", *ns, *query],
-                response,
-                "send",
-                _call(op, resource, response, ["body=body"]),
-            )
-        ]
-    if op.verb == "patch":
-        target = response
-        # kubectl's default where the server has it; custom resources only take merge patches.
-        default_patch = "strategic" if "strategic" in op.patch_types else "merge"
-        patch = Method(
-            f"patch{suffix}",
-            doc,
-            [
-                "name: str",
-                f"body: {target} | dict[str, Any] | Sequence[dict[str, Any]]",
-                "*",
-                *ns,
-                f'patch_type: PatchType = "{default_patch}"',
-                *query,
-            ],
-            response,
+        drop = ("follow",)
+        params = ["name: str", "*", *o.ns, *o.query(drop)]
+        return [Method("log", o.doc, params, "str", "send", o.call("str", drop=drop))]
+    params = ["name: str", "*", *o.ns, *o.query()]
+    return [Method(f"get{o.suffix}", o.doc, params, o.response, "send", o.call(o.response))]
+
+
+def _list(o: _Op) -> list[Method]:
+    drop = ("continue",)  # list_all follows continue itself
+    every_page = docstring(
+        f"Every {o.resource.gvk.kind}, following ``continue`` across pages.", indent=8
+    )
+    return [
+        Method(
+            f"list{o.suffix}",
+            o.doc,
+            ["*", *o.ns, *o.every, *o.query()],
+            o.response,
             "send",
-            _call(op, resource, response, ["body=body", "patch_type=patch_type"]),
+            o.call(o.response),
+        ),
+        Method(
+            f"list_all{o.suffix}",
+            every_page,
+            ["*", *o.ns, *o.every, *o.query(drop)],
+            o.model,
+            "list_all",
+            o.call(o.model, drop=drop),
+        ),
+    ]
+
+
+def _watch(o: _Op) -> list[Method]:
+    params = ["*", *o.ns, *o.every, *o.query()]
+    return [
+        Method(
+            f"watch{o.suffix}",
+            o.doc,
+            params,
+            o.model,
+            "watch",
+            o.call(o.model),
+            frozenset({"WatchEvent"}),
         )
-        apply_query = [
-            q
-            for q, p in zip(query, op.params, strict=True)
-            if p.wire_name not in ("fieldManager", "force")
+    ]
+
+
+def _create(o: _Op) -> list[Method]:
+    name = ["name: str"] if o.op.subresource else []
+    params = [*name, f"body: {o.body}", "*", *o.ns, *o.query()]
+    if o.op.subresource in _STATUS_ANSWERS:
+        call = o.call(f"OrStatus({o.response})", ("body=body",))
+        uses = frozenset({"OrStatus", "Status"})
+        return [
+            Method(f"create{o.suffix}", o.doc, params, f"{o.response} | Status", "send", call, uses)
         ]
-        apply_pairs = ", ".join(
-            f'"{p.wire_name}": {p.name}'
-            for p in op.params
-            if p.wire_name not in ("fieldManager", "force")
-        )
-        apply_args = [
-            f"obj: {target} | dict[str, Any]",
-            "*",
-            "field_manager: str",
-            "force: bool = False",
-            *ns,
-            *apply_query,
-        ]
-        call = "self._apply_request(obj, field_manager=field_manager, force=force"
-        call += ", namespace=namespace" if resource.namespaced else ""
-        call += f', subresource="{sub}"' if sub else ""
-        call += f", params={{{apply_pairs}}}" if apply_pairs else ""
-        call += f", response={response})"
-        apply = Method(
-            f"apply{suffix}",
-            docstring(
-                "Server-side apply: send only the fields set on ``obj``, owned by ``field_manager``.",
-                indent=8,
-            ),
-            apply_args,
-            response,
+    return [
+        Method(
+            f"create{o.suffix}",
+            o.doc,
+            params,
+            o.response,
             "send",
-            call,
+            o.call(o.response, ("body=body",)),
         )
-        # apply sends the resource's own apiVersion/kind: right for the object and its status,
-        # not for subresources of another kind (scale is an autoscaling/v1 Scale).
-        return [patch, apply] if sub in (None, "status") else [patch]
-    if op.verb == "delete":
-        return [
-            Method(
-                f"delete{suffix}",
-                doc,
-                ["name: str", "*", *ns, f"body: {body} | None = None", *query],
-                f"{model} | Status",
-                "send",
-                _call(op, resource, f"OrStatus({model})", ["body=body"]),
-            )
-        ]
-    if op.verb == "deletecollection":
-        return [
-            Method(
-                f"delete_collection{suffix}",
-                doc,
-                ["*", *ns, f"body: {body} | None = None", *query],
-                f"{listing} | Status",
-                "send",
-                _call(op, resource, f"OrStatus({listing})", ["body=body"]),
-            )
-        ]
-    raise ValueError(f"no client method for {op.verb} {op.path}")
+    ]
+
+
+def _replace(o: _Op) -> list[Method]:
+    params = ["name: str", f"body: {o.body}", "*", *o.ns, *o.query()]
+    return [
+        Method(
+            f"replace{o.suffix}",
+            o.doc,
+            params,
+            o.response,
+            "send",
+            o.call(o.response, ("body=body",)),
+        )
+    ]
+
+
+def _patch(o: _Op) -> list[Method]:
+    # kubectl's default where the server has it; custom resources only take merge patches.
+    default = "strategic" if "strategic" in o.op.patch_types else "merge"
+    body = f"body: {o.response} | dict[str, Any] | Sequence[dict[str, Any]]"
+    params = ["name: str", body, "*", *o.ns, f'patch_type: PatchType = "{default}"', *o.query()]
+    uses = frozenset({"Any", "PatchType", "Sequence"})
+    patch = Method(
+        f"patch{o.suffix}",
+        o.doc,
+        params,
+        o.response,
+        "send",
+        o.call(o.response, ("body=body", "patch_type=patch_type")),
+        uses,
+    )
+    # apply sends the resource's own apiVersion/kind: right for the object and its status,
+    # not for subresources of another kind (scale is an autoscaling/v1 Scale).
+    if o.op.subresource not in (None, "status"):
+        return [patch]
+    drop = ("fieldManager", "force")
+    args = ["obj", "field_manager=field_manager", "force=force"]
+    if o.resource.namespaced:
+        args.append("namespace=namespace")
+    if o.op.subresource:
+        args.append(f'subresource="{o.op.subresource}"')
+    pairs = _pairs(o.op.params, drop)
+    if pairs:
+        args.append(f"params={{{pairs}}}")
+    args.append(f"response={o.response}")
+    params = [
+        f"obj: {o.response} | dict[str, Any]",
+        "*",
+        "field_manager: str",
+        "force: bool = False",
+        *o.ns,
+        *o.query(drop),
+    ]
+    doc = docstring(
+        "Server-side apply: send only the fields set on ``obj``, owned by ``field_manager``.",
+        indent=8,
+    )
+    apply = Method(
+        f"apply{o.suffix}",
+        doc,
+        params,
+        o.response,
+        "send",
+        f"self._apply_request({', '.join(args)})",
+        frozenset({"Any"}),
+    )
+    return [patch, apply]
+
+
+def _delete(o: _Op) -> list[Method]:
+    params = ["name: str", "*", *o.ns, f"body: {o.body} | None = None", *o.query()]
+    call = o.call(f"OrStatus({o.model})", ("body=body",))
+    uses = frozenset({"OrStatus", "Status"})
+    return [Method(f"delete{o.suffix}", o.doc, params, f"{o.model} | Status", "send", call, uses)]
+
+
+def _delete_collection(o: _Op) -> list[Method]:
+    listing = o.ann(o.resource.list_model) if o.resource.list_model else "Any"
+    params = ["*", *o.ns, f"body: {o.body} | None = None", *o.query()]
+    call = o.call(f"OrStatus({listing})", ("body=body",))
+    uses = frozenset({"OrStatus", "Status"})
+    return [
+        Method(
+            f"delete_collection{o.suffix}", o.doc, params, f"{listing} | Status", "send", call, uses
+        )
+    ]
+
+
+_BUILDERS: dict[str, Callable[[_Op], list[Method]]] = {
+    "get": _get,
+    "list": _list,
+    "watch": _watch,
+    "create": _create,
+    "replace": _replace,
+    "patch": _patch,
+    "delete": _delete,
+    "deletecollection": _delete_collection,
+}
 
 
 def client_class(resource: ResourceDef, ann: Callable[[TypeExpr], str]) -> ClientClass:
@@ -305,7 +329,7 @@ def client_class(resource: ResourceDef, ann: Callable[[TypeExpr], str]) -> Clien
             continue
         if op.scope == "all-namespaces" and (op.verb, op.subresource) in namespaced_ops:
             continue  # the namespaced method covers it with all_namespaces=True
-        for method in _methods(resource, op, ann, has_all):
+        for method in _BUILDERS[op.verb](_Op(resource, op, ann, has_all)):
             if method.params and method.params[-1] == "*":
                 method.params.pop()  # nothing keyword-only follows: a bare * is a syntax error
             if method.name not in seen:

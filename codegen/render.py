@@ -185,25 +185,26 @@ def _clients_source(
     clash = _RUNTIME_NAMES & ann.locals
     if clash:
         raise ValueError(f"{module.id.dotted}: models named like runtime names: {sorted(clash)}")
-    methods = [m for c in clients for m in c.methods]
-    stdlib: dict[str, set[str]] = {"typing": set(ann.typing), "collections.abc": set()}
-    runtime: dict[str, set[str]] = {
+    uses = set().union(*(m.uses for c in clients for m in c.methods))
+    modes = {m.mode for c in clients for m in c.methods}
+    where = {
+        "Any": "typing",
+        "Sequence": "collections.abc",
+        "OrStatus": "kubetyped.request",
+        "PatchType": "kubetyped.request",
+        "Status": "kubetyped.status",
+        "WatchEvent": "kubetyped.watch",
+    }
+    imports: dict[str, set[str]] = {
+        "typing": set(ann.typing),
+        "collections.abc": {"AsyncGenerator", "Generator"} if modes - {"send"} else set(),
         "kubetyped.resource": {"AsyncResourceClient", "ResourceClient", "ResourceInfo"},
-        "kubetyped.request": {"OrStatus"} if any("OrStatus(" in m.call for m in methods) else set(),
-        "kubetyped.status": {"Status"}
-        if any("Status" in m.returns.split(" | ") for m in methods)
-        else set(),
         "kubetyped.types": set(ann.specials),
     }
-    if any("Any" in p for m in methods for p in m.params):
-        stdlib["typing"].add("Any")
-    if any(m.mode != "send" for m in methods):
-        stdlib["collections.abc"] |= {"AsyncGenerator", "Generator"}
-    if any("PatchType" in p for m in methods for p in m.params):
-        stdlib["collections.abc"].add("Sequence")
-        runtime["kubetyped.request"].add("PatchType")
-    if any(m.mode == "watch" for m in methods):
-        runtime["kubetyped.watch"] = {"WatchEvent"}
+    for name in sorted(uses):
+        imports.setdefault(where[name], set()).add(name)
+    stdlib = {k: v for k, v in imports.items() if not k.startswith("kubetyped")}
+    runtime = {k: v for k, v in imports.items() if k.startswith("kubetyped")}
     source = env.get_template("clients.py.jinja").render(
         module=module,
         package_name=package_name,
