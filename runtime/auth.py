@@ -28,6 +28,7 @@ from ._base_errors import ConfigError
 
 __all__ = [
     "EXEC_API_VERSIONS",
+    "EXEC_TIMEOUT",
     "BasicAuth",
     "BearerToken",
     "ExecConfig",
@@ -46,6 +47,9 @@ EXEC_API_VERSIONS = (
     "client.authentication.k8s.io/v1beta1",
 )
 """ExecCredential versions kubetyped speaks (v1alpha1 was removed in Kubernetes 1.24)."""
+
+EXEC_TIMEOUT = 120.0
+"""Seconds an exec credential plugin may take before its request fails with ConfigError."""
 
 
 class BearerToken(httpx.Auth):
@@ -251,7 +255,13 @@ def _run_plugin(config: ExecConfig) -> _Credential:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             check=False,
+            # A hung plugin must not hang every request; logins that prompt a browser fit.
+            timeout=EXEC_TIMEOUT,
         )
+    except subprocess.TimeoutExpired:
+        raise ConfigError(
+            f"{where}.command: {config.command!r} did not finish within {EXEC_TIMEOUT:.0f} s"
+        ) from None
     except FileNotFoundError:
         message = f"{where}.command: {config.command!r} not found"
         if config.install_hint:

@@ -404,7 +404,11 @@ class Client(_BaseClient[httpx.Client]):
             try:
                 response = self._http.send(request, stream=stream)
                 if not response.is_success:
-                    response.read()
+                    try:
+                        response.read()  # the error's Status, for the exception
+                    except BaseException:
+                        response.close()
+                        raise
             except httpx.RequestError as exc:
                 delay = self._after_error(request, exc, attempt, started)
             else:
@@ -525,7 +529,11 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
             try:
                 response = await self._http.send(request, stream=stream)
                 if not response.is_success:
-                    await response.aread()
+                    try:
+                        await response.aread()  # the error's Status, for the exception
+                    except BaseException:
+                        await response.aclose()
+                        raise
             except httpx.RequestError as exc:
                 delay = self._after_error(request, exc, attempt, started)
             else:
