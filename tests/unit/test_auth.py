@@ -455,6 +455,20 @@ def test_non_executable_exec_plugin(tmp_path: Path) -> None:
         http.get("/api")
 
 
+def test_hung_exec_plugin_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kubetyped.auth
+
+    script = tmp_path / "plugin"
+    script.write_text("#!/bin/sh\nsleep 30\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(kubetyped.auth, "EXEC_TIMEOUT", 0.3)
+    with (
+        client(ExecCredentialAuth(ExecConfig(command=str(script), where="kc")), Recorder()) as http,
+        pytest.raises(ConfigError, match=r"^kc\.command: .* did not finish within 0 s"),
+    ):
+        http.get("/api")
+
+
 def test_exec_reprs_hide_args_and_env(plugin: Plugin) -> None:
     config = plugin.config(
         "future", args=("--password", "arg-secret"), env=(("API_KEY", "env-secret"),)
