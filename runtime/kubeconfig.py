@@ -1,7 +1,7 @@
 """Read kubeconfig files with kubectl's rules and turn one context into a ClusterConfig.
 
 Rules kept from client-go's ``clientcmd``: several files merge with the first file to
-define a cluster, user or context name winning (within one file the last entry wins);
+define a cluster, user or context name winning (a name twice in one file is an error);
 ``current-context`` comes from the first file that sets it; relative paths are relative
 to the directory of the file that holds them; ``*-data`` wins over the matching file path,
 and ``token`` over ``tokenFile``; an exec plugin is only used when the user has no token,
@@ -270,16 +270,19 @@ def _merge(merged: Kubeconfig, parsed: _File, path: Path) -> None:
     if merged.current_context is None and parsed.current_context:
         merged.current_context = parsed.current_context
         merged._current_context_file = path
-    # The comprehensions let a later entry of one file replace an earlier one;
     # setdefault lets an earlier file win over a later one.
-    _first_wins(merged._clusters, {c.name: _Entry(c.cluster, path) for c in parsed.clusters or ()})
-    _first_wins(merged._users, {u.name: _Entry(u.user, path) for u in parsed.users or ()})
-    _first_wins(merged._contexts, {c.name: _Entry(c.context, path) for c in parsed.contexts or ()})
-
-
-def _first_wins(target: dict[str, _T], entries: dict[str, _T]) -> None:
-    for name, entry in entries.items():
-        target.setdefault(name, entry)
+    for key, target, named in (
+        ("clusters", merged._clusters, [(c.name, c.cluster) for c in parsed.clusters or ()]),
+        ("users", merged._users, [(u.name, u.user) for u in parsed.users or ()]),
+        ("contexts", merged._contexts, [(c.name, c.context) for c in parsed.contexts or ()]),
+    ):
+        seen: set[str] = set()
+        for name, value in named:
+            if name in seen:
+                # client-go refuses a name twice in one file rather than picking one.
+                raise ConfigError(f"{display_path(path)}: {key}[{name}]: duplicate name")
+            seen.add(name)
+            target.setdefault(name, _Entry(value, path))  # type: ignore[arg-type]
 
 
 def _build(

@@ -150,11 +150,7 @@ def test_kubeconfig_env_merges_files_first_wins(
     first = write(
         tmp_path / "a" / "config",
         {
-            # Within one file a later entry replaces an earlier one of the same name.
-            "clusters": [
-                {"name": "shared", "cluster": {"server": "https://a-old.test"}},
-                {"name": "shared", "cluster": {"server": "https://a.test"}},
-            ],
+            "clusters": [{"name": "shared", "cluster": {"server": "https://a.test"}}],
             "users": [{"name": "u", "user": {"token": "token-from-a"}}],
             "contexts": [{"name": "ctx-a", "context": {"cluster": "shared", "user": "u"}}],
         },
@@ -190,6 +186,20 @@ def test_kubeconfig_env_merges_files_first_wins(
     merged = read_kubeconfig([first, second, third])
     assert merged.context_names() == ["ctx-a", "ctx-b", "ctx-only-b"]
     assert merged.files == (first, second, third)
+
+
+def test_a_name_twice_in_one_file_is_an_error(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "config",
+        {
+            "clusters": [
+                {"name": "shared", "cluster": {"server": "https://a-old.test"}},
+                {"name": "shared", "cluster": {"server": "https://a.test"}},
+            ],
+        },
+    )
+    with pytest.raises(ConfigError, match=r"config: clusters\[shared\]: duplicate name"):
+        read_kubeconfig(path)
 
 
 def test_kubeconfig_env_wins_over_home(
