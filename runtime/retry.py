@@ -4,9 +4,9 @@
   ``Retry-After`` (the server's way of saying the request was not processed).
 * A transport error (connection refused or reset, broken response) is retried only for GET,
   since a write may have reached the server; the client decides which errors are transient.
-* At most ``max_retries`` retries. The wait is ``max(Retry-After, backoff)`` capped at
-  ``max_delay``, where backoff doubles from ``backoff_base``; transport errors count as
-  ``Retry-After: 1``.
+* At most ``max_retries`` retries. The wait is ``max(Retry-After, backoff)``, where backoff
+  doubles from ``backoff_base`` up to ``max_delay``; the server's ``Retry-After`` is never
+  shortened. Transport errors count as ``Retry-After: 1``.
 
 The same policy serves the sync and the async client; only ``sleep``/``async_sleep`` differ,
 and tests replace them so that nothing waits.
@@ -58,7 +58,8 @@ class RetryPolicy:
         return self._delay(attempt, 1.0)
 
     def _delay(self, attempt: int, floor: float) -> float:
-        return min(self.max_delay, max(floor, self.backoff_base * 2.0**attempt))
+        # Our own backoff is capped; the server's Retry-After is always honoured in full.
+        return max(floor, min(self.max_delay, self.backoff_base * 2.0**attempt))
 
 
 def parse_retry_after(value: str | None) -> int | None:

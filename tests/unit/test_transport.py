@@ -998,7 +998,7 @@ async def test_retries_are_bounded(mode: str) -> None:
     with pytest.raises(ServiceUnavailable):
         await run(h.deployments.get("web"))
     assert len(h.server.requests) == 4  # the first try and three retries
-    assert h.sleeps == [10.0, 10.0, 10.0]  # Retry-After capped at max_delay
+    assert h.sleeps == [30.0, 30.0, 30.0]  # the server's Retry-After is honoured in full
 
 
 async def test_default_retries_are_ten(mode: str) -> None:
