@@ -51,6 +51,8 @@ class _Field:
     annotation: str
     default: str | None  # None: required
     doc: str
+    aliased: bool  # the default is a pydantic Field(...) carrying the wire name
+    markers: bool  # the annotation carries ListMarkers
 
 
 def _field(f: FieldDef, ann: Annotations) -> _Field:
@@ -85,7 +87,8 @@ def _field(f: FieldDef, ann: Annotations) -> _Field:
     if f.name != f.wire_name:
         alias = f'validation_alias="{f.wire_name}", serialization_alias="{f.wire_name}"'
         default = f"Field({value}, {alias})" if value is not None else f"Field({alias})"
-    return _Field(f.name, annotation, default, docstring(f.description) if f.description else "")
+    doc = docstring(f.description) if f.description else ""
+    return _Field(f.name, annotation, default, doc, f.name != f.wire_name, f.has_markers)
 
 
 @dataclass
@@ -156,7 +159,7 @@ def _models_source(
         raise ValueError(f"{module.id.dotted}: duplicate class names")
     stdlib = {"typing": set(ann.typing) | ({"TYPE_CHECKING", "Any"} if clients else set())}
     runtime = {"kubetyped.model": {m.base for m in models}, "kubetyped.types": set(ann.specials)}
-    if any("ListMarkers(" in f.annotation for m in models for f in m.fields):
+    if any(f.markers for m in models for f in m.fields):
         runtime["kubetyped.model"].add("ListMarkers")
     return env.get_template("module.py.jinja").render(
         module=module,
@@ -169,9 +172,7 @@ def _models_source(
         stdlib_imports=_import_lines(stdlib),
         runtime_imports=_import_lines(runtime),
         imports=_module_imports(ann.modules),
-        uses_field=any(
-            f.default and f.default.startswith("Field(") for m in models for f in m.fields
-        ),
+        uses_field=any(f.aliased for m in models for f in m.fields),
     )
 
 
