@@ -7,8 +7,10 @@ async client, and tests can inspect it without a server.
 from __future__ import annotations
 
 import base64
+import gc
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Generic, Literal, TypeVar, cast
@@ -133,8 +135,35 @@ def _jsonable(value: object) -> object:
     return to_jsonable_python(value)
 
 
+_GC_PAUSE_BYTES = 256 * 1024
+
+
+@contextmanager
+def _gc_paused(body: bytes) -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large body is decoded.
+
+    Decoding a big list builds millions of objects and not one reference cycle, yet every
+    few hundred allocations the collector walks the growing heap again: on a 5,000-pod list
+    that walking took three quarters of the decode time. Refcounting still frees garbage
+    meanwhile; the collector resumes as soon as the decode ends.
+    """
+    if len(body) < _GC_PAUSE_BYTES or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def decode(response: Response[T], body: bytes) -> T:
     """Decode a response body as ``response`` describes (see :data:`Response`)."""
+    with _gc_paused(body):
+        return _decode(response, body)
+
+
+def _decode(response: Response[T], body: bytes) -> T:
     if isinstance(response, Decoder):
         return response.decode(body)
     if response is bytes:

@@ -1173,3 +1173,26 @@ def test_max_retries_argument() -> None:
     with pytest.raises(TooManyRequests):
         Deployments(client).get("web", namespace="x")
     assert len(server.requests) == 2  # one real 0.1 s backoff sleep
+
+
+def test_large_bodies_decode_with_the_collector_paused() -> None:
+    import gc
+
+    from kubetyped.request import Decoder, decode
+
+    seen: list[bool] = []
+
+    class Probe(Decoder[int]):
+        def decode(self, body: bytes) -> int:
+            seen.append(gc.isenabled())
+            if body.startswith(b"!"):
+                raise ValueError("bad body")
+            return len(body)
+
+    assert gc.isenabled()
+    assert decode(Probe(), b"x" * 100) == 100
+    assert decode(Probe(), b"x" * 300_000) == 300_000
+    with pytest.raises(ValueError, match="bad body"):
+        decode(Probe(), b"!" * 300_000)
+    assert seen == [True, False, False]  # paused for large bodies only
+    assert gc.isenabled()  # and always resumed, also after a failure
