@@ -3,8 +3,30 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 
 import nox
+
+VERSIONS = ["3.10", "3.11", "3.13"]
+
+
+def _let_pyenv_find_every_version() -> None:
+    """pyenv's shims only run the active version: activate the installed ones the sessions
+    name too (the current one first, so `python3` stays what it was)."""
+    if "PYENV_VERSION" in os.environ or not shutil.which("pyenv"):
+        return
+    current = subprocess.run(
+        ["pyenv", "version-name"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    installed = subprocess.run(
+        ["pyenv", "versions", "--bare"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    wanted = [v for v in installed if v != current and v.rpartition(".")[0] in VERSIONS]
+    os.environ["PYENV_VERSION"] = ":".join([current, *wanted])
+
+
+_let_pyenv_find_every_version()
 
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
@@ -12,7 +34,7 @@ nox.options.reuse_existing_virtualenvs = True
 PACKAGE = "kubetyped.k8s"
 
 
-@nox.session(python=["3.10", "3.11", "3.13"])
+@nox.session(python=VERSIONS)
 def tests(session: nox.Session) -> None:
     """The whole suite: unit, generator, typing and end-to-end tests against a real server.
 
@@ -50,7 +72,9 @@ def lint(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Speed side by side with the official client and lightkube, in one run."""
     session.install(".[bench]")
-    session.run("python", "tests/bench/bench.py", *session.posargs, env={"PYTHONDONTWRITEBYTECODE": ""})
+    session.run(
+        "python", "tests/bench/bench.py", *session.posargs, env={"PYTHONDONTWRITEBYTECODE": ""}
+    )
 
 
 @nox.session
