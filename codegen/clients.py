@@ -20,7 +20,7 @@ _STATUS_ANSWERS = {"eviction", "binding"}
 # connect operations (exec, attach, portforward, proxy) need streaming protocols: not here yet.
 _SKIPPED_VERBS = {"connect"}
 
-Mode = Literal["send", "list_all", "watch"]
+Mode = Literal["send", "list_all", "watch", "lines"]
 
 
 @dataclass
@@ -142,7 +142,21 @@ def _get(o: _Op) -> list[Method]:
         # yet), so `follow` is left out rather than offered and blocking until the pod ends.
         drop = ("follow",)
         params = ["name: str", "*", *o.ns, *o.query(drop)]
-        return [Method("log", o.doc, params, "str", "send", o.call("str", drop=drop))]
+        doc = docstring(
+            "Each line of the log as it arrives; with ``follow=True`` until the container ends.",
+            indent=8,
+        )
+        return [
+            Method("log", o.doc, params, "str", "send", o.call("str", drop=drop)),
+            Method(
+                "log_lines",
+                doc,
+                ["name: str", "*", *o.ns, *o.query()],
+                "str",
+                "lines",
+                o.call("str"),
+            ),
+        ]
     params = ["name: str", "*", *o.ns, *o.query()]
     return [Method(f"get{o.suffix}", o.doc, params, o.response, "send", o.call(o.response))]
 

@@ -348,12 +348,12 @@ class Client(_BaseClient[httpx.Client]):
             )
         )
 
-    def stream_lines(self, req: ApiRequest[Any]) -> Iterator[bytes]:
+    def stream_lines(self, req: ApiRequest[Any], *, keep_blank: bool = False) -> Iterator[bytes]:
         """Send ``req`` and yield its body line by line as it arrives (watch, ``log -f``)."""
         request = self._build(req, stream=True)
         response = self._exchange(request, stream=True)
         try:
-            lines = LineBuffer()
+            lines = LineBuffer(keep_blank=keep_blank)
             for chunk in response.iter_bytes():
                 yield from lines.feed(chunk)
             yield from lines.flush()
@@ -470,12 +470,14 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
             )
         )
 
-    async def stream_lines(self, req: ApiRequest[Any]) -> AsyncIterator[bytes]:
+    async def stream_lines(
+        self, req: ApiRequest[Any], *, keep_blank: bool = False
+    ) -> AsyncIterator[bytes]:
         """Send ``req`` and yield its body line by line as it arrives (watch, ``log -f``)."""
         request = self._build(req, stream=True)
         response = await self._exchange(request, stream=True)
         try:
-            lines = LineBuffer()
+            lines = LineBuffer(keep_blank=keep_blank)
             async for chunk in response.aiter_bytes():
                 for line in lines.feed(chunk):
                     yield line

@@ -54,6 +54,7 @@ The rules:
 * ``response`` is what a 2xx answer decodes to: a model class, ``str`` or ``bytes`` (text and
   raw answers such as logs), or a :class:`~kubetyped.request.Decoder`. A DELETE answers with
   the object while finalizers keep it, else with a ``Status``: use ``OrStatus(ConfigMap)``.
+* ``_text_lines(req)`` streams a text answer (a log, with ``follow``) line by line as str.
 * ``_list_all(req)`` and ``_watch(req)`` take the request of the plain list call but with
   ``response=`` the *item* model: ``_list_all`` yields every item of every page (``limit``
   defaults to 500, ``continue`` followed until the last page), ``_watch`` adds ``watch=true``
@@ -235,6 +236,11 @@ class _Resource(Generic[C]):
         return watch, WatchDecoder(_item_type(req), method=watch.method, url=url)
 
 
+def _text(line: bytes) -> str:
+    # A container writes what it likes: never fail on bytes that are not UTF-8.
+    return line.removesuffix(b"\r").decode("utf-8", "replace")
+
+
 def _item_type(req: ApiRequest[T]) -> type[T]:
     if isinstance(req.response, Decoder):
         raise TypeError("list_all and watch need the item model as response, not a Decoder")
@@ -283,6 +289,10 @@ class ResourceClient(_Resource["Client"]):
         for line in self._client.stream_lines(watch):
             yield decoder.decode(line)
 
+    def _text_lines(self, req: ApiRequest[str]) -> Generator[str, None, None]:
+        for line in self._client.stream_lines(req, keep_blank=True):
+            yield _text(line)
+
 
 class AsyncResourceClient(_Resource["AsyncClient"]):
     """Base of the generated asyncio resource clients (``AsyncConfigMaps(async_client)``)."""
@@ -307,3 +317,7 @@ class AsyncResourceClient(_Resource["AsyncClient"]):
         watch, decoder = self._watch_setup(req)
         async for line in self._client.stream_lines(watch):
             yield decoder.decode(line)
+
+    async def _text_lines(self, req: ApiRequest[str]) -> AsyncGenerator[str, None]:
+        async for line in self._client.stream_lines(req, keep_blank=True):
+            yield _text(line)

@@ -53,12 +53,14 @@ def watch_request(req: ApiRequest[T]) -> ApiRequest[T]:
 
 
 class LineBuffer:
-    """Splits a byte stream into non-empty lines, whatever the chunk boundaries."""
+    """Splits a byte stream into lines, whatever the chunk boundaries; blank lines are
+    dropped (watch streams) unless ``keep_blank`` (logs, where they are content)."""
 
-    __slots__ = ("_parts",)
+    __slots__ = ("_keep_blank", "_parts")
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_blank: bool = False) -> None:
         self._parts: list[bytes] = []
+        self._keep_blank = keep_blank
 
     def feed(self, chunk: bytes) -> list[bytes]:
         """Take one chunk; return the lines it completes."""
@@ -70,13 +72,13 @@ class LineBuffer:
         self._parts.append(chunk)
         *lines, rest = b"".join(self._parts).split(b"\n")
         self._parts = [rest] if rest else []
-        return [line for line in lines if line.strip()]
+        return [line for line in lines if self._keep_blank or line.strip()]
 
     def flush(self) -> list[bytes]:
         """At the end of the stream: the last line, if it had no newline."""
         rest = b"".join(self._parts)
         self._parts = []
-        return [rest] if rest.strip() else []
+        return [rest] if rest.strip() or (rest and self._keep_blank) else []
 
 
 class WatchDecoder(Generic[T]):

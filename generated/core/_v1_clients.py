@@ -6383,6 +6383,45 @@ class Pods(ResourceClient):
             )
         )
 
+    def log_lines(
+        self,
+        name: str,
+        *,
+        namespace: str | None = None,
+        container: str | None = None,
+        follow: bool | None = None,
+        insecure_skip_tls_verify_backend: bool | None = None,
+        limit_bytes: int | None = None,
+        pretty: str | None = None,
+        previous: bool | None = None,
+        since_seconds: int | None = None,
+        stream: str | None = None,
+        tail_lines: int | None = None,
+        timestamps: bool | None = None,
+    ) -> Generator[str, None, None]:
+        """Each line of the log as it arrives; with ``follow=True`` until the container ends."""
+        return self._text_lines(
+            self._request(
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="log",
+                params={
+                    "container": container,
+                    "follow": follow,
+                    "insecureSkipTLSVerifyBackend": insecure_skip_tls_verify_backend,
+                    "limitBytes": limit_bytes,
+                    "pretty": pretty,
+                    "previous": previous,
+                    "sinceSeconds": since_seconds,
+                    "stream": stream,
+                    "tailLines": tail_lines,
+                    "timestamps": timestamps,
+                },
+                response=str,
+            )
+        )
+
     def patch(
         self,
         name: str,
@@ -7031,6 +7070,45 @@ class AsyncPods(AsyncResourceClient):
                 subresource="log",
                 params={
                     "container": container,
+                    "insecureSkipTLSVerifyBackend": insecure_skip_tls_verify_backend,
+                    "limitBytes": limit_bytes,
+                    "pretty": pretty,
+                    "previous": previous,
+                    "sinceSeconds": since_seconds,
+                    "stream": stream,
+                    "tailLines": tail_lines,
+                    "timestamps": timestamps,
+                },
+                response=str,
+            )
+        )
+
+    def log_lines(
+        self,
+        name: str,
+        *,
+        namespace: str | None = None,
+        container: str | None = None,
+        follow: bool | None = None,
+        insecure_skip_tls_verify_backend: bool | None = None,
+        limit_bytes: int | None = None,
+        pretty: str | None = None,
+        previous: bool | None = None,
+        since_seconds: int | None = None,
+        stream: str | None = None,
+        tail_lines: int | None = None,
+        timestamps: bool | None = None,
+    ) -> AsyncGenerator[str, None]:
+        """Each line of the log as it arrives; with ``follow=True`` until the container ends."""
+        return self._text_lines(
+            self._request(
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="log",
+                params={
+                    "container": container,
+                    "follow": follow,
                     "insecureSkipTLSVerifyBackend": insecure_skip_tls_verify_backend,
                     "limitBytes": limit_bytes,
                     "pretty": pretty,

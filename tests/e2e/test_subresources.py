@@ -304,11 +304,19 @@ async def test_resize_of_a_pending_pod(api: Api, namespace: str) -> None:
     assert 'node "node-missing" not found' in info.value.message
 
 
+async def lines_of(lines: Any) -> list[str]:
+    """Every line of a sync or async log stream."""
+    if hasattr(lines, "__aiter__"):
+        return [line async for line in lines]
+    return list(lines)
+
+
 async def test_pod_log_without_a_kubelet(api: Api, namespace: str, apiserver: Any) -> None:
     pods = api.pods
     # A pod on no node has no log yet: the server answers 200 with an empty body.
     await run(pods.create(pod("quiet"), namespace=namespace))
     assert await run(pods.log("quiet", namespace=namespace)) == ""
+    assert await lines_of(pods.log_lines("quiet", namespace=namespace, follow=True)) == []
 
     # Two containers and none named: the server refuses before it would ask a kubelet.
     await run(pods.create(pod("pair", "left", "right"), namespace=namespace))
@@ -331,6 +339,8 @@ async def test_pod_log_without_a_kubelet(api: Api, namespace: str, apiserver: An
     with pytest.raises(BadRequest) as info:
         await run(pods.log("pair", namespace=namespace, container="middle"))
     assert info.value.message == "container middle is not valid for pod pair"
+    with pytest.raises(BadRequest, match="a container name must be specified"):
+        await lines_of(pods.log_lines("pair", namespace=namespace, follow=True))
 
     # Bound to a node that does not exist: the server cannot find a kubelet to ask.
     await run(pods.create(pod("stranded"), namespace=namespace))
