@@ -32,6 +32,7 @@ from .ir import (
     Special,
     TypeExpr,
     UnionOf,
+    Verb,
 )
 from .naming import attribute_name, group_module
 
@@ -73,7 +74,7 @@ _PATH = re.compile(
     r"(?P<namespaced>/namespaces/\{namespace\})?"
     r"/(?P<plural>[^/{]+)(?:/\{name\}(?:/(?P<sub>[^/{]+))?(?:/\{path\})?)?$"
 )
-_ACTIONS = {
+_ACTIONS: dict[str, Verb] = {
     "get": "get",
     "list": "list",
     "post": "create",
@@ -331,32 +332,13 @@ class _Parser:
                 if sub is None and isinstance(gvk_raw, dict) and not resource.gvk.kind:
                     resource.gvk = GVK(group, version, gvk_raw.get("kind", ""))
                 resource.namespaced |= bool(match["namespaced"])
-                params: list[ParamDef] = []
-                body: TypeExpr | None = None
-                seen: set[str] = set()
-                raw_params = [*op.get("parameters", []), *path_params]
-                for i, raw in enumerate(raw_params):
-                    param = self._parameter(raw, f"{where}/parameters/{i}")
-                    location, wire = param.get("in"), param.get("name", "")
-                    if location == "body":
-                        schema = param.get("schema", {})
-                        body = self.type_of(schema, f"{where}/parameters/{i}/schema", None, "body")
-                    elif location == "query" and wire not in seen:
-                        seen.add(wire)
-                        params.append(
-                            ParamDef(
-                                wire,
-                                attribute_name(wire),
-                                self.type_of(param, f"{where}/parameters/{i}", None, wire),
-                                param.get("description", ""),
-                                bool(param.get("required")),
-                            )
-                        )
-                params.sort(key=lambda p: p.wire_name)
+                params, body = self._operation_params(
+                    [*op.get("parameters", []), *path_params], where
+                )
                 response = self._response(op, where)
                 scope: Scope = "namespaced" if match["namespaced"] else "cluster"
                 base = OperationDef(
-                    verb,  # type: ignore[arg-type]
+                    verb,
                     method.upper(),
                     path,
                     scope,
@@ -407,6 +389,34 @@ class _Parser:
                 self.warnings.append(f"resource {'/'.join(key)} has no model; skipped")
                 continue
             self.modules[resource.model.module].resources.append(resource)
+
+    def _operation_params(
+        self, raw_params: list[Any], where: str
+    ) -> tuple[list[ParamDef], TypeExpr | None]:
+        """The query parameters (sorted by wire name; an operation's own win over its
+        path's) and the body type of an operation."""
+        params: list[ParamDef] = []
+        body: TypeExpr | None = None
+        seen: set[str] = set()
+        for i, raw in enumerate(raw_params):
+            at = f"{where}/parameters/{i}"
+            param = self._parameter(raw, at)
+            location, wire = param.get("in"), param.get("name", "")
+            if location == "body":
+                body = self.type_of(param.get("schema", {}), f"{at}/schema", None, "body")
+            elif location == "query" and wire not in seen:
+                seen.add(wire)
+                param_type = self.type_of(param, at, None, wire)
+                params.append(
+                    ParamDef(
+                        wire,
+                        attribute_name(wire),
+                        param_type,
+                        param.get("description", ""),
+                        bool(param.get("required")),
+                    )
+                )
+        return sorted(params, key=lambda p: p.wire_name), body
 
     def _response(self, op: dict[str, Any], where: str) -> TypeExpr | None:
         responses = op.get("responses", {})
