@@ -10,11 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .ir import OperationDef, ParamDef, ResourceDef, TypeExpr
+from .ir import ModelRef, ModuleId, OperationDef, ParamDef, ResourceDef, TypeExpr
 from .pytext import docstring
 
 __all__ = ["ClientClass", "Method", "client_class", "client_class_name"]
 
+_STATUS = ModelRef(ModuleId("meta", "v1"), "Status")
 # Subresources whose answer may be a Status rather than the object named in the spec.
 _STATUS_ANSWERS = {"eviction", "binding"}
 # connect operations (exec, attach, portforward, proxy) need streaming protocols: not here yet.
@@ -82,6 +83,11 @@ class _Op:
     @property
     def response(self) -> str:
         return self.ann(self.op.response) if self.op.response else self.model
+
+    @property
+    def status(self) -> str:
+        """The package's own meta/v1 Status, which a delete or an eviction may answer with."""
+        return self.ann(_STATUS)
 
     @property
     def body(self) -> str:
@@ -205,10 +211,12 @@ def _create(o: _Op) -> list[Method]:
     name = ["name: str"] if o.op.subresource else []
     params = [*name, f"body: {o.body}", "*", *o.ns, *o.query()]
     if o.op.subresource in _STATUS_ANSWERS:
-        call = o.call(f"OrStatus({o.response})", ("body=body",))
-        uses = frozenset({"OrStatus", "Status"})
+        call = o.call(f"OrStatus({o.response}, {o.status})", ("body=body",))
+        uses = frozenset({"OrStatus"})
         return [
-            Method(f"create{o.suffix}", o.doc, params, f"{o.response} | Status", "send", call, uses)
+            Method(
+                f"create{o.suffix}", o.doc, params, f"{o.response} | {o.status}", "send", call, uses
+            )
         ]
     return [
         Method(
@@ -291,19 +299,27 @@ def _patch(o: _Op) -> list[Method]:
 
 def _delete(o: _Op) -> list[Method]:
     params = ["name: str", "*", *o.ns, f"body: {o.body} | None = None", *o.query()]
-    call = o.call(f"OrStatus({o.model})", ("body=body",))
-    uses = frozenset({"OrStatus", "Status"})
-    return [Method(f"delete{o.suffix}", o.doc, params, f"{o.model} | Status", "send", call, uses)]
+    call = o.call(f"OrStatus({o.model}, {o.status})", ("body=body",))
+    uses = frozenset({"OrStatus"})
+    return [
+        Method(f"delete{o.suffix}", o.doc, params, f"{o.model} | {o.status}", "send", call, uses)
+    ]
 
 
 def _delete_collection(o: _Op) -> list[Method]:
     listing = o.ann(o.resource.list_model) if o.resource.list_model else "Any"
     params = ["*", *o.ns, f"body: {o.body} | None = None", *o.query()]
-    call = o.call(f"OrStatus({listing})", ("body=body",))
-    uses = frozenset({"OrStatus", "Status"})
+    call = o.call(f"OrStatus({listing}, {o.status})", ("body=body",))
+    uses = frozenset({"OrStatus"})
     return [
         Method(
-            f"delete_collection{o.suffix}", o.doc, params, f"{listing} | Status", "send", call, uses
+            f"delete_collection{o.suffix}",
+            o.doc,
+            params,
+            f"{listing} | {o.status}",
+            "send",
+            call,
+            uses,
         )
     ]
 

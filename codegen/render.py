@@ -29,15 +29,15 @@ from .pytext import Annotations, docstring
 
 # Names the client code imports from the runtime; a model of the same name would clash.
 _RUNTIME_NAMES = {
-    "Status",
     "OrStatus",
     "PatchType",
     "WatchEvent",
     "ResourceInfo",
     "ResourceClient",
     "AsyncResourceClient",
-    "Iterator",
-    "AsyncIterator",
+    "Generator",
+    "AsyncGenerator",
+    "Sequence",
 }
 
 __all__ = ["render_package"]
@@ -193,7 +193,6 @@ def _clients_source(
         "Sequence": "collections.abc",
         "OrStatus": "kubetyped.request",
         "PatchType": "kubetyped.request",
-        "Status": "kubetyped.status",
         "WatchEvent": "kubetyped.watch",
     }
     imports: dict[str, set[str]] = {

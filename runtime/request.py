@@ -18,8 +18,6 @@ from typing import Any, Generic, Literal, TypeVar, cast
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from pydantic_core import to_jsonable_python
 
-from .status import Status
-
 __all__ = [
     "PATCH_CONTENT_TYPES",
     "ApiRequest",
@@ -37,6 +35,7 @@ __all__ = [
 T = TypeVar("T")
 U = TypeVar("U")
 M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S", bound=BaseModel)
 
 PatchType = Literal["json", "merge", "strategic", "apply"]
 """JSON patch (RFC 6902), JSON merge patch (RFC 7386), strategic merge patch, server-side apply."""
@@ -187,17 +186,20 @@ class _Kind(BaseModel):
 
 
 @dataclass(frozen=True, slots=True)
-class OrStatus(Decoder[M | Status]):
+class OrStatus(Decoder[M | S]):
     """Decodes the object, or a ``Status`` when the server sent one instead.
 
     A DELETE answers with the object while finalizers or a grace period keep it around, and
-    with a ``Status`` once it is gone; generated ``delete`` methods use
-    ``response=OrStatus(Deployment)``.
+    with a ``Status`` once it is gone. ``status`` is the Status model to decode into: generated
+    ``delete`` methods pass their package's ``meta.v1.Status``
+    (``response=OrStatus(Deployment, meta_v1.Status)``), so results are what users import.
     """
 
     model: type[M]
+    status: type[S]
 
-    def decode(self, body: bytes) -> M | Status:
+    def decode(self, body: bytes) -> M | S:
+        """The object, or the Status the server sent instead."""
         if _Kind.model_validate_json(body).kind == "Status":
-            return Status.model_validate_json(body)
+            return self.status.model_validate_json(body)
         return self.model.model_validate_json(body)

@@ -53,7 +53,7 @@ The rules:
   and watch only) addresses every namespace.
 * ``response`` is what a 2xx answer decodes to: a model class, ``str`` or ``bytes`` (text and
   raw answers such as logs), or a :class:`~kubetyped.request.Decoder`. A DELETE answers with
-  the object while finalizers keep it, else with a ``Status``: use ``OrStatus(ConfigMap)``.
+  the object while finalizers keep it, else with a ``Status``: use ``OrStatus(ConfigMap, meta_v1.Status)``.
 * ``_text_lines(req)`` streams a text answer (a log, with ``follow``) line by line as str.
 * ``_list_all(req)`` and ``_watch(req)`` take the request of the plain list call but with
   ``response=`` the *item* model: ``_list_all`` yields every item of every page (``limit``

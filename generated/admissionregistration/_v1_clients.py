@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1 import (
@@ -113,7 +112,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> MutatingAdmissionPolicy | Status:
+    ) -> MutatingAdmissionPolicy | meta_v1.Status:
         """Delete a MutatingAdmissionPolicy."""
         return self._send(
             self._request(
@@ -128,7 +127,7 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicy),
+                response=OrStatus(MutatingAdmissionPolicy, meta_v1.Status),
             )
         )
 
@@ -151,7 +150,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyList | Status:
+    ) -> MutatingAdmissionPolicyList | meta_v1.Status:
         """Delete collection of MutatingAdmissionPolicy."""
         return self._send(
             self._request(
@@ -174,7 +173,7 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyList),
+                response=OrStatus(MutatingAdmissionPolicyList, meta_v1.Status),
             )
         )
 
@@ -400,7 +399,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> MutatingAdmissionPolicy | Status:
+    ) -> MutatingAdmissionPolicy | meta_v1.Status:
         """Delete a MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
@@ -415,7 +414,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicy),
+                response=OrStatus(MutatingAdmissionPolicy, meta_v1.Status),
             )
         )
 
@@ -438,7 +437,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyList | Status:
+    ) -> MutatingAdmissionPolicyList | meta_v1.Status:
         """Delete collection of MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
@@ -461,7 +460,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyList),
+                response=OrStatus(MutatingAdmissionPolicyList, meta_v1.Status),
             )
         )
 
@@ -697,7 +696,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> MutatingAdmissionPolicyBinding | Status:
+    ) -> MutatingAdmissionPolicyBinding | meta_v1.Status:
         """Delete a MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
@@ -712,7 +711,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBinding),
+                response=OrStatus(MutatingAdmissionPolicyBinding, meta_v1.Status),
             )
         )
 
@@ -735,7 +734,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyBindingList | Status:
+    ) -> MutatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete collection of MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
@@ -758,7 +757,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBindingList),
+                response=OrStatus(MutatingAdmissionPolicyBindingList, meta_v1.Status),
             )
         )
 
@@ -984,7 +983,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> MutatingAdmissionPolicyBinding | Status:
+    ) -> MutatingAdmissionPolicyBinding | meta_v1.Status:
         """Delete a MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
@@ -999,7 +998,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBinding),
+                response=OrStatus(MutatingAdmissionPolicyBinding, meta_v1.Status),
             )
         )
 
@@ -1022,7 +1021,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyBindingList | Status:
+    ) -> MutatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete collection of MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
@@ -1045,7 +1044,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBindingList),
+                response=OrStatus(MutatingAdmissionPolicyBindingList, meta_v1.Status),
             )
         )
 
@@ -1281,7 +1280,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> MutatingWebhookConfiguration | Status:
+    ) -> MutatingWebhookConfiguration | meta_v1.Status:
         """Delete a MutatingWebhookConfiguration."""
         return self._send(
             self._request(
@@ -1296,7 +1295,7 @@ class MutatingWebhookConfigurations(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingWebhookConfiguration),
+                response=OrStatus(MutatingWebhookConfiguration, meta_v1.Status),
             )
         )
 
@@ -1319,7 +1318,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingWebhookConfigurationList | Status:
+    ) -> MutatingWebhookConfigurationList | meta_v1.Status:
         """Delete collection of MutatingWebhookConfiguration."""
         return self._send(
             self._request(
@@ -1342,7 +1341,7 @@ class MutatingWebhookConfigurations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingWebhookConfigurationList),
+                response=OrStatus(MutatingWebhookConfigurationList, meta_v1.Status),
             )
         )
 
@@ -1568,7 +1567,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> MutatingWebhookConfiguration | Status:
+    ) -> MutatingWebhookConfiguration | meta_v1.Status:
         """Delete a MutatingWebhookConfiguration."""
         return await self._send(
             self._request(
@@ -1583,7 +1582,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingWebhookConfiguration),
+                response=OrStatus(MutatingWebhookConfiguration, meta_v1.Status),
             )
         )
 
@@ -1606,7 +1605,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingWebhookConfigurationList | Status:
+    ) -> MutatingWebhookConfigurationList | meta_v1.Status:
         """Delete collection of MutatingWebhookConfiguration."""
         return await self._send(
             self._request(
@@ -1629,7 +1628,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingWebhookConfigurationList),
+                response=OrStatus(MutatingWebhookConfigurationList, meta_v1.Status),
             )
         )
 
@@ -1887,7 +1886,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ValidatingAdmissionPolicy | Status:
+    ) -> ValidatingAdmissionPolicy | meta_v1.Status:
         """Delete a ValidatingAdmissionPolicy."""
         return self._send(
             self._request(
@@ -1902,7 +1901,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ValidatingAdmissionPolicy),
+                response=OrStatus(ValidatingAdmissionPolicy, meta_v1.Status),
             )
         )
 
@@ -1925,7 +1924,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingAdmissionPolicyList | Status:
+    ) -> ValidatingAdmissionPolicyList | meta_v1.Status:
         """Delete collection of ValidatingAdmissionPolicy."""
         return self._send(
             self._request(
@@ -1948,7 +1947,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ValidatingAdmissionPolicyList),
+                response=OrStatus(ValidatingAdmissionPolicyList, meta_v1.Status),
             )
         )
 
@@ -2266,7 +2265,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ValidatingAdmissionPolicy | Status:
+    ) -> ValidatingAdmissionPolicy | meta_v1.Status:
         """Delete a ValidatingAdmissionPolicy."""
         return await self._send(
             self._request(
@@ -2281,7 +2280,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ValidatingAdmissionPolicy),
+                response=OrStatus(ValidatingAdmissionPolicy, meta_v1.Status),
             )
         )
 
@@ -2304,7 +2303,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingAdmissionPolicyList | Status:
+    ) -> ValidatingAdmissionPolicyList | meta_v1.Status:
         """Delete collection of ValidatingAdmissionPolicy."""
         return await self._send(
             self._request(
@@ -2327,7 +2326,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ValidatingAdmissionPolicyList),
+                response=OrStatus(ValidatingAdmissionPolicyList, meta_v1.Status),
             )
         )
 
@@ -2635,7 +2634,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ValidatingAdmissionPolicyBinding | Status:
+    ) -> ValidatingAdmissionPolicyBinding | meta_v1.Status:
         """Delete a ValidatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
@@ -2650,7 +2649,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ValidatingAdmissionPolicyBinding),
+                response=OrStatus(ValidatingAdmissionPolicyBinding, meta_v1.Status),
             )
         )
 
@@ -2673,7 +2672,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingAdmissionPolicyBindingList | Status:
+    ) -> ValidatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete collection of ValidatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
@@ -2696,7 +2695,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ValidatingAdmissionPolicyBindingList),
+                response=OrStatus(ValidatingAdmissionPolicyBindingList, meta_v1.Status),
             )
         )
 
@@ -2925,7 +2924,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ValidatingAdmissionPolicyBinding | Status:
+    ) -> ValidatingAdmissionPolicyBinding | meta_v1.Status:
         """Delete a ValidatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
@@ -2940,7 +2939,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ValidatingAdmissionPolicyBinding),
+                response=OrStatus(ValidatingAdmissionPolicyBinding, meta_v1.Status),
             )
         )
 
@@ -2963,7 +2962,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingAdmissionPolicyBindingList | Status:
+    ) -> ValidatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete collection of ValidatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
@@ -2986,7 +2985,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ValidatingAdmissionPolicyBindingList),
+                response=OrStatus(ValidatingAdmissionPolicyBindingList, meta_v1.Status),
             )
         )
 
@@ -3227,7 +3226,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ValidatingWebhookConfiguration | Status:
+    ) -> ValidatingWebhookConfiguration | meta_v1.Status:
         """Delete a ValidatingWebhookConfiguration."""
         return self._send(
             self._request(
@@ -3242,7 +3241,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ValidatingWebhookConfiguration),
+                response=OrStatus(ValidatingWebhookConfiguration, meta_v1.Status),
             )
         )
 
@@ -3265,7 +3264,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingWebhookConfigurationList | Status:
+    ) -> ValidatingWebhookConfigurationList | meta_v1.Status:
         """Delete collection of ValidatingWebhookConfiguration."""
         return self._send(
             self._request(
@@ -3288,7 +3287,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ValidatingWebhookConfigurationList),
+                response=OrStatus(ValidatingWebhookConfigurationList, meta_v1.Status),
             )
         )
 
@@ -3514,7 +3513,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ValidatingWebhookConfiguration | Status:
+    ) -> ValidatingWebhookConfiguration | meta_v1.Status:
         """Delete a ValidatingWebhookConfiguration."""
         return await self._send(
             self._request(
@@ -3529,7 +3528,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ValidatingWebhookConfiguration),
+                response=OrStatus(ValidatingWebhookConfiguration, meta_v1.Status),
             )
         )
 
@@ -3552,7 +3551,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingWebhookConfigurationList | Status:
+    ) -> ValidatingWebhookConfigurationList | meta_v1.Status:
         """Delete collection of ValidatingWebhookConfiguration."""
         return await self._send(
             self._request(
@@ -3575,7 +3574,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ValidatingWebhookConfigurationList),
+                response=OrStatus(ValidatingWebhookConfigurationList, meta_v1.Status),
             )
         )
 

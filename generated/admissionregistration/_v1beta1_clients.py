@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1beta1 import (
@@ -97,7 +96,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> MutatingAdmissionPolicy | Status:
+    ) -> MutatingAdmissionPolicy | meta_v1.Status:
         """Delete a MutatingAdmissionPolicy."""
         return self._send(
             self._request(
@@ -112,7 +111,7 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicy),
+                response=OrStatus(MutatingAdmissionPolicy, meta_v1.Status),
             )
         )
 
@@ -135,7 +134,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyList | Status:
+    ) -> MutatingAdmissionPolicyList | meta_v1.Status:
         """Delete collection of MutatingAdmissionPolicy."""
         return self._send(
             self._request(
@@ -158,7 +157,7 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyList),
+                response=OrStatus(MutatingAdmissionPolicyList, meta_v1.Status),
             )
         )
 
@@ -384,7 +383,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> MutatingAdmissionPolicy | Status:
+    ) -> MutatingAdmissionPolicy | meta_v1.Status:
         """Delete a MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
@@ -399,7 +398,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicy),
+                response=OrStatus(MutatingAdmissionPolicy, meta_v1.Status),
             )
         )
 
@@ -422,7 +421,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyList | Status:
+    ) -> MutatingAdmissionPolicyList | meta_v1.Status:
         """Delete collection of MutatingAdmissionPolicy."""
         return await self._send(
             self._request(
@@ -445,7 +444,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyList),
+                response=OrStatus(MutatingAdmissionPolicyList, meta_v1.Status),
             )
         )
 
@@ -681,7 +680,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> MutatingAdmissionPolicyBinding | Status:
+    ) -> MutatingAdmissionPolicyBinding | meta_v1.Status:
         """Delete a MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
@@ -696,7 +695,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBinding),
+                response=OrStatus(MutatingAdmissionPolicyBinding, meta_v1.Status),
             )
         )
 
@@ -719,7 +718,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyBindingList | Status:
+    ) -> MutatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete collection of MutatingAdmissionPolicyBinding."""
         return self._send(
             self._request(
@@ -742,7 +741,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBindingList),
+                response=OrStatus(MutatingAdmissionPolicyBindingList, meta_v1.Status),
             )
         )
 
@@ -968,7 +967,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> MutatingAdmissionPolicyBinding | Status:
+    ) -> MutatingAdmissionPolicyBinding | meta_v1.Status:
         """Delete a MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
@@ -983,7 +982,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBinding),
+                response=OrStatus(MutatingAdmissionPolicyBinding, meta_v1.Status),
             )
         )
 
@@ -1006,7 +1005,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyBindingList | Status:
+    ) -> MutatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete collection of MutatingAdmissionPolicyBinding."""
         return await self._send(
             self._request(
@@ -1029,7 +1028,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBindingList),
+                response=OrStatus(MutatingAdmissionPolicyBindingList, meta_v1.Status),
             )
         )
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1 import CustomResourceDefinition, CustomResourceDefinitionList
@@ -110,7 +109,7 @@ class CustomResourceDefinitions(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> CustomResourceDefinition | Status:
+    ) -> CustomResourceDefinition | meta_v1.Status:
         """Delete a CustomResourceDefinition."""
         return self._send(
             self._request(
@@ -125,7 +124,7 @@ class CustomResourceDefinitions(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CustomResourceDefinition),
+                response=OrStatus(CustomResourceDefinition, meta_v1.Status),
             )
         )
 
@@ -148,7 +147,7 @@ class CustomResourceDefinitions(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CustomResourceDefinitionList | Status:
+    ) -> CustomResourceDefinitionList | meta_v1.Status:
         """Delete collection of CustomResourceDefinition."""
         return self._send(
             self._request(
@@ -171,7 +170,7 @@ class CustomResourceDefinitions(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CustomResourceDefinitionList),
+                response=OrStatus(CustomResourceDefinitionList, meta_v1.Status),
             )
         )
 
@@ -487,7 +486,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> CustomResourceDefinition | Status:
+    ) -> CustomResourceDefinition | meta_v1.Status:
         """Delete a CustomResourceDefinition."""
         return await self._send(
             self._request(
@@ -502,7 +501,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CustomResourceDefinition),
+                response=OrStatus(CustomResourceDefinition, meta_v1.Status),
             )
         )
 
@@ -525,7 +524,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CustomResourceDefinitionList | Status:
+    ) -> CustomResourceDefinitionList | meta_v1.Status:
         """Delete collection of CustomResourceDefinition."""
         return await self._send(
             self._request(
@@ -548,7 +547,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CustomResourceDefinitionList),
+                response=OrStatus(CustomResourceDefinitionList, meta_v1.Status),
             )
         )
 

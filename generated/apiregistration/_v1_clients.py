@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1 import APIService, APIServiceList
@@ -110,7 +109,7 @@ class APIServices(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> APIService | Status:
+    ) -> APIService | meta_v1.Status:
         """Delete an APIService."""
         return self._send(
             self._request(
@@ -125,7 +124,7 @@ class APIServices(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(APIService),
+                response=OrStatus(APIService, meta_v1.Status),
             )
         )
 
@@ -148,7 +147,7 @@ class APIServices(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> APIServiceList | Status:
+    ) -> APIServiceList | meta_v1.Status:
         """Delete collection of APIService."""
         return self._send(
             self._request(
@@ -171,7 +170,7 @@ class APIServices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(APIServiceList),
+                response=OrStatus(APIServiceList, meta_v1.Status),
             )
         )
 
@@ -485,7 +484,7 @@ class AsyncAPIServices(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> APIService | Status:
+    ) -> APIService | meta_v1.Status:
         """Delete an APIService."""
         return await self._send(
             self._request(
@@ -500,7 +499,7 @@ class AsyncAPIServices(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(APIService),
+                response=OrStatus(APIService, meta_v1.Status),
             )
         )
 
@@ -523,7 +522,7 @@ class AsyncAPIServices(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> APIServiceList | Status:
+    ) -> APIServiceList | meta_v1.Status:
         """Delete collection of APIService."""
         return await self._send(
             self._request(
@@ -546,7 +545,7 @@ class AsyncAPIServices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(APIServiceList),
+                response=OrStatus(APIServiceList, meta_v1.Status),
             )
         )
 

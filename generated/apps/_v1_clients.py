@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..autoscaling import v1 as autoscaling_v1
 from ..meta import v1 as meta_v1
@@ -113,7 +112,7 @@ class ControllerRevisions(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ControllerRevision | Status:
+    ) -> ControllerRevision | meta_v1.Status:
         """Delete a ControllerRevision."""
         return self._send(
             self._request(
@@ -129,7 +128,7 @@ class ControllerRevisions(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ControllerRevision),
+                response=OrStatus(ControllerRevision, meta_v1.Status),
             )
         )
 
@@ -153,7 +152,7 @@ class ControllerRevisions(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ControllerRevisionList | Status:
+    ) -> ControllerRevisionList | meta_v1.Status:
         """Delete collection of ControllerRevision."""
         return self._send(
             self._request(
@@ -177,7 +176,7 @@ class ControllerRevisions(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ControllerRevisionList),
+                response=OrStatus(ControllerRevisionList, meta_v1.Status),
             )
         )
 
@@ -428,7 +427,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ControllerRevision | Status:
+    ) -> ControllerRevision | meta_v1.Status:
         """Delete a ControllerRevision."""
         return await self._send(
             self._request(
@@ -444,7 +443,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ControllerRevision),
+                response=OrStatus(ControllerRevision, meta_v1.Status),
             )
         )
 
@@ -468,7 +467,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ControllerRevisionList | Status:
+    ) -> ControllerRevisionList | meta_v1.Status:
         """Delete collection of ControllerRevision."""
         return await self._send(
             self._request(
@@ -492,7 +491,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ControllerRevisionList),
+                response=OrStatus(ControllerRevisionList, meta_v1.Status),
             )
         )
 
@@ -777,7 +776,7 @@ class DaemonSets(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> DaemonSet | Status:
+    ) -> DaemonSet | meta_v1.Status:
         """Delete a DaemonSet."""
         return self._send(
             self._request(
@@ -793,7 +792,7 @@ class DaemonSets(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DaemonSet),
+                response=OrStatus(DaemonSet, meta_v1.Status),
             )
         )
 
@@ -817,7 +816,7 @@ class DaemonSets(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DaemonSetList | Status:
+    ) -> DaemonSetList | meta_v1.Status:
         """Delete collection of DaemonSet."""
         return self._send(
             self._request(
@@ -841,7 +840,7 @@ class DaemonSets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DaemonSetList),
+                response=OrStatus(DaemonSetList, meta_v1.Status),
             )
         )
 
@@ -1189,7 +1188,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> DaemonSet | Status:
+    ) -> DaemonSet | meta_v1.Status:
         """Delete a DaemonSet."""
         return await self._send(
             self._request(
@@ -1205,7 +1204,7 @@ class AsyncDaemonSets(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DaemonSet),
+                response=OrStatus(DaemonSet, meta_v1.Status),
             )
         )
 
@@ -1229,7 +1228,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DaemonSetList | Status:
+    ) -> DaemonSetList | meta_v1.Status:
         """Delete collection of DaemonSet."""
         return await self._send(
             self._request(
@@ -1253,7 +1252,7 @@ class AsyncDaemonSets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DaemonSetList),
+                response=OrStatus(DaemonSetList, meta_v1.Status),
             )
         )
 
@@ -1611,7 +1610,7 @@ class Deployments(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Deployment | Status:
+    ) -> Deployment | meta_v1.Status:
         """Delete a Deployment."""
         return self._send(
             self._request(
@@ -1627,7 +1626,7 @@ class Deployments(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Deployment),
+                response=OrStatus(Deployment, meta_v1.Status),
             )
         )
 
@@ -1651,7 +1650,7 @@ class Deployments(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeploymentList | Status:
+    ) -> DeploymentList | meta_v1.Status:
         """Delete collection of Deployment."""
         return self._send(
             self._request(
@@ -1675,7 +1674,7 @@ class Deployments(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeploymentList),
+                response=OrStatus(DeploymentList, meta_v1.Status),
             )
         )
 
@@ -2104,7 +2103,7 @@ class AsyncDeployments(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Deployment | Status:
+    ) -> Deployment | meta_v1.Status:
         """Delete a Deployment."""
         return await self._send(
             self._request(
@@ -2120,7 +2119,7 @@ class AsyncDeployments(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Deployment),
+                response=OrStatus(Deployment, meta_v1.Status),
             )
         )
 
@@ -2144,7 +2143,7 @@ class AsyncDeployments(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeploymentList | Status:
+    ) -> DeploymentList | meta_v1.Status:
         """Delete collection of Deployment."""
         return await self._send(
             self._request(
@@ -2168,7 +2167,7 @@ class AsyncDeployments(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeploymentList),
+                response=OrStatus(DeploymentList, meta_v1.Status),
             )
         )
 
@@ -2607,7 +2606,7 @@ class ReplicaSets(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ReplicaSet | Status:
+    ) -> ReplicaSet | meta_v1.Status:
         """Delete a ReplicaSet."""
         return self._send(
             self._request(
@@ -2623,7 +2622,7 @@ class ReplicaSets(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ReplicaSet),
+                response=OrStatus(ReplicaSet, meta_v1.Status),
             )
         )
 
@@ -2647,7 +2646,7 @@ class ReplicaSets(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ReplicaSetList | Status:
+    ) -> ReplicaSetList | meta_v1.Status:
         """Delete collection of ReplicaSet."""
         return self._send(
             self._request(
@@ -2671,7 +2670,7 @@ class ReplicaSets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ReplicaSetList),
+                response=OrStatus(ReplicaSetList, meta_v1.Status),
             )
         )
 
@@ -3100,7 +3099,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ReplicaSet | Status:
+    ) -> ReplicaSet | meta_v1.Status:
         """Delete a ReplicaSet."""
         return await self._send(
             self._request(
@@ -3116,7 +3115,7 @@ class AsyncReplicaSets(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ReplicaSet),
+                response=OrStatus(ReplicaSet, meta_v1.Status),
             )
         )
 
@@ -3140,7 +3139,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ReplicaSetList | Status:
+    ) -> ReplicaSetList | meta_v1.Status:
         """Delete collection of ReplicaSet."""
         return await self._send(
             self._request(
@@ -3164,7 +3163,7 @@ class AsyncReplicaSets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ReplicaSetList),
+                response=OrStatus(ReplicaSetList, meta_v1.Status),
             )
         )
 
@@ -3603,7 +3602,7 @@ class StatefulSets(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> StatefulSet | Status:
+    ) -> StatefulSet | meta_v1.Status:
         """Delete a StatefulSet."""
         return self._send(
             self._request(
@@ -3619,7 +3618,7 @@ class StatefulSets(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StatefulSet),
+                response=OrStatus(StatefulSet, meta_v1.Status),
             )
         )
 
@@ -3643,7 +3642,7 @@ class StatefulSets(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StatefulSetList | Status:
+    ) -> StatefulSetList | meta_v1.Status:
         """Delete collection of StatefulSet."""
         return self._send(
             self._request(
@@ -3667,7 +3666,7 @@ class StatefulSets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StatefulSetList),
+                response=OrStatus(StatefulSetList, meta_v1.Status),
             )
         )
 
@@ -4096,7 +4095,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> StatefulSet | Status:
+    ) -> StatefulSet | meta_v1.Status:
         """Delete a StatefulSet."""
         return await self._send(
             self._request(
@@ -4112,7 +4111,7 @@ class AsyncStatefulSets(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StatefulSet),
+                response=OrStatus(StatefulSet, meta_v1.Status),
             )
         )
 
@@ -4136,7 +4135,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StatefulSetList | Status:
+    ) -> StatefulSetList | meta_v1.Status:
         """Delete collection of StatefulSet."""
         return await self._send(
             self._request(
@@ -4160,7 +4159,7 @@ class AsyncStatefulSets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StatefulSetList),
+                response=OrStatus(StatefulSetList, meta_v1.Status),
             )
         )
 

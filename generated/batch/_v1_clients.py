@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1 import CronJob, CronJobList, Job, JobList
@@ -119,7 +118,7 @@ class CronJobs(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> CronJob | Status:
+    ) -> CronJob | meta_v1.Status:
         """Delete a CronJob."""
         return self._send(
             self._request(
@@ -135,7 +134,7 @@ class CronJobs(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CronJob),
+                response=OrStatus(CronJob, meta_v1.Status),
             )
         )
 
@@ -159,7 +158,7 @@ class CronJobs(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CronJobList | Status:
+    ) -> CronJobList | meta_v1.Status:
         """Delete collection of CronJob."""
         return self._send(
             self._request(
@@ -183,7 +182,7 @@ class CronJobs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CronJobList),
+                response=OrStatus(CronJobList, meta_v1.Status),
             )
         )
 
@@ -529,7 +528,7 @@ class AsyncCronJobs(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> CronJob | Status:
+    ) -> CronJob | meta_v1.Status:
         """Delete a CronJob."""
         return await self._send(
             self._request(
@@ -545,7 +544,7 @@ class AsyncCronJobs(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CronJob),
+                response=OrStatus(CronJob, meta_v1.Status),
             )
         )
 
@@ -569,7 +568,7 @@ class AsyncCronJobs(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CronJobList | Status:
+    ) -> CronJobList | meta_v1.Status:
         """Delete collection of CronJob."""
         return await self._send(
             self._request(
@@ -593,7 +592,7 @@ class AsyncCronJobs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CronJobList),
+                response=OrStatus(CronJobList, meta_v1.Status),
             )
         )
 
@@ -951,7 +950,7 @@ class Jobs(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Job | Status:
+    ) -> Job | meta_v1.Status:
         """Delete a Job."""
         return self._send(
             self._request(
@@ -967,7 +966,7 @@ class Jobs(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Job),
+                response=OrStatus(Job, meta_v1.Status),
             )
         )
 
@@ -991,7 +990,7 @@ class Jobs(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> JobList | Status:
+    ) -> JobList | meta_v1.Status:
         """Delete collection of Job."""
         return self._send(
             self._request(
@@ -1015,7 +1014,7 @@ class Jobs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(JobList),
+                response=OrStatus(JobList, meta_v1.Status),
             )
         )
 
@@ -1361,7 +1360,7 @@ class AsyncJobs(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Job | Status:
+    ) -> Job | meta_v1.Status:
         """Delete a Job."""
         return await self._send(
             self._request(
@@ -1377,7 +1376,7 @@ class AsyncJobs(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Job),
+                response=OrStatus(Job, meta_v1.Status),
             )
         )
 
@@ -1401,7 +1400,7 @@ class AsyncJobs(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> JobList | Status:
+    ) -> JobList | meta_v1.Status:
         """Delete collection of Job."""
         return await self._send(
             self._request(
@@ -1425,7 +1424,7 @@ class AsyncJobs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(JobList),
+                response=OrStatus(JobList, meta_v1.Status),
             )
         )
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1 import CertificateSigningRequest, CertificateSigningRequestList
@@ -112,7 +111,7 @@ class CertificateSigningRequests(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> CertificateSigningRequest | Status:
+    ) -> CertificateSigningRequest | meta_v1.Status:
         """Delete a CertificateSigningRequest."""
         return self._send(
             self._request(
@@ -127,7 +126,7 @@ class CertificateSigningRequests(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CertificateSigningRequest),
+                response=OrStatus(CertificateSigningRequest, meta_v1.Status),
             )
         )
 
@@ -150,7 +149,7 @@ class CertificateSigningRequests(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CertificateSigningRequestList | Status:
+    ) -> CertificateSigningRequestList | meta_v1.Status:
         """Delete collection of CertificateSigningRequest."""
         return self._send(
             self._request(
@@ -173,7 +172,7 @@ class CertificateSigningRequests(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CertificateSigningRequestList),
+                response=OrStatus(CertificateSigningRequestList, meta_v1.Status),
             )
         )
 
@@ -561,7 +560,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> CertificateSigningRequest | Status:
+    ) -> CertificateSigningRequest | meta_v1.Status:
         """Delete a CertificateSigningRequest."""
         return await self._send(
             self._request(
@@ -576,7 +575,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CertificateSigningRequest),
+                response=OrStatus(CertificateSigningRequest, meta_v1.Status),
             )
         )
 
@@ -599,7 +598,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CertificateSigningRequestList | Status:
+    ) -> CertificateSigningRequestList | meta_v1.Status:
         """Delete collection of CertificateSigningRequest."""
         return await self._send(
             self._request(
@@ -622,7 +621,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CertificateSigningRequestList),
+                response=OrStatus(CertificateSigningRequestList, meta_v1.Status),
             )
         )
 

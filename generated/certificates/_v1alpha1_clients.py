@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1alpha1 import ClusterTrustBundle, ClusterTrustBundleList
@@ -88,7 +87,7 @@ class ClusterTrustBundles(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ClusterTrustBundle | Status:
+    ) -> ClusterTrustBundle | meta_v1.Status:
         """Delete a ClusterTrustBundle."""
         return self._send(
             self._request(
@@ -103,7 +102,7 @@ class ClusterTrustBundles(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterTrustBundle),
+                response=OrStatus(ClusterTrustBundle, meta_v1.Status),
             )
         )
 
@@ -126,7 +125,7 @@ class ClusterTrustBundles(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterTrustBundleList | Status:
+    ) -> ClusterTrustBundleList | meta_v1.Status:
         """Delete collection of ClusterTrustBundle."""
         return self._send(
             self._request(
@@ -149,7 +148,7 @@ class ClusterTrustBundles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterTrustBundleList),
+                response=OrStatus(ClusterTrustBundleList, meta_v1.Status),
             )
         )
 
@@ -371,7 +370,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ClusterTrustBundle | Status:
+    ) -> ClusterTrustBundle | meta_v1.Status:
         """Delete a ClusterTrustBundle."""
         return await self._send(
             self._request(
@@ -386,7 +385,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterTrustBundle),
+                response=OrStatus(ClusterTrustBundle, meta_v1.Status),
             )
         )
 
@@ -409,7 +408,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterTrustBundleList | Status:
+    ) -> ClusterTrustBundleList | meta_v1.Status:
         """Delete collection of ClusterTrustBundle."""
         return await self._send(
             self._request(
@@ -432,7 +431,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterTrustBundleList),
+                response=OrStatus(ClusterTrustBundleList, meta_v1.Status),
             )
         )
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1beta1 import (
@@ -95,7 +94,7 @@ class ClusterTrustBundles(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ClusterTrustBundle | Status:
+    ) -> ClusterTrustBundle | meta_v1.Status:
         """Delete a ClusterTrustBundle."""
         return self._send(
             self._request(
@@ -110,7 +109,7 @@ class ClusterTrustBundles(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterTrustBundle),
+                response=OrStatus(ClusterTrustBundle, meta_v1.Status),
             )
         )
 
@@ -133,7 +132,7 @@ class ClusterTrustBundles(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterTrustBundleList | Status:
+    ) -> ClusterTrustBundleList | meta_v1.Status:
         """Delete collection of ClusterTrustBundle."""
         return self._send(
             self._request(
@@ -156,7 +155,7 @@ class ClusterTrustBundles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterTrustBundleList),
+                response=OrStatus(ClusterTrustBundleList, meta_v1.Status),
             )
         )
 
@@ -378,7 +377,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ClusterTrustBundle | Status:
+    ) -> ClusterTrustBundle | meta_v1.Status:
         """Delete a ClusterTrustBundle."""
         return await self._send(
             self._request(
@@ -393,7 +392,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterTrustBundle),
+                response=OrStatus(ClusterTrustBundle, meta_v1.Status),
             )
         )
 
@@ -416,7 +415,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterTrustBundleList | Status:
+    ) -> ClusterTrustBundleList | meta_v1.Status:
         """Delete collection of ClusterTrustBundle."""
         return await self._send(
             self._request(
@@ -439,7 +438,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterTrustBundleList),
+                response=OrStatus(ClusterTrustBundleList, meta_v1.Status),
             )
         )
 
@@ -700,7 +699,7 @@ class PodCertificateRequests(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PodCertificateRequest | Status:
+    ) -> PodCertificateRequest | meta_v1.Status:
         """Delete a PodCertificateRequest."""
         return self._send(
             self._request(
@@ -716,7 +715,7 @@ class PodCertificateRequests(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodCertificateRequest),
+                response=OrStatus(PodCertificateRequest, meta_v1.Status),
             )
         )
 
@@ -740,7 +739,7 @@ class PodCertificateRequests(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodCertificateRequestList | Status:
+    ) -> PodCertificateRequestList | meta_v1.Status:
         """Delete collection of PodCertificateRequest."""
         return self._send(
             self._request(
@@ -764,7 +763,7 @@ class PodCertificateRequests(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodCertificateRequestList),
+                response=OrStatus(PodCertificateRequestList, meta_v1.Status),
             )
         )
 
@@ -1116,7 +1115,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PodCertificateRequest | Status:
+    ) -> PodCertificateRequest | meta_v1.Status:
         """Delete a PodCertificateRequest."""
         return await self._send(
             self._request(
@@ -1132,7 +1131,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodCertificateRequest),
+                response=OrStatus(PodCertificateRequest, meta_v1.Status),
             )
         )
 
@@ -1156,7 +1155,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodCertificateRequestList | Status:
+    ) -> PodCertificateRequestList | meta_v1.Status:
         """Delete collection of PodCertificateRequest."""
         return await self._send(
             self._request(
@@ -1180,7 +1179,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodCertificateRequestList),
+                response=OrStatus(PodCertificateRequestList, meta_v1.Status),
             )
         )
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1 import Lease, LeaseList
@@ -93,7 +92,7 @@ class Leases(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Lease | Status:
+    ) -> Lease | meta_v1.Status:
         """Delete a Lease."""
         return self._send(
             self._request(
@@ -109,7 +108,7 @@ class Leases(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Lease),
+                response=OrStatus(Lease, meta_v1.Status),
             )
         )
 
@@ -133,7 +132,7 @@ class Leases(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LeaseList | Status:
+    ) -> LeaseList | meta_v1.Status:
         """Delete collection of Lease."""
         return self._send(
             self._request(
@@ -157,7 +156,7 @@ class Leases(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(LeaseList),
+                response=OrStatus(LeaseList, meta_v1.Status),
             )
         )
 
@@ -402,7 +401,7 @@ class AsyncLeases(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Lease | Status:
+    ) -> Lease | meta_v1.Status:
         """Delete a Lease."""
         return await self._send(
             self._request(
@@ -418,7 +417,7 @@ class AsyncLeases(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Lease),
+                response=OrStatus(Lease, meta_v1.Status),
             )
         )
 
@@ -442,7 +441,7 @@ class AsyncLeases(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LeaseList | Status:
+    ) -> LeaseList | meta_v1.Status:
         """Delete collection of Lease."""
         return await self._send(
             self._request(
@@ -466,7 +465,7 @@ class AsyncLeases(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(LeaseList),
+                response=OrStatus(LeaseList, meta_v1.Status),
             )
         )
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1alpha2 import LeaseCandidate, LeaseCandidateList
@@ -93,7 +92,7 @@ class LeaseCandidates(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> LeaseCandidate | Status:
+    ) -> LeaseCandidate | meta_v1.Status:
         """Delete a LeaseCandidate."""
         return self._send(
             self._request(
@@ -109,7 +108,7 @@ class LeaseCandidates(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(LeaseCandidate),
+                response=OrStatus(LeaseCandidate, meta_v1.Status),
             )
         )
 
@@ -133,7 +132,7 @@ class LeaseCandidates(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LeaseCandidateList | Status:
+    ) -> LeaseCandidateList | meta_v1.Status:
         """Delete collection of LeaseCandidate."""
         return self._send(
             self._request(
@@ -157,7 +156,7 @@ class LeaseCandidates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(LeaseCandidateList),
+                response=OrStatus(LeaseCandidateList, meta_v1.Status),
             )
         )
 
@@ -408,7 +407,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> LeaseCandidate | Status:
+    ) -> LeaseCandidate | meta_v1.Status:
         """Delete a LeaseCandidate."""
         return await self._send(
             self._request(
@@ -424,7 +423,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(LeaseCandidate),
+                response=OrStatus(LeaseCandidate, meta_v1.Status),
             )
         )
 
@@ -448,7 +447,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LeaseCandidateList | Status:
+    ) -> LeaseCandidateList | meta_v1.Status:
         """Delete collection of LeaseCandidate."""
         return await self._send(
             self._request(
@@ -472,7 +471,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(LeaseCandidateList),
+                response=OrStatus(LeaseCandidateList, meta_v1.Status),
             )
         )
 

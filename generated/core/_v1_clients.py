@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..authentication import v1 as authentication_v1
 from ..autoscaling import v1 as autoscaling_v1
@@ -454,7 +453,7 @@ class ConfigMaps(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ConfigMap | Status:
+    ) -> ConfigMap | meta_v1.Status:
         """Delete a ConfigMap."""
         return self._send(
             self._request(
@@ -470,7 +469,7 @@ class ConfigMaps(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ConfigMap),
+                response=OrStatus(ConfigMap, meta_v1.Status),
             )
         )
 
@@ -494,7 +493,7 @@ class ConfigMaps(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ConfigMapList | Status:
+    ) -> ConfigMapList | meta_v1.Status:
         """Delete collection of ConfigMap."""
         return self._send(
             self._request(
@@ -518,7 +517,7 @@ class ConfigMaps(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ConfigMapList),
+                response=OrStatus(ConfigMapList, meta_v1.Status),
             )
         )
 
@@ -765,7 +764,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ConfigMap | Status:
+    ) -> ConfigMap | meta_v1.Status:
         """Delete a ConfigMap."""
         return await self._send(
             self._request(
@@ -781,7 +780,7 @@ class AsyncConfigMaps(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ConfigMap),
+                response=OrStatus(ConfigMap, meta_v1.Status),
             )
         )
 
@@ -805,7 +804,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ConfigMapList | Status:
+    ) -> ConfigMapList | meta_v1.Status:
         """Delete collection of ConfigMap."""
         return await self._send(
             self._request(
@@ -829,7 +828,7 @@ class AsyncConfigMaps(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ConfigMapList),
+                response=OrStatus(ConfigMapList, meta_v1.Status),
             )
         )
 
@@ -1086,7 +1085,7 @@ class EndpointsResource(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Endpoints | Status:
+    ) -> Endpoints | meta_v1.Status:
         """Delete Endpoints."""
         return self._send(
             self._request(
@@ -1102,7 +1101,7 @@ class EndpointsResource(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Endpoints),
+                response=OrStatus(Endpoints, meta_v1.Status),
             )
         )
 
@@ -1126,7 +1125,7 @@ class EndpointsResource(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EndpointsList | Status:
+    ) -> EndpointsList | meta_v1.Status:
         """Delete collection of Endpoints."""
         return self._send(
             self._request(
@@ -1150,7 +1149,7 @@ class EndpointsResource(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EndpointsList),
+                response=OrStatus(EndpointsList, meta_v1.Status),
             )
         )
 
@@ -1397,7 +1396,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Endpoints | Status:
+    ) -> Endpoints | meta_v1.Status:
         """Delete Endpoints."""
         return await self._send(
             self._request(
@@ -1413,7 +1412,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Endpoints),
+                response=OrStatus(Endpoints, meta_v1.Status),
             )
         )
 
@@ -1437,7 +1436,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EndpointsList | Status:
+    ) -> EndpointsList | meta_v1.Status:
         """Delete collection of Endpoints."""
         return await self._send(
             self._request(
@@ -1461,7 +1460,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EndpointsList),
+                response=OrStatus(EndpointsList, meta_v1.Status),
             )
         )
 
@@ -1718,7 +1717,7 @@ class Events(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Event | Status:
+    ) -> Event | meta_v1.Status:
         """Delete an Event."""
         return self._send(
             self._request(
@@ -1734,7 +1733,7 @@ class Events(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Event),
+                response=OrStatus(Event, meta_v1.Status),
             )
         )
 
@@ -1758,7 +1757,7 @@ class Events(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EventList | Status:
+    ) -> EventList | meta_v1.Status:
         """Delete collection of Event."""
         return self._send(
             self._request(
@@ -1782,7 +1781,7 @@ class Events(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EventList),
+                response=OrStatus(EventList, meta_v1.Status),
             )
         )
 
@@ -2027,7 +2026,7 @@ class AsyncEvents(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Event | Status:
+    ) -> Event | meta_v1.Status:
         """Delete an Event."""
         return await self._send(
             self._request(
@@ -2043,7 +2042,7 @@ class AsyncEvents(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Event),
+                response=OrStatus(Event, meta_v1.Status),
             )
         )
 
@@ -2067,7 +2066,7 @@ class AsyncEvents(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EventList | Status:
+    ) -> EventList | meta_v1.Status:
         """Delete collection of Event."""
         return await self._send(
             self._request(
@@ -2091,7 +2090,7 @@ class AsyncEvents(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EventList),
+                response=OrStatus(EventList, meta_v1.Status),
             )
         )
 
@@ -2348,7 +2347,7 @@ class LimitRanges(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> LimitRange | Status:
+    ) -> LimitRange | meta_v1.Status:
         """Delete a LimitRange."""
         return self._send(
             self._request(
@@ -2364,7 +2363,7 @@ class LimitRanges(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(LimitRange),
+                response=OrStatus(LimitRange, meta_v1.Status),
             )
         )
 
@@ -2388,7 +2387,7 @@ class LimitRanges(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LimitRangeList | Status:
+    ) -> LimitRangeList | meta_v1.Status:
         """Delete collection of LimitRange."""
         return self._send(
             self._request(
@@ -2412,7 +2411,7 @@ class LimitRanges(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(LimitRangeList),
+                response=OrStatus(LimitRangeList, meta_v1.Status),
             )
         )
 
@@ -2663,7 +2662,7 @@ class AsyncLimitRanges(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> LimitRange | Status:
+    ) -> LimitRange | meta_v1.Status:
         """Delete a LimitRange."""
         return await self._send(
             self._request(
@@ -2679,7 +2678,7 @@ class AsyncLimitRanges(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(LimitRange),
+                response=OrStatus(LimitRange, meta_v1.Status),
             )
         )
 
@@ -2703,7 +2702,7 @@ class AsyncLimitRanges(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LimitRangeList | Status:
+    ) -> LimitRangeList | meta_v1.Status:
         """Delete collection of LimitRange."""
         return await self._send(
             self._request(
@@ -2727,7 +2726,7 @@ class AsyncLimitRanges(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(LimitRangeList),
+                response=OrStatus(LimitRangeList, meta_v1.Status),
             )
         )
 
@@ -3003,7 +3002,7 @@ class Namespaces(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Namespace | Status:
+    ) -> Namespace | meta_v1.Status:
         """Delete a Namespace."""
         return self._send(
             self._request(
@@ -3018,7 +3017,7 @@ class Namespaces(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Namespace),
+                response=OrStatus(Namespace, meta_v1.Status),
             )
         )
 
@@ -3359,7 +3358,7 @@ class AsyncNamespaces(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Namespace | Status:
+    ) -> Namespace | meta_v1.Status:
         """Delete a Namespace."""
         return await self._send(
             self._request(
@@ -3374,7 +3373,7 @@ class AsyncNamespaces(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Namespace),
+                response=OrStatus(Namespace, meta_v1.Status),
             )
         )
 
@@ -3725,7 +3724,7 @@ class Nodes(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Node | Status:
+    ) -> Node | meta_v1.Status:
         """Delete a Node."""
         return self._send(
             self._request(
@@ -3740,7 +3739,7 @@ class Nodes(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Node),
+                response=OrStatus(Node, meta_v1.Status),
             )
         )
 
@@ -3763,7 +3762,7 @@ class Nodes(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> NodeList | Status:
+    ) -> NodeList | meta_v1.Status:
         """Delete collection of Node."""
         return self._send(
             self._request(
@@ -3786,7 +3785,7 @@ class Nodes(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(NodeList),
+                response=OrStatus(NodeList, meta_v1.Status),
             )
         )
 
@@ -4094,7 +4093,7 @@ class AsyncNodes(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Node | Status:
+    ) -> Node | meta_v1.Status:
         """Delete a Node."""
         return await self._send(
             self._request(
@@ -4109,7 +4108,7 @@ class AsyncNodes(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Node),
+                response=OrStatus(Node, meta_v1.Status),
             )
         )
 
@@ -4132,7 +4131,7 @@ class AsyncNodes(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> NodeList | Status:
+    ) -> NodeList | meta_v1.Status:
         """Delete collection of Node."""
         return await self._send(
             self._request(
@@ -4155,7 +4154,7 @@ class AsyncNodes(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(NodeList),
+                response=OrStatus(NodeList, meta_v1.Status),
             )
         )
 
@@ -4482,7 +4481,7 @@ class PersistentVolumeClaims(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PersistentVolumeClaim | Status:
+    ) -> PersistentVolumeClaim | meta_v1.Status:
         """Delete a PersistentVolumeClaim."""
         return self._send(
             self._request(
@@ -4498,7 +4497,7 @@ class PersistentVolumeClaims(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PersistentVolumeClaim),
+                response=OrStatus(PersistentVolumeClaim, meta_v1.Status),
             )
         )
 
@@ -4522,7 +4521,7 @@ class PersistentVolumeClaims(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PersistentVolumeClaimList | Status:
+    ) -> PersistentVolumeClaimList | meta_v1.Status:
         """Delete collection of PersistentVolumeClaim."""
         return self._send(
             self._request(
@@ -4546,7 +4545,7 @@ class PersistentVolumeClaims(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PersistentVolumeClaimList),
+                response=OrStatus(PersistentVolumeClaimList, meta_v1.Status),
             )
         )
 
@@ -4898,7 +4897,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PersistentVolumeClaim | Status:
+    ) -> PersistentVolumeClaim | meta_v1.Status:
         """Delete a PersistentVolumeClaim."""
         return await self._send(
             self._request(
@@ -4914,7 +4913,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PersistentVolumeClaim),
+                response=OrStatus(PersistentVolumeClaim, meta_v1.Status),
             )
         )
 
@@ -4938,7 +4937,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PersistentVolumeClaimList | Status:
+    ) -> PersistentVolumeClaimList | meta_v1.Status:
         """Delete collection of PersistentVolumeClaim."""
         return await self._send(
             self._request(
@@ -4962,7 +4961,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PersistentVolumeClaimList),
+                response=OrStatus(PersistentVolumeClaimList, meta_v1.Status),
             )
         )
 
@@ -5317,7 +5316,7 @@ class PersistentVolumes(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PersistentVolume | Status:
+    ) -> PersistentVolume | meta_v1.Status:
         """Delete a PersistentVolume."""
         return self._send(
             self._request(
@@ -5332,7 +5331,7 @@ class PersistentVolumes(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PersistentVolume),
+                response=OrStatus(PersistentVolume, meta_v1.Status),
             )
         )
 
@@ -5355,7 +5354,7 @@ class PersistentVolumes(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PersistentVolumeList | Status:
+    ) -> PersistentVolumeList | meta_v1.Status:
         """Delete collection of PersistentVolume."""
         return self._send(
             self._request(
@@ -5378,7 +5377,7 @@ class PersistentVolumes(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PersistentVolumeList),
+                response=OrStatus(PersistentVolumeList, meta_v1.Status),
             )
         )
 
@@ -5692,7 +5691,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PersistentVolume | Status:
+    ) -> PersistentVolume | meta_v1.Status:
         """Delete a PersistentVolume."""
         return await self._send(
             self._request(
@@ -5707,7 +5706,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PersistentVolume),
+                response=OrStatus(PersistentVolume, meta_v1.Status),
             )
         )
 
@@ -5730,7 +5729,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PersistentVolumeList | Status:
+    ) -> PersistentVolumeList | meta_v1.Status:
         """Delete collection of PersistentVolume."""
         return await self._send(
             self._request(
@@ -5753,7 +5752,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PersistentVolumeList),
+                response=OrStatus(PersistentVolumeList, meta_v1.Status),
             )
         )
 
@@ -6095,7 +6094,7 @@ class Pods(ResourceClient):
         field_manager: str | None = None,
         field_validation: str | None = None,
         pretty: str | None = None,
-    ) -> Binding | Status:
+    ) -> Binding | meta_v1.Status:
         """Create binding of a Pod."""
         return self._send(
             self._request(
@@ -6110,7 +6109,7 @@ class Pods(ResourceClient):
                     "fieldValidation": field_validation,
                     "pretty": pretty,
                 },
-                response=OrStatus(Binding),
+                response=OrStatus(Binding, meta_v1.Status),
             )
         )
 
@@ -6124,7 +6123,7 @@ class Pods(ResourceClient):
         field_manager: str | None = None,
         field_validation: str | None = None,
         pretty: str | None = None,
-    ) -> policy_v1.Eviction | Status:
+    ) -> policy_v1.Eviction | meta_v1.Status:
         """Create eviction of a Pod."""
         return self._send(
             self._request(
@@ -6139,7 +6138,7 @@ class Pods(ResourceClient):
                     "fieldValidation": field_validation,
                     "pretty": pretty,
                 },
-                response=OrStatus(policy_v1.Eviction),
+                response=OrStatus(policy_v1.Eviction, meta_v1.Status),
             )
         )
 
@@ -6155,7 +6154,7 @@ class Pods(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Pod | Status:
+    ) -> Pod | meta_v1.Status:
         """Delete a Pod."""
         return self._send(
             self._request(
@@ -6171,7 +6170,7 @@ class Pods(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Pod),
+                response=OrStatus(Pod, meta_v1.Status),
             )
         )
 
@@ -6195,7 +6194,7 @@ class Pods(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodList | Status:
+    ) -> PodList | meta_v1.Status:
         """Delete collection of Pod."""
         return self._send(
             self._request(
@@ -6219,7 +6218,7 @@ class Pods(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodList),
+                response=OrStatus(PodList, meta_v1.Status),
             )
         )
 
@@ -6793,7 +6792,7 @@ class AsyncPods(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: str | None = None,
         pretty: str | None = None,
-    ) -> Binding | Status:
+    ) -> Binding | meta_v1.Status:
         """Create binding of a Pod."""
         return await self._send(
             self._request(
@@ -6808,7 +6807,7 @@ class AsyncPods(AsyncResourceClient):
                     "fieldValidation": field_validation,
                     "pretty": pretty,
                 },
-                response=OrStatus(Binding),
+                response=OrStatus(Binding, meta_v1.Status),
             )
         )
 
@@ -6822,7 +6821,7 @@ class AsyncPods(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: str | None = None,
         pretty: str | None = None,
-    ) -> policy_v1.Eviction | Status:
+    ) -> policy_v1.Eviction | meta_v1.Status:
         """Create eviction of a Pod."""
         return await self._send(
             self._request(
@@ -6837,7 +6836,7 @@ class AsyncPods(AsyncResourceClient):
                     "fieldValidation": field_validation,
                     "pretty": pretty,
                 },
-                response=OrStatus(policy_v1.Eviction),
+                response=OrStatus(policy_v1.Eviction, meta_v1.Status),
             )
         )
 
@@ -6853,7 +6852,7 @@ class AsyncPods(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Pod | Status:
+    ) -> Pod | meta_v1.Status:
         """Delete a Pod."""
         return await self._send(
             self._request(
@@ -6869,7 +6868,7 @@ class AsyncPods(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Pod),
+                response=OrStatus(Pod, meta_v1.Status),
             )
         )
 
@@ -6893,7 +6892,7 @@ class AsyncPods(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodList | Status:
+    ) -> PodList | meta_v1.Status:
         """Delete collection of Pod."""
         return await self._send(
             self._request(
@@ -6917,7 +6916,7 @@ class AsyncPods(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodList),
+                response=OrStatus(PodList, meta_v1.Status),
             )
         )
 
@@ -7481,7 +7480,7 @@ class PodTemplates(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PodTemplate | Status:
+    ) -> PodTemplate | meta_v1.Status:
         """Delete a PodTemplate."""
         return self._send(
             self._request(
@@ -7497,7 +7496,7 @@ class PodTemplates(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodTemplate),
+                response=OrStatus(PodTemplate, meta_v1.Status),
             )
         )
 
@@ -7521,7 +7520,7 @@ class PodTemplates(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodTemplateList | Status:
+    ) -> PodTemplateList | meta_v1.Status:
         """Delete collection of PodTemplate."""
         return self._send(
             self._request(
@@ -7545,7 +7544,7 @@ class PodTemplates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodTemplateList),
+                response=OrStatus(PodTemplateList, meta_v1.Status),
             )
         )
 
@@ -7796,7 +7795,7 @@ class AsyncPodTemplates(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PodTemplate | Status:
+    ) -> PodTemplate | meta_v1.Status:
         """Delete a PodTemplate."""
         return await self._send(
             self._request(
@@ -7812,7 +7811,7 @@ class AsyncPodTemplates(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodTemplate),
+                response=OrStatus(PodTemplate, meta_v1.Status),
             )
         )
 
@@ -7836,7 +7835,7 @@ class AsyncPodTemplates(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodTemplateList | Status:
+    ) -> PodTemplateList | meta_v1.Status:
         """Delete collection of PodTemplate."""
         return await self._send(
             self._request(
@@ -7860,7 +7859,7 @@ class AsyncPodTemplates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodTemplateList),
+                response=OrStatus(PodTemplateList, meta_v1.Status),
             )
         )
 
@@ -8145,7 +8144,7 @@ class ReplicationControllers(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ReplicationController | Status:
+    ) -> ReplicationController | meta_v1.Status:
         """Delete a ReplicationController."""
         return self._send(
             self._request(
@@ -8161,7 +8160,7 @@ class ReplicationControllers(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ReplicationController),
+                response=OrStatus(ReplicationController, meta_v1.Status),
             )
         )
 
@@ -8185,7 +8184,7 @@ class ReplicationControllers(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ReplicationControllerList | Status:
+    ) -> ReplicationControllerList | meta_v1.Status:
         """Delete collection of ReplicationController."""
         return self._send(
             self._request(
@@ -8209,7 +8208,7 @@ class ReplicationControllers(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ReplicationControllerList),
+                response=OrStatus(ReplicationControllerList, meta_v1.Status),
             )
         )
 
@@ -8638,7 +8637,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ReplicationController | Status:
+    ) -> ReplicationController | meta_v1.Status:
         """Delete a ReplicationController."""
         return await self._send(
             self._request(
@@ -8654,7 +8653,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ReplicationController),
+                response=OrStatus(ReplicationController, meta_v1.Status),
             )
         )
 
@@ -8678,7 +8677,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ReplicationControllerList | Status:
+    ) -> ReplicationControllerList | meta_v1.Status:
         """Delete collection of ReplicationController."""
         return await self._send(
             self._request(
@@ -8702,7 +8701,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ReplicationControllerList),
+                response=OrStatus(ReplicationControllerList, meta_v1.Status),
             )
         )
 
@@ -9141,7 +9140,7 @@ class ResourceQuotas(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourceQuota | Status:
+    ) -> ResourceQuota | meta_v1.Status:
         """Delete a ResourceQuota."""
         return self._send(
             self._request(
@@ -9157,7 +9156,7 @@ class ResourceQuotas(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceQuota),
+                response=OrStatus(ResourceQuota, meta_v1.Status),
             )
         )
 
@@ -9181,7 +9180,7 @@ class ResourceQuotas(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceQuotaList | Status:
+    ) -> ResourceQuotaList | meta_v1.Status:
         """Delete collection of ResourceQuota."""
         return self._send(
             self._request(
@@ -9205,7 +9204,7 @@ class ResourceQuotas(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceQuotaList),
+                response=OrStatus(ResourceQuotaList, meta_v1.Status),
             )
         )
 
@@ -9557,7 +9556,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourceQuota | Status:
+    ) -> ResourceQuota | meta_v1.Status:
         """Delete a ResourceQuota."""
         return await self._send(
             self._request(
@@ -9573,7 +9572,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceQuota),
+                response=OrStatus(ResourceQuota, meta_v1.Status),
             )
         )
 
@@ -9597,7 +9596,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceQuotaList | Status:
+    ) -> ResourceQuotaList | meta_v1.Status:
         """Delete collection of ResourceQuota."""
         return await self._send(
             self._request(
@@ -9621,7 +9620,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceQuotaList),
+                response=OrStatus(ResourceQuotaList, meta_v1.Status),
             )
         )
 
@@ -9959,7 +9958,7 @@ class Secrets(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Secret | Status:
+    ) -> Secret | meta_v1.Status:
         """Delete a Secret."""
         return self._send(
             self._request(
@@ -9975,7 +9974,7 @@ class Secrets(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Secret),
+                response=OrStatus(Secret, meta_v1.Status),
             )
         )
 
@@ -9999,7 +9998,7 @@ class Secrets(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> SecretList | Status:
+    ) -> SecretList | meta_v1.Status:
         """Delete collection of Secret."""
         return self._send(
             self._request(
@@ -10023,7 +10022,7 @@ class Secrets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(SecretList),
+                response=OrStatus(SecretList, meta_v1.Status),
             )
         )
 
@@ -10268,7 +10267,7 @@ class AsyncSecrets(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Secret | Status:
+    ) -> Secret | meta_v1.Status:
         """Delete a Secret."""
         return await self._send(
             self._request(
@@ -10284,7 +10283,7 @@ class AsyncSecrets(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Secret),
+                response=OrStatus(Secret, meta_v1.Status),
             )
         )
 
@@ -10308,7 +10307,7 @@ class AsyncSecrets(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> SecretList | Status:
+    ) -> SecretList | meta_v1.Status:
         """Delete collection of Secret."""
         return await self._send(
             self._request(
@@ -10332,7 +10331,7 @@ class AsyncSecrets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(SecretList),
+                response=OrStatus(SecretList, meta_v1.Status),
             )
         )
 
@@ -10618,7 +10617,7 @@ class ServiceAccounts(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ServiceAccount | Status:
+    ) -> ServiceAccount | meta_v1.Status:
         """Delete a ServiceAccount."""
         return self._send(
             self._request(
@@ -10634,7 +10633,7 @@ class ServiceAccounts(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ServiceAccount),
+                response=OrStatus(ServiceAccount, meta_v1.Status),
             )
         )
 
@@ -10658,7 +10657,7 @@ class ServiceAccounts(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceAccountList | Status:
+    ) -> ServiceAccountList | meta_v1.Status:
         """Delete collection of ServiceAccount."""
         return self._send(
             self._request(
@@ -10682,7 +10681,7 @@ class ServiceAccounts(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceAccountList),
+                response=OrStatus(ServiceAccountList, meta_v1.Status),
             )
         )
 
@@ -10962,7 +10961,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ServiceAccount | Status:
+    ) -> ServiceAccount | meta_v1.Status:
         """Delete a ServiceAccount."""
         return await self._send(
             self._request(
@@ -10978,7 +10977,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ServiceAccount),
+                response=OrStatus(ServiceAccount, meta_v1.Status),
             )
         )
 
@@ -11002,7 +11001,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceAccountList | Status:
+    ) -> ServiceAccountList | meta_v1.Status:
         """Delete collection of ServiceAccount."""
         return await self._send(
             self._request(
@@ -11026,7 +11025,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceAccountList),
+                response=OrStatus(ServiceAccountList, meta_v1.Status),
             )
         )
 
@@ -11311,7 +11310,7 @@ class Services(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Service | Status:
+    ) -> Service | meta_v1.Status:
         """Delete a Service."""
         return self._send(
             self._request(
@@ -11327,7 +11326,7 @@ class Services(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Service),
+                response=OrStatus(Service, meta_v1.Status),
             )
         )
 
@@ -11351,7 +11350,7 @@ class Services(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceList | Status:
+    ) -> ServiceList | meta_v1.Status:
         """Delete collection of Service."""
         return self._send(
             self._request(
@@ -11375,7 +11374,7 @@ class Services(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceList),
+                response=OrStatus(ServiceList, meta_v1.Status),
             )
         )
 
@@ -11721,7 +11720,7 @@ class AsyncServices(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Service | Status:
+    ) -> Service | meta_v1.Status:
         """Delete a Service."""
         return await self._send(
             self._request(
@@ -11737,7 +11736,7 @@ class AsyncServices(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Service),
+                response=OrStatus(Service, meta_v1.Status),
             )
         )
 
@@ -11761,7 +11760,7 @@ class AsyncServices(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceList | Status:
+    ) -> ServiceList | meta_v1.Status:
         """Delete collection of Service."""
         return await self._send(
             self._request(
@@ -11785,7 +11784,7 @@ class AsyncServices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceList),
+                response=OrStatus(ServiceList, meta_v1.Status),
             )
         )
 

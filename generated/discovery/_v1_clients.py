@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1 import EndpointSlice, EndpointSliceList
@@ -93,7 +92,7 @@ class EndpointSlices(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> EndpointSlice | Status:
+    ) -> EndpointSlice | meta_v1.Status:
         """Delete an EndpointSlice."""
         return self._send(
             self._request(
@@ -109,7 +108,7 @@ class EndpointSlices(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(EndpointSlice),
+                response=OrStatus(EndpointSlice, meta_v1.Status),
             )
         )
 
@@ -133,7 +132,7 @@ class EndpointSlices(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EndpointSliceList | Status:
+    ) -> EndpointSliceList | meta_v1.Status:
         """Delete collection of EndpointSlice."""
         return self._send(
             self._request(
@@ -157,7 +156,7 @@ class EndpointSlices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EndpointSliceList),
+                response=OrStatus(EndpointSliceList, meta_v1.Status),
             )
         )
 
@@ -408,7 +407,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> EndpointSlice | Status:
+    ) -> EndpointSlice | meta_v1.Status:
         """Delete an EndpointSlice."""
         return await self._send(
             self._request(
@@ -424,7 +423,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(EndpointSlice),
+                response=OrStatus(EndpointSlice, meta_v1.Status),
             )
         )
 
@@ -448,7 +447,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EndpointSliceList | Status:
+    ) -> EndpointSliceList | meta_v1.Status:
         """Delete collection of EndpointSlice."""
         return await self._send(
             self._request(
@@ -472,7 +471,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EndpointSliceList),
+                response=OrStatus(EndpointSliceList, meta_v1.Status),
             )
         )
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1 import Event, EventList
@@ -93,7 +92,7 @@ class Events(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Event | Status:
+    ) -> Event | meta_v1.Status:
         """Delete an Event."""
         return self._send(
             self._request(
@@ -109,7 +108,7 @@ class Events(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Event),
+                response=OrStatus(Event, meta_v1.Status),
             )
         )
 
@@ -133,7 +132,7 @@ class Events(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EventList | Status:
+    ) -> EventList | meta_v1.Status:
         """Delete collection of Event."""
         return self._send(
             self._request(
@@ -157,7 +156,7 @@ class Events(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EventList),
+                response=OrStatus(EventList, meta_v1.Status),
             )
         )
 
@@ -402,7 +401,7 @@ class AsyncEvents(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Event | Status:
+    ) -> Event | meta_v1.Status:
         """Delete an Event."""
         return await self._send(
             self._request(
@@ -418,7 +417,7 @@ class AsyncEvents(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Event),
+                response=OrStatus(Event, meta_v1.Status),
             )
         )
 
@@ -442,7 +441,7 @@ class AsyncEvents(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EventList | Status:
+    ) -> EventList | meta_v1.Status:
         """Delete collection of Event."""
         return await self._send(
             self._request(
@@ -466,7 +465,7 @@ class AsyncEvents(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EventList),
+                response=OrStatus(EventList, meta_v1.Status),
             )
         )
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1 import (
@@ -117,7 +116,7 @@ class FlowSchemas(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> FlowSchema | Status:
+    ) -> FlowSchema | meta_v1.Status:
         """Delete a FlowSchema."""
         return self._send(
             self._request(
@@ -132,7 +131,7 @@ class FlowSchemas(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(FlowSchema),
+                response=OrStatus(FlowSchema, meta_v1.Status),
             )
         )
 
@@ -155,7 +154,7 @@ class FlowSchemas(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> FlowSchemaList | Status:
+    ) -> FlowSchemaList | meta_v1.Status:
         """Delete collection of FlowSchema."""
         return self._send(
             self._request(
@@ -178,7 +177,7 @@ class FlowSchemas(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(FlowSchemaList),
+                response=OrStatus(FlowSchemaList, meta_v1.Status),
             )
         )
 
@@ -492,7 +491,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> FlowSchema | Status:
+    ) -> FlowSchema | meta_v1.Status:
         """Delete a FlowSchema."""
         return await self._send(
             self._request(
@@ -507,7 +506,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(FlowSchema),
+                response=OrStatus(FlowSchema, meta_v1.Status),
             )
         )
 
@@ -530,7 +529,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> FlowSchemaList | Status:
+    ) -> FlowSchemaList | meta_v1.Status:
         """Delete collection of FlowSchema."""
         return await self._send(
             self._request(
@@ -553,7 +552,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(FlowSchemaList),
+                response=OrStatus(FlowSchemaList, meta_v1.Status),
             )
         )
 
@@ -879,7 +878,7 @@ class PriorityLevelConfigurations(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PriorityLevelConfiguration | Status:
+    ) -> PriorityLevelConfiguration | meta_v1.Status:
         """Delete a PriorityLevelConfiguration."""
         return self._send(
             self._request(
@@ -894,7 +893,7 @@ class PriorityLevelConfigurations(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PriorityLevelConfiguration),
+                response=OrStatus(PriorityLevelConfiguration, meta_v1.Status),
             )
         )
 
@@ -917,7 +916,7 @@ class PriorityLevelConfigurations(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PriorityLevelConfigurationList | Status:
+    ) -> PriorityLevelConfigurationList | meta_v1.Status:
         """Delete collection of PriorityLevelConfiguration."""
         return self._send(
             self._request(
@@ -940,7 +939,7 @@ class PriorityLevelConfigurations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PriorityLevelConfigurationList),
+                response=OrStatus(PriorityLevelConfigurationList, meta_v1.Status),
             )
         )
 
@@ -1258,7 +1257,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PriorityLevelConfiguration | Status:
+    ) -> PriorityLevelConfiguration | meta_v1.Status:
         """Delete a PriorityLevelConfiguration."""
         return await self._send(
             self._request(
@@ -1273,7 +1272,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PriorityLevelConfiguration),
+                response=OrStatus(PriorityLevelConfiguration, meta_v1.Status),
             )
         )
 
@@ -1296,7 +1295,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PriorityLevelConfigurationList | Status:
+    ) -> PriorityLevelConfigurationList | meta_v1.Status:
         """Delete collection of PriorityLevelConfiguration."""
         return await self._send(
             self._request(
@@ -1319,7 +1318,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PriorityLevelConfigurationList),
+                response=OrStatus(PriorityLevelConfigurationList, meta_v1.Status),
             )
         )
 

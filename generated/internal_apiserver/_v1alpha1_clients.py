@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1alpha1 import StorageVersion, StorageVersionList
@@ -110,7 +109,7 @@ class StorageVersions(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> StorageVersion | Status:
+    ) -> StorageVersion | meta_v1.Status:
         """Delete a StorageVersion."""
         return self._send(
             self._request(
@@ -125,7 +124,7 @@ class StorageVersions(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StorageVersion),
+                response=OrStatus(StorageVersion, meta_v1.Status),
             )
         )
 
@@ -148,7 +147,7 @@ class StorageVersions(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageVersionList | Status:
+    ) -> StorageVersionList | meta_v1.Status:
         """Delete collection of StorageVersion."""
         return self._send(
             self._request(
@@ -171,7 +170,7 @@ class StorageVersions(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StorageVersionList),
+                response=OrStatus(StorageVersionList, meta_v1.Status),
             )
         )
 
@@ -485,7 +484,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> StorageVersion | Status:
+    ) -> StorageVersion | meta_v1.Status:
         """Delete a StorageVersion."""
         return await self._send(
             self._request(
@@ -500,7 +499,7 @@ class AsyncStorageVersions(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StorageVersion),
+                response=OrStatus(StorageVersion, meta_v1.Status),
             )
         )
 
@@ -523,7 +522,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageVersionList | Status:
+    ) -> StorageVersionList | meta_v1.Status:
         """Delete collection of StorageVersion."""
         return await self._send(
             self._request(
@@ -546,7 +545,7 @@ class AsyncStorageVersions(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StorageVersionList),
+                response=OrStatus(StorageVersionList, meta_v1.Status),
             )
         )
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1 import (
@@ -107,7 +106,7 @@ class IngressClasses(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> IngressClass | Status:
+    ) -> IngressClass | meta_v1.Status:
         """Delete an IngressClass."""
         return self._send(
             self._request(
@@ -122,7 +121,7 @@ class IngressClasses(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(IngressClass),
+                response=OrStatus(IngressClass, meta_v1.Status),
             )
         )
 
@@ -145,7 +144,7 @@ class IngressClasses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IngressClassList | Status:
+    ) -> IngressClassList | meta_v1.Status:
         """Delete collection of IngressClass."""
         return self._send(
             self._request(
@@ -168,7 +167,7 @@ class IngressClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IngressClassList),
+                response=OrStatus(IngressClassList, meta_v1.Status),
             )
         )
 
@@ -390,7 +389,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> IngressClass | Status:
+    ) -> IngressClass | meta_v1.Status:
         """Delete an IngressClass."""
         return await self._send(
             self._request(
@@ -405,7 +404,7 @@ class AsyncIngressClasses(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(IngressClass),
+                response=OrStatus(IngressClass, meta_v1.Status),
             )
         )
 
@@ -428,7 +427,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IngressClassList | Status:
+    ) -> IngressClassList | meta_v1.Status:
         """Delete collection of IngressClass."""
         return await self._send(
             self._request(
@@ -451,7 +450,7 @@ class AsyncIngressClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IngressClassList),
+                response=OrStatus(IngressClassList, meta_v1.Status),
             )
         )
 
@@ -712,7 +711,7 @@ class Ingresses(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Ingress | Status:
+    ) -> Ingress | meta_v1.Status:
         """Delete an Ingress."""
         return self._send(
             self._request(
@@ -728,7 +727,7 @@ class Ingresses(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Ingress),
+                response=OrStatus(Ingress, meta_v1.Status),
             )
         )
 
@@ -752,7 +751,7 @@ class Ingresses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IngressList | Status:
+    ) -> IngressList | meta_v1.Status:
         """Delete collection of Ingress."""
         return self._send(
             self._request(
@@ -776,7 +775,7 @@ class Ingresses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IngressList),
+                response=OrStatus(IngressList, meta_v1.Status),
             )
         )
 
@@ -1122,7 +1121,7 @@ class AsyncIngresses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Ingress | Status:
+    ) -> Ingress | meta_v1.Status:
         """Delete an Ingress."""
         return await self._send(
             self._request(
@@ -1138,7 +1137,7 @@ class AsyncIngresses(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Ingress),
+                response=OrStatus(Ingress, meta_v1.Status),
             )
         )
 
@@ -1162,7 +1161,7 @@ class AsyncIngresses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IngressList | Status:
+    ) -> IngressList | meta_v1.Status:
         """Delete collection of Ingress."""
         return await self._send(
             self._request(
@@ -1186,7 +1185,7 @@ class AsyncIngresses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IngressList),
+                response=OrStatus(IngressList, meta_v1.Status),
             )
         )
 
@@ -1515,7 +1514,7 @@ class IPAddresses(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> IPAddress | Status:
+    ) -> IPAddress | meta_v1.Status:
         """Delete an IPAddress."""
         return self._send(
             self._request(
@@ -1530,7 +1529,7 @@ class IPAddresses(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(IPAddress),
+                response=OrStatus(IPAddress, meta_v1.Status),
             )
         )
 
@@ -1553,7 +1552,7 @@ class IPAddresses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IPAddressList | Status:
+    ) -> IPAddressList | meta_v1.Status:
         """Delete collection of IPAddress."""
         return self._send(
             self._request(
@@ -1576,7 +1575,7 @@ class IPAddresses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IPAddressList),
+                response=OrStatus(IPAddressList, meta_v1.Status),
             )
         )
 
@@ -1798,7 +1797,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> IPAddress | Status:
+    ) -> IPAddress | meta_v1.Status:
         """Delete an IPAddress."""
         return await self._send(
             self._request(
@@ -1813,7 +1812,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(IPAddress),
+                response=OrStatus(IPAddress, meta_v1.Status),
             )
         )
 
@@ -1836,7 +1835,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IPAddressList | Status:
+    ) -> IPAddressList | meta_v1.Status:
         """Delete collection of IPAddress."""
         return await self._send(
             self._request(
@@ -1859,7 +1858,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IPAddressList),
+                response=OrStatus(IPAddressList, meta_v1.Status),
             )
         )
 
@@ -2096,7 +2095,7 @@ class NetworkPolicies(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> NetworkPolicy | Status:
+    ) -> NetworkPolicy | meta_v1.Status:
         """Delete a NetworkPolicy."""
         return self._send(
             self._request(
@@ -2112,7 +2111,7 @@ class NetworkPolicies(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(NetworkPolicy),
+                response=OrStatus(NetworkPolicy, meta_v1.Status),
             )
         )
 
@@ -2136,7 +2135,7 @@ class NetworkPolicies(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> NetworkPolicyList | Status:
+    ) -> NetworkPolicyList | meta_v1.Status:
         """Delete collection of NetworkPolicy."""
         return self._send(
             self._request(
@@ -2160,7 +2159,7 @@ class NetworkPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(NetworkPolicyList),
+                response=OrStatus(NetworkPolicyList, meta_v1.Status),
             )
         )
 
@@ -2411,7 +2410,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> NetworkPolicy | Status:
+    ) -> NetworkPolicy | meta_v1.Status:
         """Delete a NetworkPolicy."""
         return await self._send(
             self._request(
@@ -2427,7 +2426,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(NetworkPolicy),
+                response=OrStatus(NetworkPolicy, meta_v1.Status),
             )
         )
 
@@ -2451,7 +2450,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> NetworkPolicyList | Status:
+    ) -> NetworkPolicyList | meta_v1.Status:
         """Delete collection of NetworkPolicy."""
         return await self._send(
             self._request(
@@ -2475,7 +2474,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(NetworkPolicyList),
+                response=OrStatus(NetworkPolicyList, meta_v1.Status),
             )
         )
 
@@ -2753,7 +2752,7 @@ class ServiceCIDRs(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ServiceCIDR | Status:
+    ) -> ServiceCIDR | meta_v1.Status:
         """Delete a ServiceCIDR."""
         return self._send(
             self._request(
@@ -2768,7 +2767,7 @@ class ServiceCIDRs(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ServiceCIDR),
+                response=OrStatus(ServiceCIDR, meta_v1.Status),
             )
         )
 
@@ -2791,7 +2790,7 @@ class ServiceCIDRs(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceCIDRList | Status:
+    ) -> ServiceCIDRList | meta_v1.Status:
         """Delete collection of ServiceCIDR."""
         return self._send(
             self._request(
@@ -2814,7 +2813,7 @@ class ServiceCIDRs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceCIDRList),
+                response=OrStatus(ServiceCIDRList, meta_v1.Status),
             )
         )
 
@@ -3128,7 +3127,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ServiceCIDR | Status:
+    ) -> ServiceCIDR | meta_v1.Status:
         """Delete a ServiceCIDR."""
         return await self._send(
             self._request(
@@ -3143,7 +3142,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ServiceCIDR),
+                response=OrStatus(ServiceCIDR, meta_v1.Status),
             )
         )
 
@@ -3166,7 +3165,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceCIDRList | Status:
+    ) -> ServiceCIDRList | meta_v1.Status:
         """Delete collection of ServiceCIDR."""
         return await self._send(
             self._request(
@@ -3189,7 +3188,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceCIDRList),
+                response=OrStatus(ServiceCIDRList, meta_v1.Status),
             )
         )
 

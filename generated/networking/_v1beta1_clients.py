@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1beta1 import IPAddress, IPAddressList, ServiceCIDR, ServiceCIDRList
@@ -90,7 +89,7 @@ class IPAddresses(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> IPAddress | Status:
+    ) -> IPAddress | meta_v1.Status:
         """Delete an IPAddress."""
         return self._send(
             self._request(
@@ -105,7 +104,7 @@ class IPAddresses(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(IPAddress),
+                response=OrStatus(IPAddress, meta_v1.Status),
             )
         )
 
@@ -128,7 +127,7 @@ class IPAddresses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IPAddressList | Status:
+    ) -> IPAddressList | meta_v1.Status:
         """Delete collection of IPAddress."""
         return self._send(
             self._request(
@@ -151,7 +150,7 @@ class IPAddresses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IPAddressList),
+                response=OrStatus(IPAddressList, meta_v1.Status),
             )
         )
 
@@ -373,7 +372,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> IPAddress | Status:
+    ) -> IPAddress | meta_v1.Status:
         """Delete an IPAddress."""
         return await self._send(
             self._request(
@@ -388,7 +387,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(IPAddress),
+                response=OrStatus(IPAddress, meta_v1.Status),
             )
         )
 
@@ -411,7 +410,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IPAddressList | Status:
+    ) -> IPAddressList | meta_v1.Status:
         """Delete collection of IPAddress."""
         return await self._send(
             self._request(
@@ -434,7 +433,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IPAddressList),
+                response=OrStatus(IPAddressList, meta_v1.Status),
             )
         )
 
@@ -688,7 +687,7 @@ class ServiceCIDRs(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ServiceCIDR | Status:
+    ) -> ServiceCIDR | meta_v1.Status:
         """Delete a ServiceCIDR."""
         return self._send(
             self._request(
@@ -703,7 +702,7 @@ class ServiceCIDRs(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ServiceCIDR),
+                response=OrStatus(ServiceCIDR, meta_v1.Status),
             )
         )
 
@@ -726,7 +725,7 @@ class ServiceCIDRs(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceCIDRList | Status:
+    ) -> ServiceCIDRList | meta_v1.Status:
         """Delete collection of ServiceCIDR."""
         return self._send(
             self._request(
@@ -749,7 +748,7 @@ class ServiceCIDRs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceCIDRList),
+                response=OrStatus(ServiceCIDRList, meta_v1.Status),
             )
         )
 
@@ -1063,7 +1062,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ServiceCIDR | Status:
+    ) -> ServiceCIDR | meta_v1.Status:
         """Delete a ServiceCIDR."""
         return await self._send(
             self._request(
@@ -1078,7 +1077,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ServiceCIDR),
+                response=OrStatus(ServiceCIDR, meta_v1.Status),
             )
         )
 
@@ -1101,7 +1100,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceCIDRList | Status:
+    ) -> ServiceCIDRList | meta_v1.Status:
         """Delete collection of ServiceCIDR."""
         return await self._send(
             self._request(
@@ -1124,7 +1123,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceCIDRList),
+                response=OrStatus(ServiceCIDRList, meta_v1.Status),
             )
         )
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1 import PodDisruptionBudget, PodDisruptionBudgetList
@@ -117,7 +116,7 @@ class PodDisruptionBudgets(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PodDisruptionBudget | Status:
+    ) -> PodDisruptionBudget | meta_v1.Status:
         """Delete a PodDisruptionBudget."""
         return self._send(
             self._request(
@@ -133,7 +132,7 @@ class PodDisruptionBudgets(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodDisruptionBudget),
+                response=OrStatus(PodDisruptionBudget, meta_v1.Status),
             )
         )
 
@@ -157,7 +156,7 @@ class PodDisruptionBudgets(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodDisruptionBudgetList | Status:
+    ) -> PodDisruptionBudgetList | meta_v1.Status:
         """Delete collection of PodDisruptionBudget."""
         return self._send(
             self._request(
@@ -181,7 +180,7 @@ class PodDisruptionBudgets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodDisruptionBudgetList),
+                response=OrStatus(PodDisruptionBudgetList, meta_v1.Status),
             )
         )
 
@@ -533,7 +532,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PodDisruptionBudget | Status:
+    ) -> PodDisruptionBudget | meta_v1.Status:
         """Delete a PodDisruptionBudget."""
         return await self._send(
             self._request(
@@ -549,7 +548,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodDisruptionBudget),
+                response=OrStatus(PodDisruptionBudget, meta_v1.Status),
             )
         )
 
@@ -573,7 +572,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodDisruptionBudgetList | Status:
+    ) -> PodDisruptionBudgetList | meta_v1.Status:
         """Delete collection of PodDisruptionBudget."""
         return await self._send(
             self._request(
@@ -597,7 +596,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodDisruptionBudgetList),
+                response=OrStatus(PodDisruptionBudgetList, meta_v1.Status),
             )
         )
 

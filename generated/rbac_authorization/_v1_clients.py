@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1 import (
@@ -103,7 +102,7 @@ class ClusterRoleBindings(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ClusterRoleBinding | Status:
+    ) -> ClusterRoleBinding | meta_v1.Status:
         """Delete a ClusterRoleBinding."""
         return self._send(
             self._request(
@@ -118,7 +117,7 @@ class ClusterRoleBindings(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterRoleBinding),
+                response=OrStatus(ClusterRoleBinding, meta_v1.Status),
             )
         )
 
@@ -141,7 +140,7 @@ class ClusterRoleBindings(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterRoleBindingList | Status:
+    ) -> ClusterRoleBindingList | meta_v1.Status:
         """Delete collection of ClusterRoleBinding."""
         return self._send(
             self._request(
@@ -164,7 +163,7 @@ class ClusterRoleBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterRoleBindingList),
+                response=OrStatus(ClusterRoleBindingList, meta_v1.Status),
             )
         )
 
@@ -386,7 +385,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ClusterRoleBinding | Status:
+    ) -> ClusterRoleBinding | meta_v1.Status:
         """Delete a ClusterRoleBinding."""
         return await self._send(
             self._request(
@@ -401,7 +400,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterRoleBinding),
+                response=OrStatus(ClusterRoleBinding, meta_v1.Status),
             )
         )
 
@@ -424,7 +423,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterRoleBindingList | Status:
+    ) -> ClusterRoleBindingList | meta_v1.Status:
         """Delete collection of ClusterRoleBinding."""
         return await self._send(
             self._request(
@@ -447,7 +446,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterRoleBindingList),
+                response=OrStatus(ClusterRoleBindingList, meta_v1.Status),
             )
         )
 
@@ -679,7 +678,7 @@ class ClusterRoles(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ClusterRole | Status:
+    ) -> ClusterRole | meta_v1.Status:
         """Delete a ClusterRole."""
         return self._send(
             self._request(
@@ -694,7 +693,7 @@ class ClusterRoles(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterRole),
+                response=OrStatus(ClusterRole, meta_v1.Status),
             )
         )
 
@@ -717,7 +716,7 @@ class ClusterRoles(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterRoleList | Status:
+    ) -> ClusterRoleList | meta_v1.Status:
         """Delete collection of ClusterRole."""
         return self._send(
             self._request(
@@ -740,7 +739,7 @@ class ClusterRoles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterRoleList),
+                response=OrStatus(ClusterRoleList, meta_v1.Status),
             )
         )
 
@@ -962,7 +961,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ClusterRole | Status:
+    ) -> ClusterRole | meta_v1.Status:
         """Delete a ClusterRole."""
         return await self._send(
             self._request(
@@ -977,7 +976,7 @@ class AsyncClusterRoles(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterRole),
+                response=OrStatus(ClusterRole, meta_v1.Status),
             )
         )
 
@@ -1000,7 +999,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterRoleList | Status:
+    ) -> ClusterRoleList | meta_v1.Status:
         """Delete collection of ClusterRole."""
         return await self._send(
             self._request(
@@ -1023,7 +1022,7 @@ class AsyncClusterRoles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterRoleList),
+                response=OrStatus(ClusterRoleList, meta_v1.Status),
             )
         )
 
@@ -1260,7 +1259,7 @@ class RoleBindings(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> RoleBinding | Status:
+    ) -> RoleBinding | meta_v1.Status:
         """Delete a RoleBinding."""
         return self._send(
             self._request(
@@ -1276,7 +1275,7 @@ class RoleBindings(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(RoleBinding),
+                response=OrStatus(RoleBinding, meta_v1.Status),
             )
         )
 
@@ -1300,7 +1299,7 @@ class RoleBindings(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RoleBindingList | Status:
+    ) -> RoleBindingList | meta_v1.Status:
         """Delete collection of RoleBinding."""
         return self._send(
             self._request(
@@ -1324,7 +1323,7 @@ class RoleBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(RoleBindingList),
+                response=OrStatus(RoleBindingList, meta_v1.Status),
             )
         )
 
@@ -1575,7 +1574,7 @@ class AsyncRoleBindings(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> RoleBinding | Status:
+    ) -> RoleBinding | meta_v1.Status:
         """Delete a RoleBinding."""
         return await self._send(
             self._request(
@@ -1591,7 +1590,7 @@ class AsyncRoleBindings(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(RoleBinding),
+                response=OrStatus(RoleBinding, meta_v1.Status),
             )
         )
 
@@ -1615,7 +1614,7 @@ class AsyncRoleBindings(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RoleBindingList | Status:
+    ) -> RoleBindingList | meta_v1.Status:
         """Delete collection of RoleBinding."""
         return await self._send(
             self._request(
@@ -1639,7 +1638,7 @@ class AsyncRoleBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(RoleBindingList),
+                response=OrStatus(RoleBindingList, meta_v1.Status),
             )
         )
 
@@ -1900,7 +1899,7 @@ class Roles(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Role | Status:
+    ) -> Role | meta_v1.Status:
         """Delete a Role."""
         return self._send(
             self._request(
@@ -1916,7 +1915,7 @@ class Roles(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Role),
+                response=OrStatus(Role, meta_v1.Status),
             )
         )
 
@@ -1940,7 +1939,7 @@ class Roles(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RoleList | Status:
+    ) -> RoleList | meta_v1.Status:
         """Delete collection of Role."""
         return self._send(
             self._request(
@@ -1964,7 +1963,7 @@ class Roles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(RoleList),
+                response=OrStatus(RoleList, meta_v1.Status),
             )
         )
 
@@ -2209,7 +2208,7 @@ class AsyncRoles(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Role | Status:
+    ) -> Role | meta_v1.Status:
         """Delete a Role."""
         return await self._send(
             self._request(
@@ -2225,7 +2224,7 @@ class AsyncRoles(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Role),
+                response=OrStatus(Role, meta_v1.Status),
             )
         )
 
@@ -2249,7 +2248,7 @@ class AsyncRoles(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RoleList | Status:
+    ) -> RoleList | meta_v1.Status:
         """Delete collection of Role."""
         return await self._send(
             self._request(
@@ -2273,7 +2272,7 @@ class AsyncRoles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(RoleList),
+                response=OrStatus(RoleList, meta_v1.Status),
             )
         )
 

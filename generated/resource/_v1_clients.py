@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1 import (
@@ -103,7 +102,7 @@ class DeviceClasses(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> DeviceClass | Status:
+    ) -> DeviceClass | meta_v1.Status:
         """Delete a DeviceClass."""
         return self._send(
             self._request(
@@ -118,7 +117,7 @@ class DeviceClasses(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceClass),
+                response=OrStatus(DeviceClass, meta_v1.Status),
             )
         )
 
@@ -141,7 +140,7 @@ class DeviceClasses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceClassList | Status:
+    ) -> DeviceClassList | meta_v1.Status:
         """Delete collection of DeviceClass."""
         return self._send(
             self._request(
@@ -164,7 +163,7 @@ class DeviceClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceClassList),
+                response=OrStatus(DeviceClassList, meta_v1.Status),
             )
         )
 
@@ -386,7 +385,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> DeviceClass | Status:
+    ) -> DeviceClass | meta_v1.Status:
         """Delete a DeviceClass."""
         return await self._send(
             self._request(
@@ -401,7 +400,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceClass),
+                response=OrStatus(DeviceClass, meta_v1.Status),
             )
         )
 
@@ -424,7 +423,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceClassList | Status:
+    ) -> DeviceClassList | meta_v1.Status:
         """Delete collection of DeviceClass."""
         return await self._send(
             self._request(
@@ -447,7 +446,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceClassList),
+                response=OrStatus(DeviceClassList, meta_v1.Status),
             )
         )
 
@@ -708,7 +707,7 @@ class ResourceClaims(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourceClaim | Status:
+    ) -> ResourceClaim | meta_v1.Status:
         """Delete a ResourceClaim."""
         return self._send(
             self._request(
@@ -724,7 +723,7 @@ class ResourceClaims(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaim),
+                response=OrStatus(ResourceClaim, meta_v1.Status),
             )
         )
 
@@ -748,7 +747,7 @@ class ResourceClaims(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimList | Status:
+    ) -> ResourceClaimList | meta_v1.Status:
         """Delete collection of ResourceClaim."""
         return self._send(
             self._request(
@@ -772,7 +771,7 @@ class ResourceClaims(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimList),
+                response=OrStatus(ResourceClaimList, meta_v1.Status),
             )
         )
 
@@ -1124,7 +1123,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourceClaim | Status:
+    ) -> ResourceClaim | meta_v1.Status:
         """Delete a ResourceClaim."""
         return await self._send(
             self._request(
@@ -1140,7 +1139,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaim),
+                response=OrStatus(ResourceClaim, meta_v1.Status),
             )
         )
 
@@ -1164,7 +1163,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimList | Status:
+    ) -> ResourceClaimList | meta_v1.Status:
         """Delete collection of ResourceClaim."""
         return await self._send(
             self._request(
@@ -1188,7 +1187,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimList),
+                response=OrStatus(ResourceClaimList, meta_v1.Status),
             )
         )
 
@@ -1526,7 +1525,7 @@ class ResourceClaimTemplates(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourceClaimTemplate | Status:
+    ) -> ResourceClaimTemplate | meta_v1.Status:
         """Delete a ResourceClaimTemplate."""
         return self._send(
             self._request(
@@ -1542,7 +1541,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaimTemplate),
+                response=OrStatus(ResourceClaimTemplate, meta_v1.Status),
             )
         )
 
@@ -1566,7 +1565,7 @@ class ResourceClaimTemplates(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimTemplateList | Status:
+    ) -> ResourceClaimTemplateList | meta_v1.Status:
         """Delete collection of ResourceClaimTemplate."""
         return self._send(
             self._request(
@@ -1590,7 +1589,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimTemplateList),
+                response=OrStatus(ResourceClaimTemplateList, meta_v1.Status),
             )
         )
 
@@ -1841,7 +1840,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourceClaimTemplate | Status:
+    ) -> ResourceClaimTemplate | meta_v1.Status:
         """Delete a ResourceClaimTemplate."""
         return await self._send(
             self._request(
@@ -1857,7 +1856,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaimTemplate),
+                response=OrStatus(ResourceClaimTemplate, meta_v1.Status),
             )
         )
 
@@ -1881,7 +1880,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimTemplateList | Status:
+    ) -> ResourceClaimTemplateList | meta_v1.Status:
         """Delete collection of ResourceClaimTemplate."""
         return await self._send(
             self._request(
@@ -1905,7 +1904,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimTemplateList),
+                response=OrStatus(ResourceClaimTemplateList, meta_v1.Status),
             )
         )
 
@@ -2161,7 +2160,7 @@ class ResourceSlices(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourceSlice | Status:
+    ) -> ResourceSlice | meta_v1.Status:
         """Delete a ResourceSlice."""
         return self._send(
             self._request(
@@ -2176,7 +2175,7 @@ class ResourceSlices(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceSlice),
+                response=OrStatus(ResourceSlice, meta_v1.Status),
             )
         )
 
@@ -2199,7 +2198,7 @@ class ResourceSlices(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceSliceList | Status:
+    ) -> ResourceSliceList | meta_v1.Status:
         """Delete collection of ResourceSlice."""
         return self._send(
             self._request(
@@ -2222,7 +2221,7 @@ class ResourceSlices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceSliceList),
+                response=OrStatus(ResourceSliceList, meta_v1.Status),
             )
         )
 
@@ -2444,7 +2443,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourceSlice | Status:
+    ) -> ResourceSlice | meta_v1.Status:
         """Delete a ResourceSlice."""
         return await self._send(
             self._request(
@@ -2459,7 +2458,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceSlice),
+                response=OrStatus(ResourceSlice, meta_v1.Status),
             )
         )
 
@@ -2482,7 +2481,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceSliceList | Status:
+    ) -> ResourceSliceList | meta_v1.Status:
         """Delete collection of ResourceSlice."""
         return await self._send(
             self._request(
@@ -2505,7 +2504,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceSliceList),
+                response=OrStatus(ResourceSliceList, meta_v1.Status),
             )
         )
 

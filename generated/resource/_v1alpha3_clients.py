@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1alpha3 import (
@@ -117,7 +116,7 @@ class DeviceTaintRules(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> DeviceTaintRule | Status:
+    ) -> DeviceTaintRule | meta_v1.Status:
         """Delete a DeviceTaintRule."""
         return self._send(
             self._request(
@@ -132,7 +131,7 @@ class DeviceTaintRules(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceTaintRule),
+                response=OrStatus(DeviceTaintRule, meta_v1.Status),
             )
         )
 
@@ -155,7 +154,7 @@ class DeviceTaintRules(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceTaintRuleList | Status:
+    ) -> DeviceTaintRuleList | meta_v1.Status:
         """Delete collection of DeviceTaintRule."""
         return self._send(
             self._request(
@@ -178,7 +177,7 @@ class DeviceTaintRules(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceTaintRuleList),
+                response=OrStatus(DeviceTaintRuleList, meta_v1.Status),
             )
         )
 
@@ -492,7 +491,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> DeviceTaintRule | Status:
+    ) -> DeviceTaintRule | meta_v1.Status:
         """Delete a DeviceTaintRule."""
         return await self._send(
             self._request(
@@ -507,7 +506,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceTaintRule),
+                response=OrStatus(DeviceTaintRule, meta_v1.Status),
             )
         )
 
@@ -530,7 +529,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceTaintRuleList | Status:
+    ) -> DeviceTaintRuleList | meta_v1.Status:
         """Delete collection of DeviceTaintRule."""
         return await self._send(
             self._request(
@@ -553,7 +552,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceTaintRuleList),
+                response=OrStatus(DeviceTaintRuleList, meta_v1.Status),
             )
         )
 
@@ -879,7 +878,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourcePoolStatusRequest | Status:
+    ) -> ResourcePoolStatusRequest | meta_v1.Status:
         """Delete a ResourcePoolStatusRequest."""
         return self._send(
             self._request(
@@ -894,7 +893,7 @@ class ResourcePoolStatusRequests(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourcePoolStatusRequest),
+                response=OrStatus(ResourcePoolStatusRequest, meta_v1.Status),
             )
         )
 
@@ -917,7 +916,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourcePoolStatusRequestList | Status:
+    ) -> ResourcePoolStatusRequestList | meta_v1.Status:
         """Delete collection of ResourcePoolStatusRequest."""
         return self._send(
             self._request(
@@ -940,7 +939,7 @@ class ResourcePoolStatusRequests(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourcePoolStatusRequestList),
+                response=OrStatus(ResourcePoolStatusRequestList, meta_v1.Status),
             )
         )
 
@@ -1258,7 +1257,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourcePoolStatusRequest | Status:
+    ) -> ResourcePoolStatusRequest | meta_v1.Status:
         """Delete a ResourcePoolStatusRequest."""
         return await self._send(
             self._request(
@@ -1273,7 +1272,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourcePoolStatusRequest),
+                response=OrStatus(ResourcePoolStatusRequest, meta_v1.Status),
             )
         )
 
@@ -1296,7 +1295,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourcePoolStatusRequestList | Status:
+    ) -> ResourcePoolStatusRequestList | meta_v1.Status:
         """Delete collection of ResourcePoolStatusRequest."""
         return await self._send(
             self._request(
@@ -1319,7 +1318,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourcePoolStatusRequestList),
+                response=OrStatus(ResourcePoolStatusRequestList, meta_v1.Status),
             )
         )
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1beta2 import (
@@ -107,7 +106,7 @@ class DeviceClasses(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> DeviceClass | Status:
+    ) -> DeviceClass | meta_v1.Status:
         """Delete a DeviceClass."""
         return self._send(
             self._request(
@@ -122,7 +121,7 @@ class DeviceClasses(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceClass),
+                response=OrStatus(DeviceClass, meta_v1.Status),
             )
         )
 
@@ -145,7 +144,7 @@ class DeviceClasses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceClassList | Status:
+    ) -> DeviceClassList | meta_v1.Status:
         """Delete collection of DeviceClass."""
         return self._send(
             self._request(
@@ -168,7 +167,7 @@ class DeviceClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceClassList),
+                response=OrStatus(DeviceClassList, meta_v1.Status),
             )
         )
 
@@ -390,7 +389,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> DeviceClass | Status:
+    ) -> DeviceClass | meta_v1.Status:
         """Delete a DeviceClass."""
         return await self._send(
             self._request(
@@ -405,7 +404,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceClass),
+                response=OrStatus(DeviceClass, meta_v1.Status),
             )
         )
 
@@ -428,7 +427,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceClassList | Status:
+    ) -> DeviceClassList | meta_v1.Status:
         """Delete collection of DeviceClass."""
         return await self._send(
             self._request(
@@ -451,7 +450,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceClassList),
+                response=OrStatus(DeviceClassList, meta_v1.Status),
             )
         )
 
@@ -705,7 +704,7 @@ class DeviceTaintRules(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> DeviceTaintRule | Status:
+    ) -> DeviceTaintRule | meta_v1.Status:
         """Delete a DeviceTaintRule."""
         return self._send(
             self._request(
@@ -720,7 +719,7 @@ class DeviceTaintRules(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceTaintRule),
+                response=OrStatus(DeviceTaintRule, meta_v1.Status),
             )
         )
 
@@ -743,7 +742,7 @@ class DeviceTaintRules(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceTaintRuleList | Status:
+    ) -> DeviceTaintRuleList | meta_v1.Status:
         """Delete collection of DeviceTaintRule."""
         return self._send(
             self._request(
@@ -766,7 +765,7 @@ class DeviceTaintRules(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceTaintRuleList),
+                response=OrStatus(DeviceTaintRuleList, meta_v1.Status),
             )
         )
 
@@ -1080,7 +1079,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> DeviceTaintRule | Status:
+    ) -> DeviceTaintRule | meta_v1.Status:
         """Delete a DeviceTaintRule."""
         return await self._send(
             self._request(
@@ -1095,7 +1094,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceTaintRule),
+                response=OrStatus(DeviceTaintRule, meta_v1.Status),
             )
         )
 
@@ -1118,7 +1117,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceTaintRuleList | Status:
+    ) -> DeviceTaintRuleList | meta_v1.Status:
         """Delete collection of DeviceTaintRule."""
         return await self._send(
             self._request(
@@ -1141,7 +1140,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceTaintRuleList),
+                response=OrStatus(DeviceTaintRuleList, meta_v1.Status),
             )
         )
 
@@ -1472,7 +1471,7 @@ class ResourceClaims(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourceClaim | Status:
+    ) -> ResourceClaim | meta_v1.Status:
         """Delete a ResourceClaim."""
         return self._send(
             self._request(
@@ -1488,7 +1487,7 @@ class ResourceClaims(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaim),
+                response=OrStatus(ResourceClaim, meta_v1.Status),
             )
         )
 
@@ -1512,7 +1511,7 @@ class ResourceClaims(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimList | Status:
+    ) -> ResourceClaimList | meta_v1.Status:
         """Delete collection of ResourceClaim."""
         return self._send(
             self._request(
@@ -1536,7 +1535,7 @@ class ResourceClaims(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimList),
+                response=OrStatus(ResourceClaimList, meta_v1.Status),
             )
         )
 
@@ -1888,7 +1887,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourceClaim | Status:
+    ) -> ResourceClaim | meta_v1.Status:
         """Delete a ResourceClaim."""
         return await self._send(
             self._request(
@@ -1904,7 +1903,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaim),
+                response=OrStatus(ResourceClaim, meta_v1.Status),
             )
         )
 
@@ -1928,7 +1927,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimList | Status:
+    ) -> ResourceClaimList | meta_v1.Status:
         """Delete collection of ResourceClaim."""
         return await self._send(
             self._request(
@@ -1952,7 +1951,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimList),
+                response=OrStatus(ResourceClaimList, meta_v1.Status),
             )
         )
 
@@ -2290,7 +2289,7 @@ class ResourceClaimTemplates(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourceClaimTemplate | Status:
+    ) -> ResourceClaimTemplate | meta_v1.Status:
         """Delete a ResourceClaimTemplate."""
         return self._send(
             self._request(
@@ -2306,7 +2305,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaimTemplate),
+                response=OrStatus(ResourceClaimTemplate, meta_v1.Status),
             )
         )
 
@@ -2330,7 +2329,7 @@ class ResourceClaimTemplates(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimTemplateList | Status:
+    ) -> ResourceClaimTemplateList | meta_v1.Status:
         """Delete collection of ResourceClaimTemplate."""
         return self._send(
             self._request(
@@ -2354,7 +2353,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimTemplateList),
+                response=OrStatus(ResourceClaimTemplateList, meta_v1.Status),
             )
         )
 
@@ -2605,7 +2604,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourceClaimTemplate | Status:
+    ) -> ResourceClaimTemplate | meta_v1.Status:
         """Delete a ResourceClaimTemplate."""
         return await self._send(
             self._request(
@@ -2621,7 +2620,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaimTemplate),
+                response=OrStatus(ResourceClaimTemplate, meta_v1.Status),
             )
         )
 
@@ -2645,7 +2644,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimTemplateList | Status:
+    ) -> ResourceClaimTemplateList | meta_v1.Status:
         """Delete collection of ResourceClaimTemplate."""
         return await self._send(
             self._request(
@@ -2669,7 +2668,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimTemplateList),
+                response=OrStatus(ResourceClaimTemplateList, meta_v1.Status),
             )
         )
 
@@ -2925,7 +2924,7 @@ class ResourceSlices(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourceSlice | Status:
+    ) -> ResourceSlice | meta_v1.Status:
         """Delete a ResourceSlice."""
         return self._send(
             self._request(
@@ -2940,7 +2939,7 @@ class ResourceSlices(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceSlice),
+                response=OrStatus(ResourceSlice, meta_v1.Status),
             )
         )
 
@@ -2963,7 +2962,7 @@ class ResourceSlices(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceSliceList | Status:
+    ) -> ResourceSliceList | meta_v1.Status:
         """Delete collection of ResourceSlice."""
         return self._send(
             self._request(
@@ -2986,7 +2985,7 @@ class ResourceSlices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceSliceList),
+                response=OrStatus(ResourceSliceList, meta_v1.Status),
             )
         )
 
@@ -3208,7 +3207,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> ResourceSlice | Status:
+    ) -> ResourceSlice | meta_v1.Status:
         """Delete a ResourceSlice."""
         return await self._send(
             self._request(
@@ -3223,7 +3222,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceSlice),
+                response=OrStatus(ResourceSlice, meta_v1.Status),
             )
         )
 
@@ -3246,7 +3245,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceSliceList | Status:
+    ) -> ResourceSliceList | meta_v1.Status:
         """Delete collection of ResourceSlice."""
         return await self._send(
             self._request(
@@ -3269,7 +3268,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceSliceList),
+                response=OrStatus(ResourceSliceList, meta_v1.Status),
             )
         )
 

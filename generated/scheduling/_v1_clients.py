@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1 import PriorityClass, PriorityClassList
@@ -88,7 +87,7 @@ class PriorityClasses(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PriorityClass | Status:
+    ) -> PriorityClass | meta_v1.Status:
         """Delete a PriorityClass."""
         return self._send(
             self._request(
@@ -103,7 +102,7 @@ class PriorityClasses(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PriorityClass),
+                response=OrStatus(PriorityClass, meta_v1.Status),
             )
         )
 
@@ -126,7 +125,7 @@ class PriorityClasses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PriorityClassList | Status:
+    ) -> PriorityClassList | meta_v1.Status:
         """Delete collection of PriorityClass."""
         return self._send(
             self._request(
@@ -149,7 +148,7 @@ class PriorityClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PriorityClassList),
+                response=OrStatus(PriorityClassList, meta_v1.Status),
             )
         )
 
@@ -371,7 +370,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PriorityClass | Status:
+    ) -> PriorityClass | meta_v1.Status:
         """Delete a PriorityClass."""
         return await self._send(
             self._request(
@@ -386,7 +385,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PriorityClass),
+                response=OrStatus(PriorityClass, meta_v1.Status),
             )
         )
 
@@ -409,7 +408,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PriorityClassList | Status:
+    ) -> PriorityClassList | meta_v1.Status:
         """Delete collection of PriorityClass."""
         return await self._send(
             self._request(
@@ -432,7 +431,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PriorityClassList),
+                response=OrStatus(PriorityClassList, meta_v1.Status),
             )
         )
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1alpha2 import PodGroup, PodGroupList, Workload, WorkloadList
@@ -119,7 +118,7 @@ class PodGroups(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PodGroup | Status:
+    ) -> PodGroup | meta_v1.Status:
         """Delete a PodGroup."""
         return self._send(
             self._request(
@@ -135,7 +134,7 @@ class PodGroups(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodGroup),
+                response=OrStatus(PodGroup, meta_v1.Status),
             )
         )
 
@@ -159,7 +158,7 @@ class PodGroups(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodGroupList | Status:
+    ) -> PodGroupList | meta_v1.Status:
         """Delete collection of PodGroup."""
         return self._send(
             self._request(
@@ -183,7 +182,7 @@ class PodGroups(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodGroupList),
+                response=OrStatus(PodGroupList, meta_v1.Status),
             )
         )
 
@@ -531,7 +530,7 @@ class AsyncPodGroups(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> PodGroup | Status:
+    ) -> PodGroup | meta_v1.Status:
         """Delete a PodGroup."""
         return await self._send(
             self._request(
@@ -547,7 +546,7 @@ class AsyncPodGroups(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodGroup),
+                response=OrStatus(PodGroup, meta_v1.Status),
             )
         )
 
@@ -571,7 +570,7 @@ class AsyncPodGroups(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodGroupList | Status:
+    ) -> PodGroupList | meta_v1.Status:
         """Delete collection of PodGroup."""
         return await self._send(
             self._request(
@@ -595,7 +594,7 @@ class AsyncPodGroups(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodGroupList),
+                response=OrStatus(PodGroupList, meta_v1.Status),
             )
         )
 
@@ -929,7 +928,7 @@ class Workloads(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Workload | Status:
+    ) -> Workload | meta_v1.Status:
         """Delete a Workload."""
         return self._send(
             self._request(
@@ -945,7 +944,7 @@ class Workloads(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Workload),
+                response=OrStatus(Workload, meta_v1.Status),
             )
         )
 
@@ -969,7 +968,7 @@ class Workloads(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> WorkloadList | Status:
+    ) -> WorkloadList | meta_v1.Status:
         """Delete collection of Workload."""
         return self._send(
             self._request(
@@ -993,7 +992,7 @@ class Workloads(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(WorkloadList),
+                response=OrStatus(WorkloadList, meta_v1.Status),
             )
         )
 
@@ -1240,7 +1239,7 @@ class AsyncWorkloads(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> Workload | Status:
+    ) -> Workload | meta_v1.Status:
         """Delete a Workload."""
         return await self._send(
             self._request(
@@ -1256,7 +1255,7 @@ class AsyncWorkloads(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Workload),
+                response=OrStatus(Workload, meta_v1.Status),
             )
         )
 
@@ -1280,7 +1279,7 @@ class AsyncWorkloads(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> WorkloadList | Status:
+    ) -> WorkloadList | meta_v1.Status:
         """Delete collection of Workload."""
         return await self._send(
             self._request(
@@ -1304,7 +1303,7 @@ class AsyncWorkloads(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(WorkloadList),
+                response=OrStatus(WorkloadList, meta_v1.Status),
             )
         )
 

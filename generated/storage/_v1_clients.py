@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1 import (
@@ -111,7 +110,7 @@ class CSIDrivers(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> CSIDriver | Status:
+    ) -> CSIDriver | meta_v1.Status:
         """Delete a CSIDriver."""
         return self._send(
             self._request(
@@ -126,7 +125,7 @@ class CSIDrivers(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CSIDriver),
+                response=OrStatus(CSIDriver, meta_v1.Status),
             )
         )
 
@@ -149,7 +148,7 @@ class CSIDrivers(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSIDriverList | Status:
+    ) -> CSIDriverList | meta_v1.Status:
         """Delete collection of CSIDriver."""
         return self._send(
             self._request(
@@ -172,7 +171,7 @@ class CSIDrivers(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CSIDriverList),
+                response=OrStatus(CSIDriverList, meta_v1.Status),
             )
         )
 
@@ -394,7 +393,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> CSIDriver | Status:
+    ) -> CSIDriver | meta_v1.Status:
         """Delete a CSIDriver."""
         return await self._send(
             self._request(
@@ -409,7 +408,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CSIDriver),
+                response=OrStatus(CSIDriver, meta_v1.Status),
             )
         )
 
@@ -432,7 +431,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSIDriverList | Status:
+    ) -> CSIDriverList | meta_v1.Status:
         """Delete collection of CSIDriver."""
         return await self._send(
             self._request(
@@ -455,7 +454,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CSIDriverList),
+                response=OrStatus(CSIDriverList, meta_v1.Status),
             )
         )
 
@@ -687,7 +686,7 @@ class CSINodes(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> CSINode | Status:
+    ) -> CSINode | meta_v1.Status:
         """Delete a CSINode."""
         return self._send(
             self._request(
@@ -702,7 +701,7 @@ class CSINodes(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CSINode),
+                response=OrStatus(CSINode, meta_v1.Status),
             )
         )
 
@@ -725,7 +724,7 @@ class CSINodes(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSINodeList | Status:
+    ) -> CSINodeList | meta_v1.Status:
         """Delete collection of CSINode."""
         return self._send(
             self._request(
@@ -748,7 +747,7 @@ class CSINodes(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CSINodeList),
+                response=OrStatus(CSINodeList, meta_v1.Status),
             )
         )
 
@@ -970,7 +969,7 @@ class AsyncCSINodes(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> CSINode | Status:
+    ) -> CSINode | meta_v1.Status:
         """Delete a CSINode."""
         return await self._send(
             self._request(
@@ -985,7 +984,7 @@ class AsyncCSINodes(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CSINode),
+                response=OrStatus(CSINode, meta_v1.Status),
             )
         )
 
@@ -1008,7 +1007,7 @@ class AsyncCSINodes(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSINodeList | Status:
+    ) -> CSINodeList | meta_v1.Status:
         """Delete collection of CSINode."""
         return await self._send(
             self._request(
@@ -1031,7 +1030,7 @@ class AsyncCSINodes(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CSINodeList),
+                response=OrStatus(CSINodeList, meta_v1.Status),
             )
         )
 
@@ -1268,7 +1267,7 @@ class CSIStorageCapacities(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> CSIStorageCapacity | Status:
+    ) -> CSIStorageCapacity | meta_v1.Status:
         """Delete a CSIStorageCapacity."""
         return self._send(
             self._request(
@@ -1284,7 +1283,7 @@ class CSIStorageCapacities(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CSIStorageCapacity),
+                response=OrStatus(CSIStorageCapacity, meta_v1.Status),
             )
         )
 
@@ -1308,7 +1307,7 @@ class CSIStorageCapacities(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSIStorageCapacityList | Status:
+    ) -> CSIStorageCapacityList | meta_v1.Status:
         """Delete collection of CSIStorageCapacity."""
         return self._send(
             self._request(
@@ -1332,7 +1331,7 @@ class CSIStorageCapacities(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CSIStorageCapacityList),
+                response=OrStatus(CSIStorageCapacityList, meta_v1.Status),
             )
         )
 
@@ -1583,7 +1582,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> CSIStorageCapacity | Status:
+    ) -> CSIStorageCapacity | meta_v1.Status:
         """Delete a CSIStorageCapacity."""
         return await self._send(
             self._request(
@@ -1599,7 +1598,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CSIStorageCapacity),
+                response=OrStatus(CSIStorageCapacity, meta_v1.Status),
             )
         )
 
@@ -1623,7 +1622,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSIStorageCapacityList | Status:
+    ) -> CSIStorageCapacityList | meta_v1.Status:
         """Delete collection of CSIStorageCapacity."""
         return await self._send(
             self._request(
@@ -1647,7 +1646,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CSIStorageCapacityList),
+                response=OrStatus(CSIStorageCapacityList, meta_v1.Status),
             )
         )
 
@@ -1903,7 +1902,7 @@ class StorageClasses(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> StorageClass | Status:
+    ) -> StorageClass | meta_v1.Status:
         """Delete a StorageClass."""
         return self._send(
             self._request(
@@ -1918,7 +1917,7 @@ class StorageClasses(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StorageClass),
+                response=OrStatus(StorageClass, meta_v1.Status),
             )
         )
 
@@ -1941,7 +1940,7 @@ class StorageClasses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageClassList | Status:
+    ) -> StorageClassList | meta_v1.Status:
         """Delete collection of StorageClass."""
         return self._send(
             self._request(
@@ -1964,7 +1963,7 @@ class StorageClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StorageClassList),
+                response=OrStatus(StorageClassList, meta_v1.Status),
             )
         )
 
@@ -2186,7 +2185,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> StorageClass | Status:
+    ) -> StorageClass | meta_v1.Status:
         """Delete a StorageClass."""
         return await self._send(
             self._request(
@@ -2201,7 +2200,7 @@ class AsyncStorageClasses(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StorageClass),
+                response=OrStatus(StorageClass, meta_v1.Status),
             )
         )
 
@@ -2224,7 +2223,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageClassList | Status:
+    ) -> StorageClassList | meta_v1.Status:
         """Delete collection of StorageClass."""
         return await self._send(
             self._request(
@@ -2247,7 +2246,7 @@ class AsyncStorageClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StorageClassList),
+                response=OrStatus(StorageClassList, meta_v1.Status),
             )
         )
 
@@ -2501,7 +2500,7 @@ class VolumeAttachments(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> VolumeAttachment | Status:
+    ) -> VolumeAttachment | meta_v1.Status:
         """Delete a VolumeAttachment."""
         return self._send(
             self._request(
@@ -2516,7 +2515,7 @@ class VolumeAttachments(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(VolumeAttachment),
+                response=OrStatus(VolumeAttachment, meta_v1.Status),
             )
         )
 
@@ -2539,7 +2538,7 @@ class VolumeAttachments(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttachmentList | Status:
+    ) -> VolumeAttachmentList | meta_v1.Status:
         """Delete collection of VolumeAttachment."""
         return self._send(
             self._request(
@@ -2562,7 +2561,7 @@ class VolumeAttachments(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(VolumeAttachmentList),
+                response=OrStatus(VolumeAttachmentList, meta_v1.Status),
             )
         )
 
@@ -2876,7 +2875,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> VolumeAttachment | Status:
+    ) -> VolumeAttachment | meta_v1.Status:
         """Delete a VolumeAttachment."""
         return await self._send(
             self._request(
@@ -2891,7 +2890,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(VolumeAttachment),
+                response=OrStatus(VolumeAttachment, meta_v1.Status),
             )
         )
 
@@ -2914,7 +2913,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttachmentList | Status:
+    ) -> VolumeAttachmentList | meta_v1.Status:
         """Delete collection of VolumeAttachment."""
         return await self._send(
             self._request(
@@ -2937,7 +2936,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(VolumeAttachmentList),
+                response=OrStatus(VolumeAttachmentList, meta_v1.Status),
             )
         )
 
@@ -3239,7 +3238,7 @@ class VolumeAttributesClasses(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> VolumeAttributesClass | Status:
+    ) -> VolumeAttributesClass | meta_v1.Status:
         """Delete a VolumeAttributesClass."""
         return self._send(
             self._request(
@@ -3254,7 +3253,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(VolumeAttributesClass),
+                response=OrStatus(VolumeAttributesClass, meta_v1.Status),
             )
         )
 
@@ -3277,7 +3276,7 @@ class VolumeAttributesClasses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttributesClassList | Status:
+    ) -> VolumeAttributesClassList | meta_v1.Status:
         """Delete collection of VolumeAttributesClass."""
         return self._send(
             self._request(
@@ -3300,7 +3299,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(VolumeAttributesClassList),
+                response=OrStatus(VolumeAttributesClassList, meta_v1.Status),
             )
         )
 
@@ -3524,7 +3523,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> VolumeAttributesClass | Status:
+    ) -> VolumeAttributesClass | meta_v1.Status:
         """Delete a VolumeAttributesClass."""
         return await self._send(
             self._request(
@@ -3539,7 +3538,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(VolumeAttributesClass),
+                response=OrStatus(VolumeAttributesClass, meta_v1.Status),
             )
         )
 
@@ -3562,7 +3561,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttributesClassList | Status:
+    ) -> VolumeAttributesClassList | meta_v1.Status:
         """Delete collection of VolumeAttributesClass."""
         return await self._send(
             self._request(
@@ -3585,7 +3584,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(VolumeAttributesClassList),
+                response=OrStatus(VolumeAttributesClassList, meta_v1.Status),
             )
         )
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1beta1 import VolumeAttributesClass, VolumeAttributesClassList
@@ -88,7 +87,7 @@ class VolumeAttributesClasses(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> VolumeAttributesClass | Status:
+    ) -> VolumeAttributesClass | meta_v1.Status:
         """Delete a VolumeAttributesClass."""
         return self._send(
             self._request(
@@ -103,7 +102,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(VolumeAttributesClass),
+                response=OrStatus(VolumeAttributesClass, meta_v1.Status),
             )
         )
 
@@ -126,7 +125,7 @@ class VolumeAttributesClasses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttributesClassList | Status:
+    ) -> VolumeAttributesClassList | meta_v1.Status:
         """Delete collection of VolumeAttributesClass."""
         return self._send(
             self._request(
@@ -149,7 +148,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(VolumeAttributesClassList),
+                response=OrStatus(VolumeAttributesClassList, meta_v1.Status),
             )
         )
 
@@ -373,7 +372,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> VolumeAttributesClass | Status:
+    ) -> VolumeAttributesClass | meta_v1.Status:
         """Delete a VolumeAttributesClass."""
         return await self._send(
             self._request(
@@ -388,7 +387,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(VolumeAttributesClass),
+                response=OrStatus(VolumeAttributesClass, meta_v1.Status),
             )
         )
 
@@ -411,7 +410,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttributesClassList | Status:
+    ) -> VolumeAttributesClassList | meta_v1.Status:
         """Delete collection of VolumeAttributesClass."""
         return await self._send(
             self._request(
@@ -434,7 +433,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(VolumeAttributesClassList),
+                response=OrStatus(VolumeAttributesClassList, meta_v1.Status),
             )
         )
 

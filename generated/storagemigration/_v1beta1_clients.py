@@ -6,7 +6,6 @@ from typing import Any
 
 from kubetyped.request import OrStatus, PatchType
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from kubetyped.status import Status
 from kubetyped.watch import WatchEvent
 from ..meta import v1 as meta_v1
 from .v1beta1 import StorageVersionMigration, StorageVersionMigrationList
@@ -112,7 +111,7 @@ class StorageVersionMigrations(ResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> StorageVersionMigration | Status:
+    ) -> StorageVersionMigration | meta_v1.Status:
         """Delete a StorageVersionMigration."""
         return self._send(
             self._request(
@@ -127,7 +126,7 @@ class StorageVersionMigrations(ResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StorageVersionMigration),
+                response=OrStatus(StorageVersionMigration, meta_v1.Status),
             )
         )
 
@@ -150,7 +149,7 @@ class StorageVersionMigrations(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageVersionMigrationList | Status:
+    ) -> StorageVersionMigrationList | meta_v1.Status:
         """Delete collection of StorageVersionMigration."""
         return self._send(
             self._request(
@@ -173,7 +172,7 @@ class StorageVersionMigrations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StorageVersionMigrationList),
+                response=OrStatus(StorageVersionMigrationList, meta_v1.Status),
             )
         )
 
@@ -491,7 +490,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         pretty: str | None = None,
         propagation_policy: str | None = None,
-    ) -> StorageVersionMigration | Status:
+    ) -> StorageVersionMigration | meta_v1.Status:
         """Delete a StorageVersionMigration."""
         return await self._send(
             self._request(
@@ -506,7 +505,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
                     "pretty": pretty,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StorageVersionMigration),
+                response=OrStatus(StorageVersionMigration, meta_v1.Status),
             )
         )
 
@@ -529,7 +528,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageVersionMigrationList | Status:
+    ) -> StorageVersionMigrationList | meta_v1.Status:
         """Delete collection of StorageVersionMigration."""
         return await self._send(
             self._request(
@@ -552,7 +551,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StorageVersionMigrationList),
+                response=OrStatus(StorageVersionMigrationList, meta_v1.Status),
             )
         )
 

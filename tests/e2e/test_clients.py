@@ -21,9 +21,8 @@ from kubetyped.errors import AlreadyExists, Conflict, Forbidden, Invalid, NotFou
 from kubetyped.k8s.apps import v1 as apps_v1
 from kubetyped.k8s.authentication.v1 import TokenRequest, TokenRequestSpec
 from kubetyped.k8s.core import v1 as core_v1
-from kubetyped.k8s.meta.v1 import LabelSelector, ObjectMeta
+from kubetyped.k8s.meta.v1 import LabelSelector, ObjectMeta, Status
 from kubetyped.k8s.rbac_authorization import v1 as rbac_v1
-from kubetyped.status import Status
 
 pytestmark = pytest.mark.e2e
 

@@ -26,9 +26,8 @@ from kubetyped.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from kubetyped.k8s.apiextensions import v1 as apiextensions_v1
 from kubetyped.k8s.certificates import v1 as certificates_v1
 from kubetyped.k8s.core import v1 as core_v1
-from kubetyped.k8s.meta.v1 import ObjectMeta
+from kubetyped.k8s.meta.v1 import ObjectMeta, Status
 from kubetyped.k8s.policy.v1 import Eviction
-from kubetyped.status import Status
 
 pytestmark = pytest.mark.e2e
 

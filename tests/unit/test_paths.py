@@ -189,7 +189,7 @@ def test_decode_by_response_type() -> None:
 
 
 def test_or_status_decodes_object_or_status() -> None:
-    either = OrStatus(ConfigMap)
+    either = OrStatus(ConfigMap, Status)
     gone = decode(
         either, b'{"kind":"Status","apiVersion":"v1","status":"Success","details":{"name":"cm"}}'
     )

@@ -242,7 +242,7 @@ class Deployments(ResourceClient):
                 namespace=namespace,
                 body=body,
                 params={"gracePeriodSeconds": grace_period_seconds},
-                response=OrStatus(Deployment),
+                response=OrStatus(Deployment, Status),
             )
         )
 
@@ -254,7 +254,7 @@ class Deployments(ResourceClient):
                 "DELETE",
                 namespace=namespace,
                 params={"labelSelector": label_selector},
-                response=OrStatus(DeploymentList),
+                response=OrStatus(DeploymentList, Status),
             )
         )
 
@@ -463,7 +463,7 @@ class AsyncDeployments(AsyncResourceClient):
                 namespace=namespace,
                 body=body,
                 params={"gracePeriodSeconds": grace_period_seconds},
-                response=OrStatus(Deployment),
+                response=OrStatus(Deployment, Status),
             )
         )
 
@@ -475,7 +475,7 @@ class AsyncDeployments(AsyncResourceClient):
                 "DELETE",
                 namespace=namespace,
                 params={"labelSelector": label_selector},
-                response=OrStatus(DeploymentList),
+                response=OrStatus(DeploymentList, Status),
             )
         )
 
