@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .ir import ModelRef, ModuleId, OperationDef, ParamDef, ResourceDef, TypeExpr
+from .ir import AnyType, ModelRef, ModuleId, OperationDef, ParamDef, ResourceDef, TypeExpr
 from .pytext import docstring
 
 __all__ = ["ClientClass", "Method", "client_class", "client_class_name"]
@@ -78,7 +78,7 @@ class _Op:
 
     @property
     def model(self) -> str:
-        return self.ann(self.resource.model) if self.resource.model else "Any"
+        return self.ann(self.resource.model or AnyType())
 
     @property
     def response(self) -> str:
@@ -91,7 +91,7 @@ class _Op:
 
     @property
     def body(self) -> str:
-        return self.ann(self.op.body) if self.op.body else "Any"
+        return self.ann(self.op.body or AnyType())
 
     @property
     def doc(self) -> str:
@@ -144,12 +144,13 @@ def _pairs(params: list[ParamDef], drop: tuple[str, ...]) -> str:
 
 def _get(o: _Op) -> list[Method]:
     if o.op.subresource == "log":
-        # log() returns the text at once; following a log needs a streaming call (not here
-        # yet), so `follow` is left out rather than offered and blocking until the pod ends.
+        # log() returns the text at once, so `follow` is left out of it rather than offered
+        # and blocking until the pod ends; log_lines() streams, with `follow`.
         drop = ("follow",)
         params = ["name: str", "*", *o.ns, *o.query(drop)]
         doc = docstring(
-            "Each line of the log as it arrives; with ``follow=True`` until the container ends.",
+            "Each line of the log as it arrives (line endings stripped, bytes that are not "
+            "UTF-8 replaced); with ``follow=True`` until the container ends.",
             indent=8,
         )
         return [
@@ -307,7 +308,7 @@ def _delete(o: _Op) -> list[Method]:
 
 
 def _delete_collection(o: _Op) -> list[Method]:
-    listing = o.ann(o.resource.list_model) if o.resource.list_model else "Any"
+    listing = o.ann(o.resource.list_model or AnyType())
     params = ["*", *o.ns, f"body: {o.body} | None = None", *o.query()]
     call = o.call(f"OrStatus({listing}, {o.status})", ("body=body",))
     uses = frozenset({"OrStatus"})

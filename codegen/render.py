@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import jinja2
 
 from .clients import client_class
+from .errors import SpecError
 from .ir import (
     FieldDef,
     ListOf,
@@ -27,8 +28,34 @@ from .ir import (
 from .naming import module_alias
 from .pytext import Annotations, docstring
 
+
+def _refuse_clashes(module: ModuleDef, imported: set[str], source: str) -> None:
+    """A model named like something its module imports (a CRD kind ``Field`` or ``Any``)
+    would shadow it and break the module: refuse it by name instead."""
+    for model in module.models:
+        if model.name in imported:
+            raise SpecError(
+                source,
+                model.source,
+                f"a model named {model.name!r} would shadow a name generated code imports",
+            )
+
+
+# Names a models module imports besides its specials and the modules it refers to.
+_MODEL_MODULE_NAMES = {
+    "Annotated",
+    "Any",
+    "Field",
+    "K8sModel",
+    "K8sObject",
+    "ListMarkers",
+    "Literal",
+    "TYPE_CHECKING",
+}
+
 # Names the client code imports from the runtime; a model of the same name would clash.
 _RUNTIME_NAMES = {
+    "Any",
     "OrStatus",
     "PatchType",
     "WatchEvent",
@@ -157,6 +184,8 @@ def _models_source(
     names = [m.name for m in models] + clients
     if len(set(names)) != len(names):
         raise ValueError(f"{module.id.dotted}: duplicate class names")
+    imported = _MODEL_MODULE_NAMES | ann.specials | {a for _, _, a in _module_imports(ann.modules)}
+    _refuse_clashes(module, imported, package.title)
     stdlib = {"typing": set(ann.typing) | ({"TYPE_CHECKING", "Any"} if clients else set())}
     runtime = {"kubetyped.model": {m.base for m in models}, "kubetyped.types": set(ann.specials)}
     if any(f.markers for m in models for f in m.fields):
@@ -183,9 +212,7 @@ def _clients_source(
     ann = Annotations(module.id)
     ann.defined.update(m.name for m in module.models)
     clients = [client_class(r, ann) for r in sorted(module.resources, key=lambda r: r.plural)]
-    clash = _RUNTIME_NAMES & ann.locals
-    if clash:
-        raise ValueError(f"{module.id.dotted}: models named like runtime names: {sorted(clash)}")
+    _refuse_clashes(module, _RUNTIME_NAMES | ann.specials, package.title)
     uses = set().union(*(m.uses for c in clients for m in c.methods))
     modes = {m.mode for c in clients for m in c.methods}
     where = {

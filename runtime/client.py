@@ -60,12 +60,15 @@ _TRANSIENT = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.Remot
 
 
 def _is_tls_failure(exc: BaseException) -> bool:
-    """A refused certificate: httpx reports it as a ConnectError, but unlike a dropped
-    connection it cannot heal, so it is not retried (client-go does not either). An EOF in
-    the handshake (a restarting server) stays retryable."""
+    """A TLS failure that cannot heal: a refused certificate (ours or the server's), no
+    shared protocol, https to a plain-http port. httpx reports these as a ConnectError, but
+    unlike a dropped connection a retry cannot help (client-go does not retry them either).
+    An EOF in the handshake, as from a restarting server, stays retryable."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
+        if isinstance(seen, ssl.SSLError) and not isinstance(
+            seen, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+        ):
             return True
         seen = seen.__cause__ or seen.__context__
     return False

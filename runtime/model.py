@@ -38,7 +38,9 @@ class K8sModel(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         defer_build=True,
-        arbitrary_types_allowed=False,
+        # A validation error must not quote its input: it may be a Secret's data, and errors
+        # end up in logs and tracebacks.
+        hide_input_in_errors=True,
     )
 
     def to_dict(self) -> dict[str, Any]:

@@ -6398,7 +6398,9 @@ class Pods(ResourceClient):
         tail_lines: int | None = None,
         timestamps: bool | None = None,
     ) -> Generator[str, None, None]:
-        """Each line of the log as it arrives; with ``follow=True`` until the container ends."""
+        """Each line of the log as it arrives (line endings stripped, bytes that are not UTF-8
+        replaced); with ``follow=True`` until the container ends.
+        """
         return self._text_lines(
             self._request(
                 "GET",
@@ -7098,7 +7100,9 @@ class AsyncPods(AsyncResourceClient):
         tail_lines: int | None = None,
         timestamps: bool | None = None,
     ) -> AsyncGenerator[str, None]:
-        """Each line of the log as it arrives; with ``follow=True`` until the container ends."""
+        """Each line of the log as it arrives (line endings stripped, bytes that are not UTF-8
+        replaced); with ``follow=True`` until the container ends.
+        """
         return self._text_lines(
             self._request(
                 "GET",

@@ -191,3 +191,13 @@ def test_crd_missing_names_kind_is_named(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(crd))
     with pytest.raises(SpecError, match="/spec/names/kind: missing"):
         generate_files(None, "p", [path])
+
+
+@pytest.mark.parametrize("kind", ["Field", "Generator", "Any"])
+def test_a_kind_named_like_an_import_is_refused(tmp_path: Path, kind: str) -> None:
+    import yaml
+
+    path = tmp_path / "clash.yaml"
+    path.write_text(yaml.safe_dump(_crd({"type": "object"}, kind=kind)))
+    with pytest.raises(SpecError, match=f"a model named '{kind}' would shadow"):
+        generate_files(None, "p", [path])

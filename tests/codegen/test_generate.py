@@ -252,3 +252,21 @@ def test_header_never_carries_credentials() -> None:
     assert (
         _title("/specs/kubernetes-v1.31.openapi-v2.json.gz") == "kubernetes-v1.31.openapi-v2.json"
     )
+
+
+def test_a_body_without_a_schema_still_imports(tmp_path: Path) -> None:
+    spec, _ = load_spec(None)
+    post = spec["paths"]["/apis/authentication.k8s.io/v1/tokenreviews"]["post"]
+    post["parameters"] = [p for p in post.get("parameters", []) if p.get("in") != "body"]
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    out = tmp_path / "nobody"
+    assert main(["generate", "--spec", str(path), "--out", str(out)]) == 0
+    code = (
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from nobody.authentication.v1 import TokenReviews\n"
+        "import inspect; print(inspect.signature(TokenReviews.create).parameters['body'])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "body: Any"

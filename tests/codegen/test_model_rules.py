@@ -88,6 +88,15 @@ def test_bytes_are_raw_in_python_and_base64_on_the_wire() -> None:
         Secret.model_validate({"data": {"x": "not base64!"}})
 
 
+def test_validation_errors_never_quote_their_input() -> None:
+    secret = "hunter2-" + "not-base64!"  # built, so this file's source line cannot match
+    with pytest.raises(pydantic.ValidationError) as info:
+        Secret.model_validate({"data": {"password": secret}})
+    for text in (str(info.value), repr(info.value)):
+        assert "hunter2-not-base64!" not in text
+    assert "data.password" in str(info.value)
+
+
 def test_free_form_data_is_kept_verbatim() -> None:
     fields = {"f:metadata": {"f:labels": {".": {}, "f:app": {}}}}
     entry = ManagedFieldsEntry.model_validate({"fieldsV1": fields, "manager": "m"})

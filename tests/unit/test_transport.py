@@ -7,6 +7,7 @@ import inspect
 import json
 import logging
 import re
+import ssl
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -1020,6 +1021,34 @@ async def test_get_is_retried_on_connection_errors(mode: str) -> None:
     )
     assert isinstance(await run(h.deployments.get("web")), Deployment)
     assert len(h.server.requests) == 3 and h.sleeps == [1.0, 1.0]
+
+
+def _connect_error(cause: BaseException) -> httpx.ConnectError:
+    error = httpx.ConnectError(str(cause))
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        ssl.SSLCertVerificationError("certificate verify failed"),
+        ssl.SSLError("tlsv1 alert unknown ca"),
+        ssl.SSLError("wrong version number"),
+    ],
+    ids=["server-certificate", "client-certificate-refused", "plain-http-port"],
+)
+async def test_tls_failures_are_not_retried(mode: str, cause: ssl.SSLError) -> None:
+    h = Harness(mode, Server(_connect_error(cause), ok()))
+    with pytest.raises(TransportError):
+        await run(h.deployments.get("web"))
+    assert len(h.server.requests) == 1 and h.sleeps == []
+
+
+async def test_an_eof_in_the_handshake_is_retried(mode: str) -> None:
+    h = Harness(mode, Server(_connect_error(ssl.SSLEOFError("EOF in violation of protocol")), ok()))
+    assert isinstance(await run(h.deployments.get("web")), Deployment)
+    assert len(h.server.requests) == 2 and h.sleeps == [1.0]
 
 
 async def test_post_is_not_retried_on_connection_errors(mode: str) -> None:
