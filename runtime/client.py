@@ -15,7 +15,14 @@ import logging
 import os
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    Callable,
+    Generator,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -351,7 +358,9 @@ class Client(_BaseClient[httpx.Client]):
             )
         )
 
-    def stream_lines(self, req: ApiRequest[Any], *, keep_blank: bool = False) -> Iterator[bytes]:
+    def stream_lines(
+        self, req: ApiRequest[Any], *, keep_blank: bool = False
+    ) -> Generator[bytes, None, None]:
         """Send ``req`` and yield its body line by line as it arrives (watch, ``log -f``)."""
         request = self._build(req, stream=True)
         response = self._exchange(request, stream=True)
@@ -475,7 +484,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
 
     async def stream_lines(
         self, req: ApiRequest[Any], *, keep_blank: bool = False
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         """Send ``req`` and yield its body line by line as it arrives (watch, ``log -f``)."""
         request = self._build(req, stream=True)
         response = await self._exchange(request, stream=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import gc
 import json
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -135,6 +136,9 @@ def _jsonable(value: object) -> object:
 
 
 _GC_PAUSE_BYTES = 256 * 1024
+_gc_lock = threading.Lock()
+_gc_pauses = 0  # decodes under way that asked for the pause
+_gc_paused_by_us = False
 
 
 @contextmanager
@@ -143,17 +147,29 @@ def _gc_paused(body: bytes) -> Iterator[None]:
 
     Decoding a big list builds millions of objects and not one reference cycle, yet every
     few hundred allocations the collector walks the growing heap again: on a 5,000-pod list
-    that walking took three quarters of the decode time. Refcounting still frees garbage
-    meanwhile; the collector resumes as soon as the decode ends.
+    that walking took three quarters of the decode time. The pause is process-wide: the
+    first large decode turns the collector off (only if it was on) and the last one to end
+    turns it back on, so concurrent decodes in several threads keep it off throughout and an
+    application that disabled it itself is left alone. Refcounting frees garbage meanwhile;
+    only cycles made during the pause wait for the collector.
     """
-    if len(body) < _GC_PAUSE_BYTES or not gc.isenabled():
+    global _gc_pauses, _gc_paused_by_us
+    if len(body) < _GC_PAUSE_BYTES:
         yield
         return
-    gc.disable()
+    with _gc_lock:
+        _gc_pauses += 1
+        if _gc_pauses == 1 and gc.isenabled():
+            gc.disable()
+            _gc_paused_by_us = True
     try:
         yield
     finally:
-        gc.enable()
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_paused_by_us:
+                _gc_paused_by_us = False
+                gc.enable()
 
 
 def decode(response: Response[T], body: bytes) -> T:

@@ -73,6 +73,7 @@ The rules:
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator, Mapping
+from contextlib import aclosing, closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
@@ -284,14 +285,19 @@ class ResourceClient(_Resource["Client"]):
             yield from page.items or ()
             page_req = _next_page(page_req, page)
 
+    # The inner stream is closed with the outer generator (closing/aclosing), so abandoning a
+    # watch or a followed log ends its connection at once rather than at garbage collection.
+
     def _watch(self, req: ApiRequest[T]) -> Generator[WatchEvent[T], None, None]:
         watch, decoder = self._watch_setup(req)
-        for line in self._client.stream_lines(watch):
-            yield decoder.decode(line)
+        with closing(self._client.stream_lines(watch)) as lines:
+            for line in lines:
+                yield decoder.decode(line)
 
     def _text_lines(self, req: ApiRequest[str]) -> Generator[str, None, None]:
-        for line in self._client.stream_lines(req, keep_blank=True):
-            yield _text(line)
+        with closing(self._client.stream_lines(req, keep_blank=True)) as lines:
+            for line in lines:
+                yield _text(line)
 
 
 class AsyncResourceClient(_Resource["AsyncClient"]):
@@ -315,9 +321,11 @@ class AsyncResourceClient(_Resource["AsyncClient"]):
 
     async def _watch(self, req: ApiRequest[T]) -> AsyncGenerator[WatchEvent[T], None]:
         watch, decoder = self._watch_setup(req)
-        async for line in self._client.stream_lines(watch):
-            yield decoder.decode(line)
+        async with aclosing(self._client.stream_lines(watch)) as lines:
+            async for line in lines:
+                yield decoder.decode(line)
 
     async def _text_lines(self, req: ApiRequest[str]) -> AsyncGenerator[str, None]:
-        async for line in self._client.stream_lines(req, keep_blank=True):
-            yield _text(line)
+        async with aclosing(self._client.stream_lines(req, keep_blank=True)) as lines:
+            async for line in lines:
+                yield _text(line)

@@ -49,3 +49,52 @@ async def test_async_log_lines_streams_every_line() -> None:
         lines = [line async for line in AsyncPods(client).log_lines("web-0", follow=True)]
     assert lines == LINES
     assert seen[0].url.params["follow"] == "true"
+
+
+class Endless(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A followed log that never ends; records when the client closes it."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            yield b"tick\n"
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while True:
+            yield b"tick\n"
+
+    def close(self) -> None:
+        self.closed = True
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def endless_transport(stream: Endless) -> httpx.MockTransport:
+    return httpx.MockTransport(lambda request: httpx.Response(200, stream=stream))
+
+
+def test_closing_a_followed_log_closes_its_connection() -> None:
+    from contextlib import closing
+
+    stream = Endless()
+    config = ClusterConfig.from_url("https://k8s.test", namespace="team")
+    with Client(config, transport=endless_transport(stream)) as client:
+        with closing(Pods(client).log_lines("web-0", follow=True)) as lines:
+            assert next(lines) == "tick"
+        assert stream.closed
+
+
+async def test_aclosing_a_followed_log_closes_its_connection() -> None:
+    from contextlib import aclosing
+
+    stream = Endless()
+    config = ClusterConfig.from_url("https://k8s.test", namespace="team")
+    async with AsyncClient(config, transport=endless_transport(stream)) as client:
+        async with aclosing(AsyncPods(client).log_lines("web-0", follow=True)) as lines:
+            async for line in lines:
+                assert line == "tick"
+                break
+        assert stream.closed  # at once, not when the garbage collector gets to it

@@ -1225,3 +1225,42 @@ def test_large_bodies_decode_with_the_collector_paused() -> None:
         decode(Probe(), b"!" * 300_000)
     assert seen == [True, False, False]  # paused for large bodies only
     assert gc.isenabled()  # and always resumed, also after a failure
+
+
+def test_the_collector_pause_spans_overlapping_decodes_and_respects_the_app() -> None:
+    import gc
+    import threading
+
+    from kubetyped.request import Decoder, decode
+
+    first_inside, release_first = threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    class Slow(Decoder[int]):
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def decode(self, body: bytes) -> int:
+            if self.name == "first":
+                first_inside.set()
+                release_first.wait(5)
+            else:
+                release_first.set()  # the first decode ends while this one runs
+                first.join(5)
+                seen["second, after the first ended"] = gc.isenabled()
+            return len(body)
+
+    body = b"x" * 300_000
+    first = threading.Thread(target=decode, args=(Slow("first"), body))
+    first.start()
+    first_inside.wait(5)
+    decode(Slow("second"), body)
+    assert seen == {"second, after the first ended": False}
+    assert gc.isenabled()
+
+    gc.disable()  # the application's own choice survives a decode
+    try:
+        decode(Slow("second"), body)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
