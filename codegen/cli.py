@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from .errors import SpecError
-from .generate import generate_files, generate_from_spec
 from .load import parse_spec_bytes
 from .output import OutputError, diff_tree, write_tree
 
@@ -17,6 +16,14 @@ __all__ = ["main"]
 
 
 def _generate(args: argparse.Namespace) -> int:
+    try:
+        from .generate import generate_files
+    except ModuleNotFoundError as exc:  # Jinja2 or ruff: the client alone does not need them
+        print(
+            f"error: {exc}; install the generator: pip install 'kubetyped[codegen]'",
+            file=sys.stderr,
+        )
+        return 2
     out = Path(args.out)
     package_name = args.package or out.resolve().name
     started = time.perf_counter()
@@ -44,6 +51,8 @@ def _generate(args: argparse.Namespace) -> int:
 def _from_cluster(args: argparse.Namespace, package_name: str) -> dict[str, str]:
     """Download ``/openapi/v2`` (CRDs included) through the runtime, as kubectl would."""
     from kubetyped import Client
+
+    from .generate import generate_from_spec
 
     with Client(kubeconfig=args.kubeconfig, context=args.context) as client:
         version = client.version().git_version

@@ -217,7 +217,9 @@ def add_crds(spec: dict[str, Any], paths: Iterable[str | Path]) -> int:
         if not isinstance(body["versions"], list):
             raise SpecError(where, "/spec/versions", "expected a list")
         for i, version in enumerate(body["versions"]):
-            if isinstance(version, dict) and version.get("served", True):
+            if not isinstance(version, dict):
+                raise SpecError(where, f"/spec/versions/{i}", "expected an object")
+            if version.get("served", True):
                 _add_version(spec, crd, version, where, i)
                 added += 1
     return added

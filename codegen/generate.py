@@ -33,7 +33,7 @@ def generate_from_spec(spec: dict[str, Any], source: str, package_name: str) -> 
     package = parse_spec(spec, source)
     package.title = _title(source)
     for warning in package.warnings:
-        logger.warning("%s: %s", source, warning)
+        logger.warning("%s: %s", package.title, warning)
     for fixup in package.fixups:
         logger.info("fixup applied: %s", fixup)
     return format_sources(render_package(package, package_name))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -73,14 +72,17 @@ def write_tree(out: Path, files: dict[str, str]) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    if out.exists():
-        out.rename(old)
+    # A fresh empty folder to move the old package onto (a rename may replace an empty
+    # folder), so no name left by an earlier crash can be in the way.
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
     try:
+        if out.exists():
+            out.rename(old)
         staging.rename(out)
     except BaseException:
-        if old.exists():
+        if not out.exists() and any(old.iterdir()):
             old.rename(out)  # put the previous package back
         shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
         raise
     shutil.rmtree(old, ignore_errors=True)

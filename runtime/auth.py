@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import signal
 import ssl
 import subprocess
 import tempfile
@@ -249,19 +250,23 @@ def _run_plugin(config: ExecConfig) -> _Credential:
     try:
         # stderr is inherited, as kubectl does: plugins explain failures there, and
         # capturing it could put whatever they print into our exception messages.
-        result = subprocess.run(
+        # Its own session, so a plugin that hangs is ended with every process it started.
+        proc = subprocess.Popen(
             [config.command, *config.args],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            check=False,
-            # A hung plugin must not hang every request; logins that prompt a browser fit.
-            timeout=EXEC_TIMEOUT,
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired:
-        raise ConfigError(
-            f"{where}.command: {config.command!r} did not finish within {EXEC_TIMEOUT:.0f} s"
-        ) from None
+        try:
+            # A hung plugin must not hang every request; logins that prompt a browser fit.
+            stdout, _ = proc.communicate(timeout=EXEC_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise ConfigError(
+                f"{where}.command: {config.command!r} did not finish within {EXEC_TIMEOUT:g} s"
+            ) from None
     except FileNotFoundError:
         message = f"{where}.command: {config.command!r} not found"
         if config.install_hint:
@@ -271,12 +276,12 @@ def _run_plugin(config: ExecConfig) -> _Credential:
         raise ConfigError(
             f"{where}.command: cannot run {config.command!r}: {exc.strerror or exc}"
         ) from None
-    if result.returncode != 0:
+    if proc.returncode != 0:
         raise ConfigError(
-            f"{where}: {config.command!r} exited with status {result.returncode} "
+            f"{where}: {config.command!r} exited with status {proc.returncode} "
             "(its stderr says why)"
         )
-    return _parse_credential(result.stdout, config)
+    return _parse_credential(stdout, config)
 
 
 def _parse_credential(stdout: bytes, config: ExecConfig) -> _Credential:

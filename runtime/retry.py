@@ -6,7 +6,8 @@
   since a write may have reached the server; the client decides which errors are transient.
 * At most ``max_retries`` retries. The wait is ``max(Retry-After, backoff)``, where backoff
   doubles from ``backoff_base`` up to ``max_delay``; the server's ``Retry-After`` is never
-  shortened. Transport errors count as ``Retry-After: 1``.
+  shortened, but one above ``max_retry_after`` (60 s) is not waited for: the error is raised
+  so that no call hangs for an hour. Transport errors count as ``Retry-After: 1``.
 
 The same policy serves the sync and the async client; only ``sleep``/``async_sleep`` differ,
 and tests replace them so that nothing waits.
@@ -34,6 +35,7 @@ class RetryPolicy:
     max_retries: int = 10
     backoff_base: float = 0.1
     max_delay: float = 10.0
+    max_retry_after: float = 60.0
     sleep: Callable[[float], None] = time.sleep
     async_sleep: Callable[[float], Awaitable[None]] = _anyio_sleep
 
@@ -49,7 +51,9 @@ class RetryPolicy:
         if status_code != 429 and not 500 <= status_code <= 599:
             return None
         seconds = parse_retry_after(retry_after)
-        return None if seconds is None else self._delay(attempt, seconds)
+        if seconds is None or seconds > self.max_retry_after:
+            return None  # a longer wait is the caller's call: the error carries Retry-After
+        return self._delay(attempt, seconds)
 
     def delay_after_error(self, attempt: int, method: str) -> float | None:
         """Seconds to wait before retrying after a transient transport error, or None."""

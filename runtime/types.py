@@ -61,12 +61,16 @@ def _micro_time_out(value: datetime) -> str:
 
 
 def _datetime_out(value: datetime) -> str:
-    # Custom resources store the text as sent: keep the offset and only the digits it had.
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}".rstrip("0")
+    # Custom resources store the text as sent: keep the offset and the fractional digits
+    # (to the microsecond, trailing zeros dropped), with UTC as Z.
+    text = value.replace(tzinfo=None).isoformat()  # four-digit year, even for year 99
+    if "." in text:
+        text = text.rstrip("0")
     offset = value.utcoffset()
-    return text + ("Z" if not offset else value.isoformat()[-6:])
+    if not offset:
+        return text + "Z"
+    zone = value.strftime("%z")  # +0200
+    return f"{text}{zone[:3]}:{zone[3:5]}"
 
 
 IntOrString = StrictInt | StrictStr
@@ -95,7 +99,8 @@ MicroTime = Annotated[
 DateTime = Annotated[
     AwareDatetime, PlainSerializer(_datetime_out, return_type=str, when_used="json")
 ]
-"""A ``format: date-time`` string of a custom resource: fractional digits and offset kept."""
+"""A ``format: date-time`` string of a custom resource: its offset and its fractional digits
+(to the microsecond, trailing zeros dropped) are kept; UTC is written ``Z``."""
 
 RawExtension = dict[str, Any]
 """An embedded object of any kind, kept verbatim."""

@@ -151,7 +151,9 @@ def measure(
 ) -> dict[str, float]:
     argv = [sys.executable, __file__, "--worker", name, "--pod-file", str(pod_file)]
     argv += ["--list-file", str(list_file), "--seconds", str(seconds), "--repeat", str(repeat)]
-    result = subprocess.run(argv, check=True, capture_output=True, text=True)
+    result = subprocess.run(argv, check=False, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"the {name} worker failed:\n{result.stderr}")
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 

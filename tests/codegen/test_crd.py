@@ -172,9 +172,18 @@ def test_crd_date_times_keep_their_text(tmp_path: Path) -> None:
         "import sys\n"
         f"sys.path.insert(0, {str(tmp_path)!r})\n"
         "from dt.example_io.v1 import Foo\n"
-        "for at in ['2024-07-30T10:00:00.25Z', '2024-07-30T10:00:00+02:00', '2024-07-30T10:00:00Z']:\n"
+        "cases = {\n"
+        "    '2024-07-30T10:00:00.25Z': '2024-07-30T10:00:00.25Z',\n"
+        "    '2024-07-30T10:00:00+02:00': '2024-07-30T10:00:00+02:00',\n"
+        "    '2024-07-30T10:00:00.123456-05:30': '2024-07-30T10:00:00.123456-05:30',\n"
+        "    '2024-07-30T10:00:00Z': '2024-07-30T10:00:00Z',\n"
+        "    '0099-01-01T00:00:00Z': '0099-01-01T00:00:00Z',\n"
+        "    '2024-07-30T10:00:00.250Z': '2024-07-30T10:00:00.25Z',\n"
+        "    '2024-07-30T10:00:00+00:00': '2024-07-30T10:00:00Z',\n"
+        "}\n"
+        "for at, sent in cases.items():\n"
         "    foo = Foo.model_validate({'spec': {'at': at}})\n"
-        "    assert foo.to_dict()['spec']['at'] == at, (at, foo.to_dict())\n"
+        "    assert foo.to_dict()['spec']['at'] == sent, (at, foo.to_dict())\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False

@@ -267,6 +267,19 @@ def test_a_body_without_a_schema_still_imports(tmp_path: Path) -> None:
         "from nobody.authentication.v1 import TokenReviews\n"
         "import inspect; print(inspect.signature(TokenReviews.create).parameters['body'])\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "body: Any"
+
+
+def test_without_the_codegen_extra_the_command_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "jinja2", None)  # as if Jinja2 were not installed
+    for name in ("kubetyped.codegen.generate", "kubetyped.codegen.render"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert main(["generate", "--out", str(tmp_path / "out")]) == 2
+    assert "pip install 'kubetyped[codegen]'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

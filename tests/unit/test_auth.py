@@ -9,6 +9,7 @@ import stat
 import sys
 import tempfile
 import textwrap
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -459,14 +460,22 @@ def test_hung_exec_plugin_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     import kubetyped.auth
 
     script = tmp_path / "plugin"
-    script.write_text("#!/bin/sh\nsleep 30\n")
+    marker = tmp_path / "grandchild.pid"
+    script.write_text(f"#!/bin/sh\nsleep 30 &\necho $! > {marker}\nwait\n")
     script.chmod(0o755)
     monkeypatch.setattr(kubetyped.auth, "EXEC_TIMEOUT", 0.3)
     with (
         client(ExecCredentialAuth(ExecConfig(command=str(script), where="kc")), Recorder()) as http,
-        pytest.raises(ConfigError, match=r"^kc\.command: .* did not finish within 0 s"),
+        pytest.raises(ConfigError, match=r"^kc\.command: .* did not finish within 0.3 s"),
     ):
         http.get("/api")
+    status = Path(f"/proc/{int(marker.read_text())}/status")
+    for _ in range(50):  # what the plugin started is killed with it (gone, or a zombie)
+        if not status.exists() or "State:\tZ" in status.read_text():
+            break
+        time.sleep(0.02)
+    else:
+        raise AssertionError("the plugin's child process outlived the timeout")
 
 
 def test_exec_reprs_hide_args_and_env(plugin: Plugin) -> None:

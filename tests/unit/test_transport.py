@@ -1002,6 +1002,15 @@ async def test_retries_are_bounded(mode: str) -> None:
     assert h.sleeps == [30.0, 30.0, 30.0]  # the server's Retry-After is honoured in full
 
 
+async def test_a_retry_after_beyond_the_limit_is_raised_not_waited(mode: str) -> None:
+    h = Harness(
+        mode, Server(failure(429, "TooManyRequests", headers={"Retry-After": "3600"}), ok())
+    )
+    with pytest.raises(TooManyRequests):
+        await run(h.deployments.get("web"))
+    assert h.sleeps == [] and len(h.server.requests) == 1
+
+
 async def test_default_retries_are_ten(mode: str) -> None:
     h = Harness(mode, Server(failure(429, "TooManyRequests", headers={"Retry-After": "1"})))
     with pytest.raises(TooManyRequests):
