@@ -181,11 +181,11 @@ class _BaseClient(Generic[H]):
 
     def _http_options(self, transport: object | None) -> dict[str, Any]:
         options = dict(self._config.httpx_options())
-        options["headers"] = {
-            "Accept": "application/json",
-            "User-Agent": _user_agent(),
-            **dict(options.get("headers") or {}),
-        }
+        # A list keeps repeated headers (one Impersonate-Group per group) apart.
+        extra: list[tuple[str, str]] = httpx.Headers(options.get("headers") or {}).multi_items()
+        options["headers"] = httpx.Headers(
+            [("Accept", "application/json"), ("User-Agent", _user_agent()), *extra]
+        )
         options["timeout"] = self._timeout
         if transport is not None:
             options["transport"] = transport

@@ -38,6 +38,7 @@ class ClusterConfig:
     auth: httpx.Auth | None = None
     proxy: str | None = None
     tls_server_name: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # sent with every request (impersonation)
 
     @property
     def request_extensions(self) -> dict[str, Any]:
@@ -50,12 +51,15 @@ class ClusterConfig:
 
     def httpx_options(self) -> dict[str, Any]:
         """Keyword arguments for ``httpx.Client(**opts)`` and ``httpx.AsyncClient(**opts)``."""
-        return {
+        options: dict[str, Any] = {
             "base_url": self.server,
             "verify": self.ssl_context if self.ssl_context is not None else True,
             "auth": self.auth,
             "proxy": self.proxy,
         }
+        if self.headers:
+            options["headers"] = httpx.Headers(list(self.headers))
+        return options
 
     @classmethod
     def from_url(
@@ -89,7 +93,8 @@ class ClusterConfig:
             f"ClusterConfig(server={_redact_url(self.server)!r}, namespace={self.namespace!r}, "
             f"context_name={self.context_name!r}, auth={self.auth!r}, tls_verify={verify!r}, "
             f"tls_server_name={self.tls_server_name!r}, "
-            f"proxy={_redact_url(self.proxy) if self.proxy else None!r})"
+            f"proxy={_redact_url(self.proxy) if self.proxy else None!r}, "
+            f"headers={[name for name, _ in self.headers]!r})"
         )
 
 

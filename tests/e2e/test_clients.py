@@ -377,3 +377,32 @@ def test_generate_from_cluster(apiserver: Any, tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert check.returncode == 0 and check.stdout.strip() == "deployments", check.stderr
+
+
+async def test_impersonation_from_the_kubeconfig(
+    api: Api, kubeconfig: Path, tmp_path: Path
+) -> None:
+    import yaml
+
+    config = yaml.safe_load(kubeconfig.read_text())
+    admin = next(u for u in config["users"] if u["name"] == "admin")
+    admin["user"]["as"] = "jane"  # a user with no RBAC grants
+    config["current-context"] = "admin"
+    path = tmp_path / "impersonating"
+    path.write_text(yaml.safe_dump(config))
+    jane = Api(api.mode, path)
+    try:
+        with pytest.raises(Forbidden) as info:
+            await run(jane.namespaces.list())
+        assert 'User "jane" cannot list resource "namespaces"' in info.value.message
+    finally:
+        await jane.close()
+
+    admin["user"]["as-groups"] = ["system:masters"]
+    path.write_text(yaml.safe_dump(config))
+    master = Api(api.mode, path)
+    try:
+        listed = await run(master.namespaces.list())
+        assert "default" in [n.metadata.name for n in listed.items]
+    finally:
+        await master.close()

@@ -1221,25 +1221,41 @@ def test_proxy_url_is_used(tmp_path: Path) -> None:
     assert proxy.requests[0]["path"] == "http://kube.invalid:8001/version"
 
 
-def test_impersonation_is_refused_not_ignored(tmp_path: Path) -> None:
+def test_impersonation_becomes_headers(tmp_path: Path) -> None:
     import yaml
     from kubetyped.config import load_config
 
-    path = tmp_path / "config"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443"}}],
-                "users": [{"name": "u", "user": {"token": "t0ken-value", "as": "someone-else"}}],
-                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
-                "current-context": "x",
-            }
+    def kubeconfig(user: dict[str, object]) -> Path:
+        path = tmp_path / "config"
+        path.write_text(
+            yaml.safe_dump(
+                {
+                    "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443"}}],
+                    "users": [{"name": "u", "user": user}],
+                    "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                    "current-context": "x",
+                }
+            )
         )
+        return path
+
+    user: dict[str, object] = {
+        "token": "t0ken-value",
+        "as": "jane",
+        "as-uid": "42",
+        "as-groups": ["devs", "ops"],
+        "as-user-extra": {"scopes/team": ["a", "b"]},
+    }
+    config = load_config(kubeconfig=kubeconfig(user))
+    assert config.headers == (
+        ("Impersonate-User", "jane"),
+        ("Impersonate-Uid", "42"),
+        ("Impersonate-Group", "devs"),
+        ("Impersonate-Group", "ops"),
+        ("Impersonate-Extra-scopes%2Fteam", "a"),
+        ("Impersonate-Extra-scopes%2Fteam", "b"),
     )
-    with pytest.raises(
-        ConfigError, match=r"users\[u\]\.user\.as: impersonation is not supported"
-    ) as info:
-        load_config(kubeconfig=path)
-    assert "t0ken-value" not in str(info.value)
+    assert "jane" not in repr(config) and "Impersonate-User" in repr(config)
+    del user["as"]
+    with pytest.raises(ConfigError, match=r"users\[u\]\.user\.as-uid: needs `as`"):
+        load_config(kubeconfig=kubeconfig(user))
