@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
-from .model import K8sModel
+from .model import CamelModel
 from .paths import group_version_path
 from .request import ApiRequest
 
@@ -29,11 +28,7 @@ __all__ = [
 ]
 
 
-class _CamelModel(K8sModel):
-    model_config = ConfigDict(alias_generator=to_camel)
-
-
-class VersionInfo(_CamelModel):
+class VersionInfo(CamelModel):
     """``/version``: ``git_version`` is the release, e.g. ``v1.36.3``."""
 
     major: str = ""
@@ -51,14 +46,14 @@ class VersionInfo(_CamelModel):
     min_compatibility_minor: str = ""
 
 
-class GroupVersion(_CamelModel):
+class GroupVersion(CamelModel):
     """One served version of a group: ``group_version="apps/v1"``, ``version="v1"``."""
 
     group_version: str
     version: str
 
 
-class ApiGroup(_CamelModel):
+class ApiGroup(CamelModel):
     """An API group and its served versions; the core group is named ``""``."""
 
     name: str
@@ -66,7 +61,7 @@ class ApiGroup(_CamelModel):
     preferred_version: GroupVersion | None = None
 
 
-class ApiResource(_CamelModel):
+class ApiResource(CamelModel):
     """One resource of a group version, as ``kubectl api-resources`` lists it.
 
     Subresources appear as their own entries, named ``deployments/status``.
@@ -83,19 +78,19 @@ class ApiResource(_CamelModel):
     categories: list[str] = Field(default_factory=list)
 
 
-class CoreVersions(_CamelModel):
+class CoreVersions(CamelModel):
     """``/api``: the versions of the core group."""
 
     versions: list[str] = Field(default_factory=list)
 
 
-class GroupList(_CamelModel):
+class GroupList(CamelModel):
     """``/apis``: every other group."""
 
     groups: list[ApiGroup] = Field(default_factory=list)
 
 
-class ResourceList(_CamelModel):
+class ResourceList(CamelModel):
     """``/api/v1`` or ``/apis/{group}/{version}``: the resources of one group version."""
 
     group_version: str = ""

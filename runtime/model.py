@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
-__all__ = ["K8sModel", "K8sObject", "ListMarkers"]
+__all__ = ["CamelModel", "K8sModel", "K8sObject", "ListMarkers"]
 
 
 @dataclass(frozen=True)
@@ -73,3 +74,10 @@ class K8sObject(K8sModel):
     # Tell pydantic this __init__ is not "custom": model_validate must not route wire data
     # through it (that would mark apiVersion/kind set, and cost a Python call per object).
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+
+class CamelModel(K8sModel):
+    """A hand-written runtime model (``Status``, discovery answers) whose wire names are its
+    attribute names in camelCase: ``retry_after_seconds`` is ``retryAfterSeconds``."""
+
+    model_config = ConfigDict(alias_generator=to_camel)

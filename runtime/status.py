@@ -10,19 +10,14 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
-from .model import K8sModel
+from .model import CamelModel
 
 __all__ = ["Status", "StatusCause", "StatusDetails", "parse_warnings"]
 
 
-class _CamelModel(K8sModel):
-    model_config = ConfigDict(alias_generator=to_camel)
-
-
-class StatusCause(_CamelModel):
+class StatusCause(CamelModel):
     """One reason an operation failed, often naming the offending field (``spec.replicas``)."""
 
     reason: str | None = None
@@ -30,7 +25,7 @@ class StatusCause(_CamelModel):
     field: str | None = None
 
 
-class StatusDetails(_CamelModel):
+class StatusDetails(CamelModel):
     """The object a ``Status`` is about, and the causes of a validation failure."""
 
     name: str | None = None
@@ -41,7 +36,7 @@ class StatusDetails(_CamelModel):
     retry_after_seconds: int | None = None
 
 
-class Status(_CamelModel):
+class Status(CamelModel):
     """The ``meta/v1`` ``Status`` the server returns for errors and for some deletes.
 
     ``status`` is ``"Success"`` or ``"Failure"``; ``reason`` is a machine-readable word
