@@ -208,41 +208,16 @@ def _watch(o: _Op) -> list[Method]:
     ]
 
 
-def _create(o: _Op) -> list[Method]:
-    name = ["name: str"] if o.op.subresource else []
+def _write(o: _Op) -> list[Method]:
+    """create and replace: a body of the resource's (or subresource's) kind."""
+    name = ["name: str"] if o.op.verb == "replace" or o.op.subresource else []
     params = [*name, f"body: {o.body}", "*", *o.ns, *o.query()]
-    if o.op.subresource in _STATUS_ANSWERS:
-        call = o.call(f"OrStatus({o.response}, {o.status})", ("body=body",))
+    returns, answer, uses = o.response, o.response, frozenset[str]()
+    if o.op.verb == "create" and o.op.subresource in _STATUS_ANSWERS:
+        returns, answer = f"{o.response} | {o.status}", f"OrStatus({o.response}, {o.status})"
         uses = frozenset({"OrStatus"})
-        return [
-            Method(
-                f"create{o.suffix}", o.doc, params, f"{o.response} | {o.status}", "send", call, uses
-            )
-        ]
-    return [
-        Method(
-            f"create{o.suffix}",
-            o.doc,
-            params,
-            o.response,
-            "send",
-            o.call(o.response, ("body=body",)),
-        )
-    ]
-
-
-def _replace(o: _Op) -> list[Method]:
-    params = ["name: str", f"body: {o.body}", "*", *o.ns, *o.query()]
-    return [
-        Method(
-            f"replace{o.suffix}",
-            o.doc,
-            params,
-            o.response,
-            "send",
-            o.call(o.response, ("body=body",)),
-        )
-    ]
+    call = o.call(answer, ("body=body",))
+    return [Method(f"{o.op.verb}{o.suffix}", o.doc, params, returns, "send", call, uses)]
 
 
 def _patch(o: _Op) -> list[Method]:
@@ -299,29 +274,17 @@ def _patch(o: _Op) -> list[Method]:
 
 
 def _delete(o: _Op) -> list[Method]:
-    params = ["name: str", "*", *o.ns, f"body: {o.body} | None = None", *o.query()]
-    call = o.call(f"OrStatus({o.model}, {o.status})", ("body=body",))
-    uses = frozenset({"OrStatus"})
+    """delete answers with the object, delete_collection with the list; either may answer
+    with a Status instead."""
+    if o.op.verb == "delete":
+        name, target, method = ["name: str"], o.model, "delete"
+    else:
+        name, target, method = [], o.ann(o.resource.list_model or AnyType()), "delete_collection"
+    params = [*name, "*", *o.ns, f"body: {o.body} | None = None", *o.query()]
+    call = o.call(f"OrStatus({target}, {o.status})", ("body=body",))
+    returns = f"{target} | {o.status}"
     return [
-        Method(f"delete{o.suffix}", o.doc, params, f"{o.model} | {o.status}", "send", call, uses)
-    ]
-
-
-def _delete_collection(o: _Op) -> list[Method]:
-    listing = o.ann(o.resource.list_model or AnyType())
-    params = ["*", *o.ns, f"body: {o.body} | None = None", *o.query()]
-    call = o.call(f"OrStatus({listing}, {o.status})", ("body=body",))
-    uses = frozenset({"OrStatus"})
-    return [
-        Method(
-            f"delete_collection{o.suffix}",
-            o.doc,
-            params,
-            f"{listing} | {o.status}",
-            "send",
-            call,
-            uses,
-        )
+        Method(f"{method}{o.suffix}", o.doc, params, returns, "send", call, frozenset({"OrStatus"}))
     ]
 
 
@@ -329,11 +292,11 @@ _BUILDERS: dict[str, Callable[[_Op], list[Method]]] = {
     "get": _get,
     "list": _list,
     "watch": _watch,
-    "create": _create,
-    "replace": _replace,
+    "create": _write,
+    "replace": _write,
     "patch": _patch,
     "delete": _delete,
-    "deletecollection": _delete_collection,
+    "deletecollection": _delete,
 }
 
 
