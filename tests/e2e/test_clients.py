@@ -6,17 +6,15 @@ Each test runs twice (``mode`` is ``sync`` or ``async``): the same calls through
 
 from __future__ import annotations
 
-import inspect
-import itertools
 import logging
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kubetyped import AsyncClient, Client
+from _support import Api, collect, run, unique
 from kubetyped.errors import AlreadyExists, Conflict, Forbidden, Invalid, NotFound
 from kubetyped.k8s.apps import v1 as apps_v1
 from kubetyped.k8s.authentication.v1 import TokenRequest, TokenRequestSpec
@@ -25,67 +23,6 @@ from kubetyped.k8s.meta.v1 import LabelSelector, ObjectMeta, Status
 from kubetyped.k8s.rbac_authorization import v1 as rbac_v1
 
 pytestmark = pytest.mark.e2e
-
-_names = itertools.count()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{next(_names)}"
-
-
-async def run(value: Any) -> Any:
-    """Await a coroutine; pass a plain value through."""
-    return await value if inspect.isawaitable(value) else value
-
-
-async def collect(iterable: Iterator[Any] | AsyncIterator[Any]) -> list[Any]:
-    if isinstance(iterable, AsyncIterator):
-        return [item async for item in iterable]
-    return list(iterable)
-
-
-class Api:
-    """One flavour of the client, with the resource classes bound to it."""
-
-    def __init__(self, mode: str, kubeconfig: Path, context: str | None = None) -> None:
-        self.mode = mode
-        self.client: Client | AsyncClient = (
-            Client(kubeconfig=kubeconfig, context=context)
-            if mode == "sync"
-            else AsyncClient(kubeconfig=kubeconfig, context=context)
-        )
-
-    def bind(self, sync_cls: Any, async_cls: Any) -> Any:
-        return sync_cls(self.client) if self.mode == "sync" else async_cls(self.client)
-
-    @property
-    def configmaps(self) -> Any:
-        return self.bind(core_v1.ConfigMaps, core_v1.AsyncConfigMaps)
-
-    @property
-    def namespaces(self) -> Any:
-        return self.bind(core_v1.Namespaces, core_v1.AsyncNamespaces)
-
-    @property
-    def deployments(self) -> Any:
-        return self.bind(apps_v1.Deployments, apps_v1.AsyncDeployments)
-
-    async def close(self) -> None:
-        await run(self.client.close() if isinstance(self.client, Client) else self.client.aclose())
-
-
-@pytest.fixture(params=["sync", "async"])
-async def api(request: pytest.FixtureRequest, kubeconfig: Path) -> AsyncIterator[Api]:
-    api = Api(request.param, kubeconfig)
-    yield api
-    await api.close()
-
-
-@pytest.fixture
-async def namespace(api: Api) -> str:
-    name = unique(f"t-{api.mode}")
-    await run(api.namespaces.create(core_v1.Namespace(metadata=ObjectMeta(name=name))))
-    return name
 
 
 def configmap(name: str, **data: str) -> core_v1.ConfigMap:

@@ -9,8 +9,6 @@ caller is (a ``SelfSubjectReview``), so a test fails if the wrong credentials we
 from __future__ import annotations
 
 import base64
-import inspect
-import itertools
 import json
 import os
 import shutil
@@ -26,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from _support import run, unique
 from kubetyped import AsyncClient, Client, RetryPolicy
 from kubetyped.errors import ApiError, Forbidden, TransportError, Unauthorized
 from kubetyped.k8s.authentication.v1 import (
@@ -40,17 +39,6 @@ pytestmark = pytest.mark.e2e
 
 ADMIN = "kubetyped-admin"
 UNPRIVILEGED = "kubetyped-unprivileged"
-
-_names = itertools.count()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{next(_names)}"
-
-
-async def run(value: Any) -> Any:
-    """Await a coroutine; pass a plain value through."""
-    return await value if inspect.isawaitable(value) else value
 
 
 class Conn:

@@ -8,20 +8,16 @@ them, and nothing finalizes namespaces, so each effect asserted here is the API 
 from __future__ import annotations
 
 import base64
-import inspect
-import itertools
 import ssl
 import subprocess
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 import yaml
-from kubetyped import AsyncClient, Client
+from _support import Api, collect, run, unique
 from kubetyped.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from kubetyped.k8s.apiextensions import v1 as apiextensions_v1
 from kubetyped.k8s.certificates import v1 as certificates_v1
@@ -32,83 +28,6 @@ from kubetyped.k8s.policy.v1 import Eviction
 pytestmark = pytest.mark.e2e
 
 CERT_MANAGER_CRDS = Path(__file__).resolve().parents[1] / "data" / "crds"
-
-_names = itertools.count()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{next(_names)}"
-
-
-async def run(value: Any) -> Any:
-    """Await a coroutine; pass a plain value through."""
-    return await value if inspect.isawaitable(value) else value
-
-
-class Api:
-    """One flavour of the client, with the resource classes bound to it."""
-
-    def __init__(self, mode: str, kubeconfig: Path) -> None:
-        self.mode = mode
-        self.client: Client | AsyncClient = (
-            Client(kubeconfig=kubeconfig) if mode == "sync" else AsyncClient(kubeconfig=kubeconfig)
-        )
-
-    def bind(self, sync_cls: Any, async_cls: Any) -> Any:
-        return sync_cls(self.client) if self.mode == "sync" else async_cls(self.client)
-
-    @property
-    def pods(self) -> Any:
-        return self.bind(core_v1.Pods, core_v1.AsyncPods)
-
-    @property
-    def configmaps(self) -> Any:
-        return self.bind(core_v1.ConfigMaps, core_v1.AsyncConfigMaps)
-
-    @property
-    def namespaces(self) -> Any:
-        return self.bind(core_v1.Namespaces, core_v1.AsyncNamespaces)
-
-    @property
-    def csrs(self) -> Any:
-        return self.bind(
-            certificates_v1.CertificateSigningRequests,
-            certificates_v1.AsyncCertificateSigningRequests,
-        )
-
-    @property
-    def crds(self) -> Any:
-        return self.bind(
-            apiextensions_v1.CustomResourceDefinitions,
-            apiextensions_v1.AsyncCustomResourceDefinitions,
-        )
-
-    async def raw_json(self, path: str) -> Any:
-        """What the server sends for a GET, untouched by the models."""
-        return (await run(self.client.request("GET", path))).json()
-
-    async def sleep(self, seconds: float) -> None:
-        if self.mode == "sync":
-            time.sleep(seconds)
-        else:
-            await anyio.sleep(seconds)
-
-    async def close(self) -> None:
-        await run(self.client.close() if isinstance(self.client, Client) else self.client.aclose())
-
-
-@pytest.fixture(params=["sync", "async"])
-async def api(request: pytest.FixtureRequest, kubeconfig: Path) -> AsyncIterator[Api]:
-    api = Api(request.param, kubeconfig)
-    yield api
-    await api.close()
-
-
-@pytest.fixture
-async def namespace(api: Api) -> str:
-    name = unique(f"sub-{api.mode}")
-    await run(api.namespaces.create(core_v1.Namespace(metadata=ObjectMeta(name=name))))
-    return name
 
 
 def pod(name: str, *containers: str, labels: dict[str, str] | None = None) -> core_v1.Pod:
@@ -303,19 +222,12 @@ async def test_resize_of_a_pending_pod(api: Api, namespace: str) -> None:
     assert 'node "node-missing" not found' in info.value.message
 
 
-async def lines_of(lines: Any) -> list[str]:
-    """Every line of a sync or async log stream."""
-    if hasattr(lines, "__aiter__"):
-        return [line async for line in lines]
-    return list(lines)
-
-
 async def test_pod_log_without_a_kubelet(api: Api, namespace: str, apiserver: Any) -> None:
     pods = api.pods
     # A pod on no node has no log yet: the server answers 200 with an empty body.
     await run(pods.create(pod("quiet"), namespace=namespace))
     assert await run(pods.log("quiet", namespace=namespace)) == ""
-    assert await lines_of(pods.log_lines("quiet", namespace=namespace, follow=True)) == []
+    assert await collect(pods.log_lines("quiet", namespace=namespace, follow=True)) == []
 
     # Two containers and none named: the server refuses before it would ask a kubelet.
     await run(pods.create(pod("pair", "left", "right"), namespace=namespace))
@@ -339,7 +251,7 @@ async def test_pod_log_without_a_kubelet(api: Api, namespace: str, apiserver: An
         await run(pods.log("pair", namespace=namespace, container="middle"))
     assert info.value.message == "container middle is not valid for pod pair"
     with pytest.raises(BadRequest, match="a container name must be specified"):
-        await lines_of(pods.log_lines("pair", namespace=namespace, follow=True))
+        await collect(pods.log_lines("pair", namespace=namespace, follow=True))
 
     # Bound to a node that does not exist: the server cannot find a kubelet to ask.
     await run(pods.create(pod("stranded"), namespace=namespace))
