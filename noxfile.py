@@ -48,10 +48,17 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Speed side by side with the official client and lightkube, in one run."""
+    """Decode speed, memory, imports and generation beside the official client and lightkube.
+
+    Writes tests/bench/results/latest.json and latest.md (the README's figures);
+    ``nox -s bench -- --quick --out /tmp/b`` is a smoke run.
+    """
     session.install(".[bench]")
     session.run(
-        "python", "tests/bench/bench.py", *session.posargs, env={"PYTHONDONTWRITEBYTECODE": ""}
+        "python",
+        "tests/bench/bench.py",
+        *session.posargs,
+        env={"PYTHONDONTWRITEBYTECODE": "", "BENCH_COMMAND": "nox -s bench"},
     )
 
 

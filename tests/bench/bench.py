@@ -1,228 +1,478 @@
-"""Benchmarks, side by side in one run: kubetyped, the official `kubernetes` client, lightkube.
+"""Decode speed, memory, import time and generation time: kubetyped beside its peers.
 
-    nox -s bench            # or: python tests/bench/bench.py [--quick] [--json FILE]
+    nox -s bench                          # full run; writes tests/bench/results/latest.{json,md}
+    python tests/bench/bench.py --quick --out DIR     # smoke run (the test suite runs it)
 
-Reports absolute figures and ratios (peer time / kubetyped time; above 1 means kubetyped is
-faster). Machines here are noisy: compare ratios from the same run, not absolute numbers
-across runs.
+Every contender decodes the same bodies the way its own client does (kubetyped
+``request.decode`` and ``WatchDecoder``, the official client's ``response_deserialize`` and
+``Watch.unmarshal_event``, lightkube's ``decode_list`` and ``WatchDriver``), each in a fresh
+interpreter of its own, and every one is timed twice: with the garbage collector on, and with
+it paused around the call. The floor is ``orjson.loads`` (``json.loads`` if orjson is missing)
+under the same collector treatment. Figures are ratios within one run: this machine may be
+shared, so absolute times across runs mean little.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import datetime as dt
 import json
+import os
+import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-POD_FILE = HERE.parent / "data" / "wire" / "core_v1_Pod.json"
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def per_second(fn: Callable[[], object], seconds: float) -> float:
-    """Calls per second, measured in batches for ``seconds``; best batch wins."""
-    fn()  # warm-up: builds validators, fills caches
-    n, elapsed = 1, 0.0
-    while elapsed < 0.05:
-        n *= 2
-        elapsed = best_of(lambda n=n: [fn() for _ in range(n)], 1)
-    rounds = max(3, int(seconds / elapsed))
-    return n / best_of(lambda: [fn() for _ in range(n)], rounds)
-
-
-def cold_import(statement: str, repeat: int) -> float:
-    """Median wall time of ``statement`` in a fresh interpreter, measured inside it."""
-    code = f"import time\nt = time.perf_counter()\n{statement}\nprint(time.perf_counter() - t)\n"
-    subprocess.run([sys.executable, "-c", statement], check=True)  # write .pyc files first
-    runs = [
-        float(
-            subprocess.run(
-                [sys.executable, "-c", code], check=True, capture_output=True, text=True
-            ).stdout
-        )
-        for _ in range(repeat)
-    ]
-    return statistics.median(runs)
-
-
-def bench_generation(repeat: int) -> dict[str, float]:
-    from kubetyped.codegen.generate import generate_files
-
-    in_process = best_of(lambda: generate_files(None, "kubetyped.k8s"), repeat)
-    with tempfile.TemporaryDirectory() as tmp:
-        cli = [sys.executable, "-m", "kubetyped.codegen", "generate", "--out", f"{tmp}/k8s"]
-        walls = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            subprocess.run(cli, check=True, capture_output=True)
-            walls.append(time.perf_counter() - start)
-    return {"generate_in_process_s": in_process, "generate_cli_wall_s": statistics.median(walls)}
-
-
-def bench_imports(repeat: int) -> dict[str, float]:
-    return {
-        "import_kubetyped_core_v1_s": cold_import("import kubetyped.k8s.core.v1", repeat),
-        # The floor of any pydantic package: pydantic plus one model with an aliased field.
-        "import_pydantic_one_model_s": cold_import(
-            "from pydantic import BaseModel, Field\n"
-            "class A(BaseModel):\n    x: int | None = Field(None, alias='X')",
-            repeat,
-        ),
-        "import_kubernetes_v1pod_s": cold_import(
-            "from kubernetes.client.models import V1Pod", repeat
-        ),
-        "import_lightkube_core_v1_s": cold_import("import lightkube.models.core_v1", repeat),
-    }
-
-
-def pod_list_bytes(pod: dict[str, Any], n: int) -> bytes:
-    items = []
-    for i in range(n):
-        item = copy.deepcopy(pod)
-        item["metadata"]["name"] = f"{pod['metadata']['name']}-{i}"
-        item["metadata"]["uid"] = f"00000000-0000-4000-8000-{i:012d}"
-        items.append(item)
-    body = {
-        "apiVersion": "v1",
-        "kind": "PodList",
-        "metadata": {"resourceVersion": "12345"},
-        "items": items,
-    }
-    return json.dumps(body).encode()
-
-
-# How each library decodes a response body, as its client does; each runs in a fresh
-# interpreter that imports only that library, so no library pays for another's heap (the
-# garbage collector walks the whole heap, so a shared process would skew every figure).
-DECODERS = {
-    "kubetyped": (
-        "from kubetyped.k8s.core.v1 import Pod, PodList\n"
-        "from kubetyped.request import decode\n"
-        "one = lambda b: decode(Pod, b)\n"
-        "many = lambda b: decode(PodList, b)\n"
-    ),
-    "kubernetes": (
-        "import kubernetes.client\n"
-        "api = kubernetes.client.ApiClient()\n"
-        "one = lambda b: api.deserialize(b.decode(), 'V1Pod', 'application/json')\n"
-        "many = lambda b: api.deserialize(b.decode(), 'V1PodList', 'application/json')\n"
-    ),
-    "lightkube": (
-        "from lightkube.core import decoders as lk\n"
-        "from lightkube.resources.core_v1 import Pod\n"
-        "one = lambda b: lk.decode_object(b, Pod)\n"
-        "many = lambda b: lk.decode_list(b, Pod)\n"
-    ),
-    "orjson.loads (floor)": "import orjson\none = many = orjson.loads\n",
+REPO = HERE.parent.parent
+POD_FILE = REPO / "tests" / "data" / "wire" / "core_v1_Pod.json"
+RESULTS = HERE / "results"
+PEERS = ("kubernetes", "lightkube")
+LABELS = {
+    "kubetyped": "kubetyped",
+    "kubernetes": "kubernetes (official)",
+    "lightkube": "lightkube",
+    "orjson": "orjson.loads (floor)",
+    "json": "json.loads",
 }
 
-
-def worker(name: str, pod_file: Path, list_file: Path, seconds: float, repeat: int) -> None:
-    """Measure one library in this interpreter and print the figures as JSON."""
-    namespace: dict[str, Any] = {}
-    exec(DECODERS[name], namespace)  # noqa: S102 - our own fixed snippets
-    one, many = namespace["one"], namespace["many"]
-    pod, body = pod_file.read_bytes(), list_file.read_bytes()
-    decoded = many(body)
-    assert decoded is not None and one(pod) is not None, name  # a failing decode is no benchmark
-    del decoded
-    rate = per_second(lambda: one(pod), seconds)
-    list_time = best_of(lambda: many(body), repeat)
-    print(json.dumps({"pod_per_s": rate, "list_s": list_time}))
+# ---------------------------------------------------------------------------------------------
+# Data: realistic pods (the v1.36 wire fixture: managedFields, init containers, probes, status),
+# each with its own name, uid, IPs, node, resourceVersion and times, in compact JSON as the API
+# server sends it.
 
 
-def measure(
-    name: str, pod_file: Path, list_file: Path, seconds: float, repeat: int
-) -> dict[str, float]:
-    argv = [sys.executable, __file__, "--worker", name, "--pod-file", str(pod_file)]
-    argv += ["--list-file", str(list_file), "--seconds", str(seconds), "--repeat", str(repeat)]
-    result = subprocess.run(argv, check=False, capture_output=True, text=True)
+def make_pod(template: dict[str, Any], i: int) -> dict[str, Any]:
+    pod = copy.deepcopy(template)
+    meta, spec, status = pod["metadata"], pod["spec"], pod["status"]
+    meta["name"] = f"{meta['generateName']}{i:05x}"
+    meta["uid"] = f"5c7e1a2b-{i % 65536:04x}-4c1d-9e8f-{i:012x}"
+    meta["resourceVersion"] = str(4823117 + i)
+    created = dt.datetime(2024, 4, 30, 22, 15, 40) + dt.timedelta(seconds=37 * i)
+    meta["creationTimestamp"] = created.strftime("%Y-%m-%dT%H:%M:%SZ")
+    spec["nodeName"] = f"ip-10-0-{i % 250}-{i % 7 + 10}.eu-west-1.compute.internal"
+    status["podIP"] = f"10.{244 + i // 65536 % 8}.{i // 256 % 256}.{i % 256}"
+    status["podIPs"] = [{"ip": status["podIP"]}]
+    status["hostIP"] = f"10.0.{i % 250}.{i % 7 + 10}"
+    status["hostIPs"] = [{"ip": status["hostIP"]}]
+    for cs in status.get("containerStatuses", []) + status.get("initContainerStatuses", []):
+        if "containerID" in cs:
+            cs["containerID"] = f"containerd://{i:016x}{cs['name'].encode().hex()[:48]:0<48}"
+    return pod
+
+
+def compact(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def write_data(folder: Path, pods: int, events: int) -> dict[str, Any]:
+    template = json.loads(POD_FILE.read_bytes())
+    pod = compact(make_pod(template, 0))
+    items = [make_pod(template, i) for i in range(pods)]
+    for item in items:  # list items come without apiVersion and kind
+        del item["apiVersion"], item["kind"]
+    body = compact(
+        {
+            "apiVersion": "v1",
+            "kind": "PodList",
+            "metadata": {"resourceVersion": "9000000"},
+            "items": items,
+        }  # fmt: skip
+    )
+    kinds = ("ADDED", "MODIFIED", "MODIFIED", "MODIFIED", "DELETED")
+    stream = b"".join(
+        compact({"type": kinds[i % len(kinds)], "object": make_pod(template, i)}) + b"\n"
+        for i in range(events)
+    )
+    (folder / "pod.json").write_bytes(pod)
+    (folder / "podlist.json").write_bytes(body)
+    (folder / "watch.jsonl").write_bytes(stream)
+    return {
+        "pods": pods,
+        "pod_bytes": len(pod),
+        "podlist_bytes": len(body),
+        "watch_events": events,
+        "watch_bytes_per_event": len(stream) // events,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurements, each in fresh interpreters.
+
+
+def run_worker(name: str, task: str, data: Path, args: argparse.Namespace) -> dict[str, Any]:
+    argv = [sys.executable, str(HERE / "worker.py"), name, task, str(data)]
+    argv += ["--reps", str(args.reps), "--seconds", str(args.seconds), "--pods", str(args.pods)]
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise SystemExit(f"the {name} worker failed:\n{result.stderr}")
+        raise SystemExit(f"the {name} {task} worker failed:\n{result.stderr}")
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer rounds (smoke run)")
-    parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--pods", type=int, default=5000, help="items in the PodList")
-    parser.add_argument("--worker", choices=DECODERS, help=argparse.SUPPRESS)
-    parser.add_argument("--pod-file", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--list-file", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--seconds", type=float, default=2.0, help=argparse.SUPPRESS)
-    parser.add_argument("--repeat", type=int, default=5, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        worker(args.worker, args.pod_file, args.list_file, args.seconds, args.repeat)
-        return
-    seconds = 0.3 if args.quick else 2.0
-    repeat = 3 if args.quick else 7
+IMPORTS: dict[str, tuple[str, str]] = {
+    # key: (library that must be installed, statement)
+    "pydantic": ("pydantic", "from pydantic import BaseModel"),
+    "pydantic_one_model": (
+        "pydantic",
+        "from pydantic import BaseModel, Field\n"
+        "class A(BaseModel): x: int | None = Field(None, alias='X')",
+    ),
+    "kubetyped_model": ("kubetyped", "import kubetyped.k8s.core.v1"),
+    "kubetyped_client": (
+        "kubetyped",
+        "from kubetyped import Client\nfrom kubetyped.k8s.core.v1 import Pods",
+    ),
+    "kubernetes_model": ("kubernetes", "from kubernetes.client.models import V1Pod"),
+    "kubernetes_client": ("kubernetes", "from kubernetes import client, config, watch"),
+    "lightkube_model": ("lightkube", "import lightkube.models.core_v1"),
+    "lightkube_client": (
+        "lightkube",
+        "from lightkube import Client\nfrom lightkube.resources.core_v1 import Pod",
+    ),
+}
+IMPORT_LABELS = {
+    "pydantic": "pydantic alone",
+    "pydantic_one_model": "pydantic + one model",
+    "kubetyped_model": "kubetyped core/v1 models",
+    "kubetyped_client": "kubetyped Client + Pods",
+    "kubernetes_model": "kubernetes V1Pod",
+    "kubernetes_client": "kubernetes client, config, watch",
+    "lightkube_model": "lightkube core_v1 models",
+    "lightkube_client": "lightkube Client + Pod",
+}
 
-    pod_bytes = POD_FILE.read_bytes()
-    pod = json.loads(pod_bytes)
+_IMPORT_PROBE = """\
+import sys, time
+t = time.perf_counter()
+{statement}
+elapsed = time.perf_counter() - t
+groups = sorted({{m.split('.')[2] for m in sys.modules if m.startswith('kubetyped.k8s.')}})
+print(elapsed, len(sys.modules), ','.join(groups))
+"""
+
+
+def cold_import(statement: str, repeat: int) -> dict[str, Any]:
+    """Median time of ``statement`` in fresh interpreters (bytecode cached by a first run)."""
+    code = _IMPORT_PROBE.format(statement=statement)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}
+    runs, out = [], []
+    for _ in range(repeat + 1):  # the first run writes the bytecode caches; not counted
+        argv = [sys.executable, "-c", code]
+        done = subprocess.run(argv, check=False, capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            return {"skipped": done.stderr.strip().splitlines()[-1]}
+        out = done.stdout.split()
+        runs.append(float(out[0]))
+    return {
+        "median_s": statistics.median(runs[1:]),
+        "runs_s": runs[1:],
+        "modules": int(out[1]),
+        "kubetyped_groups": out[2].split(",") if len(out) > 2 else [],
+        "statement": statement,
+    }
+
+
+def bench_imports(repeat: int, libraries: set[str]) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    results.update(bench_generation(3))
-    results.update(bench_imports(repeat))
+    for key, (library, statement) in IMPORTS.items():
+        if library in libraries:
+            results[key] = cold_import(statement, repeat)
+        else:
+            results[key] = {"skipped": "not measured in this run", "statement": statement}
+    return results
 
-    body = pod_list_bytes(pod, args.pods)
-    rates: dict[str, float] = {}
-    list_times: dict[str, float] = {}
+
+def bench_generation(quick: bool) -> dict[str, Any]:
+    """The whole v1.36 package: in process (load, IR, render, format) and via the CLI."""
+    from kubetyped.codegen.generate import generate_files
+
+    rounds = 1 if quick else 3
+    in_process = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        files = generate_files(None, "kubetyped.k8s")
+        in_process.append(time.perf_counter() - start)
+    out: dict[str, Any] = {"files": len(files), "in_process_s": min(in_process)}
+    if not quick:
+        walls = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for i in range(rounds):
+                cli = [sys.executable, "-m", "kubetyped.codegen", "generate", "--out", f"{tmp}/{i}"]
+                start = time.perf_counter()
+                subprocess.run(cli, check=True, capture_output=True)
+                walls.append(time.perf_counter() - start)
+        out["cli_wall_s"] = statistics.median(walls)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts about the run, ratios, and the Markdown report.
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for dist in ("pydantic", "pydantic-core", "orjson", "kubernetes", "lightkube", "msgspec"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    # The code measured: a checkout of the repository, or an exported snapshot of a commit
+    # (BENCH_COMMIT names it) so that a shared working tree's uncommitted edits stay out.
+    commit, dirty = os.environ.get("BENCH_COMMIT"), None
+    if not commit:
+        git = ["git", "-C", str(REPO)]
+        head = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True
+        )
+        status = subprocess.run(
+            [*git, "status", "--porcelain", "runtime", "codegen", "generated"],
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        commit = head.stdout.strip() or None
+        dirty = bool(status.stdout.strip()) if head.returncode == 0 else None
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "system": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "load_average_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "kubetyped_commit": commit,
+        "kubetyped_uncommitted_changes": dirty,
+        "versions": versions,
+    }
+
+
+def ratio(value: float | None, base: float | None) -> float | None:
+    return None if value is None or not base else value / base
+
+
+def add_ratios(results: dict[str, Any]) -> None:
+    """Every decode and memory figure as x floor and x kubetyped (same run, same GC mode)."""
+    floor = results["floor"]
+    speed, mem = results["speed"], results["memory"]
+    for mode in ("gc_on", "gc_paused"):
+        for key in ("podlist_s", "pod_s", "watch_event_s"):
+            base = speed[floor][mode][key]["best"]
+            ours = speed["kubetyped"][mode][key]["best"]
+            for figures in speed.values():
+                if "skipped" not in figures:
+                    entry = figures[mode][key]
+                    entry["x_floor"] = ratio(entry["best"], base)
+                    entry["x_kubetyped"] = ratio(entry["best"], ours)
+    nps = speed["kubetyped"]["gc_on"].get("podlist_no_self_pause_s")
+    if nps:
+        nps["x_floor"] = ratio(nps["best"], speed[floor]["gc_on"]["podlist_s"]["best"])
+        nps["x_kubetyped"] = ratio(nps["best"], speed["kubetyped"]["gc_on"]["podlist_s"]["best"])
+    for key in ("held_per_pod_bytes", "peak_rss_bytes", "peak_traced_bytes"):
+        for figures in mem.values():
+            if "skipped" not in figures:
+                figures[key.replace("_bytes", "_x_floor")] = ratio(figures[key], mem[floor][key])
+                figures[key.replace("_bytes", "_x_kubetyped")] = ratio(
+                    figures[key], mem["kubetyped"][key]
+                )
+    imports = results["imports"]
+    base = imports["pydantic"].get("median_s")
+    ours = imports["kubetyped_model"].get("median_s")
+    for entry in imports.values():
+        if "median_s" in entry:
+            entry["x_pydantic"] = ratio(entry["median_s"], base)
+            entry["x_kubetyped"] = ratio(entry["median_s"], ours)
+
+
+def _x(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _time(seconds: float) -> str:
+    if seconds >= 0.1:
+        return f"{seconds * 1e3:.0f} ms"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds * 1e6:.0f} µs"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m, d, floor = results["machine"], results["data"], results["floor"]
+    speed, mem, imports = results["speed"], results["memory"], results["imports"]
+    v = m["versions"]
+    measured = [n for n in speed if "skipped" not in speed[n]]
+    skipped = [f"{n} ({speed[n]['skipped']})" for n in speed if "skipped" in speed[n]]
+    lines = [
+        f"# Benchmark: {m['date']}{' (quick run: small sizes)' if results['quick'] else ''}",
+        "",
+        f"`{results['command']}` on {m['cpu']}, {m['cpus']} CPUs, {m['system']}, Python "
+        f"{m['python']}; load average at start {', '.join(f'{x:.2f}' for x in m['load_average_start'] or ())}. "
+        "The machine was shared with other jobs: compare ratios within this run, not absolute "
+        f"times across runs. kubetyped {m['kubetyped_commit']}"
+        f"{' with uncommitted changes' if m['kubetyped_uncommitted_changes'] else ''}, pydantic {v['pydantic']} "
+        f"(core {v['pydantic-core']}), kubernetes {v['kubernetes']}, lightkube "
+        f"{v['lightkube']} (msgspec {v['msgspec']}), orjson {v['orjson']}.",
+        "",
+        f"Data: a PodList of {d['pods']} realistic pods ({d['podlist_bytes'] / 1e6:.1f} MB), one "
+        f"pod ({d['pod_bytes'] / 1e3:.1f} kB), {d['watch_events']} pod watch events "
+        f"({d['watch_bytes_per_event'] / 1e3:.1f} kB each). Floor: `{LABELS[floor]}`. Each "
+        "library runs in its own fresh interpreter through its client's decode path; times "
+        f"are the best of {results['reps']} rounds, with the collector on and with it paused "
+        "(`gc.disable()` around the call) for every contender alike. x floor and "
+        "x kubetyped compare figures of the same collector mode.",
+    ]
+    if skipped:
+        lines += ["", "Not measured: " + "; ".join(skipped) + "."]
+
+    def decode_table(key: str, title: str) -> None:
+        lines.extend(["", f"## {title}", ""])
+        lines.append(
+            "| contender | GC on | x floor | x kubetyped | GC paused | x floor | x kubetyped |"
+        )
+        lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for name in measured:
+            cells = [LABELS[name]]
+            for mode in ("gc_on", "gc_paused"):
+                e = speed[name][mode][key]
+                cells += [_time(e["best"]), _x(e["x_floor"]), _x(e["x_kubetyped"])]
+            lines.append("| " + " | ".join(cells) + " |")
+        nps = speed["kubetyped"]["gc_on"].get("podlist_no_self_pause_s")
+        if key == "podlist_s" and nps:
+            lines.append(
+                f"| kubetyped without its own GC pause (`PodList.model_validate_json`) | "
+                f"{_time(nps['best'])} | {_x(nps['x_floor'])} | {_x(nps['x_kubetyped'])} "
+                "| | | |"
+            )
+
+    decode_table("podlist_s", f"PodList decode ({d['pods']} pods)")
+    lines.append(
+        "\nkubetyped's `decode` pauses the collector itself for bodies over 256 KiB, so its "
+        "GC-on row is what an application gets; the extra row times the same validation "
+        "with the collector left on."
+    )
+    decode_table("pod_s", "One Pod (a get)")
+    decode_table("watch_event_s", "Watch event (one pod per line, the library's watch decoder)")
+
+    lines += ["", "## Memory", ""]
+    lines.append(
+        "| contender | held per pod | x floor | x kubetyped | peak RSS during the list "
+        "decode | x floor | x kubetyped | tracemalloc peak |"
+    )
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name in mem:
+        e = mem[name]
+        if "skipped" in e:
+            continue
+        lines.append(
+            f"| {LABELS[name]} | {e['held_per_pod_bytes'] / 1024:.1f} KiB | "
+            f"{_x(e['held_per_pod_x_floor'])} | {_x(e['held_per_pod_x_kubetyped'])} | "
+            f"{e['peak_rss_bytes'] / 2**20:.0f} MiB | {_x(e['peak_rss_x_floor'])} | "
+            f"{_x(e['peak_rss_x_kubetyped'])} | {e['peak_traced_bytes'] / 2**20:.0f} MiB |"
+        )
+    lines.append(
+        "\nHeld: tracemalloc after `gc.collect()`, the decoded list kept, divided by the pods. "
+        "Peak RSS: the process high-water mark during the first list decode, over the "
+        "resident size before it (counts allocations outside Python's allocator)."
+    )
+
+    lines += ["", f"## Cold import (median of {results['import_repeat']} fresh interpreters)", ""]
+    lines.append(
+        "| what | statement | time | x pydantic alone | x kubetyped core/v1 | modules "
+        "loaded | kubetyped groups loaded |"
+    )
+    lines.append("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+    for key, e in imports.items():
+        statement = e["statement"].replace("\n", "; ").replace("|", "\\|")
+        if "median_s" not in e:
+            lines.append(f"| {IMPORT_LABELS[key]} | `{statement}` | {e['skipped']} | | | | |")
+            continue
+        lines.append(
+            f"| {IMPORT_LABELS[key]} | `{statement}` | {_time(e['median_s'])} | "
+            f"{_x(e['x_pydantic'])} | {_x(e['x_kubetyped'])} | {e['modules']} | "
+            f"{', '.join(e['kubetyped_groups'])} |"
+        )
+
+    g = results["generation"]
+    lines += ["", "## Generation of the whole v1.36 package", ""]
+    text = f"{g['files']} files: {g['in_process_s']:.2f} s in process (load, IR, render, format)"
+    if "cli_wall_s" in g:
+        text += f", {g['cli_wall_s']:.2f} s wall through the CLI (new interpreter, writes files)"
+    lines.append(text + ".")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, few rounds (smoke run)")
+    parser.add_argument("--out", type=Path, help=f"folder for the results (default {RESULTS})")
+    parser.add_argument("--pods", type=int, help="items in the PodList (2000; quick 50)")
+    parser.add_argument("--events", type=int, help="watch events (1000; quick 50)")
+    parser.add_argument(
+        "--only", help="comma-separated contenders to measure (kubetyped and the floor always)"
+    )
+    args = parser.parse_args()
+    quick = args.quick
+    args.pods = args.pods or (50 if quick else 2000)
+    args.events = args.events or (50 if quick else 1000)
+    args.reps = 3 if quick else 7
+    args.seconds = 0.1 if quick else 1.5
+    import_repeat = 1 if quick else 7
+    out = args.out or RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+
+    try:
+        import orjson  # noqa: F401
+
+        floor = "orjson"
+    except ImportError:
+        floor = "json"
+    names = ["kubetyped", *PEERS, floor] + (["json"] if floor == "orjson" else [])
+    wanted = set(args.only.split(",")) | {"kubetyped", floor} if args.only else set(names)
+
+    command = "nox -s bench" if not quick else "python tests/bench/bench.py --quick"
+    results: dict[str, Any] = {
+        "quick": quick,
+        "command": os.environ.get("BENCH_COMMAND", command),
+        "machine": machine(),
+        "floor": floor,
+        "reps": args.reps,
+        "import_repeat": import_repeat,
+    }
     with tempfile.TemporaryDirectory() as tmp:
-        pod_file, list_file = Path(tmp, "pod.json"), Path(tmp, "list.json")
-        pod_file.write_bytes(pod_bytes)
-        list_file.write_bytes(body)
-        for name in DECODERS:
-            figures = measure(name, pod_file, list_file, seconds, 3 if args.quick else 5)
-            rates[name], list_times[name] = figures["pod_per_s"], figures["list_s"]
-    results["pod_validate_per_s"] = rates
-    results["podlist_decode_s"] = list_times
-    results["podlist_bytes"] = len(body)
+        data = Path(tmp)
+        results["data"] = write_data(data, args.pods, args.events)
+        results["speed"], results["memory"] = {}, {}
+        for name in names:
+            if name not in wanted:
+                results["speed"][name] = results["memory"][name] = {"skipped": "not requested"}
+                continue
+            print(f"measuring {name} ...", file=sys.stderr, flush=True)
+            results["speed"][name] = run_worker(name, "speed", data, args)
+            results["memory"][name] = run_worker(name, "memory", data, args)
+    print("cold imports ...", file=sys.stderr, flush=True)
+    installed = {n for n in names if "skipped" not in results["speed"][n]}
+    results["imports"] = bench_imports(import_repeat, installed | {"pydantic"})
+    print("generation ...", file=sys.stderr, flush=True)
+    results["generation"] = bench_generation(quick)
+    results["machine"]["load_average_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    add_ratios(results)
 
-    ours = rates["kubetyped"]
-    print(
-        f"generation of the v1.36 package: {results['generate_in_process_s']:.2f} s in process, "
-        f"{results['generate_cli_wall_s']:.2f} s CLI wall (target <= 2 s)"
-    )
-    print(f"cold import, median of {repeat} fresh interpreters:")
-    base = results["import_kubetyped_core_v1_s"]
-    for key in (
-        "import_kubetyped_core_v1_s",
-        "import_pydantic_one_model_s",
-        "import_kubernetes_v1pod_s",
-        "import_lightkube_core_v1_s",
-    ):
-        print(f"  {key[7:-2]:<28} {results[key] * 1000:8.1f} ms   x{results[key] / base:5.2f}")
-    print(
-        f"realistic Pod ({len(pod_bytes)} bytes) from JSON bytes, per second "
-        "(ratio = kubetyped / peer):"
-    )
-    for name, rate in rates.items():
-        print(f"  {name:<28} {rate:10.0f}/s   x{ours / rate:5.2f}")
-    print(
-        f"PodList of {args.pods} pods ({len(body) / 1e6:.1f} MB), decode time "
-        "(ratio = peer / kubetyped):"
-    )
-    mine = list_times["kubetyped"]
-    for name, t in list_times.items():
-        print(f"  {name:<28} {t * 1000:10.1f} ms   x{t / mine:5.2f}")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    report = markdown(results)
+    (out / "latest.md").write_text(report)
+    print(report)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,52 @@
+"""The benchmark keeps working: a quick run of kubetyped and the floor, checked for shape only.
+
+No timing is asserted (these machines are noisy); the peers are left out, so the test needs
+neither the official client nor lightkube.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent / "bench.py"
+
+
+def test_quick_bench_writes_json_and_markdown(tmp_path: Path) -> None:
+    argv = [sys.executable, str(BENCH), "--quick", "--out", str(tmp_path), "--only", "kubetyped"]
+    argv += ["--pods", "20", "--events", "20"]
+    done = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+    results = json.loads((tmp_path / "latest.json").read_text())
+    floor = results["floor"]
+    assert floor in ("orjson", "json")
+    assert results["quick"] is True
+    assert results["data"]["pods"] == 20 and results["data"]["podlist_bytes"] > 20 * 10_000
+    for peer in ("kubernetes", "lightkube"):  # not measured, and the results say so
+        assert "skipped" in results["speed"][peer] and "skipped" in results["memory"][peer]
+    for name in ("kubetyped", floor):
+        for mode in ("gc_on", "gc_paused"):
+            for key in ("podlist_s", "pod_s", "watch_event_s"):
+                entry = results["speed"][name][mode][key]
+                assert entry["best"] > 0 and entry["x_floor"] > 0 and entry["x_kubetyped"] > 0
+        memory = results["memory"][name]
+        assert memory["held_per_pod_bytes"] > 0 and memory["held_per_pod_x_floor"] > 0
+    assert results["speed"][floor]["gc_paused"]["podlist_s"]["x_floor"] == 1.0
+    assert results["speed"]["kubetyped"]["gc_on"]["pod_s"]["x_kubetyped"] == 1.0
+    imports = results["imports"]
+    for key in ("pydantic", "kubetyped_model", "kubetyped_client"):
+        assert imports[key]["median_s"] > 0 and imports[key]["x_pydantic"] > 0
+    assert "core" in imports["kubetyped_model"]["kubetyped_groups"]
+    assert "skipped" in imports["kubernetes_model"]
+    assert results["generation"]["files"] > 50 and results["generation"]["in_process_s"] > 0
+
+    report = (tmp_path / "latest.md").read_text()
+    assert report.startswith("# Benchmark: ")
+    for heading in ("## PodList decode", "## One Pod", "## Watch event", "## Memory"):
+        assert heading in report
+    assert "## Cold import" in report and "## Generation" in report
+    assert "Not measured: kubernetes (not requested); lightkube (not requested)" in report
+    assert "| kubetyped |" in report and "shared" in report

@@ -1,0 +1,234 @@
+"""One contender measured in this (fresh) interpreter; bench.py starts one per library and task.
+
+    python tests/bench/worker.py CONTENDER TASK DATA_DIR [--reps N] [--seconds S]
+
+Each library decodes the way its own client does, imported alone, so no library pays for
+another's heap (the garbage collector walks the whole heap). Prints one JSON object; a library
+that is not installed prints ``{"skipped": reason}``.
+
+Tasks:
+
+* ``speed``: PodList, one Pod, watch events; each with the collector on and with it paused
+  (``gc.disable()`` around the timed call, the same for every contender).
+* ``memory``: the high-water mark of the process while a PodList is decoded (RSS, so allocations
+  outside Python's allocator count too), then the memory the decoded list still holds per pod
+  (tracemalloc, after ``gc.collect()``) and tracemalloc's peak during the decode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# How each library's client turns a response body (bytes) into objects. ``one`` decodes a
+# get, ``many`` a list (returning something that holds the items), ``watch`` returns the
+# per-line decoder its watch loop uses. Snippets, so that this interpreter imports only one.
+CONTENDERS: dict[str, str] = {
+    # Client.send -> Client._decode -> request.decode(response type, response.content); the
+    # list call's response type is PodList. Watches: resource._watch -> WatchDecoder.decode.
+    "kubetyped": """
+from kubetyped.k8s.core.v1 import Pod, PodList
+from kubetyped.request import decode
+from kubetyped.watch import WatchDecoder
+
+def one(body):
+    return decode(Pod, body)
+
+def many(body):
+    return decode(PodList, body)
+
+def watch():
+    return WatchDecoder(Pod, method="GET", url="https://k8s/api/v1/pods?watch=true").decode
+""",
+    # CoreV1Api.list_namespaced_pod -> ApiClient._call_with_legacy_options: RESTResponse.read()
+    # then response_deserialize(..., {"200": "V1PodList"}).data. Watch().stream reads str lines
+    # (iter_resp_lines decodes UTF-8) and calls unmarshal_event(line, "V1Pod").
+    "kubernetes": """
+from types import SimpleNamespace
+import kubernetes.client
+from kubernetes.client.rest import RESTResponse
+from kubernetes.watch import Watch
+
+api = kubernetes.client.ApiClient()
+HEADERS = {"content-type": "application/json"}
+
+def _call(body, kind):
+    raw = RESTResponse(SimpleNamespace(status=200, reason="OK", data=body, headers=HEADERS))
+    raw.read()
+    return api.response_deserialize(response_data=raw, response_types_map={"200": kind}).data
+
+def one(body):
+    return _call(body, "V1Pod")
+
+def many(body):
+    return _call(body, "V1PodList")
+
+def watch():
+    w = Watch()
+    return lambda line: w.unmarshal_event(line.decode("utf-8", errors="replace"), "V1Pod")
+""",
+    # GenericClient.handle_response: decoders.decode_list(resp.content, Pod) for a list,
+    # decode_object for a get; watches: WatchDriver.process_one_line(line).
+    "lightkube": """
+from types import SimpleNamespace
+from lightkube.core import decoders
+from lightkube.core.generic_client import WatchDriver
+from lightkube.resources.core_v1 import Pod
+
+def one(body):
+    return decoders.decode_object(body, Pod)
+
+def many(body):
+    return decoders.decode_list(body, Pod)
+
+def watch():
+    request = SimpleNamespace(params={}, response_type=Pod, method="GET", url="/api/v1/pods")
+    return WatchDriver(request, None).process_one_line
+""",
+    # The floor: parse the JSON into plain dicts, nothing else.
+    "orjson": "import orjson\none = many = orjson.loads\ndef watch():\n    return orjson.loads\n",
+    "json": "import json\none = many = json.loads\ndef watch():\n    return json.loads\n",
+}
+
+# kubetyped's decode pauses the collector itself for bodies over 256 KiB (as shipped). With the
+# collector on, the kubetyped worker also times the same validation without that pause.
+KUBETYPED_NO_SELF_PAUSE = "PodList.model_validate_json"
+
+
+def load(name: str) -> dict[str, Any]:
+    namespace: dict[str, Any] = {}
+    exec(CONTENDERS[name], namespace)  # noqa: S102 - our own fixed snippets
+    return namespace
+
+
+def timed(fn: Callable[[], object], paused: bool) -> float:
+    """Seconds for one call; the result is dropped after the clock stops."""
+    gc.collect()
+    if paused:
+        gc.disable()
+    start = time.perf_counter()
+    result = fn()
+    elapsed = time.perf_counter() - start
+    gc.enable()
+    del result
+    return elapsed
+
+
+def summary(samples: list[float], per: int = 1) -> dict[str, float]:
+    return {"best": min(samples) / per, "median": statistics.median(samples) / per}
+
+
+def speed(ns: dict[str, Any], data: Path, reps: int, seconds: float) -> dict[str, Any]:
+    one, many = ns["one"], ns["many"]
+    pod, body = (data / "pod.json").read_bytes(), (data / "podlist.json").read_bytes()
+    lines = (data / "watch.jsonl").read_bytes().splitlines()
+    decode_event = ns["watch"]()
+    # Warm up (builds deferred validators) and check that the decode works at all.
+    assert one(pod) is not None and many(body) is not None
+    assert decode_event(lines[0]) is not None
+
+    # Single decodes are timed in batches of about seconds/reps each.
+    start, n = time.perf_counter(), 0
+    while time.perf_counter() - start < 0.05:
+        one(pod)
+        n += 1
+    batch = max(1, int(n * (seconds / reps) / 0.05))
+
+    def one_batch() -> None:
+        for _ in range(batch):
+            one(pod)
+
+    def all_events() -> None:
+        for line in lines:
+            decode_event(line)
+
+    out: dict[str, Any] = {"single_batch": batch}
+    for mode, paused in (("gc_on", False), ("gc_paused", True)):
+        out[mode] = {
+            "podlist_s": summary([timed(lambda: many(body), paused) for _ in range(reps)]),
+            "pod_s": summary([timed(one_batch, paused) for _ in range(reps)], batch),
+            "watch_event_s": summary([timed(all_events, paused) for _ in range(reps)], len(lines)),
+        }
+    if "PodList" in ns:  # kubetyped: the same validation, without its own collector pause
+        no_pause = ns["PodList"].model_validate_json
+        out["gc_on"]["podlist_no_self_pause_s"] = summary(
+            [timed(lambda: no_pause(body), False) for _ in range(reps)]
+        )
+    return out
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize()
+    except OSError:  # not Linux: the high-water mark is the best baseline there is
+        return _max_rss_bytes()
+
+
+def _max_rss_bytes() -> int:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss if sys.platform == "darwin" else rss * 1024
+
+
+def memory(ns: dict[str, Any], data: Path, pods: int) -> dict[str, Any]:
+    one, many = ns["one"], ns["many"]
+    pod, body = (data / "pod.json").read_bytes(), (data / "podlist.json").read_bytes()
+    assert one(pod) is not None  # warm-up: validators, caches
+    gc.collect()
+    # 1. High-water mark of the process during one list decode (first large allocation of
+    #    this process, so the mark is this decode's); the collector is on, as in an app.
+    before = _rss_bytes()
+    result = many(body)
+    peak_rss = _max_rss_bytes() - before
+    del result
+    gc.collect()
+    # 2. What the decoded list holds, and tracemalloc's peak while decoding it.
+    tracemalloc.start()
+    base, _ = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    result = many(body)
+    _, traced_peak = tracemalloc.get_traced_memory()
+    gc.collect()
+    held, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert result is not None
+    return {
+        "peak_rss_bytes": peak_rss,
+        "peak_traced_bytes": traced_peak - base,
+        "held_bytes": held - base,
+        "held_per_pod_bytes": (held - base) / pods,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("contender", choices=CONTENDERS)
+    parser.add_argument("task", choices=("speed", "memory"))
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--pods", type=int, required=True)
+    args = parser.parse_args()
+    try:
+        ns = load(args.contender)
+    except ImportError as exc:
+        print(json.dumps({"skipped": f"not installed ({exc})"}))
+        return
+    if args.task == "speed":
+        figures = speed(ns, args.data, args.reps, args.seconds)
+    else:
+        figures = memory(ns, args.data, args.pods)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
