@@ -112,8 +112,12 @@ def _field(f: FieldDef, ann: Annotations) -> _Field:
     value = f'"{f.literal}"' if f.literal is not None else ("None" if not f.required else None)
     default: str | None = value
     if f.name != f.wire_name:
+        # `default=` by keyword and the wire name as validation_alias: pyright and mypy read
+        # dataclass_transform field specifiers by keyword (a positional default looks like
+        # none), and would take an `alias=` as the constructor's keyword, where the
+        # snake_case attribute name belongs.
         alias = f'validation_alias="{f.wire_name}", serialization_alias="{f.wire_name}"'
-        default = f"Field({value}, {alias})" if value is not None else f"Field({alias})"
+        default = f"Field(default={value}, {alias})" if value is not None else f"Field({alias})"
     doc = docstring(f.description) if f.description else ""
     return _Field(f.name, annotation, default, doc, f.name != f.wire_name, f.has_markers)
 

@@ -1,19 +1,28 @@
 """Base classes of every generated model.
 
-Two promises live here rather than in each generated class: unknown fields survive a
-read-modify-write (``extra="allow"`` at every depth), and a top-level kind always sends its
-``apiVersion`` and ``kind`` even when the caller never set them.
+Three promises live here rather than in each generated class:
+
+* unknown fields in wire data survive a read-modify-write (``extra="allow"`` at every depth:
+  ``model_validate``, ``model_validate_json``, responses and watch events keep them and
+  ``to_dict`` sends them back);
+* a keyword the model does not know is an error when the model is built in Python
+  (``DeploymentSpec(replica=2)`` raises ``UnknownFieldError``: "DeploymentSpec has no field
+  'replica'; did you mean 'replicas'?"), and a type error in pyright and mypy alike;
+  ``set_extra`` sets a field the bindings do not know (one a newer server has) on purpose;
+* a top-level kind always sends its ``apiVersion`` and ``kind`` even when the caller never set
+  them.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-__all__ = ["CamelModel", "K8sModel", "K8sObject", "ListMarkers"]
+__all__ = ["CamelModel", "K8sModel", "K8sObject", "ListMarkers", "UnknownFieldError"]
 
 
 @dataclass(frozen=True)
@@ -30,19 +39,94 @@ class ListMarkers:
     patch_merge_key: str | None = None
 
 
+class UnknownFieldError(TypeError):
+    """Raised when a model is built in Python with a keyword it has no field for.
+
+    ``model`` is the class name, ``name`` the unknown keyword and ``suggestion`` the closest
+    field (its attribute name), if one is close enough.
+    """
+
+    def __init__(self, model: str, name: str, suggestion: str | None) -> None:
+        message = f"{model} has no field {name!r}"
+        if suggestion is not None:
+            message += f"; did you mean {suggestion!r}?"
+        else:
+            message += " (set a field the bindings do not know with set_extra)"
+        super().__init__(message)
+        self.model = model
+        self.name = name
+        self.suggestion = suggestion
+
+
 class K8sModel(BaseModel):
     """A Kubernetes object or part of one: snake_case attributes, wire names as aliases."""
 
+    # What type checkers see: building a model in Python takes its fields, with their types,
+    # and nothing else. pyright and plain mypy read that from the dataclass_transform
+    # signature; the pydantic mypy plugin reads it here, without settings of its own:
+    # `extra="forbid"` leaves `**kwargs` out of its __init__ (as `init_forbid_extra` would)
+    # and `strict=True` types its arguments (as `init_typed` would).
     model_config = ConfigDict(
-        extra="allow",
+        extra="forbid",
+        strict=True,
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
         defer_build=True,
-        # A validation error must not quote its input: it may be a Secret's data, and errors
-        # end up in logs and tracebacks.
+        # A validation error must not quote its input: it may be a Secret's data, and
+        # errors end up in logs and tracebacks.
         hide_input_in_errors=True,
     )
+    if not TYPE_CHECKING:
+        # What runs: wire data keeps the fields it came with, at every depth (__init__ refuses
+        # unknown keywords itself, naming the closest known field), and is validated laxly
+        # as the API server's JSON needs (a Time from its text, a Quantity from a number).
+        model_config = {**model_config, "extra": "allow", "strict": False}
+
+    # Keyword names each model accepts (attribute and wire names), built on first use.
+    __k8s_names__: ClassVar[dict[str, str] | None] = None
+
+    def __init__(self, /, **data: Any) -> None:
+        names = type(self).__dict__.get("__k8s_names__") or type(self)._k8s_names()
+        for key in data:
+            if key not in names:
+                raise UnknownFieldError(type(self).__name__, key, _closest(key, names))
+        super().__init__(**data)
+
+    # Tell pydantic this __init__ is not "custom": model_validate must not route wire data
+    # (nested models included) through it, so unknown wire fields are kept, not refused.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def _k8s_names(cls) -> dict[str, str]:
+        """Every keyword the model takes -> its attribute name."""
+        names: dict[str, str] = {}
+        for attr, info in cls.model_fields.items():
+            names[attr] = attr
+            for alias in (info.alias, info.validation_alias):
+                if isinstance(alias, str):
+                    names.setdefault(alias, attr)
+        cls.__k8s_names__ = names
+        return names
+
+    def set_extra(self, wire_name: str, value: Any) -> None:
+        """Set a field the bindings do not know, by its wire name, to a JSON value; it is sent
+        like the others (``to_dict``, ``create``, ``apply``).
+
+        For a field a newer server has: ``spec.set_extra("newFeature", {"enabled": True})``.
+        A field the model has is refused: set its attribute instead. Read unknown fields back
+        with ``model_extra``.
+        """
+        names = type(self).__dict__.get("__k8s_names__") or type(self)._k8s_names()
+        if wire_name in names:
+            raise ValueError(
+                f"{type(self).__name__} has a field {wire_name!r}: set .{names[wire_name]}"
+            )
+        extra = self.__pydantic_extra__
+        if extra is None:  # pragma: no cover - extra="allow" always gives a dict
+            raise TypeError(f"{type(self).__name__} does not keep unknown fields")
+        extra[wire_name] = value
+        self.__pydantic_fields_set__.add(wire_name)
 
     def to_dict(self) -> dict[str, Any]:
         """The wire form: JSON types, wire names, only what was set."""
@@ -51,6 +135,16 @@ class K8sModel(BaseModel):
     def to_json(self) -> bytes:
         """The wire form as JSON bytes, ready to send."""
         return self.model_dump_json(by_alias=True, exclude_unset=True).encode()
+
+
+def _closest(name: str, names: dict[str, str]) -> str | None:
+    """The attribute name of the known field closest to ``name`` (by attribute or wire name)."""
+    folded = {key.lower().replace("_", ""): attr for key, attr in names.items()}
+    key = name.lower().replace("_", "")
+    if key in folded:
+        return folded[key]  # podIps, pod_i_ps, ...
+    match = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)
+    return folded[match[0]] if match else None
 
 
 class K8sObject(K8sModel):

@@ -287,14 +287,14 @@ class NamedRuleWithOperations(K8sModel):
     """NamedRuleWithOperations is a tuple of Operations and Resources with ResourceNames."""
 
     api_groups: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="apiGroups", serialization_alias="apiGroups"
+        default=None, validation_alias="apiGroups", serialization_alias="apiGroups"
     )
     """apiGroups is the API groups the resources belong to. '*' is all groups. If '*' is
     present, the length of the slice must be one. Required.
     """
 
     api_versions: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="apiVersions", serialization_alias="apiVersions"
+        default=None, validation_alias="apiVersions", serialization_alias="apiVersions"
     )
     """apiVersions is the API versions the resources belong to. '*' is all versions. If '*' is
     present, the length of the slice must be one. Required.
@@ -307,7 +307,7 @@ class NamedRuleWithOperations(K8sModel):
     """
 
     resource_names: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="resourceNames", serialization_alias="resourceNames"
+        default=None, validation_alias="resourceNames", serialization_alias="resourceNames"
     )
     """resourceNames is an optional white list of names that the rule applies to.  An empty set
     means that everything is allowed.
@@ -344,7 +344,9 @@ class MatchResources(K8sModel):
     exclude_resource_rules: Annotated[
         list[NamedRuleWithOperations] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None, validation_alias="excludeResourceRules", serialization_alias="excludeResourceRules"
+        default=None,
+        validation_alias="excludeResourceRules",
+        serialization_alias="excludeResourceRules",
     )
     """excludeResourceRules describes what operations on what resources/subresources the
     ValidatingAdmissionPolicy should not care about. The exclude rules take precedence over
@@ -352,7 +354,7 @@ class MatchResources(K8sModel):
     """
 
     match_policy: str | None = Field(
-        None, validation_alias="matchPolicy", serialization_alias="matchPolicy"
+        default=None, validation_alias="matchPolicy", serialization_alias="matchPolicy"
     )
     """matchPolicy defines how the "MatchResources" list is used to match incoming requests.
     Allowed values are "Exact" or "Equivalent".
@@ -374,7 +376,7 @@ class MatchResources(K8sModel):
     """
 
     namespace_selector: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="namespaceSelector", serialization_alias="namespaceSelector"
+        default=None, validation_alias="namespaceSelector", serialization_alias="namespaceSelector"
     )
     """namespaceSelector decides whether to run the admission control policy on an object based
     on whether the namespace for that object matches the selector. If the object itself is a
@@ -417,7 +419,7 @@ class MatchResources(K8sModel):
     """
 
     object_selector: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="objectSelector", serialization_alias="objectSelector"
+        default=None, validation_alias="objectSelector", serialization_alias="objectSelector"
     )
     """objectSelector decides whether to run the validation based on if the object has matching
     labels. objectSelector is evaluated against both the oldObject and newObject that would
@@ -431,7 +433,7 @@ class MatchResources(K8sModel):
 
     resource_rules: Annotated[
         list[NamedRuleWithOperations] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="resourceRules", serialization_alias="resourceRules")
+    ] = Field(default=None, validation_alias="resourceRules", serialization_alias="resourceRules")
     """resourceRules describes what operations on what resources/subresources the
     ValidatingAdmissionPolicy matches. The policy cares about an operation if it matches
     _any_ Rule.
@@ -442,7 +444,9 @@ class Mutation(K8sModel):
     """Mutation specifies the CEL expression which is used to apply the Mutation."""
 
     apply_configuration: ApplyConfiguration | None = Field(
-        None, validation_alias="applyConfiguration", serialization_alias="applyConfiguration"
+        default=None,
+        validation_alias="applyConfiguration",
+        serialization_alias="applyConfiguration",
     )
     """applyConfiguration defines the desired configuration values of an object. The
     configuration is applied to the admission object using [structured merge
@@ -451,7 +455,7 @@ class Mutation(K8sModel):
     """
 
     json_patch: JSONPatch | None = Field(
-        None, validation_alias="jsonPatch", serialization_alias="jsonPatch"
+        default=None, validation_alias="jsonPatch", serialization_alias="jsonPatch"
     )
     """jsonPatch defines a [JSON patch](https://jsonpatch.com/) operation to perform a mutation
     to the object. A CEL expression is used to create the JSON patch.
@@ -467,7 +471,7 @@ class ParamKind(K8sModel):
     """ParamKind is a tuple of Group Kind and Version."""
 
     api_version: str | None = Field(
-        None, validation_alias="apiVersion", serialization_alias="apiVersion"
+        default=None, validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """apiVersion is the API group version the resources belong to. In format of
     "group/version". Required.
@@ -499,7 +503,7 @@ class MutatingAdmissionPolicySpec(K8sModel):
     """MutatingAdmissionPolicySpec defines the desired behavior of the admission policy."""
 
     failure_policy: str | None = Field(
-        None, validation_alias="failurePolicy", serialization_alias="failurePolicy"
+        default=None, validation_alias="failurePolicy", serialization_alias="failurePolicy"
     )
     """failurePolicy defines how to handle failures for the admission policy. Failures can
     occur from CEL expression parse errors, type check errors, runtime errors and invalid or
@@ -518,7 +522,9 @@ class MutatingAdmissionPolicySpec(K8sModel):
         ListMarkers(
             list_type="map", list_map_keys=("name",), patch_strategy="merge", patch_merge_key="name"
         ),
-    ] = Field(None, validation_alias="matchConditions", serialization_alias="matchConditions")
+    ] = Field(
+        default=None, validation_alias="matchConditions", serialization_alias="matchConditions"
+    )
     """matchConditions is a list of conditions that must be met for a request to be validated.
     Match conditions filter requests that have already been matched by the matchConstraints.
     An empty list of matchConditions matches all requests. There are a maximum of 64 match
@@ -536,7 +542,7 @@ class MutatingAdmissionPolicySpec(K8sModel):
     """
 
     match_constraints: MatchResources | None = Field(
-        None, validation_alias="matchConstraints", serialization_alias="matchConstraints"
+        default=None, validation_alias="matchConstraints", serialization_alias="matchConstraints"
     )
     """matchConstraints specifies what resources this policy is designed to validate. The
     MutatingAdmissionPolicy cares about a request if it matches _all_ Constraints. However,
@@ -555,7 +561,7 @@ class MutatingAdmissionPolicySpec(K8sModel):
     """
 
     param_kind: ParamKind | None = Field(
-        None, validation_alias="paramKind", serialization_alias="paramKind"
+        default=None, validation_alias="paramKind", serialization_alias="paramKind"
     )
     """paramKind specifies the kind of resources used to parameterize this policy. If absent,
     there are no parameters for this policy and the param CEL variable will not be provided
@@ -566,7 +572,9 @@ class MutatingAdmissionPolicySpec(K8sModel):
     """
 
     reinvocation_policy: str | None = Field(
-        None, validation_alias="reinvocationPolicy", serialization_alias="reinvocationPolicy"
+        default=None,
+        validation_alias="reinvocationPolicy",
+        serialization_alias="reinvocationPolicy",
     )
     """reinvocationPolicy indicates whether mutations may be called multiple times per
     MutatingAdmissionPolicyBinding as part of a single admission evaluation. Allowed values
@@ -604,7 +612,7 @@ class MutatingAdmissionPolicy(K8sObject):
     __k8s_kind__ = "MutatingAdmissionPolicy"
 
     api_version: Literal["admissionregistration.k8s.io/v1"] = Field(
-        "admissionregistration.k8s.io/v1",
+        default="admissionregistration.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -663,7 +671,7 @@ class ParamRef(K8sModel):
     """
 
     parameter_not_found_action: str | None = Field(
-        None,
+        default=None,
         validation_alias="parameterNotFoundAction",
         serialization_alias="parameterNotFoundAction",
     )
@@ -696,7 +704,7 @@ class MutatingAdmissionPolicyBindingSpec(K8sModel):
     """
 
     match_resources: MatchResources | None = Field(
-        None, validation_alias="matchResources", serialization_alias="matchResources"
+        default=None, validation_alias="matchResources", serialization_alias="matchResources"
     )
     """matchResources limits what resources match this binding and may be mutated by it. Note
     that if matchResources matches a resource, the resource must also match a policy's
@@ -710,7 +718,7 @@ class MutatingAdmissionPolicyBindingSpec(K8sModel):
     """
 
     param_ref: ParamRef | None = Field(
-        None, validation_alias="paramRef", serialization_alias="paramRef"
+        default=None, validation_alias="paramRef", serialization_alias="paramRef"
     )
     """paramRef specifies the parameter resource used to configure the admission control
     policy. It should point to a resource of the type specified in spec.ParamKind of the
@@ -721,7 +729,7 @@ class MutatingAdmissionPolicyBindingSpec(K8sModel):
     """
 
     policy_name: str | None = Field(
-        None, validation_alias="policyName", serialization_alias="policyName"
+        default=None, validation_alias="policyName", serialization_alias="policyName"
     )
     """policyName references a MutatingAdmissionPolicy name which the
     MutatingAdmissionPolicyBinding binds to. If the referenced resource does not exist, this
@@ -749,7 +757,7 @@ class MutatingAdmissionPolicyBinding(K8sObject):
     __k8s_kind__ = "MutatingAdmissionPolicyBinding"
 
     api_version: Literal["admissionregistration.k8s.io/v1"] = Field(
-        "admissionregistration.k8s.io/v1",
+        default="admissionregistration.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -783,7 +791,7 @@ class MutatingAdmissionPolicyBindingList(K8sObject):
     __k8s_kind__ = "MutatingAdmissionPolicyBindingList"
 
     api_version: Literal["admissionregistration.k8s.io/v1"] = Field(
-        "admissionregistration.k8s.io/v1",
+        default="admissionregistration.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -817,7 +825,7 @@ class MutatingAdmissionPolicyList(K8sObject):
     __k8s_kind__ = "MutatingAdmissionPolicyList"
 
     api_version: Literal["admissionregistration.k8s.io/v1"] = Field(
-        "admissionregistration.k8s.io/v1",
+        default="admissionregistration.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -865,7 +873,7 @@ class WebhookClientConfig(K8sModel):
     """WebhookClientConfig contains the information to make a TLS connection with the webhook"""
 
     ca_bundle: Base64Bytes | None = Field(
-        None, validation_alias="caBundle", serialization_alias="caBundle"
+        default=None, validation_alias="caBundle", serialization_alias="caBundle"
     )
     """caBundle is a PEM encoded CA bundle which will be used to validate the webhook's server
     certificate. If unspecified, system trust roots on the apiserver are used.
@@ -908,14 +916,14 @@ class RuleWithOperations(K8sModel):
     """
 
     api_groups: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="apiGroups", serialization_alias="apiGroups"
+        default=None, validation_alias="apiGroups", serialization_alias="apiGroups"
     )
     """apiGroups is the API groups the resources belong to. '*' is all groups. If '*' is
     present, the length of the slice must be one. Required.
     """
 
     api_versions: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="apiVersions", serialization_alias="apiVersions"
+        default=None, validation_alias="apiVersions", serialization_alias="apiVersions"
     )
     """apiVersions is the API versions the resources belong to. '*' is all versions. If '*' is
     present, the length of the slice must be one. Required.
@@ -971,7 +979,7 @@ class MutatingWebhook(K8sModel):
     """clientConfig defines how to communicate with the hook. Required"""
 
     failure_policy: str | None = Field(
-        None, validation_alias="failurePolicy", serialization_alias="failurePolicy"
+        default=None, validation_alias="failurePolicy", serialization_alias="failurePolicy"
     )
     """failurePolicy defines how unrecognized errors from the admission endpoint are handled -
     allowed values are Ignore or Fail. Defaults to Fail.
@@ -982,7 +990,9 @@ class MutatingWebhook(K8sModel):
         ListMarkers(
             list_type="map", list_map_keys=("name",), patch_strategy="merge", patch_merge_key="name"
         ),
-    ] = Field(None, validation_alias="matchConditions", serialization_alias="matchConditions")
+    ] = Field(
+        default=None, validation_alias="matchConditions", serialization_alias="matchConditions"
+    )
     """matchConditions is a list of conditions that must be met for a request to be sent to
     this webhook. Match conditions filter requests that have already been matched by the
     rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches
@@ -997,7 +1007,7 @@ class MutatingWebhook(K8sModel):
     """
 
     match_policy: str | None = Field(
-        None, validation_alias="matchPolicy", serialization_alias="matchPolicy"
+        default=None, validation_alias="matchPolicy", serialization_alias="matchPolicy"
     )
     """matchPolicy defines how the "rules" list is used to match incoming requests. Allowed
     values are "Exact" or "Equivalent".
@@ -1024,7 +1034,7 @@ class MutatingWebhook(K8sModel):
     """
 
     namespace_selector: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="namespaceSelector", serialization_alias="namespaceSelector"
+        default=None, validation_alias="namespaceSelector", serialization_alias="namespaceSelector"
     )
     """namespaceSelector decides whether to run the webhook on an object based on whether the
     namespace for that object matches the selector. If the object itself is a namespace, the
@@ -1067,7 +1077,7 @@ class MutatingWebhook(K8sModel):
     """
 
     object_selector: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="objectSelector", serialization_alias="objectSelector"
+        default=None, validation_alias="objectSelector", serialization_alias="objectSelector"
     )
     """objectSelector decides whether to run the webhook based on if the object has matching
     labels. objectSelector is evaluated against both the oldObject and newObject that would
@@ -1080,7 +1090,9 @@ class MutatingWebhook(K8sModel):
     """
 
     reinvocation_policy: str | None = Field(
-        None, validation_alias="reinvocationPolicy", serialization_alias="reinvocationPolicy"
+        default=None,
+        validation_alias="reinvocationPolicy",
+        serialization_alias="reinvocationPolicy",
     )
     """reinvocationPolicy indicates whether this webhook should be called multiple times as
     part of a single admission evaluation. Allowed values are "Never" and "IfNeeded".
@@ -1120,7 +1132,7 @@ class MutatingWebhook(K8sModel):
     """
 
     timeout_seconds: int | None = Field(
-        None, validation_alias="timeoutSeconds", serialization_alias="timeoutSeconds"
+        default=None, validation_alias="timeoutSeconds", serialization_alias="timeoutSeconds"
     )
     """timeoutSeconds specifies the timeout for this webhook. After the timeout passes, the
     webhook call will be ignored or the API call will fail based on the failure policy. The
@@ -1138,7 +1150,7 @@ class MutatingWebhookConfiguration(K8sObject):
     __k8s_kind__ = "MutatingWebhookConfiguration"
 
     api_version: Literal["admissionregistration.k8s.io/v1"] = Field(
-        "admissionregistration.k8s.io/v1",
+        default="admissionregistration.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -1177,7 +1189,7 @@ class MutatingWebhookConfigurationList(K8sObject):
     __k8s_kind__ = "MutatingWebhookConfigurationList"
 
     api_version: Literal["admissionregistration.k8s.io/v1"] = Field(
-        "admissionregistration.k8s.io/v1",
+        default="admissionregistration.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -1210,7 +1222,11 @@ class TypeChecking(K8sModel):
 
     expression_warnings: Annotated[
         list[ExpressionWarning] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="expressionWarnings", serialization_alias="expressionWarnings")
+    ] = Field(
+        default=None,
+        validation_alias="expressionWarnings",
+        serialization_alias="expressionWarnings",
+    )
     """expressionWarnings contains the type checking warnings for each expression."""
 
 
@@ -1281,7 +1297,7 @@ class Validation(K8sModel):
     """
 
     message_expression: str | None = Field(
-        None, validation_alias="messageExpression", serialization_alias="messageExpression"
+        default=None, validation_alias="messageExpression", serialization_alias="messageExpression"
     )
     """messageExpression declares a CEL expression that evaluates to the validation failure
     message that is returned when this rule fails. Since messageExpression is used as a
@@ -1313,7 +1329,11 @@ class ValidatingAdmissionPolicySpec(K8sModel):
     """
 
     audit_annotations: Annotated[list[AuditAnnotation] | None, ListMarkers(list_type="atomic")] = (
-        Field(None, validation_alias="auditAnnotations", serialization_alias="auditAnnotations")
+        Field(
+            default=None,
+            validation_alias="auditAnnotations",
+            serialization_alias="auditAnnotations",
+        )
     )
     """auditAnnotations contains CEL expressions which are used to produce audit annotations
     for the audit event of the API request. validations and auditAnnotations may not both be
@@ -1321,7 +1341,7 @@ class ValidatingAdmissionPolicySpec(K8sModel):
     """
 
     failure_policy: str | None = Field(
-        None, validation_alias="failurePolicy", serialization_alias="failurePolicy"
+        default=None, validation_alias="failurePolicy", serialization_alias="failurePolicy"
     )
     """failurePolicy defines how to handle failures for the admission policy. Failures can
     occur from CEL expression parse errors, type check errors, runtime errors and invalid or
@@ -1343,7 +1363,9 @@ class ValidatingAdmissionPolicySpec(K8sModel):
         ListMarkers(
             list_type="map", list_map_keys=("name",), patch_strategy="merge", patch_merge_key="name"
         ),
-    ] = Field(None, validation_alias="matchConditions", serialization_alias="matchConditions")
+    ] = Field(
+        default=None, validation_alias="matchConditions", serialization_alias="matchConditions"
+    )
     """matchConditions is a list of conditions that must be met for a request to be validated.
     Match conditions filter requests that have already been matched by the rules,
     namespaceSelector, and objectSelector. An empty list of matchConditions matches all
@@ -1361,7 +1383,7 @@ class ValidatingAdmissionPolicySpec(K8sModel):
     """
 
     match_constraints: MatchResources | None = Field(
-        None, validation_alias="matchConstraints", serialization_alias="matchConstraints"
+        default=None, validation_alias="matchConstraints", serialization_alias="matchConstraints"
     )
     """matchConstraints specifies what resources this policy is designed to validate. The
     AdmissionPolicy cares about a request if it matches _all_ Constraints. However, in order
@@ -1371,7 +1393,7 @@ class ValidatingAdmissionPolicySpec(K8sModel):
     """
 
     param_kind: ParamKind | None = Field(
-        None, validation_alias="paramKind", serialization_alias="paramKind"
+        default=None, validation_alias="paramKind", serialization_alias="paramKind"
     )
     """paramKind specifies the kind of resources used to parameterize this policy. If absent,
     there are no parameters for this policy and the param CEL variable will not be provided
@@ -1413,12 +1435,14 @@ class ValidatingAdmissionPolicyStatus(K8sModel):
     """conditions represent the latest available observations of a policy's current state."""
 
     observed_generation: int | None = Field(
-        None, validation_alias="observedGeneration", serialization_alias="observedGeneration"
+        default=None,
+        validation_alias="observedGeneration",
+        serialization_alias="observedGeneration",
     )
     """observedGeneration is the generation observed by the controller."""
 
     type_checking: TypeChecking | None = Field(
-        None, validation_alias="typeChecking", serialization_alias="typeChecking"
+        default=None, validation_alias="typeChecking", serialization_alias="typeChecking"
     )
     """typeChecking contains the results of type checking for each expression. Presence of this
     field indicates the completion of the type checking.
@@ -1435,7 +1459,7 @@ class ValidatingAdmissionPolicy(K8sObject):
     __k8s_kind__ = "ValidatingAdmissionPolicy"
 
     api_version: Literal["admissionregistration.k8s.io/v1"] = Field(
-        "admissionregistration.k8s.io/v1",
+        default="admissionregistration.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -1473,7 +1497,7 @@ class ValidatingAdmissionPolicyBindingSpec(K8sModel):
     """
 
     match_resources: MatchResources | None = Field(
-        None, validation_alias="matchResources", serialization_alias="matchResources"
+        default=None, validation_alias="matchResources", serialization_alias="matchResources"
     )
     """matchResources declares what resources match this binding and will be validated by it.
     Note that this is intersected with the policy's matchConstraints, so only requests that
@@ -1485,7 +1509,7 @@ class ValidatingAdmissionPolicyBindingSpec(K8sModel):
     """
 
     param_ref: ParamRef | None = Field(
-        None, validation_alias="paramRef", serialization_alias="paramRef"
+        default=None, validation_alias="paramRef", serialization_alias="paramRef"
     )
     """paramRef specifies the parameter resource used to configure the admission control
     policy. It should point to a resource of the type specified in ParamKind of the bound
@@ -1567,7 +1591,7 @@ class ValidatingAdmissionPolicyBinding(K8sObject):
     __k8s_kind__ = "ValidatingAdmissionPolicyBinding"
 
     api_version: Literal["admissionregistration.k8s.io/v1"] = Field(
-        "admissionregistration.k8s.io/v1",
+        default="admissionregistration.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -1601,7 +1625,7 @@ class ValidatingAdmissionPolicyBindingList(K8sObject):
     __k8s_kind__ = "ValidatingAdmissionPolicyBindingList"
 
     api_version: Literal["admissionregistration.k8s.io/v1"] = Field(
-        "admissionregistration.k8s.io/v1",
+        default="admissionregistration.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -1635,7 +1659,7 @@ class ValidatingAdmissionPolicyList(K8sObject):
     __k8s_kind__ = "ValidatingAdmissionPolicyList"
 
     api_version: Literal["admissionregistration.k8s.io/v1"] = Field(
-        "admissionregistration.k8s.io/v1",
+        default="admissionregistration.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -1683,7 +1707,7 @@ class ValidatingWebhook(K8sModel):
     """clientConfig defines how to communicate with the hook. Required"""
 
     failure_policy: str | None = Field(
-        None, validation_alias="failurePolicy", serialization_alias="failurePolicy"
+        default=None, validation_alias="failurePolicy", serialization_alias="failurePolicy"
     )
     """failurePolicy defines how unrecognized errors from the admission endpoint are handled -
     allowed values are Ignore or Fail. Defaults to Fail.
@@ -1694,7 +1718,9 @@ class ValidatingWebhook(K8sModel):
         ListMarkers(
             list_type="map", list_map_keys=("name",), patch_strategy="merge", patch_merge_key="name"
         ),
-    ] = Field(None, validation_alias="matchConditions", serialization_alias="matchConditions")
+    ] = Field(
+        default=None, validation_alias="matchConditions", serialization_alias="matchConditions"
+    )
     """matchConditions is a list of conditions that must be met for a request to be sent to
     this webhook. Match conditions filter requests that have already been matched by the
     rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches
@@ -1709,7 +1735,7 @@ class ValidatingWebhook(K8sModel):
     """
 
     match_policy: str | None = Field(
-        None, validation_alias="matchPolicy", serialization_alias="matchPolicy"
+        default=None, validation_alias="matchPolicy", serialization_alias="matchPolicy"
     )
     """matchPolicy defines how the "rules" list is used to match incoming requests. Allowed
     values are "Exact" or "Equivalent".
@@ -1736,7 +1762,7 @@ class ValidatingWebhook(K8sModel):
     """
 
     namespace_selector: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="namespaceSelector", serialization_alias="namespaceSelector"
+        default=None, validation_alias="namespaceSelector", serialization_alias="namespaceSelector"
     )
     """namespaceSelector decides whether to run the webhook on an object based on whether the
     namespace for that object matches the selector. If the object itself is a namespace, the
@@ -1779,7 +1805,7 @@ class ValidatingWebhook(K8sModel):
     """
 
     object_selector: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="objectSelector", serialization_alias="objectSelector"
+        default=None, validation_alias="objectSelector", serialization_alias="objectSelector"
     )
     """objectSelector decides whether to run the webhook based on if the object has matching
     labels. objectSelector is evaluated against both the oldObject and newObject that would
@@ -1811,7 +1837,7 @@ class ValidatingWebhook(K8sModel):
     """
 
     timeout_seconds: int | None = Field(
-        None, validation_alias="timeoutSeconds", serialization_alias="timeoutSeconds"
+        default=None, validation_alias="timeoutSeconds", serialization_alias="timeoutSeconds"
     )
     """timeoutSeconds specifies the timeout for this webhook. After the timeout passes, the
     webhook call will be ignored or the API call will fail based on the failure policy. The
@@ -1829,7 +1855,7 @@ class ValidatingWebhookConfiguration(K8sObject):
     __k8s_kind__ = "ValidatingWebhookConfiguration"
 
     api_version: Literal["admissionregistration.k8s.io/v1"] = Field(
-        "admissionregistration.k8s.io/v1",
+        default="admissionregistration.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -1868,7 +1894,7 @@ class ValidatingWebhookConfigurationList(K8sObject):
     __k8s_kind__ = "ValidatingWebhookConfigurationList"
 
     api_version: Literal["admissionregistration.k8s.io/v1"] = Field(
-        "admissionregistration.k8s.io/v1",
+        default="admissionregistration.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )

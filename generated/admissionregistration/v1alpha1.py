@@ -201,14 +201,14 @@ class NamedRuleWithOperations(K8sModel):
     """NamedRuleWithOperations is a tuple of Operations and Resources with ResourceNames."""
 
     api_groups: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="apiGroups", serialization_alias="apiGroups"
+        default=None, validation_alias="apiGroups", serialization_alias="apiGroups"
     )
     """apiGroups is the API groups the resources belong to. '*' is all groups. If '*' is
     present, the length of the slice must be one. Required.
     """
 
     api_versions: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="apiVersions", serialization_alias="apiVersions"
+        default=None, validation_alias="apiVersions", serialization_alias="apiVersions"
     )
     """apiVersions is the API versions the resources belong to. '*' is all versions. If '*' is
     present, the length of the slice must be one. Required.
@@ -221,7 +221,7 @@ class NamedRuleWithOperations(K8sModel):
     """
 
     resource_names: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="resourceNames", serialization_alias="resourceNames"
+        default=None, validation_alias="resourceNames", serialization_alias="resourceNames"
     )
     """resourceNames is an optional white list of names that the rule applies to.  An empty set
     means that everything is allowed.
@@ -258,7 +258,9 @@ class MatchResources(K8sModel):
     exclude_resource_rules: Annotated[
         list[NamedRuleWithOperations] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None, validation_alias="excludeResourceRules", serialization_alias="excludeResourceRules"
+        default=None,
+        validation_alias="excludeResourceRules",
+        serialization_alias="excludeResourceRules",
     )
     """excludeResourceRules describes what operations on what resources/subresources the policy
     should not care about. The exclude rules take precedence over include rules (if a
@@ -266,7 +268,7 @@ class MatchResources(K8sModel):
     """
 
     match_policy: str | None = Field(
-        None, validation_alias="matchPolicy", serialization_alias="matchPolicy"
+        default=None, validation_alias="matchPolicy", serialization_alias="matchPolicy"
     )
     """matchPolicy defines how the "MatchResources" list is used to match incoming requests.
     Allowed values are "Exact" or "Equivalent".
@@ -288,7 +290,7 @@ class MatchResources(K8sModel):
     """
 
     namespace_selector: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="namespaceSelector", serialization_alias="namespaceSelector"
+        default=None, validation_alias="namespaceSelector", serialization_alias="namespaceSelector"
     )
     """namespaceSelector decides whether to run the admission control policy on an object based
     on whether the namespace for that object matches the selector. If the object itself is a
@@ -331,7 +333,7 @@ class MatchResources(K8sModel):
     """
 
     object_selector: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="objectSelector", serialization_alias="objectSelector"
+        default=None, validation_alias="objectSelector", serialization_alias="objectSelector"
     )
     """objectSelector decides whether to run the policy based on if the object has matching
     labels. objectSelector is evaluated against both the oldObject and newObject that would
@@ -345,7 +347,7 @@ class MatchResources(K8sModel):
 
     resource_rules: Annotated[
         list[NamedRuleWithOperations] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="resourceRules", serialization_alias="resourceRules")
+    ] = Field(default=None, validation_alias="resourceRules", serialization_alias="resourceRules")
     """resourceRules describes what operations on what resources/subresources the admission
     policy matches. The policy cares about an operation if it matches _any_ Rule.
     """
@@ -355,7 +357,9 @@ class Mutation(K8sModel):
     """Mutation specifies the CEL expression which is used to apply the Mutation."""
 
     apply_configuration: ApplyConfiguration | None = Field(
-        None, validation_alias="applyConfiguration", serialization_alias="applyConfiguration"
+        default=None,
+        validation_alias="applyConfiguration",
+        serialization_alias="applyConfiguration",
     )
     """applyConfiguration defines the desired configuration values of an object. The
     configuration is applied to the admission object using [structured merge
@@ -364,7 +368,7 @@ class Mutation(K8sModel):
     """
 
     json_patch: JSONPatch | None = Field(
-        None, validation_alias="jsonPatch", serialization_alias="jsonPatch"
+        default=None, validation_alias="jsonPatch", serialization_alias="jsonPatch"
     )
     """jsonPatch defines a [JSON patch](https://jsonpatch.com/) operation to perform a mutation
     to the object. A CEL expression is used to create the JSON patch.
@@ -380,7 +384,7 @@ class ParamKind(K8sModel):
     """ParamKind is a tuple of Group Kind and Version."""
 
     api_version: str | None = Field(
-        None, validation_alias="apiVersion", serialization_alias="apiVersion"
+        default=None, validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """apiVersion is the API group version the resources belong to. In format of
     "group/version". Required.
@@ -412,7 +416,7 @@ class MutatingAdmissionPolicySpec(K8sModel):
     """
 
     failure_policy: str | None = Field(
-        None, validation_alias="failurePolicy", serialization_alias="failurePolicy"
+        default=None, validation_alias="failurePolicy", serialization_alias="failurePolicy"
     )
     """failurePolicy defines how to handle failures for the admission policy. Failures can
     occur from CEL expression parse errors, type check errors, runtime errors and invalid or
@@ -431,7 +435,9 @@ class MutatingAdmissionPolicySpec(K8sModel):
         ListMarkers(
             list_type="map", list_map_keys=("name",), patch_strategy="merge", patch_merge_key="name"
         ),
-    ] = Field(None, validation_alias="matchConditions", serialization_alias="matchConditions")
+    ] = Field(
+        default=None, validation_alias="matchConditions", serialization_alias="matchConditions"
+    )
     """matchConditions is a list of conditions that must be met for a request to be validated.
     Match conditions filter requests that have already been matched by the matchConstraints.
     An empty list of matchConditions matches all requests. There are a maximum of 64 match
@@ -449,7 +455,7 @@ class MutatingAdmissionPolicySpec(K8sModel):
     """
 
     match_constraints: MatchResources | None = Field(
-        None, validation_alias="matchConstraints", serialization_alias="matchConstraints"
+        default=None, validation_alias="matchConstraints", serialization_alias="matchConstraints"
     )
     """matchConstraints specifies what resources this policy is designed to validate. The
     MutatingAdmissionPolicy cares about a request if it matches _all_ Constraints. However,
@@ -468,7 +474,7 @@ class MutatingAdmissionPolicySpec(K8sModel):
     """
 
     param_kind: ParamKind | None = Field(
-        None, validation_alias="paramKind", serialization_alias="paramKind"
+        default=None, validation_alias="paramKind", serialization_alias="paramKind"
     )
     """paramKind specifies the kind of resources used to parameterize this policy. If absent,
     there are no parameters for this policy and the param CEL variable will not be provided
@@ -479,7 +485,9 @@ class MutatingAdmissionPolicySpec(K8sModel):
     """
 
     reinvocation_policy: str | None = Field(
-        None, validation_alias="reinvocationPolicy", serialization_alias="reinvocationPolicy"
+        default=None,
+        validation_alias="reinvocationPolicy",
+        serialization_alias="reinvocationPolicy",
     )
     """reinvocationPolicy indicates whether mutations may be called multiple times per
     MutatingAdmissionPolicyBinding as part of a single admission evaluation. Allowed values
@@ -517,7 +525,7 @@ class MutatingAdmissionPolicy(K8sObject):
     __k8s_kind__ = "MutatingAdmissionPolicy"
 
     api_version: Literal["admissionregistration.k8s.io/v1alpha1"] = Field(
-        "admissionregistration.k8s.io/v1alpha1",
+        default="admissionregistration.k8s.io/v1alpha1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -572,7 +580,7 @@ class ParamRef(K8sModel):
     """
 
     parameter_not_found_action: str | None = Field(
-        None,
+        default=None,
         validation_alias="parameterNotFoundAction",
         serialization_alias="parameterNotFoundAction",
     )
@@ -603,7 +611,7 @@ class MutatingAdmissionPolicyBindingSpec(K8sModel):
     """
 
     match_resources: MatchResources | None = Field(
-        None, validation_alias="matchResources", serialization_alias="matchResources"
+        default=None, validation_alias="matchResources", serialization_alias="matchResources"
     )
     """matchResources limits what resources match this binding and may be mutated by it. Note
     that if matchResources matches a resource, the resource must also match a policy's
@@ -617,7 +625,7 @@ class MutatingAdmissionPolicyBindingSpec(K8sModel):
     """
 
     param_ref: ParamRef | None = Field(
-        None, validation_alias="paramRef", serialization_alias="paramRef"
+        default=None, validation_alias="paramRef", serialization_alias="paramRef"
     )
     """paramRef specifies the parameter resource used to configure the admission control
     policy. It should point to a resource of the type specified in spec.ParamKind of the
@@ -628,7 +636,7 @@ class MutatingAdmissionPolicyBindingSpec(K8sModel):
     """
 
     policy_name: str | None = Field(
-        None, validation_alias="policyName", serialization_alias="policyName"
+        default=None, validation_alias="policyName", serialization_alias="policyName"
     )
     """policyName references a MutatingAdmissionPolicy name which the
     MutatingAdmissionPolicyBinding binds to. If the referenced resource does not exist, this
@@ -656,7 +664,7 @@ class MutatingAdmissionPolicyBinding(K8sObject):
     __k8s_kind__ = "MutatingAdmissionPolicyBinding"
 
     api_version: Literal["admissionregistration.k8s.io/v1alpha1"] = Field(
-        "admissionregistration.k8s.io/v1alpha1",
+        default="admissionregistration.k8s.io/v1alpha1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -690,7 +698,7 @@ class MutatingAdmissionPolicyBindingList(K8sObject):
     __k8s_kind__ = "MutatingAdmissionPolicyBindingList"
 
     api_version: Literal["admissionregistration.k8s.io/v1alpha1"] = Field(
-        "admissionregistration.k8s.io/v1alpha1",
+        default="admissionregistration.k8s.io/v1alpha1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -724,7 +732,7 @@ class MutatingAdmissionPolicyList(K8sObject):
     __k8s_kind__ = "MutatingAdmissionPolicyList"
 
     api_version: Literal["admissionregistration.k8s.io/v1alpha1"] = Field(
-        "admissionregistration.k8s.io/v1alpha1",
+        default="admissionregistration.k8s.io/v1alpha1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )

@@ -92,7 +92,7 @@ class WebhookClientConfig(K8sModel):
     """WebhookClientConfig contains the information to make a TLS connection with the webhook."""
 
     ca_bundle: Base64Bytes | None = Field(
-        None, validation_alias="caBundle", serialization_alias="caBundle"
+        default=None, validation_alias="caBundle", serialization_alias="caBundle"
     )
     """caBundle is a PEM encoded CA bundle which will be used to validate the webhook's server
     certificate. If unspecified, system trust roots on the apiserver are used.
@@ -133,7 +133,7 @@ class WebhookConversion(K8sModel):
     """WebhookConversion describes how to call a conversion webhook"""
 
     client_config: WebhookClientConfig | None = Field(
-        None, validation_alias="clientConfig", serialization_alias="clientConfig"
+        default=None, validation_alias="clientConfig", serialization_alias="clientConfig"
     )
     """clientConfig is the instructions for how to call the webhook if strategy is `Webhook`."""
 
@@ -181,7 +181,9 @@ class CustomResourceDefinitionNames(K8sModel):
     Custom resource instances will use this value as the `kind` attribute in API calls.
     """
 
-    list_kind: str | None = Field(None, validation_alias="listKind", serialization_alias="listKind")
+    list_kind: str | None = Field(
+        default=None, validation_alias="listKind", serialization_alias="listKind"
+    )
     """listKind is the serialized kind of the list for this resource. Defaults to "`kind`List"."""
 
     plural: str
@@ -191,7 +193,7 @@ class CustomResourceDefinitionNames(K8sModel):
     """
 
     short_names: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="shortNames", serialization_alias="shortNames"
+        default=None, validation_alias="shortNames", serialization_alias="shortNames"
     )
     """shortNames are short names for the resource, exposed in API discovery documents, and
     used by clients to support invocations like `kubectl get <shortname>`. It must be all
@@ -218,7 +220,7 @@ class ValidationRule(K8sModel):
     """ValidationRule describes a validation rule written in the CEL expression language."""
 
     field_path: str | None = Field(
-        None, validation_alias="fieldPath", serialization_alias="fieldPath"
+        default=None, validation_alias="fieldPath", serialization_alias="fieldPath"
     )
     """fieldPath represents the field path returned when the validation fails. It must be a
     relative JSON path (i.e. with array notation) scoped to the location of this
@@ -242,7 +244,7 @@ class ValidationRule(K8sModel):
     """
 
     message_expression: str | None = Field(
-        None, validation_alias="messageExpression", serialization_alias="messageExpression"
+        default=None, validation_alias="messageExpression", serialization_alias="messageExpression"
     )
     """MessageExpression declares a CEL expression that evaluates to the validation failure
     message that is returned when this rule fails. Since messageExpression is used as a
@@ -259,7 +261,7 @@ class ValidationRule(K8sModel):
     """
 
     optional_old_self: bool | None = Field(
-        None, validation_alias="optionalOldSelf", serialization_alias="optionalOldSelf"
+        default=None, validation_alias="optionalOldSelf", serialization_alias="optionalOldSelf"
     )
     """optionalOldSelf is used to opt a transition rule into evaluation even when the object is
     first created, or if the old object is missing the value.
@@ -362,24 +364,28 @@ class JSONSchemaProps(K8sModel):
     (http://json-schema.org/).
     """
 
-    ref: str | None = Field(None, validation_alias="$ref", serialization_alias="$ref")
+    ref: str | None = Field(default=None, validation_alias="$ref", serialization_alias="$ref")
 
-    schema_: str | None = Field(None, validation_alias="$schema", serialization_alias="$schema")
+    schema_: str | None = Field(
+        default=None, validation_alias="$schema", serialization_alias="$schema"
+    )
 
     additional_items: "JSONSchemaProps | bool | None" = Field(
-        None, validation_alias="additionalItems", serialization_alias="additionalItems"
+        default=None, validation_alias="additionalItems", serialization_alias="additionalItems"
     )
 
     additional_properties: "JSONSchemaProps | bool | None" = Field(
-        None, validation_alias="additionalProperties", serialization_alias="additionalProperties"
+        default=None,
+        validation_alias="additionalProperties",
+        serialization_alias="additionalProperties",
     )
 
     all_of: 'Annotated[list[JSONSchemaProps] | None, ListMarkers(list_type="atomic")]' = Field(
-        None, validation_alias="allOf", serialization_alias="allOf"
+        default=None, validation_alias="allOf", serialization_alias="allOf"
     )
 
     any_of: 'Annotated[list[JSONSchemaProps] | None, ListMarkers(list_type="atomic")]' = Field(
-        None, validation_alias="anyOf", serialization_alias="anyOf"
+        default=None, validation_alias="anyOf", serialization_alias="anyOf"
     )
 
     default: JSON | None = None
@@ -399,15 +405,15 @@ class JSONSchemaProps(K8sModel):
     example: JSON | None = None
 
     exclusive_maximum: bool | None = Field(
-        None, validation_alias="exclusiveMaximum", serialization_alias="exclusiveMaximum"
+        default=None, validation_alias="exclusiveMaximum", serialization_alias="exclusiveMaximum"
     )
 
     exclusive_minimum: bool | None = Field(
-        None, validation_alias="exclusiveMinimum", serialization_alias="exclusiveMinimum"
+        default=None, validation_alias="exclusiveMinimum", serialization_alias="exclusiveMinimum"
     )
 
     external_docs: ExternalDocumentation | None = Field(
-        None, validation_alias="externalDocs", serialization_alias="externalDocs"
+        default=None, validation_alias="externalDocs", serialization_alias="externalDocs"
     )
 
     format: str | None = None
@@ -446,46 +452,52 @@ class JSONSchemaProps(K8sModel):
 
     items: "JSONSchemaProps | list[JSONSchemaProps] | None" = None
 
-    max_items: int | None = Field(None, validation_alias="maxItems", serialization_alias="maxItems")
+    max_items: int | None = Field(
+        default=None, validation_alias="maxItems", serialization_alias="maxItems"
+    )
 
     max_length: int | None = Field(
-        None, validation_alias="maxLength", serialization_alias="maxLength"
+        default=None, validation_alias="maxLength", serialization_alias="maxLength"
     )
 
     max_properties: int | None = Field(
-        None, validation_alias="maxProperties", serialization_alias="maxProperties"
+        default=None, validation_alias="maxProperties", serialization_alias="maxProperties"
     )
 
     maximum: int | float | None = None
 
-    min_items: int | None = Field(None, validation_alias="minItems", serialization_alias="minItems")
+    min_items: int | None = Field(
+        default=None, validation_alias="minItems", serialization_alias="minItems"
+    )
 
     min_length: int | None = Field(
-        None, validation_alias="minLength", serialization_alias="minLength"
+        default=None, validation_alias="minLength", serialization_alias="minLength"
     )
 
     min_properties: int | None = Field(
-        None, validation_alias="minProperties", serialization_alias="minProperties"
+        default=None, validation_alias="minProperties", serialization_alias="minProperties"
     )
 
     minimum: int | float | None = None
 
     multiple_of: int | float | None = Field(
-        None, validation_alias="multipleOf", serialization_alias="multipleOf"
+        default=None, validation_alias="multipleOf", serialization_alias="multipleOf"
     )
 
-    not_: "JSONSchemaProps | None" = Field(None, validation_alias="not", serialization_alias="not")
+    not_: "JSONSchemaProps | None" = Field(
+        default=None, validation_alias="not", serialization_alias="not"
+    )
 
     nullable: bool | None = None
 
     one_of: 'Annotated[list[JSONSchemaProps] | None, ListMarkers(list_type="atomic")]' = Field(
-        None, validation_alias="oneOf", serialization_alias="oneOf"
+        default=None, validation_alias="oneOf", serialization_alias="oneOf"
     )
 
     pattern: str | None = None
 
     pattern_properties: "dict[str, JSONSchemaProps] | None" = Field(
-        None, validation_alias="patternProperties", serialization_alias="patternProperties"
+        default=None, validation_alias="patternProperties", serialization_alias="patternProperties"
     )
 
     properties: "dict[str, JSONSchemaProps] | None" = None
@@ -497,11 +509,11 @@ class JSONSchemaProps(K8sModel):
     type: str | None = None
 
     unique_items: bool | None = Field(
-        None, validation_alias="uniqueItems", serialization_alias="uniqueItems"
+        default=None, validation_alias="uniqueItems", serialization_alias="uniqueItems"
     )
 
     x_kubernetes_embedded_resource: bool | None = Field(
-        None,
+        default=None,
         validation_alias="x-kubernetes-embedded-resource",
         serialization_alias="x-kubernetes-embedded-resource",
     )
@@ -513,7 +525,7 @@ class JSONSchemaProps(K8sModel):
     """
 
     x_kubernetes_int_or_string: bool | None = Field(
-        None,
+        default=None,
         validation_alias="x-kubernetes-int-or-string",
         serialization_alias="x-kubernetes-int-or-string",
     )
@@ -533,7 +545,7 @@ class JSONSchemaProps(K8sModel):
 
     x_kubernetes_list_map_keys: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = (
         Field(
-            None,
+            default=None,
             validation_alias="x-kubernetes-list-map-keys",
             serialization_alias="x-kubernetes-list-map-keys",
         )
@@ -550,7 +562,7 @@ class JSONSchemaProps(K8sModel):
     """
 
     x_kubernetes_list_type: str | None = Field(
-        None,
+        default=None,
         validation_alias="x-kubernetes-list-type",
         serialization_alias="x-kubernetes-list-type",
     )
@@ -572,7 +584,9 @@ class JSONSchemaProps(K8sModel):
     """
 
     x_kubernetes_map_type: str | None = Field(
-        None, validation_alias="x-kubernetes-map-type", serialization_alias="x-kubernetes-map-type"
+        default=None,
+        validation_alias="x-kubernetes-map-type",
+        serialization_alias="x-kubernetes-map-type",
     )
     """x-kubernetes-map-type annotates an object to further describe its topology. This
     extension must only be used when type is object and may have 2 possible values:
@@ -586,7 +600,7 @@ class JSONSchemaProps(K8sModel):
     """
 
     x_kubernetes_preserve_unknown_fields: bool | None = Field(
-        None,
+        default=None,
         validation_alias="x-kubernetes-preserve-unknown-fields",
         serialization_alias="x-kubernetes-preserve-unknown-fields",
     )
@@ -603,7 +617,7 @@ class JSONSchemaProps(K8sModel):
             list_type="map", list_map_keys=("rule",), patch_strategy="merge", patch_merge_key="rule"
         ),
     ] = Field(
-        None,
+        default=None,
         validation_alias="x-kubernetes-validations",
         serialization_alias="x-kubernetes-validations",
     )
@@ -616,7 +630,7 @@ class CustomResourceValidation(K8sModel):
     """CustomResourceValidation is a list of validation methods for CustomResources."""
 
     open_api_v3_schema: JSONSchemaProps | None = Field(
-        None, validation_alias="openAPIV3Schema", serialization_alias="openAPIV3Schema"
+        default=None, validation_alias="openAPIV3Schema", serialization_alias="openAPIV3Schema"
     )
     """openAPIV3Schema is the OpenAPI v3 schema to use for validation and pruning."""
 
@@ -641,7 +655,7 @@ class CustomResourceSubresourceScale(K8sModel):
     """
 
     label_selector_path: str | None = Field(
-        None, validation_alias="labelSelectorPath", serialization_alias="labelSelectorPath"
+        default=None, validation_alias="labelSelectorPath", serialization_alias="labelSelectorPath"
     )
     """labelSelectorPath defines the JSON path inside of a custom resource that corresponds to
     Scale `status.selector`. Only JSON paths without the array notation are allowed. Must be
@@ -707,7 +721,7 @@ class CustomResourceDefinitionVersion(K8sModel):
     additional_printer_columns: Annotated[
         list[CustomResourceColumnDefinition] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None,
+        default=None,
         validation_alias="additionalPrinterColumns",
         serialization_alias="additionalPrinterColumns",
     )
@@ -724,7 +738,9 @@ class CustomResourceDefinitionVersion(K8sModel):
     """
 
     deprecation_warning: str | None = Field(
-        None, validation_alias="deprecationWarning", serialization_alias="deprecationWarning"
+        default=None,
+        validation_alias="deprecationWarning",
+        serialization_alias="deprecationWarning",
     )
     """deprecationWarning overrides the default warning returned to API clients. May only be
     set when `deprecated` is true. The default warning indicates this version is deprecated
@@ -738,14 +754,18 @@ class CustomResourceDefinitionVersion(K8sModel):
     """
 
     schema_: CustomResourceValidation | None = Field(
-        None, validation_alias="schema", serialization_alias="schema"
+        default=None, validation_alias="schema", serialization_alias="schema"
     )
     """schema describes the schema used for validation, pruning, and defaulting of this version
     of the custom resource.
     """
 
     selectable_fields: Annotated[list[SelectableField] | None, ListMarkers(list_type="atomic")] = (
-        Field(None, validation_alias="selectableFields", serialization_alias="selectableFields")
+        Field(
+            default=None,
+            validation_alias="selectableFields",
+            serialization_alias="selectableFields",
+        )
     )
     """selectableFields specifies paths to fields that may be used as field selectors. A
     maximum of 8 selectable fields are allowed. See
@@ -780,7 +800,9 @@ class CustomResourceDefinitionSpec(K8sModel):
     """names specify the resource and kind names for the custom resource."""
 
     preserve_unknown_fields: bool | None = Field(
-        None, validation_alias="preserveUnknownFields", serialization_alias="preserveUnknownFields"
+        default=None,
+        validation_alias="preserveUnknownFields",
+        serialization_alias="preserveUnknownFields",
     )
     """preserveUnknownFields indicates that object fields which are not specified in the
     OpenAPI schema should be preserved when persisting to storage. apiVersion, kind,
@@ -815,7 +837,9 @@ class CustomResourceDefinitionCondition(K8sModel):
     """
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """lastTransitionTime last time the condition transitioned from one status to another."""
 
@@ -823,7 +847,9 @@ class CustomResourceDefinitionCondition(K8sModel):
     """message is a human-readable message indicating details about last transition."""
 
     observed_generation: int | None = Field(
-        None, validation_alias="observedGeneration", serialization_alias="observedGeneration"
+        default=None,
+        validation_alias="observedGeneration",
+        serialization_alias="observedGeneration",
     )
     """observedGeneration represents the .metadata.generation that the condition was set based
     upon. For instance, if .metadata.generation is currently 12, but the
@@ -847,7 +873,7 @@ class CustomResourceDefinitionStatus(K8sModel):
     """CustomResourceDefinitionStatus indicates the state of the CustomResourceDefinition"""
 
     accepted_names: CustomResourceDefinitionNames | None = Field(
-        None, validation_alias="acceptedNames", serialization_alias="acceptedNames"
+        default=None, validation_alias="acceptedNames", serialization_alias="acceptedNames"
     )
     """acceptedNames are the names that are actually being used to serve discovery. They may be
     different than the names in spec.
@@ -860,12 +886,14 @@ class CustomResourceDefinitionStatus(K8sModel):
     """conditions indicate state for particular aspects of a CustomResourceDefinition"""
 
     observed_generation: int | None = Field(
-        None, validation_alias="observedGeneration", serialization_alias="observedGeneration"
+        default=None,
+        validation_alias="observedGeneration",
+        serialization_alias="observedGeneration",
     )
     """The generation observed by the CRD controller."""
 
     stored_versions: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="storedVersions", serialization_alias="storedVersions"
+        default=None, validation_alias="storedVersions", serialization_alias="storedVersions"
     )
     """storedVersions lists all versions of CustomResources that were ever persisted. Tracking
     these versions allows a migration path for stored versions in etcd. The field is mutable
@@ -885,7 +913,9 @@ class CustomResourceDefinition(K8sObject):
     __k8s_kind__ = "CustomResourceDefinition"
 
     api_version: Literal["apiextensions.k8s.io/v1"] = Field(
-        "apiextensions.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="apiextensions.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -920,7 +950,9 @@ class CustomResourceDefinitionList(K8sObject):
     __k8s_kind__ = "CustomResourceDefinitionList"
 
     api_version: Literal["apiextensions.k8s.io/v1"] = Field(
-        "apiextensions.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="apiextensions.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

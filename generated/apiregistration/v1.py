@@ -42,7 +42,7 @@ class APIServiceSpec(K8sModel):
     """
 
     ca_bundle: Annotated[Base64Bytes | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="caBundle", serialization_alias="caBundle"
+        default=None, validation_alias="caBundle", serialization_alias="caBundle"
     )
     """CABundle is a PEM encoded CA bundle which will be used to validate an API server's
     serving certificate. If unspecified, system trust roots on the apiserver are used.
@@ -65,7 +65,9 @@ class APIServiceSpec(K8sModel):
     """
 
     insecure_skip_tls_verify: bool | None = Field(
-        None, validation_alias="insecureSkipTLSVerify", serialization_alias="insecureSkipTLSVerify"
+        default=None,
+        validation_alias="insecureSkipTLSVerify",
+        serialization_alias="insecureSkipTLSVerify",
     )
     """InsecureSkipTLSVerify disables TLS certificate verification when communicating with this
     server. This is strongly discouraged.  You should use the CABundle instead.
@@ -103,7 +105,9 @@ class APIServiceCondition(K8sModel):
     """APIServiceCondition describes the state of an APIService at a particular point"""
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """Last time the condition transitioned from one status to another."""
 
@@ -142,7 +146,9 @@ class APIService(K8sObject):
     __k8s_kind__ = "APIService"
 
     api_version: Literal["apiregistration.k8s.io/v1"] = Field(
-        "apiregistration.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="apiregistration.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -177,7 +183,9 @@ class APIServiceList(K8sObject):
     __k8s_kind__ = "APIServiceList"
 
     api_version: Literal["apiregistration.k8s.io/v1"] = Field(
-        "apiregistration.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="apiregistration.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

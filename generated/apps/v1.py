@@ -71,7 +71,7 @@ class ControllerRevision(K8sObject):
     __k8s_kind__ = "ControllerRevision"
 
     api_version: Literal["apps/v1"] = Field(
-        "apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -106,7 +106,7 @@ class ControllerRevisionList(K8sObject):
     __k8s_kind__ = "ControllerRevisionList"
 
     api_version: Literal["apps/v1"] = Field(
-        "apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -134,7 +134,7 @@ class RollingUpdateDaemonSet(K8sModel):
     """Spec to control the desired behavior of daemon set rolling update."""
 
     max_surge: IntOrString | None = Field(
-        None, validation_alias="maxSurge", serialization_alias="maxSurge"
+        default=None, validation_alias="maxSurge", serialization_alias="maxSurge"
     )
     """The maximum number of nodes with an existing available DaemonSet pod that can have an
     updated DaemonSet pod during during an update. Value can be an absolute number (ex: 5)
@@ -154,7 +154,7 @@ class RollingUpdateDaemonSet(K8sModel):
     """
 
     max_unavailable: IntOrString | None = Field(
-        None, validation_alias="maxUnavailable", serialization_alias="maxUnavailable"
+        default=None, validation_alias="maxUnavailable", serialization_alias="maxUnavailable"
     )
     """The maximum number of DaemonSet pods that can be unavailable during the update. Value
     can be an absolute number (ex: 5) or a percentage of total number of DaemonSet pods at
@@ -173,7 +173,7 @@ class DaemonSetUpdateStrategy(K8sModel):
     """DaemonSetUpdateStrategy is a struct used to control the update strategy for a DaemonSet."""
 
     rolling_update: RollingUpdateDaemonSet | None = Field(
-        None, validation_alias="rollingUpdate", serialization_alias="rollingUpdate"
+        default=None, validation_alias="rollingUpdate", serialization_alias="rollingUpdate"
     )
     """Rolling update config params. Present only if type = "RollingUpdate"."""
 
@@ -187,7 +187,7 @@ class DaemonSetSpec(K8sModel):
     """DaemonSetSpec is the specification of a daemon set."""
 
     min_ready_seconds: int | None = Field(
-        None, validation_alias="minReadySeconds", serialization_alias="minReadySeconds"
+        default=None, validation_alias="minReadySeconds", serialization_alias="minReadySeconds"
     )
     """The minimum number of seconds for which a newly created DaemonSet pod should be ready
     without any of its container crashing, for it to be considered available. Defaults to 0
@@ -195,7 +195,9 @@ class DaemonSetSpec(K8sModel):
     """
 
     revision_history_limit: int | None = Field(
-        None, validation_alias="revisionHistoryLimit", serialization_alias="revisionHistoryLimit"
+        default=None,
+        validation_alias="revisionHistoryLimit",
+        serialization_alias="revisionHistoryLimit",
     )
     """The number of old history to retain to allow rollback. This is a pointer to distinguish
     between explicit zero and not specified. Defaults to 10.
@@ -216,7 +218,7 @@ class DaemonSetSpec(K8sModel):
     """
 
     update_strategy: DaemonSetUpdateStrategy | None = Field(
-        None, validation_alias="updateStrategy", serialization_alias="updateStrategy"
+        default=None, validation_alias="updateStrategy", serialization_alias="updateStrategy"
     )
     """An update strategy to replace existing DaemonSet pods with new pods."""
 
@@ -225,7 +227,9 @@ class DaemonSetCondition(K8sModel):
     """DaemonSetCondition describes the state of a DaemonSet at a certain point."""
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """Last time the condition transitioned from one status to another."""
 
@@ -246,7 +250,7 @@ class DaemonSetStatus(K8sModel):
     """DaemonSetStatus represents the current status of a daemon set."""
 
     collision_count: int | None = Field(
-        None, validation_alias="collisionCount", serialization_alias="collisionCount"
+        default=None, validation_alias="collisionCount", serialization_alias="collisionCount"
     )
     """Count of hash collisions for the DaemonSet. The DaemonSet controller uses this field as
     a collision avoidance mechanism when it needs to create the name for the newest
@@ -278,7 +282,7 @@ class DaemonSetStatus(K8sModel):
     """
 
     number_available: int | None = Field(
-        None, validation_alias="numberAvailable", serialization_alias="numberAvailable"
+        default=None, validation_alias="numberAvailable", serialization_alias="numberAvailable"
     )
     """The number of nodes that should be running the daemon pod and have one or more of the
     daemon pod running and available (ready for at least spec.minReadySeconds)
@@ -298,19 +302,21 @@ class DaemonSetStatus(K8sModel):
     """
 
     number_unavailable: int | None = Field(
-        None, validation_alias="numberUnavailable", serialization_alias="numberUnavailable"
+        default=None, validation_alias="numberUnavailable", serialization_alias="numberUnavailable"
     )
     """The number of nodes that should be running the daemon pod and have none of the daemon
     pod running and available (ready for at least spec.minReadySeconds)
     """
 
     observed_generation: int | None = Field(
-        None, validation_alias="observedGeneration", serialization_alias="observedGeneration"
+        default=None,
+        validation_alias="observedGeneration",
+        serialization_alias="observedGeneration",
     )
     """The most recent generation observed by the daemon set controller."""
 
     updated_number_scheduled: int | None = Field(
-        None,
+        default=None,
         validation_alias="updatedNumberScheduled",
         serialization_alias="updatedNumberScheduled",
     )
@@ -325,7 +331,7 @@ class DaemonSet(K8sObject):
     __k8s_kind__ = "DaemonSet"
 
     api_version: Literal["apps/v1"] = Field(
-        "apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -365,7 +371,7 @@ class DaemonSetList(K8sObject):
     __k8s_kind__ = "DaemonSetList"
 
     api_version: Literal["apps/v1"] = Field(
-        "apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -393,7 +399,7 @@ class RollingUpdateDeployment(K8sModel):
     """Spec to control the desired behavior of rolling update."""
 
     max_surge: IntOrString | None = Field(
-        None, validation_alias="maxSurge", serialization_alias="maxSurge"
+        default=None, validation_alias="maxSurge", serialization_alias="maxSurge"
     )
     """The maximum number of pods that can be scheduled above the desired number of pods. Value
     can be an absolute number (ex: 5) or a percentage of desired pods (ex: 10%). This can
@@ -406,7 +412,7 @@ class RollingUpdateDeployment(K8sModel):
     """
 
     max_unavailable: IntOrString | None = Field(
-        None, validation_alias="maxUnavailable", serialization_alias="maxUnavailable"
+        default=None, validation_alias="maxUnavailable", serialization_alias="maxUnavailable"
     )
     """The maximum number of pods that can be unavailable during the update. Value can be an
     absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is
@@ -423,7 +429,7 @@ class DeploymentStrategy(K8sModel):
     """DeploymentStrategy describes how to replace existing pods with new ones."""
 
     rolling_update: RollingUpdateDeployment | None = Field(
-        None, validation_alias="rollingUpdate", serialization_alias="rollingUpdate"
+        default=None, validation_alias="rollingUpdate", serialization_alias="rollingUpdate"
     )
     """Rolling update config params. Present only if DeploymentStrategyType = RollingUpdate."""
 
@@ -435,7 +441,7 @@ class DeploymentSpec(K8sModel):
     """DeploymentSpec is the specification of the desired behavior of the Deployment."""
 
     min_ready_seconds: int | None = Field(
-        None, validation_alias="minReadySeconds", serialization_alias="minReadySeconds"
+        default=None, validation_alias="minReadySeconds", serialization_alias="minReadySeconds"
     )
     """Minimum number of seconds for which a newly created pod should be ready without any of
     its container crashing, for it to be considered available. Defaults to 0 (pod will be
@@ -446,7 +452,7 @@ class DeploymentSpec(K8sModel):
     """Indicates that the deployment is paused."""
 
     progress_deadline_seconds: int | None = Field(
-        None,
+        default=None,
         validation_alias="progressDeadlineSeconds",
         serialization_alias="progressDeadlineSeconds",
     )
@@ -463,7 +469,9 @@ class DeploymentSpec(K8sModel):
     """
 
     revision_history_limit: int | None = Field(
-        None, validation_alias="revisionHistoryLimit", serialization_alias="revisionHistoryLimit"
+        default=None,
+        validation_alias="revisionHistoryLimit",
+        serialization_alias="revisionHistoryLimit",
     )
     """The number of old ReplicaSets to retain to allow rollback. This is a pointer to
     distinguish between explicit zero and not specified. Defaults to 10.
@@ -487,12 +495,14 @@ class DeploymentCondition(K8sModel):
     """DeploymentCondition describes the state of a deployment at a certain point."""
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """Last time the condition transitioned from one status to another."""
 
     last_update_time: Time | None = Field(
-        None, validation_alias="lastUpdateTime", serialization_alias="lastUpdateTime"
+        default=None, validation_alias="lastUpdateTime", serialization_alias="lastUpdateTime"
     )
     """The last time this condition was updated."""
 
@@ -513,14 +523,14 @@ class DeploymentStatus(K8sModel):
     """DeploymentStatus is the most recently observed status of the Deployment."""
 
     available_replicas: int | None = Field(
-        None, validation_alias="availableReplicas", serialization_alias="availableReplicas"
+        default=None, validation_alias="availableReplicas", serialization_alias="availableReplicas"
     )
     """Total number of available non-terminating pods (ready for at least minReadySeconds)
     targeted by this deployment.
     """
 
     collision_count: int | None = Field(
-        None, validation_alias="collisionCount", serialization_alias="collisionCount"
+        default=None, validation_alias="collisionCount", serialization_alias="collisionCount"
     )
     """Count of hash collisions for the Deployment. The Deployment controller uses this field
     as a collision avoidance mechanism when it needs to create the name for the newest
@@ -536,12 +546,14 @@ class DeploymentStatus(K8sModel):
     """Represents the latest available observations of a deployment's current state."""
 
     observed_generation: int | None = Field(
-        None, validation_alias="observedGeneration", serialization_alias="observedGeneration"
+        default=None,
+        validation_alias="observedGeneration",
+        serialization_alias="observedGeneration",
     )
     """The generation observed by the deployment controller."""
 
     ready_replicas: int | None = Field(
-        None, validation_alias="readyReplicas", serialization_alias="readyReplicas"
+        default=None, validation_alias="readyReplicas", serialization_alias="readyReplicas"
     )
     """Total number of non-terminating pods targeted by this Deployment with a Ready Condition."""
 
@@ -551,7 +563,9 @@ class DeploymentStatus(K8sModel):
     """
 
     terminating_replicas: int | None = Field(
-        None, validation_alias="terminatingReplicas", serialization_alias="terminatingReplicas"
+        default=None,
+        validation_alias="terminatingReplicas",
+        serialization_alias="terminatingReplicas",
     )
     """Total number of terminating pods targeted by this deployment. Terminating pods have a
     non-null .metadata.deletionTimestamp and have not yet reached the Failed or Succeeded
@@ -562,7 +576,9 @@ class DeploymentStatus(K8sModel):
     """
 
     unavailable_replicas: int | None = Field(
-        None, validation_alias="unavailableReplicas", serialization_alias="unavailableReplicas"
+        default=None,
+        validation_alias="unavailableReplicas",
+        serialization_alias="unavailableReplicas",
     )
     """Total number of unavailable pods targeted by this deployment. This is the total number
     of pods that are still required for the deployment to have 100% available capacity. They
@@ -571,7 +587,7 @@ class DeploymentStatus(K8sModel):
     """
 
     updated_replicas: int | None = Field(
-        None, validation_alias="updatedReplicas", serialization_alias="updatedReplicas"
+        default=None, validation_alias="updatedReplicas", serialization_alias="updatedReplicas"
     )
     """Total number of non-terminating pods targeted by this deployment that have the desired
     template spec.
@@ -586,7 +602,7 @@ class Deployment(K8sObject):
     __k8s_kind__ = "Deployment"
 
     api_version: Literal["apps/v1"] = Field(
-        "apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -621,7 +637,7 @@ class DeploymentList(K8sObject):
     __k8s_kind__ = "DeploymentList"
 
     api_version: Literal["apps/v1"] = Field(
-        "apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -647,7 +663,7 @@ class ReplicaSetSpec(K8sModel):
     """ReplicaSetSpec is the specification of a ReplicaSet."""
 
     min_ready_seconds: int | None = Field(
-        None, validation_alias="minReadySeconds", serialization_alias="minReadySeconds"
+        default=None, validation_alias="minReadySeconds", serialization_alias="minReadySeconds"
     )
     """Minimum number of seconds for which a newly created pod should be ready without any of
     its container crashing, for it to be considered available. Defaults to 0 (pod will be
@@ -678,7 +694,9 @@ class ReplicaSetCondition(K8sModel):
     """ReplicaSetCondition describes the state of a replica set at a certain point."""
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """The last time the condition transitioned from one status to another."""
 
@@ -699,7 +717,7 @@ class ReplicaSetStatus(K8sModel):
     """ReplicaSetStatus represents the current status of a ReplicaSet."""
 
     available_replicas: int | None = Field(
-        None, validation_alias="availableReplicas", serialization_alias="availableReplicas"
+        default=None, validation_alias="availableReplicas", serialization_alias="availableReplicas"
     )
     """The number of available non-terminating pods (ready for at least minReadySeconds) for
     this replica set.
@@ -714,19 +732,23 @@ class ReplicaSetStatus(K8sModel):
     """Represents the latest available observations of a replica set's current state."""
 
     fully_labeled_replicas: int | None = Field(
-        None, validation_alias="fullyLabeledReplicas", serialization_alias="fullyLabeledReplicas"
+        default=None,
+        validation_alias="fullyLabeledReplicas",
+        serialization_alias="fullyLabeledReplicas",
     )
     """The number of non-terminating pods that have labels matching the labels of the pod
     template of the replicaset.
     """
 
     observed_generation: int | None = Field(
-        None, validation_alias="observedGeneration", serialization_alias="observedGeneration"
+        default=None,
+        validation_alias="observedGeneration",
+        serialization_alias="observedGeneration",
     )
     """ObservedGeneration reflects the generation of the most recently observed ReplicaSet."""
 
     ready_replicas: int | None = Field(
-        None, validation_alias="readyReplicas", serialization_alias="readyReplicas"
+        default=None, validation_alias="readyReplicas", serialization_alias="readyReplicas"
     )
     """The number of non-terminating pods targeted by this ReplicaSet with a Ready Condition."""
 
@@ -736,7 +758,9 @@ class ReplicaSetStatus(K8sModel):
     """
 
     terminating_replicas: int | None = Field(
-        None, validation_alias="terminatingReplicas", serialization_alias="terminatingReplicas"
+        default=None,
+        validation_alias="terminatingReplicas",
+        serialization_alias="terminatingReplicas",
     )
     """The number of terminating pods for this replica set. Terminating pods have a non-null
     .metadata.deletionTimestamp and have not yet reached the Failed or Succeeded
@@ -757,7 +781,7 @@ class ReplicaSet(K8sObject):
     __k8s_kind__ = "ReplicaSet"
 
     api_version: Literal["apps/v1"] = Field(
-        "apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -798,7 +822,7 @@ class ReplicaSetList(K8sObject):
     __k8s_kind__ = "ReplicaSetList"
 
     api_version: Literal["apps/v1"] = Field(
-        "apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -830,7 +854,7 @@ class RollingUpdateStatefulSetStrategy(K8sModel):
     """
 
     max_unavailable: IntOrString | None = Field(
-        None, validation_alias="maxUnavailable", serialization_alias="maxUnavailable"
+        default=None, validation_alias="maxUnavailable", serialization_alias="maxUnavailable"
     )
     """The maximum number of pods that can be unavailable during the update. Value can be an
     absolute number (ex: 5) or a percentage of desired pods (ex: 10%). Absolute number is
@@ -872,7 +896,7 @@ class StatefulSetPersistentVolumeClaimRetentionPolicy(K8sModel):
     """
 
     when_deleted: str | None = Field(
-        None, validation_alias="whenDeleted", serialization_alias="whenDeleted"
+        default=None, validation_alias="whenDeleted", serialization_alias="whenDeleted"
     )
     """WhenDeleted specifies what happens to PVCs created from StatefulSet VolumeClaimTemplates
     when the StatefulSet is deleted. The default policy of `Retain` causes PVCs to not be
@@ -880,7 +904,7 @@ class StatefulSetPersistentVolumeClaimRetentionPolicy(K8sModel):
     """
 
     when_scaled: str | None = Field(
-        None, validation_alias="whenScaled", serialization_alias="whenScaled"
+        default=None, validation_alias="whenScaled", serialization_alias="whenScaled"
     )
     """WhenScaled specifies what happens to PVCs created from StatefulSet VolumeClaimTemplates
     when the StatefulSet is scaled down. The default policy of `Retain` causes PVCs to not
@@ -896,7 +920,7 @@ class StatefulSetUpdateStrategy(K8sModel):
     """
 
     rolling_update: RollingUpdateStatefulSetStrategy | None = Field(
-        None, validation_alias="rollingUpdate", serialization_alias="rollingUpdate"
+        default=None, validation_alias="rollingUpdate", serialization_alias="rollingUpdate"
     )
     """RollingUpdate is used to communicate parameters when Type is
     RollingUpdateStatefulSetStrategyType.
@@ -910,7 +934,7 @@ class StatefulSetSpec(K8sModel):
     """A StatefulSetSpec is the specification of a StatefulSet."""
 
     min_ready_seconds: int | None = Field(
-        None, validation_alias="minReadySeconds", serialization_alias="minReadySeconds"
+        default=None, validation_alias="minReadySeconds", serialization_alias="minReadySeconds"
     )
     """Minimum number of seconds for which a newly created pod should be ready without any of
     its container crashing for it to be considered available. Defaults to 0 (pod will be
@@ -926,7 +950,7 @@ class StatefulSetSpec(K8sModel):
     persistent_volume_claim_retention_policy: (
         StatefulSetPersistentVolumeClaimRetentionPolicy | None
     ) = Field(
-        None,
+        default=None,
         validation_alias="persistentVolumeClaimRetentionPolicy",
         serialization_alias="persistentVolumeClaimRetentionPolicy",
     )
@@ -938,7 +962,9 @@ class StatefulSetSpec(K8sModel):
     """
 
     pod_management_policy: str | None = Field(
-        None, validation_alias="podManagementPolicy", serialization_alias="podManagementPolicy"
+        default=None,
+        validation_alias="podManagementPolicy",
+        serialization_alias="podManagementPolicy",
     )
     """podManagementPolicy controls how pods are created during initial scale up, when
     replacing pods on nodes, or when scaling down. The default policy is `OrderedReady`,
@@ -956,7 +982,9 @@ class StatefulSetSpec(K8sModel):
     """
 
     revision_history_limit: int | None = Field(
-        None, validation_alias="revisionHistoryLimit", serialization_alias="revisionHistoryLimit"
+        default=None,
+        validation_alias="revisionHistoryLimit",
+        serialization_alias="revisionHistoryLimit",
     )
     """revisionHistoryLimit is the maximum number of revisions that will be maintained in the
     StatefulSet's revision history. The revision history consists of all revisions not
@@ -970,7 +998,7 @@ class StatefulSetSpec(K8sModel):
     """
 
     service_name: str | None = Field(
-        None, validation_alias="serviceName", serialization_alias="serviceName"
+        default=None, validation_alias="serviceName", serialization_alias="serviceName"
     )
     """serviceName is the name of the service that governs this StatefulSet. This service must
     exist before the StatefulSet, and is responsible for the network identity of the set.
@@ -989,7 +1017,7 @@ class StatefulSetSpec(K8sModel):
     """
 
     update_strategy: StatefulSetUpdateStrategy | None = Field(
-        None, validation_alias="updateStrategy", serialization_alias="updateStrategy"
+        default=None, validation_alias="updateStrategy", serialization_alias="updateStrategy"
     )
     """updateStrategy indicates the StatefulSetUpdateStrategy that will be employed to update
     Pods in the StatefulSet when a revision is made to Template.
@@ -998,7 +1026,9 @@ class StatefulSetSpec(K8sModel):
     volume_claim_templates: Annotated[
         list[core_v1.PersistentVolumeClaim] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None, validation_alias="volumeClaimTemplates", serialization_alias="volumeClaimTemplates"
+        default=None,
+        validation_alias="volumeClaimTemplates",
+        serialization_alias="volumeClaimTemplates",
     )
     """volumeClaimTemplates is a list of claims that pods are allowed to reference. The
     StatefulSet controller is responsible for mapping network identities to claims in a way
@@ -1012,7 +1042,9 @@ class StatefulSetCondition(K8sModel):
     """StatefulSetCondition describes the state of a statefulset at a certain point."""
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """Last time the condition transitioned from one status to another."""
 
@@ -1033,14 +1065,14 @@ class StatefulSetStatus(K8sModel):
     """StatefulSetStatus represents the current state of a StatefulSet."""
 
     available_replicas: int | None = Field(
-        None, validation_alias="availableReplicas", serialization_alias="availableReplicas"
+        default=None, validation_alias="availableReplicas", serialization_alias="availableReplicas"
     )
     """Total number of available pods (ready for at least minReadySeconds) targeted by this
     statefulset.
     """
 
     collision_count: int | None = Field(
-        None, validation_alias="collisionCount", serialization_alias="collisionCount"
+        default=None, validation_alias="collisionCount", serialization_alias="collisionCount"
     )
     """collisionCount is the count of hash collisions for the StatefulSet. The StatefulSet
     controller uses this field as a collision avoidance mechanism when it needs to create
@@ -1056,21 +1088,23 @@ class StatefulSetStatus(K8sModel):
     """Represents the latest available observations of a statefulset's current state."""
 
     current_replicas: int | None = Field(
-        None, validation_alias="currentReplicas", serialization_alias="currentReplicas"
+        default=None, validation_alias="currentReplicas", serialization_alias="currentReplicas"
     )
     """currentReplicas is the number of Pods created by the StatefulSet controller from the
     StatefulSet version indicated by currentRevision.
     """
 
     current_revision: str | None = Field(
-        None, validation_alias="currentRevision", serialization_alias="currentRevision"
+        default=None, validation_alias="currentRevision", serialization_alias="currentRevision"
     )
     """currentRevision, if not empty, indicates the version of the StatefulSet used to generate
     Pods in the sequence [0,currentReplicas).
     """
 
     observed_generation: int | None = Field(
-        None, validation_alias="observedGeneration", serialization_alias="observedGeneration"
+        default=None,
+        validation_alias="observedGeneration",
+        serialization_alias="observedGeneration",
     )
     """observedGeneration is the most recent generation observed for this StatefulSet. It
     corresponds to the StatefulSet's generation, which is updated on mutation by the API
@@ -1078,7 +1112,7 @@ class StatefulSetStatus(K8sModel):
     """
 
     ready_replicas: int | None = Field(
-        None, validation_alias="readyReplicas", serialization_alias="readyReplicas"
+        default=None, validation_alias="readyReplicas", serialization_alias="readyReplicas"
     )
     """readyReplicas is the number of pods created for this StatefulSet with a Ready Condition."""
 
@@ -1086,14 +1120,14 @@ class StatefulSetStatus(K8sModel):
     """replicas is the number of Pods created by the StatefulSet controller."""
 
     update_revision: str | None = Field(
-        None, validation_alias="updateRevision", serialization_alias="updateRevision"
+        default=None, validation_alias="updateRevision", serialization_alias="updateRevision"
     )
     """updateRevision, if not empty, indicates the version of the StatefulSet used to generate
     Pods in the sequence [replicas-updatedReplicas,replicas)
     """
 
     updated_replicas: int | None = Field(
-        None, validation_alias="updatedReplicas", serialization_alias="updatedReplicas"
+        default=None, validation_alias="updatedReplicas", serialization_alias="updatedReplicas"
     )
     """updatedReplicas is the number of Pods created by the StatefulSet controller from the
     StatefulSet version indicated by updateRevision.
@@ -1115,7 +1149,7 @@ class StatefulSet(K8sObject):
     __k8s_kind__ = "StatefulSet"
 
     api_version: Literal["apps/v1"] = Field(
-        "apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -1152,7 +1186,7 @@ class StatefulSetList(K8sObject):
     __k8s_kind__ = "StatefulSetList"
 
     api_version: Literal["apps/v1"] = Field(
-        "apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="apps/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

@@ -31,7 +31,7 @@ class BoundObjectReference(K8sModel):
     """BoundObjectReference is a reference to an object that a token is bound to."""
 
     api_version: str | None = Field(
-        None, validation_alias="apiVersion", serialization_alias="apiVersion"
+        default=None, validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """apiVersion is API version of the referent."""
 
@@ -69,7 +69,7 @@ class SelfSubjectReviewStatus(K8sModel):
     """SelfSubjectReviewStatus is filled by the kube-apiserver and sent back to a user."""
 
     user_info: UserInfo | None = Field(
-        None, validation_alias="userInfo", serialization_alias="userInfo"
+        default=None, validation_alias="userInfo", serialization_alias="userInfo"
     )
     """userInfo is a set of attributes belonging to the user making this request."""
 
@@ -86,7 +86,9 @@ class SelfSubjectReview(K8sObject):
     __k8s_kind__ = "SelfSubjectReview"
 
     api_version: Literal["authentication.k8s.io/v1"] = Field(
-        "authentication.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="authentication.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -122,7 +124,7 @@ class TokenRequestSpec(K8sModel):
     """
 
     bound_object_ref: BoundObjectReference | None = Field(
-        None, validation_alias="boundObjectRef", serialization_alias="boundObjectRef"
+        default=None, validation_alias="boundObjectRef", serialization_alias="boundObjectRef"
     )
     """boundObjectRef is a reference to an object that the token will be bound to. The token
     will only be valid for as long as the bound object exists. NOTE: The API server's
@@ -131,7 +133,7 @@ class TokenRequestSpec(K8sModel):
     """
 
     expiration_seconds: int | None = Field(
-        None, validation_alias="expirationSeconds", serialization_alias="expirationSeconds"
+        default=None, validation_alias="expirationSeconds", serialization_alias="expirationSeconds"
     )
     """expirationSeconds is the requested duration of validity of the request. The token issuer
     may return a token with a different validity duration so a client needs to check the
@@ -143,7 +145,9 @@ class TokenRequestStatus(K8sModel):
     """TokenRequestStatus is the result of a token request."""
 
     expiration_timestamp: Time | None = Field(
-        None, validation_alias="expirationTimestamp", serialization_alias="expirationTimestamp"
+        default=None,
+        validation_alias="expirationTimestamp",
+        serialization_alias="expirationTimestamp",
     )
     """expirationTimestamp is the time of expiration of the returned token."""
 
@@ -159,7 +163,9 @@ class TokenRequest(K8sObject):
     __k8s_kind__ = "TokenRequest"
 
     api_version: Literal["authentication.k8s.io/v1"] = Field(
-        "authentication.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="authentication.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -234,7 +240,9 @@ class TokenReview(K8sObject):
     __k8s_kind__ = "TokenReview"
 
     api_version: Literal["authentication.k8s.io/v1"] = Field(
-        "authentication.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="authentication.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

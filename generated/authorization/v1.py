@@ -51,7 +51,7 @@ class FieldSelectorAttributes(K8sModel):
     """
 
     raw_selector: str | None = Field(
-        None, validation_alias="rawSelector", serialization_alias="rawSelector"
+        default=None, validation_alias="rawSelector", serialization_alias="rawSelector"
     )
     """rawSelector is the serialization of a field selector that would be included in a query
     parameter. Webhook implementations are encouraged to ignore rawSelector. The
@@ -86,7 +86,7 @@ class LabelSelectorAttributes(K8sModel):
     """
 
     raw_selector: str | None = Field(
-        None, validation_alias="rawSelector", serialization_alias="rawSelector"
+        default=None, validation_alias="rawSelector", serialization_alias="rawSelector"
     )
     """rawSelector is the serialization of a field selector that would be included in a query
     parameter. Webhook implementations are encouraged to ignore rawSelector. The
@@ -123,7 +123,7 @@ class ResourceAttributes(K8sModel):
     """
 
     field_selector: FieldSelectorAttributes | None = Field(
-        None, validation_alias="fieldSelector", serialization_alias="fieldSelector"
+        default=None, validation_alias="fieldSelector", serialization_alias="fieldSelector"
     )
     """fieldSelector describes the limitation on access based on field.  It can only limit
     access, not broaden it.
@@ -133,7 +133,7 @@ class ResourceAttributes(K8sModel):
     """group is the API Group of the Resource.  "*" means all."""
 
     label_selector: LabelSelectorAttributes | None = Field(
-        None, validation_alias="labelSelector", serialization_alias="labelSelector"
+        default=None, validation_alias="labelSelector", serialization_alias="labelSelector"
     )
     """labelSelector describes the limitation on access based on labels.  It can only limit
     access, not broaden it.
@@ -181,12 +181,16 @@ class SubjectAccessReviewSpec(K8sModel):
     """groups is the groups you're testing for."""
 
     non_resource_attributes: NonResourceAttributes | None = Field(
-        None, validation_alias="nonResourceAttributes", serialization_alias="nonResourceAttributes"
+        default=None,
+        validation_alias="nonResourceAttributes",
+        serialization_alias="nonResourceAttributes",
     )
     """nonResourceAttributes describes information for a non-resource access request"""
 
     resource_attributes: ResourceAttributes | None = Field(
-        None, validation_alias="resourceAttributes", serialization_alias="resourceAttributes"
+        default=None,
+        validation_alias="resourceAttributes",
+        serialization_alias="resourceAttributes",
     )
     """resourceAttributes describes information for a resource access request"""
 
@@ -212,7 +216,7 @@ class SubjectAccessReviewStatus(K8sModel):
     """
 
     evaluation_error: str | None = Field(
-        None, validation_alias="evaluationError", serialization_alias="evaluationError"
+        default=None, validation_alias="evaluationError", serialization_alias="evaluationError"
     )
     """evaluationError is an indication that some error occurred during the authorization
     check. It is entirely possible to get an error and be able to continue determine
@@ -235,7 +239,9 @@ class LocalSubjectAccessReview(K8sObject):
     __k8s_kind__ = "LocalSubjectAccessReview"
 
     api_version: Literal["authorization.k8s.io/v1"] = Field(
-        "authorization.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="authorization.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -268,7 +274,7 @@ class NonResourceRule(K8sModel):
     """NonResourceRule holds information that describes a rule for the non-resource"""
 
     non_resource_urls: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="nonResourceURLs", serialization_alias="nonResourceURLs"
+        default=None, validation_alias="nonResourceURLs", serialization_alias="nonResourceURLs"
     )
     """nonResourceURLs is a set of partial urls that a user should have access to.  *s are
     allowed, but only as the full, final step in the path.  "*" means all.
@@ -286,7 +292,7 @@ class ResourceRule(K8sModel):
     """
 
     api_groups: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="apiGroups", serialization_alias="apiGroups"
+        default=None, validation_alias="apiGroups", serialization_alias="apiGroups"
     )
     """apiGroups is the name of the APIGroup that contains the resources.  If multiple API
     groups are specified, any action requested against one of the enumerated resources in
@@ -294,7 +300,7 @@ class ResourceRule(K8sModel):
     """
 
     resource_names: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="resourceNames", serialization_alias="resourceNames"
+        default=None, validation_alias="resourceNames", serialization_alias="resourceNames"
     )
     """resourceNames is an optional white list of names that the rule applies to.  An empty set
     means that everything is allowed.  "*" means all.
@@ -318,12 +324,16 @@ class SelfSubjectAccessReviewSpec(K8sModel):
     """
 
     non_resource_attributes: NonResourceAttributes | None = Field(
-        None, validation_alias="nonResourceAttributes", serialization_alias="nonResourceAttributes"
+        default=None,
+        validation_alias="nonResourceAttributes",
+        serialization_alias="nonResourceAttributes",
     )
     """nonResourceAttributes describes information for a non-resource access request"""
 
     resource_attributes: ResourceAttributes | None = Field(
-        None, validation_alias="resourceAttributes", serialization_alias="resourceAttributes"
+        default=None,
+        validation_alias="resourceAttributes",
+        serialization_alias="resourceAttributes",
     )
     """resourceAttributes describes information for a resource access request"""
 
@@ -339,7 +349,9 @@ class SelfSubjectAccessReview(K8sObject):
     __k8s_kind__ = "SelfSubjectAccessReview"
 
     api_version: Literal["authorization.k8s.io/v1"] = Field(
-        "authorization.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="authorization.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -382,7 +394,7 @@ class SubjectRulesReviewStatus(K8sModel):
     """
 
     evaluation_error: str | None = Field(
-        None, validation_alias="evaluationError", serialization_alias="evaluationError"
+        default=None, validation_alias="evaluationError", serialization_alias="evaluationError"
     )
     """evaluationError can appear in combination with Rules. It indicates an error occurred
     during rule evaluation, such as an authorizer that doesn't support rule evaluation, and
@@ -427,7 +439,9 @@ class SelfSubjectRulesReview(K8sObject):
     __k8s_kind__ = "SelfSubjectRulesReview"
 
     api_version: Literal["authorization.k8s.io/v1"] = Field(
-        "authorization.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="authorization.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -462,7 +476,9 @@ class SubjectAccessReview(K8sObject):
     __k8s_kind__ = "SubjectAccessReview"
 
     api_version: Literal["authorization.k8s.io/v1"] = Field(
-        "authorization.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="authorization.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

@@ -29,7 +29,7 @@ class CrossVersionObjectReference(K8sModel):
     """
 
     api_version: str | None = Field(
-        None, validation_alias="apiVersion", serialization_alias="apiVersion"
+        default=None, validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """apiVersion is the API version of the referent"""
 
@@ -53,7 +53,7 @@ class HorizontalPodAutoscalerSpec(K8sModel):
     """
 
     min_replicas: int | None = Field(
-        None, validation_alias="minReplicas", serialization_alias="minReplicas"
+        default=None, validation_alias="minReplicas", serialization_alias="minReplicas"
     )
     """minReplicas is the lower limit for the number of replicas to which the autoscaler can
     scale down.  It defaults to 1 pod.  minReplicas is allowed to be 0 if the alpha feature
@@ -69,7 +69,7 @@ class HorizontalPodAutoscalerSpec(K8sModel):
     """
 
     target_cpu_utilization_percentage: int | None = Field(
-        None,
+        default=None,
         validation_alias="targetCPUUtilizationPercentage",
         serialization_alias="targetCPUUtilizationPercentage",
     )
@@ -83,7 +83,7 @@ class HorizontalPodAutoscalerStatus(K8sModel):
     """current status of a horizontal pod autoscaler"""
 
     current_cpu_utilization_percentage: int | None = Field(
-        None,
+        default=None,
         validation_alias="currentCPUUtilizationPercentage",
         serialization_alias="currentCPUUtilizationPercentage",
     )
@@ -103,14 +103,16 @@ class HorizontalPodAutoscalerStatus(K8sModel):
     """desiredReplicas is the  desired number of replicas of pods managed by this autoscaler."""
 
     last_scale_time: Time | None = Field(
-        None, validation_alias="lastScaleTime", serialization_alias="lastScaleTime"
+        default=None, validation_alias="lastScaleTime", serialization_alias="lastScaleTime"
     )
     """lastScaleTime is the last time the HorizontalPodAutoscaler scaled the number of pods;
     used by the autoscaler to control how often the number of pods is changed.
     """
 
     observed_generation: int | None = Field(
-        None, validation_alias="observedGeneration", serialization_alias="observedGeneration"
+        default=None,
+        validation_alias="observedGeneration",
+        serialization_alias="observedGeneration",
     )
     """observedGeneration is the most recent generation observed by this autoscaler."""
 
@@ -123,7 +125,7 @@ class HorizontalPodAutoscaler(K8sObject):
     __k8s_kind__ = "HorizontalPodAutoscaler"
 
     api_version: Literal["autoscaling/v1"] = Field(
-        "autoscaling/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="autoscaling/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -160,7 +162,7 @@ class HorizontalPodAutoscalerList(K8sObject):
     __k8s_kind__ = "HorizontalPodAutoscalerList"
 
     api_version: Literal["autoscaling/v1"] = Field(
-        "autoscaling/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="autoscaling/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -211,7 +213,7 @@ class Scale(K8sObject):
     __k8s_kind__ = "Scale"
 
     api_version: Literal["autoscaling/v1"] = Field(
-        "autoscaling/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="autoscaling/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

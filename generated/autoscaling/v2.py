@@ -45,7 +45,9 @@ class MetricTarget(K8sModel):
     """
 
     average_utilization: int | None = Field(
-        None, validation_alias="averageUtilization", serialization_alias="averageUtilization"
+        default=None,
+        validation_alias="averageUtilization",
+        serialization_alias="averageUtilization",
     )
     """averageUtilization is the target value of the average of the resource metric across all
     relevant pods, represented as a percentage of the requested value of the resource for
@@ -53,7 +55,7 @@ class MetricTarget(K8sModel):
     """
 
     average_value: Quantity | None = Field(
-        None, validation_alias="averageValue", serialization_alias="averageValue"
+        default=None, validation_alias="averageValue", serialization_alias="averageValue"
     )
     """averageValue is the target value of the average of the metric across all relevant pods
     (as a quantity)
@@ -89,7 +91,9 @@ class MetricValueStatus(K8sModel):
     """MetricValueStatus holds the current value for a metric"""
 
     average_utilization: int | None = Field(
-        None, validation_alias="averageUtilization", serialization_alias="averageUtilization"
+        default=None,
+        validation_alias="averageUtilization",
+        serialization_alias="averageUtilization",
     )
     """currentAverageUtilization is the current value of the average of the resource metric
     across all relevant pods, represented as a percentage of the requested value of the
@@ -97,7 +101,7 @@ class MetricValueStatus(K8sModel):
     """
 
     average_value: Quantity | None = Field(
-        None, validation_alias="averageValue", serialization_alias="averageValue"
+        default=None, validation_alias="averageValue", serialization_alias="averageValue"
     )
     """averageValue is the current value of the average of the metric across all relevant pods
     (as a quantity)
@@ -131,7 +135,7 @@ class CrossVersionObjectReference(K8sModel):
     """
 
     api_version: str | None = Field(
-        None, validation_alias="apiVersion", serialization_alias="apiVersion"
+        default=None, validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """apiVersion is the API version of the referent"""
 
@@ -226,14 +230,14 @@ class HPAScalingRules(K8sModel):
     """
 
     select_policy: str | None = Field(
-        None, validation_alias="selectPolicy", serialization_alias="selectPolicy"
+        default=None, validation_alias="selectPolicy", serialization_alias="selectPolicy"
     )
     """selectPolicy is used to specify which policy should be used. If not set, the default
     value Max is used.
     """
 
     stabilization_window_seconds: int | None = Field(
-        None,
+        default=None,
         validation_alias="stabilizationWindowSeconds",
         serialization_alias="stabilizationWindowSeconds",
     )
@@ -265,7 +269,7 @@ class HorizontalPodAutoscalerBehavior(K8sModel):
     """
 
     scale_down: HPAScalingRules | None = Field(
-        None, validation_alias="scaleDown", serialization_alias="scaleDown"
+        default=None, validation_alias="scaleDown", serialization_alias="scaleDown"
     )
     """scaleDown is scaling policy for scaling Down. If not set, the default value is to allow
     to scale down to minReplicas pods, with a 300 second stabilization window (i.e., the
@@ -273,7 +277,7 @@ class HorizontalPodAutoscalerBehavior(K8sModel):
     """
 
     scale_up: HPAScalingRules | None = Field(
-        None, validation_alias="scaleUp", serialization_alias="scaleUp"
+        default=None, validation_alias="scaleUp", serialization_alias="scaleUp"
     )
     """scaleUp is scaling policy for scaling Up. If not set, the default value is the higher
     of:
@@ -335,7 +339,7 @@ class MetricSpec(K8sModel):
     """
 
     container_resource: ContainerResourceMetricSource | None = Field(
-        None, validation_alias="containerResource", serialization_alias="containerResource"
+        default=None, validation_alias="containerResource", serialization_alias="containerResource"
     )
     """containerResource refers to a resource metric (such as those specified in requests and
     limits) known to Kubernetes describing a single container in each pod of the current
@@ -402,7 +406,7 @@ class HorizontalPodAutoscalerSpec(K8sModel):
     """
 
     min_replicas: int | None = Field(
-        None, validation_alias="minReplicas", serialization_alias="minReplicas"
+        default=None, validation_alias="minReplicas", serialization_alias="minReplicas"
     )
     """minReplicas is the lower limit for the number of replicas to which the autoscaler can
     scale down.  It defaults to 1 pod.  minReplicas is allowed to be 0 if the alpha feature
@@ -424,7 +428,9 @@ class HorizontalPodAutoscalerCondition(K8sModel):
     """
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """lastTransitionTime is the last time the condition transitioned from one status to
     another
@@ -491,7 +497,7 @@ class MetricStatus(K8sModel):
     """MetricStatus describes the last-read state of a single metric."""
 
     container_resource: ContainerResourceMetricStatus | None = Field(
-        None, validation_alias="containerResource", serialization_alias="containerResource"
+        default=None, validation_alias="containerResource", serialization_alias="containerResource"
     )
     """container resource refers to a resource metric (such as those specified in requests and
     limits) known to Kubernetes describing a single container in each pod in the current
@@ -547,12 +553,12 @@ class HorizontalPodAutoscalerStatus(K8sModel):
     """
 
     current_metrics: Annotated[list[MetricStatus] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="currentMetrics", serialization_alias="currentMetrics"
+        default=None, validation_alias="currentMetrics", serialization_alias="currentMetrics"
     )
     """currentMetrics is the last read state of the metrics used by this autoscaler."""
 
     current_replicas: int | None = Field(
-        None, validation_alias="currentReplicas", serialization_alias="currentReplicas"
+        default=None, validation_alias="currentReplicas", serialization_alias="currentReplicas"
     )
     """currentReplicas is current number of replicas of pods managed by this autoscaler, as
     last seen by the autoscaler.
@@ -566,14 +572,16 @@ class HorizontalPodAutoscalerStatus(K8sModel):
     """
 
     last_scale_time: Time | None = Field(
-        None, validation_alias="lastScaleTime", serialization_alias="lastScaleTime"
+        default=None, validation_alias="lastScaleTime", serialization_alias="lastScaleTime"
     )
     """lastScaleTime is the last time the HorizontalPodAutoscaler scaled the number of pods,
     used by the autoscaler to control how often the number of pods is changed.
     """
 
     observed_generation: int | None = Field(
-        None, validation_alias="observedGeneration", serialization_alias="observedGeneration"
+        default=None,
+        validation_alias="observedGeneration",
+        serialization_alias="observedGeneration",
     )
     """observedGeneration is the most recent generation observed by this autoscaler."""
 
@@ -589,7 +597,7 @@ class HorizontalPodAutoscaler(K8sObject):
     __k8s_kind__ = "HorizontalPodAutoscaler"
 
     api_version: Literal["autoscaling/v2"] = Field(
-        "autoscaling/v2", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="autoscaling/v2", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -626,7 +634,7 @@ class HorizontalPodAutoscalerList(K8sObject):
     __k8s_kind__ = "HorizontalPodAutoscalerList"
 
     api_version: Literal["autoscaling/v2"] = Field(
-        "autoscaling/v2", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="autoscaling/v2", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

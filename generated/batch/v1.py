@@ -45,7 +45,7 @@ class PodFailurePolicyOnExitCodesRequirement(K8sModel):
     """
 
     container_name: str | None = Field(
-        None, validation_alias="containerName", serialization_alias="containerName"
+        default=None, validation_alias="containerName", serialization_alias="containerName"
     )
     """Restricts the check for exit codes to the container with the specified name. When null,
     the rule applies to all containers. When specified, it should match one the container or
@@ -114,13 +114,15 @@ class PodFailurePolicyRule(K8sModel):
     """
 
     on_exit_codes: PodFailurePolicyOnExitCodesRequirement | None = Field(
-        None, validation_alias="onExitCodes", serialization_alias="onExitCodes"
+        default=None, validation_alias="onExitCodes", serialization_alias="onExitCodes"
     )
     """Represents the requirement on the container exit codes."""
 
     on_pod_conditions: Annotated[
         list[PodFailurePolicyOnPodConditionsPattern] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="onPodConditions", serialization_alias="onPodConditions")
+    ] = Field(
+        default=None, validation_alias="onPodConditions", serialization_alias="onPodConditions"
+    )
     """Represents the requirement on the pod conditions. The requirement is represented as a
     list of pod condition patterns. The requirement is satisfied if at least one pattern
     matches an actual pod condition. At most 20 elements are allowed.
@@ -144,7 +146,7 @@ class SuccessPolicyRule(K8sModel):
     """
 
     succeeded_count: int | None = Field(
-        None, validation_alias="succeededCount", serialization_alias="succeededCount"
+        default=None, validation_alias="succeededCount", serialization_alias="succeededCount"
     )
     """succeededCount specifies the minimal required size of the actual set of the succeeded
     indexes for the Job. When succeededCount is used along with succeededIndexes, the check
@@ -156,7 +158,7 @@ class SuccessPolicyRule(K8sModel):
     """
 
     succeeded_indexes: str | None = Field(
-        None, validation_alias="succeededIndexes", serialization_alias="succeededIndexes"
+        default=None, validation_alias="succeededIndexes", serialization_alias="succeededIndexes"
     )
     """succeededIndexes specifies the set of indexes which need to be contained in the actual
     set of the succeeded indexes for the Job. The list of indexes must be within 0 to
@@ -189,7 +191,9 @@ class JobSpec(K8sModel):
     """JobSpec describes how the job execution will look like."""
 
     active_deadline_seconds: int | None = Field(
-        None, validation_alias="activeDeadlineSeconds", serialization_alias="activeDeadlineSeconds"
+        default=None,
+        validation_alias="activeDeadlineSeconds",
+        serialization_alias="activeDeadlineSeconds",
     )
     """Specifies the duration in seconds relative to the startTime that the job may be
     continuously active before the system tries to terminate it; value must be positive
@@ -198,7 +202,7 @@ class JobSpec(K8sModel):
     """
 
     backoff_limit: int | None = Field(
-        None, validation_alias="backoffLimit", serialization_alias="backoffLimit"
+        default=None, validation_alias="backoffLimit", serialization_alias="backoffLimit"
     )
     """Specifies the number of retries before marking this job failed. Defaults to 6, unless
     backoffLimitPerIndex (only Indexed Job) is specified. When backoffLimitPerIndex is
@@ -206,7 +210,9 @@ class JobSpec(K8sModel):
     """
 
     backoff_limit_per_index: int | None = Field(
-        None, validation_alias="backoffLimitPerIndex", serialization_alias="backoffLimitPerIndex"
+        default=None,
+        validation_alias="backoffLimitPerIndex",
+        serialization_alias="backoffLimitPerIndex",
     )
     """Specifies the limit for the number of retries within an index before marking this index
     as failed. When enabled the number of failures per index is kept in the pod's
@@ -215,7 +221,7 @@ class JobSpec(K8sModel):
     """
 
     completion_mode: str | None = Field(
-        None, validation_alias="completionMode", serialization_alias="completionMode"
+        default=None, validation_alias="completionMode", serialization_alias="completionMode"
     )
     """completionMode specifies how Pod completions are tracked. It can be `NonIndexed`
     (default) or `Indexed`.
@@ -247,7 +253,7 @@ class JobSpec(K8sModel):
     """
 
     managed_by: str | None = Field(
-        None, validation_alias="managedBy", serialization_alias="managedBy"
+        default=None, validation_alias="managedBy", serialization_alias="managedBy"
     )
     """ManagedBy field indicates the controller that manages a Job. The k8s Job controller
     reconciles jobs which don't have this field at all or the field value is the reserved
@@ -259,7 +265,7 @@ class JobSpec(K8sModel):
     """
 
     manual_selector: bool | None = Field(
-        None, validation_alias="manualSelector", serialization_alias="manualSelector"
+        default=None, validation_alias="manualSelector", serialization_alias="manualSelector"
     )
     """manualSelector controls generation of pod labels and pod selectors. Leave
     `manualSelector` unset unless you are certain what you are doing. When false or unset,
@@ -272,7 +278,7 @@ class JobSpec(K8sModel):
     """
 
     max_failed_indexes: int | None = Field(
-        None, validation_alias="maxFailedIndexes", serialization_alias="maxFailedIndexes"
+        default=None, validation_alias="maxFailedIndexes", serialization_alias="maxFailedIndexes"
     )
     """Specifies the maximal number of failed indexes before marking the Job as failed, when
     backoffLimitPerIndex is set. Once the number of failed indexes exceeds this number the
@@ -292,7 +298,7 @@ class JobSpec(K8sModel):
     """
 
     pod_failure_policy: PodFailurePolicy | None = Field(
-        None, validation_alias="podFailurePolicy", serialization_alias="podFailurePolicy"
+        default=None, validation_alias="podFailurePolicy", serialization_alias="podFailurePolicy"
     )
     """Specifies the policy of handling failed pods. In particular, it allows to specify the
     set of actions and conditions which need to be satisfied to take the associated action.
@@ -302,7 +308,9 @@ class JobSpec(K8sModel):
     """
 
     pod_replacement_policy: str | None = Field(
-        None, validation_alias="podReplacementPolicy", serialization_alias="podReplacementPolicy"
+        default=None,
+        validation_alias="podReplacementPolicy",
+        serialization_alias="podReplacementPolicy",
     )
     """podReplacementPolicy specifies when to create replacement Pods. Possible values are: -
     TerminatingOrFailed means that we recreate pods
@@ -321,7 +329,7 @@ class JobSpec(K8sModel):
     """
 
     success_policy: SuccessPolicy | None = Field(
-        None, validation_alias="successPolicy", serialization_alias="successPolicy"
+        default=None, validation_alias="successPolicy", serialization_alias="successPolicy"
     )
     """successPolicy specifies the policy when the Job can be declared as succeeded. If empty,
     the default behavior applies - the Job is declared as succeeded only when the number of
@@ -346,7 +354,7 @@ class JobSpec(K8sModel):
     """
 
     ttl_seconds_after_finished: int | None = Field(
-        None,
+        default=None,
         validation_alias="ttlSecondsAfterFinished",
         serialization_alias="ttlSecondsAfterFinished",
     )
@@ -379,7 +387,7 @@ class CronJobSpec(K8sModel):
     """
 
     concurrency_policy: str | None = Field(
-        None, validation_alias="concurrencyPolicy", serialization_alias="concurrencyPolicy"
+        default=None, validation_alias="concurrencyPolicy", serialization_alias="concurrencyPolicy"
     )
     """Specifies how to treat concurrent executions of a Job. Valid values are:
     
@@ -389,7 +397,7 @@ class CronJobSpec(K8sModel):
     """
 
     failed_jobs_history_limit: int | None = Field(
-        None,
+        default=None,
         validation_alias="failedJobsHistoryLimit",
         serialization_alias="failedJobsHistoryLimit",
     )
@@ -406,7 +414,7 @@ class CronJobSpec(K8sModel):
     """The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron."""
 
     starting_deadline_seconds: int | None = Field(
-        None,
+        default=None,
         validation_alias="startingDeadlineSeconds",
         serialization_alias="startingDeadlineSeconds",
     )
@@ -415,7 +423,7 @@ class CronJobSpec(K8sModel):
     """
 
     successful_jobs_history_limit: int | None = Field(
-        None,
+        default=None,
         validation_alias="successfulJobsHistoryLimit",
         serialization_alias="successfulJobsHistoryLimit",
     )
@@ -428,7 +436,9 @@ class CronJobSpec(K8sModel):
     already started executions.  Defaults to false.
     """
 
-    time_zone: str | None = Field(None, validation_alias="timeZone", serialization_alias="timeZone")
+    time_zone: str | None = Field(
+        default=None, validation_alias="timeZone", serialization_alias="timeZone"
+    )
     """The time zone name for the given schedule, see
     https://en.wikipedia.org/wiki/List_of_tz_database_time_zones. If not specified, this
     will default to the time zone of the kube-controller-manager process. The set of valid
@@ -450,12 +460,14 @@ class CronJobStatus(K8sModel):
     """A list of pointers to currently running jobs."""
 
     last_schedule_time: Time | None = Field(
-        None, validation_alias="lastScheduleTime", serialization_alias="lastScheduleTime"
+        default=None, validation_alias="lastScheduleTime", serialization_alias="lastScheduleTime"
     )
     """Information when was the last time the job was successfully scheduled."""
 
     last_successful_time: Time | None = Field(
-        None, validation_alias="lastSuccessfulTime", serialization_alias="lastSuccessfulTime"
+        default=None,
+        validation_alias="lastSuccessfulTime",
+        serialization_alias="lastSuccessfulTime",
     )
     """Information when was the last time the job successfully completed."""
 
@@ -468,7 +480,7 @@ class CronJob(K8sObject):
     __k8s_kind__ = "CronJob"
 
     api_version: Literal["batch/v1"] = Field(
-        "batch/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="batch/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -507,7 +519,7 @@ class CronJobList(K8sObject):
     __k8s_kind__ = "CronJobList"
 
     api_version: Literal["batch/v1"] = Field(
-        "batch/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="batch/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -535,12 +547,14 @@ class JobCondition(K8sModel):
     """JobCondition describes current state of a job."""
 
     last_probe_time: Time | None = Field(
-        None, validation_alias="lastProbeTime", serialization_alias="lastProbeTime"
+        default=None, validation_alias="lastProbeTime", serialization_alias="lastProbeTime"
     )
     """Last time the condition was checked."""
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """Last time the condition transit from one status to another."""
 
@@ -578,7 +592,7 @@ class JobStatus(K8sModel):
     """
 
     completed_indexes: str | None = Field(
-        None, validation_alias="completedIndexes", serialization_alias="completedIndexes"
+        default=None, validation_alias="completedIndexes", serialization_alias="completedIndexes"
     )
     """completedIndexes holds the completed indexes when .spec.completionMode = "Indexed" in a
     text format. The indexes are represented as decimal integers separated by commas. The
@@ -589,7 +603,7 @@ class JobStatus(K8sModel):
     """
 
     completion_time: Time | None = Field(
-        None, validation_alias="completionTime", serialization_alias="completionTime"
+        default=None, validation_alias="completionTime", serialization_alias="completionTime"
     )
     """Represents time when the job was completed. It is not guaranteed to be set in
     happens-before order across separate operations. It is represented in RFC3339 form and
@@ -621,7 +635,7 @@ class JobStatus(K8sModel):
     """The number of pods which reached phase Failed. The value increases monotonically."""
 
     failed_indexes: str | None = Field(
-        None, validation_alias="failedIndexes", serialization_alias="failedIndexes"
+        default=None, validation_alias="failedIndexes", serialization_alias="failedIndexes"
     )
     """FailedIndexes holds the failed indexes when spec.backoffLimitPerIndex is set. The
     indexes are represented in the text format analogous as for the `completedIndexes`
@@ -638,7 +652,7 @@ class JobStatus(K8sModel):
     """
 
     start_time: Time | None = Field(
-        None, validation_alias="startTime", serialization_alias="startTime"
+        default=None, validation_alias="startTime", serialization_alias="startTime"
     )
     """Represents time when the job controller started processing a job. When a Job is created
     in the suspended state, this field is not set until the first time it is resumed. This
@@ -664,7 +678,7 @@ class JobStatus(K8sModel):
     """
 
     uncounted_terminated_pods: UncountedTerminatedPods | None = Field(
-        None,
+        default=None,
         validation_alias="uncountedTerminatedPods",
         serialization_alias="uncountedTerminatedPods",
     )
@@ -691,7 +705,7 @@ class Job(K8sObject):
     __k8s_kind__ = "Job"
 
     api_version: Literal["batch/v1"] = Field(
-        "batch/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="batch/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -730,7 +744,7 @@ class JobList(K8sObject):
     __k8s_kind__ = "JobList"
 
     api_version: Literal["batch/v1"] = Field(
-        "batch/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="batch/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

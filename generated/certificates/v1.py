@@ -24,7 +24,7 @@ class CertificateSigningRequestSpec(K8sModel):
     """CertificateSigningRequestSpec contains the certificate request."""
 
     expiration_seconds: int | None = Field(
-        None, validation_alias="expirationSeconds", serialization_alias="expirationSeconds"
+        default=None, validation_alias="expirationSeconds", serialization_alias="expirationSeconds"
     )
     """expirationSeconds is the requested duration of validity of the issued certificate. The
     certificate signer may issue a certificate with a different validity duration so a
@@ -133,7 +133,9 @@ class CertificateSigningRequestCondition(K8sModel):
     """
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """lastTransitionTime is the time the condition last transitioned from one status to
     another. If unset, when a new condition type is added or an existing condition's status
@@ -141,7 +143,7 @@ class CertificateSigningRequestCondition(K8sModel):
     """
 
     last_update_time: Time | None = Field(
-        None, validation_alias="lastUpdateTime", serialization_alias="lastUpdateTime"
+        default=None, validation_alias="lastUpdateTime", serialization_alias="lastUpdateTime"
     )
     """lastUpdateTime is the time of the last update to this condition"""
 
@@ -246,7 +248,9 @@ class CertificateSigningRequest(K8sObject):
     __k8s_kind__ = "CertificateSigningRequest"
 
     api_version: Literal["certificates.k8s.io/v1"] = Field(
-        "certificates.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="certificates.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -283,7 +287,9 @@ class CertificateSigningRequestList(K8sObject):
     __k8s_kind__ = "CertificateSigningRequestList"
 
     api_version: Literal["certificates.k8s.io/v1"] = Field(
-        "certificates.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="certificates.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

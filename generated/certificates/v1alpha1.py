@@ -21,7 +21,7 @@ class ClusterTrustBundleSpec(K8sModel):
     """ClusterTrustBundleSpec contains the signer and trust anchors."""
 
     signer_name: str | None = Field(
-        None, validation_alias="signerName", serialization_alias="signerName"
+        default=None, validation_alias="signerName", serialization_alias="signerName"
     )
     """signerName indicates the associated signer, if any.
     
@@ -78,7 +78,7 @@ class ClusterTrustBundle(K8sObject):
     __k8s_kind__ = "ClusterTrustBundle"
 
     api_version: Literal["certificates.k8s.io/v1alpha1"] = Field(
-        "certificates.k8s.io/v1alpha1",
+        default="certificates.k8s.io/v1alpha1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -110,7 +110,7 @@ class ClusterTrustBundleList(K8sObject):
     __k8s_kind__ = "ClusterTrustBundleList"
 
     api_version: Literal["certificates.k8s.io/v1alpha1"] = Field(
-        "certificates.k8s.io/v1alpha1",
+        default="certificates.k8s.io/v1alpha1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )

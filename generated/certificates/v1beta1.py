@@ -28,7 +28,7 @@ class ClusterTrustBundleSpec(K8sModel):
     """ClusterTrustBundleSpec contains the signer and trust anchors."""
 
     signer_name: str | None = Field(
-        None, validation_alias="signerName", serialization_alias="signerName"
+        default=None, validation_alias="signerName", serialization_alias="signerName"
     )
     """signerName indicates the associated signer, if any.
     
@@ -85,7 +85,7 @@ class ClusterTrustBundle(K8sObject):
     __k8s_kind__ = "ClusterTrustBundle"
 
     api_version: Literal["certificates.k8s.io/v1beta1"] = Field(
-        "certificates.k8s.io/v1beta1",
+        default="certificates.k8s.io/v1beta1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -117,7 +117,7 @@ class ClusterTrustBundleList(K8sObject):
     __k8s_kind__ = "ClusterTrustBundleList"
 
     api_version: Literal["certificates.k8s.io/v1beta1"] = Field(
-        "certificates.k8s.io/v1beta1",
+        default="certificates.k8s.io/v1beta1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -147,7 +147,9 @@ class PodCertificateRequestSpec(K8sModel):
     """
 
     max_expiration_seconds: int | None = Field(
-        None, validation_alias="maxExpirationSeconds", serialization_alias="maxExpirationSeconds"
+        default=None,
+        validation_alias="maxExpirationSeconds",
+        serialization_alias="maxExpirationSeconds",
     )
     """maxExpirationSeconds is the maximum lifetime permitted for the certificate.
     
@@ -167,7 +169,7 @@ class PodCertificateRequestSpec(K8sModel):
     """nodeUID is the UID of the node the pod is assigned to."""
 
     pkix_public_key: Base64Bytes | None = Field(
-        None, validation_alias="pkixPublicKey", serialization_alias="pkixPublicKey"
+        default=None, validation_alias="pkixPublicKey", serialization_alias="pkixPublicKey"
     )
     """The PKIX-serialized public key the signer will issue the certificate to.
     
@@ -192,7 +194,7 @@ class PodCertificateRequestSpec(K8sModel):
     """podUID is the UID of the pod into which the certificate will be mounted."""
 
     proof_of_possession: Base64Bytes | None = Field(
-        None, validation_alias="proofOfPossession", serialization_alias="proofOfPossession"
+        default=None, validation_alias="proofOfPossession", serialization_alias="proofOfPossession"
     )
     """A proof that the requesting kubelet holds the private key corresponding to
     pkixPublicKey.
@@ -259,7 +261,7 @@ class PodCertificateRequestSpec(K8sModel):
     """
 
     unverified_user_annotations: dict[str, str] | None = Field(
-        None,
+        default=None,
         validation_alias="unverifiedUserAnnotations",
         serialization_alias="unverifiedUserAnnotations",
     )
@@ -281,7 +283,7 @@ class PodCertificateRequestStatus(K8sModel):
     """
 
     begin_refresh_at: Time | None = Field(
-        None, validation_alias="beginRefreshAt", serialization_alias="beginRefreshAt"
+        default=None, validation_alias="beginRefreshAt", serialization_alias="beginRefreshAt"
     )
     """beginRefreshAt is the time at which the kubelet should begin trying to refresh the
     certificate.  This field is set via the /status subresource, and must be set at the same
@@ -292,7 +294,7 @@ class PodCertificateRequestStatus(K8sModel):
     """
 
     certificate_chain: str | None = Field(
-        None, validation_alias="certificateChain", serialization_alias="certificateChain"
+        default=None, validation_alias="certificateChain", serialization_alias="certificateChain"
     )
     """certificateChain is populated with an issued certificate by the signer. This field is
     set via the /status subresource. Once populated, this field is immutable.
@@ -329,7 +331,7 @@ class PodCertificateRequestStatus(K8sModel):
     """
 
     not_after: Time | None = Field(
-        None, validation_alias="notAfter", serialization_alias="notAfter"
+        default=None, validation_alias="notAfter", serialization_alias="notAfter"
     )
     """notAfter is the time at which the certificate expires.  The value must be the same as
     the notAfter value in the leaf certificate in certificateChain.  This field is set via
@@ -338,7 +340,7 @@ class PodCertificateRequestStatus(K8sModel):
     """
 
     not_before: Time | None = Field(
-        None, validation_alias="notBefore", serialization_alias="notBefore"
+        default=None, validation_alias="notBefore", serialization_alias="notBefore"
     )
     """notBefore is the time at which the certificate becomes valid.  The value must be the
     same as the notBefore value in the leaf certificate in certificateChain.  This field is
@@ -358,7 +360,7 @@ class PodCertificateRequest(K8sObject):
     __k8s_kind__ = "PodCertificateRequest"
 
     api_version: Literal["certificates.k8s.io/v1beta1"] = Field(
-        "certificates.k8s.io/v1beta1",
+        default="certificates.k8s.io/v1beta1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -393,7 +395,7 @@ class PodCertificateRequestList(K8sObject):
     __k8s_kind__ = "PodCertificateRequestList"
 
     api_version: Literal["certificates.k8s.io/v1beta1"] = Field(
-        "certificates.k8s.io/v1beta1",
+        default="certificates.k8s.io/v1beta1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )

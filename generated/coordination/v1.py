@@ -22,12 +22,12 @@ class LeaseSpec(K8sModel):
     """LeaseSpec is a specification of a Lease."""
 
     acquire_time: MicroTime | None = Field(
-        None, validation_alias="acquireTime", serialization_alias="acquireTime"
+        default=None, validation_alias="acquireTime", serialization_alias="acquireTime"
     )
     """acquireTime is a time when the current lease was acquired."""
 
     holder_identity: str | None = Field(
-        None, validation_alias="holderIdentity", serialization_alias="holderIdentity"
+        default=None, validation_alias="holderIdentity", serialization_alias="holderIdentity"
     )
     """holderIdentity contains the identity of the holder of a current lease. If Coordinated
     Leader Election is used, the holder identity must be equal to the elected
@@ -35,26 +35,28 @@ class LeaseSpec(K8sModel):
     """
 
     lease_duration_seconds: int | None = Field(
-        None, validation_alias="leaseDurationSeconds", serialization_alias="leaseDurationSeconds"
+        default=None,
+        validation_alias="leaseDurationSeconds",
+        serialization_alias="leaseDurationSeconds",
     )
     """leaseDurationSeconds is a duration that candidates for a lease need to wait to force
     acquire it. This is measured against the time of last observed renewTime.
     """
 
     lease_transitions: int | None = Field(
-        None, validation_alias="leaseTransitions", serialization_alias="leaseTransitions"
+        default=None, validation_alias="leaseTransitions", serialization_alias="leaseTransitions"
     )
     """leaseTransitions is the number of transitions of a lease between holders."""
 
     preferred_holder: str | None = Field(
-        None, validation_alias="preferredHolder", serialization_alias="preferredHolder"
+        default=None, validation_alias="preferredHolder", serialization_alias="preferredHolder"
     )
     """PreferredHolder signals to a lease holder that the lease has a more optimal holder and
     should be given up. This field can only be set if Strategy is also set.
     """
 
     renew_time: MicroTime | None = Field(
-        None, validation_alias="renewTime", serialization_alias="renewTime"
+        default=None, validation_alias="renewTime", serialization_alias="renewTime"
     )
     """renewTime is a time when the current holder of a lease has last updated the lease."""
 
@@ -73,7 +75,9 @@ class Lease(K8sObject):
     __k8s_kind__ = "Lease"
 
     api_version: Literal["coordination.k8s.io/v1"] = Field(
-        "coordination.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="coordination.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -107,7 +111,9 @@ class LeaseList(K8sObject):
     __k8s_kind__ = "LeaseList"
 
     api_version: Literal["coordination.k8s.io/v1"] = Field(
-        "coordination.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="coordination.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

@@ -29,7 +29,7 @@ class LeaseCandidateSpec(K8sModel):
     """
 
     emulation_version: str | None = Field(
-        None, validation_alias="emulationVersion", serialization_alias="emulationVersion"
+        default=None, validation_alias="emulationVersion", serialization_alias="emulationVersion"
     )
     """EmulationVersion is the emulation version. It must be in a semver format without leading
     `v`. EmulationVersion must be less than or equal to BinaryVersion. This field is
@@ -42,7 +42,7 @@ class LeaseCandidateSpec(K8sModel):
     """
 
     ping_time: MicroTime | None = Field(
-        None, validation_alias="pingTime", serialization_alias="pingTime"
+        default=None, validation_alias="pingTime", serialization_alias="pingTime"
     )
     """PingTime is the last time that the server has requested the LeaseCandidate to renew. It
     is only done during leader election to check if any LeaseCandidates have become
@@ -51,7 +51,7 @@ class LeaseCandidateSpec(K8sModel):
     """
 
     renew_time: MicroTime | None = Field(
-        None, validation_alias="renewTime", serialization_alias="renewTime"
+        default=None, validation_alias="renewTime", serialization_alias="renewTime"
     )
     """RenewTime is the time that the LeaseCandidate was last updated. Any time a Lease needs
     to do leader election, the PingTime field is updated to signal to the LeaseCandidate
@@ -79,7 +79,7 @@ class LeaseCandidate(K8sObject):
     __k8s_kind__ = "LeaseCandidate"
 
     api_version: Literal["coordination.k8s.io/v1alpha2"] = Field(
-        "coordination.k8s.io/v1alpha2",
+        default="coordination.k8s.io/v1alpha2",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -115,7 +115,7 @@ class LeaseCandidateList(K8sObject):
     __k8s_kind__ = "LeaseCandidateList"
 
     api_version: Literal["coordination.k8s.io/v1alpha2"] = Field(
-        "coordination.k8s.io/v1alpha2",
+        default="coordination.k8s.io/v1alpha2",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )

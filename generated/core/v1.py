@@ -277,7 +277,9 @@ class AWSElasticBlockStoreVolumeSource(K8sModel):
     AWS EBS volumes support ownership management and SELinux relabeling.
     """
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is the filesystem type of the volume that you want to mount. Tip: Ensure that the
     filesystem type is supported by the host operating system. Examples: "ext4", "xfs",
     "ntfs". Implicitly inferred to be "ext4" if unspecified. More info:
@@ -292,7 +294,7 @@ class AWSElasticBlockStoreVolumeSource(K8sModel):
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly value true will force the readOnly setting in VolumeMounts. More info:
     https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore
@@ -332,12 +334,14 @@ class NodeSelectorTerm(K8sModel):
 
     match_expressions: Annotated[
         list[NodeSelectorRequirement] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="matchExpressions", serialization_alias="matchExpressions")
+    ] = Field(
+        default=None, validation_alias="matchExpressions", serialization_alias="matchExpressions"
+    )
     """A list of node selector requirements by node's labels."""
 
     match_fields: Annotated[
         list[NodeSelectorRequirement] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="matchFields", serialization_alias="matchFields")
+    ] = Field(default=None, validation_alias="matchFields", serialization_alias="matchFields")
     """A list of node selector requirements by node's fields."""
 
 
@@ -371,7 +375,7 @@ class NodeAffinity(K8sModel):
     preferred_during_scheduling_ignored_during_execution: Annotated[
         list[PreferredSchedulingTerm] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None,
+        default=None,
         validation_alias="preferredDuringSchedulingIgnoredDuringExecution",
         serialization_alias="preferredDuringSchedulingIgnoredDuringExecution",
     )
@@ -386,7 +390,7 @@ class NodeAffinity(K8sModel):
     """
 
     required_during_scheduling_ignored_during_execution: NodeSelector | None = Field(
-        None,
+        default=None,
         validation_alias="requiredDuringSchedulingIgnoredDuringExecution",
         serialization_alias="requiredDuringSchedulingIgnoredDuringExecution",
     )
@@ -406,14 +410,14 @@ class PodAffinityTerm(K8sModel):
     """
 
     label_selector: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="labelSelector", serialization_alias="labelSelector"
+        default=None, validation_alias="labelSelector", serialization_alias="labelSelector"
     )
     """A label query over a set of resources, in this case pods. If it's null, this
     PodAffinityTerm matches with no Pods.
     """
 
     match_label_keys: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="matchLabelKeys", serialization_alias="matchLabelKeys"
+        default=None, validation_alias="matchLabelKeys", serialization_alias="matchLabelKeys"
     )
     """MatchLabelKeys is a set of pod label keys to select which pods will be taken into
     consideration. The keys are used to lookup values from the incoming pod labels, those
@@ -425,7 +429,7 @@ class PodAffinityTerm(K8sModel):
     """
 
     mismatch_label_keys: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="mismatchLabelKeys", serialization_alias="mismatchLabelKeys"
+        default=None, validation_alias="mismatchLabelKeys", serialization_alias="mismatchLabelKeys"
     )
     """MismatchLabelKeys is a set of pod label keys to select which pods will be taken into
     consideration. The keys are used to lookup values from the incoming pod labels, those
@@ -438,7 +442,7 @@ class PodAffinityTerm(K8sModel):
     """
 
     namespace_selector: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="namespaceSelector", serialization_alias="namespaceSelector"
+        default=None, validation_alias="namespaceSelector", serialization_alias="namespaceSelector"
     )
     """A label query over the set of namespaces that the term applies to. The term is applied
     to the union of the namespaces selected by this field and the ones listed in the
@@ -481,7 +485,7 @@ class PodAffinity(K8sModel):
     preferred_during_scheduling_ignored_during_execution: Annotated[
         list[WeightedPodAffinityTerm] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None,
+        default=None,
         validation_alias="preferredDuringSchedulingIgnoredDuringExecution",
         serialization_alias="preferredDuringSchedulingIgnoredDuringExecution",
     )
@@ -498,7 +502,7 @@ class PodAffinity(K8sModel):
     required_during_scheduling_ignored_during_execution: Annotated[
         list[PodAffinityTerm] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None,
+        default=None,
         validation_alias="requiredDuringSchedulingIgnoredDuringExecution",
         serialization_alias="requiredDuringSchedulingIgnoredDuringExecution",
     )
@@ -517,7 +521,7 @@ class PodAntiAffinity(K8sModel):
     preferred_during_scheduling_ignored_during_execution: Annotated[
         list[WeightedPodAffinityTerm] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None,
+        default=None,
         validation_alias="preferredDuringSchedulingIgnoredDuringExecution",
         serialization_alias="preferredDuringSchedulingIgnoredDuringExecution",
     )
@@ -534,7 +538,7 @@ class PodAntiAffinity(K8sModel):
     required_during_scheduling_ignored_during_execution: Annotated[
         list[PodAffinityTerm] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None,
+        default=None,
         validation_alias="requiredDuringSchedulingIgnoredDuringExecution",
         serialization_alias="requiredDuringSchedulingIgnoredDuringExecution",
     )
@@ -551,19 +555,19 @@ class Affinity(K8sModel):
     """Affinity is a group of affinity scheduling rules."""
 
     node_affinity: NodeAffinity | None = Field(
-        None, validation_alias="nodeAffinity", serialization_alias="nodeAffinity"
+        default=None, validation_alias="nodeAffinity", serialization_alias="nodeAffinity"
     )
     """Describes node affinity scheduling rules for the pod."""
 
     pod_affinity: PodAffinity | None = Field(
-        None, validation_alias="podAffinity", serialization_alias="podAffinity"
+        default=None, validation_alias="podAffinity", serialization_alias="podAffinity"
     )
     """Describes pod affinity scheduling rules (e.g. co-locate this pod in the same node, zone,
     etc. as some other pod(s)).
     """
 
     pod_anti_affinity: PodAntiAffinity | None = Field(
-        None, validation_alias="podAntiAffinity", serialization_alias="podAntiAffinity"
+        default=None, validation_alias="podAntiAffinity", serialization_alias="podAntiAffinity"
     )
     """Describes pod anti-affinity scheduling rules (e.g. avoid putting this pod in the same
     node, zone, etc. as some other pod(s)).
@@ -574,7 +578,7 @@ class AppArmorProfile(K8sModel):
     """AppArmorProfile defines a pod or container's AppArmor settings."""
 
     localhost_profile: str | None = Field(
-        None, validation_alias="localhostProfile", serialization_alias="localhostProfile"
+        default=None, validation_alias="localhostProfile", serialization_alias="localhostProfile"
     )
     """localhostProfile indicates a profile loaded on the node that should be used. The profile
     must be preconfigured on the node to work. Must match the loaded name of the profile.
@@ -603,7 +607,7 @@ class AzureDiskVolumeSource(K8sModel):
     """AzureDisk represents an Azure Data Disk mount on the host and bind mount to the pod."""
 
     caching_mode: str | None = Field(
-        None, validation_alias="cachingMode", serialization_alias="cachingMode"
+        default=None, validation_alias="cachingMode", serialization_alias="cachingMode"
     )
     """cachingMode is the Host Caching mode: None, Read Only, Read Write."""
 
@@ -613,7 +617,9 @@ class AzureDiskVolumeSource(K8sModel):
     disk_uri: str = Field(validation_alias="diskURI", serialization_alias="diskURI")
     """diskURI is the URI of data disk in the blob storage"""
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is Filesystem type to mount. Must be a filesystem type supported by the host
     operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if
     unspecified.
@@ -626,7 +632,7 @@ class AzureDiskVolumeSource(K8sModel):
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly Defaults to false (read/write). ReadOnly here will force the ReadOnly setting
     in VolumeMounts.
@@ -637,7 +643,7 @@ class AzureFilePersistentVolumeSource(K8sModel):
     """AzureFile represents an Azure File Service mount on the host and bind mount to the pod."""
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting
     in VolumeMounts.
@@ -647,7 +653,7 @@ class AzureFilePersistentVolumeSource(K8sModel):
     """secretName is the name of secret that contains Azure Storage Account Name and Key"""
 
     secret_namespace: str | None = Field(
-        None, validation_alias="secretNamespace", serialization_alias="secretNamespace"
+        default=None, validation_alias="secretNamespace", serialization_alias="secretNamespace"
     )
     """secretNamespace is the namespace of the secret that contains Azure Storage Account Name
     and Key default is the same as the Pod
@@ -661,7 +667,7 @@ class AzureFileVolumeSource(K8sModel):
     """AzureFile represents an Azure File Service mount on the host and bind mount to the pod."""
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting
     in VolumeMounts.
@@ -680,12 +686,12 @@ class ObjectReference(K8sModel):
     """
 
     api_version: str | None = Field(
-        None, validation_alias="apiVersion", serialization_alias="apiVersion"
+        default=None, validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """API version of the referent."""
 
     field_path: str | None = Field(
-        None, validation_alias="fieldPath", serialization_alias="fieldPath"
+        default=None, validation_alias="fieldPath", serialization_alias="fieldPath"
     )
     """If referring to a piece of an object instead of an entire object, this string should
     contain a valid JSON/Go field access statement, such as
@@ -712,7 +718,7 @@ class ObjectReference(K8sModel):
     """
 
     resource_version: str | None = Field(
-        None, validation_alias="resourceVersion", serialization_alias="resourceVersion"
+        default=None, validation_alias="resourceVersion", serialization_alias="resourceVersion"
     )
     """Specific resourceVersion to which this reference is made, if any. More info:
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#concurrency-control-and-consistency
@@ -734,7 +740,7 @@ class Binding(K8sObject):
     __k8s_kind__ = "Binding"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -774,7 +780,7 @@ class CSIPersistentVolumeSource(K8sModel):
     """Represents storage that is managed by an external CSI volume driver"""
 
     controller_expand_secret_ref: SecretReference | None = Field(
-        None,
+        default=None,
         validation_alias="controllerExpandSecretRef",
         serialization_alias="controllerExpandSecretRef",
     )
@@ -785,7 +791,7 @@ class CSIPersistentVolumeSource(K8sModel):
     """
 
     controller_publish_secret_ref: SecretReference | None = Field(
-        None,
+        default=None,
         validation_alias="controllerPublishSecretRef",
         serialization_alias="controllerPublishSecretRef",
     )
@@ -798,13 +804,17 @@ class CSIPersistentVolumeSource(K8sModel):
     driver: str
     """driver is the name of the driver to use for this volume. Required."""
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType to mount. Must be a filesystem type supported by the host operating system. Ex.
     "ext4", "xfs", "ntfs".
     """
 
     node_expand_secret_ref: SecretReference | None = Field(
-        None, validation_alias="nodeExpandSecretRef", serialization_alias="nodeExpandSecretRef"
+        default=None,
+        validation_alias="nodeExpandSecretRef",
+        serialization_alias="nodeExpandSecretRef",
     )
     """nodeExpandSecretRef is a reference to the secret object containing sensitive information
     to pass to the CSI driver to complete the CSI NodeExpandVolume call. This field is
@@ -813,7 +823,9 @@ class CSIPersistentVolumeSource(K8sModel):
     """
 
     node_publish_secret_ref: SecretReference | None = Field(
-        None, validation_alias="nodePublishSecretRef", serialization_alias="nodePublishSecretRef"
+        default=None,
+        validation_alias="nodePublishSecretRef",
+        serialization_alias="nodePublishSecretRef",
     )
     """nodePublishSecretRef is a reference to the secret object containing sensitive
     information to pass to the CSI driver to complete the CSI NodePublishVolume and
@@ -822,7 +834,9 @@ class CSIPersistentVolumeSource(K8sModel):
     """
 
     node_stage_secret_ref: SecretReference | None = Field(
-        None, validation_alias="nodeStageSecretRef", serialization_alias="nodeStageSecretRef"
+        default=None,
+        validation_alias="nodeStageSecretRef",
+        serialization_alias="nodeStageSecretRef",
     )
     """nodeStageSecretRef is a reference to the secret object containing sensitive information
     to pass to the CSI driver to complete the CSI NodeStageVolume and NodeStageVolume and
@@ -831,14 +845,14 @@ class CSIPersistentVolumeSource(K8sModel):
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly value to pass to ControllerPublishVolumeRequest. Defaults to false
     (read/write).
     """
 
     volume_attributes: dict[str, str] | None = Field(
-        None, validation_alias="volumeAttributes", serialization_alias="volumeAttributes"
+        default=None, validation_alias="volumeAttributes", serialization_alias="volumeAttributes"
     )
     """volumeAttributes of the volume to publish."""
 
@@ -869,13 +883,17 @@ class CSIVolumeSource(K8sModel):
     for the correct name as registered in the cluster.
     """
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType to mount. Ex. "ext4", "xfs", "ntfs". If not provided, the empty value is passed
     to the associated CSI driver which will determine the default filesystem to apply.
     """
 
     node_publish_secret_ref: LocalObjectReference | None = Field(
-        None, validation_alias="nodePublishSecretRef", serialization_alias="nodePublishSecretRef"
+        default=None,
+        validation_alias="nodePublishSecretRef",
+        serialization_alias="nodePublishSecretRef",
     )
     """nodePublishSecretRef is a reference to the secret object containing sensitive
     information to pass to the CSI driver to complete the CSI NodePublishVolume and
@@ -885,14 +903,14 @@ class CSIVolumeSource(K8sModel):
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly specifies a read-only configuration for the volume. Defaults to false
     (read/write).
     """
 
     volume_attributes: dict[str, str] | None = Field(
-        None, validation_alias="volumeAttributes", serialization_alias="volumeAttributes"
+        default=None, validation_alias="volumeAttributes", serialization_alias="volumeAttributes"
     )
     """volumeAttributes stores driver-specific properties that are passed to the CSI driver.
     Consult your driver's documentation for supported values.
@@ -923,7 +941,7 @@ class CephFSPersistentVolumeSource(K8sModel):
     """path is Optional: Used as the mounted root, rather than the full Ceph tree, default is /"""
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly is Optional: Defaults to false (read/write). ReadOnly here will force the
     ReadOnly setting in VolumeMounts. More info:
@@ -931,7 +949,7 @@ class CephFSPersistentVolumeSource(K8sModel):
     """
 
     secret_file: str | None = Field(
-        None, validation_alias="secretFile", serialization_alias="secretFile"
+        default=None, validation_alias="secretFile", serialization_alias="secretFile"
     )
     """secretFile is Optional: SecretFile is the path to key ring for User, default is
     /etc/ceph/user.secret More info:
@@ -939,7 +957,7 @@ class CephFSPersistentVolumeSource(K8sModel):
     """
 
     secret_ref: SecretReference | None = Field(
-        None, validation_alias="secretRef", serialization_alias="secretRef"
+        default=None, validation_alias="secretRef", serialization_alias="secretRef"
     )
     """secretRef is Optional: SecretRef is reference to the authentication secret for User,
     default is empty. More info:
@@ -966,7 +984,7 @@ class CephFSVolumeSource(K8sModel):
     """path is Optional: Used as the mounted root, rather than the full Ceph tree, default is /"""
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly is Optional: Defaults to false (read/write). ReadOnly here will force the
     ReadOnly setting in VolumeMounts. More info:
@@ -974,7 +992,7 @@ class CephFSVolumeSource(K8sModel):
     """
 
     secret_file: str | None = Field(
-        None, validation_alias="secretFile", serialization_alias="secretFile"
+        default=None, validation_alias="secretFile", serialization_alias="secretFile"
     )
     """secretFile is Optional: SecretFile is the path to key ring for User, default is
     /etc/ceph/user.secret More info:
@@ -982,7 +1000,7 @@ class CephFSVolumeSource(K8sModel):
     """
 
     secret_ref: LocalObjectReference | None = Field(
-        None, validation_alias="secretRef", serialization_alias="secretRef"
+        default=None, validation_alias="secretRef", serialization_alias="secretRef"
     )
     """secretRef is Optional: SecretRef is reference to the authentication secret for User,
     default is empty. More info:
@@ -1001,14 +1019,16 @@ class CinderPersistentVolumeSource(K8sModel):
     Cinder volumes support ownership management and SELinux relabeling.
     """
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType Filesystem type to mount. Must be a filesystem type supported by the host
     operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if
     unspecified. More info: https://examples.k8s.io/mysql-cinder-pd/README.md
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly is Optional: Defaults to false (read/write). ReadOnly here will force the
     ReadOnly setting in VolumeMounts. More info:
@@ -1016,7 +1036,7 @@ class CinderPersistentVolumeSource(K8sModel):
     """
 
     secret_ref: SecretReference | None = Field(
-        None, validation_alias="secretRef", serialization_alias="secretRef"
+        default=None, validation_alias="secretRef", serialization_alias="secretRef"
     )
     """secretRef is Optional: points to a secret object containing parameters used to connect
     to OpenStack.
@@ -1034,21 +1054,23 @@ class CinderVolumeSource(K8sModel):
     Cinder volumes support ownership management and SELinux relabeling.
     """
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is the filesystem type to mount. Must be a filesystem type supported by the host
     operating system. Examples: "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if
     unspecified. More info: https://examples.k8s.io/mysql-cinder-pd/README.md
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting
     in VolumeMounts. More info: https://examples.k8s.io/mysql-cinder-pd/README.md
     """
 
     secret_ref: LocalObjectReference | None = Field(
-        None, validation_alias="secretRef", serialization_alias="secretRef"
+        default=None, validation_alias="secretRef", serialization_alias="secretRef"
     )
     """secretRef is optional: points to a secret object containing parameters used to connect
     to OpenStack.
@@ -1064,7 +1086,7 @@ class ClientIPConfig(K8sModel):
     """ClientIPConfig represents the configurations of Client IP based session affinity."""
 
     timeout_seconds: int | None = Field(
-        None, validation_alias="timeoutSeconds", serialization_alias="timeoutSeconds"
+        default=None, validation_alias="timeoutSeconds", serialization_alias="timeoutSeconds"
     )
     """timeoutSeconds specifies the seconds of ClientIP type session sticky time. The value
     must be >0 && <=86400(for 1 day) if ServiceAffinity == "ClientIP". Default value is
@@ -1078,7 +1100,7 @@ class ClusterTrustBundleProjection(K8sModel):
     """
 
     label_selector: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="labelSelector", serialization_alias="labelSelector"
+        default=None, validation_alias="labelSelector", serialization_alias="labelSelector"
     )
     """Select all ClusterTrustBundles that match this label selector.  Only has effect if
     signerName is set.  Mutually-exclusive with name.  If unset, interpreted as "match
@@ -1101,7 +1123,7 @@ class ClusterTrustBundleProjection(K8sModel):
     """Relative path from the volume root to write the bundle."""
 
     signer_name: str | None = Field(
-        None, validation_alias="signerName", serialization_alias="signerName"
+        default=None, validation_alias="signerName", serialization_alias="signerName"
     )
     """Select all ClusterTrustBundles that match this signer name. Mutually-exclusive with
     name.  The contents of all selected ClusterTrustBundles will be unified and
@@ -1139,7 +1161,7 @@ class ComponentStatus(K8sObject):
     __k8s_kind__ = "ComponentStatus"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -1178,7 +1200,7 @@ class ComponentStatusList(K8sObject):
     __k8s_kind__ = "ComponentStatusList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -1210,7 +1232,7 @@ class ConfigMap(K8sObject):
     __k8s_kind__ = "ConfigMap"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -1219,7 +1241,7 @@ class ConfigMap(K8sObject):
     """
 
     binary_data: dict[str, Base64Bytes] | None = Field(
-        None, validation_alias="binaryData", serialization_alias="binaryData"
+        default=None, validation_alias="binaryData", serialization_alias="binaryData"
     )
     """BinaryData contains the binary data. Each key must consist of alphanumeric characters,
     '-', '_' or '.'. BinaryData can contain byte sequences that are not in the UTF-8 range.
@@ -1297,7 +1319,7 @@ class ConfigMapList(K8sObject):
     __k8s_kind__ = "ConfigMapList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -1345,7 +1367,7 @@ class ConfigMapNodeConfigSource(K8sModel):
     """
 
     resource_version: str | None = Field(
-        None, validation_alias="resourceVersion", serialization_alias="resourceVersion"
+        default=None, validation_alias="resourceVersion", serialization_alias="resourceVersion"
     )
     """ResourceVersion is the metadata.ResourceVersion of the referenced ConfigMap. This field
     is forbidden in Node.Spec, and required in Node.Status.
@@ -1416,7 +1438,7 @@ class ConfigMapVolumeSource(K8sModel):
     """
 
     default_mode: int | None = Field(
-        None, validation_alias="defaultMode", serialization_alias="defaultMode"
+        default=None, validation_alias="defaultMode", serialization_alias="defaultMode"
     )
     """defaultMode is optional: mode bits used to set permissions on created files by default.
     Must be an octal value between 0000 and 0777 or a decimal value between 0 and 511. YAML
@@ -1450,7 +1472,7 @@ class ObjectFieldSelector(K8sModel):
     """ObjectFieldSelector selects an APIVersioned field of an object."""
 
     api_version: str | None = Field(
-        None, validation_alias="apiVersion", serialization_alias="apiVersion"
+        default=None, validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """Version of the schema the FieldPath is written in terms of, defaults to "v1"."""
 
@@ -1491,7 +1513,7 @@ class ResourceFieldSelector(K8sModel):
     """
 
     container_name: str | None = Field(
-        None, validation_alias="containerName", serialization_alias="containerName"
+        default=None, validation_alias="containerName", serialization_alias="containerName"
     )
     """Container name: required for volumes, optional for env vars"""
 
@@ -1523,12 +1545,12 @@ class EnvVarSource(K8sModel):
     """EnvVarSource represents a source for the value of an EnvVar."""
 
     config_map_key_ref: ConfigMapKeySelector | None = Field(
-        None, validation_alias="configMapKeyRef", serialization_alias="configMapKeyRef"
+        default=None, validation_alias="configMapKeyRef", serialization_alias="configMapKeyRef"
     )
     """Selects a key of a ConfigMap."""
 
     field_ref: ObjectFieldSelector | None = Field(
-        None, validation_alias="fieldRef", serialization_alias="fieldRef"
+        default=None, validation_alias="fieldRef", serialization_alias="fieldRef"
     )
     """Selects a field of the pod: supports metadata.name, metadata.namespace,
     `metadata.labels['<KEY>']`, `metadata.annotations['<KEY>']`, spec.nodeName,
@@ -1536,14 +1558,14 @@ class EnvVarSource(K8sModel):
     """
 
     file_key_ref: FileKeySelector | None = Field(
-        None, validation_alias="fileKeyRef", serialization_alias="fileKeyRef"
+        default=None, validation_alias="fileKeyRef", serialization_alias="fileKeyRef"
     )
     """FileKeyRef selects a key of the env file. Requires the EnvFiles feature gate to be
     enabled.
     """
 
     resource_field_ref: ResourceFieldSelector | None = Field(
-        None, validation_alias="resourceFieldRef", serialization_alias="resourceFieldRef"
+        default=None, validation_alias="resourceFieldRef", serialization_alias="resourceFieldRef"
     )
     """Selects a resource of the container: only resources limits and requests (limits.cpu,
     limits.memory, limits.ephemeral-storage, requests.cpu, requests.memory and
@@ -1551,7 +1573,7 @@ class EnvVarSource(K8sModel):
     """
 
     secret_key_ref: SecretKeySelector | None = Field(
-        None, validation_alias="secretKeyRef", serialization_alias="secretKeyRef"
+        default=None, validation_alias="secretKeyRef", serialization_alias="secretKeyRef"
     )
     """Selects a key of a secret in the pod's namespace"""
 
@@ -1574,7 +1596,7 @@ class EnvVar(K8sModel):
     """
 
     value_from: EnvVarSource | None = Field(
-        None, validation_alias="valueFrom", serialization_alias="valueFrom"
+        default=None, validation_alias="valueFrom", serialization_alias="valueFrom"
     )
     """Source for the environment variable's value. Cannot be used if value is not empty."""
 
@@ -1601,7 +1623,7 @@ class EnvFromSource(K8sModel):
     """EnvFromSource represents the source of a set of ConfigMaps or Secrets"""
 
     config_map_ref: ConfigMapEnvSource | None = Field(
-        None, validation_alias="configMapRef", serialization_alias="configMapRef"
+        default=None, validation_alias="configMapRef", serialization_alias="configMapRef"
     )
     """The ConfigMap to select from"""
 
@@ -1611,7 +1633,7 @@ class EnvFromSource(K8sModel):
     """
 
     secret_ref: SecretEnvSource | None = Field(
-        None, validation_alias="secretRef", serialization_alias="secretRef"
+        default=None, validation_alias="secretRef", serialization_alias="secretRef"
     )
     """The Secret to select from"""
 
@@ -1649,7 +1671,7 @@ class HTTPGetAction(K8sModel):
     """
 
     http_headers: Annotated[list[HTTPHeader] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="httpHeaders", serialization_alias="httpHeaders"
+        default=None, validation_alias="httpHeaders", serialization_alias="httpHeaders"
     )
     """Custom headers to set in the request. HTTP allows repeated headers."""
 
@@ -1693,7 +1715,7 @@ class LifecycleHandler(K8sModel):
     """Exec specifies a command to execute in the container."""
 
     http_get: HTTPGetAction | None = Field(
-        None, validation_alias="httpGet", serialization_alias="httpGet"
+        default=None, validation_alias="httpGet", serialization_alias="httpGet"
     )
     """HTTPGet specifies an HTTP GET request to perform."""
 
@@ -1701,7 +1723,7 @@ class LifecycleHandler(K8sModel):
     """Sleep represents a duration that the container should sleep."""
 
     tcp_socket: TCPSocketAction | None = Field(
-        None, validation_alias="tcpSocket", serialization_alias="tcpSocket"
+        default=None, validation_alias="tcpSocket", serialization_alias="tcpSocket"
     )
     """Deprecated. TCPSocket is NOT supported as a LifecycleHandler and kept for backward
     compatibility. There is no validation of this field and lifecycle hooks will fail at
@@ -1717,7 +1739,7 @@ class Lifecycle(K8sModel):
     """
 
     post_start: LifecycleHandler | None = Field(
-        None, validation_alias="postStart", serialization_alias="postStart"
+        default=None, validation_alias="postStart", serialization_alias="postStart"
     )
     """PostStart is called immediately after a container is created. If the handler fails, the
     container is terminated and restarted according to its restart policy. Other management
@@ -1726,7 +1748,7 @@ class Lifecycle(K8sModel):
     """
 
     pre_stop: LifecycleHandler | None = Field(
-        None, validation_alias="preStop", serialization_alias="preStop"
+        default=None, validation_alias="preStop", serialization_alias="preStop"
     )
     """PreStop is called immediately before a container is terminated due to an API request or
     management event such as liveness/startup probe failure, preemption, resource
@@ -1740,7 +1762,7 @@ class Lifecycle(K8sModel):
     """
 
     stop_signal: str | None = Field(
-        None, validation_alias="stopSignal", serialization_alias="stopSignal"
+        default=None, validation_alias="stopSignal", serialization_alias="stopSignal"
     )
     """StopSignal defines which signal will be sent to a container when it is being stopped. If
     not specified, the default is defined by the container runtime in use. StopSignal can
@@ -1771,7 +1793,7 @@ class Probe(K8sModel):
     """Exec specifies a command to execute in the container."""
 
     failure_threshold: int | None = Field(
-        None, validation_alias="failureThreshold", serialization_alias="failureThreshold"
+        default=None, validation_alias="failureThreshold", serialization_alias="failureThreshold"
     )
     """Minimum consecutive failures for the probe to be considered failed after having
     succeeded. Defaults to 3. Minimum value is 1.
@@ -1781,12 +1803,14 @@ class Probe(K8sModel):
     """GRPC specifies a GRPC HealthCheckRequest."""
 
     http_get: HTTPGetAction | None = Field(
-        None, validation_alias="httpGet", serialization_alias="httpGet"
+        default=None, validation_alias="httpGet", serialization_alias="httpGet"
     )
     """HTTPGet specifies an HTTP GET request to perform."""
 
     initial_delay_seconds: int | None = Field(
-        None, validation_alias="initialDelaySeconds", serialization_alias="initialDelaySeconds"
+        default=None,
+        validation_alias="initialDelaySeconds",
+        serialization_alias="initialDelaySeconds",
     )
     """Number of seconds after the container has started before liveness probes are initiated.
     More info:
@@ -1794,24 +1818,24 @@ class Probe(K8sModel):
     """
 
     period_seconds: int | None = Field(
-        None, validation_alias="periodSeconds", serialization_alias="periodSeconds"
+        default=None, validation_alias="periodSeconds", serialization_alias="periodSeconds"
     )
     """How often (in seconds) to perform the probe. Default to 10 seconds. Minimum value is 1."""
 
     success_threshold: int | None = Field(
-        None, validation_alias="successThreshold", serialization_alias="successThreshold"
+        default=None, validation_alias="successThreshold", serialization_alias="successThreshold"
     )
     """Minimum consecutive successes for the probe to be considered successful after having
     failed. Defaults to 1. Must be 1 for liveness and startup. Minimum value is 1.
     """
 
     tcp_socket: TCPSocketAction | None = Field(
-        None, validation_alias="tcpSocket", serialization_alias="tcpSocket"
+        default=None, validation_alias="tcpSocket", serialization_alias="tcpSocket"
     )
     """TCPSocket specifies a connection to a TCP port."""
 
     termination_grace_period_seconds: int | None = Field(
-        None,
+        default=None,
         validation_alias="terminationGracePeriodSeconds",
         serialization_alias="terminationGracePeriodSeconds",
     )
@@ -1827,7 +1851,7 @@ class Probe(K8sModel):
     """
 
     timeout_seconds: int | None = Field(
-        None, validation_alias="timeoutSeconds", serialization_alias="timeoutSeconds"
+        default=None, validation_alias="timeoutSeconds", serialization_alias="timeoutSeconds"
     )
     """Number of seconds after which the probe times out. Defaults to 1 second. Minimum value
     is 1. More info:
@@ -1845,10 +1869,14 @@ class ContainerPort(K8sModel):
     x < 65536.
     """
 
-    host_ip: str | None = Field(None, validation_alias="hostIP", serialization_alias="hostIP")
+    host_ip: str | None = Field(
+        default=None, validation_alias="hostIP", serialization_alias="hostIP"
+    )
     """What host IP to bind the external port to."""
 
-    host_port: int | None = Field(None, validation_alias="hostPort", serialization_alias="hostPort")
+    host_port: int | None = Field(
+        default=None, validation_alias="hostPort", serialization_alias="hostPort"
+    )
     """Number of port to expose on the host. If specified, this must be a valid port number, 0
     < x < 65536. If HostNetwork is specified, this must match ContainerPort. Most containers
     do not need this.
@@ -1949,7 +1977,7 @@ class ContainerRestartRule(K8sModel):
     """
 
     exit_codes: ContainerRestartRuleOnExitCodes | None = Field(
-        None, validation_alias="exitCodes", serialization_alias="exitCodes"
+        default=None, validation_alias="exitCodes", serialization_alias="exitCodes"
     )
     """Represents the exit codes to check on container exits."""
 
@@ -1976,7 +2004,7 @@ class SeccompProfile(K8sModel):
     """
 
     localhost_profile: str | None = Field(
-        None, validation_alias="localhostProfile", serialization_alias="localhostProfile"
+        default=None, validation_alias="localhostProfile", serialization_alias="localhostProfile"
     )
     """localhostProfile indicates a profile defined in a file on the node should be used. The
     profile must be preconfigured on the node to work. Must be a descending path, relative
@@ -1997,7 +2025,9 @@ class WindowsSecurityContextOptions(K8sModel):
     """WindowsSecurityContextOptions contain Windows-specific options and credentials."""
 
     gmsa_credential_spec: str | None = Field(
-        None, validation_alias="gmsaCredentialSpec", serialization_alias="gmsaCredentialSpec"
+        default=None,
+        validation_alias="gmsaCredentialSpec",
+        serialization_alias="gmsaCredentialSpec",
     )
     """GMSACredentialSpec is where the GMSA admission webhook
     (https://github.com/kubernetes-sigs/windows-gmsa) inlines the contents of the GMSA
@@ -2005,14 +2035,14 @@ class WindowsSecurityContextOptions(K8sModel):
     """
 
     gmsa_credential_spec_name: str | None = Field(
-        None,
+        default=None,
         validation_alias="gmsaCredentialSpecName",
         serialization_alias="gmsaCredentialSpecName",
     )
     """GMSACredentialSpecName is the name of the GMSA credential spec to use."""
 
     host_process: bool | None = Field(
-        None, validation_alias="hostProcess", serialization_alias="hostProcess"
+        default=None, validation_alias="hostProcess", serialization_alias="hostProcess"
     )
     """HostProcess determines if a container should be run as a 'Host Process' container. All
     of a Pod's containers must have the same effective HostProcess value (it is not allowed
@@ -2021,7 +2051,7 @@ class WindowsSecurityContextOptions(K8sModel):
     """
 
     run_as_user_name: str | None = Field(
-        None, validation_alias="runAsUserName", serialization_alias="runAsUserName"
+        default=None, validation_alias="runAsUserName", serialization_alias="runAsUserName"
     )
     """The UserName in Windows to run the entrypoint of the container process. Defaults to the
     user specified in image metadata if unspecified. May also be set in PodSecurityContext.
@@ -2037,7 +2067,7 @@ class SecurityContext(K8sModel):
     """
 
     allow_privilege_escalation: bool | None = Field(
-        None,
+        default=None,
         validation_alias="allowPrivilegeEscalation",
         serialization_alias="allowPrivilegeEscalation",
     )
@@ -2049,7 +2079,7 @@ class SecurityContext(K8sModel):
     """
 
     app_armor_profile: AppArmorProfile | None = Field(
-        None, validation_alias="appArmorProfile", serialization_alias="appArmorProfile"
+        default=None, validation_alias="appArmorProfile", serialization_alias="appArmorProfile"
     )
     """appArmorProfile is the AppArmor options to use by this container. If set, this profile
     overrides the pod's appArmorProfile. Note that this field cannot be set when
@@ -2069,7 +2099,7 @@ class SecurityContext(K8sModel):
     """
 
     proc_mount: str | None = Field(
-        None, validation_alias="procMount", serialization_alias="procMount"
+        default=None, validation_alias="procMount", serialization_alias="procMount"
     )
     """procMount denotes the type of proc mount to use for the containers. The default value is
     Default which uses the container runtime defaults for readonly paths and masked paths.
@@ -2077,7 +2107,7 @@ class SecurityContext(K8sModel):
     """
 
     read_only_root_filesystem: bool | None = Field(
-        None,
+        default=None,
         validation_alias="readOnlyRootFilesystem",
         serialization_alias="readOnlyRootFilesystem",
     )
@@ -2086,7 +2116,7 @@ class SecurityContext(K8sModel):
     """
 
     run_as_group: int | None = Field(
-        None, validation_alias="runAsGroup", serialization_alias="runAsGroup"
+        default=None, validation_alias="runAsGroup", serialization_alias="runAsGroup"
     )
     """The GID to run the entrypoint of the container process. Uses runtime default if unset.
     May also be set in PodSecurityContext.  If set in both SecurityContext and
@@ -2095,7 +2125,7 @@ class SecurityContext(K8sModel):
     """
 
     run_as_non_root: bool | None = Field(
-        None, validation_alias="runAsNonRoot", serialization_alias="runAsNonRoot"
+        default=None, validation_alias="runAsNonRoot", serialization_alias="runAsNonRoot"
     )
     """Indicates that the container must run as a non-root user. If true, the Kubelet will
     validate the image at runtime to ensure that it does not run as UID 0 (root) and fail to
@@ -2105,7 +2135,7 @@ class SecurityContext(K8sModel):
     """
 
     run_as_user: int | None = Field(
-        None, validation_alias="runAsUser", serialization_alias="runAsUser"
+        default=None, validation_alias="runAsUser", serialization_alias="runAsUser"
     )
     """The UID to run the entrypoint of the container process. Defaults to user specified in
     image metadata if unspecified. May also be set in PodSecurityContext.  If set in both
@@ -2114,7 +2144,7 @@ class SecurityContext(K8sModel):
     """
 
     se_linux_options: SELinuxOptions | None = Field(
-        None, validation_alias="seLinuxOptions", serialization_alias="seLinuxOptions"
+        default=None, validation_alias="seLinuxOptions", serialization_alias="seLinuxOptions"
     )
     """The SELinux context to be applied to the container. If unspecified, the container
     runtime will allocate a random SELinux context for each container.  May also be set in
@@ -2124,7 +2154,7 @@ class SecurityContext(K8sModel):
     """
 
     seccomp_profile: SeccompProfile | None = Field(
-        None, validation_alias="seccompProfile", serialization_alias="seccompProfile"
+        default=None, validation_alias="seccompProfile", serialization_alias="seccompProfile"
     )
     """The seccomp options to use by this container. If seccomp options are provided at both
     the pod & container level, the container options override the pod options. Note that
@@ -2132,7 +2162,7 @@ class SecurityContext(K8sModel):
     """
 
     windows_options: WindowsSecurityContextOptions | None = Field(
-        None, validation_alias="windowsOptions", serialization_alias="windowsOptions"
+        default=None, validation_alias="windowsOptions", serialization_alias="windowsOptions"
     )
     """The Windows specific settings applied to all containers. If unspecified, the options
     from the PodSecurityContext will be used. If set in both SecurityContext and
@@ -2158,7 +2188,7 @@ class VolumeMount(K8sModel):
     """Path within the container at which the volume should be mounted.  Must not contain ':'."""
 
     mount_propagation: str | None = Field(
-        None, validation_alias="mountPropagation", serialization_alias="mountPropagation"
+        default=None, validation_alias="mountPropagation", serialization_alias="mountPropagation"
     )
     """mountPropagation determines how mounts are propagated from the host to container and the
     other way around. When not set, MountPropagationNone is used. This field is beta in
@@ -2170,14 +2200,14 @@ class VolumeMount(K8sModel):
     """This must match the Name of a Volume."""
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """Mounted read-only if true, read-write otherwise (false or unspecified). Defaults to
     false.
     """
 
     recursive_read_only: str | None = Field(
-        None, validation_alias="recursiveReadOnly", serialization_alias="recursiveReadOnly"
+        default=None, validation_alias="recursiveReadOnly", serialization_alias="recursiveReadOnly"
     )
     """RecursiveReadOnly specifies whether read-only mounts should be handled recursively.
     
@@ -2196,13 +2226,15 @@ class VolumeMount(K8sModel):
     If this field is not specified, it is treated as an equivalent of Disabled.
     """
 
-    sub_path: str | None = Field(None, validation_alias="subPath", serialization_alias="subPath")
+    sub_path: str | None = Field(
+        default=None, validation_alias="subPath", serialization_alias="subPath"
+    )
     """Path within the volume from which the container's volume should be mounted. Defaults to
     "" (volume's root).
     """
 
     sub_path_expr: str | None = Field(
-        None, validation_alias="subPathExpr", serialization_alias="subPathExpr"
+        default=None, validation_alias="subPathExpr", serialization_alias="subPathExpr"
     )
     """Expanded path within the volume from which the container's volume should be mounted.
     Behaves similarly to SubPath but environment variable references $(VAR_NAME) are
@@ -2245,7 +2277,7 @@ class Container(K8sModel):
     """List of environment variables to set in the container. Cannot be updated."""
 
     env_from: Annotated[list[EnvFromSource] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="envFrom", serialization_alias="envFrom"
+        default=None, validation_alias="envFrom", serialization_alias="envFrom"
     )
     """List of sources to populate environment variables in the container. The keys defined
     within a source may consist of any printable ASCII characters except '='. When a key
@@ -2261,7 +2293,7 @@ class Container(K8sModel):
     """
 
     image_pull_policy: str | None = Field(
-        None, validation_alias="imagePullPolicy", serialization_alias="imagePullPolicy"
+        default=None, validation_alias="imagePullPolicy", serialization_alias="imagePullPolicy"
     )
     """Image pull policy. One of Always, Never, IfNotPresent. Defaults to Always if :latest tag
     is specified, or IfNotPresent otherwise. Cannot be updated. More info:
@@ -2274,7 +2306,7 @@ class Container(K8sModel):
     """
 
     liveness_probe: Probe | None = Field(
-        None, validation_alias="livenessProbe", serialization_alias="livenessProbe"
+        default=None, validation_alias="livenessProbe", serialization_alias="livenessProbe"
     )
     """Periodic probe of container liveness. Container will be restarted if the probe fails.
     Cannot be updated. More info:
@@ -2306,7 +2338,7 @@ class Container(K8sModel):
     """
 
     readiness_probe: Probe | None = Field(
-        None, validation_alias="readinessProbe", serialization_alias="readinessProbe"
+        default=None, validation_alias="readinessProbe", serialization_alias="readinessProbe"
     )
     """Periodic probe of container service readiness. Container will be removed from service
     endpoints if the probe fails. Cannot be updated. More info:
@@ -2315,7 +2347,7 @@ class Container(K8sModel):
 
     resize_policy: Annotated[
         list[ContainerResizePolicy] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="resizePolicy", serialization_alias="resizePolicy")
+    ] = Field(default=None, validation_alias="resizePolicy", serialization_alias="resizePolicy")
     """Resources resize policy for the container. This field cannot be set on ephemeral
     containers.
     """
@@ -2326,7 +2358,7 @@ class Container(K8sModel):
     """
 
     restart_policy: str | None = Field(
-        None, validation_alias="restartPolicy", serialization_alias="restartPolicy"
+        default=None, validation_alias="restartPolicy", serialization_alias="restartPolicy"
     )
     """RestartPolicy defines the restart behavior of individual containers in a pod. This
     overrides the pod-level restart policy. When this field is not specified, the restart
@@ -2344,7 +2376,11 @@ class Container(K8sModel):
 
     restart_policy_rules: Annotated[
         list[ContainerRestartRule] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="restartPolicyRules", serialization_alias="restartPolicyRules")
+    ] = Field(
+        default=None,
+        validation_alias="restartPolicyRules",
+        serialization_alias="restartPolicyRules",
+    )
     """Represents a list of rules to be checked to determine if the container should be
     restarted on exit. The rules are evaluated in order. Once a rule matches a container
     exit condition, the remaining rules are ignored. If no rule matches the container exit
@@ -2356,7 +2392,7 @@ class Container(K8sModel):
     """
 
     security_context: SecurityContext | None = Field(
-        None, validation_alias="securityContext", serialization_alias="securityContext"
+        default=None, validation_alias="securityContext", serialization_alias="securityContext"
     )
     """SecurityContext defines the security options the container should be run with. If set,
     the fields of SecurityContext override the equivalent fields of PodSecurityContext. More
@@ -2364,7 +2400,7 @@ class Container(K8sModel):
     """
 
     startup_probe: Probe | None = Field(
-        None, validation_alias="startupProbe", serialization_alias="startupProbe"
+        default=None, validation_alias="startupProbe", serialization_alias="startupProbe"
     )
     """StartupProbe indicates that the Pod has successfully initialized. If specified, no other
     probes are executed until this completes successfully. If this probe fails, the Pod will
@@ -2382,7 +2418,7 @@ class Container(K8sModel):
     """
 
     stdin_once: bool | None = Field(
-        None, validation_alias="stdinOnce", serialization_alias="stdinOnce"
+        default=None, validation_alias="stdinOnce", serialization_alias="stdinOnce"
     )
     """Whether the container runtime should close the stdin channel after it has been opened by
     a single attach. When stdin is true the stdin stream will remain open across multiple
@@ -2394,7 +2430,7 @@ class Container(K8sModel):
     """
 
     termination_message_path: str | None = Field(
-        None,
+        default=None,
         validation_alias="terminationMessagePath",
         serialization_alias="terminationMessagePath",
     )
@@ -2406,7 +2442,7 @@ class Container(K8sModel):
     """
 
     termination_message_policy: str | None = Field(
-        None,
+        default=None,
         validation_alias="terminationMessagePolicy",
         serialization_alias="terminationMessagePolicy",
     )
@@ -2431,7 +2467,7 @@ class Container(K8sModel):
             patch_strategy="merge",
             patch_merge_key="devicePath",
         ),
-    ] = Field(None, validation_alias="volumeDevices", serialization_alias="volumeDevices")
+    ] = Field(default=None, validation_alias="volumeDevices", serialization_alias="volumeDevices")
     """volumeDevices is the list of block devices to be used by the container."""
 
     volume_mounts: Annotated[
@@ -2442,11 +2478,11 @@ class Container(K8sModel):
             patch_strategy="merge",
             patch_merge_key="mountPath",
         ),
-    ] = Field(None, validation_alias="volumeMounts", serialization_alias="volumeMounts")
+    ] = Field(default=None, validation_alias="volumeMounts", serialization_alias="volumeMounts")
     """Pod volumes to mount into the container's filesystem. Cannot be updated."""
 
     working_dir: str | None = Field(
-        None, validation_alias="workingDir", serialization_alias="workingDir"
+        default=None, validation_alias="workingDir", serialization_alias="workingDir"
     )
     """Container's working directory. If not specified, the container runtime's default will be
     used, which might be configured in the container image. Cannot be updated.
@@ -2481,7 +2517,7 @@ class ContainerImage(K8sModel):
     """
 
     size_bytes: int | None = Field(
-        None, validation_alias="sizeBytes", serialization_alias="sizeBytes"
+        default=None, validation_alias="sizeBytes", serialization_alias="sizeBytes"
     )
     """The size of the image in bytes."""
 
@@ -2490,7 +2526,7 @@ class ContainerStateRunning(K8sModel):
     """ContainerStateRunning is a running state of a container."""
 
     started_at: Time | None = Field(
-        None, validation_alias="startedAt", serialization_alias="startedAt"
+        default=None, validation_alias="startedAt", serialization_alias="startedAt"
     )
     """Time at which the container was last (re-)started"""
 
@@ -2499,7 +2535,7 @@ class ContainerStateTerminated(K8sModel):
     """ContainerStateTerminated is a terminated state of a container."""
 
     container_id: str | None = Field(
-        None, validation_alias="containerID", serialization_alias="containerID"
+        default=None, validation_alias="containerID", serialization_alias="containerID"
     )
     """Container's ID in the format '<type>://<container_id>'"""
 
@@ -2507,7 +2543,7 @@ class ContainerStateTerminated(K8sModel):
     """Exit status from the last termination of the container"""
 
     finished_at: Time | None = Field(
-        None, validation_alias="finishedAt", serialization_alias="finishedAt"
+        default=None, validation_alias="finishedAt", serialization_alias="finishedAt"
     )
     """Time at which the container last terminated"""
 
@@ -2521,7 +2557,7 @@ class ContainerStateTerminated(K8sModel):
     """Signal from the last termination of the container"""
 
     started_at: Time | None = Field(
-        None, validation_alias="startedAt", serialization_alias="startedAt"
+        default=None, validation_alias="startedAt", serialization_alias="startedAt"
     )
     """Time at which previous execution of the container started"""
 
@@ -2609,7 +2645,9 @@ class LinuxContainerUser(K8sModel):
     """GID is the primary gid initially attached to the first process in the container"""
 
     supplemental_groups: Annotated[list[int] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="supplementalGroups", serialization_alias="supplementalGroups"
+        default=None,
+        validation_alias="supplementalGroups",
+        serialization_alias="supplementalGroups",
     )
     """SupplementalGroups are the supplemental groups initially attached to the first process
     in the container
@@ -2660,12 +2698,12 @@ class VolumeMountStatus(K8sModel):
     """Name corresponds to the name of the original VolumeMount."""
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """ReadOnly corresponds to the original VolumeMount."""
 
     recursive_read_only: str | None = Field(
-        None, validation_alias="recursiveReadOnly", serialization_alias="recursiveReadOnly"
+        default=None, validation_alias="recursiveReadOnly", serialization_alias="recursiveReadOnly"
     )
     """RecursiveReadOnly must be set to Disabled, Enabled, or unspecified (for non-readonly
     mounts). An IfPossible value in the original VolumeMount must be translated to Disabled
@@ -2673,7 +2711,7 @@ class VolumeMountStatus(K8sModel):
     """
 
     volume_status: VolumeStatus | None = Field(
-        None, validation_alias="volumeStatus", serialization_alias="volumeStatus"
+        default=None, validation_alias="volumeStatus", serialization_alias="volumeStatus"
     )
     """volumeStatus represents volume-type-specific status about the mounted volume."""
 
@@ -2682,7 +2720,9 @@ class ContainerStatus(K8sModel):
     """ContainerStatus contains details for the current status of this container."""
 
     allocated_resources: dict[str, Quantity] | None = Field(
-        None, validation_alias="allocatedResources", serialization_alias="allocatedResources"
+        default=None,
+        validation_alias="allocatedResources",
+        serialization_alias="allocatedResources",
     )
     """AllocatedResources represents the compute resources allocated for this container by the
     node. Kubelet sets this value to Container.Resources.Requests upon successful pod
@@ -2695,7 +2735,7 @@ class ContainerStatus(K8sModel):
             list_type="map", list_map_keys=("name",), patch_strategy="merge", patch_merge_key="name"
         ),
     ] = Field(
-        None,
+        default=None,
         validation_alias="allocatedResourcesStatus",
         serialization_alias="allocatedResourcesStatus",
     )
@@ -2704,7 +2744,7 @@ class ContainerStatus(K8sModel):
     """
 
     container_id: str | None = Field(
-        None, validation_alias="containerID", serialization_alias="containerID"
+        default=None, validation_alias="containerID", serialization_alias="containerID"
     )
     """ContainerID is the ID of the container in the format '<type>://<container_id>'. Where
     type is a container runtime identifier, returned from Version call of CRI API (for
@@ -2723,7 +2763,7 @@ class ContainerStatus(K8sModel):
     """
 
     last_state: ContainerState | None = Field(
-        None, validation_alias="lastState", serialization_alias="lastState"
+        default=None, validation_alias="lastState", serialization_alias="lastState"
     )
     """LastTerminationState holds the last termination state of the container to help debug
     container crashes and restarts. This field is not populated if the container is still
@@ -2769,7 +2809,7 @@ class ContainerStatus(K8sModel):
     """State holds details about the container's current condition."""
 
     stop_signal: str | None = Field(
-        None, validation_alias="stopSignal", serialization_alias="stopSignal"
+        default=None, validation_alias="stopSignal", serialization_alias="stopSignal"
     )
     """StopSignal reports the effective stop signal for this container"""
 
@@ -2786,7 +2826,7 @@ class ContainerStatus(K8sModel):
             patch_strategy="merge",
             patch_merge_key="mountPath",
         ),
-    ] = Field(None, validation_alias="volumeMounts", serialization_alias="volumeMounts")
+    ] = Field(default=None, validation_alias="volumeMounts", serialization_alias="volumeMounts")
     """Status of volume mounts."""
 
 
@@ -2801,7 +2841,7 @@ class DownwardAPIVolumeFile(K8sModel):
     """DownwardAPIVolumeFile represents information to create the file containing the pod field"""
 
     field_ref: ObjectFieldSelector | None = Field(
-        None, validation_alias="fieldRef", serialization_alias="fieldRef"
+        default=None, validation_alias="fieldRef", serialization_alias="fieldRef"
     )
     """Required: Selects a field of the pod: only annotations, labels, name, namespace and uid
     are supported.
@@ -2822,7 +2862,7 @@ class DownwardAPIVolumeFile(K8sModel):
     """
 
     resource_field_ref: ResourceFieldSelector | None = Field(
-        None, validation_alias="resourceFieldRef", serialization_alias="resourceFieldRef"
+        default=None, validation_alias="resourceFieldRef", serialization_alias="resourceFieldRef"
     )
     """Selects a resource of the container: only resources limits and requests (limits.cpu,
     limits.memory, requests.cpu and requests.memory) are currently supported.
@@ -2844,7 +2884,7 @@ class DownwardAPIVolumeSource(K8sModel):
     """
 
     default_mode: int | None = Field(
-        None, validation_alias="defaultMode", serialization_alias="defaultMode"
+        default=None, validation_alias="defaultMode", serialization_alias="defaultMode"
     )
     """Optional: mode bits to use on created files by default. Must be a Optional: mode bits
     used to set permissions on created files by default. Must be an octal value between 0000
@@ -2870,7 +2910,7 @@ class EmptyDirVolumeSource(K8sModel):
     """
 
     size_limit: Quantity | None = Field(
-        None, validation_alias="sizeLimit", serialization_alias="sizeLimit"
+        default=None, validation_alias="sizeLimit", serialization_alias="sizeLimit"
     )
     """sizeLimit is the total amount of local storage required for this EmptyDir volume. The
     size limit is also applicable for memory medium. The maximum usage on memory medium
@@ -2893,13 +2933,15 @@ class EndpointAddress(K8sModel):
     (169.254.0.0/16 or fe80::/10), or link-local multicast (224.0.0.0/24 or ff02::/16).
     """
 
-    node_name: str | None = Field(None, validation_alias="nodeName", serialization_alias="nodeName")
+    node_name: str | None = Field(
+        default=None, validation_alias="nodeName", serialization_alias="nodeName"
+    )
     """Optional: Node hosting this endpoint. This can be used to determine endpoints local to a
     node.
     """
 
     target_ref: ObjectReference | None = Field(
-        None, validation_alias="targetRef", serialization_alias="targetRef"
+        default=None, validation_alias="targetRef", serialization_alias="targetRef"
     )
     """Reference to object providing the endpoint."""
 
@@ -2910,7 +2952,7 @@ class EndpointPort(K8sModel):
     """
 
     app_protocol: str | None = Field(
-        None, validation_alias="appProtocol", serialization_alias="appProtocol"
+        default=None, validation_alias="appProtocol", serialization_alias="appProtocol"
     )
     """The application protocol for this port. This is used as a hint for implementations to
     offer richer behavior for protocols that they understand. This field follows standard
@@ -2967,7 +3009,9 @@ class EndpointSubset(K8sModel):
 
     not_ready_addresses: Annotated[
         list[EndpointAddress] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="notReadyAddresses", serialization_alias="notReadyAddresses")
+    ] = Field(
+        default=None, validation_alias="notReadyAddresses", serialization_alias="notReadyAddresses"
+    )
     """IP addresses which offer the related ports but are not currently marked as ready because
     they have not yet finished starting, have recently failed a readiness check, or have
     recently failed a liveness check.
@@ -3003,7 +3047,7 @@ class Endpoints(K8sObject):
     __k8s_kind__ = "Endpoints"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -3041,7 +3085,7 @@ class EndpointsList(K8sObject):
     __k8s_kind__ = "EndpointsList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -3107,7 +3151,7 @@ class EphemeralContainer(K8sModel):
     """List of environment variables to set in the container. Cannot be updated."""
 
     env_from: Annotated[list[EnvFromSource] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="envFrom", serialization_alias="envFrom"
+        default=None, validation_alias="envFrom", serialization_alias="envFrom"
     )
     """List of sources to populate environment variables in the container. The keys defined
     within a source may consist of any printable ASCII characters except '='. When a key
@@ -3120,7 +3164,7 @@ class EphemeralContainer(K8sModel):
     """Container image name. More info: https://kubernetes.io/docs/concepts/containers/images"""
 
     image_pull_policy: str | None = Field(
-        None, validation_alias="imagePullPolicy", serialization_alias="imagePullPolicy"
+        default=None, validation_alias="imagePullPolicy", serialization_alias="imagePullPolicy"
     )
     """Image pull policy. One of Always, Never, IfNotPresent. Defaults to Always if :latest tag
     is specified, or IfNotPresent otherwise. Cannot be updated. More info:
@@ -3131,7 +3175,7 @@ class EphemeralContainer(K8sModel):
     """Lifecycle is not allowed for ephemeral containers."""
 
     liveness_probe: Probe | None = Field(
-        None, validation_alias="livenessProbe", serialization_alias="livenessProbe"
+        default=None, validation_alias="livenessProbe", serialization_alias="livenessProbe"
     )
     """Probes are not allowed for ephemeral containers."""
 
@@ -3155,13 +3199,13 @@ class EphemeralContainer(K8sModel):
     """Ports are not allowed for ephemeral containers."""
 
     readiness_probe: Probe | None = Field(
-        None, validation_alias="readinessProbe", serialization_alias="readinessProbe"
+        default=None, validation_alias="readinessProbe", serialization_alias="readinessProbe"
     )
     """Probes are not allowed for ephemeral containers."""
 
     resize_policy: Annotated[
         list[ContainerResizePolicy] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="resizePolicy", serialization_alias="resizePolicy")
+    ] = Field(default=None, validation_alias="resizePolicy", serialization_alias="resizePolicy")
     """Resources resize policy for the container."""
 
     resources: ResourceRequirements | None = None
@@ -3170,7 +3214,7 @@ class EphemeralContainer(K8sModel):
     """
 
     restart_policy: str | None = Field(
-        None, validation_alias="restartPolicy", serialization_alias="restartPolicy"
+        default=None, validation_alias="restartPolicy", serialization_alias="restartPolicy"
     )
     """Restart policy for the container to manage the restart behavior of each container within
     a pod. You cannot set this field on ephemeral containers.
@@ -3178,13 +3222,17 @@ class EphemeralContainer(K8sModel):
 
     restart_policy_rules: Annotated[
         list[ContainerRestartRule] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="restartPolicyRules", serialization_alias="restartPolicyRules")
+    ] = Field(
+        default=None,
+        validation_alias="restartPolicyRules",
+        serialization_alias="restartPolicyRules",
+    )
     """Represents a list of rules to be checked to determine if the container should be
     restarted on exit. You cannot set this field on ephemeral containers.
     """
 
     security_context: SecurityContext | None = Field(
-        None, validation_alias="securityContext", serialization_alias="securityContext"
+        default=None, validation_alias="securityContext", serialization_alias="securityContext"
     )
     """Optional: SecurityContext defines the security options the ephemeral container should be
     run with. If set, the fields of SecurityContext override the equivalent fields of
@@ -3192,7 +3240,7 @@ class EphemeralContainer(K8sModel):
     """
 
     startup_probe: Probe | None = Field(
-        None, validation_alias="startupProbe", serialization_alias="startupProbe"
+        default=None, validation_alias="startupProbe", serialization_alias="startupProbe"
     )
     """Probes are not allowed for ephemeral containers."""
 
@@ -3203,7 +3251,7 @@ class EphemeralContainer(K8sModel):
     """
 
     stdin_once: bool | None = Field(
-        None, validation_alias="stdinOnce", serialization_alias="stdinOnce"
+        default=None, validation_alias="stdinOnce", serialization_alias="stdinOnce"
     )
     """Whether the container runtime should close the stdin channel after it has been opened by
     a single attach. When stdin is true the stdin stream will remain open across multiple
@@ -3215,7 +3263,9 @@ class EphemeralContainer(K8sModel):
     """
 
     target_container_name: str | None = Field(
-        None, validation_alias="targetContainerName", serialization_alias="targetContainerName"
+        default=None,
+        validation_alias="targetContainerName",
+        serialization_alias="targetContainerName",
     )
     """If set, the name of the container from PodSpec that this ephemeral container targets.
     The ephemeral container will be run in the namespaces (IPC, PID, etc) of this container.
@@ -3226,7 +3276,7 @@ class EphemeralContainer(K8sModel):
     """
 
     termination_message_path: str | None = Field(
-        None,
+        default=None,
         validation_alias="terminationMessagePath",
         serialization_alias="terminationMessagePath",
     )
@@ -3238,7 +3288,7 @@ class EphemeralContainer(K8sModel):
     """
 
     termination_message_policy: str | None = Field(
-        None,
+        default=None,
         validation_alias="terminationMessagePolicy",
         serialization_alias="terminationMessagePolicy",
     )
@@ -3263,7 +3313,7 @@ class EphemeralContainer(K8sModel):
             patch_strategy="merge",
             patch_merge_key="devicePath",
         ),
-    ] = Field(None, validation_alias="volumeDevices", serialization_alias="volumeDevices")
+    ] = Field(default=None, validation_alias="volumeDevices", serialization_alias="volumeDevices")
     """volumeDevices is the list of block devices to be used by the container."""
 
     volume_mounts: Annotated[
@@ -3274,13 +3324,13 @@ class EphemeralContainer(K8sModel):
             patch_strategy="merge",
             patch_merge_key="mountPath",
         ),
-    ] = Field(None, validation_alias="volumeMounts", serialization_alias="volumeMounts")
+    ] = Field(default=None, validation_alias="volumeMounts", serialization_alias="volumeMounts")
     """Pod volumes to mount into the container's filesystem. Subpath mounts are not allowed for
     ephemeral containers. Cannot be updated.
     """
 
     working_dir: str | None = Field(
-        None, validation_alias="workingDir", serialization_alias="workingDir"
+        default=None, validation_alias="workingDir", serialization_alias="workingDir"
     )
     """Container's working directory. If not specified, the container runtime's default will be
     used, which might be configured in the container image. Cannot be updated.
@@ -3292,7 +3342,9 @@ class TypedLocalObjectReference(K8sModel):
     referenced object inside the same namespace.
     """
 
-    api_group: str | None = Field(None, validation_alias="apiGroup", serialization_alias="apiGroup")
+    api_group: str | None = Field(
+        default=None, validation_alias="apiGroup", serialization_alias="apiGroup"
+    )
     """APIGroup is the group for the resource being referenced. If APIGroup is not specified,
     the specified Kind must be in the core API group. For any other third-party types,
     APIGroup is required.
@@ -3310,7 +3362,9 @@ class TypedObjectReference(K8sModel):
     object
     """
 
-    api_group: str | None = Field(None, validation_alias="apiGroup", serialization_alias="apiGroup")
+    api_group: str | None = Field(
+        default=None, validation_alias="apiGroup", serialization_alias="apiGroup"
+    )
     """APIGroup is the group for the resource being referenced. If APIGroup is not specified,
     the specified Kind must be in the core API group. For any other third-party types,
     APIGroup is required.
@@ -3353,14 +3407,14 @@ class PersistentVolumeClaimSpec(K8sModel):
     """
 
     access_modes: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="accessModes", serialization_alias="accessModes"
+        default=None, validation_alias="accessModes", serialization_alias="accessModes"
     )
     """accessModes contains the desired access modes the volume should have. More info:
     https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes-1
     """
 
     data_source: TypedLocalObjectReference | None = Field(
-        None, validation_alias="dataSource", serialization_alias="dataSource"
+        default=None, validation_alias="dataSource", serialization_alias="dataSource"
     )
     """dataSource field can be used to specify either: * An existing VolumeSnapshot object
     (snapshot.storage.k8s.io/VolumeSnapshot) * An existing PVC (PersistentVolumeClaim) If
@@ -3373,7 +3427,7 @@ class PersistentVolumeClaimSpec(K8sModel):
     """
 
     data_source_ref: TypedObjectReference | None = Field(
-        None, validation_alias="dataSourceRef", serialization_alias="dataSourceRef"
+        default=None, validation_alias="dataSourceRef", serialization_alias="dataSourceRef"
     )
     """dataSourceRef specifies the object from which to populate the volume with data, if a
     non-empty volume is desired. This may be any object from a non-empty API group (non core
@@ -3409,14 +3463,14 @@ class PersistentVolumeClaimSpec(K8sModel):
     """selector is a label query over volumes to consider for binding."""
 
     storage_class_name: str | None = Field(
-        None, validation_alias="storageClassName", serialization_alias="storageClassName"
+        default=None, validation_alias="storageClassName", serialization_alias="storageClassName"
     )
     """storageClassName is the name of the StorageClass required by the claim. More info:
     https://kubernetes.io/docs/concepts/storage/persistent-volumes#class-1
     """
 
     volume_attributes_class_name: str | None = Field(
-        None,
+        default=None,
         validation_alias="volumeAttributesClassName",
         serialization_alias="volumeAttributesClassName",
     )
@@ -3434,14 +3488,14 @@ class PersistentVolumeClaimSpec(K8sModel):
     """
 
     volume_mode: str | None = Field(
-        None, validation_alias="volumeMode", serialization_alias="volumeMode"
+        default=None, validation_alias="volumeMode", serialization_alias="volumeMode"
     )
     """volumeMode defines what type of volume is required by the claim. Value of Filesystem is
     implied when not included in claim spec.
     """
 
     volume_name: str | None = Field(
-        None, validation_alias="volumeName", serialization_alias="volumeName"
+        default=None, validation_alias="volumeName", serialization_alias="volumeName"
     )
     """volumeName is the binding reference to the PersistentVolume backing this claim."""
 
@@ -3467,7 +3521,9 @@ class EphemeralVolumeSource(K8sModel):
     """Represents an ephemeral volume that is handled by a normal storage driver."""
 
     volume_claim_template: PersistentVolumeClaimTemplate | None = Field(
-        None, validation_alias="volumeClaimTemplate", serialization_alias="volumeClaimTemplate"
+        default=None,
+        validation_alias="volumeClaimTemplate",
+        serialization_alias="volumeClaimTemplate",
     )
     """Will be used to create a stand-alone PVC to provision the volume. The pod in which this
     EphemeralVolumeSource is embedded will be the owner of the PVC, i.e. the PVC will be
@@ -3499,7 +3555,7 @@ class EventSeries(K8sModel):
     """Number of occurrences in this series up to the last heartbeat time"""
 
     last_observed_time: MicroTime | None = Field(
-        None, validation_alias="lastObservedTime", serialization_alias="lastObservedTime"
+        default=None, validation_alias="lastObservedTime", serialization_alias="lastObservedTime"
     )
     """Time of the last occurrence observed"""
 
@@ -3530,7 +3586,7 @@ class Event(K8sObject):
     """What action was taken/failed regarding to the Regarding object."""
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -3542,12 +3598,12 @@ class Event(K8sObject):
     """The number of times this event has occurred."""
 
     event_time: MicroTime | None = Field(
-        None, validation_alias="eventTime", serialization_alias="eventTime"
+        default=None, validation_alias="eventTime", serialization_alias="eventTime"
     )
     """Time when this Event was first observed."""
 
     first_timestamp: Time | None = Field(
-        None, validation_alias="firstTimestamp", serialization_alias="firstTimestamp"
+        default=None, validation_alias="firstTimestamp", serialization_alias="firstTimestamp"
     )
     """The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)"""
 
@@ -3564,7 +3620,7 @@ class Event(K8sObject):
     """
 
     last_timestamp: Time | None = Field(
-        None, validation_alias="lastTimestamp", serialization_alias="lastTimestamp"
+        default=None, validation_alias="lastTimestamp", serialization_alias="lastTimestamp"
     )
     """The time at which the most recent occurrence of this event was recorded."""
 
@@ -3585,12 +3641,14 @@ class Event(K8sObject):
     """Optional secondary object for more complex actions."""
 
     reporting_component: str | None = Field(
-        None, validation_alias="reportingComponent", serialization_alias="reportingComponent"
+        default=None,
+        validation_alias="reportingComponent",
+        serialization_alias="reportingComponent",
     )
     """Name of the controller that emitted this Event, e.g. `kubernetes.io/kubelet`."""
 
     reporting_instance: str | None = Field(
-        None, validation_alias="reportingInstance", serialization_alias="reportingInstance"
+        default=None, validation_alias="reportingInstance", serialization_alias="reportingInstance"
     )
     """ID of the controller instance, e.g. `kubelet-xyzf`."""
 
@@ -3612,7 +3670,7 @@ class EventList(K8sObject):
     __k8s_kind__ = "EventList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -3642,7 +3700,9 @@ class FCVolumeSource(K8sModel):
     relabeling.
     """
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is the filesystem type to mount. Must be a filesystem type supported by the host
     operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if
     unspecified.
@@ -3652,14 +3712,14 @@ class FCVolumeSource(K8sModel):
     """lun is Optional: FC target lun number"""
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly is Optional: Defaults to false (read/write). ReadOnly here will force the
     ReadOnly setting in VolumeMounts.
     """
 
     target_wwns: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="targetWWNs", serialization_alias="targetWWNs"
+        default=None, validation_alias="targetWWNs", serialization_alias="targetWWNs"
     )
     """targetWWNs is Optional: FC target worldwide names (WWNs)"""
 
@@ -3677,7 +3737,9 @@ class FlexPersistentVolumeSource(K8sModel):
     driver: str
     """driver is the name of the driver to use for this volume."""
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is the Filesystem type to mount. Must be a filesystem type supported by the host
     operating system. Ex. "ext4", "xfs", "ntfs". The default filesystem depends on
     FlexVolume script.
@@ -3687,14 +3749,14 @@ class FlexPersistentVolumeSource(K8sModel):
     """options is Optional: this field holds extra command options if any."""
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly is Optional: defaults to false (read/write). ReadOnly here will force the
     ReadOnly setting in VolumeMounts.
     """
 
     secret_ref: SecretReference | None = Field(
-        None, validation_alias="secretRef", serialization_alias="secretRef"
+        default=None, validation_alias="secretRef", serialization_alias="secretRef"
     )
     """secretRef is Optional: SecretRef is reference to the secret object containing sensitive
     information to pass to the plugin scripts. This may be empty if no secret object is
@@ -3711,7 +3773,9 @@ class FlexVolumeSource(K8sModel):
     driver: str
     """driver is the name of the driver to use for this volume."""
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is the filesystem type to mount. Must be a filesystem type supported by the host
     operating system. Ex. "ext4", "xfs", "ntfs". The default filesystem depends on
     FlexVolume script.
@@ -3721,14 +3785,14 @@ class FlexVolumeSource(K8sModel):
     """options is Optional: this field holds extra command options if any."""
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly is Optional: defaults to false (read/write). ReadOnly here will force the
     ReadOnly setting in VolumeMounts.
     """
 
     secret_ref: LocalObjectReference | None = Field(
-        None, validation_alias="secretRef", serialization_alias="secretRef"
+        default=None, validation_alias="secretRef", serialization_alias="secretRef"
     )
     """secretRef is Optional: secretRef is reference to the secret object containing sensitive
     information to pass to the plugin scripts. This may be empty if no secret object is
@@ -3744,14 +3808,14 @@ class FlockerVolumeSource(K8sModel):
     """
 
     dataset_name: str | None = Field(
-        None, validation_alias="datasetName", serialization_alias="datasetName"
+        default=None, validation_alias="datasetName", serialization_alias="datasetName"
     )
     """datasetName is Name of the dataset stored as metadata -> name on the dataset for Flocker
     should be considered as deprecated
     """
 
     dataset_uuid: str | None = Field(
-        None, validation_alias="datasetUUID", serialization_alias="datasetUUID"
+        default=None, validation_alias="datasetUUID", serialization_alias="datasetUUID"
     )
     """datasetUUID is the UUID of the dataset. This is unique identifier of a Flocker dataset"""
 
@@ -3764,7 +3828,9 @@ class GCEPersistentDiskVolumeSource(K8sModel):
     read-only many times. GCE PDs support ownership management and SELinux relabeling.
     """
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is filesystem type of the volume that you want to mount. Tip: Ensure that the
     filesystem type is supported by the host operating system. Examples: "ext4", "xfs",
     "ntfs". Implicitly inferred to be "ext4" if unspecified. More info:
@@ -3784,7 +3850,7 @@ class GCEPersistentDiskVolumeSource(K8sModel):
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false. More
     info: https://kubernetes.io/docs/concepts/storage/volumes#gcepersistentdisk
@@ -3825,7 +3891,9 @@ class GlusterfsPersistentVolumeSource(K8sModel):
     """
 
     endpoints_namespace: str | None = Field(
-        None, validation_alias="endpointsNamespace", serialization_alias="endpointsNamespace"
+        default=None,
+        validation_alias="endpointsNamespace",
+        serialization_alias="endpointsNamespace",
     )
     """endpointsNamespace is the namespace that contains Glusterfs endpoint. If this field is
     empty, the EndpointNamespace defaults to the same namespace as the bound PVC. More info:
@@ -3838,7 +3906,7 @@ class GlusterfsPersistentVolumeSource(K8sModel):
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly here will force the Glusterfs volume to be mounted with read-only permissions.
     Defaults to false. More info:
@@ -3860,7 +3928,7 @@ class GlusterfsVolumeSource(K8sModel):
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly here will force the Glusterfs volume to be mounted with read-only permissions.
     Defaults to false. More info:
@@ -3909,16 +3977,18 @@ class ISCSIPersistentVolumeSource(K8sModel):
     """
 
     chap_auth_discovery: bool | None = Field(
-        None, validation_alias="chapAuthDiscovery", serialization_alias="chapAuthDiscovery"
+        default=None, validation_alias="chapAuthDiscovery", serialization_alias="chapAuthDiscovery"
     )
     """chapAuthDiscovery defines whether support iSCSI Discovery CHAP authentication"""
 
     chap_auth_session: bool | None = Field(
-        None, validation_alias="chapAuthSession", serialization_alias="chapAuthSession"
+        default=None, validation_alias="chapAuthSession", serialization_alias="chapAuthSession"
     )
     """chapAuthSession defines whether support iSCSI Session CHAP authentication"""
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is the filesystem type of the volume that you want to mount. Tip: Ensure that the
     filesystem type is supported by the host operating system. Examples: "ext4", "xfs",
     "ntfs". Implicitly inferred to be "ext4" if unspecified. More info:
@@ -3926,7 +3996,7 @@ class ISCSIPersistentVolumeSource(K8sModel):
     """
 
     initiator_name: str | None = Field(
-        None, validation_alias="initiatorName", serialization_alias="initiatorName"
+        default=None, validation_alias="initiatorName", serialization_alias="initiatorName"
     )
     """initiatorName is the custom iSCSI Initiator Name. If initiatorName is specified with
     iscsiInterface simultaneously, new iSCSI interface <target portal>:<volume name> will be
@@ -3937,7 +4007,7 @@ class ISCSIPersistentVolumeSource(K8sModel):
     """iqn is Target iSCSI Qualified Name."""
 
     iscsi_interface: str | None = Field(
-        None, validation_alias="iscsiInterface", serialization_alias="iscsiInterface"
+        default=None, validation_alias="iscsiInterface", serialization_alias="iscsiInterface"
     )
     """iscsiInterface is the interface Name that uses an iSCSI transport. Defaults to 'default'
     (tcp).
@@ -3952,12 +4022,12 @@ class ISCSIPersistentVolumeSource(K8sModel):
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false."""
 
     secret_ref: SecretReference | None = Field(
-        None, validation_alias="secretRef", serialization_alias="secretRef"
+        default=None, validation_alias="secretRef", serialization_alias="secretRef"
     )
     """secretRef is the CHAP Secret for iSCSI target and initiator authentication"""
 
@@ -3973,16 +4043,18 @@ class ISCSIVolumeSource(K8sModel):
     """
 
     chap_auth_discovery: bool | None = Field(
-        None, validation_alias="chapAuthDiscovery", serialization_alias="chapAuthDiscovery"
+        default=None, validation_alias="chapAuthDiscovery", serialization_alias="chapAuthDiscovery"
     )
     """chapAuthDiscovery defines whether support iSCSI Discovery CHAP authentication"""
 
     chap_auth_session: bool | None = Field(
-        None, validation_alias="chapAuthSession", serialization_alias="chapAuthSession"
+        default=None, validation_alias="chapAuthSession", serialization_alias="chapAuthSession"
     )
     """chapAuthSession defines whether support iSCSI Session CHAP authentication"""
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is the filesystem type of the volume that you want to mount. Tip: Ensure that the
     filesystem type is supported by the host operating system. Examples: "ext4", "xfs",
     "ntfs". Implicitly inferred to be "ext4" if unspecified. More info:
@@ -3990,7 +4062,7 @@ class ISCSIVolumeSource(K8sModel):
     """
 
     initiator_name: str | None = Field(
-        None, validation_alias="initiatorName", serialization_alias="initiatorName"
+        default=None, validation_alias="initiatorName", serialization_alias="initiatorName"
     )
     """initiatorName is the custom iSCSI Initiator Name. If initiatorName is specified with
     iscsiInterface simultaneously, new iSCSI interface <target portal>:<volume name> will be
@@ -4001,7 +4073,7 @@ class ISCSIVolumeSource(K8sModel):
     """iqn is the target iSCSI Qualified Name."""
 
     iscsi_interface: str | None = Field(
-        None, validation_alias="iscsiInterface", serialization_alias="iscsiInterface"
+        default=None, validation_alias="iscsiInterface", serialization_alias="iscsiInterface"
     )
     """iscsiInterface is the interface Name that uses an iSCSI transport. Defaults to 'default'
     (tcp).
@@ -4016,12 +4088,12 @@ class ISCSIVolumeSource(K8sModel):
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false."""
 
     secret_ref: LocalObjectReference | None = Field(
-        None, validation_alias="secretRef", serialization_alias="secretRef"
+        default=None, validation_alias="secretRef", serialization_alias="secretRef"
     )
     """secretRef is the CHAP Secret for iSCSI target and initiator authentication"""
 
@@ -4035,7 +4107,7 @@ class ImageVolumeSource(K8sModel):
     """ImageVolumeSource represents a image volume resource."""
 
     pull_policy: str | None = Field(
-        None, validation_alias="pullPolicy", serialization_alias="pullPolicy"
+        default=None, validation_alias="pullPolicy", serialization_alias="pullPolicy"
     )
     """Policy for pulling OCI objects. Possible values are: Always: the kubelet always attempts
     to pull the reference. Container creation will fail If the pull fails. Never: the
@@ -4063,7 +4135,7 @@ class LimitRangeItem(K8sModel):
     """Default resource requirement limit value by resource name if resource limit is omitted."""
 
     default_request: dict[str, Quantity] | None = Field(
-        None, validation_alias="defaultRequest", serialization_alias="defaultRequest"
+        default=None, validation_alias="defaultRequest", serialization_alias="defaultRequest"
     )
     """DefaultRequest is the default resource requirement request value by resource name if
     resource request is omitted.
@@ -4073,7 +4145,9 @@ class LimitRangeItem(K8sModel):
     """Max usage constraints on this kind by resource name."""
 
     max_limit_request_ratio: dict[str, Quantity] | None = Field(
-        None, validation_alias="maxLimitRequestRatio", serialization_alias="maxLimitRequestRatio"
+        default=None,
+        validation_alias="maxLimitRequestRatio",
+        serialization_alias="maxLimitRequestRatio",
     )
     """MaxLimitRequestRatio if specified, the named resource must have a request and limit that
     are both non-zero where limit divided by request is less than or equal to the enumerated
@@ -4102,7 +4176,7 @@ class LimitRange(K8sObject):
     __k8s_kind__ = "LimitRange"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -4136,7 +4210,7 @@ class LimitRangeList(K8sObject):
     __k8s_kind__ = "LimitRangeList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -4198,7 +4272,9 @@ class LoadBalancerIngress(K8sModel):
     load-balancers)
     """
 
-    ip_mode: str | None = Field(None, validation_alias="ipMode", serialization_alias="ipMode")
+    ip_mode: str | None = Field(
+        default=None, validation_alias="ipMode", serialization_alias="ipMode"
+    )
     """IPMode specifies how the load-balancer IP behaves, and may only be specified when the ip
     field is specified. Setting this to "VIP" indicates that traffic is delivered to the
     node with the destination set to the load-balancer's IP and port. Setting this to
@@ -4225,7 +4301,9 @@ class LoadBalancerStatus(K8sModel):
 class LocalVolumeSource(K8sModel):
     """Local represents directly-attached storage with node affinity"""
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is the filesystem type to mount. It applies only when the Path is a block device.
     Must be a filesystem type supported by the host operating system. Ex. "ext4", "xfs",
     "ntfs". The default value is to auto-select a filesystem if unspecified.
@@ -4258,7 +4336,7 @@ class ModifyVolumeStatus(K8sModel):
     """
 
     target_volume_attributes_class_name: str | None = Field(
-        None,
+        default=None,
         validation_alias="targetVolumeAttributesClassName",
         serialization_alias="targetVolumeAttributesClassName",
     )
@@ -4278,7 +4356,7 @@ class NFSVolumeSource(K8sModel):
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly here will force the NFS export to be mounted with read-only permissions.
     Defaults to false. More info: https://kubernetes.io/docs/concepts/storage/volumes#nfs
@@ -4303,7 +4381,9 @@ class NamespaceCondition(K8sModel):
     """NamespaceCondition contains details about state of namespace."""
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """Last time the condition transitioned from one status to another."""
 
@@ -4345,7 +4425,7 @@ class Namespace(K8sObject):
     __k8s_kind__ = "Namespace"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -4384,7 +4464,7 @@ class NamespaceList(K8sObject):
     __k8s_kind__ = "NamespaceList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -4416,7 +4496,7 @@ class NodeConfigSource(K8sModel):
     """
 
     config_map: ConfigMapNodeConfigSource | None = Field(
-        None, validation_alias="configMap", serialization_alias="configMap"
+        default=None, validation_alias="configMap", serialization_alias="configMap"
     )
     """ConfigMap is a reference to a Node's ConfigMap"""
 
@@ -4435,7 +4515,7 @@ class Taint(K8sModel):
     """Required. The taint key to be applied to a node."""
 
     time_added: Time | None = Field(
-        None, validation_alias="timeAdded", serialization_alias="timeAdded"
+        default=None, validation_alias="timeAdded", serialization_alias="timeAdded"
     )
     """TimeAdded represents the time at which the taint was added."""
 
@@ -4447,24 +4527,26 @@ class NodeSpec(K8sModel):
     """NodeSpec describes the attributes that a node is created with."""
 
     config_source: NodeConfigSource | None = Field(
-        None, validation_alias="configSource", serialization_alias="configSource"
+        default=None, validation_alias="configSource", serialization_alias="configSource"
     )
     """Deprecated: Previously used to specify the source of the node's configuration for the
     DynamicKubeletConfig feature. This feature is removed.
     """
 
     external_id: str | None = Field(
-        None, validation_alias="externalID", serialization_alias="externalID"
+        default=None, validation_alias="externalID", serialization_alias="externalID"
     )
     """Deprecated. Not all kubelets will set this field. Remove field after 1.13. see:
     https://issues.k8s.io/61966
     """
 
-    pod_cidr: str | None = Field(None, validation_alias="podCIDR", serialization_alias="podCIDR")
+    pod_cidr: str | None = Field(
+        default=None, validation_alias="podCIDR", serialization_alias="podCIDR"
+    )
     """PodCIDR represents the pod IP range assigned to the node."""
 
     pod_cidrs: Annotated[list[str] | None, ListMarkers(list_type="set", patch_strategy="merge")] = (
-        Field(None, validation_alias="podCIDRs", serialization_alias="podCIDRs")
+        Field(default=None, validation_alias="podCIDRs", serialization_alias="podCIDRs")
     )
     """podCIDRs represents the IP ranges assigned to the node for usage by Pods on that node.
     If this field is specified, the 0th entry must match the podCIDR field. It may contain
@@ -4472,7 +4554,7 @@ class NodeSpec(K8sModel):
     """
 
     provider_id: str | None = Field(
-        None, validation_alias="providerID", serialization_alias="providerID"
+        default=None, validation_alias="providerID", serialization_alias="providerID"
     )
     """ID of the node assigned by the cloud provider in the format:
     <ProviderName>://<ProviderSpecificNodeID>
@@ -4501,12 +4583,14 @@ class NodeCondition(K8sModel):
     """NodeCondition contains condition information for a node."""
 
     last_heartbeat_time: Time | None = Field(
-        None, validation_alias="lastHeartbeatTime", serialization_alias="lastHeartbeatTime"
+        default=None, validation_alias="lastHeartbeatTime", serialization_alias="lastHeartbeatTime"
     )
     """Last time we got an update on a given condition."""
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """Last time the condition transit from one status to another."""
 
@@ -4558,7 +4642,7 @@ class NodeConfigStatus(K8sModel):
     """
 
     last_known_good: NodeConfigSource | None = Field(
-        None, validation_alias="lastKnownGood", serialization_alias="lastKnownGood"
+        default=None, validation_alias="lastKnownGood", serialization_alias="lastKnownGood"
     )
     """LastKnownGood reports the checkpointed config the node will fall back to when it
     encounters an error attempting to use the Assigned config. The Assigned config becomes
@@ -4577,7 +4661,7 @@ class NodeDaemonEndpoints(K8sModel):
     """NodeDaemonEndpoints lists ports opened by daemons running on the Node."""
 
     kubelet_endpoint: DaemonEndpoint | None = Field(
-        None, validation_alias="kubeletEndpoint", serialization_alias="kubeletEndpoint"
+        default=None, validation_alias="kubeletEndpoint", serialization_alias="kubeletEndpoint"
     )
     """Endpoint on which Kubelet is listening."""
 
@@ -4589,7 +4673,7 @@ class NodeFeatures(K8sModel):
     """
 
     supplemental_groups_policy: bool | None = Field(
-        None,
+        default=None,
         validation_alias="supplementalGroupsPolicy",
         serialization_alias="supplementalGroupsPolicy",
     )
@@ -4664,7 +4748,7 @@ class NodeRuntimeHandlerFeatures(K8sModel):
     """NodeRuntimeHandlerFeatures is a set of features implemented by the runtime handler."""
 
     recursive_read_only_mounts: bool | None = Field(
-        None,
+        default=None,
         validation_alias="recursiveReadOnlyMounts",
         serialization_alias="recursiveReadOnlyMounts",
     )
@@ -4673,7 +4757,7 @@ class NodeRuntimeHandlerFeatures(K8sModel):
     """
 
     user_namespaces: bool | None = Field(
-        None, validation_alias="userNamespaces", serialization_alias="userNamespaces"
+        default=None, validation_alias="userNamespaces", serialization_alias="userNamespaces"
     )
     """UserNamespaces is set to true if the runtime handler supports UserNamespaces, including
     for volumes.
@@ -4733,12 +4817,12 @@ class NodeStatus(K8sModel):
     """Status of the config assigned to the node via the dynamic Kubelet config feature."""
 
     daemon_endpoints: NodeDaemonEndpoints | None = Field(
-        None, validation_alias="daemonEndpoints", serialization_alias="daemonEndpoints"
+        default=None, validation_alias="daemonEndpoints", serialization_alias="daemonEndpoints"
     )
     """Endpoints of daemons running on the Node."""
 
     declared_features: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="declaredFeatures", serialization_alias="declaredFeatures"
+        default=None, validation_alias="declaredFeatures", serialization_alias="declaredFeatures"
     )
     """DeclaredFeatures represents the features related to feature gates that are declared by
     the node.
@@ -4751,7 +4835,7 @@ class NodeStatus(K8sModel):
     """List of container images on this node"""
 
     node_info: NodeSystemInfo | None = Field(
-        None, validation_alias="nodeInfo", serialization_alias="nodeInfo"
+        default=None, validation_alias="nodeInfo", serialization_alias="nodeInfo"
     )
     """Set of ids/uuids to uniquely identify the node. More info:
     https://kubernetes.io/docs/reference/node/node-status/#info
@@ -4765,16 +4849,20 @@ class NodeStatus(K8sModel):
 
     runtime_handlers: Annotated[
         list[NodeRuntimeHandler] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="runtimeHandlers", serialization_alias="runtimeHandlers")
+    ] = Field(
+        default=None, validation_alias="runtimeHandlers", serialization_alias="runtimeHandlers"
+    )
     """The available runtime handlers."""
 
     volumes_attached: Annotated[list[AttachedVolume] | None, ListMarkers(list_type="atomic")] = (
-        Field(None, validation_alias="volumesAttached", serialization_alias="volumesAttached")
+        Field(
+            default=None, validation_alias="volumesAttached", serialization_alias="volumesAttached"
+        )
     )
     """List of volumes that are attached to the node."""
 
     volumes_in_use: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="volumesInUse", serialization_alias="volumesInUse"
+        default=None, validation_alias="volumesInUse", serialization_alias="volumesInUse"
     )
     """List of attachable volumes in use (mounted) by the node."""
 
@@ -4789,7 +4877,7 @@ class Node(K8sObject):
     __k8s_kind__ = "Node"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -4850,7 +4938,7 @@ class NodeList(K8sObject):
     __k8s_kind__ = "NodeList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -4886,7 +4974,9 @@ class VolumeNodeAffinity(K8sModel):
 class PhotonPersistentDiskVolumeSource(K8sModel):
     """Represents a Photon Controller persistent disk resource."""
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is the filesystem type to mount. Must be a filesystem type supported by the host
     operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if
     unspecified.
@@ -4899,14 +4989,16 @@ class PhotonPersistentDiskVolumeSource(K8sModel):
 class PortworxVolumeSource(K8sModel):
     """PortworxVolumeSource represents a Portworx volume resource."""
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fSType represents the filesystem type to mount Must be a filesystem type supported by
     the host operating system. Ex. "ext4", "xfs". Implicitly inferred to be "ext4" if
     unspecified.
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting
     in VolumeMounts.
@@ -4925,7 +5017,7 @@ class QuobyteVolumeSource(K8sModel):
     """group to map volume access to Default is no group"""
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly here will force the Quobyte volume to be mounted with read-only permissions.
     Defaults to false.
@@ -4954,7 +5046,9 @@ class RBDPersistentVolumeSource(K8sModel):
     support ownership management and SELinux relabeling.
     """
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is the filesystem type of the volume that you want to mount. Tip: Ensure that the
     filesystem type is supported by the host operating system. Examples: "ext4", "xfs",
     "ntfs". Implicitly inferred to be "ext4" if unspecified. More info:
@@ -4982,14 +5076,14 @@ class RBDPersistentVolumeSource(K8sModel):
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false. More
     info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
 
     secret_ref: SecretReference | None = Field(
-        None, validation_alias="secretRef", serialization_alias="secretRef"
+        default=None, validation_alias="secretRef", serialization_alias="secretRef"
     )
     """secretRef is name of the authentication secret for RBDUser. If provided overrides
     keyring. Default is nil. More info:
@@ -5005,7 +5099,9 @@ class RBDPersistentVolumeSource(K8sModel):
 class ScaleIOPersistentVolumeSource(K8sModel):
     """ScaleIOPersistentVolumeSource represents a persistent ScaleIO volume"""
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is the filesystem type to mount. Must be a filesystem type supported by the host
     operating system. Ex. "ext4", "xfs", "ntfs". Default is "xfs" 
     """
@@ -5014,14 +5110,14 @@ class ScaleIOPersistentVolumeSource(K8sModel):
     """gateway is the host address of the ScaleIO API Gateway."""
 
     protection_domain: str | None = Field(
-        None, validation_alias="protectionDomain", serialization_alias="protectionDomain"
+        default=None, validation_alias="protectionDomain", serialization_alias="protectionDomain"
     )
     """protectionDomain is the name of the ScaleIO Protection Domain for the configured
     storage.
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting
     in VolumeMounts.
@@ -5035,19 +5131,19 @@ class ScaleIOPersistentVolumeSource(K8sModel):
     """
 
     ssl_enabled: bool | None = Field(
-        None, validation_alias="sslEnabled", serialization_alias="sslEnabled"
+        default=None, validation_alias="sslEnabled", serialization_alias="sslEnabled"
     )
     """sslEnabled is the flag to enable/disable SSL communication with Gateway, default false"""
 
     storage_mode: str | None = Field(
-        None, validation_alias="storageMode", serialization_alias="storageMode"
+        default=None, validation_alias="storageMode", serialization_alias="storageMode"
     )
     """storageMode indicates whether the storage for a volume should be ThickProvisioned or
     ThinProvisioned. Default is ThinProvisioned.
     """
 
     storage_pool: str | None = Field(
-        None, validation_alias="storagePool", serialization_alias="storagePool"
+        default=None, validation_alias="storagePool", serialization_alias="storagePool"
     )
     """storagePool is the ScaleIO Storage Pool associated with the protection domain."""
 
@@ -5055,7 +5151,7 @@ class ScaleIOPersistentVolumeSource(K8sModel):
     """system is the name of the storage system as configured in ScaleIO."""
 
     volume_name: str | None = Field(
-        None, validation_alias="volumeName", serialization_alias="volumeName"
+        default=None, validation_alias="volumeName", serialization_alias="volumeName"
     )
     """volumeName is the name of a volume already created in the ScaleIO system that is
     associated with this volume source.
@@ -5065,35 +5161,37 @@ class ScaleIOPersistentVolumeSource(K8sModel):
 class StorageOSPersistentVolumeSource(K8sModel):
     """Represents a StorageOS persistent volume resource."""
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is the filesystem type to mount. Must be a filesystem type supported by the host
     operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if
     unspecified.
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting
     in VolumeMounts.
     """
 
     secret_ref: ObjectReference | None = Field(
-        None, validation_alias="secretRef", serialization_alias="secretRef"
+        default=None, validation_alias="secretRef", serialization_alias="secretRef"
     )
     """secretRef specifies the secret to use for obtaining the StorageOS API credentials.  If
     not specified, default values will be attempted.
     """
 
     volume_name: str | None = Field(
-        None, validation_alias="volumeName", serialization_alias="volumeName"
+        default=None, validation_alias="volumeName", serialization_alias="volumeName"
     )
     """volumeName is the human-readable name of the StorageOS volume.  Volume names are only
     unique within a namespace.
     """
 
     volume_namespace: str | None = Field(
-        None, validation_alias="volumeNamespace", serialization_alias="volumeNamespace"
+        default=None, validation_alias="volumeNamespace", serialization_alias="volumeNamespace"
     )
     """volumeNamespace specifies the scope of the volume within StorageOS.  If no namespace is
     specified then the Pod's namespace will be used.  This allows the Kubernetes name
@@ -5106,21 +5204,23 @@ class StorageOSPersistentVolumeSource(K8sModel):
 class VsphereVirtualDiskVolumeSource(K8sModel):
     """Represents a vSphere volume resource."""
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is filesystem type to mount. Must be a filesystem type supported by the host
     operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if
     unspecified.
     """
 
     storage_policy_id: str | None = Field(
-        None, validation_alias="storagePolicyID", serialization_alias="storagePolicyID"
+        default=None, validation_alias="storagePolicyID", serialization_alias="storagePolicyID"
     )
     """storagePolicyID is the storage Policy Based Management (SPBM) profile ID associated with
     the StoragePolicyName.
     """
 
     storage_policy_name: str | None = Field(
-        None, validation_alias="storagePolicyName", serialization_alias="storagePolicyName"
+        default=None, validation_alias="storagePolicyName", serialization_alias="storagePolicyName"
     )
     """storagePolicyName is the storage Policy Based Management (SPBM) profile name."""
 
@@ -5132,14 +5232,16 @@ class PersistentVolumeSpec(K8sModel):
     """PersistentVolumeSpec is the specification of a persistent volume."""
 
     access_modes: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="accessModes", serialization_alias="accessModes"
+        default=None, validation_alias="accessModes", serialization_alias="accessModes"
     )
     """accessModes contains all ways the volume can be mounted. More info:
     https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes
     """
 
     aws_elastic_block_store: AWSElasticBlockStoreVolumeSource | None = Field(
-        None, validation_alias="awsElasticBlockStore", serialization_alias="awsElasticBlockStore"
+        default=None,
+        validation_alias="awsElasticBlockStore",
+        serialization_alias="awsElasticBlockStore",
     )
     """awsElasticBlockStore represents an AWS Disk resource that is attached to a kubelet's
     host machine and then exposed to the pod. Deprecated: AWSElasticBlockStore is
@@ -5149,7 +5251,7 @@ class PersistentVolumeSpec(K8sModel):
     """
 
     azure_disk: AzureDiskVolumeSource | None = Field(
-        None, validation_alias="azureDisk", serialization_alias="azureDisk"
+        default=None, validation_alias="azureDisk", serialization_alias="azureDisk"
     )
     """azureDisk represents an Azure Data Disk mount on the host and bind mount to the pod.
     Deprecated: AzureDisk is deprecated. All operations for the in-tree azureDisk type are
@@ -5157,7 +5259,7 @@ class PersistentVolumeSpec(K8sModel):
     """
 
     azure_file: AzureFilePersistentVolumeSource | None = Field(
-        None, validation_alias="azureFile", serialization_alias="azureFile"
+        default=None, validation_alias="azureFile", serialization_alias="azureFile"
     )
     """azureFile represents an Azure File Service mount on the host and bind mount to the pod.
     Deprecated: AzureFile is deprecated. All operations for the in-tree azureFile type are
@@ -5182,7 +5284,7 @@ class PersistentVolumeSpec(K8sModel):
     """
 
     claim_ref: Annotated[ObjectReference | None, ListMarkers(map_type="granular")] = Field(
-        None, validation_alias="claimRef", serialization_alias="claimRef"
+        default=None, validation_alias="claimRef", serialization_alias="claimRef"
     )
     """claimRef is part of a bi-directional binding between PersistentVolume and
     PersistentVolumeClaim. Expected to be non-nil when bound. claim.VolumeName is the
@@ -5199,7 +5301,7 @@ class PersistentVolumeSpec(K8sModel):
     """
 
     flex_volume: FlexPersistentVolumeSource | None = Field(
-        None, validation_alias="flexVolume", serialization_alias="flexVolume"
+        default=None, validation_alias="flexVolume", serialization_alias="flexVolume"
     )
     """flexVolume represents a generic volume resource that is provisioned/attached using an
     exec based plugin. Deprecated: FlexVolume is deprecated. Consider using a CSIDriver
@@ -5213,7 +5315,7 @@ class PersistentVolumeSpec(K8sModel):
     """
 
     gce_persistent_disk: GCEPersistentDiskVolumeSource | None = Field(
-        None, validation_alias="gcePersistentDisk", serialization_alias="gcePersistentDisk"
+        default=None, validation_alias="gcePersistentDisk", serialization_alias="gcePersistentDisk"
     )
     """gcePersistentDisk represents a GCE Disk resource that is attached to a kubelet's host
     machine and then exposed to the pod. Provisioned by an admin. Deprecated:
@@ -5230,7 +5332,7 @@ class PersistentVolumeSpec(K8sModel):
     """
 
     host_path: HostPathVolumeSource | None = Field(
-        None, validation_alias="hostPath", serialization_alias="hostPath"
+        default=None, validation_alias="hostPath", serialization_alias="hostPath"
     )
     """hostPath represents a directory on the host. Provisioned by a developer or tester. This
     is useful for single-node development and testing only! On-host storage is not supported
@@ -5247,7 +5349,7 @@ class PersistentVolumeSpec(K8sModel):
     """local represents directly-attached storage with node affinity"""
 
     mount_options: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="mountOptions", serialization_alias="mountOptions"
+        default=None, validation_alias="mountOptions", serialization_alias="mountOptions"
     )
     """mountOptions is the list of mount options, e.g. ["ro", "soft"]. Not validated - mount
     will simply fail if one is invalid. More info:
@@ -5260,7 +5362,7 @@ class PersistentVolumeSpec(K8sModel):
     """
 
     node_affinity: VolumeNodeAffinity | None = Field(
-        None, validation_alias="nodeAffinity", serialization_alias="nodeAffinity"
+        default=None, validation_alias="nodeAffinity", serialization_alias="nodeAffinity"
     )
     """nodeAffinity defines constraints that limit what nodes this volume can be accessed from.
     This field influences the scheduling of pods that use this volume. This field is mutable
@@ -5268,7 +5370,7 @@ class PersistentVolumeSpec(K8sModel):
     """
 
     persistent_volume_reclaim_policy: str | None = Field(
-        None,
+        default=None,
         validation_alias="persistentVolumeReclaimPolicy",
         serialization_alias="persistentVolumeReclaimPolicy",
     )
@@ -5281,7 +5383,9 @@ class PersistentVolumeSpec(K8sModel):
     """
 
     photon_persistent_disk: PhotonPersistentDiskVolumeSource | None = Field(
-        None, validation_alias="photonPersistentDisk", serialization_alias="photonPersistentDisk"
+        default=None,
+        validation_alias="photonPersistentDisk",
+        serialization_alias="photonPersistentDisk",
     )
     """photonPersistentDisk represents a PhotonController persistent disk attached and mounted
     on kubelets host machine. Deprecated: PhotonPersistentDisk is deprecated and the in-tree
@@ -5289,7 +5393,7 @@ class PersistentVolumeSpec(K8sModel):
     """
 
     portworx_volume: PortworxVolumeSource | None = Field(
-        None, validation_alias="portworxVolume", serialization_alias="portworxVolume"
+        default=None, validation_alias="portworxVolume", serialization_alias="portworxVolume"
     )
     """portworxVolume represents a portworx volume attached and mounted on kubelets host
     machine. Deprecated: PortworxVolume is deprecated. All operations for the in-tree
@@ -5308,14 +5412,14 @@ class PersistentVolumeSpec(K8sModel):
     """
 
     scale_io: ScaleIOPersistentVolumeSource | None = Field(
-        None, validation_alias="scaleIO", serialization_alias="scaleIO"
+        default=None, validation_alias="scaleIO", serialization_alias="scaleIO"
     )
     """scaleIO represents a ScaleIO persistent volume attached and mounted on Kubernetes nodes.
     Deprecated: ScaleIO is deprecated and the in-tree scaleIO type is no longer supported.
     """
 
     storage_class_name: str | None = Field(
-        None, validation_alias="storageClassName", serialization_alias="storageClassName"
+        default=None, validation_alias="storageClassName", serialization_alias="storageClassName"
     )
     """storageClassName is the name of StorageClass to which this persistent volume belongs.
     Empty value means that this volume does not belong to any StorageClass.
@@ -5329,7 +5433,7 @@ class PersistentVolumeSpec(K8sModel):
     """
 
     volume_attributes_class_name: str | None = Field(
-        None,
+        default=None,
         validation_alias="volumeAttributesClassName",
         serialization_alias="volumeAttributesClassName",
     )
@@ -5342,14 +5446,14 @@ class PersistentVolumeSpec(K8sModel):
     """
 
     volume_mode: str | None = Field(
-        None, validation_alias="volumeMode", serialization_alias="volumeMode"
+        default=None, validation_alias="volumeMode", serialization_alias="volumeMode"
     )
     """volumeMode defines if a volume is intended to be used with a formatted filesystem or to
     remain in raw block state. Value of Filesystem is implied when not included in spec.
     """
 
     vsphere_volume: VsphereVirtualDiskVolumeSource | None = Field(
-        None, validation_alias="vsphereVolume", serialization_alias="vsphereVolume"
+        default=None, validation_alias="vsphereVolume", serialization_alias="vsphereVolume"
     )
     """vsphereVolume represents a vSphere volume attached and mounted on kubelets host machine.
     Deprecated: VsphereVolume is deprecated. All operations for the in-tree vsphereVolume
@@ -5361,7 +5465,7 @@ class PersistentVolumeStatus(K8sModel):
     """PersistentVolumeStatus is the current status of a persistent volume."""
 
     last_phase_transition_time: Time | None = Field(
-        None,
+        default=None,
         validation_alias="lastPhaseTransitionTime",
         serialization_alias="lastPhaseTransitionTime",
     )
@@ -5396,7 +5500,7 @@ class PersistentVolume(K8sObject):
     __k8s_kind__ = "PersistentVolume"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -5433,12 +5537,14 @@ class PersistentVolumeClaimCondition(K8sModel):
     """PersistentVolumeClaimCondition contains details about state of pvc"""
 
     last_probe_time: Time | None = Field(
-        None, validation_alias="lastProbeTime", serialization_alias="lastProbeTime"
+        default=None, validation_alias="lastProbeTime", serialization_alias="lastProbeTime"
     )
     """lastProbeTime is the time we probed the condition."""
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """lastTransitionTime is the time the condition transitioned from one status to another."""
 
@@ -5466,7 +5572,7 @@ class PersistentVolumeClaimStatus(K8sModel):
     """PersistentVolumeClaimStatus is the current status of a persistent volume claim."""
 
     access_modes: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="accessModes", serialization_alias="accessModes"
+        default=None, validation_alias="accessModes", serialization_alias="accessModes"
     )
     """accessModes contains the actual access modes the volume backing the PVC has. More info:
     https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes-1
@@ -5475,7 +5581,7 @@ class PersistentVolumeClaimStatus(K8sModel):
     allocated_resource_statuses: Annotated[
         dict[str, str] | None, ListMarkers(map_type="granular")
     ] = Field(
-        None,
+        default=None,
         validation_alias="allocatedResourceStatuses",
         serialization_alias="allocatedResourceStatuses",
     )
@@ -5522,7 +5628,9 @@ class PersistentVolumeClaimStatus(K8sModel):
     """
 
     allocated_resources: dict[str, Quantity] | None = Field(
-        None, validation_alias="allocatedResources", serialization_alias="allocatedResources"
+        default=None,
+        validation_alias="allocatedResources",
+        serialization_alias="allocatedResources",
     )
     """allocatedResources tracks the resources allocated to a PVC including its capacity. Key
     names follow standard Kubernetes label syntax. Valid values are either:
@@ -5560,7 +5668,7 @@ class PersistentVolumeClaimStatus(K8sModel):
     """
 
     current_volume_attributes_class_name: str | None = Field(
-        None,
+        default=None,
         validation_alias="currentVolumeAttributesClassName",
         serialization_alias="currentVolumeAttributesClassName",
     )
@@ -5570,7 +5678,9 @@ class PersistentVolumeClaimStatus(K8sModel):
     """
 
     modify_volume_status: ModifyVolumeStatus | None = Field(
-        None, validation_alias="modifyVolumeStatus", serialization_alias="modifyVolumeStatus"
+        default=None,
+        validation_alias="modifyVolumeStatus",
+        serialization_alias="modifyVolumeStatus",
     )
     """ModifyVolumeStatus represents the status object of ControllerModifyVolume operation.
     When this is unset, there is no ModifyVolume operation being attempted.
@@ -5588,7 +5698,7 @@ class PersistentVolumeClaim(K8sObject):
     __k8s_kind__ = "PersistentVolumeClaim"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -5629,7 +5739,7 @@ class PersistentVolumeClaimList(K8sObject):
     __k8s_kind__ = "PersistentVolumeClaimList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -5669,7 +5779,7 @@ class PersistentVolumeClaimVolumeSource(K8sModel):
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly Will force the ReadOnly setting in VolumeMounts. Default false."""
 
@@ -5682,7 +5792,7 @@ class PersistentVolumeList(K8sObject):
     __k8s_kind__ = "PersistentVolumeList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -5779,7 +5889,7 @@ class PodResourceClaim(K8sModel):
     """Name uniquely identifies this resource claim inside the pod. This must be a DNS_LABEL."""
 
     resource_claim_name: str | None = Field(
-        None, validation_alias="resourceClaimName", serialization_alias="resourceClaimName"
+        default=None, validation_alias="resourceClaimName", serialization_alias="resourceClaimName"
     )
     """ResourceClaimName is the name of a ResourceClaim object in the same namespace as this
     pod.
@@ -5788,7 +5898,7 @@ class PodResourceClaim(K8sModel):
     """
 
     resource_claim_template_name: str | None = Field(
-        None,
+        default=None,
         validation_alias="resourceClaimTemplateName",
         serialization_alias="resourceClaimTemplateName",
     )
@@ -5829,7 +5939,7 @@ class PodSchedulingGroup(K8sModel):
     """
 
     pod_group_name: str | None = Field(
-        None, validation_alias="podGroupName", serialization_alias="podGroupName"
+        default=None, validation_alias="podGroupName", serialization_alias="podGroupName"
     )
     """PodGroupName specifies the name of the standalone PodGroup object that represents the
     runtime instance of this group. Must be a DNS subdomain.
@@ -5853,13 +5963,15 @@ class PodSecurityContext(K8sModel):
     """
 
     app_armor_profile: AppArmorProfile | None = Field(
-        None, validation_alias="appArmorProfile", serialization_alias="appArmorProfile"
+        default=None, validation_alias="appArmorProfile", serialization_alias="appArmorProfile"
     )
     """appArmorProfile is the AppArmor options to use by the containers in this pod. Note that
     this field cannot be set when spec.os.name is windows.
     """
 
-    fs_group: int | None = Field(None, validation_alias="fsGroup", serialization_alias="fsGroup")
+    fs_group: int | None = Field(
+        default=None, validation_alias="fsGroup", serialization_alias="fsGroup"
+    )
     """A special supplemental group that applies to all containers in a pod. Some volume types
     allow the Kubelet to change the ownership of that volume to be owned by the pod:
     
@@ -5871,7 +5983,9 @@ class PodSecurityContext(K8sModel):
     """
 
     fs_group_change_policy: str | None = Field(
-        None, validation_alias="fsGroupChangePolicy", serialization_alias="fsGroupChangePolicy"
+        default=None,
+        validation_alias="fsGroupChangePolicy",
+        serialization_alias="fsGroupChangePolicy",
     )
     """fsGroupChangePolicy defines behavior of changing ownership and permission of the volume
     before being exposed inside Pod. This field will only apply to volume types which
@@ -5882,7 +5996,7 @@ class PodSecurityContext(K8sModel):
     """
 
     run_as_group: int | None = Field(
-        None, validation_alias="runAsGroup", serialization_alias="runAsGroup"
+        default=None, validation_alias="runAsGroup", serialization_alias="runAsGroup"
     )
     """The GID to run the entrypoint of the container process. Uses runtime default if unset.
     May also be set in SecurityContext.  If set in both SecurityContext and
@@ -5891,7 +6005,7 @@ class PodSecurityContext(K8sModel):
     """
 
     run_as_non_root: bool | None = Field(
-        None, validation_alias="runAsNonRoot", serialization_alias="runAsNonRoot"
+        default=None, validation_alias="runAsNonRoot", serialization_alias="runAsNonRoot"
     )
     """Indicates that the container must run as a non-root user. If true, the Kubelet will
     validate the image at runtime to ensure that it does not run as UID 0 (root) and fail to
@@ -5901,7 +6015,7 @@ class PodSecurityContext(K8sModel):
     """
 
     run_as_user: int | None = Field(
-        None, validation_alias="runAsUser", serialization_alias="runAsUser"
+        default=None, validation_alias="runAsUser", serialization_alias="runAsUser"
     )
     """The UID to run the entrypoint of the container process. Defaults to user specified in
     image metadata if unspecified. May also be set in SecurityContext.  If set in both
@@ -5911,7 +6025,9 @@ class PodSecurityContext(K8sModel):
     """
 
     se_linux_change_policy: str | None = Field(
-        None, validation_alias="seLinuxChangePolicy", serialization_alias="seLinuxChangePolicy"
+        default=None,
+        validation_alias="seLinuxChangePolicy",
+        serialization_alias="seLinuxChangePolicy",
     )
     """seLinuxChangePolicy defines how the container's SELinux label is applied to all volumes
     used by the Pod. It has no effect on nodes that do not support SELinux or to volumes
@@ -5942,7 +6058,7 @@ class PodSecurityContext(K8sModel):
     """
 
     se_linux_options: SELinuxOptions | None = Field(
-        None, validation_alias="seLinuxOptions", serialization_alias="seLinuxOptions"
+        default=None, validation_alias="seLinuxOptions", serialization_alias="seLinuxOptions"
     )
     """The SELinux context to be applied to all containers. If unspecified, the container
     runtime will allocate a random SELinux context for each container.  May also be set in
@@ -5952,14 +6068,16 @@ class PodSecurityContext(K8sModel):
     """
 
     seccomp_profile: SeccompProfile | None = Field(
-        None, validation_alias="seccompProfile", serialization_alias="seccompProfile"
+        default=None, validation_alias="seccompProfile", serialization_alias="seccompProfile"
     )
     """The seccomp options to use by the containers in this pod. Note that this field cannot be
     set when spec.os.name is windows.
     """
 
     supplemental_groups: Annotated[list[int] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="supplementalGroups", serialization_alias="supplementalGroups"
+        default=None,
+        validation_alias="supplementalGroups",
+        serialization_alias="supplementalGroups",
     )
     """A list of groups applied to the first process run in each container, in addition to the
     container's primary GID and fsGroup (if specified).  If the SupplementalGroupsPolicy
@@ -5971,7 +6089,7 @@ class PodSecurityContext(K8sModel):
     """
 
     supplemental_groups_policy: str | None = Field(
-        None,
+        default=None,
         validation_alias="supplementalGroupsPolicy",
         serialization_alias="supplementalGroupsPolicy",
     )
@@ -5989,7 +6107,7 @@ class PodSecurityContext(K8sModel):
     """
 
     windows_options: WindowsSecurityContextOptions | None = Field(
-        None, validation_alias="windowsOptions", serialization_alias="windowsOptions"
+        default=None, validation_alias="windowsOptions", serialization_alias="windowsOptions"
     )
     """The Windows specific settings applied to all containers. If unspecified, the options
     within a container's SecurityContext will be used. If set in both SecurityContext and
@@ -6022,7 +6140,7 @@ class Toleration(K8sModel):
     """
 
     toleration_seconds: int | None = Field(
-        None, validation_alias="tolerationSeconds", serialization_alias="tolerationSeconds"
+        default=None, validation_alias="tolerationSeconds", serialization_alias="tolerationSeconds"
     )
     """TolerationSeconds represents the period of time the toleration (which must be of effect
     NoExecute, otherwise this field is ignored) tolerates the taint. By default, it is not
@@ -6040,14 +6158,14 @@ class TopologySpreadConstraint(K8sModel):
     """TopologySpreadConstraint specifies how to spread matching pods among the given topology."""
 
     label_selector: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="labelSelector", serialization_alias="labelSelector"
+        default=None, validation_alias="labelSelector", serialization_alias="labelSelector"
     )
     """LabelSelector is used to find matching pods. Pods that match this label selector are
     counted to determine the number of pods in their corresponding topology domain.
     """
 
     match_label_keys: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="matchLabelKeys", serialization_alias="matchLabelKeys"
+        default=None, validation_alias="matchLabelKeys", serialization_alias="matchLabelKeys"
     )
     """MatchLabelKeys is a set of pod label keys to select the pods over which spreading will
     be calculated. The keys are used to lookup values from the incoming pod labels, those
@@ -6077,7 +6195,7 @@ class TopologySpreadConstraint(K8sModel):
     """
 
     min_domains: int | None = Field(
-        None, validation_alias="minDomains", serialization_alias="minDomains"
+        default=None, validation_alias="minDomains", serialization_alias="minDomains"
     )
     """MinDomains indicates a minimum number of eligible domains. When the number of eligible
     domains with matching topology keys is less than minDomains, Pod Topology Spread treats
@@ -6098,7 +6216,9 @@ class TopologySpreadConstraint(K8sModel):
     """
 
     node_affinity_policy: str | None = Field(
-        None, validation_alias="nodeAffinityPolicy", serialization_alias="nodeAffinityPolicy"
+        default=None,
+        validation_alias="nodeAffinityPolicy",
+        serialization_alias="nodeAffinityPolicy",
     )
     """NodeAffinityPolicy indicates how we will treat Pod's nodeAffinity/nodeSelector when
     calculating pod topology spread skew. Options are: - Honor: only nodes matching
@@ -6109,7 +6229,7 @@ class TopologySpreadConstraint(K8sModel):
     """
 
     node_taints_policy: str | None = Field(
-        None, validation_alias="nodeTaintsPolicy", serialization_alias="nodeTaintsPolicy"
+        default=None, validation_alias="nodeTaintsPolicy", serialization_alias="nodeTaintsPolicy"
     )
     """NodeTaintsPolicy indicates how we will treat node taints when calculating pod topology
     spread skew. Options are: - Honor: nodes without taints, along with tainted nodes for
@@ -6155,7 +6275,9 @@ class PodCertificateProjection(K8sModel):
     """
 
     certificate_chain_path: str | None = Field(
-        None, validation_alias="certificateChainPath", serialization_alias="certificateChainPath"
+        default=None,
+        validation_alias="certificateChainPath",
+        serialization_alias="certificateChainPath",
     )
     """Write the certificate chain at this path in the projected volume.
     
@@ -6165,7 +6287,9 @@ class PodCertificateProjection(K8sModel):
     """
 
     credential_bundle_path: str | None = Field(
-        None, validation_alias="credentialBundlePath", serialization_alias="credentialBundlePath"
+        default=None,
+        validation_alias="credentialBundlePath",
+        serialization_alias="credentialBundlePath",
     )
     """Write the credential bundle at this path in the projected volume.
     
@@ -6181,7 +6305,9 @@ class PodCertificateProjection(K8sModel):
     was issued to the key.
     """
 
-    key_path: str | None = Field(None, validation_alias="keyPath", serialization_alias="keyPath")
+    key_path: str | None = Field(
+        default=None, validation_alias="keyPath", serialization_alias="keyPath"
+    )
     """Write the key at this path in the projected volume.
     
     Most applications should use credentialBundlePath.  When using keyPath and
@@ -6197,7 +6323,9 @@ class PodCertificateProjection(K8sModel):
     """
 
     max_expiration_seconds: int | None = Field(
-        None, validation_alias="maxExpirationSeconds", serialization_alias="maxExpirationSeconds"
+        default=None,
+        validation_alias="maxExpirationSeconds",
+        serialization_alias="maxExpirationSeconds",
     )
     """maxExpirationSeconds is the maximum lifetime permitted for the certificate.
     
@@ -6217,7 +6345,7 @@ class PodCertificateProjection(K8sModel):
     """Kubelet's generated CSRs will be addressed to this signer."""
 
     user_annotations: dict[str, str] | None = Field(
-        None, validation_alias="userAnnotations", serialization_alias="userAnnotations"
+        default=None, validation_alias="userAnnotations", serialization_alias="userAnnotations"
     )
     """userAnnotations allow pod authors to pass additional information to the signer
     implementation.  Kubernetes does not restrict or validate this metadata in any way.
@@ -6275,7 +6403,7 @@ class ServiceAccountTokenProjection(K8sModel):
     """
 
     expiration_seconds: int | None = Field(
-        None, validation_alias="expirationSeconds", serialization_alias="expirationSeconds"
+        default=None, validation_alias="expirationSeconds", serialization_alias="expirationSeconds"
     )
     """expirationSeconds is the requested duration of validity of the service account token. As
     the token approaches expiration, the kubelet volume plugin will proactively rotate the
@@ -6294,7 +6422,9 @@ class VolumeProjection(K8sModel):
     """
 
     cluster_trust_bundle: ClusterTrustBundleProjection | None = Field(
-        None, validation_alias="clusterTrustBundle", serialization_alias="clusterTrustBundle"
+        default=None,
+        validation_alias="clusterTrustBundle",
+        serialization_alias="clusterTrustBundle",
     )
     """ClusterTrustBundle allows a pod to access the `.spec.trustBundle` field of
     ClusterTrustBundle objects in an auto-updating file.
@@ -6311,17 +6441,17 @@ class VolumeProjection(K8sModel):
     """
 
     config_map: ConfigMapProjection | None = Field(
-        None, validation_alias="configMap", serialization_alias="configMap"
+        default=None, validation_alias="configMap", serialization_alias="configMap"
     )
     """configMap information about the configMap data to project"""
 
     downward_api: DownwardAPIProjection | None = Field(
-        None, validation_alias="downwardAPI", serialization_alias="downwardAPI"
+        default=None, validation_alias="downwardAPI", serialization_alias="downwardAPI"
     )
     """downwardAPI information about the downwardAPI data to project"""
 
     pod_certificate: PodCertificateProjection | None = Field(
-        None, validation_alias="podCertificate", serialization_alias="podCertificate"
+        default=None, validation_alias="podCertificate", serialization_alias="podCertificate"
     )
     """Projects an auto-rotating credential bundle (private key and certificate chain) that the
     pod can use either as a TLS client or server.
@@ -6358,7 +6488,9 @@ class VolumeProjection(K8sModel):
     """secret information about the secret data to project"""
 
     service_account_token: ServiceAccountTokenProjection | None = Field(
-        None, validation_alias="serviceAccountToken", serialization_alias="serviceAccountToken"
+        default=None,
+        validation_alias="serviceAccountToken",
+        serialization_alias="serviceAccountToken",
     )
     """serviceAccountToken is information about the serviceAccountToken data to project"""
 
@@ -6367,7 +6499,7 @@ class ProjectedVolumeSource(K8sModel):
     """Represents a projected volume source"""
 
     default_mode: int | None = Field(
-        None, validation_alias="defaultMode", serialization_alias="defaultMode"
+        default=None, validation_alias="defaultMode", serialization_alias="defaultMode"
     )
     """defaultMode are the mode bits used to set permissions on created files by default. Must
     be an octal value between 0000 and 0777 or a decimal value between 0 and 511. YAML
@@ -6386,7 +6518,9 @@ class RBDVolumeSource(K8sModel):
     support ownership management and SELinux relabeling.
     """
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is the filesystem type of the volume that you want to mount. Tip: Ensure that the
     filesystem type is supported by the host operating system. Examples: "ext4", "xfs",
     "ntfs". Implicitly inferred to be "ext4" if unspecified. More info:
@@ -6414,14 +6548,14 @@ class RBDVolumeSource(K8sModel):
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false. More
     info: https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
 
     secret_ref: LocalObjectReference | None = Field(
-        None, validation_alias="secretRef", serialization_alias="secretRef"
+        default=None, validation_alias="secretRef", serialization_alias="secretRef"
     )
     """secretRef is name of the authentication secret for RBDUser. If provided overrides
     keyring. Default is nil. More info:
@@ -6437,7 +6571,9 @@ class RBDVolumeSource(K8sModel):
 class ScaleIOVolumeSource(K8sModel):
     """ScaleIOVolumeSource represents a persistent ScaleIO volume"""
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is the filesystem type to mount. Must be a filesystem type supported by the host
     operating system. Ex. "ext4", "xfs", "ntfs". Default is "xfs".
     """
@@ -6446,14 +6582,14 @@ class ScaleIOVolumeSource(K8sModel):
     """gateway is the host address of the ScaleIO API Gateway."""
 
     protection_domain: str | None = Field(
-        None, validation_alias="protectionDomain", serialization_alias="protectionDomain"
+        default=None, validation_alias="protectionDomain", serialization_alias="protectionDomain"
     )
     """protectionDomain is the name of the ScaleIO Protection Domain for the configured
     storage.
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly Defaults to false (read/write). ReadOnly here will force the ReadOnly setting
     in VolumeMounts.
@@ -6467,19 +6603,19 @@ class ScaleIOVolumeSource(K8sModel):
     """
 
     ssl_enabled: bool | None = Field(
-        None, validation_alias="sslEnabled", serialization_alias="sslEnabled"
+        default=None, validation_alias="sslEnabled", serialization_alias="sslEnabled"
     )
     """sslEnabled Flag enable/disable SSL communication with Gateway, default false"""
 
     storage_mode: str | None = Field(
-        None, validation_alias="storageMode", serialization_alias="storageMode"
+        default=None, validation_alias="storageMode", serialization_alias="storageMode"
     )
     """storageMode indicates whether the storage for a volume should be ThickProvisioned or
     ThinProvisioned. Default is ThinProvisioned.
     """
 
     storage_pool: str | None = Field(
-        None, validation_alias="storagePool", serialization_alias="storagePool"
+        default=None, validation_alias="storagePool", serialization_alias="storagePool"
     )
     """storagePool is the ScaleIO Storage Pool associated with the protection domain."""
 
@@ -6487,7 +6623,7 @@ class ScaleIOVolumeSource(K8sModel):
     """system is the name of the storage system as configured in ScaleIO."""
 
     volume_name: str | None = Field(
-        None, validation_alias="volumeName", serialization_alias="volumeName"
+        default=None, validation_alias="volumeName", serialization_alias="volumeName"
     )
     """volumeName is the name of a volume already created in the ScaleIO system that is
     associated with this volume source.
@@ -6503,7 +6639,7 @@ class SecretVolumeSource(K8sModel):
     """
 
     default_mode: int | None = Field(
-        None, validation_alias="defaultMode", serialization_alias="defaultMode"
+        default=None, validation_alias="defaultMode", serialization_alias="defaultMode"
     )
     """defaultMode is Optional: mode bits used to set permissions on created files by default.
     Must be an octal value between 0000 and 0777 or a decimal value between 0 and 511. YAML
@@ -6526,7 +6662,7 @@ class SecretVolumeSource(K8sModel):
     """optional field specify whether the Secret or its keys must be defined"""
 
     secret_name: str | None = Field(
-        None, validation_alias="secretName", serialization_alias="secretName"
+        default=None, validation_alias="secretName", serialization_alias="secretName"
     )
     """secretName is the name of the secret in the pod's namespace to use. More info:
     https://kubernetes.io/docs/concepts/storage/volumes#secret
@@ -6536,35 +6672,37 @@ class SecretVolumeSource(K8sModel):
 class StorageOSVolumeSource(K8sModel):
     """Represents a StorageOS persistent volume resource."""
 
-    fs_type: str | None = Field(None, validation_alias="fsType", serialization_alias="fsType")
+    fs_type: str | None = Field(
+        default=None, validation_alias="fsType", serialization_alias="fsType"
+    )
     """fsType is the filesystem type to mount. Must be a filesystem type supported by the host
     operating system. Ex. "ext4", "xfs", "ntfs". Implicitly inferred to be "ext4" if
     unspecified.
     """
 
     read_only: bool | None = Field(
-        None, validation_alias="readOnly", serialization_alias="readOnly"
+        default=None, validation_alias="readOnly", serialization_alias="readOnly"
     )
     """readOnly defaults to false (read/write). ReadOnly here will force the ReadOnly setting
     in VolumeMounts.
     """
 
     secret_ref: LocalObjectReference | None = Field(
-        None, validation_alias="secretRef", serialization_alias="secretRef"
+        default=None, validation_alias="secretRef", serialization_alias="secretRef"
     )
     """secretRef specifies the secret to use for obtaining the StorageOS API credentials.  If
     not specified, default values will be attempted.
     """
 
     volume_name: str | None = Field(
-        None, validation_alias="volumeName", serialization_alias="volumeName"
+        default=None, validation_alias="volumeName", serialization_alias="volumeName"
     )
     """volumeName is the human-readable name of the StorageOS volume.  Volume names are only
     unique within a namespace.
     """
 
     volume_namespace: str | None = Field(
-        None, validation_alias="volumeNamespace", serialization_alias="volumeNamespace"
+        default=None, validation_alias="volumeNamespace", serialization_alias="volumeNamespace"
     )
     """volumeNamespace specifies the scope of the volume within StorageOS.  If no namespace is
     specified then the Pod's namespace will be used.  This allows the Kubernetes name
@@ -6580,7 +6718,9 @@ class Volume(K8sModel):
     """
 
     aws_elastic_block_store: AWSElasticBlockStoreVolumeSource | None = Field(
-        None, validation_alias="awsElasticBlockStore", serialization_alias="awsElasticBlockStore"
+        default=None,
+        validation_alias="awsElasticBlockStore",
+        serialization_alias="awsElasticBlockStore",
     )
     """awsElasticBlockStore represents an AWS Disk resource that is attached to a kubelet's
     host machine and then exposed to the pod. Deprecated: AWSElasticBlockStore is
@@ -6590,7 +6730,7 @@ class Volume(K8sModel):
     """
 
     azure_disk: AzureDiskVolumeSource | None = Field(
-        None, validation_alias="azureDisk", serialization_alias="azureDisk"
+        default=None, validation_alias="azureDisk", serialization_alias="azureDisk"
     )
     """azureDisk represents an Azure Data Disk mount on the host and bind mount to the pod.
     Deprecated: AzureDisk is deprecated. All operations for the in-tree azureDisk type are
@@ -6598,7 +6738,7 @@ class Volume(K8sModel):
     """
 
     azure_file: AzureFileVolumeSource | None = Field(
-        None, validation_alias="azureFile", serialization_alias="azureFile"
+        default=None, validation_alias="azureFile", serialization_alias="azureFile"
     )
     """azureFile represents an Azure File Service mount on the host and bind mount to the pod.
     Deprecated: AzureFile is deprecated. All operations for the in-tree azureFile type are
@@ -6618,7 +6758,7 @@ class Volume(K8sModel):
     """
 
     config_map: ConfigMapVolumeSource | None = Field(
-        None, validation_alias="configMap", serialization_alias="configMap"
+        default=None, validation_alias="configMap", serialization_alias="configMap"
     )
     """configMap represents a configMap that should populate this volume"""
 
@@ -6628,12 +6768,12 @@ class Volume(K8sModel):
     """
 
     downward_api: DownwardAPIVolumeSource | None = Field(
-        None, validation_alias="downwardAPI", serialization_alias="downwardAPI"
+        default=None, validation_alias="downwardAPI", serialization_alias="downwardAPI"
     )
     """downwardAPI represents downward API about the pod that should populate this volume"""
 
     empty_dir: EmptyDirVolumeSource | None = Field(
-        None, validation_alias="emptyDir", serialization_alias="emptyDir"
+        default=None, validation_alias="emptyDir", serialization_alias="emptyDir"
     )
     """emptyDir represents a temporary directory that shares a pod's lifetime. More info:
     https://kubernetes.io/docs/concepts/storage/volumes#emptydir
@@ -6668,7 +6808,7 @@ class Volume(K8sModel):
     """
 
     flex_volume: FlexVolumeSource | None = Field(
-        None, validation_alias="flexVolume", serialization_alias="flexVolume"
+        default=None, validation_alias="flexVolume", serialization_alias="flexVolume"
     )
     """flexVolume represents a generic volume resource that is provisioned/attached using an
     exec based plugin. Deprecated: FlexVolume is deprecated. Consider using a CSIDriver
@@ -6682,7 +6822,7 @@ class Volume(K8sModel):
     """
 
     gce_persistent_disk: GCEPersistentDiskVolumeSource | None = Field(
-        None, validation_alias="gcePersistentDisk", serialization_alias="gcePersistentDisk"
+        default=None, validation_alias="gcePersistentDisk", serialization_alias="gcePersistentDisk"
     )
     """gcePersistentDisk represents a GCE Disk resource that is attached to a kubelet's host
     machine and then exposed to the pod. Deprecated: GCEPersistentDisk is deprecated. All
@@ -6692,7 +6832,7 @@ class Volume(K8sModel):
     """
 
     git_repo: GitRepoVolumeSource | None = Field(
-        None, validation_alias="gitRepo", serialization_alias="gitRepo"
+        default=None, validation_alias="gitRepo", serialization_alias="gitRepo"
     )
     """gitRepo represents a git repository at a particular revision. Deprecated: GitRepo is
     deprecated. To provision a container with a git repo, mount an EmptyDir into an
@@ -6707,7 +6847,7 @@ class Volume(K8sModel):
     """
 
     host_path: HostPathVolumeSource | None = Field(
-        None, validation_alias="hostPath", serialization_alias="hostPath"
+        default=None, validation_alias="hostPath", serialization_alias="hostPath"
     )
     """hostPath represents a pre-existing file or directory on the host machine that is
     directly exposed to the container. This is generally used for system agents or other
@@ -6757,7 +6897,9 @@ class Volume(K8sModel):
     """
 
     persistent_volume_claim: PersistentVolumeClaimVolumeSource | None = Field(
-        None, validation_alias="persistentVolumeClaim", serialization_alias="persistentVolumeClaim"
+        default=None,
+        validation_alias="persistentVolumeClaim",
+        serialization_alias="persistentVolumeClaim",
     )
     """persistentVolumeClaimVolumeSource represents a reference to a PersistentVolumeClaim in
     the same namespace. More info:
@@ -6765,7 +6907,9 @@ class Volume(K8sModel):
     """
 
     photon_persistent_disk: PhotonPersistentDiskVolumeSource | None = Field(
-        None, validation_alias="photonPersistentDisk", serialization_alias="photonPersistentDisk"
+        default=None,
+        validation_alias="photonPersistentDisk",
+        serialization_alias="photonPersistentDisk",
     )
     """photonPersistentDisk represents a PhotonController persistent disk attached and mounted
     on kubelets host machine. Deprecated: PhotonPersistentDisk is deprecated and the in-tree
@@ -6773,7 +6917,7 @@ class Volume(K8sModel):
     """
 
     portworx_volume: PortworxVolumeSource | None = Field(
-        None, validation_alias="portworxVolume", serialization_alias="portworxVolume"
+        default=None, validation_alias="portworxVolume", serialization_alias="portworxVolume"
     )
     """portworxVolume represents a portworx volume attached and mounted on kubelets host
     machine. Deprecated: PortworxVolume is deprecated. All operations for the in-tree
@@ -6794,7 +6938,7 @@ class Volume(K8sModel):
     """
 
     scale_io: ScaleIOVolumeSource | None = Field(
-        None, validation_alias="scaleIO", serialization_alias="scaleIO"
+        default=None, validation_alias="scaleIO", serialization_alias="scaleIO"
     )
     """scaleIO represents a ScaleIO persistent volume attached and mounted on Kubernetes nodes.
     Deprecated: ScaleIO is deprecated and the in-tree scaleIO type is no longer supported.
@@ -6812,7 +6956,7 @@ class Volume(K8sModel):
     """
 
     vsphere_volume: VsphereVirtualDiskVolumeSource | None = Field(
-        None, validation_alias="vsphereVolume", serialization_alias="vsphereVolume"
+        default=None, validation_alias="vsphereVolume", serialization_alias="vsphereVolume"
     )
     """vsphereVolume represents a vSphere volume attached and mounted on kubelets host machine.
     Deprecated: VsphereVolume is deprecated. All operations for the in-tree vsphereVolume
@@ -6824,7 +6968,9 @@ class PodSpec(K8sModel):
     """PodSpec is a description of a pod."""
 
     active_deadline_seconds: int | None = Field(
-        None, validation_alias="activeDeadlineSeconds", serialization_alias="activeDeadlineSeconds"
+        default=None,
+        validation_alias="activeDeadlineSeconds",
+        serialization_alias="activeDeadlineSeconds",
     )
     """Optional duration in seconds the pod may be active on the node relative to StartTime
     before the system will actively try to mark it failed and kill associated containers.
@@ -6835,7 +6981,7 @@ class PodSpec(K8sModel):
     """If specified, the pod's scheduling constraints"""
 
     automount_service_account_token: bool | None = Field(
-        None,
+        default=None,
         validation_alias="automountServiceAccountToken",
         serialization_alias="automountServiceAccountToken",
     )
@@ -6854,14 +7000,14 @@ class PodSpec(K8sModel):
     """
 
     dns_config: PodDNSConfig | None = Field(
-        None, validation_alias="dnsConfig", serialization_alias="dnsConfig"
+        default=None, validation_alias="dnsConfig", serialization_alias="dnsConfig"
     )
     """Specifies the DNS parameters of a pod. Parameters specified here will be merged to the
     generated DNS configuration based on DNSPolicy.
     """
 
     dns_policy: str | None = Field(
-        None, validation_alias="dnsPolicy", serialization_alias="dnsPolicy"
+        default=None, validation_alias="dnsPolicy", serialization_alias="dnsPolicy"
     )
     """Set DNS policy for the pod. Defaults to "ClusterFirst". Valid values are
     'ClusterFirstWithHostNet', 'ClusterFirst', 'Default' or 'None'. DNS parameters given in
@@ -6871,7 +7017,9 @@ class PodSpec(K8sModel):
     """
 
     enable_service_links: bool | None = Field(
-        None, validation_alias="enableServiceLinks", serialization_alias="enableServiceLinks"
+        default=None,
+        validation_alias="enableServiceLinks",
+        serialization_alias="enableServiceLinks",
     )
     """EnableServiceLinks indicates whether information about services should be injected into
     pod's environment variables, matching the syntax of Docker links. Optional: Defaults to
@@ -6884,7 +7032,9 @@ class PodSpec(K8sModel):
             list_type="map", list_map_keys=("name",), patch_strategy="merge", patch_merge_key="name"
         ),
     ] = Field(
-        None, validation_alias="ephemeralContainers", serialization_alias="ephemeralContainers"
+        default=None,
+        validation_alias="ephemeralContainers",
+        serialization_alias="ephemeralContainers",
     )
     """List of ephemeral containers run in this pod. Ephemeral containers may be run in an
     existing pod to perform user-initiated actions such as debugging. This list cannot be
@@ -6898,16 +7048,18 @@ class PodSpec(K8sModel):
         ListMarkers(
             list_type="map", list_map_keys=("ip",), patch_strategy="merge", patch_merge_key="ip"
         ),
-    ] = Field(None, validation_alias="hostAliases", serialization_alias="hostAliases")
+    ] = Field(default=None, validation_alias="hostAliases", serialization_alias="hostAliases")
     """HostAliases is an optional list of hosts and IPs that will be injected into the pod's
     hosts file if specified.
     """
 
-    host_ipc: bool | None = Field(None, validation_alias="hostIPC", serialization_alias="hostIPC")
+    host_ipc: bool | None = Field(
+        default=None, validation_alias="hostIPC", serialization_alias="hostIPC"
+    )
     """Use the host's ipc namespace. Optional: Default to false."""
 
     host_network: bool | None = Field(
-        None, validation_alias="hostNetwork", serialization_alias="hostNetwork"
+        default=None, validation_alias="hostNetwork", serialization_alias="hostNetwork"
     )
     """Host networking requested for this pod. Use the host's network namespace. When using
     HostNetwork you should specify ports so the scheduler is aware. When `hostNetwork` is
@@ -6916,11 +7068,13 @@ class PodSpec(K8sModel):
     `containerPort`. Default to false.
     """
 
-    host_pid: bool | None = Field(None, validation_alias="hostPID", serialization_alias="hostPID")
+    host_pid: bool | None = Field(
+        default=None, validation_alias="hostPID", serialization_alias="hostPID"
+    )
     """Use the host's pid namespace. Optional: Default to false."""
 
     host_users: bool | None = Field(
-        None, validation_alias="hostUsers", serialization_alias="hostUsers"
+        default=None, validation_alias="hostUsers", serialization_alias="hostUsers"
     )
     """Use the host's user namespace. Optional: Default to true. If set to true or not present,
     the pod will be run in the host user namespace, useful for when the pod needs a feature
@@ -6936,7 +7090,7 @@ class PodSpec(K8sModel):
     """
 
     hostname_override: str | None = Field(
-        None, validation_alias="hostnameOverride", serialization_alias="hostnameOverride"
+        default=None, validation_alias="hostnameOverride", serialization_alias="hostnameOverride"
     )
     """HostnameOverride specifies an explicit override for the pod's hostname as perceived by
     the pod. This field only specifies the pod's hostname and does not affect its DNS
@@ -6954,7 +7108,9 @@ class PodSpec(K8sModel):
         ListMarkers(
             list_type="map", list_map_keys=("name",), patch_strategy="merge", patch_merge_key="name"
         ),
-    ] = Field(None, validation_alias="imagePullSecrets", serialization_alias="imagePullSecrets")
+    ] = Field(
+        default=None, validation_alias="imagePullSecrets", serialization_alias="imagePullSecrets"
+    )
     """ImagePullSecrets is an optional list of references to secrets in the same namespace to
     use for pulling any of the images used by this PodSpec. If specified, these secrets will
     be passed to individual puller implementations for them to use. More info:
@@ -6966,7 +7122,7 @@ class PodSpec(K8sModel):
         ListMarkers(
             list_type="map", list_map_keys=("name",), patch_strategy="merge", patch_merge_key="name"
         ),
-    ] = Field(None, validation_alias="initContainers", serialization_alias="initContainers")
+    ] = Field(default=None, validation_alias="initContainers", serialization_alias="initContainers")
     """List of initialization containers belonging to the pod. Init containers are executed in
     order prior to containers being started. If any init container fails, the pod is
     considered to have failed and is handled according to its restartPolicy. The name for an
@@ -6979,7 +7135,9 @@ class PodSpec(K8sModel):
     updated. More info: https://kubernetes.io/docs/concepts/workloads/pods/init-containers/
     """
 
-    node_name: str | None = Field(None, validation_alias="nodeName", serialization_alias="nodeName")
+    node_name: str | None = Field(
+        default=None, validation_alias="nodeName", serialization_alias="nodeName"
+    )
     """NodeName indicates in which node this pod is scheduled. If empty, this pod is a
     candidate for scheduling by the scheduler defined in schedulerName. Once this field is
     set, the kubelet for this node becomes responsible for the lifecycle of this pod. This
@@ -6988,7 +7146,7 @@ class PodSpec(K8sModel):
     """
 
     node_selector: Annotated[dict[str, str] | None, ListMarkers(map_type="atomic")] = Field(
-        None, validation_alias="nodeSelector", serialization_alias="nodeSelector"
+        default=None, validation_alias="nodeSelector", serialization_alias="nodeSelector"
     )
     """NodeSelector is a selector which must be true for the pod to fit on a node. Selector
     which must match a node's labels for the pod to be scheduled on that node. More info:
@@ -7033,7 +7191,7 @@ class PodSpec(K8sModel):
     """
 
     preemption_policy: str | None = Field(
-        None, validation_alias="preemptionPolicy", serialization_alias="preemptionPolicy"
+        default=None, validation_alias="preemptionPolicy", serialization_alias="preemptionPolicy"
     )
     """PreemptionPolicy is the Policy for preempting pods with lower priority. One of Never,
     PreemptLowerPriority. Defaults to PreemptLowerPriority if unset.
@@ -7047,7 +7205,7 @@ class PodSpec(K8sModel):
     """
 
     priority_class_name: str | None = Field(
-        None, validation_alias="priorityClassName", serialization_alias="priorityClassName"
+        default=None, validation_alias="priorityClassName", serialization_alias="priorityClassName"
     )
     """If specified, indicates the pod's priority. "system-node-critical" and
     "system-cluster-critical" are two special keywords which indicate the highest priorities
@@ -7057,7 +7215,7 @@ class PodSpec(K8sModel):
     """
 
     readiness_gates: Annotated[list[PodReadinessGate] | None, ListMarkers(list_type="atomic")] = (
-        Field(None, validation_alias="readinessGates", serialization_alias="readinessGates")
+        Field(default=None, validation_alias="readinessGates", serialization_alias="readinessGates")
     )
     """If specified, all readiness gates will be evaluated for pod readiness. A pod is ready
     when all its containers are ready AND all conditions specified in the readiness gates
@@ -7073,7 +7231,7 @@ class PodSpec(K8sModel):
             patch_strategy="merge,retainKeys",
             patch_merge_key="name",
         ),
-    ] = Field(None, validation_alias="resourceClaims", serialization_alias="resourceClaims")
+    ] = Field(default=None, validation_alias="resourceClaims", serialization_alias="resourceClaims")
     """ResourceClaims defines which ResourceClaims must be allocated and reserved before the
     Pod is allowed to start. The resources will be made available to those containers which
     consume them by name.
@@ -7096,7 +7254,7 @@ class PodSpec(K8sModel):
     """
 
     restart_policy: str | None = Field(
-        None, validation_alias="restartPolicy", serialization_alias="restartPolicy"
+        default=None, validation_alias="restartPolicy", serialization_alias="restartPolicy"
     )
     """Restart policy for all containers within the pod. One of Always, OnFailure, Never. In
     some contexts, only a subset of those values may be permitted. Default to Always. More
@@ -7104,7 +7262,7 @@ class PodSpec(K8sModel):
     """
 
     runtime_class_name: str | None = Field(
-        None, validation_alias="runtimeClassName", serialization_alias="runtimeClassName"
+        default=None, validation_alias="runtimeClassName", serialization_alias="runtimeClassName"
     )
     """RuntimeClassName refers to a RuntimeClass object in the node.k8s.io group, which should
     be used to run this pod.  If no RuntimeClass resource matches the named class, the pod
@@ -7114,7 +7272,7 @@ class PodSpec(K8sModel):
     """
 
     scheduler_name: str | None = Field(
-        None, validation_alias="schedulerName", serialization_alias="schedulerName"
+        default=None, validation_alias="schedulerName", serialization_alias="schedulerName"
     )
     """If specified, the pod will be dispatched by specified scheduler. If not specified, the
     pod will be dispatched by default scheduler.
@@ -7125,7 +7283,9 @@ class PodSpec(K8sModel):
         ListMarkers(
             list_type="map", list_map_keys=("name",), patch_strategy="merge", patch_merge_key="name"
         ),
-    ] = Field(None, validation_alias="schedulingGates", serialization_alias="schedulingGates")
+    ] = Field(
+        default=None, validation_alias="schedulingGates", serialization_alias="schedulingGates"
+    )
     """SchedulingGates is an opaque list of values that if specified will block scheduling the
     pod. If schedulingGates is not empty, the pod will stay in the SchedulingGated state and
     the scheduler will not attempt to schedule the pod.
@@ -7134,7 +7294,7 @@ class PodSpec(K8sModel):
     """
 
     scheduling_group: PodSchedulingGroup | None = Field(
-        None, validation_alias="schedulingGroup", serialization_alias="schedulingGroup"
+        default=None, validation_alias="schedulingGroup", serialization_alias="schedulingGroup"
     )
     """SchedulingGroup provides a reference to the immediate scheduling runtime grouping object
     that this Pod belongs to. This field is used by the scheduler to identify the group and
@@ -7148,28 +7308,30 @@ class PodSpec(K8sModel):
     """
 
     security_context: PodSecurityContext | None = Field(
-        None, validation_alias="securityContext", serialization_alias="securityContext"
+        default=None, validation_alias="securityContext", serialization_alias="securityContext"
     )
     """SecurityContext holds pod-level security attributes and common container settings.
     Optional: Defaults to empty.  See type description for default values of each field.
     """
 
     service_account: str | None = Field(
-        None, validation_alias="serviceAccount", serialization_alias="serviceAccount"
+        default=None, validation_alias="serviceAccount", serialization_alias="serviceAccount"
     )
     """DeprecatedServiceAccount is a deprecated alias for ServiceAccountName. Deprecated: Use
     serviceAccountName instead.
     """
 
     service_account_name: str | None = Field(
-        None, validation_alias="serviceAccountName", serialization_alias="serviceAccountName"
+        default=None,
+        validation_alias="serviceAccountName",
+        serialization_alias="serviceAccountName",
     )
     """ServiceAccountName is the name of the ServiceAccount to use to run this pod. More info:
     https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/
     """
 
     set_hostname_as_fqdn: bool | None = Field(
-        None, validation_alias="setHostnameAsFQDN", serialization_alias="setHostnameAsFQDN"
+        default=None, validation_alias="setHostnameAsFQDN", serialization_alias="setHostnameAsFQDN"
     )
     """If true the pod's hostname will be configured as the pod's FQDN, rather than the leaf
     name (the default). In Linux containers, this means setting the FQDN in the hostname
@@ -7180,7 +7342,9 @@ class PodSpec(K8sModel):
     """
 
     share_process_namespace: bool | None = Field(
-        None, validation_alias="shareProcessNamespace", serialization_alias="shareProcessNamespace"
+        default=None,
+        validation_alias="shareProcessNamespace",
+        serialization_alias="shareProcessNamespace",
     )
     """Share a single process namespace between all of the containers in a pod. When this is
     set containers will be able to view and signal processes from other containers in the
@@ -7195,7 +7359,7 @@ class PodSpec(K8sModel):
     """
 
     termination_grace_period_seconds: int | None = Field(
-        None,
+        default=None,
         validation_alias="terminationGracePeriodSeconds",
         serialization_alias="terminationGracePeriodSeconds",
     )
@@ -7223,7 +7387,7 @@ class PodSpec(K8sModel):
             patch_merge_key="topologyKey",
         ),
     ] = Field(
-        None,
+        default=None,
         validation_alias="topologySpreadConstraints",
         serialization_alias="topologySpreadConstraints",
     )
@@ -7250,12 +7414,14 @@ class PodCondition(K8sModel):
     """PodCondition contains details for the current condition of this pod."""
 
     last_probe_time: Time | None = Field(
-        None, validation_alias="lastProbeTime", serialization_alias="lastProbeTime"
+        default=None, validation_alias="lastProbeTime", serialization_alias="lastProbeTime"
     )
     """Last time we probed the condition."""
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """Last time the condition transitioned from one status to another."""
 
@@ -7263,7 +7429,9 @@ class PodCondition(K8sModel):
     """Human-readable message indicating details about last transition."""
 
     observed_generation: int | None = Field(
-        None, validation_alias="observedGeneration", serialization_alias="observedGeneration"
+        default=None,
+        validation_alias="observedGeneration",
+        serialization_alias="observedGeneration",
     )
     """If set, this represents the .metadata.generation that the pod condition was set based
     upon.
@@ -7323,7 +7491,7 @@ class PodResourceClaimStatus(K8sModel):
     """
 
     resource_claim_name: str | None = Field(
-        None, validation_alias="resourceClaimName", serialization_alias="resourceClaimName"
+        default=None, validation_alias="resourceClaimName", serialization_alias="resourceClaimName"
     )
     """ResourceClaimName is the name of the ResourceClaim that was generated for the Pod in the
     namespace of the Pod.
@@ -7344,7 +7512,9 @@ class PodStatus(K8sModel):
     """
 
     allocated_resources: dict[str, Quantity] | None = Field(
-        None, validation_alias="allocatedResources", serialization_alias="allocatedResources"
+        default=None,
+        validation_alias="allocatedResources",
+        serialization_alias="allocatedResources",
     )
     """AllocatedResources is the total requests allocated for this pod by the node. If
     pod-level requests are not set, this will be the total requests aggregated across
@@ -7362,7 +7532,11 @@ class PodStatus(K8sModel):
     """
 
     container_statuses: Annotated[list[ContainerStatus] | None, ListMarkers(list_type="atomic")] = (
-        Field(None, validation_alias="containerStatuses", serialization_alias="containerStatuses")
+        Field(
+            default=None,
+            validation_alias="containerStatuses",
+            serialization_alias="containerStatuses",
+        )
     )
     """Statuses of containers in this pod. Each container in the pod should have at most one
     status in this list, and all statuses should be for containers in the pod. However this
@@ -7375,7 +7549,7 @@ class PodStatus(K8sModel):
     ephemeral_container_statuses: Annotated[
         list[ContainerStatus] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None,
+        default=None,
         validation_alias="ephemeralContainerStatuses",
         serialization_alias="ephemeralContainerStatuses",
     )
@@ -7389,13 +7563,15 @@ class PodStatus(K8sModel):
     """
 
     extended_resource_claim_status: PodExtendedResourceClaimStatus | None = Field(
-        None,
+        default=None,
         validation_alias="extendedResourceClaimStatus",
         serialization_alias="extendedResourceClaimStatus",
     )
     """Status of extended resource claim backed by DRA."""
 
-    host_ip: str | None = Field(None, validation_alias="hostIP", serialization_alias="hostIP")
+    host_ip: str | None = Field(
+        default=None, validation_alias="hostIP", serialization_alias="hostIP"
+    )
     """hostIP holds the IP address of the host to which the pod is assigned. Empty if the pod
     has not started yet. A pod can be assigned to a node that has a problem in kubelet which
     in turns mean that HostIP will not be updated even if there is a node is assigned to pod
@@ -7404,7 +7580,7 @@ class PodStatus(K8sModel):
     host_ips: Annotated[
         list[HostIP] | None,
         ListMarkers(list_type="atomic", patch_strategy="merge", patch_merge_key="ip"),
-    ] = Field(None, validation_alias="hostIPs", serialization_alias="hostIPs")
+    ] = Field(default=None, validation_alias="hostIPs", serialization_alias="hostIPs")
     """hostIPs holds the IP addresses allocated to the host. If this field is specified, the
     first entry must match the hostIP field. This list is empty if the pod has not started
     yet. A pod can be assigned to a node that has a problem in kubelet which in turns means
@@ -7414,7 +7590,9 @@ class PodStatus(K8sModel):
     init_container_statuses: Annotated[
         list[ContainerStatus] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None, validation_alias="initContainerStatuses", serialization_alias="initContainerStatuses"
+        default=None,
+        validation_alias="initContainerStatuses",
+        serialization_alias="initContainerStatuses",
     )
     """Statuses of init containers in this pod. The most recent successful non-restartable init
     container will have ready = true, the most recently started container will have
@@ -7432,7 +7610,7 @@ class PodStatus(K8sModel):
     node_allocatable_resource_claim_statuses: Annotated[
         list[NodeAllocatableResourceClaimStatus] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None,
+        default=None,
         validation_alias="nodeAllocatableResourceClaimStatuses",
         serialization_alias="nodeAllocatableResourceClaimStatuses",
     )
@@ -7444,7 +7622,7 @@ class PodStatus(K8sModel):
     """
 
     nominated_node_name: str | None = Field(
-        None, validation_alias="nominatedNodeName", serialization_alias="nominatedNodeName"
+        default=None, validation_alias="nominatedNodeName", serialization_alias="nominatedNodeName"
     )
     """nominatedNodeName is set only when this pod preempts other pods on the node, but it
     cannot be scheduled right away as preemption victims receive their graceful termination
@@ -7456,7 +7634,9 @@ class PodStatus(K8sModel):
     """
 
     observed_generation: int | None = Field(
-        None, validation_alias="observedGeneration", serialization_alias="observedGeneration"
+        default=None,
+        validation_alias="observedGeneration",
+        serialization_alias="observedGeneration",
     )
     """If set, this represents the .metadata.generation that the pod status was set based upon.
     The PodObservedGenerationTracking feature gate must be enabled to use this field.
@@ -7481,7 +7661,7 @@ class PodStatus(K8sModel):
     More info: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#pod-phase
     """
 
-    pod_ip: str | None = Field(None, validation_alias="podIP", serialization_alias="podIP")
+    pod_ip: str | None = Field(default=None, validation_alias="podIP", serialization_alias="podIP")
     """podIP address allocated to the pod. Routable at least within the cluster. Empty if not
     yet allocated.
     """
@@ -7491,13 +7671,15 @@ class PodStatus(K8sModel):
         ListMarkers(
             list_type="map", list_map_keys=("ip",), patch_strategy="merge", patch_merge_key="ip"
         ),
-    ] = Field(None, validation_alias="podIPs", serialization_alias="podIPs")
+    ] = Field(default=None, validation_alias="podIPs", serialization_alias="podIPs")
     """podIPs holds the IP addresses allocated to the pod. If this field is specified, the 0th
     entry must match the podIP field. Pods may be allocated at most 1 value for each of IPv4
     and IPv6. This list is empty if no IPs have been allocated yet.
     """
 
-    qos_class: str | None = Field(None, validation_alias="qosClass", serialization_alias="qosClass")
+    qos_class: str | None = Field(
+        default=None, validation_alias="qosClass", serialization_alias="qosClass"
+    )
     """The Quality of Service (QOS) classification assigned to the pod based on resource
     requirements See PodQOSClass type for available QOS classes More info:
     https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/#quality-of-service-classes
@@ -7527,7 +7709,9 @@ class PodStatus(K8sModel):
             patch_merge_key="name",
         ),
     ] = Field(
-        None, validation_alias="resourceClaimStatuses", serialization_alias="resourceClaimStatuses"
+        default=None,
+        validation_alias="resourceClaimStatuses",
+        serialization_alias="resourceClaimStatuses",
     )
     """Status of resource claims."""
 
@@ -7537,7 +7721,7 @@ class PodStatus(K8sModel):
     """
 
     start_time: Time | None = Field(
-        None, validation_alias="startTime", serialization_alias="startTime"
+        default=None, validation_alias="startTime", serialization_alias="startTime"
     )
     """RFC 3339 date and time at which the object was acknowledged by the Kubelet. This is
     before the Kubelet pulled the container image(s) for the pod.
@@ -7554,7 +7738,7 @@ class Pod(K8sObject):
     __k8s_kind__ = "Pod"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -7594,7 +7778,7 @@ class PodList(K8sObject):
     __k8s_kind__ = "PodList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -7642,7 +7826,7 @@ class PodTemplate(K8sObject):
     __k8s_kind__ = "PodTemplate"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -7676,7 +7860,7 @@ class PodTemplateList(K8sObject):
     __k8s_kind__ = "PodTemplateList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -7704,7 +7888,7 @@ class ReplicationControllerSpec(K8sModel):
     """ReplicationControllerSpec is the specification of a replication controller."""
 
     min_ready_seconds: int | None = Field(
-        None, validation_alias="minReadySeconds", serialization_alias="minReadySeconds"
+        default=None, validation_alias="minReadySeconds", serialization_alias="minReadySeconds"
     )
     """Minimum number of seconds for which a newly created pod should be ready without any of
     its container crashing, for it to be considered available. Defaults to 0 (pod will be
@@ -7739,7 +7923,9 @@ class ReplicationControllerCondition(K8sModel):
     """
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """The last time the condition transitioned from one status to another."""
 
@@ -7760,7 +7946,7 @@ class ReplicationControllerStatus(K8sModel):
     """ReplicationControllerStatus represents the current status of a replication controller."""
 
     available_replicas: int | None = Field(
-        None, validation_alias="availableReplicas", serialization_alias="availableReplicas"
+        default=None, validation_alias="availableReplicas", serialization_alias="availableReplicas"
     )
     """The number of available replicas (ready for at least minReadySeconds) for this
     replication controller.
@@ -7777,21 +7963,25 @@ class ReplicationControllerStatus(K8sModel):
     """
 
     fully_labeled_replicas: int | None = Field(
-        None, validation_alias="fullyLabeledReplicas", serialization_alias="fullyLabeledReplicas"
+        default=None,
+        validation_alias="fullyLabeledReplicas",
+        serialization_alias="fullyLabeledReplicas",
     )
     """The number of pods that have labels matching the labels of the pod template of the
     replication controller.
     """
 
     observed_generation: int | None = Field(
-        None, validation_alias="observedGeneration", serialization_alias="observedGeneration"
+        default=None,
+        validation_alias="observedGeneration",
+        serialization_alias="observedGeneration",
     )
     """ObservedGeneration reflects the generation of the most recently observed replication
     controller.
     """
 
     ready_replicas: int | None = Field(
-        None, validation_alias="readyReplicas", serialization_alias="readyReplicas"
+        default=None, validation_alias="readyReplicas", serialization_alias="readyReplicas"
     )
     """The number of ready replicas for this replication controller."""
 
@@ -7809,7 +7999,7 @@ class ReplicationController(K8sObject):
     __k8s_kind__ = "ReplicationController"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -7852,7 +8042,7 @@ class ReplicationControllerList(K8sObject):
     __k8s_kind__ = "ReplicationControllerList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -7905,7 +8095,9 @@ class ScopeSelector(K8sModel):
 
     match_expressions: Annotated[
         list[ScopedResourceSelectorRequirement] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="matchExpressions", serialization_alias="matchExpressions")
+    ] = Field(
+        default=None, validation_alias="matchExpressions", serialization_alias="matchExpressions"
+    )
     """A list of scope selector requirements by scope of the resources."""
 
 
@@ -7918,7 +8110,7 @@ class ResourceQuotaSpec(K8sModel):
     """
 
     scope_selector: ScopeSelector | None = Field(
-        None, validation_alias="scopeSelector", serialization_alias="scopeSelector"
+        default=None, validation_alias="scopeSelector", serialization_alias="scopeSelector"
     )
     """scopeSelector is also a collection of filters like scopes that must match each object
     tracked by a quota but expressed using ScopeSelectorOperator in combination with
@@ -7952,7 +8144,7 @@ class ResourceQuota(K8sObject):
     __k8s_kind__ = "ResourceQuota"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -7991,7 +8183,7 @@ class ResourceQuotaList(K8sObject):
     __k8s_kind__ = "ResourceQuotaList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -8027,7 +8219,7 @@ class Secret(K8sObject):
     __k8s_kind__ = "Secret"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -8061,7 +8253,7 @@ class Secret(K8sObject):
     """
 
     string_data: dict[str, str] | None = Field(
-        None, validation_alias="stringData", serialization_alias="stringData"
+        default=None, validation_alias="stringData", serialization_alias="stringData"
     )
     """stringData allows specifying non-binary secret data in string form. It is provided as a
     write-only input field for convenience. All keys and values are merged into the data
@@ -8083,7 +8275,7 @@ class SecretList(K8sObject):
     __k8s_kind__ = "SecretList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -8113,7 +8305,7 @@ class ServicePort(K8sModel):
     """ServicePort contains information on service's port."""
 
     app_protocol: str | None = Field(
-        None, validation_alias="appProtocol", serialization_alias="appProtocol"
+        default=None, validation_alias="appProtocol", serialization_alias="appProtocol"
     )
     """The application protocol for this port. This is used as a hint for implementations to
     offer richer behavior for protocols that they understand. This field follows standard
@@ -8141,7 +8333,9 @@ class ServicePort(K8sModel):
     defined on this service.
     """
 
-    node_port: int | None = Field(None, validation_alias="nodePort", serialization_alias="nodePort")
+    node_port: int | None = Field(
+        default=None, validation_alias="nodePort", serialization_alias="nodePort"
+    )
     """The port on each node on which this service is exposed when type is NodePort or
     LoadBalancer.  Usually assigned by the system. If a value is specified, in-range, and
     not in use it will be used, otherwise the operation will fail.  If not specified, a port
@@ -8159,7 +8353,7 @@ class ServicePort(K8sModel):
     """The IP protocol for this port. Supports "TCP", "UDP", and "SCTP". Default is TCP."""
 
     target_port: IntOrString | None = Field(
-        None, validation_alias="targetPort", serialization_alias="targetPort"
+        default=None, validation_alias="targetPort", serialization_alias="targetPort"
     )
     """Number or name of the port to access on the pods targeted by the service. Number must be
     in the range 1 to 65535. Name must be an IANA_SVC_NAME. If this is a string, it will be
@@ -8175,7 +8369,7 @@ class SessionAffinityConfig(K8sModel):
     """SessionAffinityConfig represents the configurations of session affinity."""
 
     client_ip: ClientIPConfig | None = Field(
-        None, validation_alias="clientIP", serialization_alias="clientIP"
+        default=None, validation_alias="clientIP", serialization_alias="clientIP"
     )
     """clientIP contains the configurations of Client IP based session affinity."""
 
@@ -8184,7 +8378,7 @@ class ServiceSpec(K8sModel):
     """ServiceSpec describes the attributes that a user creates on a service."""
 
     allocate_load_balancer_node_ports: bool | None = Field(
-        None,
+        default=None,
         validation_alias="allocateLoadBalancerNodePorts",
         serialization_alias="allocateLoadBalancerNodePorts",
     )
@@ -8197,7 +8391,7 @@ class ServiceSpec(K8sModel):
     """
 
     cluster_ip: str | None = Field(
-        None, validation_alias="clusterIP", serialization_alias="clusterIP"
+        default=None, validation_alias="clusterIP", serialization_alias="clusterIP"
     )
     """clusterIP is the IP address of the service and is usually assigned randomly. If an
     address is specified manually, is in-range (as per system configuration), and is not in
@@ -8215,7 +8409,7 @@ class ServiceSpec(K8sModel):
     """
 
     cluster_ips: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="clusterIPs", serialization_alias="clusterIPs"
+        default=None, validation_alias="clusterIPs", serialization_alias="clusterIPs"
     )
     """ClusterIPs is a list of IP addresses assigned to this service, and are usually assigned
     randomly.  If an address is specified manually, is in-range (as per system
@@ -8239,7 +8433,7 @@ class ServiceSpec(K8sModel):
     """
 
     external_ips: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="externalIPs", serialization_alias="externalIPs"
+        default=None, validation_alias="externalIPs", serialization_alias="externalIPs"
     )
     """externalIPs is a list of IP addresses for which nodes in the cluster will also accept
     traffic for this service.  These IPs are not managed by Kubernetes.  The user is
@@ -8248,7 +8442,7 @@ class ServiceSpec(K8sModel):
     """
 
     external_name: str | None = Field(
-        None, validation_alias="externalName", serialization_alias="externalName"
+        default=None, validation_alias="externalName", serialization_alias="externalName"
     )
     """externalName is the external reference that discovery mechanisms will return as an alias
     for this service (e.g. a DNS CNAME record). No proxying will be involved.  Must be a
@@ -8257,7 +8451,9 @@ class ServiceSpec(K8sModel):
     """
 
     external_traffic_policy: str | None = Field(
-        None, validation_alias="externalTrafficPolicy", serialization_alias="externalTrafficPolicy"
+        default=None,
+        validation_alias="externalTrafficPolicy",
+        serialization_alias="externalTrafficPolicy",
     )
     """externalTrafficPolicy describes how nodes distribute service traffic they receive on one
     of the Service's "externally-facing" addresses (NodePorts, ExternalIPs, and LoadBalancer
@@ -8273,7 +8469,9 @@ class ServiceSpec(K8sModel):
     """
 
     health_check_node_port: int | None = Field(
-        None, validation_alias="healthCheckNodePort", serialization_alias="healthCheckNodePort"
+        default=None,
+        validation_alias="healthCheckNodePort",
+        serialization_alias="healthCheckNodePort",
     )
     """healthCheckNodePort specifies the healthcheck nodePort for the service. This only
     applies when type is set to LoadBalancer and externalTrafficPolicy is set to Local. If a
@@ -8286,7 +8484,9 @@ class ServiceSpec(K8sModel):
     """
 
     internal_traffic_policy: str | None = Field(
-        None, validation_alias="internalTrafficPolicy", serialization_alias="internalTrafficPolicy"
+        default=None,
+        validation_alias="internalTrafficPolicy",
+        serialization_alias="internalTrafficPolicy",
     )
     """InternalTrafficPolicy describes how nodes distribute service traffic they receive on the
     ClusterIP. If set to "Local", the proxy will assume that pods only want to talk to
@@ -8296,7 +8496,7 @@ class ServiceSpec(K8sModel):
     """
 
     ip_families: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="ipFamilies", serialization_alias="ipFamilies"
+        default=None, validation_alias="ipFamilies", serialization_alias="ipFamilies"
     )
     """IPFamilies is a list of IP families (e.g. IPv4, IPv6) assigned to this service. This
     field is usually assigned automatically based on cluster configuration and the
@@ -8314,7 +8514,7 @@ class ServiceSpec(K8sModel):
     """
 
     ip_family_policy: str | None = Field(
-        None, validation_alias="ipFamilyPolicy", serialization_alias="ipFamilyPolicy"
+        default=None, validation_alias="ipFamilyPolicy", serialization_alias="ipFamilyPolicy"
     )
     """IPFamilyPolicy represents the dual-stack-ness requested or required by this Service. If
     there is no value provided, then this field will be set to SingleStack. Services can be
@@ -8326,7 +8526,7 @@ class ServiceSpec(K8sModel):
     """
 
     load_balancer_class: str | None = Field(
-        None, validation_alias="loadBalancerClass", serialization_alias="loadBalancerClass"
+        default=None, validation_alias="loadBalancerClass", serialization_alias="loadBalancerClass"
     )
     """loadBalancerClass is the class of the load balancer implementation this Service belongs
     to. If specified, the value of this field must be a label-style identifier, with an
@@ -8343,7 +8543,7 @@ class ServiceSpec(K8sModel):
     """
 
     load_balancer_ip: str | None = Field(
-        None, validation_alias="loadBalancerIP", serialization_alias="loadBalancerIP"
+        default=None, validation_alias="loadBalancerIP", serialization_alias="loadBalancerIP"
     )
     """Only applies to Service Type: LoadBalancer. This feature depends on whether the
     underlying cloud-provider supports specifying the loadBalancerIP when a load balancer is
@@ -8355,7 +8555,7 @@ class ServiceSpec(K8sModel):
 
     load_balancer_source_ranges: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = (
         Field(
-            None,
+            default=None,
             validation_alias="loadBalancerSourceRanges",
             serialization_alias="loadBalancerSourceRanges",
         )
@@ -8383,7 +8583,7 @@ class ServiceSpec(K8sModel):
     """
 
     publish_not_ready_addresses: bool | None = Field(
-        None,
+        default=None,
         validation_alias="publishNotReadyAddresses",
         serialization_alias="publishNotReadyAddresses",
     )
@@ -8406,7 +8606,7 @@ class ServiceSpec(K8sModel):
     """
 
     session_affinity: str | None = Field(
-        None, validation_alias="sessionAffinity", serialization_alias="sessionAffinity"
+        default=None, validation_alias="sessionAffinity", serialization_alias="sessionAffinity"
     )
     """Supports "ClientIP" and "None". Used to maintain session affinity. Enable client IP
     based session affinity. Must be ClientIP or None. Defaults to None. More info:
@@ -8414,12 +8614,16 @@ class ServiceSpec(K8sModel):
     """
 
     session_affinity_config: SessionAffinityConfig | None = Field(
-        None, validation_alias="sessionAffinityConfig", serialization_alias="sessionAffinityConfig"
+        default=None,
+        validation_alias="sessionAffinityConfig",
+        serialization_alias="sessionAffinityConfig",
     )
     """sessionAffinityConfig contains the configurations of session affinity."""
 
     traffic_distribution: str | None = Field(
-        None, validation_alias="trafficDistribution", serialization_alias="trafficDistribution"
+        default=None,
+        validation_alias="trafficDistribution",
+        serialization_alias="trafficDistribution",
     )
     """TrafficDistribution offers a way to express preferences for how traffic is distributed
     to Service endpoints. Implementations can use this field as a hint, but are not required
@@ -8456,7 +8660,7 @@ class ServiceStatus(K8sModel):
     """Current service state"""
 
     load_balancer: LoadBalancerStatus | None = Field(
-        None, validation_alias="loadBalancer", serialization_alias="loadBalancer"
+        default=None, validation_alias="loadBalancer", serialization_alias="loadBalancer"
     )
     """LoadBalancer contains the current status of the load-balancer, if one is present."""
 
@@ -8472,7 +8676,7 @@ class Service(K8sObject):
     __k8s_kind__ = "Service"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -8515,7 +8719,7 @@ class ServiceAccount(K8sObject):
     __k8s_kind__ = "ServiceAccount"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -8524,7 +8728,7 @@ class ServiceAccount(K8sObject):
     """
 
     automount_service_account_token: bool | None = Field(
-        None,
+        default=None,
         validation_alias="automountServiceAccountToken",
         serialization_alias="automountServiceAccountToken",
     )
@@ -8534,7 +8738,9 @@ class ServiceAccount(K8sObject):
 
     image_pull_secrets: Annotated[
         list[LocalObjectReference] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="imagePullSecrets", serialization_alias="imagePullSecrets")
+    ] = Field(
+        default=None, validation_alias="imagePullSecrets", serialization_alias="imagePullSecrets"
+    )
     """ImagePullSecrets is a list of references to secrets in the same namespace to use for
     pulling any images in pods that reference this ServiceAccount. ImagePullSecrets are
     distinct from Secrets because Secrets can be mounted in the pod, but ImagePullSecrets
@@ -8580,7 +8786,7 @@ class ServiceAccountList(K8sObject):
     __k8s_kind__ = "ServiceAccountList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -8614,7 +8820,7 @@ class ServiceList(K8sObject):
     __k8s_kind__ = "ServiceList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -8662,7 +8868,9 @@ class TopologySelectorTerm(K8sModel):
     match_label_expressions: Annotated[
         list[TopologySelectorLabelRequirement] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None, validation_alias="matchLabelExpressions", serialization_alias="matchLabelExpressions"
+        default=None,
+        validation_alias="matchLabelExpressions",
+        serialization_alias="matchLabelExpressions",
     )
     """A list of topology selector requirements by labels."""
 

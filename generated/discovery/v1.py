@@ -65,14 +65,14 @@ class EndpointHints(K8sModel):
     """EndpointHints provides hints describing how an endpoint should be consumed."""
 
     for_nodes: Annotated[list[ForNode] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="forNodes", serialization_alias="forNodes"
+        default=None, validation_alias="forNodes", serialization_alias="forNodes"
     )
     """forNodes indicates the node(s) this endpoint should be consumed by when using topology
     aware routing. May contain a maximum of 8 entries.
     """
 
     for_zones: Annotated[list[ForZone] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="forZones", serialization_alias="forZones"
+        default=None, validation_alias="forZones", serialization_alias="forZones"
     )
     """forZones indicates the zone(s) this endpoint should be consumed by when using topology
     aware routing. May contain a maximum of 8 entries.
@@ -95,7 +95,9 @@ class Endpoint(K8sModel):
     """conditions contains information about the current status of the endpoint."""
 
     deprecated_topology: dict[str, str] | None = Field(
-        None, validation_alias="deprecatedTopology", serialization_alias="deprecatedTopology"
+        default=None,
+        validation_alias="deprecatedTopology",
+        serialization_alias="deprecatedTopology",
     )
     """deprecatedTopology contains topology information part of the v1beta1 API. This field is
     deprecated, and will be removed when the v1beta1 API is removed (no sooner than
@@ -114,13 +116,15 @@ class Endpoint(K8sModel):
     lowercase and pass DNS Label (RFC 1123) validation.
     """
 
-    node_name: str | None = Field(None, validation_alias="nodeName", serialization_alias="nodeName")
+    node_name: str | None = Field(
+        default=None, validation_alias="nodeName", serialization_alias="nodeName"
+    )
     """nodeName represents the name of the Node hosting this endpoint. This can be used to
     determine endpoints local to a Node.
     """
 
     target_ref: core_v1.ObjectReference | None = Field(
-        None, validation_alias="targetRef", serialization_alias="targetRef"
+        default=None, validation_alias="targetRef", serialization_alias="targetRef"
     )
     """targetRef is a reference to a Kubernetes object that represents this endpoint."""
 
@@ -132,7 +136,7 @@ class EndpointPort(K8sModel):
     """EndpointPort represents a Port used by an EndpointSlice"""
 
     app_protocol: str | None = Field(
-        None, validation_alias="appProtocol", serialization_alias="appProtocol"
+        default=None, validation_alias="appProtocol", serialization_alias="appProtocol"
     )
     """The application protocol for this port. This is used as a hint for implementations to
     offer richer behavior for protocols that they understand. This field follows standard
@@ -197,7 +201,9 @@ class EndpointSlice(K8sObject):
     """
 
     api_version: Literal["discovery.k8s.io/v1"] = Field(
-        "discovery.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="discovery.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -237,7 +243,9 @@ class EndpointSliceList(K8sObject):
     __k8s_kind__ = "EndpointSliceList"
 
     api_version: Literal["discovery.k8s.io/v1"] = Field(
-        "discovery.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="discovery.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

@@ -58,7 +58,7 @@ class Event(K8sObject):
     """
 
     api_version: Literal["events.k8s.io/v1"] = Field(
-        "events.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="events.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -67,14 +67,14 @@ class Event(K8sObject):
     """
 
     deprecated_count: int | None = Field(
-        None, validation_alias="deprecatedCount", serialization_alias="deprecatedCount"
+        default=None, validation_alias="deprecatedCount", serialization_alias="deprecatedCount"
     )
     """deprecatedCount is the deprecated field assuring backward compatibility with core.v1
     Event type.
     """
 
     deprecated_first_timestamp: Time | None = Field(
-        None,
+        default=None,
         validation_alias="deprecatedFirstTimestamp",
         serialization_alias="deprecatedFirstTimestamp",
     )
@@ -83,7 +83,7 @@ class Event(K8sObject):
     """
 
     deprecated_last_timestamp: Time | None = Field(
-        None,
+        default=None,
         validation_alias="deprecatedLastTimestamp",
         serialization_alias="deprecatedLastTimestamp",
     )
@@ -92,14 +92,14 @@ class Event(K8sObject):
     """
 
     deprecated_source: core_v1.EventSource | None = Field(
-        None, validation_alias="deprecatedSource", serialization_alias="deprecatedSource"
+        default=None, validation_alias="deprecatedSource", serialization_alias="deprecatedSource"
     )
     """deprecatedSource is the deprecated field assuring backward compatibility with core.v1
     Event type.
     """
 
     event_time: MicroTime | None = Field(
-        None, validation_alias="eventTime", serialization_alias="eventTime"
+        default=None, validation_alias="eventTime", serialization_alias="eventTime"
     )
     """eventTime is the time when this Event was first observed. It is required."""
 
@@ -137,14 +137,16 @@ class Event(K8sObject):
     """
 
     reporting_controller: str | None = Field(
-        None, validation_alias="reportingController", serialization_alias="reportingController"
+        default=None,
+        validation_alias="reportingController",
+        serialization_alias="reportingController",
     )
     """reportingController is the name of the controller that emitted this Event, e.g.
     `kubernetes.io/kubelet`. This field cannot be empty for new Events.
     """
 
     reporting_instance: str | None = Field(
-        None, validation_alias="reportingInstance", serialization_alias="reportingInstance"
+        default=None, validation_alias="reportingInstance", serialization_alias="reportingInstance"
     )
     """reportingInstance is the ID of the controller instance, e.g. `kubelet-xyzf`. This field
     cannot be empty for new Events and it can have at most 128 characters.
@@ -169,7 +171,7 @@ class EventList(K8sObject):
     __k8s_kind__ = "EventList"
 
     api_version: Literal["events.k8s.io/v1"] = Field(
-        "events.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="events.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

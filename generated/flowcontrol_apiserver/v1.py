@@ -47,7 +47,7 @@ class ExemptPriorityLevelConfiguration(K8sModel):
     """
 
     lendable_percent: int | None = Field(
-        None, validation_alias="lendablePercent", serialization_alias="lendablePercent"
+        default=None, validation_alias="lendablePercent", serialization_alias="lendablePercent"
     )
     """`lendablePercent` prescribes the fraction of the level's NominalCL that can be borrowed
     by other priority levels.  This value of this field must be between 0 and 100,
@@ -59,7 +59,7 @@ class ExemptPriorityLevelConfiguration(K8sModel):
     """
 
     nominal_concurrency_shares: int | None = Field(
-        None,
+        default=None,
         validation_alias="nominalConcurrencyShares",
         serialization_alias="nominalConcurrencyShares",
     )
@@ -141,7 +141,7 @@ class ResourcePolicyRule(K8sModel):
     """
 
     cluster_scope: bool | None = Field(
-        None, validation_alias="clusterScope", serialization_alias="clusterScope"
+        default=None, validation_alias="clusterScope", serialization_alias="clusterScope"
     )
     """`clusterScope` indicates whether to match requests that do not specify a namespace
     (which happens either because the resource is not namespaced or the request targets all
@@ -211,7 +211,7 @@ class Subject(K8sModel):
     """`kind` indicates which one of the other fields is non-empty. Required"""
 
     service_account: ServiceAccountSubject | None = Field(
-        None, validation_alias="serviceAccount", serialization_alias="serviceAccount"
+        default=None, validation_alias="serviceAccount", serialization_alias="serviceAccount"
     )
     """`serviceAccount` matches ServiceAccounts."""
 
@@ -229,13 +229,15 @@ class PolicyRulesWithSubjects(K8sModel):
 
     non_resource_rules: Annotated[
         list[NonResourcePolicyRule] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="nonResourceRules", serialization_alias="nonResourceRules")
+    ] = Field(
+        default=None, validation_alias="nonResourceRules", serialization_alias="nonResourceRules"
+    )
     """`nonResourceRules` is a list of NonResourcePolicyRules that identify matching requests
     according to their verb and the target non-resource URL.
     """
 
     resource_rules: Annotated[list[ResourcePolicyRule] | None, ListMarkers(list_type="atomic")] = (
-        Field(None, validation_alias="resourceRules", serialization_alias="resourceRules")
+        Field(default=None, validation_alias="resourceRules", serialization_alias="resourceRules")
     )
     """`resourceRules` is a slice of ResourcePolicyRules that identify matching requests
     according to their verb and the target resource. At least one of `resourceRules` and
@@ -254,7 +256,9 @@ class FlowSchemaSpec(K8sModel):
     """FlowSchemaSpec describes how the FlowSchema's specification looks like."""
 
     distinguisher_method: FlowDistinguisherMethod | None = Field(
-        None, validation_alias="distinguisherMethod", serialization_alias="distinguisherMethod"
+        default=None,
+        validation_alias="distinguisherMethod",
+        serialization_alias="distinguisherMethod",
     )
     """`distinguisherMethod` defines how to compute the flow distinguisher for requests that
     match this schema. `nil` specifies that the distinguisher is disabled and thus will
@@ -262,7 +266,9 @@ class FlowSchemaSpec(K8sModel):
     """
 
     matching_precedence: int | None = Field(
-        None, validation_alias="matchingPrecedence", serialization_alias="matchingPrecedence"
+        default=None,
+        validation_alias="matchingPrecedence",
+        serialization_alias="matchingPrecedence",
     )
     """`matchingPrecedence` is used to choose among the FlowSchemas that match a given request.
     The chosen FlowSchema is among those with the numerically lowest (which we take to be
@@ -291,7 +297,9 @@ class FlowSchemaCondition(K8sModel):
     """FlowSchemaCondition describes conditions for a FlowSchema."""
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """`lastTransitionTime` is the last time the condition transitioned from one status to
     another.
@@ -333,7 +341,7 @@ class FlowSchema(K8sObject):
     __k8s_kind__ = "FlowSchema"
 
     api_version: Literal["flowcontrol.apiserver.k8s.io/v1"] = Field(
-        "flowcontrol.apiserver.k8s.io/v1",
+        default="flowcontrol.apiserver.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -374,7 +382,7 @@ class FlowSchemaList(K8sObject):
     __k8s_kind__ = "FlowSchemaList"
 
     api_version: Literal["flowcontrol.apiserver.k8s.io/v1"] = Field(
-        "flowcontrol.apiserver.k8s.io/v1",
+        default="flowcontrol.apiserver.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -403,7 +411,9 @@ class FlowSchemaList(K8sObject):
 class QueuingConfiguration(K8sModel):
     """QueuingConfiguration holds the configuration parameters for queuing"""
 
-    hand_size: int | None = Field(None, validation_alias="handSize", serialization_alias="handSize")
+    hand_size: int | None = Field(
+        default=None, validation_alias="handSize", serialization_alias="handSize"
+    )
     """`handSize` is a small positive number that configures the shuffle sharding of requests
     into queues.  When enqueuing a request at this priority level the request's flow
     identifier (a string pair) is hashed and the hash value is used to shuffle the list of
@@ -415,7 +425,7 @@ class QueuingConfiguration(K8sModel):
     """
 
     queue_length_limit: int | None = Field(
-        None, validation_alias="queueLengthLimit", serialization_alias="queueLengthLimit"
+        default=None, validation_alias="queueLengthLimit", serialization_alias="queueLengthLimit"
     )
     """`queueLengthLimit` is the maximum number of requests allowed to be waiting in a given
     queue of this priority level at a time; excess requests are rejected.  This value must
@@ -454,7 +464,9 @@ class LimitedPriorityLevelConfiguration(K8sModel):
     """
 
     borrowing_limit_percent: int | None = Field(
-        None, validation_alias="borrowingLimitPercent", serialization_alias="borrowingLimitPercent"
+        default=None,
+        validation_alias="borrowingLimitPercent",
+        serialization_alias="borrowingLimitPercent",
     )
     """`borrowingLimitPercent`, if present, configures a limit on how many seats this priority
     level can borrow from other priority levels. The limit is known as this level's
@@ -471,7 +483,7 @@ class LimitedPriorityLevelConfiguration(K8sModel):
     """
 
     lendable_percent: int | None = Field(
-        None, validation_alias="lendablePercent", serialization_alias="lendablePercent"
+        default=None, validation_alias="lendablePercent", serialization_alias="lendablePercent"
     )
     """`lendablePercent` prescribes the fraction of the level's NominalCL that can be borrowed
     by other priority levels. The value of this field must be between 0 and 100, inclusive,
@@ -482,12 +494,12 @@ class LimitedPriorityLevelConfiguration(K8sModel):
     """
 
     limit_response: LimitResponse | None = Field(
-        None, validation_alias="limitResponse", serialization_alias="limitResponse"
+        default=None, validation_alias="limitResponse", serialization_alias="limitResponse"
     )
     """`limitResponse` indicates what to do with requests that can not be executed right now"""
 
     nominal_concurrency_shares: int | None = Field(
-        None,
+        default=None,
         validation_alias="nominalConcurrencyShares",
         serialization_alias="nominalConcurrencyShares",
     )
@@ -540,7 +552,9 @@ class PriorityLevelConfigurationCondition(K8sModel):
     """PriorityLevelConfigurationCondition defines the condition of priority level."""
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """`lastTransitionTime` is the last time the condition transitioned from one status to
     another.
@@ -579,7 +593,7 @@ class PriorityLevelConfiguration(K8sObject):
     __k8s_kind__ = "PriorityLevelConfiguration"
 
     api_version: Literal["flowcontrol.apiserver.k8s.io/v1"] = Field(
-        "flowcontrol.apiserver.k8s.io/v1",
+        default="flowcontrol.apiserver.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -620,7 +634,7 @@ class PriorityLevelConfigurationList(K8sObject):
     __k8s_kind__ = "PriorityLevelConfigurationList"
 
     api_version: Literal["flowcontrol.apiserver.k8s.io/v1"] = Field(
-        "flowcontrol.apiserver.k8s.io/v1",
+        default="flowcontrol.apiserver.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )

@@ -45,7 +45,7 @@ class ServerStorageVersion(K8sModel):
     """
 
     served_versions: Annotated[list[str] | None, ListMarkers(list_type="set")] = Field(
-        None, validation_alias="servedVersions", serialization_alias="servedVersions"
+        default=None, validation_alias="servedVersions", serialization_alias="servedVersions"
     )
     """servedVersions lists all versions the API server can serve. DecodableVersions must
     include all ServedVersions.
@@ -60,7 +60,9 @@ class StorageVersionCondition(K8sModel):
     """Describes the state of the storageVersion at a certain point."""
 
     last_transition_time: Time | None = Field(
-        None, validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
+        default=None,
+        validation_alias="lastTransitionTime",
+        serialization_alias="lastTransitionTime",
     )
     """lastTransitionTime is the last time the condition transitioned from one status to
     another.
@@ -70,7 +72,9 @@ class StorageVersionCondition(K8sModel):
     """message is a human readable string indicating details about the transition."""
 
     observed_generation: int | None = Field(
-        None, validation_alias="observedGeneration", serialization_alias="observedGeneration"
+        default=None,
+        validation_alias="observedGeneration",
+        serialization_alias="observedGeneration",
     )
     """observedGeneration represents the .metadata.generation that the condition was set based
     upon, if field is set.
@@ -92,7 +96,9 @@ class StorageVersionStatus(K8sModel):
     """
 
     common_encoding_version: str | None = Field(
-        None, validation_alias="commonEncodingVersion", serialization_alias="commonEncodingVersion"
+        default=None,
+        validation_alias="commonEncodingVersion",
+        serialization_alias="commonEncodingVersion",
     )
     """commonEncodingVersion is set to an encoding storage version if all API server instances
     share that same version. If they don't share one storage version, this field is left
@@ -108,7 +114,9 @@ class StorageVersionStatus(K8sModel):
     storage_versions: Annotated[
         list[ServerStorageVersion] | None,
         ListMarkers(list_type="map", list_map_keys=("apiServerID",)),
-    ] = Field(None, validation_alias="storageVersions", serialization_alias="storageVersions")
+    ] = Field(
+        default=None, validation_alias="storageVersions", serialization_alias="storageVersions"
+    )
     """storageVersions lists the reported versions per API server instance."""
 
 
@@ -120,7 +128,7 @@ class StorageVersion(K8sObject):
     __k8s_kind__ = "StorageVersion"
 
     api_version: Literal["internal.apiserver.k8s.io/v1alpha1"] = Field(
-        "internal.apiserver.k8s.io/v1alpha1",
+        default="internal.apiserver.k8s.io/v1alpha1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -157,7 +165,7 @@ class StorageVersionList(K8sObject):
     __k8s_kind__ = "StorageVersionList"
 
     api_version: Literal["internal.apiserver.k8s.io/v1alpha1"] = Field(
-        "internal.apiserver.k8s.io/v1alpha1",
+        default="internal.apiserver.k8s.io/v1alpha1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )

@@ -77,7 +77,7 @@ class APIGroup(K8sObject):
     __k8s_kind__ = "APIGroup"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -96,7 +96,7 @@ class APIGroup(K8sObject):
     """name is the name of the group."""
 
     preferred_version: GroupVersionForDiscovery | None = Field(
-        None, validation_alias="preferredVersion", serialization_alias="preferredVersion"
+        default=None, validation_alias="preferredVersion", serialization_alias="preferredVersion"
     )
     """preferredVersion is the version preferred by the API server, which probably is the
     storage version.
@@ -105,7 +105,7 @@ class APIGroup(K8sObject):
     server_address_by_client_cidrs: Annotated[
         list[ServerAddressByClientCIDR] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None,
+        default=None,
         validation_alias="serverAddressByClientCIDRs",
         serialization_alias="serverAddressByClientCIDRs",
     )
@@ -131,7 +131,7 @@ class APIGroupList(K8sObject):
     __k8s_kind__ = "APIGroupList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -171,7 +171,7 @@ class APIResource(K8sModel):
     """namespaced indicates if a resource is namespaced or not."""
 
     short_names: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="shortNames", serialization_alias="shortNames"
+        default=None, validation_alias="shortNames", serialization_alias="shortNames"
     )
     """shortNames is a list of suggested short names of the resource."""
 
@@ -182,7 +182,9 @@ class APIResource(K8sModel):
     """
 
     storage_version_hash: str | None = Field(
-        None, validation_alias="storageVersionHash", serialization_alias="storageVersionHash"
+        default=None,
+        validation_alias="storageVersionHash",
+        serialization_alias="storageVersionHash",
     )
     """The hash value of the storage version, the version this resource is converted to when
     written to the data store. Value must be treated as opaque by clients. Only equality
@@ -213,7 +215,7 @@ class APIResourceList(K8sObject):
     __k8s_kind__ = "APIResourceList"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -245,7 +247,7 @@ class APIVersions(K8sObject):
     __k8s_kind__ = "APIVersions"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -263,7 +265,7 @@ class APIVersions(K8sObject):
     server_address_by_client_cidrs: Annotated[
         list[ServerAddressByClientCIDR] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None,
+        default=None,
         validation_alias="serverAddressByClientCIDRs",
         serialization_alias="serverAddressByClientCIDRs",
     )
@@ -298,7 +300,9 @@ class Condition(K8sModel):
     """
 
     observed_generation: int | None = Field(
-        None, validation_alias="observedGeneration", serialization_alias="observedGeneration"
+        default=None,
+        validation_alias="observedGeneration",
+        serialization_alias="observedGeneration",
     )
     """observedGeneration represents the .metadata.generation that the condition was set based
     upon. For instance, if .metadata.generation is currently 12, but the
@@ -326,7 +330,7 @@ class Preconditions(K8sModel):
     """
 
     resource_version: str | None = Field(
-        None, validation_alias="resourceVersion", serialization_alias="resourceVersion"
+        default=None, validation_alias="resourceVersion", serialization_alias="resourceVersion"
     )
     """Specifies the target ResourceVersion"""
 
@@ -338,7 +342,7 @@ class DeleteOptions(K8sModel):
     """DeleteOptions may be provided when deleting an API object."""
 
     api_version: str | None = Field(
-        None, validation_alias="apiVersion", serialization_alias="apiVersion"
+        default=None, validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -347,7 +351,7 @@ class DeleteOptions(K8sModel):
     """
 
     dry_run: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="dryRun", serialization_alias="dryRun"
+        default=None, validation_alias="dryRun", serialization_alias="dryRun"
     )
     """When present, indicates that modifications should not be persisted. An invalid or
     unrecognized dryRun directive will result in an error response and no further processing
@@ -355,7 +359,9 @@ class DeleteOptions(K8sModel):
     """
 
     grace_period_seconds: int | None = Field(
-        None, validation_alias="gracePeriodSeconds", serialization_alias="gracePeriodSeconds"
+        default=None,
+        validation_alias="gracePeriodSeconds",
+        serialization_alias="gracePeriodSeconds",
     )
     """The duration in seconds before the object should be deleted. Value must be non-negative
     integer. The value zero indicates delete immediately. If this value is nil, the default
@@ -364,7 +370,7 @@ class DeleteOptions(K8sModel):
     """
 
     ignore_store_read_error_with_cluster_breaking_potential: bool | None = Field(
-        None,
+        default=None,
         validation_alias="ignoreStoreReadErrorWithClusterBreakingPotential",
         serialization_alias="ignoreStoreReadErrorWithClusterBreakingPotential",
     )
@@ -387,7 +393,7 @@ class DeleteOptions(K8sModel):
     """
 
     orphan_dependents: bool | None = Field(
-        None, validation_alias="orphanDependents", serialization_alias="orphanDependents"
+        default=None, validation_alias="orphanDependents", serialization_alias="orphanDependents"
     )
     """Deprecated: please use the PropagationPolicy, this field will be deprecated in 1.7.
     Should the dependent objects be orphaned. If true/false, the "orphan" finalizer will be
@@ -401,7 +407,7 @@ class DeleteOptions(K8sModel):
     """
 
     propagation_policy: str | None = Field(
-        None, validation_alias="propagationPolicy", serialization_alias="propagationPolicy"
+        default=None, validation_alias="propagationPolicy", serialization_alias="propagationPolicy"
     )
     """Whether and how garbage collection will be performed. Either this field or
     OrphanDependents may be set, but not both. The default policy is decided by the existing
@@ -471,11 +477,13 @@ class LabelSelector(K8sModel):
 
     match_expressions: Annotated[
         list[LabelSelectorRequirement] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="matchExpressions", serialization_alias="matchExpressions")
+    ] = Field(
+        default=None, validation_alias="matchExpressions", serialization_alias="matchExpressions"
+    )
     """matchExpressions is a list of label selector requirements. The requirements are ANDed."""
 
     match_labels: dict[str, str] | None = Field(
-        None, validation_alias="matchLabels", serialization_alias="matchLabels"
+        default=None, validation_alias="matchLabels", serialization_alias="matchLabels"
     )
     """matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels map
     is equivalent to an element of matchExpressions, whose key field is "key", the operator
@@ -499,7 +507,9 @@ class ListMeta(K8sModel):
     various status objects. A resource may have only one of {ObjectMeta, ListMeta}.
     """
 
-    continue_: str | None = Field(None, validation_alias="continue", serialization_alias="continue")
+    continue_: str | None = Field(
+        default=None, validation_alias="continue", serialization_alias="continue"
+    )
     """continue may be set if the user set a limit on the number of items returned, and
     indicates that the server has more data available. The value is opaque and may be used
     to issue another request to the endpoint that served this list to retrieve the next set
@@ -510,7 +520,9 @@ class ListMeta(K8sModel):
     """
 
     remaining_item_count: int | None = Field(
-        None, validation_alias="remainingItemCount", serialization_alias="remainingItemCount"
+        default=None,
+        validation_alias="remainingItemCount",
+        serialization_alias="remainingItemCount",
     )
     """remainingItemCount is the number of subsequent items in the list which are not included
     in this list response. If the list request contained label or field selectors, then the
@@ -523,7 +535,7 @@ class ListMeta(K8sModel):
     """
 
     resource_version: str | None = Field(
-        None, validation_alias="resourceVersion", serialization_alias="resourceVersion"
+        default=None, validation_alias="resourceVersion", serialization_alias="resourceVersion"
     )
     """String that identifies the server's internal version of this object that can be used by
     clients to determine when objects have changed. Value must be treated as opaque by
@@ -532,13 +544,15 @@ class ListMeta(K8sModel):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#concurrency-control-and-consistency
     """
 
-    self_link: str | None = Field(None, validation_alias="selfLink", serialization_alias="selfLink")
+    self_link: str | None = Field(
+        default=None, validation_alias="selfLink", serialization_alias="selfLink"
+    )
     """Deprecated: selfLink is a legacy read-only field that is no longer populated by the
     system.
     """
 
     shard_info: ShardInfo | None = Field(
-        None, validation_alias="shardInfo", serialization_alias="shardInfo"
+        default=None, validation_alias="shardInfo", serialization_alias="shardInfo"
     )
     """shardInfo is set when the list is a filtered subset of the full collection, as selected
     by a shard selector on the request. It echoes back the selector so clients can verify
@@ -555,7 +569,7 @@ class ManagedFieldsEntry(K8sModel):
     """
 
     api_version: str | None = Field(
-        None, validation_alias="apiVersion", serialization_alias="apiVersion"
+        default=None, validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the version of this resource that this field set applies to. The
     format is "group/version" just like the top-level APIVersion field. It is necessary to
@@ -563,14 +577,14 @@ class ManagedFieldsEntry(K8sModel):
     """
 
     fields_type: str | None = Field(
-        None, validation_alias="fieldsType", serialization_alias="fieldsType"
+        default=None, validation_alias="fieldsType", serialization_alias="fieldsType"
     )
     """FieldsType is the discriminator for the different fields format and version. There is
     currently only one possible value: "FieldsV1" 
     """
 
     fields_v1: FieldsV1 | None = Field(
-        None, validation_alias="fieldsV1", serialization_alias="fieldsV1"
+        default=None, validation_alias="fieldsV1", serialization_alias="fieldsV1"
     )
     """FieldsV1 holds the first JSON version format as described in the "FieldsV1" type."""
 
@@ -609,7 +623,9 @@ class OwnerReference(K8sModel):
     """API version of the referent."""
 
     block_owner_deletion: bool | None = Field(
-        None, validation_alias="blockOwnerDeletion", serialization_alias="blockOwnerDeletion"
+        default=None,
+        validation_alias="blockOwnerDeletion",
+        serialization_alias="blockOwnerDeletion",
     )
     """If true, AND if the owner has the "foregroundDeletion" finalizer, then the owner cannot
     be deleted from the key-value store until this reference is removed. See
@@ -651,7 +667,7 @@ class ObjectMeta(K8sModel):
     """
 
     creation_timestamp: Time | None = Field(
-        None, validation_alias="creationTimestamp", serialization_alias="creationTimestamp"
+        default=None, validation_alias="creationTimestamp", serialization_alias="creationTimestamp"
     )
     """CreationTimestamp is a timestamp representing the server time when this object was
     created. It is not guaranteed to be set in happens-before order across separate
@@ -663,7 +679,7 @@ class ObjectMeta(K8sModel):
     """
 
     deletion_grace_period_seconds: int | None = Field(
-        None,
+        default=None,
         validation_alias="deletionGracePeriodSeconds",
         serialization_alias="deletionGracePeriodSeconds",
     )
@@ -673,7 +689,7 @@ class ObjectMeta(K8sModel):
     """
 
     deletion_timestamp: Time | None = Field(
-        None, validation_alias="deletionTimestamp", serialization_alias="deletionTimestamp"
+        default=None, validation_alias="deletionTimestamp", serialization_alias="deletionTimestamp"
     )
     """DeletionTimestamp is RFC 3339 date and time at which this resource will be deleted. This
     field is set by the server when a graceful deletion is requested by the user, and is not
@@ -711,7 +727,7 @@ class ObjectMeta(K8sModel):
     """
 
     generate_name: str | None = Field(
-        None, validation_alias="generateName", serialization_alias="generateName"
+        default=None, validation_alias="generateName", serialization_alias="generateName"
     )
     """GenerateName is an optional prefix, used by the server, to generate a unique name ONLY
     IF the Name field has not been provided. If this field is used, the name returned to the
@@ -738,7 +754,7 @@ class ObjectMeta(K8sModel):
     """
 
     managed_fields: Annotated[list[ManagedFieldsEntry] | None, ListMarkers(list_type="atomic")] = (
-        Field(None, validation_alias="managedFields", serialization_alias="managedFields")
+        Field(default=None, validation_alias="managedFields", serialization_alias="managedFields")
     )
     """ManagedFields maps workflow-id and version to the set of fields that are managed by that
     workflow. This is mostly for internal housekeeping, and users typically shouldn't need
@@ -770,7 +786,9 @@ class ObjectMeta(K8sModel):
         ListMarkers(
             list_type="map", list_map_keys=("uid",), patch_strategy="merge", patch_merge_key="uid"
         ),
-    ] = Field(None, validation_alias="ownerReferences", serialization_alias="ownerReferences")
+    ] = Field(
+        default=None, validation_alias="ownerReferences", serialization_alias="ownerReferences"
+    )
     """List of objects depended by this object. If ALL objects in the list have been deleted,
     this object will be garbage collected. If this object is managed by a controller, then
     an entry in this list will point to this controller, with the controller field set to
@@ -778,7 +796,7 @@ class ObjectMeta(K8sModel):
     """
 
     resource_version: str | None = Field(
-        None, validation_alias="resourceVersion", serialization_alias="resourceVersion"
+        default=None, validation_alias="resourceVersion", serialization_alias="resourceVersion"
     )
     """An opaque value that represents the internal version of this object that can be used by
     clients to determine when objects have changed. May be used for optimistic concurrency,
@@ -791,7 +809,9 @@ class ObjectMeta(K8sModel):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#concurrency-control-and-consistency
     """
 
-    self_link: str | None = Field(None, validation_alias="selfLink", serialization_alias="selfLink")
+    self_link: str | None = Field(
+        default=None, validation_alias="selfLink", serialization_alias="selfLink"
+    )
     """Deprecated: selfLink is a legacy read-only field that is no longer populated by the
     system.
     """
@@ -861,7 +881,7 @@ class StatusDetails(K8sModel):
     """
 
     retry_after_seconds: int | None = Field(
-        None, validation_alias="retryAfterSeconds", serialization_alias="retryAfterSeconds"
+        default=None, validation_alias="retryAfterSeconds", serialization_alias="retryAfterSeconds"
     )
     """If specified, the time in seconds before the operation should be retried. Some errors
     may indicate the client must take an alternate action - for those errors this field may
@@ -882,7 +902,7 @@ class Status(K8sObject):
     __k8s_kind__ = "Status"
 
     api_version: Literal["v1"] = Field(
-        "v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

@@ -189,7 +189,9 @@ class IPAddress(K8sObject):
     __k8s_kind__ = "IPAddress"
 
     api_version: Literal["networking.k8s.io/v1"] = Field(
-        "networking.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="networking.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -223,7 +225,9 @@ class IPAddressList(K8sObject):
     __k8s_kind__ = "IPAddressList"
 
     api_version: Literal["networking.k8s.io/v1"] = Field(
-        "networking.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="networking.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -259,7 +263,7 @@ class IPBlock(K8sModel):
     """
 
     except_: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="except", serialization_alias="except"
+        default=None, validation_alias="except", serialization_alias="except"
     )
     """except is a slice of CIDRs that should not be included within an IPBlock Valid examples
     are "192.168.1.0/24" or "2001:db8::/64" Except values will be rejected if they are
@@ -309,7 +313,7 @@ class IngressTLS(K8sModel):
     """
 
     secret_name: str | None = Field(
-        None, validation_alias="secretName", serialization_alias="secretName"
+        default=None, validation_alias="secretName", serialization_alias="secretName"
     )
     """secretName is the name of the secret used to terminate TLS traffic on port 443. Field is
     left optional to allow TLS routing based on SNI hostname alone. If the SNI host in a
@@ -322,7 +326,7 @@ class IngressSpec(K8sModel):
     """IngressSpec describes the Ingress the user wishes to exist."""
 
     default_backend: IngressBackend | None = Field(
-        None, validation_alias="defaultBackend", serialization_alias="defaultBackend"
+        default=None, validation_alias="defaultBackend", serialization_alias="defaultBackend"
     )
     """defaultBackend is the backend that should handle requests that don't match any rule. If
     Rules are not specified, DefaultBackend must be specified. If DefaultBackend is not set,
@@ -331,7 +335,7 @@ class IngressSpec(K8sModel):
     """
 
     ingress_class_name: str | None = Field(
-        None, validation_alias="ingressClassName", serialization_alias="ingressClassName"
+        default=None, validation_alias="ingressClassName", serialization_alias="ingressClassName"
     )
     """ingressClassName is the name of an IngressClass cluster resource. Ingress controller
     implementations use this field to know whether they should be serving this Ingress
@@ -404,7 +408,7 @@ class IngressStatus(K8sModel):
     """IngressStatus describe the current state of the Ingress."""
 
     load_balancer: IngressLoadBalancerStatus | None = Field(
-        None, validation_alias="loadBalancer", serialization_alias="loadBalancer"
+        default=None, validation_alias="loadBalancer", serialization_alias="loadBalancer"
     )
     """loadBalancer contains the current status of the load-balancer."""
 
@@ -420,7 +424,9 @@ class Ingress(K8sObject):
     __k8s_kind__ = "Ingress"
 
     api_version: Literal["networking.k8s.io/v1"] = Field(
-        "networking.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="networking.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -456,7 +462,9 @@ class IngressClassParametersReference(K8sModel):
     cluster or namespace-scoped resource.
     """
 
-    api_group: str | None = Field(None, validation_alias="apiGroup", serialization_alias="apiGroup")
+    api_group: str | None = Field(
+        default=None, validation_alias="apiGroup", serialization_alias="apiGroup"
+    )
     """apiGroup is the group for the resource being referenced. If APIGroup is not specified,
     the specified Kind must be in the core API group. For any other third-party types,
     APIGroup is required.
@@ -509,7 +517,9 @@ class IngressClass(K8sObject):
     __k8s_kind__ = "IngressClass"
 
     api_version: Literal["networking.k8s.io/v1"] = Field(
-        "networking.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="networking.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -543,7 +553,9 @@ class IngressClassList(K8sObject):
     __k8s_kind__ = "IngressClassList"
 
     api_version: Literal["networking.k8s.io/v1"] = Field(
-        "networking.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="networking.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -573,7 +585,9 @@ class IngressList(K8sObject):
     __k8s_kind__ = "IngressList"
 
     api_version: Literal["networking.k8s.io/v1"] = Field(
-        "networking.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="networking.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -600,7 +614,9 @@ class IngressList(K8sObject):
 class NetworkPolicyPort(K8sModel):
     """NetworkPolicyPort describes a port to allow traffic on"""
 
-    end_port: int | None = Field(None, validation_alias="endPort", serialization_alias="endPort")
+    end_port: int | None = Field(
+        default=None, validation_alias="endPort", serialization_alias="endPort"
+    )
     """endPort indicates that the range of ports from port to endPort if set, inclusive, should
     be allowed by the policy. This field cannot be defined if the port field is not defined
     or if the port field is defined as a named (string) port. The endPort must be equal or
@@ -625,14 +641,14 @@ class NetworkPolicyPeer(K8sModel):
     """
 
     ip_block: IPBlock | None = Field(
-        None, validation_alias="ipBlock", serialization_alias="ipBlock"
+        default=None, validation_alias="ipBlock", serialization_alias="ipBlock"
     )
     """ipBlock defines policy on a particular IPBlock. If this field is set then neither of the
     other fields can be.
     """
 
     namespace_selector: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="namespaceSelector", serialization_alias="namespaceSelector"
+        default=None, validation_alias="namespaceSelector", serialization_alias="namespaceSelector"
     )
     """namespaceSelector selects namespaces using cluster-scoped labels. This field follows
     standard label selector semantics; if present but empty, it selects all namespaces.
@@ -643,7 +659,7 @@ class NetworkPolicyPeer(K8sModel):
     """
 
     pod_selector: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="podSelector", serialization_alias="podSelector"
+        default=None, validation_alias="podSelector", serialization_alias="podSelector"
     )
     """podSelector is a label selector which selects pods. This field follows standard label
     selector semantics; if present but empty, it selects all pods.
@@ -684,7 +700,7 @@ class NetworkPolicyIngressRule(K8sModel):
     """
 
     from_: Annotated[list[NetworkPolicyPeer] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="from", serialization_alias="from"
+        default=None, validation_alias="from", serialization_alias="from"
     )
     """from is a list of sources which should be able to access the pods selected for this
     rule. Items in this list are combined using a logical OR operation. If this field is
@@ -727,7 +743,7 @@ class NetworkPolicySpec(K8sModel):
     """
 
     pod_selector: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="podSelector", serialization_alias="podSelector"
+        default=None, validation_alias="podSelector", serialization_alias="podSelector"
     )
     """podSelector selects the pods to which this NetworkPolicy object applies. The array of
     rules is applied to any pods selected by this field. An empty selector matches all pods
@@ -737,7 +753,7 @@ class NetworkPolicySpec(K8sModel):
     """
 
     policy_types: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="policyTypes", serialization_alias="policyTypes"
+        default=None, validation_alias="policyTypes", serialization_alias="policyTypes"
     )
     """policyTypes is a list of rule types that the NetworkPolicy relates to. Valid options are
     ["Ingress"], ["Egress"], or ["Ingress", "Egress"]. If this field is not specified, it
@@ -760,7 +776,9 @@ class NetworkPolicy(K8sObject):
     __k8s_kind__ = "NetworkPolicy"
 
     api_version: Literal["networking.k8s.io/v1"] = Field(
-        "networking.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="networking.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -792,7 +810,9 @@ class NetworkPolicyList(K8sObject):
     __k8s_kind__ = "NetworkPolicyList"
 
     api_version: Literal["networking.k8s.io/v1"] = Field(
-        "networking.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="networking.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -852,7 +872,9 @@ class ServiceCIDR(K8sObject):
     __k8s_kind__ = "ServiceCIDR"
 
     api_version: Literal["networking.k8s.io/v1"] = Field(
-        "networking.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="networking.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -891,7 +913,9 @@ class ServiceCIDRList(K8sObject):
     __k8s_kind__ = "ServiceCIDRList"
 
     api_version: Literal["networking.k8s.io/v1"] = Field(
-        "networking.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="networking.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

@@ -67,7 +67,9 @@ class IPAddress(K8sObject):
     __k8s_kind__ = "IPAddress"
 
     api_version: Literal["networking.k8s.io/v1beta1"] = Field(
-        "networking.k8s.io/v1beta1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="networking.k8s.io/v1beta1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -101,7 +103,9 @@ class IPAddressList(K8sObject):
     __k8s_kind__ = "IPAddressList"
 
     api_version: Literal["networking.k8s.io/v1beta1"] = Field(
-        "networking.k8s.io/v1beta1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="networking.k8s.io/v1beta1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -161,7 +165,9 @@ class ServiceCIDR(K8sObject):
     __k8s_kind__ = "ServiceCIDR"
 
     api_version: Literal["networking.k8s.io/v1beta1"] = Field(
-        "networking.k8s.io/v1beta1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="networking.k8s.io/v1beta1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -200,7 +206,9 @@ class ServiceCIDRList(K8sObject):
     __k8s_kind__ = "ServiceCIDRList"
 
     api_version: Literal["networking.k8s.io/v1beta1"] = Field(
-        "networking.k8s.io/v1beta1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="networking.k8s.io/v1beta1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

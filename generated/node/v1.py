@@ -24,7 +24,7 @@ class Overhead(K8sModel):
     """Overhead structure represents the resource overhead associated with running a pod."""
 
     pod_fixed: dict[str, Quantity] | None = Field(
-        None, validation_alias="podFixed", serialization_alias="podFixed"
+        default=None, validation_alias="podFixed", serialization_alias="podFixed"
     )
     """podFixed represents the fixed resource overhead associated with running a pod."""
 
@@ -33,7 +33,7 @@ class Scheduling(K8sModel):
     """Scheduling specifies the scheduling constraints for nodes supporting a RuntimeClass."""
 
     node_selector: Annotated[dict[str, str] | None, ListMarkers(map_type="atomic")] = Field(
-        None, validation_alias="nodeSelector", serialization_alias="nodeSelector"
+        default=None, validation_alias="nodeSelector", serialization_alias="nodeSelector"
     )
     """nodeSelector lists labels that must be present on nodes that support this RuntimeClass.
     Pods using this RuntimeClass can only be scheduled to a node matched by this selector.
@@ -62,7 +62,7 @@ class RuntimeClass(K8sObject):
     __k8s_kind__ = "RuntimeClass"
 
     api_version: Literal["node.k8s.io/v1"] = Field(
-        "node.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="node.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -113,7 +113,7 @@ class RuntimeClassList(K8sObject):
     __k8s_kind__ = "RuntimeClassList"
 
     api_version: Literal["node.k8s.io/v1"] = Field(
-        "node.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="node.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

@@ -31,7 +31,7 @@ class Eviction(K8sObject):
     __k8s_kind__ = "Eviction"
 
     api_version: Literal["policy/v1"] = Field(
-        "policy/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="policy/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -40,7 +40,7 @@ class Eviction(K8sObject):
     """
 
     delete_options: meta_v1.DeleteOptions | None = Field(
-        None, validation_alias="deleteOptions", serialization_alias="deleteOptions"
+        default=None, validation_alias="deleteOptions", serialization_alias="deleteOptions"
     )
     """DeleteOptions may be provided"""
 
@@ -59,7 +59,7 @@ class PodDisruptionBudgetSpec(K8sModel):
     """PodDisruptionBudgetSpec is a description of a PodDisruptionBudget."""
 
     max_unavailable: IntOrString | None = Field(
-        None, validation_alias="maxUnavailable", serialization_alias="maxUnavailable"
+        default=None, validation_alias="maxUnavailable", serialization_alias="maxUnavailable"
     )
     """An eviction is allowed if at most "maxUnavailable" pods selected by "selector" are
     unavailable after the eviction, i.e. even in absence of the evicted pod. For example,
@@ -68,7 +68,7 @@ class PodDisruptionBudgetSpec(K8sModel):
     """
 
     min_available: IntOrString | None = Field(
-        None, validation_alias="minAvailable", serialization_alias="minAvailable"
+        default=None, validation_alias="minAvailable", serialization_alias="minAvailable"
     )
     """An eviction is allowed if at least "minAvailable" pods selected by "selector" will still
     be available after the eviction, i.e. even in the absence of the evicted pod.  So for
@@ -82,7 +82,7 @@ class PodDisruptionBudgetSpec(K8sModel):
     """
 
     unhealthy_pod_eviction_policy: str | None = Field(
-        None,
+        default=None,
         validation_alias="unhealthyPodEvictionPolicy",
         serialization_alias="unhealthyPodEvictionPolicy",
     )
@@ -136,17 +136,17 @@ class PodDisruptionBudgetStatus(K8sModel):
     """
 
     current_healthy: int | None = Field(
-        None, validation_alias="currentHealthy", serialization_alias="currentHealthy"
+        default=None, validation_alias="currentHealthy", serialization_alias="currentHealthy"
     )
     """current number of healthy pods"""
 
     desired_healthy: int | None = Field(
-        None, validation_alias="desiredHealthy", serialization_alias="desiredHealthy"
+        default=None, validation_alias="desiredHealthy", serialization_alias="desiredHealthy"
     )
     """minimum desired number of healthy pods"""
 
     disrupted_pods: dict[str, Time] | None = Field(
-        None, validation_alias="disruptedPods", serialization_alias="disruptedPods"
+        default=None, validation_alias="disruptedPods", serialization_alias="disruptedPods"
     )
     """DisruptedPods contains information about pods whose eviction was processed by the API
     server eviction subresource handler but has not yet been observed by the
@@ -161,17 +161,21 @@ class PodDisruptionBudgetStatus(K8sModel):
     """
 
     disruptions_allowed: int | None = Field(
-        None, validation_alias="disruptionsAllowed", serialization_alias="disruptionsAllowed"
+        default=None,
+        validation_alias="disruptionsAllowed",
+        serialization_alias="disruptionsAllowed",
     )
     """Number of pod disruptions that are currently allowed."""
 
     expected_pods: int | None = Field(
-        None, validation_alias="expectedPods", serialization_alias="expectedPods"
+        default=None, validation_alias="expectedPods", serialization_alias="expectedPods"
     )
     """total number of pods counted by this disruption budget"""
 
     observed_generation: int | None = Field(
-        None, validation_alias="observedGeneration", serialization_alias="observedGeneration"
+        default=None,
+        validation_alias="observedGeneration",
+        serialization_alias="observedGeneration",
     )
     """Most recent generation observed when updating this PDB status. DisruptionsAllowed and
     other status information is valid only if observedGeneration equals to PDB's object
@@ -189,7 +193,7 @@ class PodDisruptionBudget(K8sObject):
     __k8s_kind__ = "PodDisruptionBudget"
 
     api_version: Literal["policy/v1"] = Field(
-        "policy/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="policy/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -224,7 +228,7 @@ class PodDisruptionBudgetList(K8sObject):
     __k8s_kind__ = "PodDisruptionBudgetList"
 
     api_version: Literal["policy/v1"] = Field(
-        "policy/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="policy/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

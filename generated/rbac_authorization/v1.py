@@ -38,7 +38,9 @@ class AggregationRule(K8sModel):
     cluster_role_selectors: Annotated[
         list[meta_v1.LabelSelector] | None, ListMarkers(list_type="atomic")
     ] = Field(
-        None, validation_alias="clusterRoleSelectors", serialization_alias="clusterRoleSelectors"
+        default=None,
+        validation_alias="clusterRoleSelectors",
+        serialization_alias="clusterRoleSelectors",
     )
     """ClusterRoleSelectors holds a list of selectors which will be used to find ClusterRoles
     and create the rules. If any of the selectors match, then the ClusterRole's permissions
@@ -52,7 +54,7 @@ class PolicyRule(K8sModel):
     """
 
     api_groups: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="apiGroups", serialization_alias="apiGroups"
+        default=None, validation_alias="apiGroups", serialization_alias="apiGroups"
     )
     """APIGroups is the name of the APIGroup that contains the resources.  If multiple API
     groups are specified, any action requested against one of the enumerated resources in
@@ -61,7 +63,7 @@ class PolicyRule(K8sModel):
     """
 
     non_resource_urls: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="nonResourceURLs", serialization_alias="nonResourceURLs"
+        default=None, validation_alias="nonResourceURLs", serialization_alias="nonResourceURLs"
     )
     """NonResourceURLs is a set of partial urls that a user should have access to.  *s are
     allowed, but only as the full, final step in the path Since non-resource URLs are not
@@ -71,7 +73,7 @@ class PolicyRule(K8sModel):
     """
 
     resource_names: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="resourceNames", serialization_alias="resourceNames"
+        default=None, validation_alias="resourceNames", serialization_alias="resourceNames"
     )
     """ResourceNames is an optional white list of names that the rule applies to.  An empty set
     means that everything is allowed.
@@ -96,7 +98,7 @@ class ClusterRole(K8sObject):
     __k8s_kind__ = "ClusterRole"
 
     aggregation_rule: AggregationRule | None = Field(
-        None, validation_alias="aggregationRule", serialization_alias="aggregationRule"
+        default=None, validation_alias="aggregationRule", serialization_alias="aggregationRule"
     )
     """AggregationRule is an optional field that describes how to build the Rules for this
     ClusterRole. If AggregationRule is set, then the Rules are controller managed and direct
@@ -104,7 +106,7 @@ class ClusterRole(K8sObject):
     """
 
     api_version: Literal["rbac.authorization.k8s.io/v1"] = Field(
-        "rbac.authorization.k8s.io/v1",
+        default="rbac.authorization.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -131,7 +133,9 @@ class ClusterRole(K8sObject):
 class RoleRef(K8sModel):
     """RoleRef contains information that points to the role being used"""
 
-    api_group: str | None = Field(None, validation_alias="apiGroup", serialization_alias="apiGroup")
+    api_group: str | None = Field(
+        default=None, validation_alias="apiGroup", serialization_alias="apiGroup"
+    )
     """APIGroup is the group for the resource being referenced"""
 
     kind: str
@@ -147,7 +151,9 @@ class Subject(K8sModel):
     user and group names.
     """
 
-    api_group: str | None = Field(None, validation_alias="apiGroup", serialization_alias="apiGroup")
+    api_group: str | None = Field(
+        default=None, validation_alias="apiGroup", serialization_alias="apiGroup"
+    )
     """APIGroup holds the API group of the referenced subject. Defaults to "" for
     ServiceAccount subjects. Defaults to "rbac.authorization.k8s.io" for User and Group
     subjects.
@@ -178,7 +184,7 @@ class ClusterRoleBinding(K8sObject):
     __k8s_kind__ = "ClusterRoleBinding"
 
     api_version: Literal["rbac.authorization.k8s.io/v1"] = Field(
-        "rbac.authorization.k8s.io/v1",
+        default="rbac.authorization.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -215,7 +221,7 @@ class ClusterRoleBindingList(K8sObject):
     __k8s_kind__ = "ClusterRoleBindingList"
 
     api_version: Literal["rbac.authorization.k8s.io/v1"] = Field(
-        "rbac.authorization.k8s.io/v1",
+        default="rbac.authorization.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -247,7 +253,7 @@ class ClusterRoleList(K8sObject):
     __k8s_kind__ = "ClusterRoleList"
 
     api_version: Literal["rbac.authorization.k8s.io/v1"] = Field(
-        "rbac.authorization.k8s.io/v1",
+        default="rbac.authorization.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -281,7 +287,7 @@ class Role(K8sObject):
     __k8s_kind__ = "Role"
 
     api_version: Literal["rbac.authorization.k8s.io/v1"] = Field(
-        "rbac.authorization.k8s.io/v1",
+        default="rbac.authorization.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -317,7 +323,7 @@ class RoleBinding(K8sObject):
     __k8s_kind__ = "RoleBinding"
 
     api_version: Literal["rbac.authorization.k8s.io/v1"] = Field(
-        "rbac.authorization.k8s.io/v1",
+        default="rbac.authorization.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -355,7 +361,7 @@ class RoleBindingList(K8sObject):
     __k8s_kind__ = "RoleBindingList"
 
     api_version: Literal["rbac.authorization.k8s.io/v1"] = Field(
-        "rbac.authorization.k8s.io/v1",
+        default="rbac.authorization.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -387,7 +393,7 @@ class RoleList(K8sObject):
     __k8s_kind__ = "RoleList"
 
     api_version: Literal["rbac.authorization.k8s.io/v1"] = Field(
-        "rbac.authorization.k8s.io/v1",
+        default="rbac.authorization.k8s.io/v1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )

@@ -72,7 +72,7 @@ class NetworkDeviceData(K8sModel):
     """
 
     hardware_address: str | None = Field(
-        None, validation_alias="hardwareAddress", serialization_alias="hardwareAddress"
+        default=None, validation_alias="hardwareAddress", serialization_alias="hardwareAddress"
     )
     """HardwareAddress represents the hardware address (e.g. MAC Address) of the device's
     network interface.
@@ -81,7 +81,7 @@ class NetworkDeviceData(K8sModel):
     """
 
     interface_name: str | None = Field(
-        None, validation_alias="interfaceName", serialization_alias="interfaceName"
+        default=None, validation_alias="interfaceName", serialization_alias="interfaceName"
     )
     """InterfaceName specifies the name of the network interface associated with the allocated
     device. This might be the name of a physical or virtual network interface being
@@ -136,7 +136,7 @@ class AllocatedDeviceStatus(K8sModel):
     """
 
     network_data: NetworkDeviceData | None = Field(
-        None, validation_alias="networkData", serialization_alias="networkData"
+        default=None, validation_alias="networkData", serialization_alias="networkData"
     )
     """NetworkData contains network-related information specific to the device."""
 
@@ -148,7 +148,9 @@ class AllocatedDeviceStatus(K8sModel):
     separated by slashes.
     """
 
-    share_id: str | None = Field(None, validation_alias="shareID", serialization_alias="shareID")
+    share_id: str | None = Field(
+        default=None, validation_alias="shareID", serialization_alias="shareID"
+    )
     """ShareID uniquely identifies an individual allocation share of the device."""
 
 
@@ -222,7 +224,7 @@ class DeviceToleration(K8sModel):
     """
 
     toleration_seconds: int | None = Field(
-        None, validation_alias="tolerationSeconds", serialization_alias="tolerationSeconds"
+        default=None, validation_alias="tolerationSeconds", serialization_alias="tolerationSeconds"
     )
     """TolerationSeconds represents the period of time the toleration (which must be of effect
     NoExecute, otherwise this field is ignored) tolerates the taint. By default, it is not
@@ -242,7 +244,7 @@ class DeviceRequestAllocationResult(K8sModel):
     """DeviceRequestAllocationResult contains the allocation result for one request."""
 
     admin_access: bool | None = Field(
-        None, validation_alias="adminAccess", serialization_alias="adminAccess"
+        default=None, validation_alias="adminAccess", serialization_alias="adminAccess"
     )
     """AdminAccess indicates that this device was allocated for administrative access. See the
     corresponding request field for a definition of mode.
@@ -252,7 +254,7 @@ class DeviceRequestAllocationResult(K8sModel):
     """
 
     binding_conditions: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="bindingConditions", serialization_alias="bindingConditions"
+        default=None, validation_alias="bindingConditions", serialization_alias="bindingConditions"
     )
     """BindingConditions contains a copy of the BindingConditions from the corresponding
     ResourceSlice at the time of allocation.
@@ -263,7 +265,7 @@ class DeviceRequestAllocationResult(K8sModel):
 
     binding_failure_conditions: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = (
         Field(
-            None,
+            default=None,
             validation_alias="bindingFailureConditions",
             serialization_alias="bindingFailureConditions",
         )
@@ -276,7 +278,7 @@ class DeviceRequestAllocationResult(K8sModel):
     """
 
     consumed_capacity: dict[str, Quantity] | None = Field(
-        None, validation_alias="consumedCapacity", serialization_alias="consumedCapacity"
+        default=None, validation_alias="consumedCapacity", serialization_alias="consumedCapacity"
     )
     """ConsumedCapacity tracks the amount of capacity consumed per device as part of the claim
     request. The consumed amount may differ from the requested amount: it is rounded up to
@@ -319,7 +321,9 @@ class DeviceRequestAllocationResult(K8sModel):
     Multiple devices may have been allocated per request.
     """
 
-    share_id: str | None = Field(None, validation_alias="shareID", serialization_alias="shareID")
+    share_id: str | None = Field(
+        default=None, validation_alias="shareID", serialization_alias="shareID"
+    )
     """ShareID uniquely identifies an individual allocation share of the device, used when the
     device supports multiple simultaneous allocations. It serves as an additional map key to
     differentiate concurrent shares of the same device.
@@ -359,7 +363,9 @@ class AllocationResult(K8sModel):
     """AllocationResult contains attributes of an allocated resource."""
 
     allocation_timestamp: Time | None = Field(
-        None, validation_alias="allocationTimestamp", serialization_alias="allocationTimestamp"
+        default=None,
+        validation_alias="allocationTimestamp",
+        serialization_alias="allocationTimestamp",
     )
     """AllocationTimestamp stores the time when the resources were allocated. This field is not
     guaranteed to be set, in which case that time is unknown.
@@ -372,7 +378,7 @@ class AllocationResult(K8sModel):
     """Devices is the result of allocating devices."""
 
     node_selector: core_v1.NodeSelector | None = Field(
-        None, validation_alias="nodeSelector", serialization_alias="nodeSelector"
+        default=None, validation_alias="nodeSelector", serialization_alias="nodeSelector"
     )
     """NodeSelector defines where the allocated resources are available. If unset, they are
     available everywhere.
@@ -487,7 +493,7 @@ class CapacityRequestPolicy(K8sModel):
     """
 
     valid_range: CapacityRequestPolicyRange | None = Field(
-        None, validation_alias="validRange", serialization_alias="validRange"
+        default=None, validation_alias="validRange", serialization_alias="validRange"
     )
     """ValidRange defines an acceptable quantity value range in consuming requests.
     
@@ -501,7 +507,7 @@ class CapacityRequestPolicy(K8sModel):
     """
 
     valid_values: Annotated[list[Quantity] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="validValues", serialization_alias="validValues"
+        default=None, validation_alias="validValues", serialization_alias="validValues"
     )
     """ValidValues defines a set of acceptable quantity values in consuming requests.
     
@@ -581,13 +587,13 @@ class CounterSet(K8sModel):
 class DeviceAttribute(K8sModel):
     """DeviceAttribute must have exactly one field set."""
 
-    bool_: bool | None = Field(None, validation_alias="bool", serialization_alias="bool")
+    bool_: bool | None = Field(default=None, validation_alias="bool", serialization_alias="bool")
     """BoolValue is a true/false value."""
 
     bools: Annotated[list[bool] | None, ListMarkers(list_type="atomic")] = None
     """BoolValues is a non-empty list of true/false values."""
 
-    int_: int | None = Field(None, validation_alias="int", serialization_alias="int")
+    int_: int | None = Field(default=None, validation_alias="int", serialization_alias="int")
     """IntValue is a number."""
 
     ints: Annotated[list[int] | None, ListMarkers(list_type="atomic")] = None
@@ -623,7 +629,7 @@ class DeviceCapacity(K8sModel):
     """DeviceCapacity describes a quantity associated with a device."""
 
     request_policy: CapacityRequestPolicy | None = Field(
-        None, validation_alias="requestPolicy", serialization_alias="requestPolicy"
+        default=None, validation_alias="requestPolicy", serialization_alias="requestPolicy"
     )
     """RequestPolicy defines how this DeviceCapacity must be consumed when the device is
     allowed to be shared by multiple allocations.
@@ -665,7 +671,9 @@ class NodeAllocatableResourceMapping(K8sModel):
     """
 
     allocation_multiplier: Quantity | None = Field(
-        None, validation_alias="allocationMultiplier", serialization_alias="allocationMultiplier"
+        default=None,
+        validation_alias="allocationMultiplier",
+        serialization_alias="allocationMultiplier",
     )
     """AllocationMultiplier is used as a multiplier for the allocated device count or the
     allocated capacity in the claim. It defaults to 1 if not specified. How the field is
@@ -692,7 +700,7 @@ class NodeAllocatableResourceMapping(K8sModel):
     """
 
     capacity_key: str | None = Field(
-        None, validation_alias="capacityKey", serialization_alias="capacityKey"
+        default=None, validation_alias="capacityKey", serialization_alias="capacityKey"
     )
     """CapacityKey references a capacity name defined as a key in the
     `spec.devices[*].capacity` map. When this field is set, the value associated with this
@@ -725,7 +733,7 @@ class DeviceTaint(K8sModel):
     """The taint key to be applied to a device. Must be a label name."""
 
     time_added: Time | None = Field(
-        None, validation_alias="timeAdded", serialization_alias="timeAdded"
+        default=None, validation_alias="timeAdded", serialization_alias="timeAdded"
     )
     """TimeAdded represents the time at which the taint was added or (only in a
     DeviceTaintRule) the effect was modified. Added automatically during create or update if
@@ -748,7 +756,7 @@ class Device(K8sModel):
     """
 
     all_nodes: bool | None = Field(
-        None, validation_alias="allNodes", serialization_alias="allNodes"
+        default=None, validation_alias="allNodes", serialization_alias="allNodes"
     )
     """AllNodes indicates that all nodes have access to the device.
     
@@ -757,7 +765,7 @@ class Device(K8sModel):
     """
 
     allow_multiple_allocations: bool | None = Field(
-        None,
+        default=None,
         validation_alias="allowMultipleAllocations",
         serialization_alias="allowMultipleAllocations",
     )
@@ -777,7 +785,7 @@ class Device(K8sModel):
     """
 
     binding_conditions: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="bindingConditions", serialization_alias="bindingConditions"
+        default=None, validation_alias="bindingConditions", serialization_alias="bindingConditions"
     )
     """BindingConditions defines the conditions for proceeding with binding. All of these
     conditions must be set in the per-device status conditions with a value of True to
@@ -793,7 +801,7 @@ class Device(K8sModel):
 
     binding_failure_conditions: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = (
         Field(
-            None,
+            default=None,
             validation_alias="bindingFailureConditions",
             serialization_alias="bindingFailureConditions",
         )
@@ -810,7 +818,7 @@ class Device(K8sModel):
     """
 
     binds_to_node: bool | None = Field(
-        None, validation_alias="bindsToNode", serialization_alias="bindsToNode"
+        default=None, validation_alias="bindsToNode", serialization_alias="bindsToNode"
     )
     """BindsToNode indicates if the usage of an allocation involving this device has to be
     limited to exactly the node that was chosen when allocating the claim. If set to true,
@@ -830,7 +838,9 @@ class Device(K8sModel):
 
     consumes_counters: Annotated[
         list[DeviceCounterConsumption] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="consumesCounters", serialization_alias="consumesCounters")
+    ] = Field(
+        default=None, validation_alias="consumesCounters", serialization_alias="consumesCounters"
+    )
     """ConsumesCounters defines a list of references to sharedCounters and the set of counters
     that the device will consume from those counter sets.
     
@@ -845,7 +855,7 @@ class Device(K8sModel):
     """
 
     node_allocatable_resource_mappings: dict[str, NodeAllocatableResourceMapping] | None = Field(
-        None,
+        default=None,
         validation_alias="nodeAllocatableResourceMappings",
         serialization_alias="nodeAllocatableResourceMappings",
     )
@@ -861,7 +871,9 @@ class Device(K8sModel):
     Extended resource names are not permitted as keys.
     """
 
-    node_name: str | None = Field(None, validation_alias="nodeName", serialization_alias="nodeName")
+    node_name: str | None = Field(
+        default=None, validation_alias="nodeName", serialization_alias="nodeName"
+    )
     """NodeName identifies the node where the device is available.
     
     Must only be set if Spec.PerDeviceNodeSelection is set to true. At most one of NodeName,
@@ -869,7 +881,7 @@ class Device(K8sModel):
     """
 
     node_selector: core_v1.NodeSelector | None = Field(
-        None, validation_alias="nodeSelector", serialization_alias="nodeSelector"
+        default=None, validation_alias="nodeSelector", serialization_alias="nodeSelector"
     )
     """NodeSelector defines the nodes where the device is available.
     
@@ -909,7 +921,7 @@ class DeviceConstraint(K8sModel):
     """DeviceConstraint must have exactly one field set besides Requests."""
 
     distinct_attribute: str | None = Field(
-        None, validation_alias="distinctAttribute", serialization_alias="distinctAttribute"
+        default=None, validation_alias="distinctAttribute", serialization_alias="distinctAttribute"
     )
     """DistinctAttribute requires that all devices in question have this attribute and that its
     type and value are unique across those devices.
@@ -930,7 +942,7 @@ class DeviceConstraint(K8sModel):
     """
 
     match_attribute: str | None = Field(
-        None, validation_alias="matchAttribute", serialization_alias="matchAttribute"
+        default=None, validation_alias="matchAttribute", serialization_alias="matchAttribute"
     )
     """MatchAttribute requires that all devices in question have this attribute and that its
     type and value are the same across those devices.
@@ -972,7 +984,7 @@ class ExactDeviceRequest(K8sModel):
     """ExactDeviceRequest is a request for one or more identical devices."""
 
     admin_access: bool | None = Field(
-        None, validation_alias="adminAccess", serialization_alias="adminAccess"
+        default=None, validation_alias="adminAccess", serialization_alias="adminAccess"
     )
     """AdminAccess indicates that this is a claim for administrative access to the device(s).
     Claims with AdminAccess are expected to be used for monitoring or other management
@@ -984,7 +996,7 @@ class ExactDeviceRequest(K8sModel):
     """
 
     allocation_mode: str | None = Field(
-        None, validation_alias="allocationMode", serialization_alias="allocationMode"
+        default=None, validation_alias="allocationMode", serialization_alias="allocationMode"
     )
     """AllocationMode and its related fields define how devices are allocated to satisfy this
     request. Supported values are:
@@ -1071,7 +1083,7 @@ class DeviceSubRequest(K8sModel):
     """
 
     allocation_mode: str | None = Field(
-        None, validation_alias="allocationMode", serialization_alias="allocationMode"
+        default=None, validation_alias="allocationMode", serialization_alias="allocationMode"
     )
     """AllocationMode and its related fields define how devices are allocated to satisfy this
     subrequest. Supported values are:
@@ -1169,7 +1181,7 @@ class DeviceRequest(K8sModel):
     """
 
     first_available: Annotated[list[DeviceSubRequest] | None, ListMarkers(list_type="atomic")] = (
-        Field(None, validation_alias="firstAvailable", serialization_alias="firstAvailable")
+        Field(default=None, validation_alias="firstAvailable", serialization_alias="firstAvailable")
     )
     """FirstAvailable contains subrequests, of which exactly one will be selected by the
     scheduler. It tries to satisfy them in the order in which they are listed here. So if
@@ -1235,7 +1247,9 @@ class DeviceClassSpec(K8sModel):
     """
 
     extended_resource_name: str | None = Field(
-        None, validation_alias="extendedResourceName", serialization_alias="extendedResourceName"
+        default=None,
+        validation_alias="extendedResourceName",
+        serialization_alias="extendedResourceName",
     )
     """ExtendedResourceName is the extended resource name for the devices of this class. The
     devices of this class can be used to satisfy a pod's extended resource requests. It has
@@ -1263,7 +1277,9 @@ class DeviceClass(K8sObject):
     __k8s_kind__ = "DeviceClass"
 
     api_version: Literal["resource.k8s.io/v1"] = Field(
-        "resource.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="resource.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -1300,7 +1316,9 @@ class DeviceClassList(K8sObject):
     __k8s_kind__ = "DeviceClassList"
 
     api_version: Literal["resource.k8s.io/v1"] = Field(
-        "resource.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="resource.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -1337,7 +1355,9 @@ class ResourceClaimConsumerReference(K8sModel):
     ResourceClaim.
     """
 
-    api_group: str | None = Field(None, validation_alias="apiGroup", serialization_alias="apiGroup")
+    api_group: str | None = Field(
+        default=None, validation_alias="apiGroup", serialization_alias="apiGroup"
+    )
     """APIGroup is the group for the resource being referenced. It is empty for the core API.
     This matches the group in the APIVersion that is used when creating the resources.
     """
@@ -1382,7 +1402,7 @@ class ResourceClaimStatus(K8sModel):
         ListMarkers(
             list_type="map", list_map_keys=("uid",), patch_strategy="merge", patch_merge_key="uid"
         ),
-    ] = Field(None, validation_alias="reservedFor", serialization_alias="reservedFor")
+    ] = Field(default=None, validation_alias="reservedFor", serialization_alias="reservedFor")
     """ReservedFor indicates which entities are currently allowed to use the claim. A Pod which
     references a ResourceClaim which is not reserved for that Pod will not be started. A
     claim that is in use or might be in use because it has been reserved must not get
@@ -1414,7 +1434,9 @@ class ResourceClaim(K8sObject):
     __k8s_kind__ = "ResourceClaim"
 
     api_version: Literal["resource.k8s.io/v1"] = Field(
-        "resource.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="resource.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -1447,7 +1469,9 @@ class ResourceClaimList(K8sObject):
     __k8s_kind__ = "ResourceClaimList"
 
     api_version: Literal["resource.k8s.io/v1"] = Field(
-        "resource.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="resource.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -1492,7 +1516,9 @@ class ResourceClaimTemplate(K8sObject):
     __k8s_kind__ = "ResourceClaimTemplate"
 
     api_version: Literal["resource.k8s.io/v1"] = Field(
-        "resource.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="resource.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -1526,7 +1552,9 @@ class ResourceClaimTemplateList(K8sObject):
     __k8s_kind__ = "ResourceClaimTemplateList"
 
     api_version: Literal["resource.k8s.io/v1"] = Field(
-        "resource.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="resource.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -1586,7 +1614,7 @@ class ResourceSliceSpec(K8sModel):
     """ResourceSliceSpec contains the information published by the driver in one ResourceSlice."""
 
     all_nodes: bool | None = Field(
-        None, validation_alias="allNodes", serialization_alias="allNodes"
+        default=None, validation_alias="allNodes", serialization_alias="allNodes"
     )
     """AllNodes indicates that all nodes have access to the resources in the pool.
     
@@ -1610,7 +1638,9 @@ class ResourceSliceSpec(K8sModel):
     driver. It should use only lower case characters. This field is immutable.
     """
 
-    node_name: str | None = Field(None, validation_alias="nodeName", serialization_alias="nodeName")
+    node_name: str | None = Field(
+        default=None, validation_alias="nodeName", serialization_alias="nodeName"
+    )
     """NodeName identifies the node which provides the resources in this pool. A field selector
     can be used to list only ResourceSlice objects belonging to a certain node.
     
@@ -1623,7 +1653,7 @@ class ResourceSliceSpec(K8sModel):
     """
 
     node_selector: core_v1.NodeSelector | None = Field(
-        None, validation_alias="nodeSelector", serialization_alias="nodeSelector"
+        default=None, validation_alias="nodeSelector", serialization_alias="nodeSelector"
     )
     """NodeSelector defines which nodes have access to the resources in the pool, when that
     pool is not limited to a single node.
@@ -1634,7 +1664,7 @@ class ResourceSliceSpec(K8sModel):
     """
 
     per_device_node_selection: bool | None = Field(
-        None,
+        default=None,
         validation_alias="perDeviceNodeSelection",
         serialization_alias="perDeviceNodeSelection",
     )
@@ -1649,7 +1679,7 @@ class ResourceSliceSpec(K8sModel):
     """Pool describes the pool that this ResourceSlice belongs to."""
 
     shared_counters: Annotated[list[CounterSet] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="sharedCounters", serialization_alias="sharedCounters"
+        default=None, validation_alias="sharedCounters", serialization_alias="sharedCounters"
     )
     """SharedCounters defines a list of counter sets, each of which has a name and a list of
     counters available.
@@ -1692,7 +1722,9 @@ class ResourceSlice(K8sObject):
     __k8s_kind__ = "ResourceSlice"
 
     api_version: Literal["resource.k8s.io/v1"] = Field(
-        "resource.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="resource.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -1725,7 +1757,9 @@ class ResourceSliceList(K8sObject):
     __k8s_kind__ = "ResourceSliceList"
 
     api_version: Literal["resource.k8s.io/v1"] = Field(
-        "resource.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="resource.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

@@ -46,7 +46,7 @@ class DeviceTaint(K8sModel):
     """The taint key to be applied to a device. Must be a label name."""
 
     time_added: Time | None = Field(
-        None, validation_alias="timeAdded", serialization_alias="timeAdded"
+        default=None, validation_alias="timeAdded", serialization_alias="timeAdded"
     )
     """TimeAdded represents the time at which the taint was added or (only in a
     DeviceTaintRule) the effect was modified. Added automatically during create or update if
@@ -94,7 +94,7 @@ class DeviceTaintRuleSpec(K8sModel):
     """DeviceTaintRuleSpec specifies the selector and one taint."""
 
     device_selector: DeviceTaintSelector | None = Field(
-        None, validation_alias="deviceSelector", serialization_alias="deviceSelector"
+        default=None, validation_alias="deviceSelector", serialization_alias="deviceSelector"
     )
     """DeviceSelector defines which device(s) the taint is applied to. All selector criteria
     must be satisfied for a device to match. The empty selector matches all devices. Without
@@ -146,7 +146,9 @@ class DeviceTaintRule(K8sObject):
     __k8s_kind__ = "DeviceTaintRule"
 
     api_version: Literal["resource.k8s.io/v1alpha3"] = Field(
-        "resource.k8s.io/v1alpha3", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="resource.k8s.io/v1alpha3",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -182,7 +184,9 @@ class DeviceTaintRuleList(K8sObject):
     __k8s_kind__ = "DeviceTaintRuleList"
 
     api_version: Literal["resource.k8s.io/v1alpha3"] = Field(
-        "resource.k8s.io/v1alpha3", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="resource.k8s.io/v1alpha3",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -208,14 +212,14 @@ class PoolStatus(K8sModel):
     """PoolStatus contains status information for a single resource pool."""
 
     allocated_devices: int | None = Field(
-        None, validation_alias="allocatedDevices", serialization_alias="allocatedDevices"
+        default=None, validation_alias="allocatedDevices", serialization_alias="allocatedDevices"
     )
     """AllocatedDevices is the number of devices currently allocated to claims. A value of 0
     means no devices are allocated. May be unset when validationError is set.
     """
 
     available_devices: int | None = Field(
-        None, validation_alias="availableDevices", serialization_alias="availableDevices"
+        default=None, validation_alias="availableDevices", serialization_alias="availableDevices"
     )
     """AvailableDevices is the number of devices available for allocation. This equals
     TotalDevices - AllocatedDevices - UnavailableDevices. A value of 0 means no devices are
@@ -234,7 +238,9 @@ class PoolStatus(K8sModel):
     device counts unset.
     """
 
-    node_name: str | None = Field(None, validation_alias="nodeName", serialization_alias="nodeName")
+    node_name: str | None = Field(
+        default=None, validation_alias="nodeName", serialization_alias="nodeName"
+    )
     """NodeName is the node this pool is associated with. When omitted, the pool is not
     associated with a specific node. Must be a valid DNS subdomain name (RFC1123).
     """
@@ -245,21 +251,25 @@ class PoolStatus(K8sModel):
     """
 
     resource_slice_count: int | None = Field(
-        None, validation_alias="resourceSliceCount", serialization_alias="resourceSliceCount"
+        default=None,
+        validation_alias="resourceSliceCount",
+        serialization_alias="resourceSliceCount",
     )
     """ResourceSliceCount is the number of ResourceSlices that make up this pool. May be unset
     when validationError is set.
     """
 
     total_devices: int | None = Field(
-        None, validation_alias="totalDevices", serialization_alias="totalDevices"
+        default=None, validation_alias="totalDevices", serialization_alias="totalDevices"
     )
     """TotalDevices is the total number of devices in the pool across all slices. A value of 0
     means the pool has no devices. May be unset when validationError is set.
     """
 
     unavailable_devices: int | None = Field(
-        None, validation_alias="unavailableDevices", serialization_alias="unavailableDevices"
+        default=None,
+        validation_alias="unavailableDevices",
+        serialization_alias="unavailableDevices",
     )
     """UnavailableDevices is the number of devices that are not available due to taints or
     other conditions, but are not allocated. A value of 0 means all unallocated devices are
@@ -267,7 +277,7 @@ class PoolStatus(K8sModel):
     """
 
     validation_error: str | None = Field(
-        None, validation_alias="validationError", serialization_alias="validationError"
+        default=None, validation_alias="validationError", serialization_alias="validationError"
     )
     """ValidationError is set when the pool's data could not be fully validated (e.g.,
     incomplete slice publication). When set, device count fields and ResourceSliceCount may
@@ -291,7 +301,9 @@ class ResourcePoolStatusRequestSpec(K8sModel):
     Default: 100 Minimum: 1 Maximum: 1000
     """
 
-    pool_name: str | None = Field(None, validation_alias="poolName", serialization_alias="poolName")
+    pool_name: str | None = Field(
+        default=None, validation_alias="poolName", serialization_alias="poolName"
+    )
     """PoolName optionally filters to a specific pool name. If not specified, all pools from
     the specified driver are included. When specified, must be a non-empty valid resource
     pool name (DNS subdomains separated by "/").
@@ -339,7 +351,9 @@ class ResourcePoolStatusRequest(K8sObject):
     __k8s_kind__ = "ResourcePoolStatusRequest"
 
     api_version: Literal["resource.k8s.io/v1alpha3"] = Field(
-        "resource.k8s.io/v1alpha3", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="resource.k8s.io/v1alpha3",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -376,7 +390,9 @@ class ResourcePoolStatusRequestList(K8sObject):
     __k8s_kind__ = "ResourcePoolStatusRequestList"
 
     api_version: Literal["resource.k8s.io/v1alpha3"] = Field(
-        "resource.k8s.io/v1alpha3", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="resource.k8s.io/v1alpha3",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

@@ -26,7 +26,9 @@ class PriorityClass(K8sObject):
     __k8s_kind__ = "PriorityClass"
 
     api_version: Literal["scheduling.k8s.io/v1"] = Field(
-        "scheduling.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="scheduling.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -40,7 +42,7 @@ class PriorityClass(K8sObject):
     """
 
     global_default: bool | None = Field(
-        None, validation_alias="globalDefault", serialization_alias="globalDefault"
+        default=None, validation_alias="globalDefault", serialization_alias="globalDefault"
     )
     """globalDefault specifies whether this PriorityClass should be considered as the default
     priority for pods that do not have any priority class. Only one PriorityClass can be
@@ -62,7 +64,7 @@ class PriorityClass(K8sObject):
     """
 
     preemption_policy: str | None = Field(
-        None, validation_alias="preemptionPolicy", serialization_alias="preemptionPolicy"
+        default=None, validation_alias="preemptionPolicy", serialization_alias="preemptionPolicy"
     )
     """preemptionPolicy is the Policy for preempting pods with lower priority. One of Never,
     PreemptLowerPriority. Defaults to PreemptLowerPriority if unset.
@@ -82,7 +84,9 @@ class PriorityClassList(K8sObject):
     __k8s_kind__ = "PriorityClassList"
 
     api_version: Literal["scheduling.k8s.io/v1"] = Field(
-        "scheduling.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="scheduling.k8s.io/v1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

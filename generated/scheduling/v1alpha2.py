@@ -90,7 +90,7 @@ class PodGroupResourceClaim(K8sModel):
     """
 
     resource_claim_name: str | None = Field(
-        None, validation_alias="resourceClaimName", serialization_alias="resourceClaimName"
+        default=None, validation_alias="resourceClaimName", serialization_alias="resourceClaimName"
     )
     """ResourceClaimName is the name of a ResourceClaim object in the same namespace as this
     PodGroup. The ResourceClaim will be reserved for the PodGroup instead of its individual
@@ -100,7 +100,7 @@ class PodGroupResourceClaim(K8sModel):
     """
 
     resource_claim_template_name: str | None = Field(
-        None,
+        default=None,
         validation_alias="resourceClaimTemplateName",
         serialization_alias="resourceClaimTemplateName",
     )
@@ -162,7 +162,7 @@ class PodGroupSpec(K8sModel):
     """PodGroupSpec defines the desired state of a PodGroup."""
 
     disruption_mode: str | None = Field(
-        None, validation_alias="disruptionMode", serialization_alias="disruptionMode"
+        default=None, validation_alias="disruptionMode", serialization_alias="disruptionMode"
     )
     """DisruptionMode defines the mode in which a given PodGroup can be disrupted. Controllers
     are expected to fill this field by copying it from a PodGroupTemplate. One of Pod,
@@ -171,7 +171,9 @@ class PodGroupSpec(K8sModel):
     """
 
     pod_group_template_ref: PodGroupTemplateReference | None = Field(
-        None, validation_alias="podGroupTemplateRef", serialization_alias="podGroupTemplateRef"
+        default=None,
+        validation_alias="podGroupTemplateRef",
+        serialization_alias="podGroupTemplateRef",
     )
     """PodGroupTemplateRef references an optional PodGroup template within other object (e.g.
     Workload) that was used to create the PodGroup. This field is immutable.
@@ -187,7 +189,7 @@ class PodGroupSpec(K8sModel):
     """
 
     priority_class_name: str | None = Field(
-        None, validation_alias="priorityClassName", serialization_alias="priorityClassName"
+        default=None, validation_alias="priorityClassName", serialization_alias="priorityClassName"
     )
     """PriorityClassName defines the priority that should be considered when scheduling this
     pod group. Controllers are expected to fill this field by copying it from a
@@ -206,7 +208,7 @@ class PodGroupSpec(K8sModel):
             patch_strategy="merge,retainKeys",
             patch_merge_key="name",
         ),
-    ] = Field(None, validation_alias="resourceClaims", serialization_alias="resourceClaims")
+    ] = Field(default=None, validation_alias="resourceClaims", serialization_alias="resourceClaims")
     """ResourceClaims defines which ResourceClaims may be shared among Pods in the group. Pods
     consume the devices allocated to a PodGroup's claim by defining a claim in its own
     Spec.ResourceClaims that matches the PodGroup's claim exactly. The claim must have the
@@ -219,7 +221,9 @@ class PodGroupSpec(K8sModel):
     """
 
     scheduling_constraints: PodGroupSchedulingConstraints | None = Field(
-        None, validation_alias="schedulingConstraints", serialization_alias="schedulingConstraints"
+        default=None,
+        validation_alias="schedulingConstraints",
+        serialization_alias="schedulingConstraints",
     )
     """SchedulingConstraints defines optional scheduling constraints (e.g. topology) for this
     PodGroup. Controllers are expected to fill this field by copying it from a
@@ -249,7 +253,7 @@ class PodGroupResourceClaimStatus(K8sModel):
     """
 
     resource_claim_name: str | None = Field(
-        None, validation_alias="resourceClaimName", serialization_alias="resourceClaimName"
+        default=None, validation_alias="resourceClaimName", serialization_alias="resourceClaimName"
     )
     """ResourceClaimName is the name of the ResourceClaim that was generated for the PodGroup
     in the namespace of the PodGroup. If this is unset, then generating a ResourceClaim was
@@ -293,7 +297,9 @@ class PodGroupStatus(K8sModel):
             patch_merge_key="name",
         ),
     ] = Field(
-        None, validation_alias="resourceClaimStatuses", serialization_alias="resourceClaimStatuses"
+        default=None,
+        validation_alias="resourceClaimStatuses",
+        serialization_alias="resourceClaimStatuses",
     )
     """Status of resource claims."""
 
@@ -309,7 +315,7 @@ class PodGroup(K8sObject):
     __k8s_kind__ = "PodGroup"
 
     api_version: Literal["scheduling.k8s.io/v1alpha2"] = Field(
-        "scheduling.k8s.io/v1alpha2",
+        default="scheduling.k8s.io/v1alpha2",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -346,7 +352,7 @@ class PodGroupList(K8sObject):
     __k8s_kind__ = "PodGroupList"
 
     api_version: Literal["scheduling.k8s.io/v1alpha2"] = Field(
-        "scheduling.k8s.io/v1alpha2",
+        default="scheduling.k8s.io/v1alpha2",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -374,7 +380,7 @@ class PodGroupTemplate(K8sModel):
     """PodGroupTemplate represents a template for a set of pods with a scheduling policy."""
 
     disruption_mode: str | None = Field(
-        None, validation_alias="disruptionMode", serialization_alias="disruptionMode"
+        default=None, validation_alias="disruptionMode", serialization_alias="disruptionMode"
     )
     """DisruptionMode defines the mode in which a given PodGroup can be disrupted. One of Pod,
     PodGroup. This field is available only when the WorkloadAwarePreemption feature gate is
@@ -396,7 +402,7 @@ class PodGroupTemplate(K8sModel):
     """
 
     priority_class_name: str | None = Field(
-        None, validation_alias="priorityClassName", serialization_alias="priorityClassName"
+        default=None, validation_alias="priorityClassName", serialization_alias="priorityClassName"
     )
     """PriorityClassName indicates the priority that should be considered when scheduling a pod
     group created from this template. If no priority class is specified, admission control
@@ -413,7 +419,7 @@ class PodGroupTemplate(K8sModel):
             patch_strategy="merge,retainKeys",
             patch_merge_key="name",
         ),
-    ] = Field(None, validation_alias="resourceClaims", serialization_alias="resourceClaims")
+    ] = Field(default=None, validation_alias="resourceClaims", serialization_alias="resourceClaims")
     """ResourceClaims defines which ResourceClaims may be shared among Pods in the group. Pods
     consume the devices allocated to a PodGroup's claim by defining a claim in its own
     Spec.ResourceClaims that matches the PodGroup's claim exactly. The claim must have the
@@ -426,7 +432,9 @@ class PodGroupTemplate(K8sModel):
     """
 
     scheduling_constraints: PodGroupSchedulingConstraints | None = Field(
-        None, validation_alias="schedulingConstraints", serialization_alias="schedulingConstraints"
+        default=None,
+        validation_alias="schedulingConstraints",
+        serialization_alias="schedulingConstraints",
     )
     """SchedulingConstraints defines optional scheduling constraints (e.g. topology) for this
     PodGroupTemplate. This field is only available when the TopologyAwareWorkloadScheduling
@@ -442,7 +450,9 @@ class PodGroupTemplate(K8sModel):
 class TypedLocalObjectReference(K8sModel):
     """TypedLocalObjectReference allows to reference typed object inside the same namespace."""
 
-    api_group: str | None = Field(None, validation_alias="apiGroup", serialization_alias="apiGroup")
+    api_group: str | None = Field(
+        default=None, validation_alias="apiGroup", serialization_alias="apiGroup"
+    )
     """APIGroup is the group for the resource being referenced. If APIGroup is empty, the
     specified Kind must be in the core API group. For any other third-party types, setting
     APIGroup is required. It must be a DNS subdomain.
@@ -459,7 +469,7 @@ class WorkloadSpec(K8sModel):
     """WorkloadSpec defines the desired state of a Workload."""
 
     controller_ref: TypedLocalObjectReference | None = Field(
-        None, validation_alias="controllerRef", serialization_alias="controllerRef"
+        default=None, validation_alias="controllerRef", serialization_alias="controllerRef"
     )
     """ControllerRef is an optional reference to the controlling object, such as a Deployment
     or Job. This field is intended for use by tools like CLIs to provide a link back to the
@@ -486,7 +496,7 @@ class Workload(K8sObject):
     __k8s_kind__ = "Workload"
 
     api_version: Literal["scheduling.k8s.io/v1alpha2"] = Field(
-        "scheduling.k8s.io/v1alpha2",
+        default="scheduling.k8s.io/v1alpha2",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -520,7 +530,7 @@ class WorkloadList(K8sObject):
     __k8s_kind__ = "WorkloadList"
 
     api_version: Literal["scheduling.k8s.io/v1alpha2"] = Field(
-        "scheduling.k8s.io/v1alpha2",
+        default="scheduling.k8s.io/v1alpha2",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )

@@ -56,7 +56,7 @@ class TokenRequest(K8sModel):
     """
 
     expiration_seconds: int | None = Field(
-        None, validation_alias="expirationSeconds", serialization_alias="expirationSeconds"
+        default=None, validation_alias="expirationSeconds", serialization_alias="expirationSeconds"
     )
     """expirationSeconds is the duration of validity of the token in "TokenRequestSpec". It has
     the same default value of "ExpirationSeconds" in "TokenRequestSpec".
@@ -67,7 +67,7 @@ class CSIDriverSpec(K8sModel):
     """CSIDriverSpec is the specification of a CSIDriver."""
 
     attach_required: bool | None = Field(
-        None, validation_alias="attachRequired", serialization_alias="attachRequired"
+        default=None, validation_alias="attachRequired", serialization_alias="attachRequired"
     )
     """attachRequired indicates this CSI volume driver requires an attach operation (because it
     implements the CSI ControllerPublishVolume() method), and that the Kubernetes attach
@@ -82,7 +82,7 @@ class CSIDriverSpec(K8sModel):
     """
 
     fs_group_policy: str | None = Field(
-        None, validation_alias="fsGroupPolicy", serialization_alias="fsGroupPolicy"
+        default=None, validation_alias="fsGroupPolicy", serialization_alias="fsGroupPolicy"
     )
     """fsGroupPolicy defines if the underlying volume supports changing ownership and
     permission of the volume before being mounted. Refer to the specific FSGroupPolicy
@@ -97,7 +97,7 @@ class CSIDriverSpec(K8sModel):
     """
 
     node_allocatable_update_period_seconds: int | None = Field(
-        None,
+        default=None,
         validation_alias="nodeAllocatableUpdatePeriodSeconds",
         serialization_alias="nodeAllocatableUpdatePeriodSeconds",
     )
@@ -114,7 +114,7 @@ class CSIDriverSpec(K8sModel):
     """
 
     pod_info_on_mount: bool | None = Field(
-        None, validation_alias="podInfoOnMount", serialization_alias="podInfoOnMount"
+        default=None, validation_alias="podInfoOnMount", serialization_alias="podInfoOnMount"
     )
     """podInfoOnMount indicates this CSI volume driver requires additional pod information
     (like podName, podUID, etc.) during mount operations, if set to true. If set to false,
@@ -143,7 +143,7 @@ class CSIDriverSpec(K8sModel):
     """
 
     prevent_pod_scheduling_if_missing: bool | None = Field(
-        None,
+        default=None,
         validation_alias="preventPodSchedulingIfMissing",
         serialization_alias="preventPodSchedulingIfMissing",
     )
@@ -167,7 +167,7 @@ class CSIDriverSpec(K8sModel):
     """
 
     requires_republish: bool | None = Field(
-        None, validation_alias="requiresRepublish", serialization_alias="requiresRepublish"
+        default=None, validation_alias="requiresRepublish", serialization_alias="requiresRepublish"
     )
     """requiresRepublish indicates the CSI driver wants `NodePublishVolume` being periodically
     called to reflect any possible change in the mounted volume. This field defaults to
@@ -179,7 +179,7 @@ class CSIDriverSpec(K8sModel):
     """
 
     se_linux_mount: bool | None = Field(
-        None, validation_alias="seLinuxMount", serialization_alias="seLinuxMount"
+        default=None, validation_alias="seLinuxMount", serialization_alias="seLinuxMount"
     )
     """seLinuxMount specifies if the CSI driver supports "-o context" mount option.
     
@@ -198,7 +198,7 @@ class CSIDriverSpec(K8sModel):
     """
 
     service_account_token_in_secrets: bool | None = Field(
-        None,
+        default=None,
         validation_alias="serviceAccountTokenInSecrets",
         serialization_alias="serviceAccountTokenInSecrets",
     )
@@ -224,7 +224,7 @@ class CSIDriverSpec(K8sModel):
     """
 
     storage_capacity: bool | None = Field(
-        None, validation_alias="storageCapacity", serialization_alias="storageCapacity"
+        default=None, validation_alias="storageCapacity", serialization_alias="storageCapacity"
     )
     """storageCapacity indicates that the CSI volume driver wants pod scheduling to consider
     the storage capacity that the driver deployment will report by creating
@@ -241,7 +241,7 @@ class CSIDriverSpec(K8sModel):
     """
 
     token_requests: Annotated[list[TokenRequest] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="tokenRequests", serialization_alias="tokenRequests"
+        default=None, validation_alias="tokenRequests", serialization_alias="tokenRequests"
     )
     """tokenRequests indicates the CSI driver needs pods' service account tokens it is mounting
     volume for to do necessary authentication. Kubelet will pass the tokens in VolumeContext
@@ -260,7 +260,9 @@ class CSIDriverSpec(K8sModel):
     """
 
     volume_lifecycle_modes: Annotated[list[str] | None, ListMarkers(list_type="set")] = Field(
-        None, validation_alias="volumeLifecycleModes", serialization_alias="volumeLifecycleModes"
+        default=None,
+        validation_alias="volumeLifecycleModes",
+        serialization_alias="volumeLifecycleModes",
     )
     """volumeLifecycleModes defines what kind of volumes this CSI volume driver supports. The
     default if the list is empty is "Persistent", which is the usage defined by the CSI
@@ -291,7 +293,7 @@ class CSIDriver(K8sObject):
     __k8s_kind__ = "CSIDriver"
 
     api_version: Literal["storage.k8s.io/v1"] = Field(
-        "storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -327,7 +329,7 @@ class CSIDriverList(K8sObject):
     __k8s_kind__ = "CSIDriverList"
 
     api_version: Literal["storage.k8s.io/v1"] = Field(
-        "storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -389,7 +391,7 @@ class CSINodeDriver(K8sModel):
     """
 
     topology_keys: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="topologyKeys", serialization_alias="topologyKeys"
+        default=None, validation_alias="topologyKeys", serialization_alias="topologyKeys"
     )
     """topologyKeys is the list of keys supported by the driver. When a driver is initialized
     on a cluster, it provides a set of topology keys that it understands (e.g.
@@ -434,7 +436,7 @@ class CSINode(K8sObject):
     __k8s_kind__ = "CSINode"
 
     api_version: Literal["storage.k8s.io/v1"] = Field(
-        "storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -464,7 +466,7 @@ class CSINodeList(K8sObject):
     __k8s_kind__ = "CSINodeList"
 
     api_version: Literal["storage.k8s.io/v1"] = Field(
-        "storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -517,7 +519,7 @@ class CSIStorageCapacity(K8sObject):
     __k8s_kind__ = "CSIStorageCapacity"
 
     api_version: Literal["storage.k8s.io/v1"] = Field(
-        "storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -542,7 +544,7 @@ class CSIStorageCapacity(K8sObject):
     """
 
     maximum_volume_size: Quantity | None = Field(
-        None, validation_alias="maximumVolumeSize", serialization_alias="maximumVolumeSize"
+        default=None, validation_alias="maximumVolumeSize", serialization_alias="maximumVolumeSize"
     )
     """maximumVolumeSize is the value reported by the CSI driver in its GetCapacityResponse for
     a GetCapacityRequest with topology and parameters that match the previous fields.
@@ -566,7 +568,7 @@ class CSIStorageCapacity(K8sObject):
     """
 
     node_topology: meta_v1.LabelSelector | None = Field(
-        None, validation_alias="nodeTopology", serialization_alias="nodeTopology"
+        default=None, validation_alias="nodeTopology", serialization_alias="nodeTopology"
     )
     """nodeTopology defines which nodes have access to the storage for which capacity was
     reported. If not set, the storage is not accessible from any node in the cluster. If
@@ -591,7 +593,7 @@ class CSIStorageCapacityList(K8sObject):
     __k8s_kind__ = "CSIStorageCapacityList"
 
     api_version: Literal["storage.k8s.io/v1"] = Field(
-        "storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -628,13 +630,17 @@ class StorageClass(K8sObject):
     __k8s_kind__ = "StorageClass"
 
     allow_volume_expansion: bool | None = Field(
-        None, validation_alias="allowVolumeExpansion", serialization_alias="allowVolumeExpansion"
+        default=None,
+        validation_alias="allowVolumeExpansion",
+        serialization_alias="allowVolumeExpansion",
     )
     """allowVolumeExpansion shows whether the storage class allow volume expand."""
 
     allowed_topologies: Annotated[
         list[core_v1.TopologySelectorTerm] | None, ListMarkers(list_type="atomic")
-    ] = Field(None, validation_alias="allowedTopologies", serialization_alias="allowedTopologies")
+    ] = Field(
+        default=None, validation_alias="allowedTopologies", serialization_alias="allowedTopologies"
+    )
     """allowedTopologies restrict the node topologies where volumes can be dynamically
     provisioned. Each volume plugin defines its own supported topology specifications. An
     empty TopologySelectorTerm list means there is no topology restriction. This field is
@@ -642,7 +648,7 @@ class StorageClass(K8sObject):
     """
 
     api_version: Literal["storage.k8s.io/v1"] = Field(
-        "storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -663,7 +669,7 @@ class StorageClass(K8sObject):
     """
 
     mount_options: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = Field(
-        None, validation_alias="mountOptions", serialization_alias="mountOptions"
+        default=None, validation_alias="mountOptions", serialization_alias="mountOptions"
     )
     """mountOptions controls the mountOptions for dynamically provisioned PersistentVolumes of
     this storage class. e.g. ["ro", "soft"]. Not validated - mount of the PVs will simply
@@ -679,14 +685,14 @@ class StorageClass(K8sObject):
     """provisioner indicates the type of the provisioner."""
 
     reclaim_policy: str | None = Field(
-        None, validation_alias="reclaimPolicy", serialization_alias="reclaimPolicy"
+        default=None, validation_alias="reclaimPolicy", serialization_alias="reclaimPolicy"
     )
     """reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes
     of this storage class. Defaults to Delete.
     """
 
     volume_binding_mode: str | None = Field(
-        None, validation_alias="volumeBindingMode", serialization_alias="volumeBindingMode"
+        default=None, validation_alias="volumeBindingMode", serialization_alias="volumeBindingMode"
     )
     """volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.
     When unset, VolumeBindingImmediate is used. This field is only honored by servers that
@@ -702,7 +708,7 @@ class StorageClassList(K8sObject):
     __k8s_kind__ = "StorageClassList"
 
     api_version: Literal["storage.k8s.io/v1"] = Field(
-        "storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -733,7 +739,7 @@ class VolumeAttachmentSource(K8sModel):
     """
 
     inline_volume_spec: core_v1.PersistentVolumeSpec | None = Field(
-        None, validation_alias="inlineVolumeSpec", serialization_alias="inlineVolumeSpec"
+        default=None, validation_alias="inlineVolumeSpec", serialization_alias="inlineVolumeSpec"
     )
     """inlineVolumeSpec contains all the information necessary to attach a persistent volume
     defined by a pod's inline VolumeSource. This field is populated only for the
@@ -743,7 +749,9 @@ class VolumeAttachmentSource(K8sModel):
     """
 
     persistent_volume_name: str | None = Field(
-        None, validation_alias="persistentVolumeName", serialization_alias="persistentVolumeName"
+        default=None,
+        validation_alias="persistentVolumeName",
+        serialization_alias="persistentVolumeName",
     )
     """persistentVolumeName represents the name of the persistent volume to attach."""
 
@@ -767,7 +775,7 @@ class VolumeError(K8sModel):
     """VolumeError captures an error encountered during a volume operation."""
 
     error_code: int | None = Field(
-        None, validation_alias="errorCode", serialization_alias="errorCode"
+        default=None, validation_alias="errorCode", serialization_alias="errorCode"
     )
     """errorCode is a numeric gRPC code representing the error encountered during Attach or
     Detach operations.
@@ -789,7 +797,7 @@ class VolumeAttachmentStatus(K8sModel):
     """VolumeAttachmentStatus is the status of a VolumeAttachment request."""
 
     attach_error: VolumeError | None = Field(
-        None, validation_alias="attachError", serialization_alias="attachError"
+        default=None, validation_alias="attachError", serialization_alias="attachError"
     )
     """attachError represents the last error encountered during attach operation, if any. This
     field must only be set by the entity completing the attach operation, i.e. the
@@ -802,7 +810,9 @@ class VolumeAttachmentStatus(K8sModel):
     """
 
     attachment_metadata: dict[str, str] | None = Field(
-        None, validation_alias="attachmentMetadata", serialization_alias="attachmentMetadata"
+        default=None,
+        validation_alias="attachmentMetadata",
+        serialization_alias="attachmentMetadata",
     )
     """attachmentMetadata is populated with any information returned by the attach operation,
     upon successful attach, that must be passed into subsequent WaitForAttach or Mount
@@ -811,7 +821,7 @@ class VolumeAttachmentStatus(K8sModel):
     """
 
     detach_error: VolumeError | None = Field(
-        None, validation_alias="detachError", serialization_alias="detachError"
+        default=None, validation_alias="detachError", serialization_alias="detachError"
     )
     """detachError represents the last error encountered during detach operation, if any. This
     field must only be set by the entity completing the detach operation, i.e. the
@@ -831,7 +841,7 @@ class VolumeAttachment(K8sObject):
     __k8s_kind__ = "VolumeAttachment"
 
     api_version: Literal["storage.k8s.io/v1"] = Field(
-        "storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -870,7 +880,7 @@ class VolumeAttachmentList(K8sObject):
     __k8s_kind__ = "VolumeAttachmentList"
 
     api_version: Literal["storage.k8s.io/v1"] = Field(
-        "storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -906,7 +916,7 @@ class VolumeAttributesClass(K8sObject):
     __k8s_kind__ = "VolumeAttributesClass"
 
     api_version: Literal["storage.k8s.io/v1"] = Field(
-        "storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -952,7 +962,7 @@ class VolumeAttributesClassList(K8sObject):
     __k8s_kind__ = "VolumeAttributesClassList"
 
     api_version: Literal["storage.k8s.io/v1"] = Field(
-        "storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="storage.k8s.io/v1", validation_alias="apiVersion", serialization_alias="apiVersion"
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

@@ -28,7 +28,9 @@ class VolumeAttributesClass(K8sObject):
     __k8s_kind__ = "VolumeAttributesClass"
 
     api_version: Literal["storage.k8s.io/v1beta1"] = Field(
-        "storage.k8s.io/v1beta1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="storage.k8s.io/v1beta1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject
@@ -74,7 +76,9 @@ class VolumeAttributesClassList(K8sObject):
     __k8s_kind__ = "VolumeAttributesClassList"
 
     api_version: Literal["storage.k8s.io/v1beta1"] = Field(
-        "storage.k8s.io/v1beta1", validation_alias="apiVersion", serialization_alias="apiVersion"
+        default="storage.k8s.io/v1beta1",
+        validation_alias="apiVersion",
+        serialization_alias="apiVersion",
     )
     """APIVersion defines the versioned schema of this representation of an object. Servers
     should convert recognized schemas to the latest internal value, and may reject

@@ -39,7 +39,7 @@ class StorageVersionMigrationStatus(K8sModel):
     """The latest available observations of the migration's current state."""
 
     resource_version: str | None = Field(
-        None, validation_alias="resourceVersion", serialization_alias="resourceVersion"
+        default=None, validation_alias="resourceVersion", serialization_alias="resourceVersion"
     )
     """ResourceVersion to compare with the GC cache for performing the migration. This is the
     current resource version of given group, version and resource when
@@ -57,7 +57,7 @@ class StorageVersionMigration(K8sObject):
     __k8s_kind__ = "StorageVersionMigration"
 
     api_version: Literal["storagemigration.k8s.io/v1beta1"] = Field(
-        "storagemigration.k8s.io/v1beta1",
+        default="storagemigration.k8s.io/v1beta1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
@@ -94,7 +94,7 @@ class StorageVersionMigrationList(K8sObject):
     __k8s_kind__ = "StorageVersionMigrationList"
 
     api_version: Literal["storagemigration.k8s.io/v1beta1"] = Field(
-        "storagemigration.k8s.io/v1beta1",
+        default="storagemigration.k8s.io/v1beta1",
         validation_alias="apiVersion",
         serialization_alias="apiVersion",
     )
