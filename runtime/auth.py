@@ -286,11 +286,16 @@ def _run_plugin(config: ExecConfig) -> _Credential:
 
 def _parse_credential(stdout: bytes, config: ExecConfig) -> _Credential:
     where = f"{config.where}: output of {config.command!r}"
+    document: object = None
+    valid = True
     try:
         document = json.loads(stdout)
     except ValueError:
-        # "from None": the decode error keeps the output, and the output holds the token.
-        raise ConfigError(f"{where} is not valid JSON") from None
+        # Raised below, not here: the decode error quotes the output, which holds the
+        # token, and would stay reachable as the ConfigError's __context__.
+        valid = False
+    if not valid:
+        raise ConfigError(f"{where} is not valid JSON")
     if not isinstance(document, dict) or document.get("kind") != "ExecCredential":
         raise ConfigError(f"{where} is not an ExecCredential")
     if document.get("apiVersion") != config.api_version:

@@ -7,6 +7,11 @@ of the runtime that imports httpx.
 Logging, on the ``kubetyped`` logger: every exchange at DEBUG, the way ``kubectl -v6`` prints
 it (``GET https://host/api/v1/namespaces/x/pods 200 OK in 5 milliseconds``), never with
 headers; server ``Warning`` headers at WARNING unless a ``warning_handler`` is given.
+
+What a call may cost is bounded: ``timeout`` is the total time of one attempt (connect, send,
+and the whole answer), retries stop at the policy's ``max_retries`` and ``max_elapsed``, and a
+response or stream line larger than ``max_response_bytes`` / ``max_line_bytes`` is refused.
+A client is safe to share between threads (sync) or tasks (asyncio): see ``transport``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections.abc import (
     Callable,
     Generator,
     Iterable,
+    Iterator,
     Mapping,
     Sequence,
 )
@@ -28,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import httpx
 
+from ._base_errors import ConfigError
 from .discovery import (
     ApiGroup,
     ApiResource,
@@ -39,10 +46,26 @@ from .discovery import (
     resources_request,
     version_request,
 )
-from .errors import TransportError, decode_error, error_from_response
+from .errors import (
+    InvalidRequest,
+    ResponseTooLarge,
+    TransportError,
+    decode_error,
+    error_from_response,
+)
+from .proxy import check_proxy_url, proxy_from_environment
 from .request import ApiRequest, ParamValue, decode, encode_params
 from .retry import RetryPolicy
 from .status import parse_warnings
+from .transport import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_LINE_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    BodyLimit,
+    async_transport,
+    deadline,
+    sync_transport,
+)
 from .watch import LineBuffer
 
 if TYPE_CHECKING:
@@ -62,8 +85,25 @@ Kubeconfig = StrPath | Sequence[StrPath]
 WarningHandler = Callable[[str], None]
 """Receives each server warning message; the default logs it at WARNING."""
 
-# Failures after which a GET may safely be sent again (the retry policy still decides).
-_TRANSIENT = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+# Failures before any answer after which a GET may safely be sent again (client-go's
+# "connection reset" and "probable EOF"); the retry policy still decides. A refused or
+# unroutable connection is not among them: kubectl fails at once there, and so do we.
+_TRANSIENT = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+_EOF = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError, ConnectionAbortedError)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: BaseException | None = exc
+    while seen is not None:
+        yield seen
+        seen = seen.__cause__ or seen.__context__
+
+
+def _is_transient(exc: httpx.RequestError) -> bool:
+    if isinstance(exc, httpx.ConnectError):
+        # Only an EOF or reset during the handshake (a server restarting) can heal.
+        return any(isinstance(cause, _EOF) for cause in _chain(exc))
+    return isinstance(exc, _TRANSIENT)
 
 
 def _is_tls_failure(exc: BaseException) -> bool:
@@ -71,14 +111,11 @@ def _is_tls_failure(exc: BaseException) -> bool:
     shared protocol, https to a plain-http port. httpx reports these as a ConnectError, but
     unlike a dropped connection a retry cannot help (client-go does not retry them either).
     An EOF in the handshake, as from a restarting server, stays retryable."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError) and not isinstance(
-            seen, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
-        ):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return any(
+        isinstance(seen, ssl.SSLError)
+        and not isinstance(seen, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError))
+        for seen in _chain(exc)
+    )
 
 
 class ClusterConfigLike(Protocol):
@@ -128,6 +165,34 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def _printable(text: str) -> str:
+    """``text`` with control characters (terminal escapes among them) shown as ``\\xNN``."""
+    return (
+        text
+        if text.isprintable()
+        else "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    )
+
+
+def _located(request: httpx.Request, exc: ResponseTooLarge) -> ResponseTooLarge:
+    return ResponseTooLarge(f"{request.method} {_safe_url(request.url)}: {exc}")
+
+
+def _invalid_url(method: str, path: str, exc: httpx.InvalidURL) -> InvalidRequest:
+    # httpx refuses URLs over 64 KiB, such as a request with a huge label selector.
+    return InvalidRequest(f"{method} {path}: cannot make a URL of this request: {exc}")
+
+
+def _split_credentials(server: str) -> tuple[str, httpx.BasicAuth | None]:
+    """A server URL without ``user:password@`` and the basic auth it carried: httpx logs
+    request URLs at INFO, so credentials must not ride in them."""
+    url = httpx.URL(server)
+    if not url.userinfo:
+        return server, None
+    auth = httpx.BasicAuth(url.username, url.password)
+    return str(url.copy_with(username=None, password=None)), auth
+
+
 class _BaseClient(Generic[H]):
     """Everything a client does except I/O."""
 
@@ -143,6 +208,9 @@ class _BaseClient(Generic[H]):
         max_retries: int | None,
         retry: RetryPolicy | None,
         warning_handler: WarningHandler | None,
+        max_response_bytes: int,
+        max_line_bytes: int,
+        max_connections: int,
     ) -> None:
         if config is None:
             config = _load_config(kubeconfig, context)
@@ -156,6 +224,13 @@ class _BaseClient(Generic[H]):
         self._retry = retry
         self._warning_handler = warning_handler or _log_warning
         self._timeout = httpx.Timeout(timeout)
+        # The total time of one attempt; a float is that, an httpx.Timeout's read value is.
+        self._deadline = timeout if isinstance(timeout, (int, float)) else timeout.read
+        self._max_response_bytes = max_response_bytes
+        self._max_line_bytes = max_line_bytes
+        self._max_connections = max_connections
+        self._proxy, self._proxy_source = self._choose_proxy(config)
+        self._verify: Any = config.httpx_options().get("verify", True)
         # A stream (watch, log -f) may rightly be silent for minutes: no read timeout.
         self._stream_timeout = httpx.Timeout(
             connect=self._timeout.connect,
@@ -179,28 +254,61 @@ class _BaseClient(Generic[H]):
         """The full URL ``req`` is sent to."""
         return _safe_url(self._build(req).url)
 
-    def _http_options(self, transport: object | None) -> dict[str, Any]:
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry rules and budget this client follows."""
+        return self._retry
+
+    @staticmethod
+    def _choose_proxy(config: ClusterConfigLike) -> tuple[str | None, str]:
+        configured: str | None = config.httpx_options().get("proxy")
+        if configured:
+            return check_proxy_url(configured, "proxy-url"), "proxy-url"
+        proxy = proxy_from_environment(config.server)
+        source = "$HTTPS_PROXY" if config.server.startswith("https:") else "$HTTP_PROXY"
+        return proxy, source
+
+    def _http_options(self) -> dict[str, Any]:
+        """Keyword arguments for the httpx client; the transport is the caller's to add."""
         options = dict(self._config.httpx_options())
+        options.pop("verify", None)  # the transport's, built by the client
+        options.pop("proxy", None)
+        options["base_url"], basic = _split_credentials(str(options["base_url"]))
+        if basic is not None and options.get("auth") is None:
+            options["auth"] = basic
+        if (
+            self._proxy
+            and options["base_url"].startswith("http:")
+            and (options.get("auth") is not None or basic is not None)
+        ):
+            raise ConfigError(
+                f"{self._proxy_source}: the proxy would see this cluster's credentials in "
+                f"clear text, since the server {_safe_url(httpx.URL(options['base_url']))} is "
+                "plain http; use https, or list the server in NO_PROXY"
+            )
         # A list keeps repeated headers (one Impersonate-Group per group) apart.
         extra: list[tuple[str, str]] = httpx.Headers(options.get("headers") or {}).multi_items()
         options["headers"] = httpx.Headers(
             [("Accept", "application/json"), ("User-Agent", _user_agent()), *extra]
         )
         options["timeout"] = self._timeout
-        if transport is not None:
-            options["transport"] = transport
+        # Proxies are chosen above by Go's rules; netrc and friends are not kubectl's.
+        options["trust_env"] = False
         return options
 
     def _build(self, req: ApiRequest[Any], *, stream: bool = False) -> httpx.Request:
-        return self._http.build_request(
-            req.method,
-            req.path,
-            params=req.params,
-            content=req.body,
-            headers={"Content-Type": req.content_type} if req.content_type else None,
-            timeout=self._stream_timeout if stream else httpx.USE_CLIENT_DEFAULT,
-            extensions=self._extensions,
-        )
+        try:
+            return self._http.build_request(
+                req.method,
+                req.path,
+                params=req.params,
+                content=req.body,
+                headers={"Content-Type": req.content_type} if req.content_type else None,
+                timeout=self._stream_timeout if stream else httpx.USE_CLIENT_DEFAULT,
+                extensions=self._extensions,
+            )
+        except httpx.InvalidURL as exc:
+            raise _invalid_url(req.method, req.path, exc) from None
 
     def _build_raw(
         self,
@@ -212,18 +320,49 @@ class _BaseClient(Generic[H]):
         content: bytes | str | None,
         headers: Mapping[str, str] | None,
     ) -> httpx.Request:
-        return self._http.build_request(
-            method,
-            path,
-            params=encode_params(params),
-            json=json,
-            content=content,
-            headers=headers,
-            extensions=self._extensions,
-        )
+        target: httpx.URL
+        try:
+            target = httpx.URL(path)
+        except httpx.InvalidURL as exc:
+            raise _invalid_url(method, path[:100], exc) from None
+        if target.is_absolute_url or target.host or not target.path.startswith("/"):
+            # Like `kubectl get --raw`: only paths on this cluster, so that its credentials
+            # never go to another host (nor to this one over another scheme or port).
+            raise InvalidRequest(
+                f"{method} {_safe_url(target)}: request() takes a path on the cluster, such as "
+                "/api/v1/namespaces; not a URL"
+            )
+        # A query written in the path is kept, and params= add to it (httpx would drop it).
+        query = (*target.params.multi_items(), *encode_params(params))
+        try:
+            return self._http.build_request(
+                method,
+                target.copy_with(query=None),
+                params=query,
+                json=json,
+                content=content,
+                headers=headers,
+                extensions=self._extensions,
+            )
+        except httpx.InvalidURL as exc:
+            raise _invalid_url(method, target.path, exc) from None
+
+    def _check_open(self, request: httpx.Request) -> None:
+        if self._http.is_closed:
+            raise InvalidRequest(
+                f"{request.method} {_safe_url(request.url)}: the client is closed; use a new one"
+            )
+
+    def _deadline_for(self, stream: bool) -> float | None:
+        return None if stream else self._deadline
 
     def _after_response(
-        self, request: httpx.Request, response: httpx.Response, attempt: int, started: float
+        self,
+        request: httpx.Request,
+        response: httpx.Response,
+        attempt: int,
+        started: float,
+        first_started: float,
     ) -> float | None:
         """Log an answer; return the wait before retrying it, None if it is a final success,
         or raise its ``ApiError`` (the body of an error has been read)."""
@@ -239,10 +378,10 @@ class _BaseClient(Generic[H]):
         if not response.is_success:
             retry_after = response.headers.get("Retry-After")
             delay = self._retry.delay_after_response(attempt, response.status_code, retry_after)
-            if delay is not None:
+            if delay is not None and self._retry.allows(first_started, delay):
                 self._log_retry(request, url, delay, attempt, f"HTTP {response.status_code}")
                 return delay
-        warnings = parse_warnings(response.headers.get_list("Warning"))
+        warnings = [_printable(w) for w in parse_warnings(response.headers.get_list("Warning"))]
         for message in warnings:
             self._warning_handler(message)
         if response.is_success:
@@ -256,7 +395,12 @@ class _BaseClient(Generic[H]):
         )
 
     def _after_error(
-        self, request: httpx.Request, exc: httpx.RequestError, attempt: int, started: float
+        self,
+        request: httpx.Request,
+        exc: httpx.RequestError,
+        attempt: int,
+        started: float,
+        first_started: float,
     ) -> float:
         """Log a failed send; return the wait before retrying it or raise ``TransportError``."""
         url = _safe_url(request.url)
@@ -265,12 +409,33 @@ class _BaseClient(Generic[H]):
             "%s %s failed in %d milliseconds: %s", request.method, url, elapsed, _describe(exc)
         )
         delay = None
-        if isinstance(exc, _TRANSIENT) and not _is_tls_failure(exc):
+        if _is_transient(exc) and not _is_tls_failure(exc):
             delay = self._retry.delay_after_error(attempt, request.method)
+            if delay is not None and not self._retry.allows(first_started, delay):
+                delay = None
         if delay is None:
-            raise TransportError(f"{request.method} {url}: {_describe(exc)}") from exc
+            raise self._transport_error(request, exc, attempt) from exc
         self._log_retry(request, url, delay, attempt, type(exc).__name__)
         return delay
+
+    def _transport_error(
+        self, request: httpx.Request, exc: httpx.RequestError, attempt: int
+    ) -> TransportError:
+        """The error that names the real culprit: the proxy, the timeout, or the server."""
+        where = f"{request.method} {_safe_url(request.url)}"
+        retried = f" (after {attempt} retries)" if attempt else ""
+        if self._proxy and isinstance(exc, (httpx.ConnectError, httpx.ProxyError)):
+            proxy = _safe_url(httpx.URL(self._proxy))
+            return TransportError(
+                f"{where}: the proxy {proxy} (from {self._proxy_source}) failed: "
+                f"{_describe(exc)}{retried}"
+            )
+        if isinstance(exc, httpx.TimeoutException) and self._deadline is not None:
+            return TransportError(
+                f"{where}: no complete answer within the {self._deadline:g} s timeout "
+                f"({_describe(exc)}); Client(timeout=...) sets it{retried}"
+            )
+        return TransportError(f"{where}: {_describe(exc)}{retried}")
 
     def _log_retry(
         self, request: httpx.Request, url: str, delay: float, attempt: int, why: str
@@ -283,6 +448,16 @@ class _BaseClient(Generic[H]):
             why,
             attempt + 1,
             self._retry.max_retries,
+        )
+
+    def _broken_body(self, request: httpx.Request, exc: httpx.RequestError) -> TransportError:
+        """A body cut off or stalled: not retried, as in client-go (the request was served)."""
+        if isinstance(exc, httpx.TimeoutException):
+            return self._transport_error(request, exc, 0)
+        url = _safe_url(request.url)
+        logger.debug("%s %s body broke: %s", request.method, url, _describe(exc))
+        return TransportError(
+            f"{request.method} {url}: the answer broke off before its end: {_describe(exc)}"
         )
 
     def _broken_stream(self, request: httpx.Request, exc: httpx.RequestError) -> TransportError:
@@ -306,11 +481,16 @@ class Client(_BaseClient[httpx.Client]):
 
     ``Client()`` finds the cluster the way kubectl does (``kubeconfig`` and ``context``, else
     ``$KUBECONFIG``, ``~/.kube/config``, then in-cluster); ``config`` passes settings you
-    already have. ``timeout`` (seconds) applies to each request; streams have no read
-    timeout. ``max_retries`` (default 10) bounds retries; ``retry`` replaces the whole
-    :class:`~kubetyped.retry.RetryPolicy`. ``warning_handler`` receives server warnings
-    instead of the log. ``transport`` replaces the network (``httpx.MockTransport`` in tests).
-    Use it as a context manager, or call ``close()``.
+    already have. ``timeout`` (seconds) bounds each attempt of a call in total, from connect
+    to the last byte; streams (watch, ``log -f``) have none, and TCP keepalive notices a dead
+    one. ``max_retries`` (default 10) bounds retries; ``retry`` replaces the whole
+    :class:`~kubetyped.retry.RetryPolicy` (its ``max_elapsed`` is the total time a call may
+    spend retrying). ``max_response_bytes`` (256 MiB) and ``max_line_bytes`` (16 MiB, one
+    line of a watch or log) bound memory; ``max_connections`` (100) bounds the pool, and a
+    call that finds it full waits for a free connection within its ``timeout``.
+    ``warning_handler`` receives server warnings instead of the log. ``transport``
+    replaces the network (``httpx.MockTransport`` in tests). One client may be shared by
+    many threads. Use it as a context manager, or call ``close()``.
     """
 
     def __init__(
@@ -324,6 +504,9 @@ class Client(_BaseClient[httpx.Client]):
         max_retries: int | None = None,
         retry: RetryPolicy | None = None,
         warning_handler: WarningHandler | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         super().__init__(
             config,
@@ -333,8 +516,16 @@ class Client(_BaseClient[httpx.Client]):
             max_retries=max_retries,
             retry=retry,
             warning_handler=warning_handler,
+            max_response_bytes=max_response_bytes,
+            max_line_bytes=max_line_bytes,
+            max_connections=max_connections,
         )
-        self._http = httpx.Client(**self._http_options(transport))
+        options = self._http_options()
+        if transport is None:
+            transport = sync_transport(
+                verify=self._verify, proxy=self._proxy, max_connections=max_connections
+            )
+        self._http = httpx.Client(**options, transport=transport)
 
     def send(self, req: ApiRequest[T]) -> T:
         """Send ``req`` and decode its answer; raise ``ApiError`` for an error status."""
@@ -365,12 +556,14 @@ class Client(_BaseClient[httpx.Client]):
         request = self._build(req, stream=True)
         response = self._exchange(request, stream=True)
         try:
-            lines = LineBuffer(keep_blank=keep_blank)
+            lines = LineBuffer(keep_blank=keep_blank, max_line=self._max_line_bytes)
             for chunk in response.iter_bytes():
                 yield from lines.feed(chunk)
             yield from lines.flush()
         except httpx.RequestError as exc:
             raise self._broken_stream(request, exc) from exc
+        except ResponseTooLarge as exc:
+            raise _located(request, exc) from None
         finally:
             response.close()
 
@@ -410,25 +603,38 @@ class Client(_BaseClient[httpx.Client]):
         self.close()
 
     def _exchange(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+        self._check_open(request)
         attempt = 0
+        first_started = self._retry.clock()
         while True:
             started = time.perf_counter()
-            try:
-                response = self._http.send(request, stream=stream)
-                if not response.is_success:
+            with deadline(self._deadline_for(stream)):
+                try:
+                    response = self._http.send(request, stream=True)
+                except httpx.RequestError as exc:
+                    delay = self._after_error(request, exc, attempt, started, first_started)
+                else:
                     try:
-                        response.read()  # the error's Status, for the exception
+                        if not stream or not response.is_success:
+                            # The whole answer (or the error's Status), within the deadline.
+                            body = BodyLimit(self._max_response_bytes)
+                            for chunk in response.iter_bytes():
+                                body.add(chunk)
+                            body.into(response)
+                    except httpx.RequestError as exc:
+                        response.close()
+                        raise self._broken_body(request, exc) from exc
+                    except ResponseTooLarge as exc:
+                        response.close()
+                        raise _located(request, exc) from None
                     except BaseException:
                         response.close()
                         raise
-            except httpx.RequestError as exc:
-                delay = self._after_error(request, exc, attempt, started)
-            else:
-                retry = self._after_response(request, response, attempt, started)
-                if retry is None:
-                    return response
-                response.close()
-                delay = retry
+                    retry = self._after_response(request, response, attempt, started, first_started)
+                    if retry is None:
+                        return response
+                    response.close()
+                    delay = retry
             self._retry.sleep(delay)
             attempt += 1
 
@@ -448,6 +654,9 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
         max_retries: int | None = None,
         retry: RetryPolicy | None = None,
         warning_handler: WarningHandler | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         super().__init__(
             config,
@@ -457,8 +666,16 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
             max_retries=max_retries,
             retry=retry,
             warning_handler=warning_handler,
+            max_response_bytes=max_response_bytes,
+            max_line_bytes=max_line_bytes,
+            max_connections=max_connections,
         )
-        self._http = httpx.AsyncClient(**self._http_options(transport))
+        options = self._http_options()
+        if transport is None:
+            transport = async_transport(
+                verify=self._verify, proxy=self._proxy, max_connections=max_connections
+            )
+        self._http = httpx.AsyncClient(**options, transport=transport)
 
     async def send(self, req: ApiRequest[T]) -> T:
         """Send ``req`` and decode its answer; raise ``ApiError`` for an error status."""
@@ -489,7 +706,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
         request = self._build(req, stream=True)
         response = await self._exchange(request, stream=True)
         try:
-            lines = LineBuffer(keep_blank=keep_blank)
+            lines = LineBuffer(keep_blank=keep_blank, max_line=self._max_line_bytes)
             async for chunk in response.aiter_bytes():
                 for line in lines.feed(chunk):
                     yield line
@@ -497,6 +714,8 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
                 yield line
         except httpx.RequestError as exc:
             raise self._broken_stream(request, exc) from exc
+        except ResponseTooLarge as exc:
+            raise _located(request, exc) from None
         finally:
             await response.aclose()
 
@@ -537,24 +756,37 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
         await self.aclose()
 
     async def _exchange(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+        self._check_open(request)
         attempt = 0
+        first_started = self._retry.clock()
         while True:
             started = time.perf_counter()
-            try:
-                response = await self._http.send(request, stream=stream)
-                if not response.is_success:
+            with deadline(self._deadline_for(stream)):
+                try:
+                    response = await self._http.send(request, stream=True)
+                except httpx.RequestError as exc:
+                    delay = self._after_error(request, exc, attempt, started, first_started)
+                else:
                     try:
-                        await response.aread()  # the error's Status, for the exception
+                        if not stream or not response.is_success:
+                            # The whole answer (or the error's Status), within the deadline.
+                            body = BodyLimit(self._max_response_bytes)
+                            async for chunk in response.aiter_bytes():
+                                body.add(chunk)
+                            body.into(response)
+                    except httpx.RequestError as exc:
+                        await response.aclose()
+                        raise self._broken_body(request, exc) from exc
+                    except ResponseTooLarge as exc:
+                        await response.aclose()
+                        raise _located(request, exc) from None
                     except BaseException:
                         await response.aclose()
                         raise
-            except httpx.RequestError as exc:
-                delay = self._after_error(request, exc, attempt, started)
-            else:
-                retry = self._after_response(request, response, attempt, started)
-                if retry is None:
-                    return response
-                await response.aclose()
-                delay = retry
+                    retry = self._after_response(request, response, attempt, started, first_started)
+                    if retry is None:
+                        return response
+                    await response.aclose()
+                    delay = retry
             await self._retry.async_sleep(delay)
             attempt += 1

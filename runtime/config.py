@@ -103,7 +103,7 @@ def make_ssl_context(
 ) -> ssl.SSLContext:
     """Return a client ``SSLContext`` that verifies servers against *ca_pem*.
 
-    Without *ca_pem* it trusts httpx's default store; with *insecure* it verifies nothing
+    Without *ca_pem* it trusts the system's store (through ``truststore``); with *insecure* it verifies nothing
     (kubeconfig ``insecure-skip-tls-verify``). Errors name *where*.
     """
     if insecure:
@@ -112,7 +112,10 @@ def make_ssl_context(
         context.verify_mode = ssl.CERT_NONE
         return context
     if ca_pem is None:
-        return httpx.create_ssl_context()
+        # The operating system's trust store, as kubectl (Go) uses, not certifi's bundle.
+        import truststore
+
+        return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     # PROTOCOL_TLS_CLIENT checks the certificate and host name. Only the given CA is
     # trusted, as in kubectl; partial chains let that CA be an intermediate, as Go allows.
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

@@ -4,7 +4,10 @@
 
     KubetypedError
     ├── ConfigError            no usable kubeconfig / in-cluster settings
+    ├── InvalidRequest         refused before sending: not a cluster path, URL too long,
+    │                          client closed
     ├── TransportError         the server could not be reached, or the connection broke
+    │   └── ResponseTooLarge     an answer or stream line beyond the client's limit
     ├── DecodeError            a response body or watch line is not what was expected
     └── ApiError               the server answered with an error Status
         ├── BadRequest           400
@@ -47,9 +50,11 @@ __all__ = [
     "Forbidden",
     "Gone",
     "Invalid",
+    "InvalidRequest",
     "KubetypedError",
     "MethodNotAllowed",
     "NotFound",
+    "ResponseTooLarge",
     "ServerError",
     "ServerTimeout",
     "ServiceUnavailable",
@@ -69,6 +74,18 @@ class TransportError(KubetypedError):
 
     GET requests are retried on such errors before this is raised; writes never are.
     """
+
+
+class ResponseTooLarge(TransportError):
+    """Raised when a response body (after decompression) or one line of a watch or log
+    stream is larger than the client allows (``Client(max_response_bytes=...,
+    max_line_bytes=...)``); nothing beyond the limit is kept in memory."""
+
+
+class InvalidRequest(KubetypedError, ValueError):
+    """Raised before anything is sent, when a request cannot or must not be made: a raw
+    ``request()`` given a URL instead of a path on the cluster, a URL longer than httpx
+    allows (64 KiB), or a client that is already closed."""
 
 
 class DecodeError(KubetypedError):
@@ -122,7 +139,12 @@ class ApiError(KubetypedError):
     def _describe(self) -> str:
         where = f"{self.method} {self.url}".strip()
         head = f"{self.code} {self.reason}".strip()
-        return ": ".join(part for part in (head, where, self.message) if part)
+        message = self.message
+        if len(message) > _MAX_MESSAGE:
+            # The whole message stays in ``status``; the exception's text stays readable.
+            more = len(message) - _MAX_MESSAGE
+            message = f"{message[:_MAX_MESSAGE]}… ({more:,} more characters in .status.message)"
+        return ": ".join(part for part in (head, where, message) if part)
 
 
 class BadRequest(ApiError):
@@ -221,6 +243,7 @@ _REASONS: dict[int, str] = {
 }
 
 _SNIPPET = 300
+_MAX_MESSAGE = 2000
 
 
 def error_class(code: int, reason: str | None) -> type[ApiError]:

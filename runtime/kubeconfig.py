@@ -36,6 +36,7 @@ from .auth import (
     load_client_certificate,
 )
 from .config import ClusterConfig, StrPath, display_path, make_ssl_context, read_file
+from .proxy import check_proxy_url
 
 __all__ = ["Kubeconfig", "read_kubeconfig"]
 
@@ -227,15 +228,18 @@ def read_kubeconfig(
 
 def _parse(text: bytes, path: Path) -> _File:
     where = display_path(path)
+    # Errors are raised outside the ``except`` blocks: the parser's exception quotes the
+    # offending line (which may hold a secret) and must not ride along as ``__context__``.
+    error: ConfigError | None = None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        # Built from the parts, because str(exc) quotes the offending line, which may
-        # hold a secret.
         problem = getattr(exc, "problem", None) or "cannot parse"
         mark = getattr(exc, "problem_mark", None)
         position = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ConfigError(f"{where}: invalid YAML{position}: {problem}") from None
+        error = ConfigError(f"{where}: invalid YAML{position}: {problem}")
+    if error is not None:
+        raise error
     if raw is None:
         return _File()
     if not isinstance(raw, dict):
@@ -244,10 +248,9 @@ def _parse(text: bytes, path: Path) -> _File:
         return _File.model_validate(raw)
     except pydantic.ValidationError as exc:
         # Only locations and messages: pydantic's own text quotes the input values.
-        problems = [
-            f"{where}: {_key_path(error['loc'], raw)}: {error['msg']}" for error in exc.errors()
-        ]
-        raise ConfigError("\n".join(problems)) from None
+        problems = [f"{where}: {_key_path(e['loc'], raw)}: {e['msg']}" for e in exc.errors()]
+        error = ConfigError("\n".join(problems))
+    raise error
 
 
 def _key_path(loc: tuple[int | str, ...], raw: Any) -> str:
@@ -351,7 +354,7 @@ def _build(
         context_name=context_name,
         ssl_context=ssl_context,
         auth=auth,
-        proxy=c.proxy_url or None,
+        proxy=check_proxy_url(c.proxy_url, f"{cw}.proxy-url") if c.proxy_url else None,
         tls_server_name=c.tls_server_name or None,
         headers=headers,
     )
@@ -418,7 +421,8 @@ def _data_or_file(
             # Go's decoder skips newlines, and YAML folding can leave some in.
             return base64.b64decode("".join(data.split()), validate=True)
         except (binascii.Error, ValueError):
-            raise ConfigError(f"{where}: invalid base64") from None
+            pass  # raised below, without the decoder's error (and its input) as context
+        raise ConfigError(f"{where}: invalid base64")
     if file and entry is not None:
         return read_file(_resolve(file, entry), where)
     return None

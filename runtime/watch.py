@@ -15,7 +15,7 @@ from typing import Any, Generic, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from .errors import decode_error, error_from_status
+from .errors import ResponseTooLarge, decode_error, error_from_status
 from .request import ApiRequest
 from .status import Status
 
@@ -56,28 +56,44 @@ class LineBuffer:
     """Splits a byte stream into lines, whatever the chunk boundaries; blank lines are
     dropped (watch streams) unless ``keep_blank`` (logs, where they are content)."""
 
-    __slots__ = ("_keep_blank", "_parts")
+    __slots__ = ("_keep_blank", "_max_line", "_parts", "_pending")
 
-    def __init__(self, *, keep_blank: bool = False) -> None:
+    def __init__(self, *, keep_blank: bool = False, max_line: int | None = None) -> None:
         self._parts: list[bytes] = []
+        self._pending = 0
         self._keep_blank = keep_blank
+        self._max_line = max_line
 
     def feed(self, chunk: bytes) -> list[bytes]:
-        """Take one chunk; return the lines it completes."""
+        """Take one chunk; return the lines it completes. Raises ``ResponseTooLarge`` when
+        a line grows past ``max_line`` bytes."""
         if b"\n" not in chunk:
             if chunk:
                 self._parts.append(chunk)
+                self._pending += len(chunk)
+                self._check(self._pending)
             return []
         # Joining only when a line completes keeps a large object split over many chunks linear.
         self._parts.append(chunk)
         *lines, rest = b"".join(self._parts).split(b"\n")
         self._parts = [rest] if rest else []
+        self._pending = len(rest)
+        if self._max_line is not None:
+            self._check(max(len(rest), *(len(line) for line in lines)))
         return [line for line in lines if self._keep_blank or line.strip()]
+
+    def _check(self, size: int) -> None:
+        if self._max_line is not None and size > self._max_line:
+            self._parts, self._pending = [], 0
+            raise ResponseTooLarge(
+                f"a line of the stream is longer than {self._max_line:,} bytes; "
+                "raise Client(max_line_bytes=...) if that is expected"
+            )
 
     def flush(self) -> list[bytes]:
         """At the end of the stream: the last line, if it had no newline."""
         rest = b"".join(self._parts)
-        self._parts = []
+        self._parts, self._pending = [], 0
         return [rest] if rest.strip() or (rest and self._keep_blank) else []
 
 

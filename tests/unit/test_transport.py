@@ -3,6 +3,7 @@ discovery; and the resource-client contract, used exactly as generated code uses
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import logging
@@ -1023,13 +1024,33 @@ async def test_get_is_retried_on_connection_errors(mode: str) -> None:
     h = Harness(
         mode,
         Server(
-            httpx.ConnectError("connection refused"),
+            httpx.ReadError("connection reset by peer"),
             httpx.RemoteProtocolError("server disconnected"),
             ok(),
         ),
     )
     assert isinstance(await run(h.deployments.get("web")), Deployment)
     assert len(h.server.requests) == 3 and h.sleeps == [1.0, 1.0]
+
+
+async def test_a_refused_connection_fails_at_once(mode: str) -> None:
+    # kubectl does not retry "connection refused" (client-go retries only resets and EOFs).
+    refused = _connect_error(ConnectionRefusedError(111, "Connection refused"))
+    h = Harness(mode, Server(refused, ok()))
+    with pytest.raises(TransportError, match="ConnectError: .*Connection refused"):
+        await run(h.deployments.get("web"))
+    assert len(h.server.requests) == 1 and h.sleeps == []
+
+
+async def test_retries_stop_at_the_retry_budget(mode: str) -> None:
+    h = Harness(mode, Server(httpx.ReadError("reset by peer")), max_retries=10)
+    # The clock moves only by the waits the policy asks for.
+    h.client._retry = dataclasses.replace(
+        h.client.retry, max_elapsed=2.5, clock=lambda: float(sum(h.sleeps))
+    )
+    with pytest.raises(TransportError, match=r"reset by peer \(after 2 retries\)"):
+        await run(h.deployments.get("web"))
+    assert h.sleeps == [1.0, 1.0]
 
 
 def _connect_error(cause: BaseException) -> httpx.ConnectError:
