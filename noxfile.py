@@ -63,6 +63,13 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def stress(session: nox.Session) -> None:
+    """One Client shared by 50 threads for 10,000 requests against the real server."""
+    session.install(".")
+    session.run("python", "tests/e2e/stress.py", *session.posargs)
+
+
+@nox.session
 def dmcg(session: nox.Session) -> None:
     """Differential check of field names and types against datamodel-code-generator."""
     session.install(".", "datamodel-code-generator==0.89.0")
