@@ -1,8 +1,8 @@
 """How requests prove who sends them: bearer tokens, token files, exec plugins, client certs.
 
-Each auth is an ``httpx.Auth`` with a single ``auth_flow`` generator, which httpx drives
-for both ``Client`` and ``AsyncClient``. The flows that retry after a 401 set
-``requires_request_body`` so httpx buffers the body and the retry can send it again.
+Each auth is an ``httpx.Auth`` whose ``auth_flow`` generator httpx drives. The ones that read
+a file or run a plugin share ``_RefreshingAuth``: re-read after a 401 (the body is buffered so
+the retry can send it again), and read in a worker thread under asyncio.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import AsyncGenerator, Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -39,6 +39,8 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+
+Cred = TypeVar("Cred")
 
 BasicAuth = httpx.BasicAuth
 """kubeconfig ``username``/``password``; httpx's class already does what is needed."""
@@ -67,7 +69,47 @@ class BearerToken(httpx.Auth):
         return "BearerToken(token=<redacted>)"
 
 
-class TokenFile(httpx.Auth):
+class _RefreshingAuth(httpx.Auth, Generic[Cred]):
+    """A credential that is read from somewhere slow (a file, a plugin) and read again after
+    a 401. The reading blocks, so under asyncio it runs in a worker thread: the event loop
+    keeps serving other tasks (watches, informers) while a plugin takes its time."""
+
+    requires_request_body = True  # a request retried after a 401 is sent again, body and all
+
+    def _current(self, rejected: Cred | None) -> Cred:
+        """The credential to use, fetched afresh if ``rejected`` is the cached one. Blocks."""
+        raise NotImplementedError
+
+    def _apply(self, request: httpx.Request, credential: Cred) -> None:
+        raise NotImplementedError
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        credential = self._current(None)
+        self._apply(request, credential)
+        response = yield request
+        if response.status_code == 401:
+            fresh = self._current(credential)
+            if fresh != credential:
+                self._apply(request, fresh)
+                yield request
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        import anyio.to_thread  # only async users pay for it
+
+        await request.aread()
+        credential = await anyio.to_thread.run_sync(self._current, None)
+        self._apply(request, credential)
+        response = yield request
+        if response.status_code == 401:
+            fresh = await anyio.to_thread.run_sync(self._current, credential)
+            if fresh != credential:
+                self._apply(request, fresh)
+                yield request
+
+
+class TokenFile(_RefreshingAuth[str]):
     """Send the bearer token kept in a file, following the file as it is rewritten.
 
     The file is stat-ed before each request and re-read when its mtime, size or inode
@@ -75,8 +117,6 @@ class TokenFile(httpx.Auth):
     60 s, like client-go). After a 401 the file is re-read and, if the token changed, the
     request is retried once.
     """
-
-    requires_request_body = True
 
     def __init__(
         self,
@@ -117,15 +157,11 @@ class TokenFile(httpx.Auth):
                 _log.warning("cannot re-read token file %s, using the previous token", self.path)
             return self._token
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        token = self.current_token()
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        if response.status_code == 401:
-            fresh = self.current_token(reload=True)
-            if fresh != token:
-                request.headers["Authorization"] = f"Bearer {fresh}"
-                yield request
+    def _current(self, rejected: str | None) -> str:
+        return self.current_token(reload=rejected is not None)
+
+    def _apply(self, request: httpx.Request, credential: str) -> None:
+        request.headers["Authorization"] = f"Bearer {credential}"
 
     def _too_old(self) -> bool:
         return self.max_age is not None and time.monotonic() - self._read_at >= self.max_age
@@ -168,7 +204,7 @@ class _Credential:
         return self.expires_at is not None and _utcnow() >= self.expires_at
 
 
-class ExecCredentialAuth(httpx.Auth):
+class ExecCredentialAuth(_RefreshingAuth[_Credential]):
     """Get credentials from an exec plugin; cache them until they expire or a 401 arrives.
 
     A token goes into the Authorization header. A client certificate is loaded into
@@ -176,28 +212,21 @@ class ExecCredentialAuth(httpx.Auth):
     keeps the certificate it was opened with.
     """
 
-    requires_request_body = True
-
     def __init__(self, config: ExecConfig, *, ssl_context: ssl.SSLContext | None = None) -> None:
         self.config = config
         self._ssl_context = ssl_context
         self._lock = threading.Lock()
         self._cached: _Credential | None = None
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        credential = self._credential()
-        _apply(request, credential)
-        response = yield request
-        if response.status_code == 401:
-            fresh = self._credential(rejected=credential)
-            if fresh != credential:
-                _apply(request, fresh)
-                yield request
+    def _apply(self, request: httpx.Request, credential: _Credential) -> None:
+        if credential.token is not None:
+            request.headers["Authorization"] = f"Bearer {credential.token}"
+        else:
+            request.headers.pop("Authorization", None)
 
-    def _credential(self, *, rejected: _Credential | None = None) -> _Credential:
-        # The plugin runs synchronously even under AsyncClient, blocking the event loop
-        # while it runs: that happens once per credential lifetime, as in client-go, and
-        # the lock makes concurrent requests share a single run.
+    def _current(self, rejected: _Credential | None) -> _Credential:
+        # Once per credential lifetime, as in client-go; the lock makes concurrent requests
+        # (threads, or asyncio tasks in worker threads) share a single run.
         with self._lock:
             cached = self._cached
             if cached is not None and cached is not rejected and not cached.expired():
@@ -222,13 +251,6 @@ class ExecCredentialAuth(httpx.Auth):
 
     def __repr__(self) -> str:
         return f"ExecCredentialAuth(command={self.config.command!r})"
-
-
-def _apply(request: httpx.Request, credential: _Credential) -> None:
-    if credential.token is not None:
-        request.headers["Authorization"] = f"Bearer {credential.token}"
-    else:
-        request.headers.pop("Authorization", None)
 
 
 def _utcnow() -> datetime:

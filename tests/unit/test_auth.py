@@ -226,7 +226,7 @@ def test_token_file_repr_has_path_not_token(tmp_path: Path) -> None:
 PLUGIN = textwrap.dedent(
     """\
     #!{python}
-    import datetime, json, os, sys
+    import datetime, json, os, sys, time
 
     state = os.environ["PLUGIN_STATE"]
     with open(os.path.join(state, "calls"), "a") as f:
@@ -262,6 +262,14 @@ PLUGIN = textwrap.dedent(
     elif mode == "fail":
         sys.stderr.write("plugin says no\\n")
         sys.exit(3)
+    elif mode == "handshake":  # waits until the test, running meanwhile, releases it
+        open(os.path.join(state, "started"), "w").close()
+        for _ in range(400):
+            if os.path.exists(os.path.join(state, "release")):
+                break
+            time.sleep(0.05)
+        else:
+            sys.exit(4)
     api_version = os.environ.get("PLUGIN_API_VERSION", "client.authentication.k8s.io/v1")
     print(json.dumps({{"apiVersion": api_version, "kind": "ExecCredential", "status": status}}))
     """
@@ -552,3 +560,21 @@ def test_load_client_certificate_uses_private_files_and_removes_them(
     directory = next(name for name in modes if name.startswith("kubetyped-"))
     assert modes == {"client.crt": 0o600, "client.key": 0o600, directory: 0o700, "content": True}
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_exec_plugin_runs_off_the_event_loop(plugin: Plugin) -> None:
+    """While the plugin runs, other tasks keep running: here one of them is what lets the
+    plugin finish, so a blocked event loop would fail the request (the plugin gives up)."""
+    import anyio
+
+    async def release() -> None:
+        while not (plugin.state / "started").exists():
+            await anyio.sleep(0.01)
+        (plugin.state / "release").touch()
+
+    recorder = Recorder()
+    async with async_client(ExecCredentialAuth(plugin.config("handshake")), recorder) as http:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(release)
+            assert (await http.get("/api")).status_code == 200
+    assert recorder.seen == ["Bearer exec-token-1"]
