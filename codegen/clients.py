@@ -36,6 +36,7 @@ class Method:
     mode: Mode
     call: str
     uses: frozenset[str] = frozenset()
+    overloads: list[list[str]] = field(default_factory=list)  # parameters of @overload stubs
 
 
 @dataclass
@@ -94,9 +95,34 @@ class _Op:
         return self.ann(self.op.body or AnyType())
 
     @property
-    def doc(self) -> str:
-        text = (self.op.description or "").strip()
-        return docstring(text[:1].upper() + text[1:] + "." if text else "", indent=8)
+    def kind(self) -> str:
+        return self.resource.gvk.kind
+
+    @property
+    def sub(self) -> str:
+        """``" status"`` of a subresource's summary line, or ``""``."""
+        return f" {self.op.subresource}" if self.op.subresource else ""
+
+    def doc(self, summary: str, args: list[tuple[str, str]], drop: tuple[str, ...] = ()) -> str:
+        """The method's docstring: ``summary``, then ``Args:`` for ``args`` (the parameters
+        before the query parameters, with their text) and the query parameters less ``drop``
+        (with the spec's descriptions)."""
+        query = [(p.name, p.description) for p in self.op.params if p.wire_name not in drop]
+        return method_docstring(summary, [*args, *query])
+
+    def doc_ns(self, body: bool = False) -> list[tuple[str, str]]:
+        """The Args entries of ``namespace`` and ``all_namespaces``, where the method has them."""
+        if not self.resource.namespaced:
+            return []
+        default = (
+            "the body's ``metadata.namespace``, else the client's namespace"
+            if body
+            else "the client's namespace"
+        )
+        args = [("namespace", f"Namespace of the {self.kind}; default: {default}.")]
+        if self.every:
+            args.append(("all_namespaces", "Every namespace instead of one."))
+        return args
 
     @property
     def ns(self) -> list[str]:
@@ -132,6 +158,19 @@ class _Op:
         return f"self._request({', '.join(args)})"
 
 
+def method_docstring(summary: str, args: list[tuple[str, str]], indent: int = 8) -> str:
+    """A Google-style docstring: the summary line, then each argument with the first
+    paragraph of its description (hover text in editors)."""
+    lines = [summary]
+    if args:
+        lines += ["", "Args:"]
+        for name, text in args:
+            first = " ".join((text.strip().split("\n\n")[0]).split())
+            first = first[:1].upper() + first[1:] if first else "(not described by the API)"
+            lines.append(f"    {name}: {first}")
+    return docstring("\n".join(lines), indent=indent, hanging=True)
+
+
 def _param(p: ParamDef, ann: Callable[[TypeExpr], str]) -> str:
     if p.required:
         return f"{p.name}: {ann(p.type)}"
@@ -142,22 +181,28 @@ def _pairs(params: list[ParamDef], drop: tuple[str, ...]) -> str:
     return ", ".join(f'"{p.wire_name}": {p.name}' for p in params if p.wire_name not in drop)
 
 
+def _name_arg(o: _Op) -> tuple[str, str]:
+    return ("name", f"Name of the {o.kind}.")
+
+
 def _get(o: _Op) -> list[Method]:
     if o.op.subresource == "log":
         # log() returns the text at once, so `follow` is left out of it rather than offered
         # and blocking until the pod ends; log_lines() streams, with `follow`.
         drop = ("follow",)
         params = ["name: str", "*", *o.ns, *o.query(drop)]
-        doc = docstring(
+        args = [_name_arg(o), *o.doc_ns()]
+        whole = o.doc(f"The log of a container of the {o.kind} ``name``, all at once.", args, drop)
+        lines = o.doc(
             "Each line of the log as it arrives (line endings stripped, bytes that are not "
             "UTF-8 replaced); with ``follow=True`` until the container ends.",
-            indent=8,
+            args,
         )
         return [
-            Method("log", o.doc, params, "str", "send", o.call("str", drop=drop)),
+            Method("log", whole, params, "str", "send", o.call("str", drop=drop)),
             Method(
                 "log_lines",
-                doc,
+                lines,
                 ["name: str", "*", *o.ns, *o.query()],
                 "str",
                 "lines",
@@ -165,18 +210,30 @@ def _get(o: _Op) -> list[Method]:
             ),
         ]
     params = ["name: str", "*", *o.ns, *o.query()]
-    return [Method(f"get{o.suffix}", o.doc, params, o.response, "send", o.call(o.response))]
+    what = f"the{o.sub} of the {o.kind}" if o.sub else f"the {o.kind}"
+    doc = o.doc(f"Read {what} ``name``.", [_name_arg(o), *o.doc_ns()])
+    return [Method(f"get{o.suffix}", doc, params, o.response, "send", o.call(o.response))]
 
 
 def _list(o: _Op) -> list[Method]:
     drop = ("continue",)  # list_all follows continue itself
-    every_page = docstring(
-        f"Every {o.resource.gvk.kind}, following ``continue`` across pages.", indent=8
+    where = " in a namespace (or in every namespace)" if o.every else ""
+    where = where or (" in a namespace" if o.resource.namespaced else "")
+    one_page = o.doc(
+        f"List the {o.kind} objects{where}: one page (``limit`` items; pass the answer's "
+        "``metadata.continue_`` as ``continue_`` for the next).",
+        o.doc_ns(),
+    )
+    every_page = o.doc(
+        f"Every {o.kind}{where}, following ``continue`` across pages (``limit`` per page, "
+        "500 by default).",
+        o.doc_ns(),
+        drop,
     )
     return [
         Method(
             f"list{o.suffix}",
-            o.doc,
+            one_page,
             ["*", *o.ns, *o.every, *o.query()],
             o.response,
             "send",
@@ -195,10 +252,15 @@ def _list(o: _Op) -> list[Method]:
 
 def _watch(o: _Op) -> list[Method]:
     params = ["*", *o.ns, *o.every, *o.query()]
+    doc = o.doc(
+        f"Watch {o.kind} objects: an event each time one is added, modified or deleted "
+        "(an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).",
+        o.doc_ns(),
+    )
     return [
         Method(
             f"watch{o.suffix}",
-            o.doc,
+            doc,
             params,
             o.model,
             "watch",
@@ -217,23 +279,82 @@ def _write(o: _Op) -> list[Method]:
         returns, answer = f"{o.response} | {o.status}", f"OrStatus({o.response}, {o.status})"
         uses = frozenset({"OrStatus"})
     call = o.call(answer, ("body=body",))
-    return [Method(f"{o.op.verb}{o.suffix}", o.doc, params, returns, "send", call, uses)]
+    if o.op.verb == "create" and not o.sub:
+        summary, body = f"Create a {o.kind} from ``body``.", f"The {o.kind} to create."
+    elif o.op.verb == "create":
+        summary = f"Create the{o.sub} of the {o.kind} ``name`` from ``body``."
+        body = f"The{o.sub} to create."
+    elif not o.sub:
+        summary = (
+            f"Replace the {o.kind} ``name`` with ``body`` (its ``metadata.resource_version``, "
+            "if set, guards against overwriting a change made since it was read)."
+        )
+        body = f"The whole {o.kind} to store."
+    else:
+        summary = f"Replace the{o.sub} of the {o.kind} ``name`` with the one in ``body``."
+        body = f"The object holding the new{o.sub}."
+    args = [*([_name_arg(o)] if name else []), ("body", body), *o.doc_ns(body=True)]
+    doc = o.doc(summary, args)
+    return [Method(f"{o.op.verb}{o.suffix}", doc, params, returns, "send", call, uses)]
+
+
+_PATCH_TYPE_DOC = {
+    "json": '``"json"``: a JSON patch (RFC 6902), a list of operations',
+    "merge": '``"merge"``: a JSON merge patch (RFC 7386)',
+    "strategic": (
+        '``"strategic"``: a strategic merge patch (lists merged by their keys, as kubectl does)'
+    ),
+}
 
 
 def _patch(o: _Op) -> list[Method]:
     # kubectl's default where the server has it; custom resources only take merge patches.
-    default = "strategic" if "strategic" in o.op.patch_types else "merge"
-    body = f"body: {o.response} | dict[str, Any] | Sequence[dict[str, Any]]"
-    params = ["name: str", body, "*", *o.ns, f'patch_type: PatchType = "{default}"', *o.query()]
-    uses = frozenset({"Any", "PatchType", "Sequence"})
+    merges = [t for t in ("merge", "strategic") if t in o.op.patch_types] or ["merge"]
+    default = merges[-1]
+    kinds = [*(["json"] if "json" in o.op.patch_types else []), *merges]
+    drop: tuple[str, ...] = ("force",)  # only for apply, which has a method of its own
+    head = ["name: str"]
+    tail = ["*", *o.ns]
+    query = o.query(drop)
+    merge_literal = ", ".join(f'"{t}"' for t in merges)
+    mapping = f"body: {o.response} | Mapping[str, Any]"
+    overloads = [[*head, mapping, *tail, f'patch_type: Literal[{merge_literal}] = "{default}"']]
+    body = mapping
+    if "json" in kinds:
+        json_patch = "body: Sequence[JsonPatchOperation]"
+        overloads.insert(0, [*head, json_patch, *tail, 'patch_type: Literal["json"]'])
+        body = f"{mapping} | Sequence[JsonPatchOperation]"
+    for stub in overloads:
+        stub.extend(query)
+    all_literal = ", ".join(f'"{t}"' for t in kinds)
+    params = [*head, body, *tail, f'patch_type: Literal[{all_literal}] = "{default}"', *query]
+    what = f"the{o.sub} of the {o.kind}" if o.sub else f"the {o.kind}"
+    doc = o.doc(
+        f"Patch {what} ``name``: change only what ``body`` says.",
+        [
+            _name_arg(o),
+            (
+                "body",
+                'The patch: JSON patch operations for ``patch_type="json"``, else a mapping, '
+                f"or a {o.response.rpartition('.')[2]} holding only the fields to change.",
+            ),
+            *o.doc_ns(),
+            ("patch_type", "; ".join(_PATCH_TYPE_DOC[t] for t in kinds) + "."),
+        ],
+        drop,
+    )
+    uses = frozenset({"Any", "Literal", "Mapping", "overload"})
+    if "json" in kinds:
+        uses |= {"JsonPatchOperation", "Sequence"}
     patch = Method(
         f"patch{o.suffix}",
-        o.doc,
+        doc,
         params,
         o.response,
         "send",
-        o.call(o.response, ("body=body", "patch_type=patch_type")),
+        o.call(o.response, ("body=body", "patch_type=patch_type"), drop),
         uses,
+        overloads,
     )
     # apply sends the resource's own apiVersion/kind: right for the object and its status,
     # not for subresources of another kind (scale is an autoscaling/v1 Scale).
@@ -250,16 +371,27 @@ def _patch(o: _Op) -> list[Method]:
         args.append(f"params={{{pairs}}}")
     args.append(f"response={o.response}")
     params = [
-        f"obj: {o.response} | dict[str, Any]",
+        f"obj: {o.response}",
         "*",
         "field_manager: str",
         "force: bool = False",
         *o.ns,
         *o.query(drop),
     ]
-    doc = docstring(
-        "Server-side apply: send only the fields set on ``obj``, owned by ``field_manager``.",
-        indent=8,
+    described = {p.wire_name: p.description for p in o.op.params}
+    doc = o.doc(
+        f"Server-side apply{' of the' + o.sub if o.sub else ''}: send only the fields set on "
+        "``obj`` (and its ``metadata.name``), owned by ``field_manager``.",
+        [
+            ("obj", f"The {o.kind} as this field manager wants it."),
+            (
+                "field_manager",
+                "Who owns the applied fields: a name for your program, the same on every apply.",
+            ),
+            ("force", described.get("force", "")),
+            *o.doc_ns(body=True),
+        ],
+        drop,
     )
     apply = Method(
         f"apply{o.suffix}",
@@ -268,7 +400,6 @@ def _patch(o: _Op) -> list[Method]:
         o.response,
         "send",
         f"self._apply_request({', '.join(args)})",
-        frozenset({"Any"}),
     )
     return [patch, apply]
 
@@ -278,13 +409,25 @@ def _delete(o: _Op) -> list[Method]:
     with a Status instead."""
     if o.op.verb == "delete":
         name, target, method = ["name: str"], o.model, "delete"
+        summary = (
+            f"Delete the {o.kind} ``name``: answers with the object while finalizers keep it, "
+            "else with a ``Status``."
+        )
     else:
         name, target, method = [], o.ann(o.resource.list_model or AnyType()), "delete_collection"
+        where = " in a namespace" if o.resource.namespaced else ""
+        summary = f"Delete every {o.kind}{where} that the selectors match."
     params = [*name, "*", *o.ns, f"body: {o.body} | None = None", *o.query()]
     call = o.call(f"OrStatus({target}, {o.status})", ("body=body",))
     returns = f"{target} | {o.status}"
+    args = [
+        *([_name_arg(o)] if name else []),
+        *o.doc_ns(),
+        ("body", "Delete options; the keyword arguments below set the same, more simply."),
+    ]
+    doc = o.doc(summary, args)
     return [
-        Method(f"{method}{o.suffix}", o.doc, params, returns, "send", call, frozenset({"OrStatus"}))
+        Method(f"{method}{o.suffix}", doc, params, returns, "send", call, frozenset({"OrStatus"}))
     ]
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "AnyType",
     "FieldDef",
     "ListOf",
+    "LiteralOf",
     "MapOf",
     "ModelDef",
     "ModelRef",
@@ -83,7 +84,14 @@ class UnionOf:
     options: tuple[TypeExpr, ...]
 
 
-TypeExpr = Primitive | Special | AnyType | ModelRef | ListOf | MapOf | UnionOf
+@dataclass(frozen=True)
+class LiteralOf:
+    """One of fixed strings: ``Literal["Orphan", "Background", "Foreground"]``."""
+
+    values: tuple[str, ...]
+
+
+TypeExpr = Primitive | Special | AnyType | ModelRef | ListOf | MapOf | UnionOf | LiteralOf
 
 
 @dataclass(frozen=True)

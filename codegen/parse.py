@@ -18,6 +18,7 @@ from .ir import (
     AnyType,
     FieldDef,
     ListOf,
+    LiteralOf,
     MapOf,
     ModelDef,
     ModelRef,
@@ -35,6 +36,7 @@ from .ir import (
     Verb,
 )
 from .naming import attribute_name, group_module
+from .params import NOT_OFFERED, QUERY_VALUES
 
 __all__ = ["parse_spec"]
 
@@ -404,9 +406,11 @@ class _Parser:
             location, wire = param.get("in"), param.get("name", "")
             if location == "body":
                 body = self.type_of(param.get("schema", {}), f"{at}/schema", None, "body")
-            elif location == "query" and wire not in seen:
+            elif location == "query" and wire not in seen and wire not in NOT_OFFERED:
                 seen.add(wire)
                 param_type = self.type_of(param, at, None, wire)
+                if wire in QUERY_VALUES and param_type == Primitive("str"):
+                    param_type = LiteralOf(QUERY_VALUES[wire])
                 params.append(
                     ParamDef(
                         wire,

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import textwrap
 
-from .ir import AnyType, ListOf, MapOf, ModelRef, ModuleId, Primitive, Special, TypeExpr, UnionOf
+from .ir import (
+    AnyType,
+    ListOf,
+    LiteralOf,
+    MapOf,
+    ModelRef,
+    ModuleId,
+    Primitive,
+    Special,
+    TypeExpr,
+    UnionOf,
+)
 from .naming import module_alias
 
 __all__ = ["Annotations", "docstring"]
@@ -12,16 +23,22 @@ __all__ = ["Annotations", "docstring"]
 _WIDTH = 92
 
 
-def docstring(text: str, indent: int = 4) -> str:
-    """A docstring body: wrapped, escaped, never ending in a quote."""
+def docstring(text: str, indent: int = 4, hanging: bool = False) -> str:
+    """A docstring body: wrapped, escaped, never ending in a quote. With ``hanging``, a line
+    that starts indented (an ``Args:`` entry) continues four spaces further in."""
     text = text.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     if not text:
         return ""
     lines: list[str] = []
     for paragraph in text.split("\n"):
+        lead = paragraph[: len(paragraph) - len(paragraph.lstrip(" "))]
         lines.extend(
             textwrap.wrap(
-                paragraph, _WIDTH - indent, break_long_words=False, break_on_hyphens=False
+                paragraph,
+                _WIDTH - indent,
+                subsequent_indent=lead + "    " if hanging and lead else "",
+                break_long_words=False,
+                break_on_hyphens=False,
             )
             or [""]
         )
@@ -67,4 +84,7 @@ class Annotations:
             return f"dict[str, {self(t.value)}]"
         if isinstance(t, UnionOf):
             return " | ".join(self(o) for o in t.options)
+        if isinstance(t, LiteralOf):
+            self.typing.add("Literal")
+            return "Literal[{}]".format(", ".join(f'"{v}"' for v in t.values))
         raise TypeError(f"not a type expression: {t!r}")

@@ -65,6 +65,10 @@ _RUNTIME_NAMES = {
     "Generator",
     "AsyncGenerator",
     "Sequence",
+    "Mapping",
+    "Literal",
+    "overload",
+    "JsonPatchOperation",
 }
 
 __all__ = ["render_package"]
@@ -221,7 +225,11 @@ def _clients_source(
     modes = {m.mode for c in clients for m in c.methods}
     where = {
         "Any": "typing",
+        "Literal": "typing",
+        "overload": "typing",
+        "Mapping": "collections.abc",
         "Sequence": "collections.abc",
+        "JsonPatchOperation": "kubetyped.types",
         "OrStatus": "kubetyped.request",
         "PatchType": "kubetyped.request",
         "WatchEvent": "kubetyped.watch",

@@ -11,7 +11,7 @@ import base64
 import binascii
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import (
     AwareDatetime,
@@ -28,6 +28,7 @@ __all__ = [
     "DateTime",
     "FieldsV1",
     "IntOrString",
+    "JsonPatchOperation",
     "MicroTime",
     "Patch",
     "Quantity",
@@ -113,6 +114,19 @@ Patch = dict[str, Any]
 
 JSON = Any
 """Any JSON value, kept verbatim."""
+
+# "from" is a Python keyword: the optional keys need the functional form.
+_JsonPatchOptional = TypedDict("_JsonPatchOptional", {"value": Any, "from": str}, total=False)
+
+
+class JsonPatchOperation(_JsonPatchOptional):
+    """One operation of a JSON patch (RFC 6902), as a dict:
+    ``{"op": "replace", "path": "/spec/replicas", "value": 3}``. ``add``, ``replace`` and
+    ``test`` take a ``value``; ``move`` and ``copy`` take ``"from"``, a path."""
+
+    op: Literal["add", "remove", "replace", "move", "copy", "test"]
+    path: str
+
 
 _SUFFIXES: dict[str, Decimal] = {
     "n": Decimal("1e-9"),

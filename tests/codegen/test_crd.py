@@ -86,7 +86,7 @@ def test_generated_crd_package_validates_real_objects(tmp_path: Path) -> None:
         "assert cert.spec.private_key.size == 256\n"
         "assert type(cert.status.conditions[0].last_transition_time).__name__ == 'datetime'\n"
         "import inspect\n"
-        "assert 'patch_type: PatchType = \"merge\"' in inspect.getsource(Certificates.patch)\n"
+        'assert \'patch_type: Literal["json", "merge"] = "merge"\' in inspect.getsource(Certificates.patch)\n'
         "print(Certificates.info.plural, Certificates.info.namespaced)\n"
     )
     result = subprocess.run(

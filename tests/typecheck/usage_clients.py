@@ -18,7 +18,7 @@ reveal_type(deployments.apply(Deployment(), field_manager="me", force=True))  # 
 reveal_type(deployments.patch("web", {"spec": {"replicas": 2}}, patch_type="merge"))  # kubetyped.k8s.apps.v1.Deployment
 reveal_type(Pods(client).log("web-0", container="web", tail_lines=10))  # str
 reveal_type(Namespaces(client).get("default").status)  # kubetyped.k8s.core.v1.NamespaceStatus | None
-reveal_type(ConfigMaps(client).create)  # def (body: kubetyped.k8s.core.v1.ConfigMap, *, namespace: str | None =, dry_run: str | None =, field_manager: str | None =, field_validation: str | None =, pretty: str | None =) -> kubetyped.k8s.core.v1.ConfigMap
+reveal_type(ConfigMaps(client).create)  # def (body: kubetyped.k8s.core.v1.ConfigMap, *, namespace: str | None =, dry_run: Literal['All'] | None =, field_manager: str | None =, field_validation: Literal['Ignore'] | Literal['Warn'] | Literal['Strict'] | None =) -> kubetyped.k8s.core.v1.ConfigMap
 
 
 async def main(aclient: AsyncClient) -> None:
