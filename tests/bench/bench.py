@@ -296,6 +296,10 @@ def add_ratios(results: dict[str, Any]) -> None:
             entry["x_kubetyped"] = ratio(entry["median_s"], ours)
 
 
+def _load(value: list[float] | None) -> str:
+    return "/".join(f"{x:.1f}" for x in value) if value else "unknown"
+
+
 def _x(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
@@ -318,7 +322,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"# Benchmark: {m['date']}{' (quick run: small sizes)' if results['quick'] else ''}",
         "",
         f"`{results['command']}` on {m['cpu']}, {m['cpus']} CPUs, {m['system']}, Python "
-        f"{m['python']}; load average at start {', '.join(f'{x:.2f}' for x in m['load_average_start'] or ())}. "
+        f"{m['python']}; load average {_load(m.get('load_average_start'))} at the start, "
+        f"{_load(m.get('load_average_end'))} at the end. "
         "The machine was shared with other jobs: compare ratios within this run, not absolute "
         f"times across runs. kubetyped {m['kubetyped_commit']}"
         f"{' with uncommitted changes' if m['kubetyped_uncommitted_changes'] else ''}, pydantic {v['pydantic']} "
@@ -413,6 +418,40 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def summary(results: dict[str, Any]) -> str:
+    """The short table the README shows: ratios to the floor, one row per contender."""
+    m, d, floor = results["machine"], results["data"], results["floor"]
+    speed, mem, imports = results["speed"], results["memory"], results["imports"]
+    model_import = {n: imports.get(f"{n}_model", {}) for n in LABELS}
+    rows = [
+        f"{m['date']}, {m['cpus']} CPUs (shared), Python {m['python']}, kubetyped "
+        f"{m['kubetyped_commit']}; {d['pods']} pods ({d['podlist_bytes'] / 1e6:.0f} MB), "
+        f"{d['watch_events']} watch events. Ratios to `{LABELS[floor]}` in the same collector "
+        "mode (lower is faster or smaller):",
+        "",
+        "| | PodList, GC paused | PodList, GC on | watch event, GC paused | held per pod "
+        "| import core/v1 models |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name in speed:
+        if "skipped" in speed[name] or name == "json":
+            continue
+        paused, on = speed[name]["gc_paused"], speed[name]["gc_on"]
+        cells = [LABELS[name]]
+        for entry in (paused["podlist_s"], on["podlist_s"], paused["watch_event_s"]):
+            cells.append(f"{entry['x_floor']:.2f}x ({_time(entry['best'])})")
+        held = mem[name]
+        cells.append(
+            f"{held['held_per_pod_x_floor']:.2f}x ({held['held_per_pod_bytes'] / 1024:.0f} KiB)"
+        )
+        e = model_import.get(name, {})
+        cells.append(
+            f"{_time(e['median_s'])} ({e['x_pydantic']:.2f}x pydantic)" if "median_s" in e else ""
+        )
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few rounds (smoke run)")
@@ -422,7 +461,13 @@ def main() -> None:
     parser.add_argument(
         "--only", help="comma-separated contenders to measure (kubetyped and the floor always)"
     )
+    parser.add_argument("--report", type=Path, help="only rewrite the Markdown of a JSON result")
     args = parser.parse_args()
+    if args.report:
+        results = json.loads(args.report.read_text())
+        args.report.with_suffix(".md").write_text(markdown(results))
+        print(summary(results))
+        return
     quick = args.quick
     args.pods = args.pods or (50 if quick else 2000)
     args.events = args.events or (50 if quick else 1000)
@@ -473,6 +518,8 @@ def main() -> None:
     report = markdown(results)
     (out / "latest.md").write_text(report)
     print(report)
+    print("For the README:\n")
+    print(summary(results))
 
 
 if __name__ == "__main__":
