@@ -142,6 +142,9 @@ class ModelDef:
     description: str
     fields: list[FieldDef]
     gvk: GVK | None = None
+    # The runtime module whose class of the same name this model is (re-exported, not
+    # generated): one ``Status`` for errors, deletes and watch events alike.
+    runtime: str | None = None
 
     @property
     def name(self) -> str:

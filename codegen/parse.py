@@ -44,6 +44,15 @@ _META = "io.k8s.apimachinery.pkg.apis.meta.v1"
 _APIEXT = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1"
 _PROPS = ModelRef(ModuleId("apiextensions", "v1"), "JSONSchemaProps")
 
+# Definitions the runtime itself needs (an error is a Status): the generated module re-exports
+# the runtime's class, so users meet one class. tests/codegen/test_runtime_models.py checks
+# that the runtime's fields are the spec's.
+_RUNTIME_MODELS: dict[str, str] = {
+    f"{_META}.Status": "kubetyped.status",
+    f"{_META}.StatusDetails": "kubetyped.status",
+    f"{_META}.StatusCause": "kubetyped.status",
+}
+
 # Definitions whose real behaviour is not what their schema says: runtime types instead.
 _SPECIAL_DEFINITIONS: dict[str, TypeExpr] = {
     "io.k8s.apimachinery.pkg.util.intstr.IntOrString": Special("IntOrString"),
@@ -176,11 +185,12 @@ class _Parser:
                 self.fail(where, "expected a schema object")
             gvks = _gvks(schema)
             group = gvks[0].group if len(gvks) == 1 else ""
-            self._model(ref, schema, where, gvks[0] if len(gvks) == 1 else None, group)
+            model = self._model(ref, schema, where, gvks[0] if len(gvks) == 1 else None, group)
+            model.runtime = _RUNTIME_MODELS.get(name)
 
     def _model(
         self, ref: ModelRef, schema: dict[str, Any], where: str, gvk: GVK | None, group: str
-    ) -> None:
+    ) -> ModelDef:
         module = self._module(ref.module, group)
         model = ModelDef(ref, where, schema.get("description", ""), [], gvk)
         module.models.append(model)  # before the fields: nested models come after their parent
@@ -220,6 +230,7 @@ class _Parser:
                     patch_merge_key=prop.get("x-kubernetes-patch-merge-key"),
                 )
             )
+        return model
 
     def _nested_ref(self, owner: ModelRef, wire: str) -> ModelRef:
         base = owner.name + "".join(w.capitalize() for w in attribute_name(wire).split("_"))

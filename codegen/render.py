@@ -181,21 +181,27 @@ def _models_source(
     clients: list[str],
 ) -> str:
     ann = Annotations(module.id)
+    reexported = {m.name: m.runtime for m in module.models if m.runtime}
+    ann.defined.update(reexported)  # imported at the top: never a forward reference
     models = []
     for model in _definition_order(module.models):
+        if model.runtime:
+            continue
         fields = [_field(f, ann) for f in model.fields]
         ann.defined.add(model.name)
         gvk = (model.gvk.group, model.gvk.version, model.gvk.kind) if model.gvk else None
         has_literals = any(f.literal for f in model.fields)
         base = "K8sObject" if gvk and has_literals else "K8sModel"
         models.append(_Model(model.name, base, docstring(model.description), fields, gvk))
-    names = [m.name for m in models] + clients
+    names = [m.name for m in models] + sorted(reexported) + clients
     if len(set(names)) != len(names):
         raise ValueError(f"{module.id.dotted}: duplicate class names")
     imported = _MODEL_MODULE_NAMES | ann.specials | {a for _, _, a in _module_imports(ann.modules)}
     _refuse_clashes(module, imported, package.title)
     stdlib = {"typing": set(ann.typing) | ({"TYPE_CHECKING", "Any"} if clients else set())}
     runtime = {"kubetyped.model": {m.base for m in models}, "kubetyped.types": set(ann.specials)}
+    for name, where in reexported.items():
+        runtime.setdefault(where, set()).add(name)
     if any(f.markers for m in models for f in m.fields):
         runtime["kubetyped.model"].add("ListMarkers")
     return env.get_template("module.py.jinja").render(

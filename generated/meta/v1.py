@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.status import Status, StatusCause, StatusDetails
 from kubetyped.types import FieldsV1, RawExtension, Time
 
 __all__ = [
@@ -823,126 +824,6 @@ class ObjectMeta(K8sModel):
     
     Populated by the system. Read-only. More info:
     https://kubernetes.io/docs/concepts/overview/working-with-objects/names#uids
-    """
-
-
-class StatusCause(K8sModel):
-    """StatusCause provides more information about an api.Status failure, including cases when
-    multiple errors are encountered.
-    """
-
-    field: str | None = None
-    """The field of the resource that has caused this error, as named by its JSON
-    serialization. May include dot and postfix notation for nested attributes. Arrays are
-    zero-indexed.  Fields may appear more than once in an array of causes due to fields
-    having multiple errors. Optional.
-    
-    Examples:
-      "name" - the field "name" on the current resource
-      "items[0].name" - the field "name" on the first array entry in "items" 
-    """
-
-    message: str | None = None
-    """A human-readable description of the cause of the error.  This field may be presented
-    as-is to a reader.
-    """
-
-    reason: str | None = None
-    """A machine-readable description of the cause of the error. If this value is empty there
-    is no information available.
-    """
-
-
-class StatusDetails(K8sModel):
-    """StatusDetails is a set of additional properties that MAY be set by the server to provide
-    additional information about a response. The Reason field of a Status object defines
-    what attributes will be set. Clients must ignore fields that do not match the defined
-    type of each attribute, and should assume that any attribute may be empty, invalid, or
-    under defined.
-    """
-
-    causes: Annotated[list[StatusCause] | None, ListMarkers(list_type="atomic")] = None
-    """The Causes array includes more details associated with the StatusReason failure. Not all
-    StatusReasons may provide detailed causes.
-    """
-
-    group: str | None = None
-    """The group attribute of the resource associated with the status StatusReason."""
-
-    kind: str | None = None
-    """The kind attribute of the resource associated with the status StatusReason. On some
-    operations may differ from the requested resource Kind. More info:
-    https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
-    """
-
-    name: str | None = None
-    """The name attribute of the resource associated with the status StatusReason (when there
-    is a single name which can be described).
-    """
-
-    retry_after_seconds: int | None = Field(
-        default=None, validation_alias="retryAfterSeconds", serialization_alias="retryAfterSeconds"
-    )
-    """If specified, the time in seconds before the operation should be retried. Some errors
-    may indicate the client must take an alternate action - for those errors this field may
-    indicate how long to wait before taking the alternate action.
-    """
-
-    uid: str | None = None
-    """UID of the resource. (when there is a single resource which can be described). More
-    info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#uids
-    """
-
-
-class Status(K8sObject):
-    """Status is a return value for calls that don't return other objects."""
-
-    __k8s_group__ = ""
-    __k8s_version__ = "v1"
-    __k8s_kind__ = "Status"
-
-    api_version: Literal["v1"] = Field(
-        default="v1", validation_alias="apiVersion", serialization_alias="apiVersion"
-    )
-    """APIVersion defines the versioned schema of this representation of an object. Servers
-    should convert recognized schemas to the latest internal value, and may reject
-    unrecognized values. More info:
-    https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
-    """
-
-    code: int | None = None
-    """Suggested HTTP return code for this status, 0 if not set."""
-
-    details: StatusDetails | None = None
-    """Extended data associated with the reason.  Each reason may define its own extended
-    details. This field is optional and the data returned is not guaranteed to conform to
-    any schema except that defined by the reason type.
-    """
-
-    kind: Literal["Status"] = "Status"
-    """Kind is a string value representing the REST resource this object represents. Servers
-    may infer this from the endpoint the client submits requests to. Cannot be updated. In
-    CamelCase. More info:
-    https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
-    """
-
-    message: str | None = None
-    """A human-readable description of the status of this operation."""
-
-    metadata: ListMeta | None = None
-    """Standard list metadata. More info:
-    https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
-    """
-
-    reason: str | None = None
-    """A machine-readable description of why this operation is in the "Failure" status. If this
-    value is empty there is no information available. A Reason clarifies an HTTP status code
-    but does not override it.
-    """
-
-    status: str | None = None
-    """Status of the operation. One of: "Success" or "Failure". More info:
-    https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
     """
 
 

@@ -12,7 +12,7 @@ reveal_type(deployments.get("web", namespace="prod"))  # kubetyped.k8s.apps.v1.D
 reveal_type(deployments.list(all_namespaces=True, label_selector="app=web"))  # kubetyped.k8s.apps.v1.DeploymentList
 reveal_type(deployments.list_all(namespace="prod", limit=100))  # typing.Generator[kubetyped.k8s.apps.v1.Deployment, None, None]
 reveal_type(deployments.watch(resource_version="1", allow_watch_bookmarks=True))  # typing.Generator[kubetyped.watch.WatchEvent[kubetyped.k8s.apps.v1.Deployment], None, None]
-reveal_type(deployments.delete("web"))  # kubetyped.k8s.apps.v1.Deployment | kubetyped.k8s.meta.v1.Status
+reveal_type(deployments.delete("web"))  # kubetyped.k8s.apps.v1.Deployment | kubetyped.status.Status
 reveal_type(deployments.get_scale("web"))  # kubetyped.k8s.autoscaling.v1.Scale
 reveal_type(deployments.apply(Deployment(), field_manager="me", force=True))  # kubetyped.k8s.apps.v1.Deployment
 reveal_type(deployments.patch("web", {"spec": {"replicas": 2}}, patch_type="merge"))  # kubetyped.k8s.apps.v1.Deployment
