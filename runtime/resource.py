@@ -56,9 +56,12 @@ The rules:
   the object while finalizers keep it, else with a ``Status``: use ``OrStatus(ConfigMap, meta_v1.Status)``.
 * ``_text_lines(req)`` streams a text answer (a log, with ``follow``) line by line as str.
 * ``_list_all(req)`` and ``_watch(req)`` take the request of the plain list call but with
-  ``response=`` the *item* model: ``_list_all`` yields every item of every page (``limit``
-  defaults to 500, ``continue`` followed until the last page), ``_watch`` adds ``watch=true``
-  and yields :class:`~kubetyped.watch.WatchEvent` s (an ``ERROR`` event is raised as its
+  ``response=`` the *item* model: ``_list_all`` gives a
+  :class:`~kubetyped.listwatch.ListIterator` of every item of every page (``limit``
+  defaults to 500) that knows the list's ``resource_version`` once exhausted; ``_watch``
+  gives a resumable :class:`~kubetyped.listwatch.Watch` of
+  :class:`~kubetyped.watch.WatchEvent` s (reconnects, bookmarks, relist on 410).
+  ``_watch_once(req)`` is the raw single stream (an ``ERROR`` event is raised as its
   ``ApiError``: ``Gone`` means relist).
 * ``_apply_request(obj, field_manager=..., force=..., ...)`` builds a server-side apply: a
   PATCH of type ``application/apply-patch+yaml`` to the object named by ``obj.metadata.name``,
@@ -77,13 +80,20 @@ from contextlib import aclosing, closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
+from .listwatch import (
+    DEFAULT_PAGE_SIZE,
+    AsyncListIterator,
+    AsyncWatch,
+    ListIterator,
+    Watch,
+    item_type,
+)
 from .paths import resource_path
 from .request import (
     PATCH_CONTENT_TYPES,
     ApiRequest,
-    Decoder,
     ParamValue,
     PatchType,
     Response,
@@ -99,9 +109,6 @@ __all__ = ["DEFAULT_PAGE_SIZE", "AsyncResourceClient", "ResourceClient", "Resour
 
 T = TypeVar("T")
 C = TypeVar("C", bound="_BaseClient[Any]")
-
-DEFAULT_PAGE_SIZE = 500
-"""Items per page when ``_list_all`` is not given a ``limit`` (client-go's pager default)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,18 +127,6 @@ class ResourceInfo:
     def api_version(self) -> str:
         """``v1`` for the core group, else ``{group}/{version}`` (``apps/v1``)."""
         return f"{self.group}/{self.version}" if self.group else self.version
-
-
-class _ListMeta(BaseModel):
-    model_config = ConfigDict(defer_build=True)  # built on first use: import time matters
-    continue_: str | None = Field(default=None, alias="continue")
-
-
-class _Page(BaseModel, Generic[T]):
-    # Only what paging needs, so it does not depend on how a generated list names `continue`.
-    model_config = ConfigDict(defer_build=True)
-    items: list[T] | None = None
-    metadata: _ListMeta = Field(default_factory=_ListMeta)
 
 
 class _Resource(Generic[C]):
@@ -234,37 +229,12 @@ class _Resource(Generic[C]):
     def _watch_setup(self, req: ApiRequest[T]) -> tuple[ApiRequest[T], WatchDecoder[T]]:
         watch = watch_request(req)
         url = self._client.url(watch)
-        return watch, WatchDecoder(_item_type(req), method=watch.method, url=url)
+        return watch, WatchDecoder(item_type(req), method=watch.method, url=url)
 
 
 def _text(line: bytes) -> str:
     # A container writes what it likes: never fail on bytes that are not UTF-8.
     return line.removesuffix(b"\r").decode("utf-8", "replace")
-
-
-def _item_type(req: ApiRequest[T]) -> type[T]:
-    if isinstance(req.response, Decoder):
-        raise TypeError("list_all and watch need the item model as response, not a Decoder")
-    return req.response
-
-
-def _first_page(req: ApiRequest[T]) -> ApiRequest[_Page[T]]:
-    item = _item_type(req)
-    page_type: type[_Page[T]] = _Page[item]  # type: ignore[valid-type]
-    page = req.expecting(page_type)
-    if any(key == "limit" for key, _ in page.params):
-        return page
-    return page.with_params({"limit": DEFAULT_PAGE_SIZE})
-
-
-def _next_page(req: ApiRequest[_Page[T]], page: _Page[T]) -> ApiRequest[_Page[T]] | None:
-    token = page.metadata.continue_
-    if not token:
-        return None
-    # The server refuses a resourceVersion together with continue (client-go clears it too).
-    return req.with_params(
-        {"continue": token, "resourceVersion": None, "resourceVersionMatch": None}
-    )
 
 
 class ResourceClient(_Resource["Client"]):
@@ -278,17 +248,16 @@ class ResourceClient(_Resource["Client"]):
     def _send(self, req: ApiRequest[T]) -> T:
         return self._client.send(req)
 
-    def _list_all(self, req: ApiRequest[T]) -> Generator[T, None, None]:
-        page_req: ApiRequest[_Page[T]] | None = _first_page(req)
-        while page_req is not None:
-            page = self._client.send(page_req)
-            yield from page.items or ()
-            page_req = _next_page(page_req, page)
+    def _list_all(self, req: ApiRequest[T]) -> ListIterator[T]:
+        return ListIterator(self._client, req)
+
+    def _watch(self, req: ApiRequest[T]) -> Watch[T]:
+        return Watch(self._client, req)
 
     # The inner stream is closed with the outer generator (closing/aclosing), so abandoning a
     # watch or a followed log ends its connection at once rather than at garbage collection.
 
-    def _watch(self, req: ApiRequest[T]) -> Generator[WatchEvent[T], None, None]:
+    def _watch_once(self, req: ApiRequest[T]) -> Generator[WatchEvent[T], None, None]:
         watch, decoder = self._watch_setup(req)
         with closing(self._client.stream_lines(watch)) as lines:
             for line in lines:
@@ -311,15 +280,13 @@ class AsyncResourceClient(_Resource["AsyncClient"]):
     async def _send(self, req: ApiRequest[T]) -> T:
         return await self._client.send(req)
 
-    async def _list_all(self, req: ApiRequest[T]) -> AsyncGenerator[T, None]:
-        page_req: ApiRequest[_Page[T]] | None = _first_page(req)
-        while page_req is not None:
-            page = await self._client.send(page_req)
-            for item in page.items or ():
-                yield item
-            page_req = _next_page(page_req, page)
+    def _list_all(self, req: ApiRequest[T]) -> AsyncListIterator[T]:
+        return AsyncListIterator(self._client, req)
 
-    async def _watch(self, req: ApiRequest[T]) -> AsyncGenerator[WatchEvent[T], None]:
+    def _watch(self, req: ApiRequest[T]) -> AsyncWatch[T]:
+        return AsyncWatch(self._client, req)
+
+    async def _watch_once(self, req: ApiRequest[T]) -> AsyncGenerator[WatchEvent[T], None]:
         watch, decoder = self._watch_setup(req)
         async with aclosing(self._client.stream_lines(watch)) as lines:
             async for line in lines:

@@ -150,8 +150,9 @@ class Deployments(ResourceClient):
         resource_version: str | None = None,
         allow_watch_bookmarks: bool | None = None,
         timeout_seconds: int | None = None,
+        resume: bool = True,
     ) -> Iterator[WatchEvent[Deployment]]:
-        return self._watch(
+        return (self._watch if resume else self._watch_once)(
             self._request(
                 "GET",
                 namespace=namespace,
@@ -369,8 +370,9 @@ class AsyncDeployments(AsyncResourceClient):
         resource_version: str | None = None,
         allow_watch_bookmarks: bool | None = None,
         timeout_seconds: int | None = None,
+        resume: bool = True,
     ) -> AsyncIterator[WatchEvent[Deployment]]:
-        return self._watch(
+        return (self._watch if resume else self._watch_once)(
             self._request(
                 "GET",
                 namespace=namespace,
@@ -803,7 +805,9 @@ async def test_watch_through_generated_method(mode: str) -> None:
         for t, rv in [("ADDED", "1"), ("MODIFIED", "2")]
     )
     h = Harness(mode, Server(ok(lines)))
-    events = await collect(h.deployments.watch(resource_version="0", timeout_seconds=5))
+    events = await collect(
+        h.deployments.watch(resource_version="0", timeout_seconds=5, resume=False)
+    )
     assert [(e.type, e.object.metadata.resource_version) for e in events] == [
         ("ADDED", "1"),
         ("MODIFIED", "2"),

@@ -53,8 +53,10 @@ class ConfigMaps(ResourceClient):
         allow_watch_bookmarks: bool | None = None,
         timeout_seconds: int | None = None,
         label_selector: str | None = None,
+        send_initial_events: bool | None = None,
+        resume: bool = True,
     ) -> Iterator[WatchEvent[ConfigMap]]:
-        return self._watch(
+        return (self._watch if resume else self._watch_once)(
             self._request(
                 "GET",
                 namespace=namespace,
@@ -64,6 +66,7 @@ class ConfigMaps(ResourceClient):
                     "allowWatchBookmarks": allow_watch_bookmarks,
                     "timeoutSeconds": timeout_seconds,
                     "labelSelector": label_selector,
+                    "sendInitialEvents": send_initial_events,
                 },
                 response=ConfigMap,
             )
@@ -82,8 +85,10 @@ class AsyncConfigMaps(AsyncResourceClient):
         allow_watch_bookmarks: bool | None = None,
         timeout_seconds: int | None = None,
         label_selector: str | None = None,
+        send_initial_events: bool | None = None,
+        resume: bool = True,
     ) -> AsyncIterator[WatchEvent[ConfigMap]]:
-        return self._watch(
+        return (self._watch if resume else self._watch_once)(
             self._request(
                 "GET",
                 namespace=namespace,
@@ -93,6 +98,7 @@ class AsyncConfigMaps(AsyncResourceClient):
                     "allowWatchBookmarks": allow_watch_bookmarks,
                     "timeoutSeconds": timeout_seconds,
                     "labelSelector": label_selector,
+                    "sendInitialEvents": send_initial_events,
                 },
                 response=ConfigMap,
             )
@@ -165,6 +171,8 @@ def mode(request: pytest.FixtureRequest) -> str:
 def watch(
     mode: str, server: Server, **kwargs: Any
 ) -> Iterator[WatchEvent[ConfigMap]] | AsyncIterator[WatchEvent[ConfigMap]]:
+    """The raw, single-stream watch."""
+    kwargs.setdefault("resume", False)
     transport = httpx.MockTransport(server)
     if mode == "sync":
         return ConfigMaps(Client(config(), transport=transport)).watch(**kwargs)
