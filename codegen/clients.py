@@ -103,12 +103,18 @@ class _Op:
         """``" status"`` of a subresource's summary line, or ``""``."""
         return f" {self.op.subresource}" if self.op.subresource else ""
 
-    def doc(self, summary: str, args: list[tuple[str, str]], drop: tuple[str, ...] = ()) -> str:
-        """The method's docstring: ``summary``, then ``Args:`` for ``args`` (the parameters
-        before the query parameters, with their text) and the query parameters less ``drop``
-        (with the spec's descriptions)."""
+    def doc(
+        self,
+        summary: str,
+        args: list[tuple[str, str]],
+        drop: tuple[str, ...] = (),
+        details: str = "",
+    ) -> str:
+        """The method's docstring: the one-line ``summary``, ``details``, then ``Args:`` for
+        ``args`` (the parameters before the query parameters, with their text) and the query
+        parameters less ``drop`` (with the spec's descriptions)."""
         query = [(p.name, p.description) for p in self.op.params if p.wire_name not in drop]
-        return method_docstring(summary, [*args, *query])
+        return method_docstring(summary, [*args, *query], details)
 
     def doc_ns(self, body: bool = False) -> list[tuple[str, str]]:
         """The Args entries of ``namespace`` and ``all_namespaces``, where the method has them."""
@@ -158,10 +164,12 @@ class _Op:
         return f"self._request({', '.join(args)})"
 
 
-def method_docstring(summary: str, args: list[tuple[str, str]], indent: int = 8) -> str:
-    """A Google-style docstring: the summary line, then each argument with the first
-    paragraph of its description (hover text in editors)."""
-    lines = [summary]
+def method_docstring(
+    summary: str, args: list[tuple[str, str]], details: str = "", indent: int = 8
+) -> str:
+    """A Google-style docstring: the summary line, the details, then each argument with the
+    first paragraph of its description (hover text in editors)."""
+    lines = [summary, *(["", details] if details else [])]
     if args:
         lines += ["", "Args:"]
         for name, text in args:
@@ -192,11 +200,12 @@ def _get(o: _Op) -> list[Method]:
         drop = ("follow",)
         params = ["name: str", "*", *o.ns, *o.query(drop)]
         args = [_name_arg(o), *o.doc_ns()]
-        whole = o.doc(f"The log of a container of the {o.kind} ``name``, all at once.", args, drop)
+        whole = o.doc(f"Read the log of a container of the {o.kind} ``name``.", args, drop)
         lines = o.doc(
-            "Each line of the log as it arrives (line endings stripped, bytes that are not "
-            "UTF-8 replaced); with ``follow=True`` until the container ends.",
+            f"Stream the log of a container of the {o.kind} ``name``, line by line.",
             args,
+            details="Line endings are stripped and bytes that are not UTF-8 replaced; with "
+            "``follow=True`` the lines come until the container ends.",
         )
         return [
             Method("log", whole, params, "str", "send", o.call("str", drop=drop)),
@@ -220,15 +229,16 @@ def _list(o: _Op) -> list[Method]:
     where = " in a namespace (or in every namespace)" if o.every else ""
     where = where or (" in a namespace" if o.resource.namespaced else "")
     one_page = o.doc(
-        f"List the {o.kind} objects{where}: one page (``limit`` items; pass the answer's "
-        "``metadata.continue_`` as ``continue_`` for the next).",
+        f"List {o.kind} objects, one page at a time.",
         o.doc_ns(),
+        details=f"The {o.kind} objects{where}: at most ``limit`` of them; pass the answer's "
+        "``metadata.continue_`` as ``continue_`` for the next page.",
     )
     every_page = o.doc(
-        f"Every {o.kind}{where}, following ``continue`` across pages (``limit`` per page, "
-        "500 by default).",
+        f"Every {o.kind}, following ``continue`` across pages.",
         o.doc_ns(),
         drop,
+        details=f"The {o.kind} objects{where}, ``limit`` per request (500 by default).",
     )
     return [
         Method(
@@ -253,9 +263,10 @@ def _list(o: _Op) -> list[Method]:
 def _watch(o: _Op) -> list[Method]:
     params = ["*", *o.ns, *o.every, *o.query()]
     doc = o.doc(
-        f"Watch {o.kind} objects: an event each time one is added, modified or deleted "
-        "(an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).",
+        f"Watch {o.kind} objects: an event each time one changes.",
         o.doc_ns(),
+        details="``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` "
+        "event is raised as its ``ApiError`` (``Gone``: list again).",
     )
     return [
         Method(
@@ -279,22 +290,24 @@ def _write(o: _Op) -> list[Method]:
         returns, answer = f"{o.response} | {o.status}", f"OrStatus({o.response}, {o.status})"
         uses = frozenset({"OrStatus"})
     call = o.call(answer, ("body=body",))
+    details = ""
     if o.op.verb == "create" and not o.sub:
-        summary, body = f"Create a {o.kind} from ``body``.", f"The {o.kind} to create."
+        summary, body = f"Create a {o.kind}.", f"The {o.kind} to create."
     elif o.op.verb == "create":
-        summary = f"Create the{o.sub} of the {o.kind} ``name`` from ``body``."
+        summary = f"Create the{o.sub} of the {o.kind} ``name``."
         body = f"The{o.sub} to create."
     elif not o.sub:
-        summary = (
-            f"Replace the {o.kind} ``name`` with ``body`` (its ``metadata.resource_version``, "
-            "if set, guards against overwriting a change made since it was read)."
-        )
+        summary = f"Replace the {o.kind} ``name`` with ``body``."
         body = f"The whole {o.kind} to store."
+        details = (
+            "Its ``metadata.resource_version``, if set, guards against overwriting a change "
+            "made since it was read (``Conflict``)."
+        )
     else:
-        summary = f"Replace the{o.sub} of the {o.kind} ``name`` with the one in ``body``."
+        summary = f"Replace the{o.sub} of the {o.kind} ``name``."
         body = f"The object holding the new{o.sub}."
     args = [*([_name_arg(o)] if name else []), ("body", body), *o.doc_ns(body=True)]
-    doc = o.doc(summary, args)
+    doc = o.doc(summary, args, details=details)
     return [Method(f"{o.op.verb}{o.suffix}", doc, params, returns, "send", call, uses)]
 
 
@@ -330,7 +343,7 @@ def _patch(o: _Op) -> list[Method]:
     params = [*head, body, *tail, f'patch_type: Literal[{all_literal}] = "{default}"', *query]
     what = f"the{o.sub} of the {o.kind}" if o.sub else f"the {o.kind}"
     doc = o.doc(
-        f"Patch {what} ``name``: change only what ``body`` says.",
+        f"Patch {what} ``name``.",
         [
             _name_arg(o),
             (
@@ -342,6 +355,7 @@ def _patch(o: _Op) -> list[Method]:
             ("patch_type", "; ".join(_PATCH_TYPE_DOC[t] for t in kinds) + "."),
         ],
         drop,
+        details="Only what ``body`` says changes; the answer is the whole object.",
     )
     uses = frozenset({"Any", "Literal", "Mapping", "overload"})
     if "json" in kinds:
@@ -380,8 +394,7 @@ def _patch(o: _Op) -> list[Method]:
     ]
     described = {p.wire_name: p.description for p in o.op.params}
     doc = o.doc(
-        f"Server-side apply{' of the' + o.sub if o.sub else ''}: send only the fields set on "
-        "``obj`` (and its ``metadata.name``), owned by ``field_manager``.",
+        f"Server-side apply of {'the status of ' if o.sub else ''}``obj``, as ``field_manager``.",
         [
             ("obj", f"The {o.kind} as this field manager wants it."),
             (
@@ -392,6 +405,8 @@ def _patch(o: _Op) -> list[Method]:
             *o.doc_ns(body=True),
         ],
         drop,
+        details="Only the fields set on ``obj`` are sent, and owned by ``field_manager``; "
+        "``obj.metadata.name`` names the object.",
     )
     apply = Method(
         f"apply{o.suffix}",
@@ -409,14 +424,16 @@ def _delete(o: _Op) -> list[Method]:
     with a Status instead."""
     if o.op.verb == "delete":
         name, target, method = ["name: str"], o.model, "delete"
-        summary = (
-            f"Delete the {o.kind} ``name``: answers with the object while finalizers keep it, "
-            "else with a ``Status``."
-        )
+        summary = f"Delete the {o.kind} ``name``."
     else:
         name, target, method = [], o.ann(o.resource.list_model or AnyType()), "delete_collection"
         where = " in a namespace" if o.resource.namespaced else ""
         summary = f"Delete every {o.kind}{where} that the selectors match."
+    details = (
+        "Answers with the object while finalizers keep it, else with a ``Status``."
+        if method == "delete"
+        else "Answers with the deleted objects' list, or with a ``Status``."
+    )
     params = [*name, "*", *o.ns, f"body: {o.body} | None = None", *o.query()]
     call = o.call(f"OrStatus({target}, {o.status})", ("body=body",))
     returns = f"{target} | {o.status}"
@@ -425,7 +442,7 @@ def _delete(o: _Op) -> list[Method]:
         *o.doc_ns(),
         ("body", "Delete options; the keyword arguments below set the same, more simply."),
     ]
-    doc = o.doc(summary, args)
+    doc = o.doc(summary, args, details=details)
     return [
         Method(f"{method}{o.suffix}", doc, params, returns, "send", call, frozenset({"OrStatus"}))
     ]

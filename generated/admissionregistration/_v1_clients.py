@@ -66,8 +66,10 @@ class MutatingAdmissionPolicies(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The MutatingAdmissionPolicy as this field manager wants it.
@@ -112,7 +114,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Create a MutatingAdmissionPolicy from ``body``.
+        """Create a MutatingAdmissionPolicy.
 
         Args:
             body: The MutatingAdmissionPolicy to create.
@@ -162,8 +164,9 @@ class MutatingAdmissionPolicies(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> MutatingAdmissionPolicy | meta_v1.Status:
-        """Delete the MutatingAdmissionPolicy ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the MutatingAdmissionPolicy ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
@@ -237,6 +240,8 @@ class MutatingAdmissionPolicies(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicy that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -369,8 +374,10 @@ class MutatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList:
-        """List the MutatingAdmissionPolicy objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List MutatingAdmissionPolicy objects, one page at a time.
+
+        The MutatingAdmissionPolicy objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -445,8 +452,9 @@ class MutatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[MutatingAdmissionPolicy, None, None]:
-        """Every MutatingAdmissionPolicy, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every MutatingAdmissionPolicy, following ``continue`` across pages.
+
+        The MutatingAdmissionPolicy objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -528,7 +536,9 @@ class MutatingAdmissionPolicies(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Patch the MutatingAdmissionPolicy ``name``: change only what ``body`` says.
+        """Patch the MutatingAdmissionPolicy ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
@@ -585,9 +595,10 @@ class MutatingAdmissionPolicies(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Replace the MutatingAdmissionPolicy ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the MutatingAdmissionPolicy ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
@@ -640,9 +651,10 @@ class MutatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[MutatingAdmissionPolicy], None, None]:
-        """Watch MutatingAdmissionPolicy objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch MutatingAdmissionPolicy objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -713,8 +725,10 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The MutatingAdmissionPolicy as this field manager wants it.
@@ -759,7 +773,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Create a MutatingAdmissionPolicy from ``body``.
+        """Create a MutatingAdmissionPolicy.
 
         Args:
             body: The MutatingAdmissionPolicy to create.
@@ -809,8 +823,9 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> MutatingAdmissionPolicy | meta_v1.Status:
-        """Delete the MutatingAdmissionPolicy ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the MutatingAdmissionPolicy ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
@@ -884,6 +899,8 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicy that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1016,8 +1033,10 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList:
-        """List the MutatingAdmissionPolicy objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List MutatingAdmissionPolicy objects, one page at a time.
+
+        The MutatingAdmissionPolicy objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1092,8 +1111,9 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[MutatingAdmissionPolicy, None]:
-        """Every MutatingAdmissionPolicy, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every MutatingAdmissionPolicy, following ``continue`` across pages.
+
+        The MutatingAdmissionPolicy objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1175,7 +1195,9 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Patch the MutatingAdmissionPolicy ``name``: change only what ``body`` says.
+        """Patch the MutatingAdmissionPolicy ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
@@ -1232,9 +1254,10 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Replace the MutatingAdmissionPolicy ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the MutatingAdmissionPolicy ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
@@ -1287,9 +1310,10 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[MutatingAdmissionPolicy], None]:
-        """Watch MutatingAdmissionPolicy objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch MutatingAdmissionPolicy objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -1370,8 +1394,10 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The MutatingAdmissionPolicyBinding as this field manager wants it.
@@ -1416,7 +1442,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Create a MutatingAdmissionPolicyBinding from ``body``.
+        """Create a MutatingAdmissionPolicyBinding.
 
         Args:
             body: The MutatingAdmissionPolicyBinding to create.
@@ -1466,8 +1492,9 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> MutatingAdmissionPolicyBinding | meta_v1.Status:
-        """Delete the MutatingAdmissionPolicyBinding ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the MutatingAdmissionPolicyBinding ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
@@ -1541,6 +1568,8 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicyBinding that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1673,8 +1702,10 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList:
-        """List the MutatingAdmissionPolicyBinding objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List MutatingAdmissionPolicyBinding objects, one page at a time.
+
+        The MutatingAdmissionPolicyBinding objects: at most ``limit`` of them; pass the
+        answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1749,8 +1780,9 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[MutatingAdmissionPolicyBinding, None, None]:
-        """Every MutatingAdmissionPolicyBinding, following ``continue`` across pages (``limit``
-        per page, 500 by default).
+        """Every MutatingAdmissionPolicyBinding, following ``continue`` across pages.
+
+        The MutatingAdmissionPolicyBinding objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1832,7 +1864,9 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Patch the MutatingAdmissionPolicyBinding ``name``: change only what ``body`` says.
+        """Patch the MutatingAdmissionPolicyBinding ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
@@ -1890,9 +1924,10 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Replace the MutatingAdmissionPolicyBinding ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the MutatingAdmissionPolicyBinding ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
@@ -1945,9 +1980,10 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[MutatingAdmissionPolicyBinding], None, None]:
-        """Watch MutatingAdmissionPolicyBinding objects: an event each time one is added,
-        modified or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone``
-        means list again).
+        """Watch MutatingAdmissionPolicyBinding objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -2018,8 +2054,10 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The MutatingAdmissionPolicyBinding as this field manager wants it.
@@ -2064,7 +2102,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Create a MutatingAdmissionPolicyBinding from ``body``.
+        """Create a MutatingAdmissionPolicyBinding.
 
         Args:
             body: The MutatingAdmissionPolicyBinding to create.
@@ -2114,8 +2152,9 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> MutatingAdmissionPolicyBinding | meta_v1.Status:
-        """Delete the MutatingAdmissionPolicyBinding ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the MutatingAdmissionPolicyBinding ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
@@ -2189,6 +2228,8 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicyBinding that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -2323,8 +2364,10 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList:
-        """List the MutatingAdmissionPolicyBinding objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List MutatingAdmissionPolicyBinding objects, one page at a time.
+
+        The MutatingAdmissionPolicyBinding objects: at most ``limit`` of them; pass the
+        answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -2399,8 +2442,9 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[MutatingAdmissionPolicyBinding, None]:
-        """Every MutatingAdmissionPolicyBinding, following ``continue`` across pages (``limit``
-        per page, 500 by default).
+        """Every MutatingAdmissionPolicyBinding, following ``continue`` across pages.
+
+        The MutatingAdmissionPolicyBinding objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -2482,7 +2526,9 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Patch the MutatingAdmissionPolicyBinding ``name``: change only what ``body`` says.
+        """Patch the MutatingAdmissionPolicyBinding ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
@@ -2540,9 +2586,10 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Replace the MutatingAdmissionPolicyBinding ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the MutatingAdmissionPolicyBinding ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
@@ -2595,9 +2642,10 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[MutatingAdmissionPolicyBinding], None]:
-        """Watch MutatingAdmissionPolicyBinding objects: an event each time one is added,
-        modified or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone``
-        means list again).
+        """Watch MutatingAdmissionPolicyBinding objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -2678,8 +2726,10 @@ class MutatingWebhookConfigurations(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingWebhookConfiguration:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The MutatingWebhookConfiguration as this field manager wants it.
@@ -2724,7 +2774,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingWebhookConfiguration:
-        """Create a MutatingWebhookConfiguration from ``body``.
+        """Create a MutatingWebhookConfiguration.
 
         Args:
             body: The MutatingWebhookConfiguration to create.
@@ -2774,8 +2824,9 @@ class MutatingWebhookConfigurations(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> MutatingWebhookConfiguration | meta_v1.Status:
-        """Delete the MutatingWebhookConfiguration ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the MutatingWebhookConfiguration ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the MutatingWebhookConfiguration.
@@ -2849,6 +2900,8 @@ class MutatingWebhookConfigurations(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> MutatingWebhookConfigurationList | meta_v1.Status:
         """Delete every MutatingWebhookConfiguration that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -2981,8 +3034,10 @@ class MutatingWebhookConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingWebhookConfigurationList:
-        """List the MutatingWebhookConfiguration objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List MutatingWebhookConfiguration objects, one page at a time.
+
+        The MutatingWebhookConfiguration objects: at most ``limit`` of them; pass the
+        answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -3057,8 +3112,9 @@ class MutatingWebhookConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[MutatingWebhookConfiguration, None, None]:
-        """Every MutatingWebhookConfiguration, following ``continue`` across pages (``limit``
-        per page, 500 by default).
+        """Every MutatingWebhookConfiguration, following ``continue`` across pages.
+
+        The MutatingWebhookConfiguration objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -3140,7 +3196,9 @@ class MutatingWebhookConfigurations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingWebhookConfiguration:
-        """Patch the MutatingWebhookConfiguration ``name``: change only what ``body`` says.
+        """Patch the MutatingWebhookConfiguration ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the MutatingWebhookConfiguration.
@@ -3198,9 +3256,10 @@ class MutatingWebhookConfigurations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingWebhookConfiguration:
-        """Replace the MutatingWebhookConfiguration ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the MutatingWebhookConfiguration ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the MutatingWebhookConfiguration.
@@ -3253,9 +3312,10 @@ class MutatingWebhookConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[MutatingWebhookConfiguration], None, None]:
-        """Watch MutatingWebhookConfiguration objects: an event each time one is added,
-        modified or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone``
-        means list again).
+        """Watch MutatingWebhookConfiguration objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -3326,8 +3386,10 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingWebhookConfiguration:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The MutatingWebhookConfiguration as this field manager wants it.
@@ -3372,7 +3434,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingWebhookConfiguration:
-        """Create a MutatingWebhookConfiguration from ``body``.
+        """Create a MutatingWebhookConfiguration.
 
         Args:
             body: The MutatingWebhookConfiguration to create.
@@ -3422,8 +3484,9 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> MutatingWebhookConfiguration | meta_v1.Status:
-        """Delete the MutatingWebhookConfiguration ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the MutatingWebhookConfiguration ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the MutatingWebhookConfiguration.
@@ -3497,6 +3560,8 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> MutatingWebhookConfigurationList | meta_v1.Status:
         """Delete every MutatingWebhookConfiguration that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -3631,8 +3696,10 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingWebhookConfigurationList:
-        """List the MutatingWebhookConfiguration objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List MutatingWebhookConfiguration objects, one page at a time.
+
+        The MutatingWebhookConfiguration objects: at most ``limit`` of them; pass the
+        answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -3707,8 +3774,9 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[MutatingWebhookConfiguration, None]:
-        """Every MutatingWebhookConfiguration, following ``continue`` across pages (``limit``
-        per page, 500 by default).
+        """Every MutatingWebhookConfiguration, following ``continue`` across pages.
+
+        The MutatingWebhookConfiguration objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -3790,7 +3858,9 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingWebhookConfiguration:
-        """Patch the MutatingWebhookConfiguration ``name``: change only what ``body`` says.
+        """Patch the MutatingWebhookConfiguration ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the MutatingWebhookConfiguration.
@@ -3848,9 +3918,10 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingWebhookConfiguration:
-        """Replace the MutatingWebhookConfiguration ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the MutatingWebhookConfiguration ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the MutatingWebhookConfiguration.
@@ -3903,9 +3974,10 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[MutatingWebhookConfiguration], None]:
-        """Watch MutatingWebhookConfiguration objects: an event each time one is added,
-        modified or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone``
-        means list again).
+        """Watch MutatingWebhookConfiguration objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -3986,8 +4058,10 @@ class ValidatingAdmissionPolicies(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ValidatingAdmissionPolicy as this field manager wants it.
@@ -4033,8 +4107,10 @@ class ValidatingAdmissionPolicies(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ValidatingAdmissionPolicy as this field manager wants it.
@@ -4080,7 +4156,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Create a ValidatingAdmissionPolicy from ``body``.
+        """Create a ValidatingAdmissionPolicy.
 
         Args:
             body: The ValidatingAdmissionPolicy to create.
@@ -4130,8 +4206,9 @@ class ValidatingAdmissionPolicies(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ValidatingAdmissionPolicy | meta_v1.Status:
-        """Delete the ValidatingAdmissionPolicy ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the ValidatingAdmissionPolicy ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ValidatingAdmissionPolicy.
@@ -4205,6 +4282,8 @@ class ValidatingAdmissionPolicies(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyList | meta_v1.Status:
         """Delete every ValidatingAdmissionPolicy that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -4349,8 +4428,10 @@ class ValidatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyList:
-        """List the ValidatingAdmissionPolicy objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List ValidatingAdmissionPolicy objects, one page at a time.
+
+        The ValidatingAdmissionPolicy objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -4425,8 +4506,9 @@ class ValidatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ValidatingAdmissionPolicy, None, None]:
-        """Every ValidatingAdmissionPolicy, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every ValidatingAdmissionPolicy, following ``continue`` across pages.
+
+        The ValidatingAdmissionPolicy objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -4508,7 +4590,9 @@ class ValidatingAdmissionPolicies(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Patch the ValidatingAdmissionPolicy ``name``: change only what ``body`` says.
+        """Patch the ValidatingAdmissionPolicy ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ValidatingAdmissionPolicy.
@@ -4590,8 +4674,9 @@ class ValidatingAdmissionPolicies(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Patch the status of the ValidatingAdmissionPolicy ``name``: change only what
-        ``body`` says.
+        """Patch the status of the ValidatingAdmissionPolicy ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ValidatingAdmissionPolicy.
@@ -4649,9 +4734,10 @@ class ValidatingAdmissionPolicies(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Replace the ValidatingAdmissionPolicy ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ValidatingAdmissionPolicy ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ValidatingAdmissionPolicy.
@@ -4701,8 +4787,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Replace the status of the ValidatingAdmissionPolicy ``name`` with the one in
-        ``body``.
+        """Replace the status of the ValidatingAdmissionPolicy ``name``.
 
         Args:
             name: Name of the ValidatingAdmissionPolicy.
@@ -4756,9 +4841,10 @@ class ValidatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ValidatingAdmissionPolicy], None, None]:
-        """Watch ValidatingAdmissionPolicy objects: an event each time one is added, modified
-        or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ValidatingAdmissionPolicy objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -4829,8 +4915,10 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ValidatingAdmissionPolicy as this field manager wants it.
@@ -4876,8 +4964,10 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ValidatingAdmissionPolicy as this field manager wants it.
@@ -4923,7 +5013,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Create a ValidatingAdmissionPolicy from ``body``.
+        """Create a ValidatingAdmissionPolicy.
 
         Args:
             body: The ValidatingAdmissionPolicy to create.
@@ -4973,8 +5063,9 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ValidatingAdmissionPolicy | meta_v1.Status:
-        """Delete the ValidatingAdmissionPolicy ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the ValidatingAdmissionPolicy ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ValidatingAdmissionPolicy.
@@ -5048,6 +5139,8 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyList | meta_v1.Status:
         """Delete every ValidatingAdmissionPolicy that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -5192,8 +5285,10 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyList:
-        """List the ValidatingAdmissionPolicy objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List ValidatingAdmissionPolicy objects, one page at a time.
+
+        The ValidatingAdmissionPolicy objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -5268,8 +5363,9 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ValidatingAdmissionPolicy, None]:
-        """Every ValidatingAdmissionPolicy, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every ValidatingAdmissionPolicy, following ``continue`` across pages.
+
+        The ValidatingAdmissionPolicy objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -5351,7 +5447,9 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Patch the ValidatingAdmissionPolicy ``name``: change only what ``body`` says.
+        """Patch the ValidatingAdmissionPolicy ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ValidatingAdmissionPolicy.
@@ -5433,8 +5531,9 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Patch the status of the ValidatingAdmissionPolicy ``name``: change only what
-        ``body`` says.
+        """Patch the status of the ValidatingAdmissionPolicy ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ValidatingAdmissionPolicy.
@@ -5492,9 +5591,10 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Replace the ValidatingAdmissionPolicy ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ValidatingAdmissionPolicy ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ValidatingAdmissionPolicy.
@@ -5544,8 +5644,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicy:
-        """Replace the status of the ValidatingAdmissionPolicy ``name`` with the one in
-        ``body``.
+        """Replace the status of the ValidatingAdmissionPolicy ``name``.
 
         Args:
             name: Name of the ValidatingAdmissionPolicy.
@@ -5599,9 +5698,10 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ValidatingAdmissionPolicy], None]:
-        """Watch ValidatingAdmissionPolicy objects: an event each time one is added, modified
-        or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ValidatingAdmissionPolicy objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -5682,8 +5782,10 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicyBinding:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ValidatingAdmissionPolicyBinding as this field manager wants it.
@@ -5728,7 +5830,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicyBinding:
-        """Create a ValidatingAdmissionPolicyBinding from ``body``.
+        """Create a ValidatingAdmissionPolicyBinding.
 
         Args:
             body: The ValidatingAdmissionPolicyBinding to create.
@@ -5778,8 +5880,9 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ValidatingAdmissionPolicyBinding | meta_v1.Status:
-        """Delete the ValidatingAdmissionPolicyBinding ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the ValidatingAdmissionPolicyBinding ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ValidatingAdmissionPolicyBinding.
@@ -5853,6 +5956,8 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete every ValidatingAdmissionPolicyBinding that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -5987,8 +6092,10 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyBindingList:
-        """List the ValidatingAdmissionPolicyBinding objects: one page (``limit`` items; pass
-        the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List ValidatingAdmissionPolicyBinding objects, one page at a time.
+
+        The ValidatingAdmissionPolicyBinding objects: at most ``limit`` of them; pass the
+        answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -6063,8 +6170,10 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ValidatingAdmissionPolicyBinding, None, None]:
-        """Every ValidatingAdmissionPolicyBinding, following ``continue`` across pages
-        (``limit`` per page, 500 by default).
+        """Every ValidatingAdmissionPolicyBinding, following ``continue`` across pages.
+
+        The ValidatingAdmissionPolicyBinding objects, ``limit`` per request (500 by
+        default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -6146,7 +6255,9 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicyBinding:
-        """Patch the ValidatingAdmissionPolicyBinding ``name``: change only what ``body`` says.
+        """Patch the ValidatingAdmissionPolicyBinding ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ValidatingAdmissionPolicyBinding.
@@ -6204,9 +6315,10 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicyBinding:
-        """Replace the ValidatingAdmissionPolicyBinding ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ValidatingAdmissionPolicyBinding ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ValidatingAdmissionPolicyBinding.
@@ -6259,9 +6371,10 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ValidatingAdmissionPolicyBinding], None, None]:
-        """Watch ValidatingAdmissionPolicyBinding objects: an event each time one is added,
-        modified or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone``
-        means list again).
+        """Watch ValidatingAdmissionPolicyBinding objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -6332,8 +6445,10 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicyBinding:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ValidatingAdmissionPolicyBinding as this field manager wants it.
@@ -6378,7 +6493,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicyBinding:
-        """Create a ValidatingAdmissionPolicyBinding from ``body``.
+        """Create a ValidatingAdmissionPolicyBinding.
 
         Args:
             body: The ValidatingAdmissionPolicyBinding to create.
@@ -6428,8 +6543,9 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ValidatingAdmissionPolicyBinding | meta_v1.Status:
-        """Delete the ValidatingAdmissionPolicyBinding ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the ValidatingAdmissionPolicyBinding ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ValidatingAdmissionPolicyBinding.
@@ -6503,6 +6619,8 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete every ValidatingAdmissionPolicyBinding that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -6637,8 +6755,10 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingAdmissionPolicyBindingList:
-        """List the ValidatingAdmissionPolicyBinding objects: one page (``limit`` items; pass
-        the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List ValidatingAdmissionPolicyBinding objects, one page at a time.
+
+        The ValidatingAdmissionPolicyBinding objects: at most ``limit`` of them; pass the
+        answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -6713,8 +6833,10 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ValidatingAdmissionPolicyBinding, None]:
-        """Every ValidatingAdmissionPolicyBinding, following ``continue`` across pages
-        (``limit`` per page, 500 by default).
+        """Every ValidatingAdmissionPolicyBinding, following ``continue`` across pages.
+
+        The ValidatingAdmissionPolicyBinding objects, ``limit`` per request (500 by
+        default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -6796,7 +6918,9 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicyBinding:
-        """Patch the ValidatingAdmissionPolicyBinding ``name``: change only what ``body`` says.
+        """Patch the ValidatingAdmissionPolicyBinding ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ValidatingAdmissionPolicyBinding.
@@ -6854,9 +6978,10 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingAdmissionPolicyBinding:
-        """Replace the ValidatingAdmissionPolicyBinding ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ValidatingAdmissionPolicyBinding ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ValidatingAdmissionPolicyBinding.
@@ -6909,9 +7034,10 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ValidatingAdmissionPolicyBinding], None]:
-        """Watch ValidatingAdmissionPolicyBinding objects: an event each time one is added,
-        modified or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone``
-        means list again).
+        """Watch ValidatingAdmissionPolicyBinding objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -6992,8 +7118,10 @@ class ValidatingWebhookConfigurations(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingWebhookConfiguration:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ValidatingWebhookConfiguration as this field manager wants it.
@@ -7038,7 +7166,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingWebhookConfiguration:
-        """Create a ValidatingWebhookConfiguration from ``body``.
+        """Create a ValidatingWebhookConfiguration.
 
         Args:
             body: The ValidatingWebhookConfiguration to create.
@@ -7088,8 +7216,9 @@ class ValidatingWebhookConfigurations(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ValidatingWebhookConfiguration | meta_v1.Status:
-        """Delete the ValidatingWebhookConfiguration ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the ValidatingWebhookConfiguration ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ValidatingWebhookConfiguration.
@@ -7163,6 +7292,8 @@ class ValidatingWebhookConfigurations(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ValidatingWebhookConfigurationList | meta_v1.Status:
         """Delete every ValidatingWebhookConfiguration that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -7295,8 +7426,10 @@ class ValidatingWebhookConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingWebhookConfigurationList:
-        """List the ValidatingWebhookConfiguration objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List ValidatingWebhookConfiguration objects, one page at a time.
+
+        The ValidatingWebhookConfiguration objects: at most ``limit`` of them; pass the
+        answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -7371,8 +7504,9 @@ class ValidatingWebhookConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ValidatingWebhookConfiguration, None, None]:
-        """Every ValidatingWebhookConfiguration, following ``continue`` across pages (``limit``
-        per page, 500 by default).
+        """Every ValidatingWebhookConfiguration, following ``continue`` across pages.
+
+        The ValidatingWebhookConfiguration objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -7454,7 +7588,9 @@ class ValidatingWebhookConfigurations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingWebhookConfiguration:
-        """Patch the ValidatingWebhookConfiguration ``name``: change only what ``body`` says.
+        """Patch the ValidatingWebhookConfiguration ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ValidatingWebhookConfiguration.
@@ -7512,9 +7648,10 @@ class ValidatingWebhookConfigurations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingWebhookConfiguration:
-        """Replace the ValidatingWebhookConfiguration ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ValidatingWebhookConfiguration ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ValidatingWebhookConfiguration.
@@ -7567,9 +7704,10 @@ class ValidatingWebhookConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ValidatingWebhookConfiguration], None, None]:
-        """Watch ValidatingWebhookConfiguration objects: an event each time one is added,
-        modified or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone``
-        means list again).
+        """Watch ValidatingWebhookConfiguration objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -7640,8 +7778,10 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingWebhookConfiguration:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ValidatingWebhookConfiguration as this field manager wants it.
@@ -7686,7 +7826,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingWebhookConfiguration:
-        """Create a ValidatingWebhookConfiguration from ``body``.
+        """Create a ValidatingWebhookConfiguration.
 
         Args:
             body: The ValidatingWebhookConfiguration to create.
@@ -7736,8 +7876,9 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ValidatingWebhookConfiguration | meta_v1.Status:
-        """Delete the ValidatingWebhookConfiguration ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the ValidatingWebhookConfiguration ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ValidatingWebhookConfiguration.
@@ -7811,6 +7952,8 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ValidatingWebhookConfigurationList | meta_v1.Status:
         """Delete every ValidatingWebhookConfiguration that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -7945,8 +8088,10 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ValidatingWebhookConfigurationList:
-        """List the ValidatingWebhookConfiguration objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List ValidatingWebhookConfiguration objects, one page at a time.
+
+        The ValidatingWebhookConfiguration objects: at most ``limit`` of them; pass the
+        answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -8021,8 +8166,9 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ValidatingWebhookConfiguration, None]:
-        """Every ValidatingWebhookConfiguration, following ``continue`` across pages (``limit``
-        per page, 500 by default).
+        """Every ValidatingWebhookConfiguration, following ``continue`` across pages.
+
+        The ValidatingWebhookConfiguration objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -8104,7 +8250,9 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingWebhookConfiguration:
-        """Patch the ValidatingWebhookConfiguration ``name``: change only what ``body`` says.
+        """Patch the ValidatingWebhookConfiguration ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ValidatingWebhookConfiguration.
@@ -8162,9 +8310,10 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ValidatingWebhookConfiguration:
-        """Replace the ValidatingWebhookConfiguration ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ValidatingWebhookConfiguration ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ValidatingWebhookConfiguration.
@@ -8217,9 +8366,10 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ValidatingWebhookConfiguration], None]:
-        """Watch ValidatingWebhookConfiguration objects: an event each time one is added,
-        modified or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone``
-        means list again).
+        """Watch ValidatingWebhookConfiguration objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

@@ -50,8 +50,10 @@ class MutatingAdmissionPolicies(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The MutatingAdmissionPolicy as this field manager wants it.
@@ -96,7 +98,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Create a MutatingAdmissionPolicy from ``body``.
+        """Create a MutatingAdmissionPolicy.
 
         Args:
             body: The MutatingAdmissionPolicy to create.
@@ -146,8 +148,9 @@ class MutatingAdmissionPolicies(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> MutatingAdmissionPolicy | meta_v1.Status:
-        """Delete the MutatingAdmissionPolicy ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the MutatingAdmissionPolicy ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
@@ -221,6 +224,8 @@ class MutatingAdmissionPolicies(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicy that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -353,8 +358,10 @@ class MutatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList:
-        """List the MutatingAdmissionPolicy objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List MutatingAdmissionPolicy objects, one page at a time.
+
+        The MutatingAdmissionPolicy objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -429,8 +436,9 @@ class MutatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[MutatingAdmissionPolicy, None, None]:
-        """Every MutatingAdmissionPolicy, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every MutatingAdmissionPolicy, following ``continue`` across pages.
+
+        The MutatingAdmissionPolicy objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -512,7 +520,9 @@ class MutatingAdmissionPolicies(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Patch the MutatingAdmissionPolicy ``name``: change only what ``body`` says.
+        """Patch the MutatingAdmissionPolicy ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
@@ -569,9 +579,10 @@ class MutatingAdmissionPolicies(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Replace the MutatingAdmissionPolicy ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the MutatingAdmissionPolicy ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
@@ -624,9 +635,10 @@ class MutatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[MutatingAdmissionPolicy], None, None]:
-        """Watch MutatingAdmissionPolicy objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch MutatingAdmissionPolicy objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -697,8 +709,10 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The MutatingAdmissionPolicy as this field manager wants it.
@@ -743,7 +757,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Create a MutatingAdmissionPolicy from ``body``.
+        """Create a MutatingAdmissionPolicy.
 
         Args:
             body: The MutatingAdmissionPolicy to create.
@@ -793,8 +807,9 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> MutatingAdmissionPolicy | meta_v1.Status:
-        """Delete the MutatingAdmissionPolicy ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the MutatingAdmissionPolicy ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
@@ -868,6 +883,8 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicy that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1000,8 +1017,10 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyList:
-        """List the MutatingAdmissionPolicy objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List MutatingAdmissionPolicy objects, one page at a time.
+
+        The MutatingAdmissionPolicy objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1076,8 +1095,9 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[MutatingAdmissionPolicy, None]:
-        """Every MutatingAdmissionPolicy, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every MutatingAdmissionPolicy, following ``continue`` across pages.
+
+        The MutatingAdmissionPolicy objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1159,7 +1179,9 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Patch the MutatingAdmissionPolicy ``name``: change only what ``body`` says.
+        """Patch the MutatingAdmissionPolicy ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
@@ -1216,9 +1238,10 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicy:
-        """Replace the MutatingAdmissionPolicy ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the MutatingAdmissionPolicy ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
@@ -1271,9 +1294,10 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[MutatingAdmissionPolicy], None]:
-        """Watch MutatingAdmissionPolicy objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch MutatingAdmissionPolicy objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -1354,8 +1378,10 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The MutatingAdmissionPolicyBinding as this field manager wants it.
@@ -1400,7 +1426,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Create a MutatingAdmissionPolicyBinding from ``body``.
+        """Create a MutatingAdmissionPolicyBinding.
 
         Args:
             body: The MutatingAdmissionPolicyBinding to create.
@@ -1450,8 +1476,9 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> MutatingAdmissionPolicyBinding | meta_v1.Status:
-        """Delete the MutatingAdmissionPolicyBinding ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the MutatingAdmissionPolicyBinding ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
@@ -1525,6 +1552,8 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicyBinding that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1657,8 +1686,10 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList:
-        """List the MutatingAdmissionPolicyBinding objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List MutatingAdmissionPolicyBinding objects, one page at a time.
+
+        The MutatingAdmissionPolicyBinding objects: at most ``limit`` of them; pass the
+        answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1733,8 +1764,9 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[MutatingAdmissionPolicyBinding, None, None]:
-        """Every MutatingAdmissionPolicyBinding, following ``continue`` across pages (``limit``
-        per page, 500 by default).
+        """Every MutatingAdmissionPolicyBinding, following ``continue`` across pages.
+
+        The MutatingAdmissionPolicyBinding objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1816,7 +1848,9 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Patch the MutatingAdmissionPolicyBinding ``name``: change only what ``body`` says.
+        """Patch the MutatingAdmissionPolicyBinding ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
@@ -1874,9 +1908,10 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Replace the MutatingAdmissionPolicyBinding ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the MutatingAdmissionPolicyBinding ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
@@ -1929,9 +1964,10 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[MutatingAdmissionPolicyBinding], None, None]:
-        """Watch MutatingAdmissionPolicyBinding objects: an event each time one is added,
-        modified or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone``
-        means list again).
+        """Watch MutatingAdmissionPolicyBinding objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -2002,8 +2038,10 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The MutatingAdmissionPolicyBinding as this field manager wants it.
@@ -2048,7 +2086,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Create a MutatingAdmissionPolicyBinding from ``body``.
+        """Create a MutatingAdmissionPolicyBinding.
 
         Args:
             body: The MutatingAdmissionPolicyBinding to create.
@@ -2098,8 +2136,9 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> MutatingAdmissionPolicyBinding | meta_v1.Status:
-        """Delete the MutatingAdmissionPolicyBinding ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the MutatingAdmissionPolicyBinding ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
@@ -2173,6 +2212,8 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicyBinding that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -2307,8 +2348,10 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> MutatingAdmissionPolicyBindingList:
-        """List the MutatingAdmissionPolicyBinding objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List MutatingAdmissionPolicyBinding objects, one page at a time.
+
+        The MutatingAdmissionPolicyBinding objects: at most ``limit`` of them; pass the
+        answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -2383,8 +2426,9 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[MutatingAdmissionPolicyBinding, None]:
-        """Every MutatingAdmissionPolicyBinding, following ``continue`` across pages (``limit``
-        per page, 500 by default).
+        """Every MutatingAdmissionPolicyBinding, following ``continue`` across pages.
+
+        The MutatingAdmissionPolicyBinding objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -2466,7 +2510,9 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Patch the MutatingAdmissionPolicyBinding ``name``: change only what ``body`` says.
+        """Patch the MutatingAdmissionPolicyBinding ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
@@ -2524,9 +2570,10 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> MutatingAdmissionPolicyBinding:
-        """Replace the MutatingAdmissionPolicyBinding ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the MutatingAdmissionPolicyBinding ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
@@ -2579,9 +2626,10 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[MutatingAdmissionPolicyBinding], None]:
-        """Watch MutatingAdmissionPolicyBinding objects: an event each time one is added,
-        modified or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone``
-        means list again).
+        """Watch MutatingAdmissionPolicyBinding objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

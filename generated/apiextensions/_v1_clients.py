@@ -41,8 +41,10 @@ class CustomResourceDefinitions(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CustomResourceDefinition:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CustomResourceDefinition as this field manager wants it.
@@ -88,8 +90,10 @@ class CustomResourceDefinitions(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CustomResourceDefinition:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CustomResourceDefinition as this field manager wants it.
@@ -135,7 +139,7 @@ class CustomResourceDefinitions(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CustomResourceDefinition:
-        """Create a CustomResourceDefinition from ``body``.
+        """Create a CustomResourceDefinition.
 
         Args:
             body: The CustomResourceDefinition to create.
@@ -185,8 +189,9 @@ class CustomResourceDefinitions(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> CustomResourceDefinition | meta_v1.Status:
-        """Delete the CustomResourceDefinition ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the CustomResourceDefinition ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the CustomResourceDefinition.
@@ -260,6 +265,8 @@ class CustomResourceDefinitions(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> CustomResourceDefinitionList | meta_v1.Status:
         """Delete every CustomResourceDefinition that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -402,8 +409,10 @@ class CustomResourceDefinitions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CustomResourceDefinitionList:
-        """List the CustomResourceDefinition objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List CustomResourceDefinition objects, one page at a time.
+
+        The CustomResourceDefinition objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -478,8 +487,9 @@ class CustomResourceDefinitions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[CustomResourceDefinition, None, None]:
-        """Every CustomResourceDefinition, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every CustomResourceDefinition, following ``continue`` across pages.
+
+        The CustomResourceDefinition objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -561,7 +571,9 @@ class CustomResourceDefinitions(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CustomResourceDefinition:
-        """Patch the CustomResourceDefinition ``name``: change only what ``body`` says.
+        """Patch the CustomResourceDefinition ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CustomResourceDefinition.
@@ -643,8 +655,9 @@ class CustomResourceDefinitions(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CustomResourceDefinition:
-        """Patch the status of the CustomResourceDefinition ``name``: change only what ``body``
-        says.
+        """Patch the status of the CustomResourceDefinition ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CustomResourceDefinition.
@@ -702,9 +715,10 @@ class CustomResourceDefinitions(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CustomResourceDefinition:
-        """Replace the CustomResourceDefinition ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the CustomResourceDefinition ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the CustomResourceDefinition.
@@ -754,8 +768,7 @@ class CustomResourceDefinitions(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CustomResourceDefinition:
-        """Replace the status of the CustomResourceDefinition ``name`` with the one in
-        ``body``.
+        """Replace the status of the CustomResourceDefinition ``name``.
 
         Args:
             name: Name of the CustomResourceDefinition.
@@ -809,9 +822,10 @@ class CustomResourceDefinitions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[CustomResourceDefinition], None, None]:
-        """Watch CustomResourceDefinition objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch CustomResourceDefinition objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -880,8 +894,10 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CustomResourceDefinition:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CustomResourceDefinition as this field manager wants it.
@@ -927,8 +943,10 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CustomResourceDefinition:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CustomResourceDefinition as this field manager wants it.
@@ -974,7 +992,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CustomResourceDefinition:
-        """Create a CustomResourceDefinition from ``body``.
+        """Create a CustomResourceDefinition.
 
         Args:
             body: The CustomResourceDefinition to create.
@@ -1024,8 +1042,9 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> CustomResourceDefinition | meta_v1.Status:
-        """Delete the CustomResourceDefinition ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the CustomResourceDefinition ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the CustomResourceDefinition.
@@ -1099,6 +1118,8 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> CustomResourceDefinitionList | meta_v1.Status:
         """Delete every CustomResourceDefinition that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1241,8 +1262,10 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CustomResourceDefinitionList:
-        """List the CustomResourceDefinition objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List CustomResourceDefinition objects, one page at a time.
+
+        The CustomResourceDefinition objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1317,8 +1340,9 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[CustomResourceDefinition, None]:
-        """Every CustomResourceDefinition, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every CustomResourceDefinition, following ``continue`` across pages.
+
+        The CustomResourceDefinition objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1400,7 +1424,9 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CustomResourceDefinition:
-        """Patch the CustomResourceDefinition ``name``: change only what ``body`` says.
+        """Patch the CustomResourceDefinition ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CustomResourceDefinition.
@@ -1482,8 +1508,9 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CustomResourceDefinition:
-        """Patch the status of the CustomResourceDefinition ``name``: change only what ``body``
-        says.
+        """Patch the status of the CustomResourceDefinition ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CustomResourceDefinition.
@@ -1541,9 +1568,10 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CustomResourceDefinition:
-        """Replace the CustomResourceDefinition ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the CustomResourceDefinition ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the CustomResourceDefinition.
@@ -1593,8 +1621,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CustomResourceDefinition:
-        """Replace the status of the CustomResourceDefinition ``name`` with the one in
-        ``body``.
+        """Replace the status of the CustomResourceDefinition ``name``.
 
         Args:
             name: Name of the CustomResourceDefinition.
@@ -1648,9 +1675,10 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[CustomResourceDefinition], None]:
-        """Watch CustomResourceDefinition objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch CustomResourceDefinition objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

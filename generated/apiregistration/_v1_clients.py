@@ -41,8 +41,10 @@ class APIServices(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> APIService:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The APIService as this field manager wants it.
@@ -88,8 +90,10 @@ class APIServices(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> APIService:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The APIService as this field manager wants it.
@@ -135,7 +139,7 @@ class APIServices(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> APIService:
-        """Create a APIService from ``body``.
+        """Create a APIService.
 
         Args:
             body: The APIService to create.
@@ -185,8 +189,9 @@ class APIServices(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> APIService | meta_v1.Status:
-        """Delete the APIService ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the APIService ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the APIService.
@@ -260,6 +265,8 @@ class APIServices(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> APIServiceList | meta_v1.Status:
         """Delete every APIService that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -402,8 +409,10 @@ class APIServices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> APIServiceList:
-        """List the APIService objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List APIService objects, one page at a time.
+
+        The APIService objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -478,8 +487,9 @@ class APIServices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[APIService, None, None]:
-        """Every APIService, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every APIService, following ``continue`` across pages.
+
+        The APIService objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -561,7 +571,9 @@ class APIServices(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> APIService:
-        """Patch the APIService ``name``: change only what ``body`` says.
+        """Patch the APIService ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the APIService.
@@ -643,7 +655,9 @@ class APIServices(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> APIService:
-        """Patch the status of the APIService ``name``: change only what ``body`` says.
+        """Patch the status of the APIService ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the APIService.
@@ -701,8 +715,10 @@ class APIServices(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> APIService:
-        """Replace the APIService ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the APIService ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the APIService.
@@ -752,7 +768,7 @@ class APIServices(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> APIService:
-        """Replace the status of the APIService ``name`` with the one in ``body``.
+        """Replace the status of the APIService ``name``.
 
         Args:
             name: Name of the APIService.
@@ -806,8 +822,10 @@ class APIServices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[APIService], None, None]:
-        """Watch APIService objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch APIService objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -876,8 +894,10 @@ class AsyncAPIServices(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> APIService:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The APIService as this field manager wants it.
@@ -923,8 +943,10 @@ class AsyncAPIServices(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> APIService:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The APIService as this field manager wants it.
@@ -970,7 +992,7 @@ class AsyncAPIServices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> APIService:
-        """Create a APIService from ``body``.
+        """Create a APIService.
 
         Args:
             body: The APIService to create.
@@ -1020,8 +1042,9 @@ class AsyncAPIServices(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> APIService | meta_v1.Status:
-        """Delete the APIService ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the APIService ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the APIService.
@@ -1095,6 +1118,8 @@ class AsyncAPIServices(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> APIServiceList | meta_v1.Status:
         """Delete every APIService that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1237,8 +1262,10 @@ class AsyncAPIServices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> APIServiceList:
-        """List the APIService objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List APIService objects, one page at a time.
+
+        The APIService objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1313,8 +1340,9 @@ class AsyncAPIServices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[APIService, None]:
-        """Every APIService, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every APIService, following ``continue`` across pages.
+
+        The APIService objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1396,7 +1424,9 @@ class AsyncAPIServices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> APIService:
-        """Patch the APIService ``name``: change only what ``body`` says.
+        """Patch the APIService ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the APIService.
@@ -1478,7 +1508,9 @@ class AsyncAPIServices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> APIService:
-        """Patch the status of the APIService ``name``: change only what ``body`` says.
+        """Patch the status of the APIService ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the APIService.
@@ -1536,8 +1568,10 @@ class AsyncAPIServices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> APIService:
-        """Replace the APIService ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the APIService ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the APIService.
@@ -1587,7 +1621,7 @@ class AsyncAPIServices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> APIService:
-        """Replace the status of the APIService ``name`` with the one in ``body``.
+        """Replace the status of the APIService ``name``.
 
         Args:
             name: Name of the APIService.
@@ -1641,8 +1675,10 @@ class AsyncAPIServices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[APIService], None]:
-        """Watch APIService objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch APIService objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

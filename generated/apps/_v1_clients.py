@@ -62,8 +62,10 @@ class ControllerRevisions(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ControllerRevision:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ControllerRevision as this field manager wants it.
@@ -112,7 +114,7 @@ class ControllerRevisions(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ControllerRevision:
-        """Create a ControllerRevision from ``body``.
+        """Create a ControllerRevision.
 
         Args:
             body: The ControllerRevision to create.
@@ -166,8 +168,9 @@ class ControllerRevisions(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ControllerRevision | meta_v1.Status:
-        """Delete the ControllerRevision ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the ControllerRevision ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ControllerRevision.
@@ -244,6 +247,8 @@ class ControllerRevisions(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ControllerRevisionList | meta_v1.Status:
         """Delete every ControllerRevision in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
@@ -383,9 +388,11 @@ class ControllerRevisions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ControllerRevisionList:
-        """List the ControllerRevision objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List ControllerRevision objects, one page at a time.
+
+        The ControllerRevision objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
@@ -466,8 +473,10 @@ class ControllerRevisions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ControllerRevision, None, None]:
-        """Every ControllerRevision in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every ControllerRevision, following ``continue`` across pages.
+
+        The ControllerRevision objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
@@ -556,7 +565,9 @@ class ControllerRevisions(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ControllerRevision:
-        """Patch the ControllerRevision ``name``: change only what ``body`` says.
+        """Patch the ControllerRevision ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ControllerRevision.
@@ -616,9 +627,10 @@ class ControllerRevisions(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ControllerRevision:
-        """Replace the ControllerRevision ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ControllerRevision ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ControllerRevision.
@@ -676,9 +688,10 @@ class ControllerRevisions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ControllerRevision], None, None]:
-        """Watch ControllerRevision objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ControllerRevision objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
@@ -752,8 +765,10 @@ class AsyncControllerRevisions(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ControllerRevision:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ControllerRevision as this field manager wants it.
@@ -802,7 +817,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ControllerRevision:
-        """Create a ControllerRevision from ``body``.
+        """Create a ControllerRevision.
 
         Args:
             body: The ControllerRevision to create.
@@ -856,8 +871,9 @@ class AsyncControllerRevisions(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ControllerRevision | meta_v1.Status:
-        """Delete the ControllerRevision ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the ControllerRevision ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ControllerRevision.
@@ -934,6 +950,8 @@ class AsyncControllerRevisions(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ControllerRevisionList | meta_v1.Status:
         """Delete every ControllerRevision in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
@@ -1073,9 +1091,11 @@ class AsyncControllerRevisions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ControllerRevisionList:
-        """List the ControllerRevision objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List ControllerRevision objects, one page at a time.
+
+        The ControllerRevision objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
@@ -1156,8 +1176,10 @@ class AsyncControllerRevisions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ControllerRevision, None]:
-        """Every ControllerRevision in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every ControllerRevision, following ``continue`` across pages.
+
+        The ControllerRevision objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
@@ -1246,7 +1268,9 @@ class AsyncControllerRevisions(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ControllerRevision:
-        """Patch the ControllerRevision ``name``: change only what ``body`` says.
+        """Patch the ControllerRevision ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ControllerRevision.
@@ -1306,9 +1330,10 @@ class AsyncControllerRevisions(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ControllerRevision:
-        """Replace the ControllerRevision ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ControllerRevision ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ControllerRevision.
@@ -1366,9 +1391,10 @@ class AsyncControllerRevisions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ControllerRevision], None]:
-        """Watch ControllerRevision objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ControllerRevision objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
@@ -1452,8 +1478,10 @@ class DaemonSets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DaemonSet:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DaemonSet as this field manager wants it.
@@ -1503,8 +1531,10 @@ class DaemonSets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DaemonSet:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DaemonSet as this field manager wants it.
@@ -1554,7 +1584,7 @@ class DaemonSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DaemonSet:
-        """Create a DaemonSet from ``body``.
+        """Create a DaemonSet.
 
         Args:
             body: The DaemonSet to create.
@@ -1608,8 +1638,9 @@ class DaemonSets(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> DaemonSet | meta_v1.Status:
-        """Delete the DaemonSet ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the DaemonSet ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the DaemonSet.
@@ -1686,6 +1717,8 @@ class DaemonSets(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> DaemonSetList | meta_v1.Status:
         """Delete every DaemonSet in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the DaemonSet; default: the client's namespace.
@@ -1836,9 +1869,10 @@ class DaemonSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DaemonSetList:
-        """List the DaemonSet objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List DaemonSet objects, one page at a time.
+
+        The DaemonSet objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the DaemonSet; default: the client's namespace.
@@ -1919,8 +1953,10 @@ class DaemonSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[DaemonSet, None, None]:
-        """Every DaemonSet in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every DaemonSet, following ``continue`` across pages.
+
+        The DaemonSet objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the DaemonSet; default: the client's namespace.
@@ -2009,7 +2045,9 @@ class DaemonSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DaemonSet:
-        """Patch the DaemonSet ``name``: change only what ``body`` says.
+        """Patch the DaemonSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DaemonSet.
@@ -2096,7 +2134,9 @@ class DaemonSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DaemonSet:
-        """Patch the status of the DaemonSet ``name``: change only what ``body`` says.
+        """Patch the status of the DaemonSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DaemonSet.
@@ -2157,8 +2197,10 @@ class DaemonSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DaemonSet:
-        """Replace the DaemonSet ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the DaemonSet ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the DaemonSet.
@@ -2212,7 +2254,7 @@ class DaemonSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DaemonSet:
-        """Replace the status of the DaemonSet ``name`` with the one in ``body``.
+        """Replace the status of the DaemonSet ``name``.
 
         Args:
             name: Name of the DaemonSet.
@@ -2271,8 +2313,10 @@ class DaemonSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[DaemonSet], None, None]:
-        """Watch DaemonSet objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch DaemonSet objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the DaemonSet; default: the client's namespace.
@@ -2346,8 +2390,10 @@ class AsyncDaemonSets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DaemonSet:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DaemonSet as this field manager wants it.
@@ -2397,8 +2443,10 @@ class AsyncDaemonSets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DaemonSet:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DaemonSet as this field manager wants it.
@@ -2448,7 +2496,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DaemonSet:
-        """Create a DaemonSet from ``body``.
+        """Create a DaemonSet.
 
         Args:
             body: The DaemonSet to create.
@@ -2502,8 +2550,9 @@ class AsyncDaemonSets(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> DaemonSet | meta_v1.Status:
-        """Delete the DaemonSet ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the DaemonSet ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the DaemonSet.
@@ -2580,6 +2629,8 @@ class AsyncDaemonSets(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> DaemonSetList | meta_v1.Status:
         """Delete every DaemonSet in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the DaemonSet; default: the client's namespace.
@@ -2732,9 +2783,10 @@ class AsyncDaemonSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DaemonSetList:
-        """List the DaemonSet objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List DaemonSet objects, one page at a time.
+
+        The DaemonSet objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the DaemonSet; default: the client's namespace.
@@ -2815,8 +2867,10 @@ class AsyncDaemonSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[DaemonSet, None]:
-        """Every DaemonSet in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every DaemonSet, following ``continue`` across pages.
+
+        The DaemonSet objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the DaemonSet; default: the client's namespace.
@@ -2905,7 +2959,9 @@ class AsyncDaemonSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DaemonSet:
-        """Patch the DaemonSet ``name``: change only what ``body`` says.
+        """Patch the DaemonSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DaemonSet.
@@ -2992,7 +3048,9 @@ class AsyncDaemonSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DaemonSet:
-        """Patch the status of the DaemonSet ``name``: change only what ``body`` says.
+        """Patch the status of the DaemonSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DaemonSet.
@@ -3053,8 +3111,10 @@ class AsyncDaemonSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DaemonSet:
-        """Replace the DaemonSet ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the DaemonSet ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the DaemonSet.
@@ -3108,7 +3168,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DaemonSet:
-        """Replace the status of the DaemonSet ``name`` with the one in ``body``.
+        """Replace the status of the DaemonSet ``name``.
 
         Args:
             name: Name of the DaemonSet.
@@ -3167,8 +3227,10 @@ class AsyncDaemonSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[DaemonSet], None]:
-        """Watch DaemonSet objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch DaemonSet objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the DaemonSet; default: the client's namespace.
@@ -3252,8 +3314,10 @@ class Deployments(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Deployment:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Deployment as this field manager wants it.
@@ -3303,8 +3367,10 @@ class Deployments(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Deployment:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Deployment as this field manager wants it.
@@ -3354,7 +3420,7 @@ class Deployments(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Deployment:
-        """Create a Deployment from ``body``.
+        """Create a Deployment.
 
         Args:
             body: The Deployment to create.
@@ -3408,8 +3474,9 @@ class Deployments(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Deployment | meta_v1.Status:
-        """Delete the Deployment ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the Deployment ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Deployment.
@@ -3486,6 +3553,8 @@ class Deployments(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> DeploymentList | meta_v1.Status:
         """Delete every Deployment in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Deployment; default: the client's namespace.
@@ -3653,9 +3722,10 @@ class Deployments(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeploymentList:
-        """List the Deployment objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List Deployment objects, one page at a time.
+
+        The Deployment objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Deployment; default: the client's namespace.
@@ -3736,8 +3806,10 @@ class Deployments(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[Deployment, None, None]:
-        """Every Deployment in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every Deployment, following ``continue`` across pages.
+
+        The Deployment objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the Deployment; default: the client's namespace.
@@ -3826,7 +3898,9 @@ class Deployments(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Deployment:
-        """Patch the Deployment ``name``: change only what ``body`` says.
+        """Patch the Deployment ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Deployment.
@@ -3913,7 +3987,9 @@ class Deployments(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Patch the scale of the Deployment ``name``: change only what ``body`` says.
+        """Patch the scale of the Deployment ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Deployment.
@@ -4001,7 +4077,9 @@ class Deployments(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Deployment:
-        """Patch the status of the Deployment ``name``: change only what ``body`` says.
+        """Patch the status of the Deployment ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Deployment.
@@ -4062,8 +4140,10 @@ class Deployments(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Deployment:
-        """Replace the Deployment ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the Deployment ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Deployment.
@@ -4117,7 +4197,7 @@ class Deployments(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace the scale of the Deployment ``name`` with the one in ``body``.
+        """Replace the scale of the Deployment ``name``.
 
         Args:
             name: Name of the Deployment.
@@ -4172,7 +4252,7 @@ class Deployments(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Deployment:
-        """Replace the status of the Deployment ``name`` with the one in ``body``.
+        """Replace the status of the Deployment ``name``.
 
         Args:
             name: Name of the Deployment.
@@ -4231,8 +4311,10 @@ class Deployments(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[Deployment], None, None]:
-        """Watch Deployment objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Deployment objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Deployment; default: the client's namespace.
@@ -4306,8 +4388,10 @@ class AsyncDeployments(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Deployment:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Deployment as this field manager wants it.
@@ -4357,8 +4441,10 @@ class AsyncDeployments(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Deployment:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Deployment as this field manager wants it.
@@ -4408,7 +4494,7 @@ class AsyncDeployments(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Deployment:
-        """Create a Deployment from ``body``.
+        """Create a Deployment.
 
         Args:
             body: The Deployment to create.
@@ -4462,8 +4548,9 @@ class AsyncDeployments(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Deployment | meta_v1.Status:
-        """Delete the Deployment ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the Deployment ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Deployment.
@@ -4540,6 +4627,8 @@ class AsyncDeployments(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> DeploymentList | meta_v1.Status:
         """Delete every Deployment in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Deployment; default: the client's namespace.
@@ -4709,9 +4798,10 @@ class AsyncDeployments(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeploymentList:
-        """List the Deployment objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List Deployment objects, one page at a time.
+
+        The Deployment objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Deployment; default: the client's namespace.
@@ -4792,8 +4882,10 @@ class AsyncDeployments(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[Deployment, None]:
-        """Every Deployment in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every Deployment, following ``continue`` across pages.
+
+        The Deployment objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the Deployment; default: the client's namespace.
@@ -4882,7 +4974,9 @@ class AsyncDeployments(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Deployment:
-        """Patch the Deployment ``name``: change only what ``body`` says.
+        """Patch the Deployment ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Deployment.
@@ -4969,7 +5063,9 @@ class AsyncDeployments(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Patch the scale of the Deployment ``name``: change only what ``body`` says.
+        """Patch the scale of the Deployment ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Deployment.
@@ -5057,7 +5153,9 @@ class AsyncDeployments(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Deployment:
-        """Patch the status of the Deployment ``name``: change only what ``body`` says.
+        """Patch the status of the Deployment ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Deployment.
@@ -5118,8 +5216,10 @@ class AsyncDeployments(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Deployment:
-        """Replace the Deployment ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the Deployment ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Deployment.
@@ -5173,7 +5273,7 @@ class AsyncDeployments(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace the scale of the Deployment ``name`` with the one in ``body``.
+        """Replace the scale of the Deployment ``name``.
 
         Args:
             name: Name of the Deployment.
@@ -5228,7 +5328,7 @@ class AsyncDeployments(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Deployment:
-        """Replace the status of the Deployment ``name`` with the one in ``body``.
+        """Replace the status of the Deployment ``name``.
 
         Args:
             name: Name of the Deployment.
@@ -5287,8 +5387,10 @@ class AsyncDeployments(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[Deployment], None]:
-        """Watch Deployment objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Deployment objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Deployment; default: the client's namespace.
@@ -5372,8 +5474,10 @@ class ReplicaSets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicaSet:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ReplicaSet as this field manager wants it.
@@ -5423,8 +5527,10 @@ class ReplicaSets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicaSet:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ReplicaSet as this field manager wants it.
@@ -5474,7 +5580,7 @@ class ReplicaSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicaSet:
-        """Create a ReplicaSet from ``body``.
+        """Create a ReplicaSet.
 
         Args:
             body: The ReplicaSet to create.
@@ -5528,8 +5634,9 @@ class ReplicaSets(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ReplicaSet | meta_v1.Status:
-        """Delete the ReplicaSet ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ReplicaSet ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ReplicaSet.
@@ -5606,6 +5713,8 @@ class ReplicaSets(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ReplicaSetList | meta_v1.Status:
         """Delete every ReplicaSet in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
@@ -5773,9 +5882,10 @@ class ReplicaSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ReplicaSetList:
-        """List the ReplicaSet objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List ReplicaSet objects, one page at a time.
+
+        The ReplicaSet objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
@@ -5856,8 +5966,10 @@ class ReplicaSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ReplicaSet, None, None]:
-        """Every ReplicaSet in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every ReplicaSet, following ``continue`` across pages.
+
+        The ReplicaSet objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
@@ -5946,7 +6058,9 @@ class ReplicaSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicaSet:
-        """Patch the ReplicaSet ``name``: change only what ``body`` says.
+        """Patch the ReplicaSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ReplicaSet.
@@ -6033,7 +6147,9 @@ class ReplicaSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Patch the scale of the ReplicaSet ``name``: change only what ``body`` says.
+        """Patch the scale of the ReplicaSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ReplicaSet.
@@ -6121,7 +6237,9 @@ class ReplicaSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicaSet:
-        """Patch the status of the ReplicaSet ``name``: change only what ``body`` says.
+        """Patch the status of the ReplicaSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ReplicaSet.
@@ -6182,8 +6300,10 @@ class ReplicaSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicaSet:
-        """Replace the ReplicaSet ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the ReplicaSet ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ReplicaSet.
@@ -6237,7 +6357,7 @@ class ReplicaSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace the scale of the ReplicaSet ``name`` with the one in ``body``.
+        """Replace the scale of the ReplicaSet ``name``.
 
         Args:
             name: Name of the ReplicaSet.
@@ -6292,7 +6412,7 @@ class ReplicaSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicaSet:
-        """Replace the status of the ReplicaSet ``name`` with the one in ``body``.
+        """Replace the status of the ReplicaSet ``name``.
 
         Args:
             name: Name of the ReplicaSet.
@@ -6351,8 +6471,10 @@ class ReplicaSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ReplicaSet], None, None]:
-        """Watch ReplicaSet objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ReplicaSet objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
@@ -6426,8 +6548,10 @@ class AsyncReplicaSets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicaSet:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ReplicaSet as this field manager wants it.
@@ -6477,8 +6601,10 @@ class AsyncReplicaSets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicaSet:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ReplicaSet as this field manager wants it.
@@ -6528,7 +6654,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicaSet:
-        """Create a ReplicaSet from ``body``.
+        """Create a ReplicaSet.
 
         Args:
             body: The ReplicaSet to create.
@@ -6582,8 +6708,9 @@ class AsyncReplicaSets(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ReplicaSet | meta_v1.Status:
-        """Delete the ReplicaSet ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ReplicaSet ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ReplicaSet.
@@ -6660,6 +6787,8 @@ class AsyncReplicaSets(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ReplicaSetList | meta_v1.Status:
         """Delete every ReplicaSet in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
@@ -6829,9 +6958,10 @@ class AsyncReplicaSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ReplicaSetList:
-        """List the ReplicaSet objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List ReplicaSet objects, one page at a time.
+
+        The ReplicaSet objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
@@ -6912,8 +7042,10 @@ class AsyncReplicaSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ReplicaSet, None]:
-        """Every ReplicaSet in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every ReplicaSet, following ``continue`` across pages.
+
+        The ReplicaSet objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
@@ -7002,7 +7134,9 @@ class AsyncReplicaSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicaSet:
-        """Patch the ReplicaSet ``name``: change only what ``body`` says.
+        """Patch the ReplicaSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ReplicaSet.
@@ -7089,7 +7223,9 @@ class AsyncReplicaSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Patch the scale of the ReplicaSet ``name``: change only what ``body`` says.
+        """Patch the scale of the ReplicaSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ReplicaSet.
@@ -7177,7 +7313,9 @@ class AsyncReplicaSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicaSet:
-        """Patch the status of the ReplicaSet ``name``: change only what ``body`` says.
+        """Patch the status of the ReplicaSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ReplicaSet.
@@ -7238,8 +7376,10 @@ class AsyncReplicaSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicaSet:
-        """Replace the ReplicaSet ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the ReplicaSet ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ReplicaSet.
@@ -7293,7 +7433,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace the scale of the ReplicaSet ``name`` with the one in ``body``.
+        """Replace the scale of the ReplicaSet ``name``.
 
         Args:
             name: Name of the ReplicaSet.
@@ -7348,7 +7488,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicaSet:
-        """Replace the status of the ReplicaSet ``name`` with the one in ``body``.
+        """Replace the status of the ReplicaSet ``name``.
 
         Args:
             name: Name of the ReplicaSet.
@@ -7407,8 +7547,10 @@ class AsyncReplicaSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ReplicaSet], None]:
-        """Watch ReplicaSet objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ReplicaSet objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
@@ -7492,8 +7634,10 @@ class StatefulSets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StatefulSet:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The StatefulSet as this field manager wants it.
@@ -7543,8 +7687,10 @@ class StatefulSets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StatefulSet:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The StatefulSet as this field manager wants it.
@@ -7594,7 +7740,7 @@ class StatefulSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StatefulSet:
-        """Create a StatefulSet from ``body``.
+        """Create a StatefulSet.
 
         Args:
             body: The StatefulSet to create.
@@ -7648,8 +7794,9 @@ class StatefulSets(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> StatefulSet | meta_v1.Status:
-        """Delete the StatefulSet ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the StatefulSet ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the StatefulSet.
@@ -7726,6 +7873,8 @@ class StatefulSets(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> StatefulSetList | meta_v1.Status:
         """Delete every StatefulSet in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the StatefulSet; default: the client's namespace.
@@ -7895,9 +8044,10 @@ class StatefulSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StatefulSetList:
-        """List the StatefulSet objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List StatefulSet objects, one page at a time.
+
+        The StatefulSet objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the StatefulSet; default: the client's namespace.
@@ -7978,8 +8128,10 @@ class StatefulSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[StatefulSet, None, None]:
-        """Every StatefulSet in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every StatefulSet, following ``continue`` across pages.
+
+        The StatefulSet objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the StatefulSet; default: the client's namespace.
@@ -8068,7 +8220,9 @@ class StatefulSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StatefulSet:
-        """Patch the StatefulSet ``name``: change only what ``body`` says.
+        """Patch the StatefulSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StatefulSet.
@@ -8155,7 +8309,9 @@ class StatefulSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Patch the scale of the StatefulSet ``name``: change only what ``body`` says.
+        """Patch the scale of the StatefulSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StatefulSet.
@@ -8243,7 +8399,9 @@ class StatefulSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StatefulSet:
-        """Patch the status of the StatefulSet ``name``: change only what ``body`` says.
+        """Patch the status of the StatefulSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StatefulSet.
@@ -8304,8 +8462,10 @@ class StatefulSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StatefulSet:
-        """Replace the StatefulSet ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the StatefulSet ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the StatefulSet.
@@ -8359,7 +8519,7 @@ class StatefulSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace the scale of the StatefulSet ``name`` with the one in ``body``.
+        """Replace the scale of the StatefulSet ``name``.
 
         Args:
             name: Name of the StatefulSet.
@@ -8414,7 +8574,7 @@ class StatefulSets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StatefulSet:
-        """Replace the status of the StatefulSet ``name`` with the one in ``body``.
+        """Replace the status of the StatefulSet ``name``.
 
         Args:
             name: Name of the StatefulSet.
@@ -8473,8 +8633,10 @@ class StatefulSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[StatefulSet], None, None]:
-        """Watch StatefulSet objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch StatefulSet objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the StatefulSet; default: the client's namespace.
@@ -8548,8 +8710,10 @@ class AsyncStatefulSets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StatefulSet:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The StatefulSet as this field manager wants it.
@@ -8599,8 +8763,10 @@ class AsyncStatefulSets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StatefulSet:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The StatefulSet as this field manager wants it.
@@ -8650,7 +8816,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StatefulSet:
-        """Create a StatefulSet from ``body``.
+        """Create a StatefulSet.
 
         Args:
             body: The StatefulSet to create.
@@ -8704,8 +8870,9 @@ class AsyncStatefulSets(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> StatefulSet | meta_v1.Status:
-        """Delete the StatefulSet ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the StatefulSet ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the StatefulSet.
@@ -8782,6 +8949,8 @@ class AsyncStatefulSets(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> StatefulSetList | meta_v1.Status:
         """Delete every StatefulSet in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the StatefulSet; default: the client's namespace.
@@ -8951,9 +9120,10 @@ class AsyncStatefulSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StatefulSetList:
-        """List the StatefulSet objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List StatefulSet objects, one page at a time.
+
+        The StatefulSet objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the StatefulSet; default: the client's namespace.
@@ -9034,8 +9204,10 @@ class AsyncStatefulSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[StatefulSet, None]:
-        """Every StatefulSet in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every StatefulSet, following ``continue`` across pages.
+
+        The StatefulSet objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the StatefulSet; default: the client's namespace.
@@ -9124,7 +9296,9 @@ class AsyncStatefulSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StatefulSet:
-        """Patch the StatefulSet ``name``: change only what ``body`` says.
+        """Patch the StatefulSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StatefulSet.
@@ -9211,7 +9385,9 @@ class AsyncStatefulSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Patch the scale of the StatefulSet ``name``: change only what ``body`` says.
+        """Patch the scale of the StatefulSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StatefulSet.
@@ -9299,7 +9475,9 @@ class AsyncStatefulSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StatefulSet:
-        """Patch the status of the StatefulSet ``name``: change only what ``body`` says.
+        """Patch the status of the StatefulSet ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StatefulSet.
@@ -9360,8 +9538,10 @@ class AsyncStatefulSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StatefulSet:
-        """Replace the StatefulSet ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the StatefulSet ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the StatefulSet.
@@ -9415,7 +9595,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace the scale of the StatefulSet ``name`` with the one in ``body``.
+        """Replace the scale of the StatefulSet ``name``.
 
         Args:
             name: Name of the StatefulSet.
@@ -9470,7 +9650,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StatefulSet:
-        """Replace the status of the StatefulSet ``name`` with the one in ``body``.
+        """Replace the status of the StatefulSet ``name``.
 
         Args:
             name: Name of the StatefulSet.
@@ -9529,8 +9709,10 @@ class AsyncStatefulSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[StatefulSet], None]:
-        """Watch StatefulSet objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch StatefulSet objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the StatefulSet; default: the client's namespace.

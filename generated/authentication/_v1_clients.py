@@ -35,7 +35,7 @@ class SelfSubjectReviews(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> SelfSubjectReview:
-        """Create a SelfSubjectReview from ``body``.
+        """Create a SelfSubjectReview.
 
         Args:
             body: The SelfSubjectReview to create.
@@ -88,7 +88,7 @@ class AsyncSelfSubjectReviews(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> SelfSubjectReview:
-        """Create a SelfSubjectReview from ``body``.
+        """Create a SelfSubjectReview.
 
         Args:
             body: The SelfSubjectReview to create.
@@ -149,7 +149,7 @@ class TokenReviews(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> TokenReview:
-        """Create a TokenReview from ``body``.
+        """Create a TokenReview.
 
         Args:
             body: The TokenReview to create.
@@ -202,7 +202,7 @@ class AsyncTokenReviews(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> TokenReview:
-        """Create a TokenReview from ``body``.
+        """Create a TokenReview.
 
         Args:
             body: The TokenReview to create.

@@ -45,7 +45,7 @@ class LocalSubjectAccessReviews(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LocalSubjectAccessReview:
-        """Create a LocalSubjectAccessReview from ``body``.
+        """Create a LocalSubjectAccessReview.
 
         Args:
             body: The LocalSubjectAccessReview to create.
@@ -102,7 +102,7 @@ class AsyncLocalSubjectAccessReviews(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LocalSubjectAccessReview:
-        """Create a LocalSubjectAccessReview from ``body``.
+        """Create a LocalSubjectAccessReview.
 
         Args:
             body: The LocalSubjectAccessReview to create.
@@ -166,7 +166,7 @@ class SelfSubjectAccessReviews(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> SelfSubjectAccessReview:
-        """Create a SelfSubjectAccessReview from ``body``.
+        """Create a SelfSubjectAccessReview.
 
         Args:
             body: The SelfSubjectAccessReview to create.
@@ -219,7 +219,7 @@ class AsyncSelfSubjectAccessReviews(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> SelfSubjectAccessReview:
-        """Create a SelfSubjectAccessReview from ``body``.
+        """Create a SelfSubjectAccessReview.
 
         Args:
             body: The SelfSubjectAccessReview to create.
@@ -280,7 +280,7 @@ class SelfSubjectRulesReviews(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> SelfSubjectRulesReview:
-        """Create a SelfSubjectRulesReview from ``body``.
+        """Create a SelfSubjectRulesReview.
 
         Args:
             body: The SelfSubjectRulesReview to create.
@@ -333,7 +333,7 @@ class AsyncSelfSubjectRulesReviews(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> SelfSubjectRulesReview:
-        """Create a SelfSubjectRulesReview from ``body``.
+        """Create a SelfSubjectRulesReview.
 
         Args:
             body: The SelfSubjectRulesReview to create.
@@ -394,7 +394,7 @@ class SubjectAccessReviews(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> SubjectAccessReview:
-        """Create a SubjectAccessReview from ``body``.
+        """Create a SubjectAccessReview.
 
         Args:
             body: The SubjectAccessReview to create.
@@ -447,7 +447,7 @@ class AsyncSubjectAccessReviews(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> SubjectAccessReview:
-        """Create a SubjectAccessReview from ``body``.
+        """Create a SubjectAccessReview.
 
         Args:
             body: The SubjectAccessReview to create.

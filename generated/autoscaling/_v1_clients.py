@@ -42,8 +42,10 @@ class HorizontalPodAutoscalers(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The HorizontalPodAutoscaler as this field manager wants it.
@@ -93,8 +95,10 @@ class HorizontalPodAutoscalers(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The HorizontalPodAutoscaler as this field manager wants it.
@@ -144,7 +148,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Create a HorizontalPodAutoscaler from ``body``.
+        """Create a HorizontalPodAutoscaler.
 
         Args:
             body: The HorizontalPodAutoscaler to create.
@@ -198,8 +202,9 @@ class HorizontalPodAutoscalers(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> HorizontalPodAutoscaler | meta_v1.Status:
-        """Delete the HorizontalPodAutoscaler ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the HorizontalPodAutoscaler ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the HorizontalPodAutoscaler.
@@ -277,6 +282,8 @@ class HorizontalPodAutoscalers(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> HorizontalPodAutoscalerList | meta_v1.Status:
         """Delete every HorizontalPodAutoscaler in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the HorizontalPodAutoscaler; default: the client's
@@ -436,9 +443,11 @@ class HorizontalPodAutoscalers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> HorizontalPodAutoscalerList:
-        """List the HorizontalPodAutoscaler objects in a namespace (or in every namespace): one
-        page (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for
-        the next).
+        """List HorizontalPodAutoscaler objects, one page at a time.
+
+        The HorizontalPodAutoscaler objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the HorizontalPodAutoscaler; default: the client's
@@ -520,8 +529,10 @@ class HorizontalPodAutoscalers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[HorizontalPodAutoscaler, None, None]:
-        """Every HorizontalPodAutoscaler in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every HorizontalPodAutoscaler, following ``continue`` across pages.
+
+        The HorizontalPodAutoscaler objects in a namespace (or in every namespace),
+        ``limit`` per request (500 by default).
 
         Args:
             namespace: Namespace of the HorizontalPodAutoscaler; default: the client's
@@ -611,7 +622,9 @@ class HorizontalPodAutoscalers(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Patch the HorizontalPodAutoscaler ``name``: change only what ``body`` says.
+        """Patch the HorizontalPodAutoscaler ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the HorizontalPodAutoscaler.
@@ -699,8 +712,9 @@ class HorizontalPodAutoscalers(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Patch the status of the HorizontalPodAutoscaler ``name``: change only what ``body``
-        says.
+        """Patch the status of the HorizontalPodAutoscaler ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the HorizontalPodAutoscaler.
@@ -762,9 +776,10 @@ class HorizontalPodAutoscalers(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Replace the HorizontalPodAutoscaler ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the HorizontalPodAutoscaler ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the HorizontalPodAutoscaler.
@@ -818,7 +833,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Replace the status of the HorizontalPodAutoscaler ``name`` with the one in ``body``.
+        """Replace the status of the HorizontalPodAutoscaler ``name``.
 
         Args:
             name: Name of the HorizontalPodAutoscaler.
@@ -877,9 +892,10 @@ class HorizontalPodAutoscalers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[HorizontalPodAutoscaler], None, None]:
-        """Watch HorizontalPodAutoscaler objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch HorizontalPodAutoscaler objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the HorizontalPodAutoscaler; default: the client's
@@ -954,8 +970,10 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The HorizontalPodAutoscaler as this field manager wants it.
@@ -1005,8 +1023,10 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The HorizontalPodAutoscaler as this field manager wants it.
@@ -1056,7 +1076,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Create a HorizontalPodAutoscaler from ``body``.
+        """Create a HorizontalPodAutoscaler.
 
         Args:
             body: The HorizontalPodAutoscaler to create.
@@ -1110,8 +1130,9 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> HorizontalPodAutoscaler | meta_v1.Status:
-        """Delete the HorizontalPodAutoscaler ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the HorizontalPodAutoscaler ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the HorizontalPodAutoscaler.
@@ -1189,6 +1210,8 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> HorizontalPodAutoscalerList | meta_v1.Status:
         """Delete every HorizontalPodAutoscaler in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the HorizontalPodAutoscaler; default: the client's
@@ -1350,9 +1373,11 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> HorizontalPodAutoscalerList:
-        """List the HorizontalPodAutoscaler objects in a namespace (or in every namespace): one
-        page (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for
-        the next).
+        """List HorizontalPodAutoscaler objects, one page at a time.
+
+        The HorizontalPodAutoscaler objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the HorizontalPodAutoscaler; default: the client's
@@ -1434,8 +1459,10 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[HorizontalPodAutoscaler, None]:
-        """Every HorizontalPodAutoscaler in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every HorizontalPodAutoscaler, following ``continue`` across pages.
+
+        The HorizontalPodAutoscaler objects in a namespace (or in every namespace),
+        ``limit`` per request (500 by default).
 
         Args:
             namespace: Namespace of the HorizontalPodAutoscaler; default: the client's
@@ -1525,7 +1552,9 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Patch the HorizontalPodAutoscaler ``name``: change only what ``body`` says.
+        """Patch the HorizontalPodAutoscaler ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the HorizontalPodAutoscaler.
@@ -1613,8 +1642,9 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Patch the status of the HorizontalPodAutoscaler ``name``: change only what ``body``
-        says.
+        """Patch the status of the HorizontalPodAutoscaler ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the HorizontalPodAutoscaler.
@@ -1676,9 +1706,10 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Replace the HorizontalPodAutoscaler ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the HorizontalPodAutoscaler ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the HorizontalPodAutoscaler.
@@ -1732,7 +1763,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> HorizontalPodAutoscaler:
-        """Replace the status of the HorizontalPodAutoscaler ``name`` with the one in ``body``.
+        """Replace the status of the HorizontalPodAutoscaler ``name``.
 
         Args:
             name: Name of the HorizontalPodAutoscaler.
@@ -1791,9 +1822,10 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[HorizontalPodAutoscaler], None]:
-        """Watch HorizontalPodAutoscaler objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch HorizontalPodAutoscaler objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the HorizontalPodAutoscaler; default: the client's

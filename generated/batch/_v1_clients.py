@@ -44,8 +44,10 @@ class CronJobs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CronJob:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CronJob as this field manager wants it.
@@ -95,8 +97,10 @@ class CronJobs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CronJob:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CronJob as this field manager wants it.
@@ -146,7 +150,7 @@ class CronJobs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CronJob:
-        """Create a CronJob from ``body``.
+        """Create a CronJob.
 
         Args:
             body: The CronJob to create.
@@ -200,8 +204,9 @@ class CronJobs(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> CronJob | meta_v1.Status:
-        """Delete the CronJob ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the CronJob ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the CronJob.
@@ -278,6 +283,8 @@ class CronJobs(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> CronJobList | meta_v1.Status:
         """Delete every CronJob in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the CronJob; default: the client's namespace.
@@ -428,8 +435,10 @@ class CronJobs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CronJobList:
-        """List the CronJob objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List CronJob objects, one page at a time.
+
+        The CronJob objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the CronJob; default: the client's namespace.
@@ -510,8 +519,10 @@ class CronJobs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[CronJob, None, None]:
-        """Every CronJob in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every CronJob, following ``continue`` across pages.
+
+        The CronJob objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the CronJob; default: the client's namespace.
@@ -600,7 +611,9 @@ class CronJobs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CronJob:
-        """Patch the CronJob ``name``: change only what ``body`` says.
+        """Patch the CronJob ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CronJob.
@@ -687,7 +700,9 @@ class CronJobs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CronJob:
-        """Patch the status of the CronJob ``name``: change only what ``body`` says.
+        """Patch the status of the CronJob ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CronJob.
@@ -748,8 +763,10 @@ class CronJobs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CronJob:
-        """Replace the CronJob ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the CronJob ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the CronJob.
@@ -803,7 +820,7 @@ class CronJobs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CronJob:
-        """Replace the status of the CronJob ``name`` with the one in ``body``.
+        """Replace the status of the CronJob ``name``.
 
         Args:
             name: Name of the CronJob.
@@ -862,8 +879,10 @@ class CronJobs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[CronJob], None, None]:
-        """Watch CronJob objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch CronJob objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the CronJob; default: the client's namespace.
@@ -937,8 +956,10 @@ class AsyncCronJobs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CronJob:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CronJob as this field manager wants it.
@@ -988,8 +1009,10 @@ class AsyncCronJobs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CronJob:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CronJob as this field manager wants it.
@@ -1039,7 +1062,7 @@ class AsyncCronJobs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CronJob:
-        """Create a CronJob from ``body``.
+        """Create a CronJob.
 
         Args:
             body: The CronJob to create.
@@ -1093,8 +1116,9 @@ class AsyncCronJobs(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> CronJob | meta_v1.Status:
-        """Delete the CronJob ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the CronJob ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the CronJob.
@@ -1171,6 +1195,8 @@ class AsyncCronJobs(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> CronJobList | meta_v1.Status:
         """Delete every CronJob in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the CronJob; default: the client's namespace.
@@ -1323,8 +1349,10 @@ class AsyncCronJobs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CronJobList:
-        """List the CronJob objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List CronJob objects, one page at a time.
+
+        The CronJob objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the CronJob; default: the client's namespace.
@@ -1405,8 +1433,10 @@ class AsyncCronJobs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[CronJob, None]:
-        """Every CronJob in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every CronJob, following ``continue`` across pages.
+
+        The CronJob objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the CronJob; default: the client's namespace.
@@ -1495,7 +1525,9 @@ class AsyncCronJobs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CronJob:
-        """Patch the CronJob ``name``: change only what ``body`` says.
+        """Patch the CronJob ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CronJob.
@@ -1582,7 +1614,9 @@ class AsyncCronJobs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CronJob:
-        """Patch the status of the CronJob ``name``: change only what ``body`` says.
+        """Patch the status of the CronJob ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CronJob.
@@ -1643,8 +1677,10 @@ class AsyncCronJobs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CronJob:
-        """Replace the CronJob ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the CronJob ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the CronJob.
@@ -1698,7 +1734,7 @@ class AsyncCronJobs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CronJob:
-        """Replace the status of the CronJob ``name`` with the one in ``body``.
+        """Replace the status of the CronJob ``name``.
 
         Args:
             name: Name of the CronJob.
@@ -1757,8 +1793,10 @@ class AsyncCronJobs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[CronJob], None]:
-        """Watch CronJob objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch CronJob objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the CronJob; default: the client's namespace.
@@ -1842,8 +1880,10 @@ class Jobs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Job:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Job as this field manager wants it.
@@ -1893,8 +1933,10 @@ class Jobs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Job:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Job as this field manager wants it.
@@ -1944,7 +1986,7 @@ class Jobs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Job:
-        """Create a Job from ``body``.
+        """Create a Job.
 
         Args:
             body: The Job to create.
@@ -1998,8 +2040,9 @@ class Jobs(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Job | meta_v1.Status:
-        """Delete the Job ``name``: answers with the object while finalizers keep it, else with
-        a ``Status``.
+        """Delete the Job ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Job.
@@ -2076,6 +2119,8 @@ class Jobs(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> JobList | meta_v1.Status:
         """Delete every Job in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Job; default: the client's namespace.
@@ -2224,8 +2269,10 @@ class Jobs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> JobList:
-        """List the Job objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Job objects, one page at a time.
+
+        The Job objects in a namespace (or in every namespace): at most ``limit`` of them;
+        pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Job; default: the client's namespace.
@@ -2306,8 +2353,10 @@ class Jobs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[Job, None, None]:
-        """Every Job in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Job, following ``continue`` across pages.
+
+        The Job objects in a namespace (or in every namespace), ``limit`` per request (500
+        by default).
 
         Args:
             namespace: Namespace of the Job; default: the client's namespace.
@@ -2396,7 +2445,9 @@ class Jobs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Job:
-        """Patch the Job ``name``: change only what ``body`` says.
+        """Patch the Job ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Job.
@@ -2483,7 +2534,9 @@ class Jobs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Job:
-        """Patch the status of the Job ``name``: change only what ``body`` says.
+        """Patch the status of the Job ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Job.
@@ -2544,8 +2597,10 @@ class Jobs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Job:
-        """Replace the Job ``name`` with ``body`` (its ``metadata.resource_version``, if set,
-        guards against overwriting a change made since it was read).
+        """Replace the Job ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Job.
@@ -2599,7 +2654,7 @@ class Jobs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Job:
-        """Replace the status of the Job ``name`` with the one in ``body``.
+        """Replace the status of the Job ``name``.
 
         Args:
             name: Name of the Job.
@@ -2658,8 +2713,10 @@ class Jobs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[Job], None, None]:
-        """Watch Job objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Job objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Job; default: the client's namespace.
@@ -2733,8 +2790,10 @@ class AsyncJobs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Job:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Job as this field manager wants it.
@@ -2784,8 +2843,10 @@ class AsyncJobs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Job:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Job as this field manager wants it.
@@ -2835,7 +2896,7 @@ class AsyncJobs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Job:
-        """Create a Job from ``body``.
+        """Create a Job.
 
         Args:
             body: The Job to create.
@@ -2889,8 +2950,9 @@ class AsyncJobs(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Job | meta_v1.Status:
-        """Delete the Job ``name``: answers with the object while finalizers keep it, else with
-        a ``Status``.
+        """Delete the Job ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Job.
@@ -2967,6 +3029,8 @@ class AsyncJobs(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> JobList | meta_v1.Status:
         """Delete every Job in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Job; default: the client's namespace.
@@ -3115,8 +3179,10 @@ class AsyncJobs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> JobList:
-        """List the Job objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Job objects, one page at a time.
+
+        The Job objects in a namespace (or in every namespace): at most ``limit`` of them;
+        pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Job; default: the client's namespace.
@@ -3197,8 +3263,10 @@ class AsyncJobs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[Job, None]:
-        """Every Job in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Job, following ``continue`` across pages.
+
+        The Job objects in a namespace (or in every namespace), ``limit`` per request (500
+        by default).
 
         Args:
             namespace: Namespace of the Job; default: the client's namespace.
@@ -3287,7 +3355,9 @@ class AsyncJobs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Job:
-        """Patch the Job ``name``: change only what ``body`` says.
+        """Patch the Job ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Job.
@@ -3374,7 +3444,9 @@ class AsyncJobs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Job:
-        """Patch the status of the Job ``name``: change only what ``body`` says.
+        """Patch the status of the Job ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Job.
@@ -3435,8 +3507,10 @@ class AsyncJobs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Job:
-        """Replace the Job ``name`` with ``body`` (its ``metadata.resource_version``, if set,
-        guards against overwriting a change made since it was read).
+        """Replace the Job ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Job.
@@ -3490,7 +3564,7 @@ class AsyncJobs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Job:
-        """Replace the status of the Job ``name`` with the one in ``body``.
+        """Replace the status of the Job ``name``.
 
         Args:
             name: Name of the Job.
@@ -3549,8 +3623,10 @@ class AsyncJobs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[Job], None]:
-        """Watch Job objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Job objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Job; default: the client's namespace.

@@ -43,8 +43,10 @@ class CertificateSigningRequests(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CertificateSigningRequest as this field manager wants it.
@@ -90,8 +92,10 @@ class CertificateSigningRequests(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CertificateSigningRequest as this field manager wants it.
@@ -137,7 +141,7 @@ class CertificateSigningRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Create a CertificateSigningRequest from ``body``.
+        """Create a CertificateSigningRequest.
 
         Args:
             body: The CertificateSigningRequest to create.
@@ -187,8 +191,9 @@ class CertificateSigningRequests(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> CertificateSigningRequest | meta_v1.Status:
-        """Delete the CertificateSigningRequest ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the CertificateSigningRequest ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the CertificateSigningRequest.
@@ -262,6 +267,8 @@ class CertificateSigningRequests(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> CertificateSigningRequestList | meta_v1.Status:
         """Delete every CertificateSigningRequest that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -418,8 +425,10 @@ class CertificateSigningRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CertificateSigningRequestList:
-        """List the CertificateSigningRequest objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List CertificateSigningRequest objects, one page at a time.
+
+        The CertificateSigningRequest objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -494,8 +503,9 @@ class CertificateSigningRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[CertificateSigningRequest, None, None]:
-        """Every CertificateSigningRequest, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every CertificateSigningRequest, following ``continue`` across pages.
+
+        The CertificateSigningRequest objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -577,7 +587,9 @@ class CertificateSigningRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Patch the CertificateSigningRequest ``name``: change only what ``body`` says.
+        """Patch the CertificateSigningRequest ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CertificateSigningRequest.
@@ -659,8 +671,9 @@ class CertificateSigningRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Patch the approval of the CertificateSigningRequest ``name``: change only what
-        ``body`` says.
+        """Patch the approval of the CertificateSigningRequest ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CertificateSigningRequest.
@@ -743,8 +756,9 @@ class CertificateSigningRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Patch the status of the CertificateSigningRequest ``name``: change only what
-        ``body`` says.
+        """Patch the status of the CertificateSigningRequest ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CertificateSigningRequest.
@@ -802,9 +816,10 @@ class CertificateSigningRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Replace the CertificateSigningRequest ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the CertificateSigningRequest ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the CertificateSigningRequest.
@@ -854,8 +869,7 @@ class CertificateSigningRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Replace the approval of the CertificateSigningRequest ``name`` with the one in
-        ``body``.
+        """Replace the approval of the CertificateSigningRequest ``name``.
 
         Args:
             name: Name of the CertificateSigningRequest.
@@ -906,8 +920,7 @@ class CertificateSigningRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Replace the status of the CertificateSigningRequest ``name`` with the one in
-        ``body``.
+        """Replace the status of the CertificateSigningRequest ``name``.
 
         Args:
             name: Name of the CertificateSigningRequest.
@@ -961,9 +974,10 @@ class CertificateSigningRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[CertificateSigningRequest], None, None]:
-        """Watch CertificateSigningRequest objects: an event each time one is added, modified
-        or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch CertificateSigningRequest objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -1034,8 +1048,10 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CertificateSigningRequest as this field manager wants it.
@@ -1081,8 +1097,10 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CertificateSigningRequest as this field manager wants it.
@@ -1128,7 +1146,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Create a CertificateSigningRequest from ``body``.
+        """Create a CertificateSigningRequest.
 
         Args:
             body: The CertificateSigningRequest to create.
@@ -1178,8 +1196,9 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> CertificateSigningRequest | meta_v1.Status:
-        """Delete the CertificateSigningRequest ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the CertificateSigningRequest ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the CertificateSigningRequest.
@@ -1253,6 +1272,8 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> CertificateSigningRequestList | meta_v1.Status:
         """Delete every CertificateSigningRequest that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1409,8 +1430,10 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CertificateSigningRequestList:
-        """List the CertificateSigningRequest objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List CertificateSigningRequest objects, one page at a time.
+
+        The CertificateSigningRequest objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1485,8 +1508,9 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[CertificateSigningRequest, None]:
-        """Every CertificateSigningRequest, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every CertificateSigningRequest, following ``continue`` across pages.
+
+        The CertificateSigningRequest objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1568,7 +1592,9 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Patch the CertificateSigningRequest ``name``: change only what ``body`` says.
+        """Patch the CertificateSigningRequest ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CertificateSigningRequest.
@@ -1650,8 +1676,9 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Patch the approval of the CertificateSigningRequest ``name``: change only what
-        ``body`` says.
+        """Patch the approval of the CertificateSigningRequest ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CertificateSigningRequest.
@@ -1734,8 +1761,9 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Patch the status of the CertificateSigningRequest ``name``: change only what
-        ``body`` says.
+        """Patch the status of the CertificateSigningRequest ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CertificateSigningRequest.
@@ -1793,9 +1821,10 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Replace the CertificateSigningRequest ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the CertificateSigningRequest ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the CertificateSigningRequest.
@@ -1845,8 +1874,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Replace the approval of the CertificateSigningRequest ``name`` with the one in
-        ``body``.
+        """Replace the approval of the CertificateSigningRequest ``name``.
 
         Args:
             name: Name of the CertificateSigningRequest.
@@ -1897,8 +1925,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CertificateSigningRequest:
-        """Replace the status of the CertificateSigningRequest ``name`` with the one in
-        ``body``.
+        """Replace the status of the CertificateSigningRequest ``name``.
 
         Args:
             name: Name of the CertificateSigningRequest.
@@ -1952,9 +1979,10 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[CertificateSigningRequest], None]:
-        """Watch CertificateSigningRequest objects: an event each time one is added, modified
-        or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch CertificateSigningRequest objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

@@ -41,8 +41,10 @@ class ClusterTrustBundles(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ClusterTrustBundle as this field manager wants it.
@@ -87,7 +89,7 @@ class ClusterTrustBundles(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Create a ClusterTrustBundle from ``body``.
+        """Create a ClusterTrustBundle.
 
         Args:
             body: The ClusterTrustBundle to create.
@@ -137,8 +139,9 @@ class ClusterTrustBundles(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ClusterTrustBundle | meta_v1.Status:
-        """Delete the ClusterTrustBundle ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the ClusterTrustBundle ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ClusterTrustBundle.
@@ -212,6 +215,8 @@ class ClusterTrustBundles(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList | meta_v1.Status:
         """Delete every ClusterTrustBundle that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -344,8 +349,10 @@ class ClusterTrustBundles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList:
-        """List the ClusterTrustBundle objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ClusterTrustBundle objects, one page at a time.
+
+        The ClusterTrustBundle objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -420,8 +427,9 @@ class ClusterTrustBundles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ClusterTrustBundle, None, None]:
-        """Every ClusterTrustBundle, following ``continue`` across pages (``limit`` per page,
-        500 by default).
+        """Every ClusterTrustBundle, following ``continue`` across pages.
+
+        The ClusterTrustBundle objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -503,7 +511,9 @@ class ClusterTrustBundles(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Patch the ClusterTrustBundle ``name``: change only what ``body`` says.
+        """Patch the ClusterTrustBundle ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ClusterTrustBundle.
@@ -560,9 +570,10 @@ class ClusterTrustBundles(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Replace the ClusterTrustBundle ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ClusterTrustBundle ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ClusterTrustBundle.
@@ -615,9 +626,10 @@ class ClusterTrustBundles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ClusterTrustBundle], None, None]:
-        """Watch ClusterTrustBundle objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ClusterTrustBundle objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -686,8 +698,10 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ClusterTrustBundle as this field manager wants it.
@@ -732,7 +746,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Create a ClusterTrustBundle from ``body``.
+        """Create a ClusterTrustBundle.
 
         Args:
             body: The ClusterTrustBundle to create.
@@ -782,8 +796,9 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ClusterTrustBundle | meta_v1.Status:
-        """Delete the ClusterTrustBundle ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the ClusterTrustBundle ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ClusterTrustBundle.
@@ -857,6 +872,8 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList | meta_v1.Status:
         """Delete every ClusterTrustBundle that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -989,8 +1006,10 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList:
-        """List the ClusterTrustBundle objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ClusterTrustBundle objects, one page at a time.
+
+        The ClusterTrustBundle objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1065,8 +1084,9 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ClusterTrustBundle, None]:
-        """Every ClusterTrustBundle, following ``continue`` across pages (``limit`` per page,
-        500 by default).
+        """Every ClusterTrustBundle, following ``continue`` across pages.
+
+        The ClusterTrustBundle objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1148,7 +1168,9 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Patch the ClusterTrustBundle ``name``: change only what ``body`` says.
+        """Patch the ClusterTrustBundle ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ClusterTrustBundle.
@@ -1205,9 +1227,10 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Replace the ClusterTrustBundle ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ClusterTrustBundle ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ClusterTrustBundle.
@@ -1260,9 +1283,10 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ClusterTrustBundle], None]:
-        """Watch ClusterTrustBundle objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ClusterTrustBundle objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

@@ -48,8 +48,10 @@ class ClusterTrustBundles(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ClusterTrustBundle as this field manager wants it.
@@ -94,7 +96,7 @@ class ClusterTrustBundles(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Create a ClusterTrustBundle from ``body``.
+        """Create a ClusterTrustBundle.
 
         Args:
             body: The ClusterTrustBundle to create.
@@ -144,8 +146,9 @@ class ClusterTrustBundles(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ClusterTrustBundle | meta_v1.Status:
-        """Delete the ClusterTrustBundle ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the ClusterTrustBundle ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ClusterTrustBundle.
@@ -219,6 +222,8 @@ class ClusterTrustBundles(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList | meta_v1.Status:
         """Delete every ClusterTrustBundle that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -351,8 +356,10 @@ class ClusterTrustBundles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList:
-        """List the ClusterTrustBundle objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ClusterTrustBundle objects, one page at a time.
+
+        The ClusterTrustBundle objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -427,8 +434,9 @@ class ClusterTrustBundles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ClusterTrustBundle, None, None]:
-        """Every ClusterTrustBundle, following ``continue`` across pages (``limit`` per page,
-        500 by default).
+        """Every ClusterTrustBundle, following ``continue`` across pages.
+
+        The ClusterTrustBundle objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -510,7 +518,9 @@ class ClusterTrustBundles(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Patch the ClusterTrustBundle ``name``: change only what ``body`` says.
+        """Patch the ClusterTrustBundle ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ClusterTrustBundle.
@@ -567,9 +577,10 @@ class ClusterTrustBundles(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Replace the ClusterTrustBundle ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ClusterTrustBundle ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ClusterTrustBundle.
@@ -622,9 +633,10 @@ class ClusterTrustBundles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ClusterTrustBundle], None, None]:
-        """Watch ClusterTrustBundle objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ClusterTrustBundle objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -693,8 +705,10 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ClusterTrustBundle as this field manager wants it.
@@ -739,7 +753,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Create a ClusterTrustBundle from ``body``.
+        """Create a ClusterTrustBundle.
 
         Args:
             body: The ClusterTrustBundle to create.
@@ -789,8 +803,9 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ClusterTrustBundle | meta_v1.Status:
-        """Delete the ClusterTrustBundle ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the ClusterTrustBundle ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ClusterTrustBundle.
@@ -864,6 +879,8 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList | meta_v1.Status:
         """Delete every ClusterTrustBundle that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -996,8 +1013,10 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterTrustBundleList:
-        """List the ClusterTrustBundle objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ClusterTrustBundle objects, one page at a time.
+
+        The ClusterTrustBundle objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1072,8 +1091,9 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ClusterTrustBundle, None]:
-        """Every ClusterTrustBundle, following ``continue`` across pages (``limit`` per page,
-        500 by default).
+        """Every ClusterTrustBundle, following ``continue`` across pages.
+
+        The ClusterTrustBundle objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1155,7 +1175,9 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Patch the ClusterTrustBundle ``name``: change only what ``body`` says.
+        """Patch the ClusterTrustBundle ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ClusterTrustBundle.
@@ -1212,9 +1234,10 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterTrustBundle:
-        """Replace the ClusterTrustBundle ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ClusterTrustBundle ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ClusterTrustBundle.
@@ -1267,9 +1290,10 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ClusterTrustBundle], None]:
-        """Watch ClusterTrustBundle objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ClusterTrustBundle objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -1349,8 +1373,10 @@ class PodCertificateRequests(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodCertificateRequest:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PodCertificateRequest as this field manager wants it.
@@ -1400,8 +1426,10 @@ class PodCertificateRequests(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodCertificateRequest:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PodCertificateRequest as this field manager wants it.
@@ -1451,7 +1479,7 @@ class PodCertificateRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodCertificateRequest:
-        """Create a PodCertificateRequest from ``body``.
+        """Create a PodCertificateRequest.
 
         Args:
             body: The PodCertificateRequest to create.
@@ -1505,8 +1533,9 @@ class PodCertificateRequests(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PodCertificateRequest | meta_v1.Status:
-        """Delete the PodCertificateRequest ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the PodCertificateRequest ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PodCertificateRequest.
@@ -1584,6 +1613,8 @@ class PodCertificateRequests(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> PodCertificateRequestList | meta_v1.Status:
         """Delete every PodCertificateRequest in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the PodCertificateRequest; default: the client's
@@ -1743,9 +1774,11 @@ class PodCertificateRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodCertificateRequestList:
-        """List the PodCertificateRequest objects in a namespace (or in every namespace): one
-        page (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for
-        the next).
+        """List PodCertificateRequest objects, one page at a time.
+
+        The PodCertificateRequest objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the PodCertificateRequest; default: the client's
@@ -1827,8 +1860,10 @@ class PodCertificateRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[PodCertificateRequest, None, None]:
-        """Every PodCertificateRequest in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every PodCertificateRequest, following ``continue`` across pages.
+
+        The PodCertificateRequest objects in a namespace (or in every namespace), ``limit``
+        per request (500 by default).
 
         Args:
             namespace: Namespace of the PodCertificateRequest; default: the client's
@@ -1918,7 +1953,9 @@ class PodCertificateRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodCertificateRequest:
-        """Patch the PodCertificateRequest ``name``: change only what ``body`` says.
+        """Patch the PodCertificateRequest ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PodCertificateRequest.
@@ -2006,8 +2043,9 @@ class PodCertificateRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodCertificateRequest:
-        """Patch the status of the PodCertificateRequest ``name``: change only what ``body``
-        says.
+        """Patch the status of the PodCertificateRequest ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PodCertificateRequest.
@@ -2069,9 +2107,10 @@ class PodCertificateRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodCertificateRequest:
-        """Replace the PodCertificateRequest ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the PodCertificateRequest ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PodCertificateRequest.
@@ -2125,7 +2164,7 @@ class PodCertificateRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodCertificateRequest:
-        """Replace the status of the PodCertificateRequest ``name`` with the one in ``body``.
+        """Replace the status of the PodCertificateRequest ``name``.
 
         Args:
             name: Name of the PodCertificateRequest.
@@ -2184,9 +2223,10 @@ class PodCertificateRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[PodCertificateRequest], None, None]:
-        """Watch PodCertificateRequest objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch PodCertificateRequest objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the PodCertificateRequest; default: the client's
@@ -2261,8 +2301,10 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodCertificateRequest:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PodCertificateRequest as this field manager wants it.
@@ -2312,8 +2354,10 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodCertificateRequest:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PodCertificateRequest as this field manager wants it.
@@ -2363,7 +2407,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodCertificateRequest:
-        """Create a PodCertificateRequest from ``body``.
+        """Create a PodCertificateRequest.
 
         Args:
             body: The PodCertificateRequest to create.
@@ -2417,8 +2461,9 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PodCertificateRequest | meta_v1.Status:
-        """Delete the PodCertificateRequest ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the PodCertificateRequest ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PodCertificateRequest.
@@ -2496,6 +2541,8 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> PodCertificateRequestList | meta_v1.Status:
         """Delete every PodCertificateRequest in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the PodCertificateRequest; default: the client's
@@ -2655,9 +2702,11 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodCertificateRequestList:
-        """List the PodCertificateRequest objects in a namespace (or in every namespace): one
-        page (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for
-        the next).
+        """List PodCertificateRequest objects, one page at a time.
+
+        The PodCertificateRequest objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the PodCertificateRequest; default: the client's
@@ -2739,8 +2788,10 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[PodCertificateRequest, None]:
-        """Every PodCertificateRequest in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every PodCertificateRequest, following ``continue`` across pages.
+
+        The PodCertificateRequest objects in a namespace (or in every namespace), ``limit``
+        per request (500 by default).
 
         Args:
             namespace: Namespace of the PodCertificateRequest; default: the client's
@@ -2830,7 +2881,9 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodCertificateRequest:
-        """Patch the PodCertificateRequest ``name``: change only what ``body`` says.
+        """Patch the PodCertificateRequest ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PodCertificateRequest.
@@ -2918,8 +2971,9 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodCertificateRequest:
-        """Patch the status of the PodCertificateRequest ``name``: change only what ``body``
-        says.
+        """Patch the status of the PodCertificateRequest ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PodCertificateRequest.
@@ -2981,9 +3035,10 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodCertificateRequest:
-        """Replace the PodCertificateRequest ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the PodCertificateRequest ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PodCertificateRequest.
@@ -3037,7 +3092,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodCertificateRequest:
-        """Replace the status of the PodCertificateRequest ``name`` with the one in ``body``.
+        """Replace the status of the PodCertificateRequest ``name``.
 
         Args:
             name: Name of the PodCertificateRequest.
@@ -3096,9 +3151,10 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[PodCertificateRequest], None]:
-        """Watch PodCertificateRequest objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch PodCertificateRequest objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the PodCertificateRequest; default: the client's

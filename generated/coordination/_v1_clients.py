@@ -42,8 +42,10 @@ class Leases(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Lease:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Lease as this field manager wants it.
@@ -92,7 +94,7 @@ class Leases(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Lease:
-        """Create a Lease from ``body``.
+        """Create a Lease.
 
         Args:
             body: The Lease to create.
@@ -146,8 +148,9 @@ class Leases(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Lease | meta_v1.Status:
-        """Delete the Lease ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Lease ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Lease.
@@ -224,6 +227,8 @@ class Leases(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> LeaseList | meta_v1.Status:
         """Delete every Lease in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Lease; default: the client's namespace.
@@ -361,8 +366,10 @@ class Leases(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LeaseList:
-        """List the Lease objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Lease objects, one page at a time.
+
+        The Lease objects in a namespace (or in every namespace): at most ``limit`` of them;
+        pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Lease; default: the client's namespace.
@@ -443,8 +450,10 @@ class Leases(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[Lease, None, None]:
-        """Every Lease in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Lease, following ``continue`` across pages.
+
+        The Lease objects in a namespace (or in every namespace), ``limit`` per request (500
+        by default).
 
         Args:
             namespace: Namespace of the Lease; default: the client's namespace.
@@ -533,7 +542,9 @@ class Leases(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Lease:
-        """Patch the Lease ``name``: change only what ``body`` says.
+        """Patch the Lease ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Lease.
@@ -593,8 +604,10 @@ class Leases(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Lease:
-        """Replace the Lease ``name`` with ``body`` (its ``metadata.resource_version``, if set,
-        guards against overwriting a change made since it was read).
+        """Replace the Lease ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Lease.
@@ -652,8 +665,10 @@ class Leases(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[Lease], None, None]:
-        """Watch Lease objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Lease objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Lease; default: the client's namespace.
@@ -727,8 +742,10 @@ class AsyncLeases(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Lease:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Lease as this field manager wants it.
@@ -777,7 +794,7 @@ class AsyncLeases(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Lease:
-        """Create a Lease from ``body``.
+        """Create a Lease.
 
         Args:
             body: The Lease to create.
@@ -831,8 +848,9 @@ class AsyncLeases(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Lease | meta_v1.Status:
-        """Delete the Lease ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Lease ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Lease.
@@ -909,6 +927,8 @@ class AsyncLeases(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> LeaseList | meta_v1.Status:
         """Delete every Lease in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Lease; default: the client's namespace.
@@ -1048,8 +1068,10 @@ class AsyncLeases(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LeaseList:
-        """List the Lease objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Lease objects, one page at a time.
+
+        The Lease objects in a namespace (or in every namespace): at most ``limit`` of them;
+        pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Lease; default: the client's namespace.
@@ -1130,8 +1152,10 @@ class AsyncLeases(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[Lease, None]:
-        """Every Lease in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Lease, following ``continue`` across pages.
+
+        The Lease objects in a namespace (or in every namespace), ``limit`` per request (500
+        by default).
 
         Args:
             namespace: Namespace of the Lease; default: the client's namespace.
@@ -1220,7 +1244,9 @@ class AsyncLeases(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Lease:
-        """Patch the Lease ``name``: change only what ``body`` says.
+        """Patch the Lease ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Lease.
@@ -1280,8 +1306,10 @@ class AsyncLeases(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Lease:
-        """Replace the Lease ``name`` with ``body`` (its ``metadata.resource_version``, if set,
-        guards against overwriting a change made since it was read).
+        """Replace the Lease ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Lease.
@@ -1339,8 +1367,10 @@ class AsyncLeases(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[Lease], None]:
-        """Watch Lease objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Lease objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Lease; default: the client's namespace.

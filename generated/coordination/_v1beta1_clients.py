@@ -42,8 +42,10 @@ class LeaseCandidates(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LeaseCandidate:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The LeaseCandidate as this field manager wants it.
@@ -92,7 +94,7 @@ class LeaseCandidates(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LeaseCandidate:
-        """Create a LeaseCandidate from ``body``.
+        """Create a LeaseCandidate.
 
         Args:
             body: The LeaseCandidate to create.
@@ -146,8 +148,9 @@ class LeaseCandidates(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> LeaseCandidate | meta_v1.Status:
-        """Delete the LeaseCandidate ``name``: answers with the object while finalizers keep
-        it, else with a ``Status``.
+        """Delete the LeaseCandidate ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the LeaseCandidate.
@@ -224,6 +227,8 @@ class LeaseCandidates(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> LeaseCandidateList | meta_v1.Status:
         """Delete every LeaseCandidate in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the LeaseCandidate; default: the client's namespace.
@@ -363,9 +368,11 @@ class LeaseCandidates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LeaseCandidateList:
-        """List the LeaseCandidate objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List LeaseCandidate objects, one page at a time.
+
+        The LeaseCandidate objects in a namespace (or in every namespace): at most ``limit``
+        of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next
+        page.
 
         Args:
             namespace: Namespace of the LeaseCandidate; default: the client's namespace.
@@ -446,8 +453,10 @@ class LeaseCandidates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[LeaseCandidate, None, None]:
-        """Every LeaseCandidate in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every LeaseCandidate, following ``continue`` across pages.
+
+        The LeaseCandidate objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the LeaseCandidate; default: the client's namespace.
@@ -536,7 +545,9 @@ class LeaseCandidates(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LeaseCandidate:
-        """Patch the LeaseCandidate ``name``: change only what ``body`` says.
+        """Patch the LeaseCandidate ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the LeaseCandidate.
@@ -596,9 +607,10 @@ class LeaseCandidates(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LeaseCandidate:
-        """Replace the LeaseCandidate ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the LeaseCandidate ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the LeaseCandidate.
@@ -656,8 +668,10 @@ class LeaseCandidates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[LeaseCandidate], None, None]:
-        """Watch LeaseCandidate objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch LeaseCandidate objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the LeaseCandidate; default: the client's namespace.
@@ -731,8 +745,10 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LeaseCandidate:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The LeaseCandidate as this field manager wants it.
@@ -781,7 +797,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LeaseCandidate:
-        """Create a LeaseCandidate from ``body``.
+        """Create a LeaseCandidate.
 
         Args:
             body: The LeaseCandidate to create.
@@ -835,8 +851,9 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> LeaseCandidate | meta_v1.Status:
-        """Delete the LeaseCandidate ``name``: answers with the object while finalizers keep
-        it, else with a ``Status``.
+        """Delete the LeaseCandidate ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the LeaseCandidate.
@@ -913,6 +930,8 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> LeaseCandidateList | meta_v1.Status:
         """Delete every LeaseCandidate in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the LeaseCandidate; default: the client's namespace.
@@ -1052,9 +1071,11 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LeaseCandidateList:
-        """List the LeaseCandidate objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List LeaseCandidate objects, one page at a time.
+
+        The LeaseCandidate objects in a namespace (or in every namespace): at most ``limit``
+        of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next
+        page.
 
         Args:
             namespace: Namespace of the LeaseCandidate; default: the client's namespace.
@@ -1135,8 +1156,10 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[LeaseCandidate, None]:
-        """Every LeaseCandidate in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every LeaseCandidate, following ``continue`` across pages.
+
+        The LeaseCandidate objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the LeaseCandidate; default: the client's namespace.
@@ -1225,7 +1248,9 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LeaseCandidate:
-        """Patch the LeaseCandidate ``name``: change only what ``body`` says.
+        """Patch the LeaseCandidate ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the LeaseCandidate.
@@ -1285,9 +1310,10 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LeaseCandidate:
-        """Replace the LeaseCandidate ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the LeaseCandidate ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the LeaseCandidate.
@@ -1345,8 +1371,10 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[LeaseCandidate], None]:
-        """Watch LeaseCandidate objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch LeaseCandidate objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the LeaseCandidate; default: the client's namespace.

@@ -108,7 +108,7 @@ class Bindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Binding:
-        """Create a Binding from ``body``.
+        """Create a Binding.
 
         Args:
             body: The Binding to create.
@@ -165,7 +165,7 @@ class AsyncBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Binding:
-        """Create a Binding from ``body``.
+        """Create a Binding.
 
         Args:
             body: The Binding to create.
@@ -241,8 +241,10 @@ class ComponentStatuses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ComponentStatusList:
-        """List the ComponentStatus objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ComponentStatus objects, one page at a time.
+
+        The ComponentStatus objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -317,8 +319,9 @@ class ComponentStatuses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ComponentStatus, None, None]:
-        """Every ComponentStatus, following ``continue`` across pages (``limit`` per page, 500
-        by default).
+        """Every ComponentStatus, following ``continue`` across pages.
+
+        The ComponentStatus objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -378,8 +381,10 @@ class ComponentStatuses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ComponentStatus], None, None]:
-        """Watch ComponentStatus objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ComponentStatus objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -459,8 +464,10 @@ class AsyncComponentStatuses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ComponentStatusList:
-        """List the ComponentStatus objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ComponentStatus objects, one page at a time.
+
+        The ComponentStatus objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -535,8 +542,9 @@ class AsyncComponentStatuses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ComponentStatus, None]:
-        """Every ComponentStatus, following ``continue`` across pages (``limit`` per page, 500
-        by default).
+        """Every ComponentStatus, following ``continue`` across pages.
+
+        The ComponentStatus objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -596,8 +604,10 @@ class AsyncComponentStatuses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ComponentStatus], None]:
-        """Watch ComponentStatus objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ComponentStatus objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -677,8 +687,10 @@ class ConfigMaps(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ConfigMap:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ConfigMap as this field manager wants it.
@@ -727,7 +739,7 @@ class ConfigMaps(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ConfigMap:
-        """Create a ConfigMap from ``body``.
+        """Create a ConfigMap.
 
         Args:
             body: The ConfigMap to create.
@@ -781,8 +793,9 @@ class ConfigMaps(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ConfigMap | meta_v1.Status:
-        """Delete the ConfigMap ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ConfigMap ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ConfigMap.
@@ -859,6 +872,8 @@ class ConfigMaps(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ConfigMapList | meta_v1.Status:
         """Delete every ConfigMap in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ConfigMap; default: the client's namespace.
@@ -996,9 +1011,10 @@ class ConfigMaps(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ConfigMapList:
-        """List the ConfigMap objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List ConfigMap objects, one page at a time.
+
+        The ConfigMap objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the ConfigMap; default: the client's namespace.
@@ -1079,8 +1095,10 @@ class ConfigMaps(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ConfigMap, None, None]:
-        """Every ConfigMap in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every ConfigMap, following ``continue`` across pages.
+
+        The ConfigMap objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the ConfigMap; default: the client's namespace.
@@ -1169,7 +1187,9 @@ class ConfigMaps(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ConfigMap:
-        """Patch the ConfigMap ``name``: change only what ``body`` says.
+        """Patch the ConfigMap ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ConfigMap.
@@ -1229,8 +1249,10 @@ class ConfigMaps(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ConfigMap:
-        """Replace the ConfigMap ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the ConfigMap ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ConfigMap.
@@ -1288,8 +1310,10 @@ class ConfigMaps(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ConfigMap], None, None]:
-        """Watch ConfigMap objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ConfigMap objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ConfigMap; default: the client's namespace.
@@ -1363,8 +1387,10 @@ class AsyncConfigMaps(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ConfigMap:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ConfigMap as this field manager wants it.
@@ -1413,7 +1439,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ConfigMap:
-        """Create a ConfigMap from ``body``.
+        """Create a ConfigMap.
 
         Args:
             body: The ConfigMap to create.
@@ -1467,8 +1493,9 @@ class AsyncConfigMaps(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ConfigMap | meta_v1.Status:
-        """Delete the ConfigMap ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ConfigMap ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ConfigMap.
@@ -1545,6 +1572,8 @@ class AsyncConfigMaps(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ConfigMapList | meta_v1.Status:
         """Delete every ConfigMap in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ConfigMap; default: the client's namespace.
@@ -1684,9 +1713,10 @@ class AsyncConfigMaps(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ConfigMapList:
-        """List the ConfigMap objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List ConfigMap objects, one page at a time.
+
+        The ConfigMap objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the ConfigMap; default: the client's namespace.
@@ -1767,8 +1797,10 @@ class AsyncConfigMaps(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ConfigMap, None]:
-        """Every ConfigMap in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every ConfigMap, following ``continue`` across pages.
+
+        The ConfigMap objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the ConfigMap; default: the client's namespace.
@@ -1857,7 +1889,9 @@ class AsyncConfigMaps(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ConfigMap:
-        """Patch the ConfigMap ``name``: change only what ``body`` says.
+        """Patch the ConfigMap ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ConfigMap.
@@ -1917,8 +1951,10 @@ class AsyncConfigMaps(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ConfigMap:
-        """Replace the ConfigMap ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the ConfigMap ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ConfigMap.
@@ -1976,8 +2012,10 @@ class AsyncConfigMaps(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ConfigMap], None]:
-        """Watch ConfigMap objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ConfigMap objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ConfigMap; default: the client's namespace.
@@ -2061,8 +2099,10 @@ class EndpointsResource(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Endpoints:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Endpoints as this field manager wants it.
@@ -2111,7 +2151,7 @@ class EndpointsResource(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Endpoints:
-        """Create a Endpoints from ``body``.
+        """Create a Endpoints.
 
         Args:
             body: The Endpoints to create.
@@ -2165,8 +2205,9 @@ class EndpointsResource(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Endpoints | meta_v1.Status:
-        """Delete the Endpoints ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the Endpoints ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Endpoints.
@@ -2243,6 +2284,8 @@ class EndpointsResource(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> EndpointsList | meta_v1.Status:
         """Delete every Endpoints in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Endpoints; default: the client's namespace.
@@ -2380,9 +2423,10 @@ class EndpointsResource(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EndpointsList:
-        """List the Endpoints objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List Endpoints objects, one page at a time.
+
+        The Endpoints objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Endpoints; default: the client's namespace.
@@ -2463,8 +2507,10 @@ class EndpointsResource(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[Endpoints, None, None]:
-        """Every Endpoints in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every Endpoints, following ``continue`` across pages.
+
+        The Endpoints objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the Endpoints; default: the client's namespace.
@@ -2553,7 +2599,9 @@ class EndpointsResource(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Endpoints:
-        """Patch the Endpoints ``name``: change only what ``body`` says.
+        """Patch the Endpoints ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Endpoints.
@@ -2613,8 +2661,10 @@ class EndpointsResource(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Endpoints:
-        """Replace the Endpoints ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the Endpoints ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Endpoints.
@@ -2672,8 +2722,10 @@ class EndpointsResource(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[Endpoints], None, None]:
-        """Watch Endpoints objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Endpoints objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Endpoints; default: the client's namespace.
@@ -2747,8 +2799,10 @@ class AsyncEndpointsResource(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Endpoints:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Endpoints as this field manager wants it.
@@ -2797,7 +2851,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Endpoints:
-        """Create a Endpoints from ``body``.
+        """Create a Endpoints.
 
         Args:
             body: The Endpoints to create.
@@ -2851,8 +2905,9 @@ class AsyncEndpointsResource(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Endpoints | meta_v1.Status:
-        """Delete the Endpoints ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the Endpoints ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Endpoints.
@@ -2929,6 +2984,8 @@ class AsyncEndpointsResource(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> EndpointsList | meta_v1.Status:
         """Delete every Endpoints in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Endpoints; default: the client's namespace.
@@ -3068,9 +3125,10 @@ class AsyncEndpointsResource(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EndpointsList:
-        """List the Endpoints objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List Endpoints objects, one page at a time.
+
+        The Endpoints objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Endpoints; default: the client's namespace.
@@ -3151,8 +3209,10 @@ class AsyncEndpointsResource(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[Endpoints, None]:
-        """Every Endpoints in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every Endpoints, following ``continue`` across pages.
+
+        The Endpoints objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the Endpoints; default: the client's namespace.
@@ -3241,7 +3301,9 @@ class AsyncEndpointsResource(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Endpoints:
-        """Patch the Endpoints ``name``: change only what ``body`` says.
+        """Patch the Endpoints ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Endpoints.
@@ -3301,8 +3363,10 @@ class AsyncEndpointsResource(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Endpoints:
-        """Replace the Endpoints ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the Endpoints ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Endpoints.
@@ -3360,8 +3424,10 @@ class AsyncEndpointsResource(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[Endpoints], None]:
-        """Watch Endpoints objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Endpoints objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Endpoints; default: the client's namespace.
@@ -3445,8 +3511,10 @@ class Events(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Event as this field manager wants it.
@@ -3495,7 +3563,7 @@ class Events(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Create a Event from ``body``.
+        """Create a Event.
 
         Args:
             body: The Event to create.
@@ -3549,8 +3617,9 @@ class Events(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Event | meta_v1.Status:
-        """Delete the Event ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Event ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Event.
@@ -3627,6 +3696,8 @@ class Events(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> EventList | meta_v1.Status:
         """Delete every Event in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -3764,8 +3835,10 @@ class Events(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EventList:
-        """List the Event objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Event objects, one page at a time.
+
+        The Event objects in a namespace (or in every namespace): at most ``limit`` of them;
+        pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -3846,8 +3919,10 @@ class Events(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[Event, None, None]:
-        """Every Event in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Event, following ``continue`` across pages.
+
+        The Event objects in a namespace (or in every namespace), ``limit`` per request (500
+        by default).
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -3936,7 +4011,9 @@ class Events(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Patch the Event ``name``: change only what ``body`` says.
+        """Patch the Event ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Event.
@@ -3996,8 +4073,10 @@ class Events(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Replace the Event ``name`` with ``body`` (its ``metadata.resource_version``, if set,
-        guards against overwriting a change made since it was read).
+        """Replace the Event ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Event.
@@ -4055,8 +4134,10 @@ class Events(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[Event], None, None]:
-        """Watch Event objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Event objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -4130,8 +4211,10 @@ class AsyncEvents(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Event as this field manager wants it.
@@ -4180,7 +4263,7 @@ class AsyncEvents(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Create a Event from ``body``.
+        """Create a Event.
 
         Args:
             body: The Event to create.
@@ -4234,8 +4317,9 @@ class AsyncEvents(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Event | meta_v1.Status:
-        """Delete the Event ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Event ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Event.
@@ -4312,6 +4396,8 @@ class AsyncEvents(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> EventList | meta_v1.Status:
         """Delete every Event in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -4451,8 +4537,10 @@ class AsyncEvents(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EventList:
-        """List the Event objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Event objects, one page at a time.
+
+        The Event objects in a namespace (or in every namespace): at most ``limit`` of them;
+        pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -4533,8 +4621,10 @@ class AsyncEvents(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[Event, None]:
-        """Every Event in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Event, following ``continue`` across pages.
+
+        The Event objects in a namespace (or in every namespace), ``limit`` per request (500
+        by default).
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -4623,7 +4713,9 @@ class AsyncEvents(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Patch the Event ``name``: change only what ``body`` says.
+        """Patch the Event ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Event.
@@ -4683,8 +4775,10 @@ class AsyncEvents(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Replace the Event ``name`` with ``body`` (its ``metadata.resource_version``, if set,
-        guards against overwriting a change made since it was read).
+        """Replace the Event ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Event.
@@ -4742,8 +4836,10 @@ class AsyncEvents(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[Event], None]:
-        """Watch Event objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Event objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -4827,8 +4923,10 @@ class LimitRanges(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LimitRange:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The LimitRange as this field manager wants it.
@@ -4877,7 +4975,7 @@ class LimitRanges(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LimitRange:
-        """Create a LimitRange from ``body``.
+        """Create a LimitRange.
 
         Args:
             body: The LimitRange to create.
@@ -4931,8 +5029,9 @@ class LimitRanges(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> LimitRange | meta_v1.Status:
-        """Delete the LimitRange ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the LimitRange ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the LimitRange.
@@ -5009,6 +5108,8 @@ class LimitRanges(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> LimitRangeList | meta_v1.Status:
         """Delete every LimitRange in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the LimitRange; default: the client's namespace.
@@ -5146,9 +5247,10 @@ class LimitRanges(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LimitRangeList:
-        """List the LimitRange objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List LimitRange objects, one page at a time.
+
+        The LimitRange objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the LimitRange; default: the client's namespace.
@@ -5229,8 +5331,10 @@ class LimitRanges(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[LimitRange, None, None]:
-        """Every LimitRange in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every LimitRange, following ``continue`` across pages.
+
+        The LimitRange objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the LimitRange; default: the client's namespace.
@@ -5319,7 +5423,9 @@ class LimitRanges(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LimitRange:
-        """Patch the LimitRange ``name``: change only what ``body`` says.
+        """Patch the LimitRange ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the LimitRange.
@@ -5379,8 +5485,10 @@ class LimitRanges(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LimitRange:
-        """Replace the LimitRange ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the LimitRange ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the LimitRange.
@@ -5438,8 +5546,10 @@ class LimitRanges(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[LimitRange], None, None]:
-        """Watch LimitRange objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch LimitRange objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the LimitRange; default: the client's namespace.
@@ -5513,8 +5623,10 @@ class AsyncLimitRanges(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LimitRange:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The LimitRange as this field manager wants it.
@@ -5563,7 +5675,7 @@ class AsyncLimitRanges(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LimitRange:
-        """Create a LimitRange from ``body``.
+        """Create a LimitRange.
 
         Args:
             body: The LimitRange to create.
@@ -5617,8 +5729,9 @@ class AsyncLimitRanges(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> LimitRange | meta_v1.Status:
-        """Delete the LimitRange ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the LimitRange ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the LimitRange.
@@ -5695,6 +5808,8 @@ class AsyncLimitRanges(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> LimitRangeList | meta_v1.Status:
         """Delete every LimitRange in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the LimitRange; default: the client's namespace.
@@ -5834,9 +5949,10 @@ class AsyncLimitRanges(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> LimitRangeList:
-        """List the LimitRange objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List LimitRange objects, one page at a time.
+
+        The LimitRange objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the LimitRange; default: the client's namespace.
@@ -5917,8 +6033,10 @@ class AsyncLimitRanges(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[LimitRange, None]:
-        """Every LimitRange in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every LimitRange, following ``continue`` across pages.
+
+        The LimitRange objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the LimitRange; default: the client's namespace.
@@ -6007,7 +6125,9 @@ class AsyncLimitRanges(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LimitRange:
-        """Patch the LimitRange ``name``: change only what ``body`` says.
+        """Patch the LimitRange ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the LimitRange.
@@ -6067,8 +6187,10 @@ class AsyncLimitRanges(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> LimitRange:
-        """Replace the LimitRange ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the LimitRange ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the LimitRange.
@@ -6126,8 +6248,10 @@ class AsyncLimitRanges(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[LimitRange], None]:
-        """Watch LimitRange objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch LimitRange objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the LimitRange; default: the client's namespace.
@@ -6208,8 +6332,10 @@ class Namespaces(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Namespace as this field manager wants it.
@@ -6255,8 +6381,10 @@ class Namespaces(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Namespace as this field manager wants it.
@@ -6302,7 +6430,7 @@ class Namespaces(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Create a Namespace from ``body``.
+        """Create a Namespace.
 
         Args:
             body: The Namespace to create.
@@ -6352,8 +6480,9 @@ class Namespaces(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Namespace | meta_v1.Status:
-        """Delete the Namespace ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the Namespace ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Namespace.
@@ -6435,8 +6564,10 @@ class Namespaces(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NamespaceList:
-        """List the Namespace objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List Namespace objects, one page at a time.
+
+        The Namespace objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -6511,8 +6642,9 @@ class Namespaces(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[Namespace, None, None]:
-        """Every Namespace, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every Namespace, following ``continue`` across pages.
+
+        The Namespace objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -6594,7 +6726,9 @@ class Namespaces(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Patch the Namespace ``name``: change only what ``body`` says.
+        """Patch the Namespace ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Namespace.
@@ -6676,7 +6810,9 @@ class Namespaces(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Patch the status of the Namespace ``name``: change only what ``body`` says.
+        """Patch the status of the Namespace ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Namespace.
@@ -6734,8 +6870,10 @@ class Namespaces(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Replace the Namespace ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the Namespace ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Namespace.
@@ -6785,7 +6923,7 @@ class Namespaces(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Replace the finalize of the Namespace ``name`` with the one in ``body``.
+        """Replace the finalize of the Namespace ``name``.
 
         Args:
             name: Name of the Namespace.
@@ -6836,7 +6974,7 @@ class Namespaces(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Replace the status of the Namespace ``name`` with the one in ``body``.
+        """Replace the status of the Namespace ``name``.
 
         Args:
             name: Name of the Namespace.
@@ -6890,8 +7028,10 @@ class Namespaces(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[Namespace], None, None]:
-        """Watch Namespace objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Namespace objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -6960,8 +7100,10 @@ class AsyncNamespaces(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Namespace as this field manager wants it.
@@ -7007,8 +7149,10 @@ class AsyncNamespaces(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Namespace as this field manager wants it.
@@ -7054,7 +7198,7 @@ class AsyncNamespaces(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Create a Namespace from ``body``.
+        """Create a Namespace.
 
         Args:
             body: The Namespace to create.
@@ -7104,8 +7248,9 @@ class AsyncNamespaces(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Namespace | meta_v1.Status:
-        """Delete the Namespace ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the Namespace ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Namespace.
@@ -7189,8 +7334,10 @@ class AsyncNamespaces(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NamespaceList:
-        """List the Namespace objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List Namespace objects, one page at a time.
+
+        The Namespace objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -7265,8 +7412,9 @@ class AsyncNamespaces(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[Namespace, None]:
-        """Every Namespace, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every Namespace, following ``continue`` across pages.
+
+        The Namespace objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -7348,7 +7496,9 @@ class AsyncNamespaces(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Patch the Namespace ``name``: change only what ``body`` says.
+        """Patch the Namespace ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Namespace.
@@ -7430,7 +7580,9 @@ class AsyncNamespaces(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Patch the status of the Namespace ``name``: change only what ``body`` says.
+        """Patch the status of the Namespace ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Namespace.
@@ -7488,8 +7640,10 @@ class AsyncNamespaces(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Replace the Namespace ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the Namespace ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Namespace.
@@ -7539,7 +7693,7 @@ class AsyncNamespaces(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Replace the finalize of the Namespace ``name`` with the one in ``body``.
+        """Replace the finalize of the Namespace ``name``.
 
         Args:
             name: Name of the Namespace.
@@ -7590,7 +7744,7 @@ class AsyncNamespaces(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Namespace:
-        """Replace the status of the Namespace ``name`` with the one in ``body``.
+        """Replace the status of the Namespace ``name``.
 
         Args:
             name: Name of the Namespace.
@@ -7644,8 +7798,10 @@ class AsyncNamespaces(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[Namespace], None]:
-        """Watch Namespace objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Namespace objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -7724,8 +7880,10 @@ class Nodes(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Node:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Node as this field manager wants it.
@@ -7771,8 +7929,10 @@ class Nodes(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Node:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Node as this field manager wants it.
@@ -7818,7 +7978,7 @@ class Nodes(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Node:
-        """Create a Node from ``body``.
+        """Create a Node.
 
         Args:
             body: The Node to create.
@@ -7868,8 +8028,9 @@ class Nodes(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Node | meta_v1.Status:
-        """Delete the Node ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Node ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Node.
@@ -7943,6 +8104,8 @@ class Nodes(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> NodeList | meta_v1.Status:
         """Delete every Node that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -8083,8 +8246,10 @@ class Nodes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NodeList:
-        """List the Node objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List Node objects, one page at a time.
+
+        The Node objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -8159,8 +8324,9 @@ class Nodes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[Node, None, None]:
-        """Every Node, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every Node, following ``continue`` across pages.
+
+        The Node objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -8242,7 +8408,9 @@ class Nodes(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Node:
-        """Patch the Node ``name``: change only what ``body`` says.
+        """Patch the Node ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Node.
@@ -8324,7 +8492,9 @@ class Nodes(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Node:
-        """Patch the status of the Node ``name``: change only what ``body`` says.
+        """Patch the status of the Node ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Node.
@@ -8382,8 +8552,10 @@ class Nodes(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Node:
-        """Replace the Node ``name`` with ``body`` (its ``metadata.resource_version``, if set,
-        guards against overwriting a change made since it was read).
+        """Replace the Node ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Node.
@@ -8433,7 +8605,7 @@ class Nodes(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Node:
-        """Replace the status of the Node ``name`` with the one in ``body``.
+        """Replace the status of the Node ``name``.
 
         Args:
             name: Name of the Node.
@@ -8487,8 +8659,10 @@ class Nodes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[Node], None, None]:
-        """Watch Node objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Node objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -8557,8 +8731,10 @@ class AsyncNodes(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Node:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Node as this field manager wants it.
@@ -8604,8 +8780,10 @@ class AsyncNodes(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Node:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Node as this field manager wants it.
@@ -8651,7 +8829,7 @@ class AsyncNodes(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Node:
-        """Create a Node from ``body``.
+        """Create a Node.
 
         Args:
             body: The Node to create.
@@ -8701,8 +8879,9 @@ class AsyncNodes(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Node | meta_v1.Status:
-        """Delete the Node ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Node ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Node.
@@ -8776,6 +8955,8 @@ class AsyncNodes(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> NodeList | meta_v1.Status:
         """Delete every Node that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -8918,8 +9099,10 @@ class AsyncNodes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NodeList:
-        """List the Node objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List Node objects, one page at a time.
+
+        The Node objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -8994,8 +9177,9 @@ class AsyncNodes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[Node, None]:
-        """Every Node, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every Node, following ``continue`` across pages.
+
+        The Node objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -9077,7 +9261,9 @@ class AsyncNodes(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Node:
-        """Patch the Node ``name``: change only what ``body`` says.
+        """Patch the Node ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Node.
@@ -9159,7 +9345,9 @@ class AsyncNodes(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Node:
-        """Patch the status of the Node ``name``: change only what ``body`` says.
+        """Patch the status of the Node ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Node.
@@ -9217,8 +9405,10 @@ class AsyncNodes(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Node:
-        """Replace the Node ``name`` with ``body`` (its ``metadata.resource_version``, if set,
-        guards against overwriting a change made since it was read).
+        """Replace the Node ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Node.
@@ -9268,7 +9458,7 @@ class AsyncNodes(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Node:
-        """Replace the status of the Node ``name`` with the one in ``body``.
+        """Replace the status of the Node ``name``.
 
         Args:
             name: Name of the Node.
@@ -9322,8 +9512,10 @@ class AsyncNodes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[Node], None]:
-        """Watch Node objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Node objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -9403,8 +9595,10 @@ class PersistentVolumeClaims(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolumeClaim:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PersistentVolumeClaim as this field manager wants it.
@@ -9454,8 +9648,10 @@ class PersistentVolumeClaims(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolumeClaim:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PersistentVolumeClaim as this field manager wants it.
@@ -9505,7 +9701,7 @@ class PersistentVolumeClaims(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolumeClaim:
-        """Create a PersistentVolumeClaim from ``body``.
+        """Create a PersistentVolumeClaim.
 
         Args:
             body: The PersistentVolumeClaim to create.
@@ -9559,8 +9755,9 @@ class PersistentVolumeClaims(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PersistentVolumeClaim | meta_v1.Status:
-        """Delete the PersistentVolumeClaim ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the PersistentVolumeClaim ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PersistentVolumeClaim.
@@ -9638,6 +9835,8 @@ class PersistentVolumeClaims(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeClaimList | meta_v1.Status:
         """Delete every PersistentVolumeClaim in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the PersistentVolumeClaim; default: the client's
@@ -9797,9 +9996,11 @@ class PersistentVolumeClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeClaimList:
-        """List the PersistentVolumeClaim objects in a namespace (or in every namespace): one
-        page (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for
-        the next).
+        """List PersistentVolumeClaim objects, one page at a time.
+
+        The PersistentVolumeClaim objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the PersistentVolumeClaim; default: the client's
@@ -9881,8 +10082,10 @@ class PersistentVolumeClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[PersistentVolumeClaim, None, None]:
-        """Every PersistentVolumeClaim in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every PersistentVolumeClaim, following ``continue`` across pages.
+
+        The PersistentVolumeClaim objects in a namespace (or in every namespace), ``limit``
+        per request (500 by default).
 
         Args:
             namespace: Namespace of the PersistentVolumeClaim; default: the client's
@@ -9972,7 +10175,9 @@ class PersistentVolumeClaims(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolumeClaim:
-        """Patch the PersistentVolumeClaim ``name``: change only what ``body`` says.
+        """Patch the PersistentVolumeClaim ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PersistentVolumeClaim.
@@ -10060,8 +10265,9 @@ class PersistentVolumeClaims(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolumeClaim:
-        """Patch the status of the PersistentVolumeClaim ``name``: change only what ``body``
-        says.
+        """Patch the status of the PersistentVolumeClaim ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PersistentVolumeClaim.
@@ -10123,9 +10329,10 @@ class PersistentVolumeClaims(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolumeClaim:
-        """Replace the PersistentVolumeClaim ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the PersistentVolumeClaim ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PersistentVolumeClaim.
@@ -10179,7 +10386,7 @@ class PersistentVolumeClaims(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolumeClaim:
-        """Replace the status of the PersistentVolumeClaim ``name`` with the one in ``body``.
+        """Replace the status of the PersistentVolumeClaim ``name``.
 
         Args:
             name: Name of the PersistentVolumeClaim.
@@ -10238,9 +10445,10 @@ class PersistentVolumeClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[PersistentVolumeClaim], None, None]:
-        """Watch PersistentVolumeClaim objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch PersistentVolumeClaim objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the PersistentVolumeClaim; default: the client's
@@ -10315,8 +10523,10 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolumeClaim:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PersistentVolumeClaim as this field manager wants it.
@@ -10366,8 +10576,10 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolumeClaim:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PersistentVolumeClaim as this field manager wants it.
@@ -10417,7 +10629,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolumeClaim:
-        """Create a PersistentVolumeClaim from ``body``.
+        """Create a PersistentVolumeClaim.
 
         Args:
             body: The PersistentVolumeClaim to create.
@@ -10471,8 +10683,9 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PersistentVolumeClaim | meta_v1.Status:
-        """Delete the PersistentVolumeClaim ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the PersistentVolumeClaim ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PersistentVolumeClaim.
@@ -10550,6 +10763,8 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeClaimList | meta_v1.Status:
         """Delete every PersistentVolumeClaim in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the PersistentVolumeClaim; default: the client's
@@ -10709,9 +10924,11 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeClaimList:
-        """List the PersistentVolumeClaim objects in a namespace (or in every namespace): one
-        page (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for
-        the next).
+        """List PersistentVolumeClaim objects, one page at a time.
+
+        The PersistentVolumeClaim objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the PersistentVolumeClaim; default: the client's
@@ -10793,8 +11010,10 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[PersistentVolumeClaim, None]:
-        """Every PersistentVolumeClaim in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every PersistentVolumeClaim, following ``continue`` across pages.
+
+        The PersistentVolumeClaim objects in a namespace (or in every namespace), ``limit``
+        per request (500 by default).
 
         Args:
             namespace: Namespace of the PersistentVolumeClaim; default: the client's
@@ -10884,7 +11103,9 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolumeClaim:
-        """Patch the PersistentVolumeClaim ``name``: change only what ``body`` says.
+        """Patch the PersistentVolumeClaim ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PersistentVolumeClaim.
@@ -10972,8 +11193,9 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolumeClaim:
-        """Patch the status of the PersistentVolumeClaim ``name``: change only what ``body``
-        says.
+        """Patch the status of the PersistentVolumeClaim ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PersistentVolumeClaim.
@@ -11035,9 +11257,10 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolumeClaim:
-        """Replace the PersistentVolumeClaim ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the PersistentVolumeClaim ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PersistentVolumeClaim.
@@ -11091,7 +11314,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolumeClaim:
-        """Replace the status of the PersistentVolumeClaim ``name`` with the one in ``body``.
+        """Replace the status of the PersistentVolumeClaim ``name``.
 
         Args:
             name: Name of the PersistentVolumeClaim.
@@ -11150,9 +11373,10 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[PersistentVolumeClaim], None]:
-        """Watch PersistentVolumeClaim objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch PersistentVolumeClaim objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the PersistentVolumeClaim; default: the client's
@@ -11236,8 +11460,10 @@ class PersistentVolumes(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolume:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PersistentVolume as this field manager wants it.
@@ -11283,8 +11509,10 @@ class PersistentVolumes(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolume:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PersistentVolume as this field manager wants it.
@@ -11330,7 +11558,7 @@ class PersistentVolumes(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolume:
-        """Create a PersistentVolume from ``body``.
+        """Create a PersistentVolume.
 
         Args:
             body: The PersistentVolume to create.
@@ -11380,8 +11608,9 @@ class PersistentVolumes(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PersistentVolume | meta_v1.Status:
-        """Delete the PersistentVolume ``name``: answers with the object while finalizers keep
-        it, else with a ``Status``.
+        """Delete the PersistentVolume ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PersistentVolume.
@@ -11455,6 +11684,8 @@ class PersistentVolumes(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeList | meta_v1.Status:
         """Delete every PersistentVolume that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -11597,8 +11828,10 @@ class PersistentVolumes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeList:
-        """List the PersistentVolume objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List PersistentVolume objects, one page at a time.
+
+        The PersistentVolume objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -11673,8 +11906,9 @@ class PersistentVolumes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[PersistentVolume, None, None]:
-        """Every PersistentVolume, following ``continue`` across pages (``limit`` per page, 500
-        by default).
+        """Every PersistentVolume, following ``continue`` across pages.
+
+        The PersistentVolume objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -11756,7 +11990,9 @@ class PersistentVolumes(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolume:
-        """Patch the PersistentVolume ``name``: change only what ``body`` says.
+        """Patch the PersistentVolume ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PersistentVolume.
@@ -11838,7 +12074,9 @@ class PersistentVolumes(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolume:
-        """Patch the status of the PersistentVolume ``name``: change only what ``body`` says.
+        """Patch the status of the PersistentVolume ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PersistentVolume.
@@ -11896,9 +12134,10 @@ class PersistentVolumes(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolume:
-        """Replace the PersistentVolume ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the PersistentVolume ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PersistentVolume.
@@ -11948,7 +12187,7 @@ class PersistentVolumes(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolume:
-        """Replace the status of the PersistentVolume ``name`` with the one in ``body``.
+        """Replace the status of the PersistentVolume ``name``.
 
         Args:
             name: Name of the PersistentVolume.
@@ -12002,8 +12241,10 @@ class PersistentVolumes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[PersistentVolume], None, None]:
-        """Watch PersistentVolume objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch PersistentVolume objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -12072,8 +12313,10 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolume:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PersistentVolume as this field manager wants it.
@@ -12119,8 +12362,10 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolume:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PersistentVolume as this field manager wants it.
@@ -12166,7 +12411,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolume:
-        """Create a PersistentVolume from ``body``.
+        """Create a PersistentVolume.
 
         Args:
             body: The PersistentVolume to create.
@@ -12216,8 +12461,9 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PersistentVolume | meta_v1.Status:
-        """Delete the PersistentVolume ``name``: answers with the object while finalizers keep
-        it, else with a ``Status``.
+        """Delete the PersistentVolume ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PersistentVolume.
@@ -12291,6 +12537,8 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeList | meta_v1.Status:
         """Delete every PersistentVolume that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -12433,8 +12681,10 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PersistentVolumeList:
-        """List the PersistentVolume objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List PersistentVolume objects, one page at a time.
+
+        The PersistentVolume objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -12509,8 +12759,9 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[PersistentVolume, None]:
-        """Every PersistentVolume, following ``continue`` across pages (``limit`` per page, 500
-        by default).
+        """Every PersistentVolume, following ``continue`` across pages.
+
+        The PersistentVolume objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -12592,7 +12843,9 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolume:
-        """Patch the PersistentVolume ``name``: change only what ``body`` says.
+        """Patch the PersistentVolume ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PersistentVolume.
@@ -12674,7 +12927,9 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolume:
-        """Patch the status of the PersistentVolume ``name``: change only what ``body`` says.
+        """Patch the status of the PersistentVolume ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PersistentVolume.
@@ -12732,9 +12987,10 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolume:
-        """Replace the PersistentVolume ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the PersistentVolume ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PersistentVolume.
@@ -12784,7 +13040,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PersistentVolume:
-        """Replace the status of the PersistentVolume ``name`` with the one in ``body``.
+        """Replace the status of the PersistentVolume ``name``.
 
         Args:
             name: Name of the PersistentVolume.
@@ -12838,8 +13094,10 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[PersistentVolume], None]:
-        """Watch PersistentVolume objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch PersistentVolume objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -12932,8 +13190,10 @@ class Pods(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Pod as this field manager wants it.
@@ -12983,8 +13243,10 @@ class Pods(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Pod as this field manager wants it.
@@ -13034,7 +13296,7 @@ class Pods(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Create a Pod from ``body``.
+        """Create a Pod.
 
         Args:
             body: The Pod to create.
@@ -13086,7 +13348,7 @@ class Pods(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Binding | meta_v1.Status:
-        """Create the binding of the Pod ``name`` from ``body``.
+        """Create the binding of the Pod ``name``.
 
         Args:
             name: Name of the Pod.
@@ -13141,7 +13403,7 @@ class Pods(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> policy_v1.Eviction | meta_v1.Status:
-        """Create the eviction of the Pod ``name`` from ``body``.
+        """Create the eviction of the Pod ``name``.
 
         Args:
             name: Name of the Pod.
@@ -13198,8 +13460,9 @@ class Pods(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Pod | meta_v1.Status:
-        """Delete the Pod ``name``: answers with the object while finalizers keep it, else with
-        a ``Status``.
+        """Delete the Pod ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Pod.
@@ -13276,6 +13539,8 @@ class Pods(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> PodList | meta_v1.Status:
         """Delete every Pod in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Pod; default: the client's namespace.
@@ -13452,8 +13717,10 @@ class Pods(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodList:
-        """List the Pod objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Pod objects, one page at a time.
+
+        The Pod objects in a namespace (or in every namespace): at most ``limit`` of them;
+        pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Pod; default: the client's namespace.
@@ -13534,8 +13801,10 @@ class Pods(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[Pod, None, None]:
-        """Every Pod in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Pod, following ``continue`` across pages.
+
+        The Pod objects in a namespace (or in every namespace), ``limit`` per request (500
+        by default).
 
         Args:
             namespace: Namespace of the Pod; default: the client's namespace.
@@ -13601,7 +13870,7 @@ class Pods(ResourceClient):
         tail_lines: int | None = None,
         timestamps: bool | None = None,
     ) -> str:
-        """The log of a container of the Pod ``name``, all at once.
+        """Read the log of a container of the Pod ``name``.
 
         Args:
             name: Name of the Pod.
@@ -13673,8 +13942,10 @@ class Pods(ResourceClient):
         tail_lines: int | None = None,
         timestamps: bool | None = None,
     ) -> Generator[str, None, None]:
-        """Each line of the log as it arrives (line endings stripped, bytes that are not UTF-8
-        replaced); with ``follow=True`` until the container ends.
+        """Stream the log of a container of the Pod ``name``, line by line.
+
+        Line endings are stripped and bytes that are not UTF-8 replaced; with
+        ``follow=True`` the lines come until the container ends.
 
         Args:
             name: Name of the Pod.
@@ -13770,7 +14041,9 @@ class Pods(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Patch the Pod ``name``: change only what ``body`` says.
+        """Patch the Pod ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Pod.
@@ -13857,7 +14130,9 @@ class Pods(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Patch the ephemeralcontainers of the Pod ``name``: change only what ``body`` says.
+        """Patch the ephemeralcontainers of the Pod ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Pod.
@@ -13945,7 +14220,9 @@ class Pods(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Patch the resize of the Pod ``name``: change only what ``body`` says.
+        """Patch the resize of the Pod ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Pod.
@@ -14033,7 +14310,9 @@ class Pods(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Patch the status of the Pod ``name``: change only what ``body`` says.
+        """Patch the status of the Pod ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Pod.
@@ -14094,8 +14373,10 @@ class Pods(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Replace the Pod ``name`` with ``body`` (its ``metadata.resource_version``, if set,
-        guards against overwriting a change made since it was read).
+        """Replace the Pod ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Pod.
@@ -14149,7 +14430,7 @@ class Pods(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Replace the ephemeralcontainers of the Pod ``name`` with the one in ``body``.
+        """Replace the ephemeralcontainers of the Pod ``name``.
 
         Args:
             name: Name of the Pod.
@@ -14204,7 +14485,7 @@ class Pods(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Replace the resize of the Pod ``name`` with the one in ``body``.
+        """Replace the resize of the Pod ``name``.
 
         Args:
             name: Name of the Pod.
@@ -14259,7 +14540,7 @@ class Pods(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Replace the status of the Pod ``name`` with the one in ``body``.
+        """Replace the status of the Pod ``name``.
 
         Args:
             name: Name of the Pod.
@@ -14318,8 +14599,10 @@ class Pods(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[Pod], None, None]:
-        """Watch Pod objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Pod objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Pod; default: the client's namespace.
@@ -14393,8 +14676,10 @@ class AsyncPods(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Pod as this field manager wants it.
@@ -14444,8 +14729,10 @@ class AsyncPods(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Pod as this field manager wants it.
@@ -14495,7 +14782,7 @@ class AsyncPods(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Create a Pod from ``body``.
+        """Create a Pod.
 
         Args:
             body: The Pod to create.
@@ -14547,7 +14834,7 @@ class AsyncPods(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Binding | meta_v1.Status:
-        """Create the binding of the Pod ``name`` from ``body``.
+        """Create the binding of the Pod ``name``.
 
         Args:
             name: Name of the Pod.
@@ -14602,7 +14889,7 @@ class AsyncPods(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> policy_v1.Eviction | meta_v1.Status:
-        """Create the eviction of the Pod ``name`` from ``body``.
+        """Create the eviction of the Pod ``name``.
 
         Args:
             name: Name of the Pod.
@@ -14659,8 +14946,9 @@ class AsyncPods(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Pod | meta_v1.Status:
-        """Delete the Pod ``name``: answers with the object while finalizers keep it, else with
-        a ``Status``.
+        """Delete the Pod ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Pod.
@@ -14737,6 +15025,8 @@ class AsyncPods(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> PodList | meta_v1.Status:
         """Delete every Pod in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Pod; default: the client's namespace.
@@ -14913,8 +15203,10 @@ class AsyncPods(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodList:
-        """List the Pod objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Pod objects, one page at a time.
+
+        The Pod objects in a namespace (or in every namespace): at most ``limit`` of them;
+        pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Pod; default: the client's namespace.
@@ -14995,8 +15287,10 @@ class AsyncPods(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[Pod, None]:
-        """Every Pod in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Pod, following ``continue`` across pages.
+
+        The Pod objects in a namespace (or in every namespace), ``limit`` per request (500
+        by default).
 
         Args:
             namespace: Namespace of the Pod; default: the client's namespace.
@@ -15062,7 +15356,7 @@ class AsyncPods(AsyncResourceClient):
         tail_lines: int | None = None,
         timestamps: bool | None = None,
     ) -> str:
-        """The log of a container of the Pod ``name``, all at once.
+        """Read the log of a container of the Pod ``name``.
 
         Args:
             name: Name of the Pod.
@@ -15134,8 +15428,10 @@ class AsyncPods(AsyncResourceClient):
         tail_lines: int | None = None,
         timestamps: bool | None = None,
     ) -> AsyncGenerator[str, None]:
-        """Each line of the log as it arrives (line endings stripped, bytes that are not UTF-8
-        replaced); with ``follow=True`` until the container ends.
+        """Stream the log of a container of the Pod ``name``, line by line.
+
+        Line endings are stripped and bytes that are not UTF-8 replaced; with
+        ``follow=True`` the lines come until the container ends.
 
         Args:
             name: Name of the Pod.
@@ -15231,7 +15527,9 @@ class AsyncPods(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Patch the Pod ``name``: change only what ``body`` says.
+        """Patch the Pod ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Pod.
@@ -15318,7 +15616,9 @@ class AsyncPods(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Patch the ephemeralcontainers of the Pod ``name``: change only what ``body`` says.
+        """Patch the ephemeralcontainers of the Pod ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Pod.
@@ -15406,7 +15706,9 @@ class AsyncPods(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Patch the resize of the Pod ``name``: change only what ``body`` says.
+        """Patch the resize of the Pod ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Pod.
@@ -15494,7 +15796,9 @@ class AsyncPods(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Patch the status of the Pod ``name``: change only what ``body`` says.
+        """Patch the status of the Pod ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Pod.
@@ -15555,8 +15859,10 @@ class AsyncPods(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Replace the Pod ``name`` with ``body`` (its ``metadata.resource_version``, if set,
-        guards against overwriting a change made since it was read).
+        """Replace the Pod ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Pod.
@@ -15610,7 +15916,7 @@ class AsyncPods(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Replace the ephemeralcontainers of the Pod ``name`` with the one in ``body``.
+        """Replace the ephemeralcontainers of the Pod ``name``.
 
         Args:
             name: Name of the Pod.
@@ -15665,7 +15971,7 @@ class AsyncPods(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Replace the resize of the Pod ``name`` with the one in ``body``.
+        """Replace the resize of the Pod ``name``.
 
         Args:
             name: Name of the Pod.
@@ -15720,7 +16026,7 @@ class AsyncPods(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Pod:
-        """Replace the status of the Pod ``name`` with the one in ``body``.
+        """Replace the status of the Pod ``name``.
 
         Args:
             name: Name of the Pod.
@@ -15779,8 +16085,10 @@ class AsyncPods(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[Pod], None]:
-        """Watch Pod objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Pod objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Pod; default: the client's namespace.
@@ -15864,8 +16172,10 @@ class PodTemplates(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodTemplate:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PodTemplate as this field manager wants it.
@@ -15914,7 +16224,7 @@ class PodTemplates(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodTemplate:
-        """Create a PodTemplate from ``body``.
+        """Create a PodTemplate.
 
         Args:
             body: The PodTemplate to create.
@@ -15968,8 +16278,9 @@ class PodTemplates(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PodTemplate | meta_v1.Status:
-        """Delete the PodTemplate ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the PodTemplate ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PodTemplate.
@@ -16046,6 +16357,8 @@ class PodTemplates(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> PodTemplateList | meta_v1.Status:
         """Delete every PodTemplate in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the PodTemplate; default: the client's namespace.
@@ -16185,9 +16498,10 @@ class PodTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodTemplateList:
-        """List the PodTemplate objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List PodTemplate objects, one page at a time.
+
+        The PodTemplate objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the PodTemplate; default: the client's namespace.
@@ -16268,8 +16582,10 @@ class PodTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[PodTemplate, None, None]:
-        """Every PodTemplate in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every PodTemplate, following ``continue`` across pages.
+
+        The PodTemplate objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the PodTemplate; default: the client's namespace.
@@ -16358,7 +16674,9 @@ class PodTemplates(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodTemplate:
-        """Patch the PodTemplate ``name``: change only what ``body`` says.
+        """Patch the PodTemplate ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PodTemplate.
@@ -16418,8 +16736,10 @@ class PodTemplates(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodTemplate:
-        """Replace the PodTemplate ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the PodTemplate ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PodTemplate.
@@ -16477,8 +16797,10 @@ class PodTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[PodTemplate], None, None]:
-        """Watch PodTemplate objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch PodTemplate objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the PodTemplate; default: the client's namespace.
@@ -16552,8 +16874,10 @@ class AsyncPodTemplates(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodTemplate:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PodTemplate as this field manager wants it.
@@ -16602,7 +16926,7 @@ class AsyncPodTemplates(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodTemplate:
-        """Create a PodTemplate from ``body``.
+        """Create a PodTemplate.
 
         Args:
             body: The PodTemplate to create.
@@ -16656,8 +16980,9 @@ class AsyncPodTemplates(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PodTemplate | meta_v1.Status:
-        """Delete the PodTemplate ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the PodTemplate ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PodTemplate.
@@ -16734,6 +17059,8 @@ class AsyncPodTemplates(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> PodTemplateList | meta_v1.Status:
         """Delete every PodTemplate in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the PodTemplate; default: the client's namespace.
@@ -16873,9 +17200,10 @@ class AsyncPodTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodTemplateList:
-        """List the PodTemplate objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List PodTemplate objects, one page at a time.
+
+        The PodTemplate objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the PodTemplate; default: the client's namespace.
@@ -16956,8 +17284,10 @@ class AsyncPodTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[PodTemplate, None]:
-        """Every PodTemplate in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every PodTemplate, following ``continue`` across pages.
+
+        The PodTemplate objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the PodTemplate; default: the client's namespace.
@@ -17046,7 +17376,9 @@ class AsyncPodTemplates(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodTemplate:
-        """Patch the PodTemplate ``name``: change only what ``body`` says.
+        """Patch the PodTemplate ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PodTemplate.
@@ -17106,8 +17438,10 @@ class AsyncPodTemplates(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodTemplate:
-        """Replace the PodTemplate ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the PodTemplate ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PodTemplate.
@@ -17165,8 +17499,10 @@ class AsyncPodTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[PodTemplate], None]:
-        """Watch PodTemplate objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch PodTemplate objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the PodTemplate; default: the client's namespace.
@@ -17250,8 +17586,10 @@ class ReplicationControllers(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicationController:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ReplicationController as this field manager wants it.
@@ -17301,8 +17639,10 @@ class ReplicationControllers(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicationController:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ReplicationController as this field manager wants it.
@@ -17352,7 +17692,7 @@ class ReplicationControllers(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicationController:
-        """Create a ReplicationController from ``body``.
+        """Create a ReplicationController.
 
         Args:
             body: The ReplicationController to create.
@@ -17406,8 +17746,9 @@ class ReplicationControllers(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ReplicationController | meta_v1.Status:
-        """Delete the ReplicationController ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the ReplicationController ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ReplicationController.
@@ -17485,6 +17826,8 @@ class ReplicationControllers(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ReplicationControllerList | meta_v1.Status:
         """Delete every ReplicationController in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ReplicationController; default: the client's
@@ -17662,9 +18005,11 @@ class ReplicationControllers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ReplicationControllerList:
-        """List the ReplicationController objects in a namespace (or in every namespace): one
-        page (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for
-        the next).
+        """List ReplicationController objects, one page at a time.
+
+        The ReplicationController objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the ReplicationController; default: the client's
@@ -17746,8 +18091,10 @@ class ReplicationControllers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ReplicationController, None, None]:
-        """Every ReplicationController in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every ReplicationController, following ``continue`` across pages.
+
+        The ReplicationController objects in a namespace (or in every namespace), ``limit``
+        per request (500 by default).
 
         Args:
             namespace: Namespace of the ReplicationController; default: the client's
@@ -17837,7 +18184,9 @@ class ReplicationControllers(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicationController:
-        """Patch the ReplicationController ``name``: change only what ``body`` says.
+        """Patch the ReplicationController ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ReplicationController.
@@ -17925,8 +18274,9 @@ class ReplicationControllers(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Patch the scale of the ReplicationController ``name``: change only what ``body``
-        says.
+        """Patch the scale of the ReplicationController ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ReplicationController.
@@ -18015,8 +18365,9 @@ class ReplicationControllers(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicationController:
-        """Patch the status of the ReplicationController ``name``: change only what ``body``
-        says.
+        """Patch the status of the ReplicationController ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ReplicationController.
@@ -18078,9 +18429,10 @@ class ReplicationControllers(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicationController:
-        """Replace the ReplicationController ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ReplicationController ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ReplicationController.
@@ -18134,7 +18486,7 @@ class ReplicationControllers(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace the scale of the ReplicationController ``name`` with the one in ``body``.
+        """Replace the scale of the ReplicationController ``name``.
 
         Args:
             name: Name of the ReplicationController.
@@ -18189,7 +18541,7 @@ class ReplicationControllers(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicationController:
-        """Replace the status of the ReplicationController ``name`` with the one in ``body``.
+        """Replace the status of the ReplicationController ``name``.
 
         Args:
             name: Name of the ReplicationController.
@@ -18248,9 +18600,10 @@ class ReplicationControllers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ReplicationController], None, None]:
-        """Watch ReplicationController objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ReplicationController objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ReplicationController; default: the client's
@@ -18325,8 +18678,10 @@ class AsyncReplicationControllers(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicationController:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ReplicationController as this field manager wants it.
@@ -18376,8 +18731,10 @@ class AsyncReplicationControllers(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicationController:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ReplicationController as this field manager wants it.
@@ -18427,7 +18784,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicationController:
-        """Create a ReplicationController from ``body``.
+        """Create a ReplicationController.
 
         Args:
             body: The ReplicationController to create.
@@ -18481,8 +18838,9 @@ class AsyncReplicationControllers(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ReplicationController | meta_v1.Status:
-        """Delete the ReplicationController ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the ReplicationController ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ReplicationController.
@@ -18560,6 +18918,8 @@ class AsyncReplicationControllers(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ReplicationControllerList | meta_v1.Status:
         """Delete every ReplicationController in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ReplicationController; default: the client's
@@ -18737,9 +19097,11 @@ class AsyncReplicationControllers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ReplicationControllerList:
-        """List the ReplicationController objects in a namespace (or in every namespace): one
-        page (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for
-        the next).
+        """List ReplicationController objects, one page at a time.
+
+        The ReplicationController objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the ReplicationController; default: the client's
@@ -18821,8 +19183,10 @@ class AsyncReplicationControllers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ReplicationController, None]:
-        """Every ReplicationController in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every ReplicationController, following ``continue`` across pages.
+
+        The ReplicationController objects in a namespace (or in every namespace), ``limit``
+        per request (500 by default).
 
         Args:
             namespace: Namespace of the ReplicationController; default: the client's
@@ -18912,7 +19276,9 @@ class AsyncReplicationControllers(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicationController:
-        """Patch the ReplicationController ``name``: change only what ``body`` says.
+        """Patch the ReplicationController ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ReplicationController.
@@ -19000,8 +19366,9 @@ class AsyncReplicationControllers(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Patch the scale of the ReplicationController ``name``: change only what ``body``
-        says.
+        """Patch the scale of the ReplicationController ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ReplicationController.
@@ -19090,8 +19457,9 @@ class AsyncReplicationControllers(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicationController:
-        """Patch the status of the ReplicationController ``name``: change only what ``body``
-        says.
+        """Patch the status of the ReplicationController ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ReplicationController.
@@ -19153,9 +19521,10 @@ class AsyncReplicationControllers(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicationController:
-        """Replace the ReplicationController ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ReplicationController ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ReplicationController.
@@ -19209,7 +19578,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> autoscaling_v1.Scale:
-        """Replace the scale of the ReplicationController ``name`` with the one in ``body``.
+        """Replace the scale of the ReplicationController ``name``.
 
         Args:
             name: Name of the ReplicationController.
@@ -19264,7 +19633,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ReplicationController:
-        """Replace the status of the ReplicationController ``name`` with the one in ``body``.
+        """Replace the status of the ReplicationController ``name``.
 
         Args:
             name: Name of the ReplicationController.
@@ -19323,9 +19692,10 @@ class AsyncReplicationControllers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ReplicationController], None]:
-        """Watch ReplicationController objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ReplicationController objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ReplicationController; default: the client's
@@ -19410,8 +19780,10 @@ class ResourceQuotas(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceQuota:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceQuota as this field manager wants it.
@@ -19461,8 +19833,10 @@ class ResourceQuotas(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceQuota:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceQuota as this field manager wants it.
@@ -19512,7 +19886,7 @@ class ResourceQuotas(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceQuota:
-        """Create a ResourceQuota from ``body``.
+        """Create a ResourceQuota.
 
         Args:
             body: The ResourceQuota to create.
@@ -19566,8 +19940,9 @@ class ResourceQuotas(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourceQuota | meta_v1.Status:
-        """Delete the ResourceQuota ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ResourceQuota ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourceQuota.
@@ -19644,6 +20019,8 @@ class ResourceQuotas(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourceQuotaList | meta_v1.Status:
         """Delete every ResourceQuota in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ResourceQuota; default: the client's namespace.
@@ -19796,9 +20173,11 @@ class ResourceQuotas(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceQuotaList:
-        """List the ResourceQuota objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List ResourceQuota objects, one page at a time.
+
+        The ResourceQuota objects in a namespace (or in every namespace): at most ``limit``
+        of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next
+        page.
 
         Args:
             namespace: Namespace of the ResourceQuota; default: the client's namespace.
@@ -19879,8 +20258,10 @@ class ResourceQuotas(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ResourceQuota, None, None]:
-        """Every ResourceQuota in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every ResourceQuota, following ``continue`` across pages.
+
+        The ResourceQuota objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the ResourceQuota; default: the client's namespace.
@@ -19969,7 +20350,9 @@ class ResourceQuotas(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceQuota:
-        """Patch the ResourceQuota ``name``: change only what ``body`` says.
+        """Patch the ResourceQuota ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceQuota.
@@ -20056,7 +20439,9 @@ class ResourceQuotas(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceQuota:
-        """Patch the status of the ResourceQuota ``name``: change only what ``body`` says.
+        """Patch the status of the ResourceQuota ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceQuota.
@@ -20117,8 +20502,10 @@ class ResourceQuotas(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceQuota:
-        """Replace the ResourceQuota ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ResourceQuota ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourceQuota.
@@ -20172,7 +20559,7 @@ class ResourceQuotas(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceQuota:
-        """Replace the status of the ResourceQuota ``name`` with the one in ``body``.
+        """Replace the status of the ResourceQuota ``name``.
 
         Args:
             name: Name of the ResourceQuota.
@@ -20231,8 +20618,10 @@ class ResourceQuotas(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ResourceQuota], None, None]:
-        """Watch ResourceQuota objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ResourceQuota objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ResourceQuota; default: the client's namespace.
@@ -20306,8 +20695,10 @@ class AsyncResourceQuotas(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceQuota:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceQuota as this field manager wants it.
@@ -20357,8 +20748,10 @@ class AsyncResourceQuotas(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceQuota:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceQuota as this field manager wants it.
@@ -20408,7 +20801,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceQuota:
-        """Create a ResourceQuota from ``body``.
+        """Create a ResourceQuota.
 
         Args:
             body: The ResourceQuota to create.
@@ -20462,8 +20855,9 @@ class AsyncResourceQuotas(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourceQuota | meta_v1.Status:
-        """Delete the ResourceQuota ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ResourceQuota ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourceQuota.
@@ -20540,6 +20934,8 @@ class AsyncResourceQuotas(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourceQuotaList | meta_v1.Status:
         """Delete every ResourceQuota in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ResourceQuota; default: the client's namespace.
@@ -20692,9 +21088,11 @@ class AsyncResourceQuotas(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceQuotaList:
-        """List the ResourceQuota objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List ResourceQuota objects, one page at a time.
+
+        The ResourceQuota objects in a namespace (or in every namespace): at most ``limit``
+        of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next
+        page.
 
         Args:
             namespace: Namespace of the ResourceQuota; default: the client's namespace.
@@ -20775,8 +21173,10 @@ class AsyncResourceQuotas(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ResourceQuota, None]:
-        """Every ResourceQuota in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every ResourceQuota, following ``continue`` across pages.
+
+        The ResourceQuota objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the ResourceQuota; default: the client's namespace.
@@ -20865,7 +21265,9 @@ class AsyncResourceQuotas(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceQuota:
-        """Patch the ResourceQuota ``name``: change only what ``body`` says.
+        """Patch the ResourceQuota ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceQuota.
@@ -20952,7 +21354,9 @@ class AsyncResourceQuotas(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceQuota:
-        """Patch the status of the ResourceQuota ``name``: change only what ``body`` says.
+        """Patch the status of the ResourceQuota ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceQuota.
@@ -21013,8 +21417,10 @@ class AsyncResourceQuotas(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceQuota:
-        """Replace the ResourceQuota ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ResourceQuota ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourceQuota.
@@ -21068,7 +21474,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceQuota:
-        """Replace the status of the ResourceQuota ``name`` with the one in ``body``.
+        """Replace the status of the ResourceQuota ``name``.
 
         Args:
             name: Name of the ResourceQuota.
@@ -21127,8 +21533,10 @@ class AsyncResourceQuotas(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ResourceQuota], None]:
-        """Watch ResourceQuota objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ResourceQuota objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ResourceQuota; default: the client's namespace.
@@ -21212,8 +21620,10 @@ class Secrets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Secret:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Secret as this field manager wants it.
@@ -21262,7 +21672,7 @@ class Secrets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Secret:
-        """Create a Secret from ``body``.
+        """Create a Secret.
 
         Args:
             body: The Secret to create.
@@ -21316,8 +21726,9 @@ class Secrets(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Secret | meta_v1.Status:
-        """Delete the Secret ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Secret ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Secret.
@@ -21394,6 +21805,8 @@ class Secrets(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> SecretList | meta_v1.Status:
         """Delete every Secret in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Secret; default: the client's namespace.
@@ -21531,8 +21944,10 @@ class Secrets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> SecretList:
-        """List the Secret objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Secret objects, one page at a time.
+
+        The Secret objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Secret; default: the client's namespace.
@@ -21613,8 +22028,10 @@ class Secrets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[Secret, None, None]:
-        """Every Secret in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Secret, following ``continue`` across pages.
+
+        The Secret objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the Secret; default: the client's namespace.
@@ -21703,7 +22120,9 @@ class Secrets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Secret:
-        """Patch the Secret ``name``: change only what ``body`` says.
+        """Patch the Secret ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Secret.
@@ -21763,8 +22182,10 @@ class Secrets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Secret:
-        """Replace the Secret ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the Secret ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Secret.
@@ -21822,8 +22243,10 @@ class Secrets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[Secret], None, None]:
-        """Watch Secret objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Secret objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Secret; default: the client's namespace.
@@ -21897,8 +22320,10 @@ class AsyncSecrets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Secret:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Secret as this field manager wants it.
@@ -21947,7 +22372,7 @@ class AsyncSecrets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Secret:
-        """Create a Secret from ``body``.
+        """Create a Secret.
 
         Args:
             body: The Secret to create.
@@ -22001,8 +22426,9 @@ class AsyncSecrets(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Secret | meta_v1.Status:
-        """Delete the Secret ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Secret ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Secret.
@@ -22079,6 +22505,8 @@ class AsyncSecrets(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> SecretList | meta_v1.Status:
         """Delete every Secret in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Secret; default: the client's namespace.
@@ -22218,8 +22646,10 @@ class AsyncSecrets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> SecretList:
-        """List the Secret objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Secret objects, one page at a time.
+
+        The Secret objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Secret; default: the client's namespace.
@@ -22300,8 +22730,10 @@ class AsyncSecrets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[Secret, None]:
-        """Every Secret in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Secret, following ``continue`` across pages.
+
+        The Secret objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the Secret; default: the client's namespace.
@@ -22390,7 +22822,9 @@ class AsyncSecrets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Secret:
-        """Patch the Secret ``name``: change only what ``body`` says.
+        """Patch the Secret ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Secret.
@@ -22450,8 +22884,10 @@ class AsyncSecrets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Secret:
-        """Replace the Secret ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the Secret ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Secret.
@@ -22509,8 +22945,10 @@ class AsyncSecrets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[Secret], None]:
-        """Watch Secret objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Secret objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Secret; default: the client's namespace.
@@ -22594,8 +23032,10 @@ class ServiceAccounts(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceAccount:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ServiceAccount as this field manager wants it.
@@ -22644,7 +23084,7 @@ class ServiceAccounts(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceAccount:
-        """Create a ServiceAccount from ``body``.
+        """Create a ServiceAccount.
 
         Args:
             body: The ServiceAccount to create.
@@ -22696,7 +23136,7 @@ class ServiceAccounts(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> authentication_v1.TokenRequest:
-        """Create the token of the ServiceAccount ``name`` from ``body``.
+        """Create the token of the ServiceAccount ``name``.
 
         Args:
             name: Name of the ServiceAccount.
@@ -22753,8 +23193,9 @@ class ServiceAccounts(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ServiceAccount | meta_v1.Status:
-        """Delete the ServiceAccount ``name``: answers with the object while finalizers keep
-        it, else with a ``Status``.
+        """Delete the ServiceAccount ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ServiceAccount.
@@ -22831,6 +23272,8 @@ class ServiceAccounts(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ServiceAccountList | meta_v1.Status:
         """Delete every ServiceAccount in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ServiceAccount; default: the client's namespace.
@@ -22970,9 +23413,11 @@ class ServiceAccounts(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceAccountList:
-        """List the ServiceAccount objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List ServiceAccount objects, one page at a time.
+
+        The ServiceAccount objects in a namespace (or in every namespace): at most ``limit``
+        of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next
+        page.
 
         Args:
             namespace: Namespace of the ServiceAccount; default: the client's namespace.
@@ -23053,8 +23498,10 @@ class ServiceAccounts(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ServiceAccount, None, None]:
-        """Every ServiceAccount in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every ServiceAccount, following ``continue`` across pages.
+
+        The ServiceAccount objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the ServiceAccount; default: the client's namespace.
@@ -23143,7 +23590,9 @@ class ServiceAccounts(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceAccount:
-        """Patch the ServiceAccount ``name``: change only what ``body`` says.
+        """Patch the ServiceAccount ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ServiceAccount.
@@ -23203,9 +23652,10 @@ class ServiceAccounts(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceAccount:
-        """Replace the ServiceAccount ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ServiceAccount ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ServiceAccount.
@@ -23263,8 +23713,10 @@ class ServiceAccounts(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ServiceAccount], None, None]:
-        """Watch ServiceAccount objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ServiceAccount objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ServiceAccount; default: the client's namespace.
@@ -23338,8 +23790,10 @@ class AsyncServiceAccounts(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceAccount:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ServiceAccount as this field manager wants it.
@@ -23388,7 +23842,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceAccount:
-        """Create a ServiceAccount from ``body``.
+        """Create a ServiceAccount.
 
         Args:
             body: The ServiceAccount to create.
@@ -23440,7 +23894,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> authentication_v1.TokenRequest:
-        """Create the token of the ServiceAccount ``name`` from ``body``.
+        """Create the token of the ServiceAccount ``name``.
 
         Args:
             name: Name of the ServiceAccount.
@@ -23497,8 +23951,9 @@ class AsyncServiceAccounts(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ServiceAccount | meta_v1.Status:
-        """Delete the ServiceAccount ``name``: answers with the object while finalizers keep
-        it, else with a ``Status``.
+        """Delete the ServiceAccount ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ServiceAccount.
@@ -23575,6 +24030,8 @@ class AsyncServiceAccounts(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ServiceAccountList | meta_v1.Status:
         """Delete every ServiceAccount in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ServiceAccount; default: the client's namespace.
@@ -23714,9 +24171,11 @@ class AsyncServiceAccounts(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceAccountList:
-        """List the ServiceAccount objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List ServiceAccount objects, one page at a time.
+
+        The ServiceAccount objects in a namespace (or in every namespace): at most ``limit``
+        of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next
+        page.
 
         Args:
             namespace: Namespace of the ServiceAccount; default: the client's namespace.
@@ -23797,8 +24256,10 @@ class AsyncServiceAccounts(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ServiceAccount, None]:
-        """Every ServiceAccount in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every ServiceAccount, following ``continue`` across pages.
+
+        The ServiceAccount objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the ServiceAccount; default: the client's namespace.
@@ -23887,7 +24348,9 @@ class AsyncServiceAccounts(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceAccount:
-        """Patch the ServiceAccount ``name``: change only what ``body`` says.
+        """Patch the ServiceAccount ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ServiceAccount.
@@ -23947,9 +24410,10 @@ class AsyncServiceAccounts(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceAccount:
-        """Replace the ServiceAccount ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ServiceAccount ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ServiceAccount.
@@ -24007,8 +24471,10 @@ class AsyncServiceAccounts(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ServiceAccount], None]:
-        """Watch ServiceAccount objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ServiceAccount objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ServiceAccount; default: the client's namespace.
@@ -24092,8 +24558,10 @@ class Services(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Service:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Service as this field manager wants it.
@@ -24143,8 +24611,10 @@ class Services(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Service:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Service as this field manager wants it.
@@ -24194,7 +24664,7 @@ class Services(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Service:
-        """Create a Service from ``body``.
+        """Create a Service.
 
         Args:
             body: The Service to create.
@@ -24248,8 +24718,9 @@ class Services(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Service | meta_v1.Status:
-        """Delete the Service ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Service ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Service.
@@ -24326,6 +24797,8 @@ class Services(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ServiceList | meta_v1.Status:
         """Delete every Service in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Service; default: the client's namespace.
@@ -24476,8 +24949,10 @@ class Services(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceList:
-        """List the Service objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Service objects, one page at a time.
+
+        The Service objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Service; default: the client's namespace.
@@ -24558,8 +25033,10 @@ class Services(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[Service, None, None]:
-        """Every Service in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Service, following ``continue`` across pages.
+
+        The Service objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the Service; default: the client's namespace.
@@ -24648,7 +25125,9 @@ class Services(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Service:
-        """Patch the Service ``name``: change only what ``body`` says.
+        """Patch the Service ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Service.
@@ -24735,7 +25214,9 @@ class Services(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Service:
-        """Patch the status of the Service ``name``: change only what ``body`` says.
+        """Patch the status of the Service ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Service.
@@ -24796,8 +25277,10 @@ class Services(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Service:
-        """Replace the Service ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the Service ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Service.
@@ -24851,7 +25334,7 @@ class Services(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Service:
-        """Replace the status of the Service ``name`` with the one in ``body``.
+        """Replace the status of the Service ``name``.
 
         Args:
             name: Name of the Service.
@@ -24910,8 +25393,10 @@ class Services(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[Service], None, None]:
-        """Watch Service objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Service objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Service; default: the client's namespace.
@@ -24985,8 +25470,10 @@ class AsyncServices(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Service:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Service as this field manager wants it.
@@ -25036,8 +25523,10 @@ class AsyncServices(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Service:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Service as this field manager wants it.
@@ -25087,7 +25576,7 @@ class AsyncServices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Service:
-        """Create a Service from ``body``.
+        """Create a Service.
 
         Args:
             body: The Service to create.
@@ -25141,8 +25630,9 @@ class AsyncServices(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Service | meta_v1.Status:
-        """Delete the Service ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Service ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Service.
@@ -25219,6 +25709,8 @@ class AsyncServices(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ServiceList | meta_v1.Status:
         """Delete every Service in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Service; default: the client's namespace.
@@ -25371,8 +25863,10 @@ class AsyncServices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceList:
-        """List the Service objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Service objects, one page at a time.
+
+        The Service objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Service; default: the client's namespace.
@@ -25453,8 +25947,10 @@ class AsyncServices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[Service, None]:
-        """Every Service in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Service, following ``continue`` across pages.
+
+        The Service objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the Service; default: the client's namespace.
@@ -25543,7 +26039,9 @@ class AsyncServices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Service:
-        """Patch the Service ``name``: change only what ``body`` says.
+        """Patch the Service ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Service.
@@ -25630,7 +26128,9 @@ class AsyncServices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Service:
-        """Patch the status of the Service ``name``: change only what ``body`` says.
+        """Patch the status of the Service ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Service.
@@ -25691,8 +26191,10 @@ class AsyncServices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Service:
-        """Replace the Service ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the Service ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Service.
@@ -25746,7 +26248,7 @@ class AsyncServices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Service:
-        """Replace the status of the Service ``name`` with the one in ``body``.
+        """Replace the status of the Service ``name``.
 
         Args:
             name: Name of the Service.
@@ -25805,8 +26307,10 @@ class AsyncServices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[Service], None]:
-        """Watch Service objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Service objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Service; default: the client's namespace.

@@ -42,8 +42,10 @@ class EndpointSlices(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> EndpointSlice:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The EndpointSlice as this field manager wants it.
@@ -92,7 +94,7 @@ class EndpointSlices(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> EndpointSlice:
-        """Create a EndpointSlice from ``body``.
+        """Create a EndpointSlice.
 
         Args:
             body: The EndpointSlice to create.
@@ -146,8 +148,9 @@ class EndpointSlices(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> EndpointSlice | meta_v1.Status:
-        """Delete the EndpointSlice ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the EndpointSlice ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the EndpointSlice.
@@ -224,6 +227,8 @@ class EndpointSlices(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> EndpointSliceList | meta_v1.Status:
         """Delete every EndpointSlice in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the EndpointSlice; default: the client's namespace.
@@ -363,9 +368,11 @@ class EndpointSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EndpointSliceList:
-        """List the EndpointSlice objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List EndpointSlice objects, one page at a time.
+
+        The EndpointSlice objects in a namespace (or in every namespace): at most ``limit``
+        of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next
+        page.
 
         Args:
             namespace: Namespace of the EndpointSlice; default: the client's namespace.
@@ -446,8 +453,10 @@ class EndpointSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[EndpointSlice, None, None]:
-        """Every EndpointSlice in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every EndpointSlice, following ``continue`` across pages.
+
+        The EndpointSlice objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the EndpointSlice; default: the client's namespace.
@@ -536,7 +545,9 @@ class EndpointSlices(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> EndpointSlice:
-        """Patch the EndpointSlice ``name``: change only what ``body`` says.
+        """Patch the EndpointSlice ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the EndpointSlice.
@@ -596,8 +607,10 @@ class EndpointSlices(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> EndpointSlice:
-        """Replace the EndpointSlice ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the EndpointSlice ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the EndpointSlice.
@@ -655,8 +668,10 @@ class EndpointSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[EndpointSlice], None, None]:
-        """Watch EndpointSlice objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch EndpointSlice objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the EndpointSlice; default: the client's namespace.
@@ -730,8 +745,10 @@ class AsyncEndpointSlices(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> EndpointSlice:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The EndpointSlice as this field manager wants it.
@@ -780,7 +797,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> EndpointSlice:
-        """Create a EndpointSlice from ``body``.
+        """Create a EndpointSlice.
 
         Args:
             body: The EndpointSlice to create.
@@ -834,8 +851,9 @@ class AsyncEndpointSlices(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> EndpointSlice | meta_v1.Status:
-        """Delete the EndpointSlice ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the EndpointSlice ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the EndpointSlice.
@@ -912,6 +930,8 @@ class AsyncEndpointSlices(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> EndpointSliceList | meta_v1.Status:
         """Delete every EndpointSlice in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the EndpointSlice; default: the client's namespace.
@@ -1051,9 +1071,11 @@ class AsyncEndpointSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EndpointSliceList:
-        """List the EndpointSlice objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List EndpointSlice objects, one page at a time.
+
+        The EndpointSlice objects in a namespace (or in every namespace): at most ``limit``
+        of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next
+        page.
 
         Args:
             namespace: Namespace of the EndpointSlice; default: the client's namespace.
@@ -1134,8 +1156,10 @@ class AsyncEndpointSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[EndpointSlice, None]:
-        """Every EndpointSlice in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every EndpointSlice, following ``continue`` across pages.
+
+        The EndpointSlice objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the EndpointSlice; default: the client's namespace.
@@ -1224,7 +1248,9 @@ class AsyncEndpointSlices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> EndpointSlice:
-        """Patch the EndpointSlice ``name``: change only what ``body`` says.
+        """Patch the EndpointSlice ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the EndpointSlice.
@@ -1284,8 +1310,10 @@ class AsyncEndpointSlices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> EndpointSlice:
-        """Replace the EndpointSlice ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the EndpointSlice ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the EndpointSlice.
@@ -1343,8 +1371,10 @@ class AsyncEndpointSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[EndpointSlice], None]:
-        """Watch EndpointSlice objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch EndpointSlice objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the EndpointSlice; default: the client's namespace.

@@ -42,8 +42,10 @@ class Events(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Event as this field manager wants it.
@@ -92,7 +94,7 @@ class Events(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Create a Event from ``body``.
+        """Create a Event.
 
         Args:
             body: The Event to create.
@@ -146,8 +148,9 @@ class Events(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Event | meta_v1.Status:
-        """Delete the Event ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Event ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Event.
@@ -224,6 +227,8 @@ class Events(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> EventList | meta_v1.Status:
         """Delete every Event in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -361,8 +366,10 @@ class Events(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EventList:
-        """List the Event objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Event objects, one page at a time.
+
+        The Event objects in a namespace (or in every namespace): at most ``limit`` of them;
+        pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -443,8 +450,10 @@ class Events(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[Event, None, None]:
-        """Every Event in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Event, following ``continue`` across pages.
+
+        The Event objects in a namespace (or in every namespace), ``limit`` per request (500
+        by default).
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -533,7 +542,9 @@ class Events(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Patch the Event ``name``: change only what ``body`` says.
+        """Patch the Event ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Event.
@@ -593,8 +604,10 @@ class Events(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Replace the Event ``name`` with ``body`` (its ``metadata.resource_version``, if set,
-        guards against overwriting a change made since it was read).
+        """Replace the Event ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Event.
@@ -652,8 +665,10 @@ class Events(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[Event], None, None]:
-        """Watch Event objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Event objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -727,8 +742,10 @@ class AsyncEvents(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Event as this field manager wants it.
@@ -777,7 +794,7 @@ class AsyncEvents(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Create a Event from ``body``.
+        """Create a Event.
 
         Args:
             body: The Event to create.
@@ -831,8 +848,9 @@ class AsyncEvents(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Event | meta_v1.Status:
-        """Delete the Event ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Event ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Event.
@@ -909,6 +927,8 @@ class AsyncEvents(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> EventList | meta_v1.Status:
         """Delete every Event in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -1048,8 +1068,10 @@ class AsyncEvents(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> EventList:
-        """List the Event objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Event objects, one page at a time.
+
+        The Event objects in a namespace (or in every namespace): at most ``limit`` of them;
+        pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -1130,8 +1152,10 @@ class AsyncEvents(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[Event, None]:
-        """Every Event in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Event, following ``continue`` across pages.
+
+        The Event objects in a namespace (or in every namespace), ``limit`` per request (500
+        by default).
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -1220,7 +1244,9 @@ class AsyncEvents(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Patch the Event ``name``: change only what ``body`` says.
+        """Patch the Event ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Event.
@@ -1280,8 +1306,10 @@ class AsyncEvents(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Event:
-        """Replace the Event ``name`` with ``body`` (its ``metadata.resource_version``, if set,
-        guards against overwriting a change made since it was read).
+        """Replace the Event ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Event.
@@ -1339,8 +1367,10 @@ class AsyncEvents(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[Event], None]:
-        """Watch Event objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Event objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.

@@ -48,8 +48,10 @@ class FlowSchemas(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> FlowSchema:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The FlowSchema as this field manager wants it.
@@ -95,8 +97,10 @@ class FlowSchemas(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> FlowSchema:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The FlowSchema as this field manager wants it.
@@ -142,7 +146,7 @@ class FlowSchemas(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> FlowSchema:
-        """Create a FlowSchema from ``body``.
+        """Create a FlowSchema.
 
         Args:
             body: The FlowSchema to create.
@@ -192,8 +196,9 @@ class FlowSchemas(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> FlowSchema | meta_v1.Status:
-        """Delete the FlowSchema ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the FlowSchema ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the FlowSchema.
@@ -267,6 +272,8 @@ class FlowSchemas(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> FlowSchemaList | meta_v1.Status:
         """Delete every FlowSchema that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -409,8 +416,10 @@ class FlowSchemas(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> FlowSchemaList:
-        """List the FlowSchema objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List FlowSchema objects, one page at a time.
+
+        The FlowSchema objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -485,8 +494,9 @@ class FlowSchemas(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[FlowSchema, None, None]:
-        """Every FlowSchema, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every FlowSchema, following ``continue`` across pages.
+
+        The FlowSchema objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -568,7 +578,9 @@ class FlowSchemas(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> FlowSchema:
-        """Patch the FlowSchema ``name``: change only what ``body`` says.
+        """Patch the FlowSchema ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the FlowSchema.
@@ -650,7 +662,9 @@ class FlowSchemas(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> FlowSchema:
-        """Patch the status of the FlowSchema ``name``: change only what ``body`` says.
+        """Patch the status of the FlowSchema ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the FlowSchema.
@@ -708,8 +722,10 @@ class FlowSchemas(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> FlowSchema:
-        """Replace the FlowSchema ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the FlowSchema ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the FlowSchema.
@@ -759,7 +775,7 @@ class FlowSchemas(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> FlowSchema:
-        """Replace the status of the FlowSchema ``name`` with the one in ``body``.
+        """Replace the status of the FlowSchema ``name``.
 
         Args:
             name: Name of the FlowSchema.
@@ -813,8 +829,10 @@ class FlowSchemas(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[FlowSchema], None, None]:
-        """Watch FlowSchema objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch FlowSchema objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -883,8 +901,10 @@ class AsyncFlowSchemas(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> FlowSchema:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The FlowSchema as this field manager wants it.
@@ -930,8 +950,10 @@ class AsyncFlowSchemas(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> FlowSchema:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The FlowSchema as this field manager wants it.
@@ -977,7 +999,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> FlowSchema:
-        """Create a FlowSchema from ``body``.
+        """Create a FlowSchema.
 
         Args:
             body: The FlowSchema to create.
@@ -1027,8 +1049,9 @@ class AsyncFlowSchemas(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> FlowSchema | meta_v1.Status:
-        """Delete the FlowSchema ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the FlowSchema ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the FlowSchema.
@@ -1102,6 +1125,8 @@ class AsyncFlowSchemas(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> FlowSchemaList | meta_v1.Status:
         """Delete every FlowSchema that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1244,8 +1269,10 @@ class AsyncFlowSchemas(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> FlowSchemaList:
-        """List the FlowSchema objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List FlowSchema objects, one page at a time.
+
+        The FlowSchema objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1320,8 +1347,9 @@ class AsyncFlowSchemas(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[FlowSchema, None]:
-        """Every FlowSchema, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every FlowSchema, following ``continue`` across pages.
+
+        The FlowSchema objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1403,7 +1431,9 @@ class AsyncFlowSchemas(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> FlowSchema:
-        """Patch the FlowSchema ``name``: change only what ``body`` says.
+        """Patch the FlowSchema ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the FlowSchema.
@@ -1485,7 +1515,9 @@ class AsyncFlowSchemas(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> FlowSchema:
-        """Patch the status of the FlowSchema ``name``: change only what ``body`` says.
+        """Patch the status of the FlowSchema ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the FlowSchema.
@@ -1543,8 +1575,10 @@ class AsyncFlowSchemas(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> FlowSchema:
-        """Replace the FlowSchema ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the FlowSchema ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the FlowSchema.
@@ -1594,7 +1628,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> FlowSchema:
-        """Replace the status of the FlowSchema ``name`` with the one in ``body``.
+        """Replace the status of the FlowSchema ``name``.
 
         Args:
             name: Name of the FlowSchema.
@@ -1648,8 +1682,10 @@ class AsyncFlowSchemas(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[FlowSchema], None]:
-        """Watch FlowSchema objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch FlowSchema objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -1730,8 +1766,10 @@ class PriorityLevelConfigurations(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityLevelConfiguration:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PriorityLevelConfiguration as this field manager wants it.
@@ -1777,8 +1815,10 @@ class PriorityLevelConfigurations(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityLevelConfiguration:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PriorityLevelConfiguration as this field manager wants it.
@@ -1824,7 +1864,7 @@ class PriorityLevelConfigurations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityLevelConfiguration:
-        """Create a PriorityLevelConfiguration from ``body``.
+        """Create a PriorityLevelConfiguration.
 
         Args:
             body: The PriorityLevelConfiguration to create.
@@ -1874,8 +1914,9 @@ class PriorityLevelConfigurations(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PriorityLevelConfiguration | meta_v1.Status:
-        """Delete the PriorityLevelConfiguration ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the PriorityLevelConfiguration ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PriorityLevelConfiguration.
@@ -1949,6 +1990,8 @@ class PriorityLevelConfigurations(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> PriorityLevelConfigurationList | meta_v1.Status:
         """Delete every PriorityLevelConfiguration that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -2093,8 +2136,10 @@ class PriorityLevelConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PriorityLevelConfigurationList:
-        """List the PriorityLevelConfiguration objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List PriorityLevelConfiguration objects, one page at a time.
+
+        The PriorityLevelConfiguration objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -2169,8 +2214,9 @@ class PriorityLevelConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[PriorityLevelConfiguration, None, None]:
-        """Every PriorityLevelConfiguration, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every PriorityLevelConfiguration, following ``continue`` across pages.
+
+        The PriorityLevelConfiguration objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -2252,7 +2298,9 @@ class PriorityLevelConfigurations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityLevelConfiguration:
-        """Patch the PriorityLevelConfiguration ``name``: change only what ``body`` says.
+        """Patch the PriorityLevelConfiguration ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PriorityLevelConfiguration.
@@ -2334,8 +2382,9 @@ class PriorityLevelConfigurations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityLevelConfiguration:
-        """Patch the status of the PriorityLevelConfiguration ``name``: change only what
-        ``body`` says.
+        """Patch the status of the PriorityLevelConfiguration ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PriorityLevelConfiguration.
@@ -2393,9 +2442,10 @@ class PriorityLevelConfigurations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityLevelConfiguration:
-        """Replace the PriorityLevelConfiguration ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the PriorityLevelConfiguration ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PriorityLevelConfiguration.
@@ -2445,8 +2495,7 @@ class PriorityLevelConfigurations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityLevelConfiguration:
-        """Replace the status of the PriorityLevelConfiguration ``name`` with the one in
-        ``body``.
+        """Replace the status of the PriorityLevelConfiguration ``name``.
 
         Args:
             name: Name of the PriorityLevelConfiguration.
@@ -2500,9 +2549,10 @@ class PriorityLevelConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[PriorityLevelConfiguration], None, None]:
-        """Watch PriorityLevelConfiguration objects: an event each time one is added, modified
-        or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch PriorityLevelConfiguration objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -2573,8 +2623,10 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityLevelConfiguration:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PriorityLevelConfiguration as this field manager wants it.
@@ -2620,8 +2672,10 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityLevelConfiguration:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PriorityLevelConfiguration as this field manager wants it.
@@ -2667,7 +2721,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityLevelConfiguration:
-        """Create a PriorityLevelConfiguration from ``body``.
+        """Create a PriorityLevelConfiguration.
 
         Args:
             body: The PriorityLevelConfiguration to create.
@@ -2717,8 +2771,9 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PriorityLevelConfiguration | meta_v1.Status:
-        """Delete the PriorityLevelConfiguration ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the PriorityLevelConfiguration ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PriorityLevelConfiguration.
@@ -2792,6 +2847,8 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> PriorityLevelConfigurationList | meta_v1.Status:
         """Delete every PriorityLevelConfiguration that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -2938,8 +2995,10 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PriorityLevelConfigurationList:
-        """List the PriorityLevelConfiguration objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List PriorityLevelConfiguration objects, one page at a time.
+
+        The PriorityLevelConfiguration objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -3014,8 +3073,9 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[PriorityLevelConfiguration, None]:
-        """Every PriorityLevelConfiguration, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every PriorityLevelConfiguration, following ``continue`` across pages.
+
+        The PriorityLevelConfiguration objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -3097,7 +3157,9 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityLevelConfiguration:
-        """Patch the PriorityLevelConfiguration ``name``: change only what ``body`` says.
+        """Patch the PriorityLevelConfiguration ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PriorityLevelConfiguration.
@@ -3179,8 +3241,9 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityLevelConfiguration:
-        """Patch the status of the PriorityLevelConfiguration ``name``: change only what
-        ``body`` says.
+        """Patch the status of the PriorityLevelConfiguration ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PriorityLevelConfiguration.
@@ -3238,9 +3301,10 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityLevelConfiguration:
-        """Replace the PriorityLevelConfiguration ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the PriorityLevelConfiguration ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PriorityLevelConfiguration.
@@ -3290,8 +3354,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityLevelConfiguration:
-        """Replace the status of the PriorityLevelConfiguration ``name`` with the one in
-        ``body``.
+        """Replace the status of the PriorityLevelConfiguration ``name``.
 
         Args:
             name: Name of the PriorityLevelConfiguration.
@@ -3345,9 +3408,10 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[PriorityLevelConfiguration], None]:
-        """Watch PriorityLevelConfiguration objects: an event each time one is added, modified
-        or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch PriorityLevelConfiguration objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

@@ -41,8 +41,10 @@ class StorageVersions(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersion:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The StorageVersion as this field manager wants it.
@@ -88,8 +90,10 @@ class StorageVersions(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersion:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The StorageVersion as this field manager wants it.
@@ -135,7 +139,7 @@ class StorageVersions(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersion:
-        """Create a StorageVersion from ``body``.
+        """Create a StorageVersion.
 
         Args:
             body: The StorageVersion to create.
@@ -185,8 +189,9 @@ class StorageVersions(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> StorageVersion | meta_v1.Status:
-        """Delete the StorageVersion ``name``: answers with the object while finalizers keep
-        it, else with a ``Status``.
+        """Delete the StorageVersion ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the StorageVersion.
@@ -260,6 +265,8 @@ class StorageVersions(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> StorageVersionList | meta_v1.Status:
         """Delete every StorageVersion that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -402,8 +409,10 @@ class StorageVersions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageVersionList:
-        """List the StorageVersion objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List StorageVersion objects, one page at a time.
+
+        The StorageVersion objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -478,8 +487,9 @@ class StorageVersions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[StorageVersion, None, None]:
-        """Every StorageVersion, following ``continue`` across pages (``limit`` per page, 500
-        by default).
+        """Every StorageVersion, following ``continue`` across pages.
+
+        The StorageVersion objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -561,7 +571,9 @@ class StorageVersions(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersion:
-        """Patch the StorageVersion ``name``: change only what ``body`` says.
+        """Patch the StorageVersion ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StorageVersion.
@@ -643,7 +655,9 @@ class StorageVersions(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersion:
-        """Patch the status of the StorageVersion ``name``: change only what ``body`` says.
+        """Patch the status of the StorageVersion ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StorageVersion.
@@ -701,9 +715,10 @@ class StorageVersions(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersion:
-        """Replace the StorageVersion ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the StorageVersion ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the StorageVersion.
@@ -753,7 +768,7 @@ class StorageVersions(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersion:
-        """Replace the status of the StorageVersion ``name`` with the one in ``body``.
+        """Replace the status of the StorageVersion ``name``.
 
         Args:
             name: Name of the StorageVersion.
@@ -807,8 +822,10 @@ class StorageVersions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[StorageVersion], None, None]:
-        """Watch StorageVersion objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch StorageVersion objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -877,8 +894,10 @@ class AsyncStorageVersions(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersion:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The StorageVersion as this field manager wants it.
@@ -924,8 +943,10 @@ class AsyncStorageVersions(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersion:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The StorageVersion as this field manager wants it.
@@ -971,7 +992,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersion:
-        """Create a StorageVersion from ``body``.
+        """Create a StorageVersion.
 
         Args:
             body: The StorageVersion to create.
@@ -1021,8 +1042,9 @@ class AsyncStorageVersions(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> StorageVersion | meta_v1.Status:
-        """Delete the StorageVersion ``name``: answers with the object while finalizers keep
-        it, else with a ``Status``.
+        """Delete the StorageVersion ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the StorageVersion.
@@ -1096,6 +1118,8 @@ class AsyncStorageVersions(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> StorageVersionList | meta_v1.Status:
         """Delete every StorageVersion that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1238,8 +1262,10 @@ class AsyncStorageVersions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageVersionList:
-        """List the StorageVersion objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List StorageVersion objects, one page at a time.
+
+        The StorageVersion objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1314,8 +1340,9 @@ class AsyncStorageVersions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[StorageVersion, None]:
-        """Every StorageVersion, following ``continue`` across pages (``limit`` per page, 500
-        by default).
+        """Every StorageVersion, following ``continue`` across pages.
+
+        The StorageVersion objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1397,7 +1424,9 @@ class AsyncStorageVersions(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersion:
-        """Patch the StorageVersion ``name``: change only what ``body`` says.
+        """Patch the StorageVersion ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StorageVersion.
@@ -1479,7 +1508,9 @@ class AsyncStorageVersions(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersion:
-        """Patch the status of the StorageVersion ``name``: change only what ``body`` says.
+        """Patch the status of the StorageVersion ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StorageVersion.
@@ -1537,9 +1568,10 @@ class AsyncStorageVersions(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersion:
-        """Replace the StorageVersion ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the StorageVersion ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the StorageVersion.
@@ -1589,7 +1621,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersion:
-        """Replace the status of the StorageVersion ``name`` with the one in ``body``.
+        """Replace the status of the StorageVersion ``name``.
 
         Args:
             name: Name of the StorageVersion.
@@ -1643,8 +1675,10 @@ class AsyncStorageVersions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[StorageVersion], None]:
-        """Watch StorageVersion objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch StorageVersion objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

@@ -60,8 +60,10 @@ class IngressClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IngressClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The IngressClass as this field manager wants it.
@@ -106,7 +108,7 @@ class IngressClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IngressClass:
-        """Create a IngressClass from ``body``.
+        """Create a IngressClass.
 
         Args:
             body: The IngressClass to create.
@@ -156,8 +158,9 @@ class IngressClasses(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> IngressClass | meta_v1.Status:
-        """Delete the IngressClass ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the IngressClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the IngressClass.
@@ -231,6 +234,8 @@ class IngressClasses(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> IngressClassList | meta_v1.Status:
         """Delete every IngressClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -363,8 +368,10 @@ class IngressClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IngressClassList:
-        """List the IngressClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List IngressClass objects, one page at a time.
+
+        The IngressClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -439,8 +446,9 @@ class IngressClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[IngressClass, None, None]:
-        """Every IngressClass, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every IngressClass, following ``continue`` across pages.
+
+        The IngressClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -522,7 +530,9 @@ class IngressClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IngressClass:
-        """Patch the IngressClass ``name``: change only what ``body`` says.
+        """Patch the IngressClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the IngressClass.
@@ -579,8 +589,10 @@ class IngressClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IngressClass:
-        """Replace the IngressClass ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the IngressClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the IngressClass.
@@ -633,8 +645,10 @@ class IngressClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[IngressClass], None, None]:
-        """Watch IngressClass objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch IngressClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -703,8 +717,10 @@ class AsyncIngressClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IngressClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The IngressClass as this field manager wants it.
@@ -749,7 +765,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IngressClass:
-        """Create a IngressClass from ``body``.
+        """Create a IngressClass.
 
         Args:
             body: The IngressClass to create.
@@ -799,8 +815,9 @@ class AsyncIngressClasses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> IngressClass | meta_v1.Status:
-        """Delete the IngressClass ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the IngressClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the IngressClass.
@@ -874,6 +891,8 @@ class AsyncIngressClasses(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> IngressClassList | meta_v1.Status:
         """Delete every IngressClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1006,8 +1025,10 @@ class AsyncIngressClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IngressClassList:
-        """List the IngressClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List IngressClass objects, one page at a time.
+
+        The IngressClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1082,8 +1103,9 @@ class AsyncIngressClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[IngressClass, None]:
-        """Every IngressClass, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every IngressClass, following ``continue`` across pages.
+
+        The IngressClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1165,7 +1187,9 @@ class AsyncIngressClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IngressClass:
-        """Patch the IngressClass ``name``: change only what ``body`` says.
+        """Patch the IngressClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the IngressClass.
@@ -1222,8 +1246,10 @@ class AsyncIngressClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IngressClass:
-        """Replace the IngressClass ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the IngressClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the IngressClass.
@@ -1276,8 +1302,10 @@ class AsyncIngressClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[IngressClass], None]:
-        """Watch IngressClass objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch IngressClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -1357,8 +1385,10 @@ class Ingresses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Ingress:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Ingress as this field manager wants it.
@@ -1408,8 +1438,10 @@ class Ingresses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Ingress:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Ingress as this field manager wants it.
@@ -1459,7 +1491,7 @@ class Ingresses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Ingress:
-        """Create a Ingress from ``body``.
+        """Create a Ingress.
 
         Args:
             body: The Ingress to create.
@@ -1513,8 +1545,9 @@ class Ingresses(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Ingress | meta_v1.Status:
-        """Delete the Ingress ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Ingress ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Ingress.
@@ -1591,6 +1624,8 @@ class Ingresses(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> IngressList | meta_v1.Status:
         """Delete every Ingress in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Ingress; default: the client's namespace.
@@ -1741,8 +1776,10 @@ class Ingresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IngressList:
-        """List the Ingress objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Ingress objects, one page at a time.
+
+        The Ingress objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Ingress; default: the client's namespace.
@@ -1823,8 +1860,10 @@ class Ingresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[Ingress, None, None]:
-        """Every Ingress in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Ingress, following ``continue`` across pages.
+
+        The Ingress objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the Ingress; default: the client's namespace.
@@ -1913,7 +1952,9 @@ class Ingresses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Ingress:
-        """Patch the Ingress ``name``: change only what ``body`` says.
+        """Patch the Ingress ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Ingress.
@@ -2000,7 +2041,9 @@ class Ingresses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Ingress:
-        """Patch the status of the Ingress ``name``: change only what ``body`` says.
+        """Patch the status of the Ingress ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Ingress.
@@ -2061,8 +2104,10 @@ class Ingresses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Ingress:
-        """Replace the Ingress ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the Ingress ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Ingress.
@@ -2116,7 +2161,7 @@ class Ingresses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Ingress:
-        """Replace the status of the Ingress ``name`` with the one in ``body``.
+        """Replace the status of the Ingress ``name``.
 
         Args:
             name: Name of the Ingress.
@@ -2175,8 +2220,10 @@ class Ingresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[Ingress], None, None]:
-        """Watch Ingress objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Ingress objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Ingress; default: the client's namespace.
@@ -2250,8 +2297,10 @@ class AsyncIngresses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Ingress:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Ingress as this field manager wants it.
@@ -2301,8 +2350,10 @@ class AsyncIngresses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Ingress:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Ingress as this field manager wants it.
@@ -2352,7 +2403,7 @@ class AsyncIngresses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Ingress:
-        """Create a Ingress from ``body``.
+        """Create a Ingress.
 
         Args:
             body: The Ingress to create.
@@ -2406,8 +2457,9 @@ class AsyncIngresses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Ingress | meta_v1.Status:
-        """Delete the Ingress ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Ingress ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Ingress.
@@ -2484,6 +2536,8 @@ class AsyncIngresses(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> IngressList | meta_v1.Status:
         """Delete every Ingress in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Ingress; default: the client's namespace.
@@ -2636,8 +2690,10 @@ class AsyncIngresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IngressList:
-        """List the Ingress objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Ingress objects, one page at a time.
+
+        The Ingress objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Ingress; default: the client's namespace.
@@ -2718,8 +2774,10 @@ class AsyncIngresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[Ingress, None]:
-        """Every Ingress in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Ingress, following ``continue`` across pages.
+
+        The Ingress objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the Ingress; default: the client's namespace.
@@ -2808,7 +2866,9 @@ class AsyncIngresses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Ingress:
-        """Patch the Ingress ``name``: change only what ``body`` says.
+        """Patch the Ingress ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Ingress.
@@ -2895,7 +2955,9 @@ class AsyncIngresses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Ingress:
-        """Patch the status of the Ingress ``name``: change only what ``body`` says.
+        """Patch the status of the Ingress ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Ingress.
@@ -2956,8 +3018,10 @@ class AsyncIngresses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Ingress:
-        """Replace the Ingress ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the Ingress ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Ingress.
@@ -3011,7 +3075,7 @@ class AsyncIngresses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Ingress:
-        """Replace the status of the Ingress ``name`` with the one in ``body``.
+        """Replace the status of the Ingress ``name``.
 
         Args:
             name: Name of the Ingress.
@@ -3070,8 +3134,10 @@ class AsyncIngresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[Ingress], None]:
-        """Watch Ingress objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Ingress objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Ingress; default: the client's namespace.
@@ -3154,8 +3220,10 @@ class IPAddresses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The IPAddress as this field manager wants it.
@@ -3200,7 +3268,7 @@ class IPAddresses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Create a IPAddress from ``body``.
+        """Create a IPAddress.
 
         Args:
             body: The IPAddress to create.
@@ -3250,8 +3318,9 @@ class IPAddresses(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> IPAddress | meta_v1.Status:
-        """Delete the IPAddress ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the IPAddress ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the IPAddress.
@@ -3325,6 +3394,8 @@ class IPAddresses(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> IPAddressList | meta_v1.Status:
         """Delete every IPAddress that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -3457,8 +3528,10 @@ class IPAddresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IPAddressList:
-        """List the IPAddress objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List IPAddress objects, one page at a time.
+
+        The IPAddress objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -3533,8 +3606,9 @@ class IPAddresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[IPAddress, None, None]:
-        """Every IPAddress, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every IPAddress, following ``continue`` across pages.
+
+        The IPAddress objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -3616,7 +3690,9 @@ class IPAddresses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Patch the IPAddress ``name``: change only what ``body`` says.
+        """Patch the IPAddress ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the IPAddress.
@@ -3673,8 +3749,10 @@ class IPAddresses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Replace the IPAddress ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the IPAddress ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the IPAddress.
@@ -3727,8 +3805,10 @@ class IPAddresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[IPAddress], None, None]:
-        """Watch IPAddress objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch IPAddress objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -3797,8 +3877,10 @@ class AsyncIPAddresses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The IPAddress as this field manager wants it.
@@ -3843,7 +3925,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Create a IPAddress from ``body``.
+        """Create a IPAddress.
 
         Args:
             body: The IPAddress to create.
@@ -3893,8 +3975,9 @@ class AsyncIPAddresses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> IPAddress | meta_v1.Status:
-        """Delete the IPAddress ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the IPAddress ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the IPAddress.
@@ -3968,6 +4051,8 @@ class AsyncIPAddresses(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> IPAddressList | meta_v1.Status:
         """Delete every IPAddress that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -4100,8 +4185,10 @@ class AsyncIPAddresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IPAddressList:
-        """List the IPAddress objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List IPAddress objects, one page at a time.
+
+        The IPAddress objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -4176,8 +4263,9 @@ class AsyncIPAddresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[IPAddress, None]:
-        """Every IPAddress, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every IPAddress, following ``continue`` across pages.
+
+        The IPAddress objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -4259,7 +4347,9 @@ class AsyncIPAddresses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Patch the IPAddress ``name``: change only what ``body`` says.
+        """Patch the IPAddress ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the IPAddress.
@@ -4316,8 +4406,10 @@ class AsyncIPAddresses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Replace the IPAddress ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the IPAddress ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the IPAddress.
@@ -4370,8 +4462,10 @@ class AsyncIPAddresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[IPAddress], None]:
-        """Watch IPAddress objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch IPAddress objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -4451,8 +4545,10 @@ class NetworkPolicies(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> NetworkPolicy:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The NetworkPolicy as this field manager wants it.
@@ -4501,7 +4597,7 @@ class NetworkPolicies(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> NetworkPolicy:
-        """Create a NetworkPolicy from ``body``.
+        """Create a NetworkPolicy.
 
         Args:
             body: The NetworkPolicy to create.
@@ -4555,8 +4651,9 @@ class NetworkPolicies(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> NetworkPolicy | meta_v1.Status:
-        """Delete the NetworkPolicy ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the NetworkPolicy ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the NetworkPolicy.
@@ -4633,6 +4730,8 @@ class NetworkPolicies(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> NetworkPolicyList | meta_v1.Status:
         """Delete every NetworkPolicy in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
@@ -4772,9 +4871,11 @@ class NetworkPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NetworkPolicyList:
-        """List the NetworkPolicy objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List NetworkPolicy objects, one page at a time.
+
+        The NetworkPolicy objects in a namespace (or in every namespace): at most ``limit``
+        of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next
+        page.
 
         Args:
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
@@ -4855,8 +4956,10 @@ class NetworkPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[NetworkPolicy, None, None]:
-        """Every NetworkPolicy in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every NetworkPolicy, following ``continue`` across pages.
+
+        The NetworkPolicy objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
@@ -4945,7 +5048,9 @@ class NetworkPolicies(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> NetworkPolicy:
-        """Patch the NetworkPolicy ``name``: change only what ``body`` says.
+        """Patch the NetworkPolicy ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the NetworkPolicy.
@@ -5005,8 +5110,10 @@ class NetworkPolicies(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> NetworkPolicy:
-        """Replace the NetworkPolicy ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the NetworkPolicy ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the NetworkPolicy.
@@ -5064,8 +5171,10 @@ class NetworkPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[NetworkPolicy], None, None]:
-        """Watch NetworkPolicy objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch NetworkPolicy objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
@@ -5139,8 +5248,10 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> NetworkPolicy:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The NetworkPolicy as this field manager wants it.
@@ -5189,7 +5300,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> NetworkPolicy:
-        """Create a NetworkPolicy from ``body``.
+        """Create a NetworkPolicy.
 
         Args:
             body: The NetworkPolicy to create.
@@ -5243,8 +5354,9 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> NetworkPolicy | meta_v1.Status:
-        """Delete the NetworkPolicy ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the NetworkPolicy ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the NetworkPolicy.
@@ -5321,6 +5433,8 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> NetworkPolicyList | meta_v1.Status:
         """Delete every NetworkPolicy in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
@@ -5460,9 +5574,11 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> NetworkPolicyList:
-        """List the NetworkPolicy objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List NetworkPolicy objects, one page at a time.
+
+        The NetworkPolicy objects in a namespace (or in every namespace): at most ``limit``
+        of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next
+        page.
 
         Args:
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
@@ -5543,8 +5659,10 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[NetworkPolicy, None]:
-        """Every NetworkPolicy in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every NetworkPolicy, following ``continue`` across pages.
+
+        The NetworkPolicy objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
@@ -5633,7 +5751,9 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> NetworkPolicy:
-        """Patch the NetworkPolicy ``name``: change only what ``body`` says.
+        """Patch the NetworkPolicy ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the NetworkPolicy.
@@ -5693,8 +5813,10 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> NetworkPolicy:
-        """Replace the NetworkPolicy ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the NetworkPolicy ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the NetworkPolicy.
@@ -5752,8 +5874,10 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[NetworkPolicy], None]:
-        """Watch NetworkPolicy objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch NetworkPolicy objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
@@ -5836,8 +5960,10 @@ class ServiceCIDRs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ServiceCIDR as this field manager wants it.
@@ -5883,8 +6009,10 @@ class ServiceCIDRs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ServiceCIDR as this field manager wants it.
@@ -5930,7 +6058,7 @@ class ServiceCIDRs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Create a ServiceCIDR from ``body``.
+        """Create a ServiceCIDR.
 
         Args:
             body: The ServiceCIDR to create.
@@ -5980,8 +6108,9 @@ class ServiceCIDRs(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ServiceCIDR | meta_v1.Status:
-        """Delete the ServiceCIDR ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ServiceCIDR ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -6055,6 +6184,8 @@ class ServiceCIDRs(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList | meta_v1.Status:
         """Delete every ServiceCIDR that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -6197,8 +6328,10 @@ class ServiceCIDRs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList:
-        """List the ServiceCIDR objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ServiceCIDR objects, one page at a time.
+
+        The ServiceCIDR objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -6273,8 +6406,9 @@ class ServiceCIDRs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ServiceCIDR, None, None]:
-        """Every ServiceCIDR, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every ServiceCIDR, following ``continue`` across pages.
+
+        The ServiceCIDR objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -6356,7 +6490,9 @@ class ServiceCIDRs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Patch the ServiceCIDR ``name``: change only what ``body`` says.
+        """Patch the ServiceCIDR ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -6438,7 +6574,9 @@ class ServiceCIDRs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Patch the status of the ServiceCIDR ``name``: change only what ``body`` says.
+        """Patch the status of the ServiceCIDR ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -6496,8 +6634,10 @@ class ServiceCIDRs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Replace the ServiceCIDR ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ServiceCIDR ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ServiceCIDR.
@@ -6547,7 +6687,7 @@ class ServiceCIDRs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Replace the status of the ServiceCIDR ``name`` with the one in ``body``.
+        """Replace the status of the ServiceCIDR ``name``.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -6601,8 +6741,10 @@ class ServiceCIDRs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ServiceCIDR], None, None]:
-        """Watch ServiceCIDR objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ServiceCIDR objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -6671,8 +6813,10 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ServiceCIDR as this field manager wants it.
@@ -6718,8 +6862,10 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ServiceCIDR as this field manager wants it.
@@ -6765,7 +6911,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Create a ServiceCIDR from ``body``.
+        """Create a ServiceCIDR.
 
         Args:
             body: The ServiceCIDR to create.
@@ -6815,8 +6961,9 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ServiceCIDR | meta_v1.Status:
-        """Delete the ServiceCIDR ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ServiceCIDR ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -6890,6 +7037,8 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList | meta_v1.Status:
         """Delete every ServiceCIDR that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -7032,8 +7181,10 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList:
-        """List the ServiceCIDR objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ServiceCIDR objects, one page at a time.
+
+        The ServiceCIDR objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -7108,8 +7259,9 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ServiceCIDR, None]:
-        """Every ServiceCIDR, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every ServiceCIDR, following ``continue`` across pages.
+
+        The ServiceCIDR objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -7191,7 +7343,9 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Patch the ServiceCIDR ``name``: change only what ``body`` says.
+        """Patch the ServiceCIDR ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -7273,7 +7427,9 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Patch the status of the ServiceCIDR ``name``: change only what ``body`` says.
+        """Patch the status of the ServiceCIDR ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -7331,8 +7487,10 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Replace the ServiceCIDR ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ServiceCIDR ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ServiceCIDR.
@@ -7382,7 +7540,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Replace the status of the ServiceCIDR ``name`` with the one in ``body``.
+        """Replace the status of the ServiceCIDR ``name``.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -7436,8 +7594,10 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ServiceCIDR], None]:
-        """Watch ServiceCIDR objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ServiceCIDR objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

@@ -43,8 +43,10 @@ class IPAddresses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The IPAddress as this field manager wants it.
@@ -89,7 +91,7 @@ class IPAddresses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Create a IPAddress from ``body``.
+        """Create a IPAddress.
 
         Args:
             body: The IPAddress to create.
@@ -139,8 +141,9 @@ class IPAddresses(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> IPAddress | meta_v1.Status:
-        """Delete the IPAddress ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the IPAddress ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the IPAddress.
@@ -214,6 +217,8 @@ class IPAddresses(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> IPAddressList | meta_v1.Status:
         """Delete every IPAddress that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -346,8 +351,10 @@ class IPAddresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IPAddressList:
-        """List the IPAddress objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List IPAddress objects, one page at a time.
+
+        The IPAddress objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -422,8 +429,9 @@ class IPAddresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[IPAddress, None, None]:
-        """Every IPAddress, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every IPAddress, following ``continue`` across pages.
+
+        The IPAddress objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -505,7 +513,9 @@ class IPAddresses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Patch the IPAddress ``name``: change only what ``body`` says.
+        """Patch the IPAddress ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the IPAddress.
@@ -562,8 +572,10 @@ class IPAddresses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Replace the IPAddress ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the IPAddress ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the IPAddress.
@@ -616,8 +628,10 @@ class IPAddresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[IPAddress], None, None]:
-        """Watch IPAddress objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch IPAddress objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -686,8 +700,10 @@ class AsyncIPAddresses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The IPAddress as this field manager wants it.
@@ -732,7 +748,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Create a IPAddress from ``body``.
+        """Create a IPAddress.
 
         Args:
             body: The IPAddress to create.
@@ -782,8 +798,9 @@ class AsyncIPAddresses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> IPAddress | meta_v1.Status:
-        """Delete the IPAddress ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the IPAddress ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the IPAddress.
@@ -857,6 +874,8 @@ class AsyncIPAddresses(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> IPAddressList | meta_v1.Status:
         """Delete every IPAddress that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -989,8 +1008,10 @@ class AsyncIPAddresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> IPAddressList:
-        """List the IPAddress objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List IPAddress objects, one page at a time.
+
+        The IPAddress objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1065,8 +1086,9 @@ class AsyncIPAddresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[IPAddress, None]:
-        """Every IPAddress, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every IPAddress, following ``continue`` across pages.
+
+        The IPAddress objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1148,7 +1170,9 @@ class AsyncIPAddresses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Patch the IPAddress ``name``: change only what ``body`` says.
+        """Patch the IPAddress ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the IPAddress.
@@ -1205,8 +1229,10 @@ class AsyncIPAddresses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> IPAddress:
-        """Replace the IPAddress ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the IPAddress ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the IPAddress.
@@ -1259,8 +1285,10 @@ class AsyncIPAddresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[IPAddress], None]:
-        """Watch IPAddress objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch IPAddress objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -1339,8 +1367,10 @@ class ServiceCIDRs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ServiceCIDR as this field manager wants it.
@@ -1386,8 +1416,10 @@ class ServiceCIDRs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ServiceCIDR as this field manager wants it.
@@ -1433,7 +1465,7 @@ class ServiceCIDRs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Create a ServiceCIDR from ``body``.
+        """Create a ServiceCIDR.
 
         Args:
             body: The ServiceCIDR to create.
@@ -1483,8 +1515,9 @@ class ServiceCIDRs(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ServiceCIDR | meta_v1.Status:
-        """Delete the ServiceCIDR ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ServiceCIDR ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -1558,6 +1591,8 @@ class ServiceCIDRs(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList | meta_v1.Status:
         """Delete every ServiceCIDR that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1700,8 +1735,10 @@ class ServiceCIDRs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList:
-        """List the ServiceCIDR objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ServiceCIDR objects, one page at a time.
+
+        The ServiceCIDR objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1776,8 +1813,9 @@ class ServiceCIDRs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ServiceCIDR, None, None]:
-        """Every ServiceCIDR, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every ServiceCIDR, following ``continue`` across pages.
+
+        The ServiceCIDR objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1859,7 +1897,9 @@ class ServiceCIDRs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Patch the ServiceCIDR ``name``: change only what ``body`` says.
+        """Patch the ServiceCIDR ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -1941,7 +1981,9 @@ class ServiceCIDRs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Patch the status of the ServiceCIDR ``name``: change only what ``body`` says.
+        """Patch the status of the ServiceCIDR ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -1999,8 +2041,10 @@ class ServiceCIDRs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Replace the ServiceCIDR ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ServiceCIDR ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ServiceCIDR.
@@ -2050,7 +2094,7 @@ class ServiceCIDRs(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Replace the status of the ServiceCIDR ``name`` with the one in ``body``.
+        """Replace the status of the ServiceCIDR ``name``.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -2104,8 +2148,10 @@ class ServiceCIDRs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ServiceCIDR], None, None]:
-        """Watch ServiceCIDR objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ServiceCIDR objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -2174,8 +2220,10 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ServiceCIDR as this field manager wants it.
@@ -2221,8 +2269,10 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ServiceCIDR as this field manager wants it.
@@ -2268,7 +2318,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Create a ServiceCIDR from ``body``.
+        """Create a ServiceCIDR.
 
         Args:
             body: The ServiceCIDR to create.
@@ -2318,8 +2368,9 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ServiceCIDR | meta_v1.Status:
-        """Delete the ServiceCIDR ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ServiceCIDR ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -2393,6 +2444,8 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList | meta_v1.Status:
         """Delete every ServiceCIDR that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -2535,8 +2588,10 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ServiceCIDRList:
-        """List the ServiceCIDR objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ServiceCIDR objects, one page at a time.
+
+        The ServiceCIDR objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -2611,8 +2666,9 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ServiceCIDR, None]:
-        """Every ServiceCIDR, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every ServiceCIDR, following ``continue`` across pages.
+
+        The ServiceCIDR objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -2694,7 +2750,9 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Patch the ServiceCIDR ``name``: change only what ``body`` says.
+        """Patch the ServiceCIDR ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -2776,7 +2834,9 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Patch the status of the ServiceCIDR ``name``: change only what ``body`` says.
+        """Patch the status of the ServiceCIDR ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -2834,8 +2894,10 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Replace the ServiceCIDR ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ServiceCIDR ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ServiceCIDR.
@@ -2885,7 +2947,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ServiceCIDR:
-        """Replace the status of the ServiceCIDR ``name`` with the one in ``body``.
+        """Replace the status of the ServiceCIDR ``name``.
 
         Args:
             name: Name of the ServiceCIDR.
@@ -2939,8 +3001,10 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ServiceCIDR], None]:
-        """Watch ServiceCIDR objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ServiceCIDR objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

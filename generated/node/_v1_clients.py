@@ -41,8 +41,10 @@ class RuntimeClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RuntimeClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The RuntimeClass as this field manager wants it.
@@ -87,7 +89,7 @@ class RuntimeClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RuntimeClass:
-        """Create a RuntimeClass from ``body``.
+        """Create a RuntimeClass.
 
         Args:
             body: The RuntimeClass to create.
@@ -137,8 +139,9 @@ class RuntimeClasses(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> RuntimeClass | meta_v1.Status:
-        """Delete the RuntimeClass ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the RuntimeClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the RuntimeClass.
@@ -212,6 +215,8 @@ class RuntimeClasses(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> RuntimeClassList | meta_v1.Status:
         """Delete every RuntimeClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -344,8 +349,10 @@ class RuntimeClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RuntimeClassList:
-        """List the RuntimeClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List RuntimeClass objects, one page at a time.
+
+        The RuntimeClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -420,8 +427,9 @@ class RuntimeClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[RuntimeClass, None, None]:
-        """Every RuntimeClass, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every RuntimeClass, following ``continue`` across pages.
+
+        The RuntimeClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -503,7 +511,9 @@ class RuntimeClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RuntimeClass:
-        """Patch the RuntimeClass ``name``: change only what ``body`` says.
+        """Patch the RuntimeClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the RuntimeClass.
@@ -560,8 +570,10 @@ class RuntimeClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RuntimeClass:
-        """Replace the RuntimeClass ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the RuntimeClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the RuntimeClass.
@@ -614,8 +626,10 @@ class RuntimeClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[RuntimeClass], None, None]:
-        """Watch RuntimeClass objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch RuntimeClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -684,8 +698,10 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RuntimeClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The RuntimeClass as this field manager wants it.
@@ -730,7 +746,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RuntimeClass:
-        """Create a RuntimeClass from ``body``.
+        """Create a RuntimeClass.
 
         Args:
             body: The RuntimeClass to create.
@@ -780,8 +796,9 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> RuntimeClass | meta_v1.Status:
-        """Delete the RuntimeClass ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the RuntimeClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the RuntimeClass.
@@ -855,6 +872,8 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> RuntimeClassList | meta_v1.Status:
         """Delete every RuntimeClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -987,8 +1006,10 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RuntimeClassList:
-        """List the RuntimeClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List RuntimeClass objects, one page at a time.
+
+        The RuntimeClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1063,8 +1084,9 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[RuntimeClass, None]:
-        """Every RuntimeClass, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every RuntimeClass, following ``continue`` across pages.
+
+        The RuntimeClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1146,7 +1168,9 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RuntimeClass:
-        """Patch the RuntimeClass ``name``: change only what ``body`` says.
+        """Patch the RuntimeClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the RuntimeClass.
@@ -1203,8 +1227,10 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RuntimeClass:
-        """Replace the RuntimeClass ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the RuntimeClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the RuntimeClass.
@@ -1257,8 +1283,10 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[RuntimeClass], None]:
-        """Watch RuntimeClass objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch RuntimeClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

@@ -42,8 +42,10 @@ class PodDisruptionBudgets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodDisruptionBudget:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PodDisruptionBudget as this field manager wants it.
@@ -93,8 +95,10 @@ class PodDisruptionBudgets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodDisruptionBudget:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PodDisruptionBudget as this field manager wants it.
@@ -144,7 +148,7 @@ class PodDisruptionBudgets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodDisruptionBudget:
-        """Create a PodDisruptionBudget from ``body``.
+        """Create a PodDisruptionBudget.
 
         Args:
             body: The PodDisruptionBudget to create.
@@ -198,8 +202,9 @@ class PodDisruptionBudgets(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PodDisruptionBudget | meta_v1.Status:
-        """Delete the PodDisruptionBudget ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the PodDisruptionBudget ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PodDisruptionBudget.
@@ -277,6 +282,8 @@ class PodDisruptionBudgets(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> PodDisruptionBudgetList | meta_v1.Status:
         """Delete every PodDisruptionBudget in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the PodDisruptionBudget; default: the client's
@@ -436,9 +443,11 @@ class PodDisruptionBudgets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodDisruptionBudgetList:
-        """List the PodDisruptionBudget objects in a namespace (or in every namespace): one
-        page (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for
-        the next).
+        """List PodDisruptionBudget objects, one page at a time.
+
+        The PodDisruptionBudget objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the PodDisruptionBudget; default: the client's
@@ -520,8 +529,10 @@ class PodDisruptionBudgets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[PodDisruptionBudget, None, None]:
-        """Every PodDisruptionBudget in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every PodDisruptionBudget, following ``continue`` across pages.
+
+        The PodDisruptionBudget objects in a namespace (or in every namespace), ``limit``
+        per request (500 by default).
 
         Args:
             namespace: Namespace of the PodDisruptionBudget; default: the client's
@@ -611,7 +622,9 @@ class PodDisruptionBudgets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodDisruptionBudget:
-        """Patch the PodDisruptionBudget ``name``: change only what ``body`` says.
+        """Patch the PodDisruptionBudget ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PodDisruptionBudget.
@@ -699,8 +712,9 @@ class PodDisruptionBudgets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodDisruptionBudget:
-        """Patch the status of the PodDisruptionBudget ``name``: change only what ``body``
-        says.
+        """Patch the status of the PodDisruptionBudget ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PodDisruptionBudget.
@@ -762,9 +776,10 @@ class PodDisruptionBudgets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodDisruptionBudget:
-        """Replace the PodDisruptionBudget ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the PodDisruptionBudget ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PodDisruptionBudget.
@@ -818,7 +833,7 @@ class PodDisruptionBudgets(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodDisruptionBudget:
-        """Replace the status of the PodDisruptionBudget ``name`` with the one in ``body``.
+        """Replace the status of the PodDisruptionBudget ``name``.
 
         Args:
             name: Name of the PodDisruptionBudget.
@@ -877,9 +892,10 @@ class PodDisruptionBudgets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[PodDisruptionBudget], None, None]:
-        """Watch PodDisruptionBudget objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch PodDisruptionBudget objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the PodDisruptionBudget; default: the client's
@@ -954,8 +970,10 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodDisruptionBudget:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PodDisruptionBudget as this field manager wants it.
@@ -1005,8 +1023,10 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodDisruptionBudget:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PodDisruptionBudget as this field manager wants it.
@@ -1056,7 +1076,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodDisruptionBudget:
-        """Create a PodDisruptionBudget from ``body``.
+        """Create a PodDisruptionBudget.
 
         Args:
             body: The PodDisruptionBudget to create.
@@ -1110,8 +1130,9 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PodDisruptionBudget | meta_v1.Status:
-        """Delete the PodDisruptionBudget ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the PodDisruptionBudget ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PodDisruptionBudget.
@@ -1189,6 +1210,8 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> PodDisruptionBudgetList | meta_v1.Status:
         """Delete every PodDisruptionBudget in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the PodDisruptionBudget; default: the client's
@@ -1348,9 +1371,11 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodDisruptionBudgetList:
-        """List the PodDisruptionBudget objects in a namespace (or in every namespace): one
-        page (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for
-        the next).
+        """List PodDisruptionBudget objects, one page at a time.
+
+        The PodDisruptionBudget objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the PodDisruptionBudget; default: the client's
@@ -1432,8 +1457,10 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[PodDisruptionBudget, None]:
-        """Every PodDisruptionBudget in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every PodDisruptionBudget, following ``continue`` across pages.
+
+        The PodDisruptionBudget objects in a namespace (or in every namespace), ``limit``
+        per request (500 by default).
 
         Args:
             namespace: Namespace of the PodDisruptionBudget; default: the client's
@@ -1523,7 +1550,9 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodDisruptionBudget:
-        """Patch the PodDisruptionBudget ``name``: change only what ``body`` says.
+        """Patch the PodDisruptionBudget ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PodDisruptionBudget.
@@ -1611,8 +1640,9 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodDisruptionBudget:
-        """Patch the status of the PodDisruptionBudget ``name``: change only what ``body``
-        says.
+        """Patch the status of the PodDisruptionBudget ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PodDisruptionBudget.
@@ -1674,9 +1704,10 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodDisruptionBudget:
-        """Replace the PodDisruptionBudget ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the PodDisruptionBudget ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PodDisruptionBudget.
@@ -1730,7 +1761,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodDisruptionBudget:
-        """Replace the status of the PodDisruptionBudget ``name`` with the one in ``body``.
+        """Replace the status of the PodDisruptionBudget ``name``.
 
         Args:
             name: Name of the PodDisruptionBudget.
@@ -1789,9 +1820,10 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[PodDisruptionBudget], None]:
-        """Watch PodDisruptionBudget objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch PodDisruptionBudget objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the PodDisruptionBudget; default: the client's

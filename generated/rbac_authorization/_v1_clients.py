@@ -56,8 +56,10 @@ class ClusterRoleBindings(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRoleBinding:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ClusterRoleBinding as this field manager wants it.
@@ -102,7 +104,7 @@ class ClusterRoleBindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRoleBinding:
-        """Create a ClusterRoleBinding from ``body``.
+        """Create a ClusterRoleBinding.
 
         Args:
             body: The ClusterRoleBinding to create.
@@ -152,8 +154,9 @@ class ClusterRoleBindings(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ClusterRoleBinding | meta_v1.Status:
-        """Delete the ClusterRoleBinding ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the ClusterRoleBinding ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ClusterRoleBinding.
@@ -227,6 +230,8 @@ class ClusterRoleBindings(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ClusterRoleBindingList | meta_v1.Status:
         """Delete every ClusterRoleBinding that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -359,8 +364,10 @@ class ClusterRoleBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterRoleBindingList:
-        """List the ClusterRoleBinding objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ClusterRoleBinding objects, one page at a time.
+
+        The ClusterRoleBinding objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -435,8 +442,9 @@ class ClusterRoleBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ClusterRoleBinding, None, None]:
-        """Every ClusterRoleBinding, following ``continue`` across pages (``limit`` per page,
-        500 by default).
+        """Every ClusterRoleBinding, following ``continue`` across pages.
+
+        The ClusterRoleBinding objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -518,7 +526,9 @@ class ClusterRoleBindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRoleBinding:
-        """Patch the ClusterRoleBinding ``name``: change only what ``body`` says.
+        """Patch the ClusterRoleBinding ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ClusterRoleBinding.
@@ -575,9 +585,10 @@ class ClusterRoleBindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRoleBinding:
-        """Replace the ClusterRoleBinding ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ClusterRoleBinding ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ClusterRoleBinding.
@@ -630,9 +641,10 @@ class ClusterRoleBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ClusterRoleBinding], None, None]:
-        """Watch ClusterRoleBinding objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ClusterRoleBinding objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -701,8 +713,10 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRoleBinding:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ClusterRoleBinding as this field manager wants it.
@@ -747,7 +761,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRoleBinding:
-        """Create a ClusterRoleBinding from ``body``.
+        """Create a ClusterRoleBinding.
 
         Args:
             body: The ClusterRoleBinding to create.
@@ -797,8 +811,9 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ClusterRoleBinding | meta_v1.Status:
-        """Delete the ClusterRoleBinding ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the ClusterRoleBinding ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ClusterRoleBinding.
@@ -872,6 +887,8 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ClusterRoleBindingList | meta_v1.Status:
         """Delete every ClusterRoleBinding that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1004,8 +1021,10 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterRoleBindingList:
-        """List the ClusterRoleBinding objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ClusterRoleBinding objects, one page at a time.
+
+        The ClusterRoleBinding objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1080,8 +1099,9 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ClusterRoleBinding, None]:
-        """Every ClusterRoleBinding, following ``continue`` across pages (``limit`` per page,
-        500 by default).
+        """Every ClusterRoleBinding, following ``continue`` across pages.
+
+        The ClusterRoleBinding objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1163,7 +1183,9 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRoleBinding:
-        """Patch the ClusterRoleBinding ``name``: change only what ``body`` says.
+        """Patch the ClusterRoleBinding ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ClusterRoleBinding.
@@ -1220,9 +1242,10 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRoleBinding:
-        """Replace the ClusterRoleBinding ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ClusterRoleBinding ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ClusterRoleBinding.
@@ -1275,9 +1298,10 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ClusterRoleBinding], None]:
-        """Watch ClusterRoleBinding objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ClusterRoleBinding objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -1356,8 +1380,10 @@ class ClusterRoles(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRole:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ClusterRole as this field manager wants it.
@@ -1402,7 +1428,7 @@ class ClusterRoles(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRole:
-        """Create a ClusterRole from ``body``.
+        """Create a ClusterRole.
 
         Args:
             body: The ClusterRole to create.
@@ -1452,8 +1478,9 @@ class ClusterRoles(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ClusterRole | meta_v1.Status:
-        """Delete the ClusterRole ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ClusterRole ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ClusterRole.
@@ -1527,6 +1554,8 @@ class ClusterRoles(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ClusterRoleList | meta_v1.Status:
         """Delete every ClusterRole that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1659,8 +1688,10 @@ class ClusterRoles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterRoleList:
-        """List the ClusterRole objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ClusterRole objects, one page at a time.
+
+        The ClusterRole objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1735,8 +1766,9 @@ class ClusterRoles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ClusterRole, None, None]:
-        """Every ClusterRole, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every ClusterRole, following ``continue`` across pages.
+
+        The ClusterRole objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1818,7 +1850,9 @@ class ClusterRoles(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRole:
-        """Patch the ClusterRole ``name``: change only what ``body`` says.
+        """Patch the ClusterRole ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ClusterRole.
@@ -1875,8 +1909,10 @@ class ClusterRoles(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRole:
-        """Replace the ClusterRole ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ClusterRole ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ClusterRole.
@@ -1929,8 +1965,10 @@ class ClusterRoles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ClusterRole], None, None]:
-        """Watch ClusterRole objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ClusterRole objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -1999,8 +2037,10 @@ class AsyncClusterRoles(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRole:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ClusterRole as this field manager wants it.
@@ -2045,7 +2085,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRole:
-        """Create a ClusterRole from ``body``.
+        """Create a ClusterRole.
 
         Args:
             body: The ClusterRole to create.
@@ -2095,8 +2135,9 @@ class AsyncClusterRoles(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ClusterRole | meta_v1.Status:
-        """Delete the ClusterRole ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ClusterRole ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ClusterRole.
@@ -2170,6 +2211,8 @@ class AsyncClusterRoles(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ClusterRoleList | meta_v1.Status:
         """Delete every ClusterRole that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -2302,8 +2345,10 @@ class AsyncClusterRoles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ClusterRoleList:
-        """List the ClusterRole objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ClusterRole objects, one page at a time.
+
+        The ClusterRole objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -2378,8 +2423,9 @@ class AsyncClusterRoles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ClusterRole, None]:
-        """Every ClusterRole, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every ClusterRole, following ``continue`` across pages.
+
+        The ClusterRole objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -2461,7 +2507,9 @@ class AsyncClusterRoles(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRole:
-        """Patch the ClusterRole ``name``: change only what ``body`` says.
+        """Patch the ClusterRole ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ClusterRole.
@@ -2518,8 +2566,10 @@ class AsyncClusterRoles(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ClusterRole:
-        """Replace the ClusterRole ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ClusterRole ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ClusterRole.
@@ -2572,8 +2622,10 @@ class AsyncClusterRoles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ClusterRole], None]:
-        """Watch ClusterRole objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ClusterRole objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -2653,8 +2705,10 @@ class RoleBindings(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RoleBinding:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The RoleBinding as this field manager wants it.
@@ -2703,7 +2757,7 @@ class RoleBindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RoleBinding:
-        """Create a RoleBinding from ``body``.
+        """Create a RoleBinding.
 
         Args:
             body: The RoleBinding to create.
@@ -2757,8 +2811,9 @@ class RoleBindings(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> RoleBinding | meta_v1.Status:
-        """Delete the RoleBinding ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the RoleBinding ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the RoleBinding.
@@ -2835,6 +2890,8 @@ class RoleBindings(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> RoleBindingList | meta_v1.Status:
         """Delete every RoleBinding in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the RoleBinding; default: the client's namespace.
@@ -2974,9 +3031,10 @@ class RoleBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RoleBindingList:
-        """List the RoleBinding objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List RoleBinding objects, one page at a time.
+
+        The RoleBinding objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the RoleBinding; default: the client's namespace.
@@ -3057,8 +3115,10 @@ class RoleBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[RoleBinding, None, None]:
-        """Every RoleBinding in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every RoleBinding, following ``continue`` across pages.
+
+        The RoleBinding objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the RoleBinding; default: the client's namespace.
@@ -3147,7 +3207,9 @@ class RoleBindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RoleBinding:
-        """Patch the RoleBinding ``name``: change only what ``body`` says.
+        """Patch the RoleBinding ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the RoleBinding.
@@ -3207,8 +3269,10 @@ class RoleBindings(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RoleBinding:
-        """Replace the RoleBinding ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the RoleBinding ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the RoleBinding.
@@ -3266,8 +3330,10 @@ class RoleBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[RoleBinding], None, None]:
-        """Watch RoleBinding objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch RoleBinding objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the RoleBinding; default: the client's namespace.
@@ -3341,8 +3407,10 @@ class AsyncRoleBindings(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RoleBinding:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The RoleBinding as this field manager wants it.
@@ -3391,7 +3459,7 @@ class AsyncRoleBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RoleBinding:
-        """Create a RoleBinding from ``body``.
+        """Create a RoleBinding.
 
         Args:
             body: The RoleBinding to create.
@@ -3445,8 +3513,9 @@ class AsyncRoleBindings(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> RoleBinding | meta_v1.Status:
-        """Delete the RoleBinding ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the RoleBinding ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the RoleBinding.
@@ -3523,6 +3592,8 @@ class AsyncRoleBindings(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> RoleBindingList | meta_v1.Status:
         """Delete every RoleBinding in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the RoleBinding; default: the client's namespace.
@@ -3662,9 +3733,10 @@ class AsyncRoleBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RoleBindingList:
-        """List the RoleBinding objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List RoleBinding objects, one page at a time.
+
+        The RoleBinding objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the RoleBinding; default: the client's namespace.
@@ -3745,8 +3817,10 @@ class AsyncRoleBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[RoleBinding, None]:
-        """Every RoleBinding in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every RoleBinding, following ``continue`` across pages.
+
+        The RoleBinding objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the RoleBinding; default: the client's namespace.
@@ -3835,7 +3909,9 @@ class AsyncRoleBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RoleBinding:
-        """Patch the RoleBinding ``name``: change only what ``body`` says.
+        """Patch the RoleBinding ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the RoleBinding.
@@ -3895,8 +3971,10 @@ class AsyncRoleBindings(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> RoleBinding:
-        """Replace the RoleBinding ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the RoleBinding ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the RoleBinding.
@@ -3954,8 +4032,10 @@ class AsyncRoleBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[RoleBinding], None]:
-        """Watch RoleBinding objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch RoleBinding objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the RoleBinding; default: the client's namespace.
@@ -4039,8 +4119,10 @@ class Roles(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Role:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Role as this field manager wants it.
@@ -4089,7 +4171,7 @@ class Roles(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Role:
-        """Create a Role from ``body``.
+        """Create a Role.
 
         Args:
             body: The Role to create.
@@ -4143,8 +4225,9 @@ class Roles(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Role | meta_v1.Status:
-        """Delete the Role ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Role ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Role.
@@ -4221,6 +4304,8 @@ class Roles(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> RoleList | meta_v1.Status:
         """Delete every Role in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Role; default: the client's namespace.
@@ -4358,8 +4443,10 @@ class Roles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RoleList:
-        """List the Role objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Role objects, one page at a time.
+
+        The Role objects in a namespace (or in every namespace): at most ``limit`` of them;
+        pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Role; default: the client's namespace.
@@ -4440,8 +4527,10 @@ class Roles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[Role, None, None]:
-        """Every Role in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Role, following ``continue`` across pages.
+
+        The Role objects in a namespace (or in every namespace), ``limit`` per request (500
+        by default).
 
         Args:
             namespace: Namespace of the Role; default: the client's namespace.
@@ -4530,7 +4619,9 @@ class Roles(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Role:
-        """Patch the Role ``name``: change only what ``body`` says.
+        """Patch the Role ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Role.
@@ -4590,8 +4681,10 @@ class Roles(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Role:
-        """Replace the Role ``name`` with ``body`` (its ``metadata.resource_version``, if set,
-        guards against overwriting a change made since it was read).
+        """Replace the Role ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Role.
@@ -4649,8 +4742,10 @@ class Roles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[Role], None, None]:
-        """Watch Role objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Role objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Role; default: the client's namespace.
@@ -4724,8 +4819,10 @@ class AsyncRoles(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Role:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Role as this field manager wants it.
@@ -4774,7 +4871,7 @@ class AsyncRoles(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Role:
-        """Create a Role from ``body``.
+        """Create a Role.
 
         Args:
             body: The Role to create.
@@ -4828,8 +4925,9 @@ class AsyncRoles(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Role | meta_v1.Status:
-        """Delete the Role ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Role ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Role.
@@ -4906,6 +5004,8 @@ class AsyncRoles(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> RoleList | meta_v1.Status:
         """Delete every Role in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Role; default: the client's namespace.
@@ -5043,8 +5143,10 @@ class AsyncRoles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> RoleList:
-        """List the Role objects in a namespace (or in every namespace): one page (``limit``
-        items; pass the answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List Role objects, one page at a time.
+
+        The Role objects in a namespace (or in every namespace): at most ``limit`` of them;
+        pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Role; default: the client's namespace.
@@ -5125,8 +5227,10 @@ class AsyncRoles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[Role, None]:
-        """Every Role in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Role, following ``continue`` across pages.
+
+        The Role objects in a namespace (or in every namespace), ``limit`` per request (500
+        by default).
 
         Args:
             namespace: Namespace of the Role; default: the client's namespace.
@@ -5215,7 +5319,9 @@ class AsyncRoles(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Role:
-        """Patch the Role ``name``: change only what ``body`` says.
+        """Patch the Role ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Role.
@@ -5275,8 +5381,10 @@ class AsyncRoles(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Role:
-        """Replace the Role ``name`` with ``body`` (its ``metadata.resource_version``, if set,
-        guards against overwriting a change made since it was read).
+        """Replace the Role ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Role.
@@ -5334,8 +5442,10 @@ class AsyncRoles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[Role], None]:
-        """Watch Role objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Role objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Role; default: the client's namespace.

@@ -56,8 +56,10 @@ class DeviceClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DeviceClass as this field manager wants it.
@@ -102,7 +104,7 @@ class DeviceClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Create a DeviceClass from ``body``.
+        """Create a DeviceClass.
 
         Args:
             body: The DeviceClass to create.
@@ -152,8 +154,9 @@ class DeviceClasses(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> DeviceClass | meta_v1.Status:
-        """Delete the DeviceClass ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the DeviceClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the DeviceClass.
@@ -227,6 +230,8 @@ class DeviceClasses(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> DeviceClassList | meta_v1.Status:
         """Delete every DeviceClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -359,8 +364,10 @@ class DeviceClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceClassList:
-        """List the DeviceClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List DeviceClass objects, one page at a time.
+
+        The DeviceClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -435,8 +442,9 @@ class DeviceClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[DeviceClass, None, None]:
-        """Every DeviceClass, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every DeviceClass, following ``continue`` across pages.
+
+        The DeviceClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -518,7 +526,9 @@ class DeviceClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Patch the DeviceClass ``name``: change only what ``body`` says.
+        """Patch the DeviceClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DeviceClass.
@@ -575,8 +585,10 @@ class DeviceClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Replace the DeviceClass ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the DeviceClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the DeviceClass.
@@ -629,8 +641,10 @@ class DeviceClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[DeviceClass], None, None]:
-        """Watch DeviceClass objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch DeviceClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -699,8 +713,10 @@ class AsyncDeviceClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DeviceClass as this field manager wants it.
@@ -745,7 +761,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Create a DeviceClass from ``body``.
+        """Create a DeviceClass.
 
         Args:
             body: The DeviceClass to create.
@@ -795,8 +811,9 @@ class AsyncDeviceClasses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> DeviceClass | meta_v1.Status:
-        """Delete the DeviceClass ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the DeviceClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the DeviceClass.
@@ -870,6 +887,8 @@ class AsyncDeviceClasses(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> DeviceClassList | meta_v1.Status:
         """Delete every DeviceClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1002,8 +1021,10 @@ class AsyncDeviceClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceClassList:
-        """List the DeviceClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List DeviceClass objects, one page at a time.
+
+        The DeviceClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1078,8 +1099,9 @@ class AsyncDeviceClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[DeviceClass, None]:
-        """Every DeviceClass, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every DeviceClass, following ``continue`` across pages.
+
+        The DeviceClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1161,7 +1183,9 @@ class AsyncDeviceClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Patch the DeviceClass ``name``: change only what ``body`` says.
+        """Patch the DeviceClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DeviceClass.
@@ -1218,8 +1242,10 @@ class AsyncDeviceClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Replace the DeviceClass ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the DeviceClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the DeviceClass.
@@ -1272,8 +1298,10 @@ class AsyncDeviceClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[DeviceClass], None]:
-        """Watch DeviceClass objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch DeviceClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -1353,8 +1381,10 @@ class ResourceClaims(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceClaim as this field manager wants it.
@@ -1404,8 +1434,10 @@ class ResourceClaims(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceClaim as this field manager wants it.
@@ -1455,7 +1487,7 @@ class ResourceClaims(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Create a ResourceClaim from ``body``.
+        """Create a ResourceClaim.
 
         Args:
             body: The ResourceClaim to create.
@@ -1509,8 +1541,9 @@ class ResourceClaims(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourceClaim | meta_v1.Status:
-        """Delete the ResourceClaim ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ResourceClaim ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourceClaim.
@@ -1587,6 +1620,8 @@ class ResourceClaims(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList | meta_v1.Status:
         """Delete every ResourceClaim in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -1739,9 +1774,11 @@ class ResourceClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList:
-        """List the ResourceClaim objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List ResourceClaim objects, one page at a time.
+
+        The ResourceClaim objects in a namespace (or in every namespace): at most ``limit``
+        of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next
+        page.
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -1822,8 +1859,10 @@ class ResourceClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ResourceClaim, None, None]:
-        """Every ResourceClaim in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every ResourceClaim, following ``continue`` across pages.
+
+        The ResourceClaim objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -1912,7 +1951,9 @@ class ResourceClaims(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Patch the ResourceClaim ``name``: change only what ``body`` says.
+        """Patch the ResourceClaim ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceClaim.
@@ -1999,7 +2040,9 @@ class ResourceClaims(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Patch the status of the ResourceClaim ``name``: change only what ``body`` says.
+        """Patch the status of the ResourceClaim ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceClaim.
@@ -2060,8 +2103,10 @@ class ResourceClaims(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Replace the ResourceClaim ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ResourceClaim ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourceClaim.
@@ -2115,7 +2160,7 @@ class ResourceClaims(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Replace the status of the ResourceClaim ``name`` with the one in ``body``.
+        """Replace the status of the ResourceClaim ``name``.
 
         Args:
             name: Name of the ResourceClaim.
@@ -2174,8 +2219,10 @@ class ResourceClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ResourceClaim], None, None]:
-        """Watch ResourceClaim objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ResourceClaim objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -2249,8 +2296,10 @@ class AsyncResourceClaims(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceClaim as this field manager wants it.
@@ -2300,8 +2349,10 @@ class AsyncResourceClaims(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceClaim as this field manager wants it.
@@ -2351,7 +2402,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Create a ResourceClaim from ``body``.
+        """Create a ResourceClaim.
 
         Args:
             body: The ResourceClaim to create.
@@ -2405,8 +2456,9 @@ class AsyncResourceClaims(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourceClaim | meta_v1.Status:
-        """Delete the ResourceClaim ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ResourceClaim ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourceClaim.
@@ -2483,6 +2535,8 @@ class AsyncResourceClaims(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList | meta_v1.Status:
         """Delete every ResourceClaim in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -2635,9 +2689,11 @@ class AsyncResourceClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList:
-        """List the ResourceClaim objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List ResourceClaim objects, one page at a time.
+
+        The ResourceClaim objects in a namespace (or in every namespace): at most ``limit``
+        of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next
+        page.
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -2718,8 +2774,10 @@ class AsyncResourceClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ResourceClaim, None]:
-        """Every ResourceClaim in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every ResourceClaim, following ``continue`` across pages.
+
+        The ResourceClaim objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -2808,7 +2866,9 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Patch the ResourceClaim ``name``: change only what ``body`` says.
+        """Patch the ResourceClaim ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceClaim.
@@ -2895,7 +2955,9 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Patch the status of the ResourceClaim ``name``: change only what ``body`` says.
+        """Patch the status of the ResourceClaim ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceClaim.
@@ -2956,8 +3018,10 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Replace the ResourceClaim ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ResourceClaim ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourceClaim.
@@ -3011,7 +3075,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Replace the status of the ResourceClaim ``name`` with the one in ``body``.
+        """Replace the status of the ResourceClaim ``name``.
 
         Args:
             name: Name of the ResourceClaim.
@@ -3070,8 +3134,10 @@ class AsyncResourceClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ResourceClaim], None]:
-        """Watch ResourceClaim objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ResourceClaim objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -3155,8 +3221,10 @@ class ResourceClaimTemplates(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceClaimTemplate as this field manager wants it.
@@ -3205,7 +3273,7 @@ class ResourceClaimTemplates(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Create a ResourceClaimTemplate from ``body``.
+        """Create a ResourceClaimTemplate.
 
         Args:
             body: The ResourceClaimTemplate to create.
@@ -3259,8 +3327,9 @@ class ResourceClaimTemplates(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourceClaimTemplate | meta_v1.Status:
-        """Delete the ResourceClaimTemplate ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the ResourceClaimTemplate ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourceClaimTemplate.
@@ -3338,6 +3407,8 @@ class ResourceClaimTemplates(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList | meta_v1.Status:
         """Delete every ResourceClaimTemplate in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -3479,9 +3550,11 @@ class ResourceClaimTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList:
-        """List the ResourceClaimTemplate objects in a namespace (or in every namespace): one
-        page (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for
-        the next).
+        """List ResourceClaimTemplate objects, one page at a time.
+
+        The ResourceClaimTemplate objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -3563,8 +3636,10 @@ class ResourceClaimTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ResourceClaimTemplate, None, None]:
-        """Every ResourceClaimTemplate in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every ResourceClaimTemplate, following ``continue`` across pages.
+
+        The ResourceClaimTemplate objects in a namespace (or in every namespace), ``limit``
+        per request (500 by default).
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -3654,7 +3729,9 @@ class ResourceClaimTemplates(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Patch the ResourceClaimTemplate ``name``: change only what ``body`` says.
+        """Patch the ResourceClaimTemplate ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceClaimTemplate.
@@ -3715,9 +3792,10 @@ class ResourceClaimTemplates(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Replace the ResourceClaimTemplate ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ResourceClaimTemplate ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourceClaimTemplate.
@@ -3775,9 +3853,10 @@ class ResourceClaimTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ResourceClaimTemplate], None, None]:
-        """Watch ResourceClaimTemplate objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ResourceClaimTemplate objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -3852,8 +3931,10 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceClaimTemplate as this field manager wants it.
@@ -3902,7 +3983,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Create a ResourceClaimTemplate from ``body``.
+        """Create a ResourceClaimTemplate.
 
         Args:
             body: The ResourceClaimTemplate to create.
@@ -3956,8 +4037,9 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourceClaimTemplate | meta_v1.Status:
-        """Delete the ResourceClaimTemplate ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the ResourceClaimTemplate ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourceClaimTemplate.
@@ -4035,6 +4117,8 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList | meta_v1.Status:
         """Delete every ResourceClaimTemplate in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -4176,9 +4260,11 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList:
-        """List the ResourceClaimTemplate objects in a namespace (or in every namespace): one
-        page (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for
-        the next).
+        """List ResourceClaimTemplate objects, one page at a time.
+
+        The ResourceClaimTemplate objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -4260,8 +4346,10 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ResourceClaimTemplate, None]:
-        """Every ResourceClaimTemplate in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every ResourceClaimTemplate, following ``continue`` across pages.
+
+        The ResourceClaimTemplate objects in a namespace (or in every namespace), ``limit``
+        per request (500 by default).
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -4351,7 +4439,9 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Patch the ResourceClaimTemplate ``name``: change only what ``body`` says.
+        """Patch the ResourceClaimTemplate ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceClaimTemplate.
@@ -4412,9 +4502,10 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Replace the ResourceClaimTemplate ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ResourceClaimTemplate ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourceClaimTemplate.
@@ -4472,9 +4563,10 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ResourceClaimTemplate], None]:
-        """Watch ResourceClaimTemplate objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ResourceClaimTemplate objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -4558,8 +4650,10 @@ class ResourceSlices(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceSlice as this field manager wants it.
@@ -4604,7 +4698,7 @@ class ResourceSlices(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Create a ResourceSlice from ``body``.
+        """Create a ResourceSlice.
 
         Args:
             body: The ResourceSlice to create.
@@ -4654,8 +4748,9 @@ class ResourceSlices(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourceSlice | meta_v1.Status:
-        """Delete the ResourceSlice ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ResourceSlice ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourceSlice.
@@ -4729,6 +4824,8 @@ class ResourceSlices(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList | meta_v1.Status:
         """Delete every ResourceSlice that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -4861,8 +4958,10 @@ class ResourceSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList:
-        """List the ResourceSlice objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ResourceSlice objects, one page at a time.
+
+        The ResourceSlice objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -4937,8 +5036,9 @@ class ResourceSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ResourceSlice, None, None]:
-        """Every ResourceSlice, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every ResourceSlice, following ``continue`` across pages.
+
+        The ResourceSlice objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -5020,7 +5120,9 @@ class ResourceSlices(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Patch the ResourceSlice ``name``: change only what ``body`` says.
+        """Patch the ResourceSlice ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceSlice.
@@ -5077,8 +5179,10 @@ class ResourceSlices(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Replace the ResourceSlice ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ResourceSlice ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourceSlice.
@@ -5131,8 +5235,10 @@ class ResourceSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ResourceSlice], None, None]:
-        """Watch ResourceSlice objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ResourceSlice objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -5201,8 +5307,10 @@ class AsyncResourceSlices(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceSlice as this field manager wants it.
@@ -5247,7 +5355,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Create a ResourceSlice from ``body``.
+        """Create a ResourceSlice.
 
         Args:
             body: The ResourceSlice to create.
@@ -5297,8 +5405,9 @@ class AsyncResourceSlices(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourceSlice | meta_v1.Status:
-        """Delete the ResourceSlice ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ResourceSlice ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourceSlice.
@@ -5372,6 +5481,8 @@ class AsyncResourceSlices(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList | meta_v1.Status:
         """Delete every ResourceSlice that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -5504,8 +5615,10 @@ class AsyncResourceSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList:
-        """List the ResourceSlice objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ResourceSlice objects, one page at a time.
+
+        The ResourceSlice objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -5580,8 +5693,9 @@ class AsyncResourceSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ResourceSlice, None]:
-        """Every ResourceSlice, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every ResourceSlice, following ``continue`` across pages.
+
+        The ResourceSlice objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -5663,7 +5777,9 @@ class AsyncResourceSlices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Patch the ResourceSlice ``name``: change only what ``body`` says.
+        """Patch the ResourceSlice ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceSlice.
@@ -5720,8 +5836,10 @@ class AsyncResourceSlices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Replace the ResourceSlice ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ResourceSlice ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourceSlice.
@@ -5774,8 +5892,10 @@ class AsyncResourceSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ResourceSlice], None]:
-        """Watch ResourceSlice objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ResourceSlice objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

@@ -48,8 +48,10 @@ class DeviceTaintRules(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DeviceTaintRule as this field manager wants it.
@@ -95,8 +97,10 @@ class DeviceTaintRules(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DeviceTaintRule as this field manager wants it.
@@ -142,7 +146,7 @@ class DeviceTaintRules(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Create a DeviceTaintRule from ``body``.
+        """Create a DeviceTaintRule.
 
         Args:
             body: The DeviceTaintRule to create.
@@ -192,8 +196,9 @@ class DeviceTaintRules(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> DeviceTaintRule | meta_v1.Status:
-        """Delete the DeviceTaintRule ``name``: answers with the object while finalizers keep
-        it, else with a ``Status``.
+        """Delete the DeviceTaintRule ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -267,6 +272,8 @@ class DeviceTaintRules(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList | meta_v1.Status:
         """Delete every DeviceTaintRule that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -409,8 +416,10 @@ class DeviceTaintRules(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList:
-        """List the DeviceTaintRule objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List DeviceTaintRule objects, one page at a time.
+
+        The DeviceTaintRule objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -485,8 +494,9 @@ class DeviceTaintRules(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[DeviceTaintRule, None, None]:
-        """Every DeviceTaintRule, following ``continue`` across pages (``limit`` per page, 500
-        by default).
+        """Every DeviceTaintRule, following ``continue`` across pages.
+
+        The DeviceTaintRule objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -568,7 +578,9 @@ class DeviceTaintRules(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Patch the DeviceTaintRule ``name``: change only what ``body`` says.
+        """Patch the DeviceTaintRule ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -650,7 +662,9 @@ class DeviceTaintRules(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Patch the status of the DeviceTaintRule ``name``: change only what ``body`` says.
+        """Patch the status of the DeviceTaintRule ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -708,9 +722,10 @@ class DeviceTaintRules(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Replace the DeviceTaintRule ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the DeviceTaintRule ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -760,7 +775,7 @@ class DeviceTaintRules(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Replace the status of the DeviceTaintRule ``name`` with the one in ``body``.
+        """Replace the status of the DeviceTaintRule ``name``.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -814,8 +829,10 @@ class DeviceTaintRules(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[DeviceTaintRule], None, None]:
-        """Watch DeviceTaintRule objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch DeviceTaintRule objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -884,8 +901,10 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DeviceTaintRule as this field manager wants it.
@@ -931,8 +950,10 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DeviceTaintRule as this field manager wants it.
@@ -978,7 +999,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Create a DeviceTaintRule from ``body``.
+        """Create a DeviceTaintRule.
 
         Args:
             body: The DeviceTaintRule to create.
@@ -1028,8 +1049,9 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> DeviceTaintRule | meta_v1.Status:
-        """Delete the DeviceTaintRule ``name``: answers with the object while finalizers keep
-        it, else with a ``Status``.
+        """Delete the DeviceTaintRule ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -1103,6 +1125,8 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList | meta_v1.Status:
         """Delete every DeviceTaintRule that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1245,8 +1269,10 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList:
-        """List the DeviceTaintRule objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List DeviceTaintRule objects, one page at a time.
+
+        The DeviceTaintRule objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1321,8 +1347,9 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[DeviceTaintRule, None]:
-        """Every DeviceTaintRule, following ``continue`` across pages (``limit`` per page, 500
-        by default).
+        """Every DeviceTaintRule, following ``continue`` across pages.
+
+        The DeviceTaintRule objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1404,7 +1431,9 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Patch the DeviceTaintRule ``name``: change only what ``body`` says.
+        """Patch the DeviceTaintRule ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -1486,7 +1515,9 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Patch the status of the DeviceTaintRule ``name``: change only what ``body`` says.
+        """Patch the status of the DeviceTaintRule ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -1544,9 +1575,10 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Replace the DeviceTaintRule ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the DeviceTaintRule ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -1596,7 +1628,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Replace the status of the DeviceTaintRule ``name`` with the one in ``body``.
+        """Replace the status of the DeviceTaintRule ``name``.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -1650,8 +1682,10 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[DeviceTaintRule], None]:
-        """Watch DeviceTaintRule objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch DeviceTaintRule objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -1732,8 +1766,10 @@ class ResourcePoolStatusRequests(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourcePoolStatusRequest as this field manager wants it.
@@ -1779,8 +1815,10 @@ class ResourcePoolStatusRequests(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourcePoolStatusRequest as this field manager wants it.
@@ -1826,7 +1864,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Create a ResourcePoolStatusRequest from ``body``.
+        """Create a ResourcePoolStatusRequest.
 
         Args:
             body: The ResourcePoolStatusRequest to create.
@@ -1876,8 +1914,9 @@ class ResourcePoolStatusRequests(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourcePoolStatusRequest | meta_v1.Status:
-        """Delete the ResourcePoolStatusRequest ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the ResourcePoolStatusRequest ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourcePoolStatusRequest.
@@ -1951,6 +1990,8 @@ class ResourcePoolStatusRequests(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourcePoolStatusRequestList | meta_v1.Status:
         """Delete every ResourcePoolStatusRequest that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -2095,8 +2136,10 @@ class ResourcePoolStatusRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourcePoolStatusRequestList:
-        """List the ResourcePoolStatusRequest objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List ResourcePoolStatusRequest objects, one page at a time.
+
+        The ResourcePoolStatusRequest objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -2171,8 +2214,9 @@ class ResourcePoolStatusRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ResourcePoolStatusRequest, None, None]:
-        """Every ResourcePoolStatusRequest, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every ResourcePoolStatusRequest, following ``continue`` across pages.
+
+        The ResourcePoolStatusRequest objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -2254,7 +2298,9 @@ class ResourcePoolStatusRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Patch the ResourcePoolStatusRequest ``name``: change only what ``body`` says.
+        """Patch the ResourcePoolStatusRequest ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourcePoolStatusRequest.
@@ -2336,8 +2382,9 @@ class ResourcePoolStatusRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Patch the status of the ResourcePoolStatusRequest ``name``: change only what
-        ``body`` says.
+        """Patch the status of the ResourcePoolStatusRequest ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourcePoolStatusRequest.
@@ -2395,9 +2442,10 @@ class ResourcePoolStatusRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Replace the ResourcePoolStatusRequest ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ResourcePoolStatusRequest ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourcePoolStatusRequest.
@@ -2447,8 +2495,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Replace the status of the ResourcePoolStatusRequest ``name`` with the one in
-        ``body``.
+        """Replace the status of the ResourcePoolStatusRequest ``name``.
 
         Args:
             name: Name of the ResourcePoolStatusRequest.
@@ -2502,9 +2549,10 @@ class ResourcePoolStatusRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ResourcePoolStatusRequest], None, None]:
-        """Watch ResourcePoolStatusRequest objects: an event each time one is added, modified
-        or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ResourcePoolStatusRequest objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -2575,8 +2623,10 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourcePoolStatusRequest as this field manager wants it.
@@ -2622,8 +2672,10 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourcePoolStatusRequest as this field manager wants it.
@@ -2669,7 +2721,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Create a ResourcePoolStatusRequest from ``body``.
+        """Create a ResourcePoolStatusRequest.
 
         Args:
             body: The ResourcePoolStatusRequest to create.
@@ -2719,8 +2771,9 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourcePoolStatusRequest | meta_v1.Status:
-        """Delete the ResourcePoolStatusRequest ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the ResourcePoolStatusRequest ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourcePoolStatusRequest.
@@ -2794,6 +2847,8 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourcePoolStatusRequestList | meta_v1.Status:
         """Delete every ResourcePoolStatusRequest that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -2938,8 +2993,10 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourcePoolStatusRequestList:
-        """List the ResourcePoolStatusRequest objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List ResourcePoolStatusRequest objects, one page at a time.
+
+        The ResourcePoolStatusRequest objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -3014,8 +3071,9 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ResourcePoolStatusRequest, None]:
-        """Every ResourcePoolStatusRequest, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every ResourcePoolStatusRequest, following ``continue`` across pages.
+
+        The ResourcePoolStatusRequest objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -3097,7 +3155,9 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Patch the ResourcePoolStatusRequest ``name``: change only what ``body`` says.
+        """Patch the ResourcePoolStatusRequest ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourcePoolStatusRequest.
@@ -3179,8 +3239,9 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Patch the status of the ResourcePoolStatusRequest ``name``: change only what
-        ``body`` says.
+        """Patch the status of the ResourcePoolStatusRequest ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourcePoolStatusRequest.
@@ -3238,9 +3299,10 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Replace the ResourcePoolStatusRequest ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ResourcePoolStatusRequest ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourcePoolStatusRequest.
@@ -3290,8 +3352,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourcePoolStatusRequest:
-        """Replace the status of the ResourcePoolStatusRequest ``name`` with the one in
-        ``body``.
+        """Replace the status of the ResourcePoolStatusRequest ``name``.
 
         Args:
             name: Name of the ResourcePoolStatusRequest.
@@ -3345,9 +3406,10 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ResourcePoolStatusRequest], None]:
-        """Watch ResourcePoolStatusRequest objects: an event each time one is added, modified
-        or deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ResourcePoolStatusRequest objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

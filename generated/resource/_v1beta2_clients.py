@@ -60,8 +60,10 @@ class DeviceClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DeviceClass as this field manager wants it.
@@ -106,7 +108,7 @@ class DeviceClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Create a DeviceClass from ``body``.
+        """Create a DeviceClass.
 
         Args:
             body: The DeviceClass to create.
@@ -156,8 +158,9 @@ class DeviceClasses(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> DeviceClass | meta_v1.Status:
-        """Delete the DeviceClass ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the DeviceClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the DeviceClass.
@@ -231,6 +234,8 @@ class DeviceClasses(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> DeviceClassList | meta_v1.Status:
         """Delete every DeviceClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -363,8 +368,10 @@ class DeviceClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceClassList:
-        """List the DeviceClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List DeviceClass objects, one page at a time.
+
+        The DeviceClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -439,8 +446,9 @@ class DeviceClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[DeviceClass, None, None]:
-        """Every DeviceClass, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every DeviceClass, following ``continue`` across pages.
+
+        The DeviceClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -522,7 +530,9 @@ class DeviceClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Patch the DeviceClass ``name``: change only what ``body`` says.
+        """Patch the DeviceClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DeviceClass.
@@ -579,8 +589,10 @@ class DeviceClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Replace the DeviceClass ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the DeviceClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the DeviceClass.
@@ -633,8 +645,10 @@ class DeviceClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[DeviceClass], None, None]:
-        """Watch DeviceClass objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch DeviceClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -703,8 +717,10 @@ class AsyncDeviceClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DeviceClass as this field manager wants it.
@@ -749,7 +765,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Create a DeviceClass from ``body``.
+        """Create a DeviceClass.
 
         Args:
             body: The DeviceClass to create.
@@ -799,8 +815,9 @@ class AsyncDeviceClasses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> DeviceClass | meta_v1.Status:
-        """Delete the DeviceClass ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the DeviceClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the DeviceClass.
@@ -874,6 +891,8 @@ class AsyncDeviceClasses(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> DeviceClassList | meta_v1.Status:
         """Delete every DeviceClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1006,8 +1025,10 @@ class AsyncDeviceClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceClassList:
-        """List the DeviceClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List DeviceClass objects, one page at a time.
+
+        The DeviceClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1082,8 +1103,9 @@ class AsyncDeviceClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[DeviceClass, None]:
-        """Every DeviceClass, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every DeviceClass, following ``continue`` across pages.
+
+        The DeviceClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1165,7 +1187,9 @@ class AsyncDeviceClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Patch the DeviceClass ``name``: change only what ``body`` says.
+        """Patch the DeviceClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DeviceClass.
@@ -1222,8 +1246,10 @@ class AsyncDeviceClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceClass:
-        """Replace the DeviceClass ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the DeviceClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the DeviceClass.
@@ -1276,8 +1302,10 @@ class AsyncDeviceClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[DeviceClass], None]:
-        """Watch DeviceClass objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch DeviceClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -1356,8 +1384,10 @@ class DeviceTaintRules(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DeviceTaintRule as this field manager wants it.
@@ -1403,8 +1433,10 @@ class DeviceTaintRules(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DeviceTaintRule as this field manager wants it.
@@ -1450,7 +1482,7 @@ class DeviceTaintRules(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Create a DeviceTaintRule from ``body``.
+        """Create a DeviceTaintRule.
 
         Args:
             body: The DeviceTaintRule to create.
@@ -1500,8 +1532,9 @@ class DeviceTaintRules(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> DeviceTaintRule | meta_v1.Status:
-        """Delete the DeviceTaintRule ``name``: answers with the object while finalizers keep
-        it, else with a ``Status``.
+        """Delete the DeviceTaintRule ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -1575,6 +1608,8 @@ class DeviceTaintRules(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList | meta_v1.Status:
         """Delete every DeviceTaintRule that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1717,8 +1752,10 @@ class DeviceTaintRules(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList:
-        """List the DeviceTaintRule objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List DeviceTaintRule objects, one page at a time.
+
+        The DeviceTaintRule objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1793,8 +1830,9 @@ class DeviceTaintRules(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[DeviceTaintRule, None, None]:
-        """Every DeviceTaintRule, following ``continue`` across pages (``limit`` per page, 500
-        by default).
+        """Every DeviceTaintRule, following ``continue`` across pages.
+
+        The DeviceTaintRule objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1876,7 +1914,9 @@ class DeviceTaintRules(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Patch the DeviceTaintRule ``name``: change only what ``body`` says.
+        """Patch the DeviceTaintRule ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -1958,7 +1998,9 @@ class DeviceTaintRules(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Patch the status of the DeviceTaintRule ``name``: change only what ``body`` says.
+        """Patch the status of the DeviceTaintRule ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -2016,9 +2058,10 @@ class DeviceTaintRules(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Replace the DeviceTaintRule ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the DeviceTaintRule ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -2068,7 +2111,7 @@ class DeviceTaintRules(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Replace the status of the DeviceTaintRule ``name`` with the one in ``body``.
+        """Replace the status of the DeviceTaintRule ``name``.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -2122,8 +2165,10 @@ class DeviceTaintRules(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[DeviceTaintRule], None, None]:
-        """Watch DeviceTaintRule objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch DeviceTaintRule objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -2192,8 +2237,10 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DeviceTaintRule as this field manager wants it.
@@ -2239,8 +2286,10 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The DeviceTaintRule as this field manager wants it.
@@ -2286,7 +2335,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Create a DeviceTaintRule from ``body``.
+        """Create a DeviceTaintRule.
 
         Args:
             body: The DeviceTaintRule to create.
@@ -2336,8 +2385,9 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> DeviceTaintRule | meta_v1.Status:
-        """Delete the DeviceTaintRule ``name``: answers with the object while finalizers keep
-        it, else with a ``Status``.
+        """Delete the DeviceTaintRule ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -2411,6 +2461,8 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList | meta_v1.Status:
         """Delete every DeviceTaintRule that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -2553,8 +2605,10 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> DeviceTaintRuleList:
-        """List the DeviceTaintRule objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List DeviceTaintRule objects, one page at a time.
+
+        The DeviceTaintRule objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -2629,8 +2683,9 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[DeviceTaintRule, None]:
-        """Every DeviceTaintRule, following ``continue`` across pages (``limit`` per page, 500
-        by default).
+        """Every DeviceTaintRule, following ``continue`` across pages.
+
+        The DeviceTaintRule objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -2712,7 +2767,9 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Patch the DeviceTaintRule ``name``: change only what ``body`` says.
+        """Patch the DeviceTaintRule ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -2794,7 +2851,9 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Patch the status of the DeviceTaintRule ``name``: change only what ``body`` says.
+        """Patch the status of the DeviceTaintRule ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -2852,9 +2911,10 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Replace the DeviceTaintRule ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the DeviceTaintRule ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -2904,7 +2964,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> DeviceTaintRule:
-        """Replace the status of the DeviceTaintRule ``name`` with the one in ``body``.
+        """Replace the status of the DeviceTaintRule ``name``.
 
         Args:
             name: Name of the DeviceTaintRule.
@@ -2958,8 +3018,10 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[DeviceTaintRule], None]:
-        """Watch DeviceTaintRule objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch DeviceTaintRule objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -3039,8 +3101,10 @@ class ResourceClaims(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceClaim as this field manager wants it.
@@ -3090,8 +3154,10 @@ class ResourceClaims(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceClaim as this field manager wants it.
@@ -3141,7 +3207,7 @@ class ResourceClaims(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Create a ResourceClaim from ``body``.
+        """Create a ResourceClaim.
 
         Args:
             body: The ResourceClaim to create.
@@ -3195,8 +3261,9 @@ class ResourceClaims(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourceClaim | meta_v1.Status:
-        """Delete the ResourceClaim ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ResourceClaim ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourceClaim.
@@ -3273,6 +3340,8 @@ class ResourceClaims(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList | meta_v1.Status:
         """Delete every ResourceClaim in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -3425,9 +3494,11 @@ class ResourceClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList:
-        """List the ResourceClaim objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List ResourceClaim objects, one page at a time.
+
+        The ResourceClaim objects in a namespace (or in every namespace): at most ``limit``
+        of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next
+        page.
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -3508,8 +3579,10 @@ class ResourceClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ResourceClaim, None, None]:
-        """Every ResourceClaim in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every ResourceClaim, following ``continue`` across pages.
+
+        The ResourceClaim objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -3598,7 +3671,9 @@ class ResourceClaims(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Patch the ResourceClaim ``name``: change only what ``body`` says.
+        """Patch the ResourceClaim ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceClaim.
@@ -3685,7 +3760,9 @@ class ResourceClaims(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Patch the status of the ResourceClaim ``name``: change only what ``body`` says.
+        """Patch the status of the ResourceClaim ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceClaim.
@@ -3746,8 +3823,10 @@ class ResourceClaims(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Replace the ResourceClaim ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ResourceClaim ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourceClaim.
@@ -3801,7 +3880,7 @@ class ResourceClaims(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Replace the status of the ResourceClaim ``name`` with the one in ``body``.
+        """Replace the status of the ResourceClaim ``name``.
 
         Args:
             name: Name of the ResourceClaim.
@@ -3860,8 +3939,10 @@ class ResourceClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ResourceClaim], None, None]:
-        """Watch ResourceClaim objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ResourceClaim objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -3935,8 +4016,10 @@ class AsyncResourceClaims(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceClaim as this field manager wants it.
@@ -3986,8 +4069,10 @@ class AsyncResourceClaims(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceClaim as this field manager wants it.
@@ -4037,7 +4122,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Create a ResourceClaim from ``body``.
+        """Create a ResourceClaim.
 
         Args:
             body: The ResourceClaim to create.
@@ -4091,8 +4176,9 @@ class AsyncResourceClaims(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourceClaim | meta_v1.Status:
-        """Delete the ResourceClaim ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ResourceClaim ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourceClaim.
@@ -4169,6 +4255,8 @@ class AsyncResourceClaims(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList | meta_v1.Status:
         """Delete every ResourceClaim in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -4321,9 +4409,11 @@ class AsyncResourceClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimList:
-        """List the ResourceClaim objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List ResourceClaim objects, one page at a time.
+
+        The ResourceClaim objects in a namespace (or in every namespace): at most ``limit``
+        of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next
+        page.
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -4404,8 +4494,10 @@ class AsyncResourceClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ResourceClaim, None]:
-        """Every ResourceClaim in a namespace (or in every namespace), following ``continue``
-        across pages (``limit`` per page, 500 by default).
+        """Every ResourceClaim, following ``continue`` across pages.
+
+        The ResourceClaim objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -4494,7 +4586,9 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Patch the ResourceClaim ``name``: change only what ``body`` says.
+        """Patch the ResourceClaim ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceClaim.
@@ -4581,7 +4675,9 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Patch the status of the ResourceClaim ``name``: change only what ``body`` says.
+        """Patch the status of the ResourceClaim ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceClaim.
@@ -4642,8 +4738,10 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Replace the ResourceClaim ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ResourceClaim ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourceClaim.
@@ -4697,7 +4795,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaim:
-        """Replace the status of the ResourceClaim ``name`` with the one in ``body``.
+        """Replace the status of the ResourceClaim ``name``.
 
         Args:
             name: Name of the ResourceClaim.
@@ -4756,8 +4854,10 @@ class AsyncResourceClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ResourceClaim], None]:
-        """Watch ResourceClaim objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ResourceClaim objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
@@ -4841,8 +4941,10 @@ class ResourceClaimTemplates(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceClaimTemplate as this field manager wants it.
@@ -4891,7 +4993,7 @@ class ResourceClaimTemplates(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Create a ResourceClaimTemplate from ``body``.
+        """Create a ResourceClaimTemplate.
 
         Args:
             body: The ResourceClaimTemplate to create.
@@ -4945,8 +5047,9 @@ class ResourceClaimTemplates(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourceClaimTemplate | meta_v1.Status:
-        """Delete the ResourceClaimTemplate ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the ResourceClaimTemplate ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourceClaimTemplate.
@@ -5024,6 +5127,8 @@ class ResourceClaimTemplates(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList | meta_v1.Status:
         """Delete every ResourceClaimTemplate in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -5165,9 +5270,11 @@ class ResourceClaimTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList:
-        """List the ResourceClaimTemplate objects in a namespace (or in every namespace): one
-        page (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for
-        the next).
+        """List ResourceClaimTemplate objects, one page at a time.
+
+        The ResourceClaimTemplate objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -5249,8 +5356,10 @@ class ResourceClaimTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ResourceClaimTemplate, None, None]:
-        """Every ResourceClaimTemplate in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every ResourceClaimTemplate, following ``continue`` across pages.
+
+        The ResourceClaimTemplate objects in a namespace (or in every namespace), ``limit``
+        per request (500 by default).
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -5340,7 +5449,9 @@ class ResourceClaimTemplates(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Patch the ResourceClaimTemplate ``name``: change only what ``body`` says.
+        """Patch the ResourceClaimTemplate ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceClaimTemplate.
@@ -5401,9 +5512,10 @@ class ResourceClaimTemplates(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Replace the ResourceClaimTemplate ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ResourceClaimTemplate ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourceClaimTemplate.
@@ -5461,9 +5573,10 @@ class ResourceClaimTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ResourceClaimTemplate], None, None]:
-        """Watch ResourceClaimTemplate objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ResourceClaimTemplate objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -5538,8 +5651,10 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceClaimTemplate as this field manager wants it.
@@ -5588,7 +5703,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Create a ResourceClaimTemplate from ``body``.
+        """Create a ResourceClaimTemplate.
 
         Args:
             body: The ResourceClaimTemplate to create.
@@ -5642,8 +5757,9 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourceClaimTemplate | meta_v1.Status:
-        """Delete the ResourceClaimTemplate ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the ResourceClaimTemplate ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourceClaimTemplate.
@@ -5721,6 +5837,8 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList | meta_v1.Status:
         """Delete every ResourceClaimTemplate in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -5862,9 +5980,11 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceClaimTemplateList:
-        """List the ResourceClaimTemplate objects in a namespace (or in every namespace): one
-        page (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for
-        the next).
+        """List ResourceClaimTemplate objects, one page at a time.
+
+        The ResourceClaimTemplate objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -5946,8 +6066,10 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ResourceClaimTemplate, None]:
-        """Every ResourceClaimTemplate in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every ResourceClaimTemplate, following ``continue`` across pages.
+
+        The ResourceClaimTemplate objects in a namespace (or in every namespace), ``limit``
+        per request (500 by default).
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -6037,7 +6159,9 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Patch the ResourceClaimTemplate ``name``: change only what ``body`` says.
+        """Patch the ResourceClaimTemplate ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceClaimTemplate.
@@ -6098,9 +6222,10 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceClaimTemplate:
-        """Replace the ResourceClaimTemplate ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the ResourceClaimTemplate ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourceClaimTemplate.
@@ -6158,9 +6283,10 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ResourceClaimTemplate], None]:
-        """Watch ResourceClaimTemplate objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch ResourceClaimTemplate objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the ResourceClaimTemplate; default: the client's
@@ -6244,8 +6370,10 @@ class ResourceSlices(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceSlice as this field manager wants it.
@@ -6290,7 +6418,7 @@ class ResourceSlices(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Create a ResourceSlice from ``body``.
+        """Create a ResourceSlice.
 
         Args:
             body: The ResourceSlice to create.
@@ -6340,8 +6468,9 @@ class ResourceSlices(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourceSlice | meta_v1.Status:
-        """Delete the ResourceSlice ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ResourceSlice ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourceSlice.
@@ -6415,6 +6544,8 @@ class ResourceSlices(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList | meta_v1.Status:
         """Delete every ResourceSlice that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -6547,8 +6678,10 @@ class ResourceSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList:
-        """List the ResourceSlice objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ResourceSlice objects, one page at a time.
+
+        The ResourceSlice objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -6623,8 +6756,9 @@ class ResourceSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[ResourceSlice, None, None]:
-        """Every ResourceSlice, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every ResourceSlice, following ``continue`` across pages.
+
+        The ResourceSlice objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -6706,7 +6840,9 @@ class ResourceSlices(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Patch the ResourceSlice ``name``: change only what ``body`` says.
+        """Patch the ResourceSlice ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceSlice.
@@ -6763,8 +6899,10 @@ class ResourceSlices(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Replace the ResourceSlice ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ResourceSlice ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourceSlice.
@@ -6817,8 +6955,10 @@ class ResourceSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[ResourceSlice], None, None]:
-        """Watch ResourceSlice objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ResourceSlice objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -6887,8 +7027,10 @@ class AsyncResourceSlices(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The ResourceSlice as this field manager wants it.
@@ -6933,7 +7075,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Create a ResourceSlice from ``body``.
+        """Create a ResourceSlice.
 
         Args:
             body: The ResourceSlice to create.
@@ -6983,8 +7125,9 @@ class AsyncResourceSlices(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> ResourceSlice | meta_v1.Status:
-        """Delete the ResourceSlice ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the ResourceSlice ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the ResourceSlice.
@@ -7058,6 +7201,8 @@ class AsyncResourceSlices(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList | meta_v1.Status:
         """Delete every ResourceSlice that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -7190,8 +7335,10 @@ class AsyncResourceSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> ResourceSliceList:
-        """List the ResourceSlice objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List ResourceSlice objects, one page at a time.
+
+        The ResourceSlice objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -7266,8 +7413,9 @@ class AsyncResourceSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[ResourceSlice, None]:
-        """Every ResourceSlice, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every ResourceSlice, following ``continue`` across pages.
+
+        The ResourceSlice objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -7349,7 +7497,9 @@ class AsyncResourceSlices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Patch the ResourceSlice ``name``: change only what ``body`` says.
+        """Patch the ResourceSlice ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the ResourceSlice.
@@ -7406,8 +7556,10 @@ class AsyncResourceSlices(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> ResourceSlice:
-        """Replace the ResourceSlice ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the ResourceSlice ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the ResourceSlice.
@@ -7460,8 +7612,10 @@ class AsyncResourceSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[ResourceSlice], None]:
-        """Watch ResourceSlice objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch ResourceSlice objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

@@ -41,8 +41,10 @@ class PriorityClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PriorityClass as this field manager wants it.
@@ -87,7 +89,7 @@ class PriorityClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityClass:
-        """Create a PriorityClass from ``body``.
+        """Create a PriorityClass.
 
         Args:
             body: The PriorityClass to create.
@@ -137,8 +139,9 @@ class PriorityClasses(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PriorityClass | meta_v1.Status:
-        """Delete the PriorityClass ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the PriorityClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PriorityClass.
@@ -212,6 +215,8 @@ class PriorityClasses(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> PriorityClassList | meta_v1.Status:
         """Delete every PriorityClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -344,8 +349,10 @@ class PriorityClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PriorityClassList:
-        """List the PriorityClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List PriorityClass objects, one page at a time.
+
+        The PriorityClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -420,8 +427,9 @@ class PriorityClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[PriorityClass, None, None]:
-        """Every PriorityClass, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every PriorityClass, following ``continue`` across pages.
+
+        The PriorityClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -503,7 +511,9 @@ class PriorityClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityClass:
-        """Patch the PriorityClass ``name``: change only what ``body`` says.
+        """Patch the PriorityClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PriorityClass.
@@ -560,8 +570,10 @@ class PriorityClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityClass:
-        """Replace the PriorityClass ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the PriorityClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PriorityClass.
@@ -614,8 +626,10 @@ class PriorityClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[PriorityClass], None, None]:
-        """Watch PriorityClass objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch PriorityClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -684,8 +698,10 @@ class AsyncPriorityClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PriorityClass as this field manager wants it.
@@ -730,7 +746,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityClass:
-        """Create a PriorityClass from ``body``.
+        """Create a PriorityClass.
 
         Args:
             body: The PriorityClass to create.
@@ -780,8 +796,9 @@ class AsyncPriorityClasses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PriorityClass | meta_v1.Status:
-        """Delete the PriorityClass ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the PriorityClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PriorityClass.
@@ -855,6 +872,8 @@ class AsyncPriorityClasses(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> PriorityClassList | meta_v1.Status:
         """Delete every PriorityClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -987,8 +1006,10 @@ class AsyncPriorityClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PriorityClassList:
-        """List the PriorityClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List PriorityClass objects, one page at a time.
+
+        The PriorityClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1063,8 +1084,9 @@ class AsyncPriorityClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[PriorityClass, None]:
-        """Every PriorityClass, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every PriorityClass, following ``continue`` across pages.
+
+        The PriorityClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1146,7 +1168,9 @@ class AsyncPriorityClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityClass:
-        """Patch the PriorityClass ``name``: change only what ``body`` says.
+        """Patch the PriorityClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PriorityClass.
@@ -1203,8 +1227,10 @@ class AsyncPriorityClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PriorityClass:
-        """Replace the PriorityClass ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the PriorityClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PriorityClass.
@@ -1257,8 +1283,10 @@ class AsyncPriorityClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[PriorityClass], None]:
-        """Watch PriorityClass objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch PriorityClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

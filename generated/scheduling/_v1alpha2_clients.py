@@ -44,8 +44,10 @@ class PodGroups(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodGroup:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PodGroup as this field manager wants it.
@@ -95,8 +97,10 @@ class PodGroups(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodGroup:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PodGroup as this field manager wants it.
@@ -146,7 +150,7 @@ class PodGroups(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodGroup:
-        """Create a PodGroup from ``body``.
+        """Create a PodGroup.
 
         Args:
             body: The PodGroup to create.
@@ -200,8 +204,9 @@ class PodGroups(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PodGroup | meta_v1.Status:
-        """Delete the PodGroup ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the PodGroup ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PodGroup.
@@ -278,6 +283,8 @@ class PodGroups(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> PodGroupList | meta_v1.Status:
         """Delete every PodGroup in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the PodGroup; default: the client's namespace.
@@ -428,9 +435,10 @@ class PodGroups(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodGroupList:
-        """List the PodGroup objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List PodGroup objects, one page at a time.
+
+        The PodGroup objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the PodGroup; default: the client's namespace.
@@ -511,8 +519,10 @@ class PodGroups(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[PodGroup, None, None]:
-        """Every PodGroup in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every PodGroup, following ``continue`` across pages.
+
+        The PodGroup objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the PodGroup; default: the client's namespace.
@@ -601,7 +611,9 @@ class PodGroups(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodGroup:
-        """Patch the PodGroup ``name``: change only what ``body`` says.
+        """Patch the PodGroup ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PodGroup.
@@ -688,7 +700,9 @@ class PodGroups(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodGroup:
-        """Patch the status of the PodGroup ``name``: change only what ``body`` says.
+        """Patch the status of the PodGroup ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PodGroup.
@@ -749,8 +763,10 @@ class PodGroups(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodGroup:
-        """Replace the PodGroup ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the PodGroup ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PodGroup.
@@ -804,7 +820,7 @@ class PodGroups(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodGroup:
-        """Replace the status of the PodGroup ``name`` with the one in ``body``.
+        """Replace the status of the PodGroup ``name``.
 
         Args:
             name: Name of the PodGroup.
@@ -863,8 +879,10 @@ class PodGroups(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[PodGroup], None, None]:
-        """Watch PodGroup objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch PodGroup objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the PodGroup; default: the client's namespace.
@@ -938,8 +956,10 @@ class AsyncPodGroups(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodGroup:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PodGroup as this field manager wants it.
@@ -989,8 +1009,10 @@ class AsyncPodGroups(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodGroup:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The PodGroup as this field manager wants it.
@@ -1040,7 +1062,7 @@ class AsyncPodGroups(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodGroup:
-        """Create a PodGroup from ``body``.
+        """Create a PodGroup.
 
         Args:
             body: The PodGroup to create.
@@ -1094,8 +1116,9 @@ class AsyncPodGroups(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> PodGroup | meta_v1.Status:
-        """Delete the PodGroup ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the PodGroup ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the PodGroup.
@@ -1172,6 +1195,8 @@ class AsyncPodGroups(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> PodGroupList | meta_v1.Status:
         """Delete every PodGroup in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the PodGroup; default: the client's namespace.
@@ -1324,9 +1349,10 @@ class AsyncPodGroups(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> PodGroupList:
-        """List the PodGroup objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List PodGroup objects, one page at a time.
+
+        The PodGroup objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the PodGroup; default: the client's namespace.
@@ -1407,8 +1433,10 @@ class AsyncPodGroups(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[PodGroup, None]:
-        """Every PodGroup in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every PodGroup, following ``continue`` across pages.
+
+        The PodGroup objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the PodGroup; default: the client's namespace.
@@ -1497,7 +1525,9 @@ class AsyncPodGroups(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodGroup:
-        """Patch the PodGroup ``name``: change only what ``body`` says.
+        """Patch the PodGroup ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PodGroup.
@@ -1584,7 +1614,9 @@ class AsyncPodGroups(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodGroup:
-        """Patch the status of the PodGroup ``name``: change only what ``body`` says.
+        """Patch the status of the PodGroup ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the PodGroup.
@@ -1645,8 +1677,10 @@ class AsyncPodGroups(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodGroup:
-        """Replace the PodGroup ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the PodGroup ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the PodGroup.
@@ -1700,7 +1734,7 @@ class AsyncPodGroups(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> PodGroup:
-        """Replace the status of the PodGroup ``name`` with the one in ``body``.
+        """Replace the status of the PodGroup ``name``.
 
         Args:
             name: Name of the PodGroup.
@@ -1759,8 +1793,10 @@ class AsyncPodGroups(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[PodGroup], None]:
-        """Watch PodGroup objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch PodGroup objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the PodGroup; default: the client's namespace.
@@ -1844,8 +1880,10 @@ class Workloads(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Workload:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Workload as this field manager wants it.
@@ -1894,7 +1932,7 @@ class Workloads(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Workload:
-        """Create a Workload from ``body``.
+        """Create a Workload.
 
         Args:
             body: The Workload to create.
@@ -1948,8 +1986,9 @@ class Workloads(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Workload | meta_v1.Status:
-        """Delete the Workload ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Workload ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Workload.
@@ -2026,6 +2065,8 @@ class Workloads(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> WorkloadList | meta_v1.Status:
         """Delete every Workload in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Workload; default: the client's namespace.
@@ -2163,9 +2204,10 @@ class Workloads(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> WorkloadList:
-        """List the Workload objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List Workload objects, one page at a time.
+
+        The Workload objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Workload; default: the client's namespace.
@@ -2246,8 +2288,10 @@ class Workloads(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[Workload, None, None]:
-        """Every Workload in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Workload, following ``continue`` across pages.
+
+        The Workload objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the Workload; default: the client's namespace.
@@ -2336,7 +2380,9 @@ class Workloads(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Workload:
-        """Patch the Workload ``name``: change only what ``body`` says.
+        """Patch the Workload ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Workload.
@@ -2396,8 +2442,10 @@ class Workloads(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Workload:
-        """Replace the Workload ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the Workload ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Workload.
@@ -2455,8 +2503,10 @@ class Workloads(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[Workload], None, None]:
-        """Watch Workload objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Workload objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Workload; default: the client's namespace.
@@ -2530,8 +2580,10 @@ class AsyncWorkloads(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Workload:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The Workload as this field manager wants it.
@@ -2580,7 +2632,7 @@ class AsyncWorkloads(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Workload:
-        """Create a Workload from ``body``.
+        """Create a Workload.
 
         Args:
             body: The Workload to create.
@@ -2634,8 +2686,9 @@ class AsyncWorkloads(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> Workload | meta_v1.Status:
-        """Delete the Workload ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the Workload ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the Workload.
@@ -2712,6 +2765,8 @@ class AsyncWorkloads(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> WorkloadList | meta_v1.Status:
         """Delete every Workload in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the Workload; default: the client's namespace.
@@ -2851,9 +2906,10 @@ class AsyncWorkloads(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> WorkloadList:
-        """List the Workload objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List Workload objects, one page at a time.
+
+        The Workload objects in a namespace (or in every namespace): at most ``limit`` of
+        them; pass the answer's ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             namespace: Namespace of the Workload; default: the client's namespace.
@@ -2934,8 +2990,10 @@ class AsyncWorkloads(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[Workload, None]:
-        """Every Workload in a namespace (or in every namespace), following ``continue`` across
-        pages (``limit`` per page, 500 by default).
+        """Every Workload, following ``continue`` across pages.
+
+        The Workload objects in a namespace (or in every namespace), ``limit`` per request
+        (500 by default).
 
         Args:
             namespace: Namespace of the Workload; default: the client's namespace.
@@ -3024,7 +3082,9 @@ class AsyncWorkloads(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Workload:
-        """Patch the Workload ``name``: change only what ``body`` says.
+        """Patch the Workload ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the Workload.
@@ -3084,8 +3144,10 @@ class AsyncWorkloads(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> Workload:
-        """Replace the Workload ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the Workload ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the Workload.
@@ -3143,8 +3205,10 @@ class AsyncWorkloads(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[Workload], None]:
-        """Watch Workload objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch Workload objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the Workload; default: the client's namespace.

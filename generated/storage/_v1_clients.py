@@ -64,8 +64,10 @@ class CSIDrivers(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIDriver:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CSIDriver as this field manager wants it.
@@ -110,7 +112,7 @@ class CSIDrivers(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIDriver:
-        """Create a CSIDriver from ``body``.
+        """Create a CSIDriver.
 
         Args:
             body: The CSIDriver to create.
@@ -160,8 +162,9 @@ class CSIDrivers(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> CSIDriver | meta_v1.Status:
-        """Delete the CSIDriver ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the CSIDriver ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the CSIDriver.
@@ -235,6 +238,8 @@ class CSIDrivers(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> CSIDriverList | meta_v1.Status:
         """Delete every CSIDriver that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -367,8 +372,10 @@ class CSIDrivers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSIDriverList:
-        """List the CSIDriver objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List CSIDriver objects, one page at a time.
+
+        The CSIDriver objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -443,8 +450,9 @@ class CSIDrivers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[CSIDriver, None, None]:
-        """Every CSIDriver, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every CSIDriver, following ``continue`` across pages.
+
+        The CSIDriver objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -526,7 +534,9 @@ class CSIDrivers(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIDriver:
-        """Patch the CSIDriver ``name``: change only what ``body`` says.
+        """Patch the CSIDriver ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CSIDriver.
@@ -583,8 +593,10 @@ class CSIDrivers(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIDriver:
-        """Replace the CSIDriver ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the CSIDriver ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the CSIDriver.
@@ -637,8 +649,10 @@ class CSIDrivers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[CSIDriver], None, None]:
-        """Watch CSIDriver objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch CSIDriver objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -707,8 +721,10 @@ class AsyncCSIDrivers(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIDriver:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CSIDriver as this field manager wants it.
@@ -753,7 +769,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIDriver:
-        """Create a CSIDriver from ``body``.
+        """Create a CSIDriver.
 
         Args:
             body: The CSIDriver to create.
@@ -803,8 +819,9 @@ class AsyncCSIDrivers(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> CSIDriver | meta_v1.Status:
-        """Delete the CSIDriver ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the CSIDriver ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the CSIDriver.
@@ -878,6 +895,8 @@ class AsyncCSIDrivers(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> CSIDriverList | meta_v1.Status:
         """Delete every CSIDriver that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1010,8 +1029,10 @@ class AsyncCSIDrivers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSIDriverList:
-        """List the CSIDriver objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List CSIDriver objects, one page at a time.
+
+        The CSIDriver objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1086,8 +1107,9 @@ class AsyncCSIDrivers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[CSIDriver, None]:
-        """Every CSIDriver, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every CSIDriver, following ``continue`` across pages.
+
+        The CSIDriver objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1169,7 +1191,9 @@ class AsyncCSIDrivers(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIDriver:
-        """Patch the CSIDriver ``name``: change only what ``body`` says.
+        """Patch the CSIDriver ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CSIDriver.
@@ -1226,8 +1250,10 @@ class AsyncCSIDrivers(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIDriver:
-        """Replace the CSIDriver ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the CSIDriver ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the CSIDriver.
@@ -1280,8 +1306,10 @@ class AsyncCSIDrivers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[CSIDriver], None]:
-        """Watch CSIDriver objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch CSIDriver objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -1360,8 +1388,10 @@ class CSINodes(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSINode:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CSINode as this field manager wants it.
@@ -1406,7 +1436,7 @@ class CSINodes(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSINode:
-        """Create a CSINode from ``body``.
+        """Create a CSINode.
 
         Args:
             body: The CSINode to create.
@@ -1456,8 +1486,9 @@ class CSINodes(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> CSINode | meta_v1.Status:
-        """Delete the CSINode ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the CSINode ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the CSINode.
@@ -1531,6 +1562,8 @@ class CSINodes(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> CSINodeList | meta_v1.Status:
         """Delete every CSINode that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1663,8 +1696,10 @@ class CSINodes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSINodeList:
-        """List the CSINode objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List CSINode objects, one page at a time.
+
+        The CSINode objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1739,8 +1774,9 @@ class CSINodes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[CSINode, None, None]:
-        """Every CSINode, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every CSINode, following ``continue`` across pages.
+
+        The CSINode objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1822,7 +1858,9 @@ class CSINodes(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSINode:
-        """Patch the CSINode ``name``: change only what ``body`` says.
+        """Patch the CSINode ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CSINode.
@@ -1879,8 +1917,10 @@ class CSINodes(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSINode:
-        """Replace the CSINode ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the CSINode ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the CSINode.
@@ -1933,8 +1973,10 @@ class CSINodes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[CSINode], None, None]:
-        """Watch CSINode objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch CSINode objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -2003,8 +2045,10 @@ class AsyncCSINodes(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSINode:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CSINode as this field manager wants it.
@@ -2049,7 +2093,7 @@ class AsyncCSINodes(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSINode:
-        """Create a CSINode from ``body``.
+        """Create a CSINode.
 
         Args:
             body: The CSINode to create.
@@ -2099,8 +2143,9 @@ class AsyncCSINodes(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> CSINode | meta_v1.Status:
-        """Delete the CSINode ``name``: answers with the object while finalizers keep it, else
-        with a ``Status``.
+        """Delete the CSINode ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the CSINode.
@@ -2174,6 +2219,8 @@ class AsyncCSINodes(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> CSINodeList | meta_v1.Status:
         """Delete every CSINode that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -2306,8 +2353,10 @@ class AsyncCSINodes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSINodeList:
-        """List the CSINode objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List CSINode objects, one page at a time.
+
+        The CSINode objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -2382,8 +2431,9 @@ class AsyncCSINodes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[CSINode, None]:
-        """Every CSINode, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every CSINode, following ``continue`` across pages.
+
+        The CSINode objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -2465,7 +2515,9 @@ class AsyncCSINodes(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSINode:
-        """Patch the CSINode ``name``: change only what ``body`` says.
+        """Patch the CSINode ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CSINode.
@@ -2522,8 +2574,10 @@ class AsyncCSINodes(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSINode:
-        """Replace the CSINode ``name`` with ``body`` (its ``metadata.resource_version``, if
-        set, guards against overwriting a change made since it was read).
+        """Replace the CSINode ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the CSINode.
@@ -2576,8 +2630,10 @@ class AsyncCSINodes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[CSINode], None]:
-        """Watch CSINode objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch CSINode objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -2657,8 +2713,10 @@ class CSIStorageCapacities(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIStorageCapacity:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CSIStorageCapacity as this field manager wants it.
@@ -2707,7 +2765,7 @@ class CSIStorageCapacities(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIStorageCapacity:
-        """Create a CSIStorageCapacity from ``body``.
+        """Create a CSIStorageCapacity.
 
         Args:
             body: The CSIStorageCapacity to create.
@@ -2761,8 +2819,9 @@ class CSIStorageCapacities(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> CSIStorageCapacity | meta_v1.Status:
-        """Delete the CSIStorageCapacity ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the CSIStorageCapacity ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the CSIStorageCapacity.
@@ -2839,6 +2898,8 @@ class CSIStorageCapacities(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> CSIStorageCapacityList | meta_v1.Status:
         """Delete every CSIStorageCapacity in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
@@ -2978,9 +3039,11 @@ class CSIStorageCapacities(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSIStorageCapacityList:
-        """List the CSIStorageCapacity objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List CSIStorageCapacity objects, one page at a time.
+
+        The CSIStorageCapacity objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
@@ -3061,8 +3124,10 @@ class CSIStorageCapacities(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[CSIStorageCapacity, None, None]:
-        """Every CSIStorageCapacity in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every CSIStorageCapacity, following ``continue`` across pages.
+
+        The CSIStorageCapacity objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
@@ -3151,7 +3216,9 @@ class CSIStorageCapacities(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIStorageCapacity:
-        """Patch the CSIStorageCapacity ``name``: change only what ``body`` says.
+        """Patch the CSIStorageCapacity ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CSIStorageCapacity.
@@ -3211,9 +3278,10 @@ class CSIStorageCapacities(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIStorageCapacity:
-        """Replace the CSIStorageCapacity ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the CSIStorageCapacity ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the CSIStorageCapacity.
@@ -3271,9 +3339,10 @@ class CSIStorageCapacities(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[CSIStorageCapacity], None, None]:
-        """Watch CSIStorageCapacity objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch CSIStorageCapacity objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
@@ -3347,8 +3416,10 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIStorageCapacity:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The CSIStorageCapacity as this field manager wants it.
@@ -3397,7 +3468,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIStorageCapacity:
-        """Create a CSIStorageCapacity from ``body``.
+        """Create a CSIStorageCapacity.
 
         Args:
             body: The CSIStorageCapacity to create.
@@ -3451,8 +3522,9 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> CSIStorageCapacity | meta_v1.Status:
-        """Delete the CSIStorageCapacity ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the CSIStorageCapacity ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the CSIStorageCapacity.
@@ -3529,6 +3601,8 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> CSIStorageCapacityList | meta_v1.Status:
         """Delete every CSIStorageCapacity in a namespace that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
@@ -3668,9 +3742,11 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> CSIStorageCapacityList:
-        """List the CSIStorageCapacity objects in a namespace (or in every namespace): one page
-        (``limit`` items; pass the answer's ``metadata.continue_`` as ``continue_`` for the
-        next).
+        """List CSIStorageCapacity objects, one page at a time.
+
+        The CSIStorageCapacity objects in a namespace (or in every namespace): at most
+        ``limit`` of them; pass the answer's ``metadata.continue_`` as ``continue_`` for the
+        next page.
 
         Args:
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
@@ -3751,8 +3827,10 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[CSIStorageCapacity, None]:
-        """Every CSIStorageCapacity in a namespace (or in every namespace), following
-        ``continue`` across pages (``limit`` per page, 500 by default).
+        """Every CSIStorageCapacity, following ``continue`` across pages.
+
+        The CSIStorageCapacity objects in a namespace (or in every namespace), ``limit`` per
+        request (500 by default).
 
         Args:
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
@@ -3841,7 +3919,9 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIStorageCapacity:
-        """Patch the CSIStorageCapacity ``name``: change only what ``body`` says.
+        """Patch the CSIStorageCapacity ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the CSIStorageCapacity.
@@ -3901,9 +3981,10 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> CSIStorageCapacity:
-        """Replace the CSIStorageCapacity ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the CSIStorageCapacity ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the CSIStorageCapacity.
@@ -3961,9 +4042,10 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[CSIStorageCapacity], None]:
-        """Watch CSIStorageCapacity objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch CSIStorageCapacity objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
@@ -4046,8 +4128,10 @@ class StorageClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The StorageClass as this field manager wants it.
@@ -4092,7 +4176,7 @@ class StorageClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageClass:
-        """Create a StorageClass from ``body``.
+        """Create a StorageClass.
 
         Args:
             body: The StorageClass to create.
@@ -4142,8 +4226,9 @@ class StorageClasses(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> StorageClass | meta_v1.Status:
-        """Delete the StorageClass ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the StorageClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the StorageClass.
@@ -4217,6 +4302,8 @@ class StorageClasses(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> StorageClassList | meta_v1.Status:
         """Delete every StorageClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -4349,8 +4436,10 @@ class StorageClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageClassList:
-        """List the StorageClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List StorageClass objects, one page at a time.
+
+        The StorageClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -4425,8 +4514,9 @@ class StorageClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[StorageClass, None, None]:
-        """Every StorageClass, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every StorageClass, following ``continue`` across pages.
+
+        The StorageClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -4508,7 +4598,9 @@ class StorageClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageClass:
-        """Patch the StorageClass ``name``: change only what ``body`` says.
+        """Patch the StorageClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StorageClass.
@@ -4565,8 +4657,10 @@ class StorageClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageClass:
-        """Replace the StorageClass ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the StorageClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the StorageClass.
@@ -4619,8 +4713,10 @@ class StorageClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[StorageClass], None, None]:
-        """Watch StorageClass objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch StorageClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -4689,8 +4785,10 @@ class AsyncStorageClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The StorageClass as this field manager wants it.
@@ -4735,7 +4833,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageClass:
-        """Create a StorageClass from ``body``.
+        """Create a StorageClass.
 
         Args:
             body: The StorageClass to create.
@@ -4785,8 +4883,9 @@ class AsyncStorageClasses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> StorageClass | meta_v1.Status:
-        """Delete the StorageClass ``name``: answers with the object while finalizers keep it,
-        else with a ``Status``.
+        """Delete the StorageClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the StorageClass.
@@ -4860,6 +4959,8 @@ class AsyncStorageClasses(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> StorageClassList | meta_v1.Status:
         """Delete every StorageClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -4992,8 +5093,10 @@ class AsyncStorageClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageClassList:
-        """List the StorageClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List StorageClass objects, one page at a time.
+
+        The StorageClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -5068,8 +5171,9 @@ class AsyncStorageClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[StorageClass, None]:
-        """Every StorageClass, following ``continue`` across pages (``limit`` per page, 500 by
-        default).
+        """Every StorageClass, following ``continue`` across pages.
+
+        The StorageClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -5151,7 +5255,9 @@ class AsyncStorageClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageClass:
-        """Patch the StorageClass ``name``: change only what ``body`` says.
+        """Patch the StorageClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StorageClass.
@@ -5208,8 +5314,10 @@ class AsyncStorageClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageClass:
-        """Replace the StorageClass ``name`` with ``body`` (its ``metadata.resource_version``,
-        if set, guards against overwriting a change made since it was read).
+        """Replace the StorageClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the StorageClass.
@@ -5262,8 +5370,10 @@ class AsyncStorageClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[StorageClass], None]:
-        """Watch StorageClass objects: an event each time one is added, modified or deleted (an
-        ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch StorageClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -5342,8 +5452,10 @@ class VolumeAttachments(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttachment:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The VolumeAttachment as this field manager wants it.
@@ -5389,8 +5501,10 @@ class VolumeAttachments(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttachment:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The VolumeAttachment as this field manager wants it.
@@ -5436,7 +5550,7 @@ class VolumeAttachments(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttachment:
-        """Create a VolumeAttachment from ``body``.
+        """Create a VolumeAttachment.
 
         Args:
             body: The VolumeAttachment to create.
@@ -5486,8 +5600,9 @@ class VolumeAttachments(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> VolumeAttachment | meta_v1.Status:
-        """Delete the VolumeAttachment ``name``: answers with the object while finalizers keep
-        it, else with a ``Status``.
+        """Delete the VolumeAttachment ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the VolumeAttachment.
@@ -5561,6 +5676,8 @@ class VolumeAttachments(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> VolumeAttachmentList | meta_v1.Status:
         """Delete every VolumeAttachment that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -5703,8 +5820,10 @@ class VolumeAttachments(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttachmentList:
-        """List the VolumeAttachment objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List VolumeAttachment objects, one page at a time.
+
+        The VolumeAttachment objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -5779,8 +5898,9 @@ class VolumeAttachments(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[VolumeAttachment, None, None]:
-        """Every VolumeAttachment, following ``continue`` across pages (``limit`` per page, 500
-        by default).
+        """Every VolumeAttachment, following ``continue`` across pages.
+
+        The VolumeAttachment objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -5862,7 +5982,9 @@ class VolumeAttachments(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttachment:
-        """Patch the VolumeAttachment ``name``: change only what ``body`` says.
+        """Patch the VolumeAttachment ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the VolumeAttachment.
@@ -5944,7 +6066,9 @@ class VolumeAttachments(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttachment:
-        """Patch the status of the VolumeAttachment ``name``: change only what ``body`` says.
+        """Patch the status of the VolumeAttachment ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the VolumeAttachment.
@@ -6002,9 +6126,10 @@ class VolumeAttachments(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttachment:
-        """Replace the VolumeAttachment ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the VolumeAttachment ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the VolumeAttachment.
@@ -6054,7 +6179,7 @@ class VolumeAttachments(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttachment:
-        """Replace the status of the VolumeAttachment ``name`` with the one in ``body``.
+        """Replace the status of the VolumeAttachment ``name``.
 
         Args:
             name: Name of the VolumeAttachment.
@@ -6108,8 +6233,10 @@ class VolumeAttachments(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[VolumeAttachment], None, None]:
-        """Watch VolumeAttachment objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch VolumeAttachment objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -6178,8 +6305,10 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttachment:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The VolumeAttachment as this field manager wants it.
@@ -6225,8 +6354,10 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttachment:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The VolumeAttachment as this field manager wants it.
@@ -6272,7 +6403,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttachment:
-        """Create a VolumeAttachment from ``body``.
+        """Create a VolumeAttachment.
 
         Args:
             body: The VolumeAttachment to create.
@@ -6322,8 +6453,9 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> VolumeAttachment | meta_v1.Status:
-        """Delete the VolumeAttachment ``name``: answers with the object while finalizers keep
-        it, else with a ``Status``.
+        """Delete the VolumeAttachment ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the VolumeAttachment.
@@ -6397,6 +6529,8 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> VolumeAttachmentList | meta_v1.Status:
         """Delete every VolumeAttachment that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -6539,8 +6673,10 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttachmentList:
-        """List the VolumeAttachment objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List VolumeAttachment objects, one page at a time.
+
+        The VolumeAttachment objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -6615,8 +6751,9 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[VolumeAttachment, None]:
-        """Every VolumeAttachment, following ``continue`` across pages (``limit`` per page, 500
-        by default).
+        """Every VolumeAttachment, following ``continue`` across pages.
+
+        The VolumeAttachment objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -6698,7 +6835,9 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttachment:
-        """Patch the VolumeAttachment ``name``: change only what ``body`` says.
+        """Patch the VolumeAttachment ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the VolumeAttachment.
@@ -6780,7 +6919,9 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttachment:
-        """Patch the status of the VolumeAttachment ``name``: change only what ``body`` says.
+        """Patch the status of the VolumeAttachment ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the VolumeAttachment.
@@ -6838,9 +6979,10 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttachment:
-        """Replace the VolumeAttachment ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the VolumeAttachment ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the VolumeAttachment.
@@ -6890,7 +7032,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttachment:
-        """Replace the status of the VolumeAttachment ``name`` with the one in ``body``.
+        """Replace the status of the VolumeAttachment ``name``.
 
         Args:
             name: Name of the VolumeAttachment.
@@ -6944,8 +7086,10 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[VolumeAttachment], None]:
-        """Watch VolumeAttachment objects: an event each time one is added, modified or deleted
-        (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list again).
+        """Watch VolumeAttachment objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -7024,8 +7168,10 @@ class VolumeAttributesClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The VolumeAttributesClass as this field manager wants it.
@@ -7070,7 +7216,7 @@ class VolumeAttributesClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Create a VolumeAttributesClass from ``body``.
+        """Create a VolumeAttributesClass.
 
         Args:
             body: The VolumeAttributesClass to create.
@@ -7120,8 +7266,9 @@ class VolumeAttributesClasses(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> VolumeAttributesClass | meta_v1.Status:
-        """Delete the VolumeAttributesClass ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the VolumeAttributesClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the VolumeAttributesClass.
@@ -7195,6 +7342,8 @@ class VolumeAttributesClasses(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList | meta_v1.Status:
         """Delete every VolumeAttributesClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -7327,8 +7476,10 @@ class VolumeAttributesClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList:
-        """List the VolumeAttributesClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List VolumeAttributesClass objects, one page at a time.
+
+        The VolumeAttributesClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -7403,8 +7554,9 @@ class VolumeAttributesClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[VolumeAttributesClass, None, None]:
-        """Every VolumeAttributesClass, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every VolumeAttributesClass, following ``continue`` across pages.
+
+        The VolumeAttributesClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -7486,7 +7638,9 @@ class VolumeAttributesClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Patch the VolumeAttributesClass ``name``: change only what ``body`` says.
+        """Patch the VolumeAttributesClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the VolumeAttributesClass.
@@ -7543,9 +7697,10 @@ class VolumeAttributesClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Replace the VolumeAttributesClass ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the VolumeAttributesClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the VolumeAttributesClass.
@@ -7598,9 +7753,10 @@ class VolumeAttributesClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[VolumeAttributesClass], None, None]:
-        """Watch VolumeAttributesClass objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch VolumeAttributesClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -7669,8 +7825,10 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The VolumeAttributesClass as this field manager wants it.
@@ -7715,7 +7873,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Create a VolumeAttributesClass from ``body``.
+        """Create a VolumeAttributesClass.
 
         Args:
             body: The VolumeAttributesClass to create.
@@ -7765,8 +7923,9 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> VolumeAttributesClass | meta_v1.Status:
-        """Delete the VolumeAttributesClass ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the VolumeAttributesClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the VolumeAttributesClass.
@@ -7840,6 +7999,8 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList | meta_v1.Status:
         """Delete every VolumeAttributesClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -7972,8 +8133,10 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList:
-        """List the VolumeAttributesClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List VolumeAttributesClass objects, one page at a time.
+
+        The VolumeAttributesClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -8048,8 +8211,9 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[VolumeAttributesClass, None]:
-        """Every VolumeAttributesClass, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every VolumeAttributesClass, following ``continue`` across pages.
+
+        The VolumeAttributesClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -8131,7 +8295,9 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Patch the VolumeAttributesClass ``name``: change only what ``body`` says.
+        """Patch the VolumeAttributesClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the VolumeAttributesClass.
@@ -8188,9 +8354,10 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Replace the VolumeAttributesClass ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the VolumeAttributesClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the VolumeAttributesClass.
@@ -8243,9 +8410,10 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[VolumeAttributesClass], None]:
-        """Watch VolumeAttributesClass objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch VolumeAttributesClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

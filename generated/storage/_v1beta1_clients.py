@@ -41,8 +41,10 @@ class VolumeAttributesClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The VolumeAttributesClass as this field manager wants it.
@@ -87,7 +89,7 @@ class VolumeAttributesClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Create a VolumeAttributesClass from ``body``.
+        """Create a VolumeAttributesClass.
 
         Args:
             body: The VolumeAttributesClass to create.
@@ -137,8 +139,9 @@ class VolumeAttributesClasses(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> VolumeAttributesClass | meta_v1.Status:
-        """Delete the VolumeAttributesClass ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the VolumeAttributesClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the VolumeAttributesClass.
@@ -212,6 +215,8 @@ class VolumeAttributesClasses(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList | meta_v1.Status:
         """Delete every VolumeAttributesClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -344,8 +349,10 @@ class VolumeAttributesClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList:
-        """List the VolumeAttributesClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List VolumeAttributesClass objects, one page at a time.
+
+        The VolumeAttributesClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -420,8 +427,9 @@ class VolumeAttributesClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[VolumeAttributesClass, None, None]:
-        """Every VolumeAttributesClass, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every VolumeAttributesClass, following ``continue`` across pages.
+
+        The VolumeAttributesClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -503,7 +511,9 @@ class VolumeAttributesClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Patch the VolumeAttributesClass ``name``: change only what ``body`` says.
+        """Patch the VolumeAttributesClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the VolumeAttributesClass.
@@ -560,9 +570,10 @@ class VolumeAttributesClasses(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Replace the VolumeAttributesClass ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the VolumeAttributesClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the VolumeAttributesClass.
@@ -615,9 +626,10 @@ class VolumeAttributesClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[VolumeAttributesClass], None, None]:
-        """Watch VolumeAttributesClass objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch VolumeAttributesClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -686,8 +698,10 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The VolumeAttributesClass as this field manager wants it.
@@ -732,7 +746,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Create a VolumeAttributesClass from ``body``.
+        """Create a VolumeAttributesClass.
 
         Args:
             body: The VolumeAttributesClass to create.
@@ -782,8 +796,9 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> VolumeAttributesClass | meta_v1.Status:
-        """Delete the VolumeAttributesClass ``name``: answers with the object while finalizers
-        keep it, else with a ``Status``.
+        """Delete the VolumeAttributesClass ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the VolumeAttributesClass.
@@ -857,6 +872,8 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList | meta_v1.Status:
         """Delete every VolumeAttributesClass that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -989,8 +1006,10 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> VolumeAttributesClassList:
-        """List the VolumeAttributesClass objects: one page (``limit`` items; pass the answer's
-        ``metadata.continue_`` as ``continue_`` for the next).
+        """List VolumeAttributesClass objects, one page at a time.
+
+        The VolumeAttributesClass objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1065,8 +1084,9 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[VolumeAttributesClass, None]:
-        """Every VolumeAttributesClass, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every VolumeAttributesClass, following ``continue`` across pages.
+
+        The VolumeAttributesClass objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1148,7 +1168,9 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Patch the VolumeAttributesClass ``name``: change only what ``body`` says.
+        """Patch the VolumeAttributesClass ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the VolumeAttributesClass.
@@ -1205,9 +1227,10 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> VolumeAttributesClass:
-        """Replace the VolumeAttributesClass ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the VolumeAttributesClass ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the VolumeAttributesClass.
@@ -1260,9 +1283,10 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[VolumeAttributesClass], None]:
-        """Watch VolumeAttributesClass objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch VolumeAttributesClass objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

@@ -43,8 +43,10 @@ class StorageVersionMigrations(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersionMigration:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The StorageVersionMigration as this field manager wants it.
@@ -90,8 +92,10 @@ class StorageVersionMigrations(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersionMigration:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The StorageVersionMigration as this field manager wants it.
@@ -137,7 +141,7 @@ class StorageVersionMigrations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersionMigration:
-        """Create a StorageVersionMigration from ``body``.
+        """Create a StorageVersionMigration.
 
         Args:
             body: The StorageVersionMigration to create.
@@ -187,8 +191,9 @@ class StorageVersionMigrations(ResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> StorageVersionMigration | meta_v1.Status:
-        """Delete the StorageVersionMigration ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the StorageVersionMigration ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the StorageVersionMigration.
@@ -262,6 +267,8 @@ class StorageVersionMigrations(ResourceClient):
         timeout_seconds: int | None = None,
     ) -> StorageVersionMigrationList | meta_v1.Status:
         """Delete every StorageVersionMigration that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -404,8 +411,10 @@ class StorageVersionMigrations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageVersionMigrationList:
-        """List the StorageVersionMigration objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List StorageVersionMigration objects, one page at a time.
+
+        The StorageVersionMigration objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -480,8 +489,9 @@ class StorageVersionMigrations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[StorageVersionMigration, None, None]:
-        """Every StorageVersionMigration, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every StorageVersionMigration, following ``continue`` across pages.
+
+        The StorageVersionMigration objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -563,7 +573,9 @@ class StorageVersionMigrations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersionMigration:
-        """Patch the StorageVersionMigration ``name``: change only what ``body`` says.
+        """Patch the StorageVersionMigration ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StorageVersionMigration.
@@ -645,8 +657,9 @@ class StorageVersionMigrations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersionMigration:
-        """Patch the status of the StorageVersionMigration ``name``: change only what ``body``
-        says.
+        """Patch the status of the StorageVersionMigration ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StorageVersionMigration.
@@ -704,9 +717,10 @@ class StorageVersionMigrations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersionMigration:
-        """Replace the StorageVersionMigration ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the StorageVersionMigration ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the StorageVersionMigration.
@@ -756,7 +770,7 @@ class StorageVersionMigrations(ResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersionMigration:
-        """Replace the status of the StorageVersionMigration ``name`` with the one in ``body``.
+        """Replace the status of the StorageVersionMigration ``name``.
 
         Args:
             name: Name of the StorageVersionMigration.
@@ -810,9 +824,10 @@ class StorageVersionMigrations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> Generator[WatchEvent[StorageVersionMigration], None, None]:
-        """Watch StorageVersionMigration objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch StorageVersionMigration objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
@@ -883,8 +898,10 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersionMigration:
-        """Server-side apply: send only the fields set on ``obj`` (and its ``metadata.name``),
-        owned by ``field_manager``.
+        """Server-side apply of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The StorageVersionMigration as this field manager wants it.
@@ -930,8 +947,10 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersionMigration:
-        """Server-side apply of the status: send only the fields set on ``obj`` (and its
-        ``metadata.name``), owned by ``field_manager``.
+        """Server-side apply of the status of ``obj``, as ``field_manager``.
+
+        Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
+        ``obj.metadata.name`` names the object.
 
         Args:
             obj: The StorageVersionMigration as this field manager wants it.
@@ -977,7 +996,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersionMigration:
-        """Create a StorageVersionMigration from ``body``.
+        """Create a StorageVersionMigration.
 
         Args:
             body: The StorageVersionMigration to create.
@@ -1027,8 +1046,9 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
     ) -> StorageVersionMigration | meta_v1.Status:
-        """Delete the StorageVersionMigration ``name``: answers with the object while
-        finalizers keep it, else with a ``Status``.
+        """Delete the StorageVersionMigration ``name``.
+
+        Answers with the object while finalizers keep it, else with a ``Status``.
 
         Args:
             name: Name of the StorageVersionMigration.
@@ -1102,6 +1122,8 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         timeout_seconds: int | None = None,
     ) -> StorageVersionMigrationList | meta_v1.Status:
         """Delete every StorageVersionMigration that the selectors match.
+
+        Answers with the deleted objects' list, or with a ``Status``.
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
@@ -1244,8 +1266,10 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> StorageVersionMigrationList:
-        """List the StorageVersionMigration objects: one page (``limit`` items; pass the
-        answer's ``metadata.continue_`` as ``continue_`` for the next).
+        """List StorageVersionMigration objects, one page at a time.
+
+        The StorageVersionMigration objects: at most ``limit`` of them; pass the answer's
+        ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
             continue_: The continue option should be set when retrieving more results from
@@ -1320,8 +1344,9 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[StorageVersionMigration, None]:
-        """Every StorageVersionMigration, following ``continue`` across pages (``limit`` per
-        page, 500 by default).
+        """Every StorageVersionMigration, following ``continue`` across pages.
+
+        The StorageVersionMigration objects, ``limit`` per request (500 by default).
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -1403,7 +1428,9 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersionMigration:
-        """Patch the StorageVersionMigration ``name``: change only what ``body`` says.
+        """Patch the StorageVersionMigration ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StorageVersionMigration.
@@ -1485,8 +1512,9 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersionMigration:
-        """Patch the status of the StorageVersionMigration ``name``: change only what ``body``
-        says.
+        """Patch the status of the StorageVersionMigration ``name``.
+
+        Only what ``body`` says changes; the answer is the whole object.
 
         Args:
             name: Name of the StorageVersionMigration.
@@ -1544,9 +1572,10 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersionMigration:
-        """Replace the StorageVersionMigration ``name`` with ``body`` (its
-        ``metadata.resource_version``, if set, guards against overwriting a change made
-        since it was read).
+        """Replace the StorageVersionMigration ``name`` with ``body``.
+
+        Its ``metadata.resource_version``, if set, guards against overwriting a change made
+        since it was read (``Conflict``).
 
         Args:
             name: Name of the StorageVersionMigration.
@@ -1596,7 +1625,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
     ) -> StorageVersionMigration:
-        """Replace the status of the StorageVersionMigration ``name`` with the one in ``body``.
+        """Replace the status of the StorageVersionMigration ``name``.
 
         Args:
             name: Name of the StorageVersionMigration.
@@ -1650,9 +1679,10 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
     ) -> AsyncGenerator[WatchEvent[StorageVersionMigration], None]:
-        """Watch StorageVersionMigration objects: an event each time one is added, modified or
-        deleted (an ``ERROR`` event is raised as its ``ApiError``; ``Gone`` means list
-        again).
+        """Watch StorageVersionMigration objects: an event each time one changes.
+
+        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
+        raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
             allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type

@@ -365,3 +365,34 @@ def test_every_kind_builds_from_its_required_fields(
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_generated_package_is_pyright_strict_clean(default_project: Project) -> None:
+    """pyright in strict mode over all of ``kubetyped.k8s`` (mypy --strict: test_types.py)."""
+    config = default_project.root / "pyright-package.json"
+    config.write_text(
+        json.dumps(
+            {
+                "typeCheckingMode": "strict",
+                "pythonVersion": "3.10",
+                "extraPaths": ["site"],
+                "include": ["site/kubetyped/k8s"],
+            }
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pyright", "--outputjson", "-p", config.name],
+        cwd=default_project.root,
+        env={**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    report = json.loads(result.stdout)
+    problems = [
+        f"{d['file']}:{d['range']['start']['line'] + 1}: {d['message']}"
+        for d in report["generalDiagnostics"]
+        if d["severity"] in ("error", "warning")
+    ]
+    assert not problems, "\n".join(problems[:50])
+    assert report["summary"]["filesAnalyzed"] >= 90
