@@ -66,6 +66,8 @@ RAW_EXTENSION = "io.k8s.apimachinery.pkg.runtime.RawExtension"
 # what the server sends.
 HAND_WRITTEN: dict[str, tuple[str, str]] = {
     "io.k8s.apimachinery.pkg.version.Info": ("kubetyped.discovery", "VersionInfo"),
+    # The runtime's own Status, which the generated meta/v1 module re-exports (one class).
+    f"{META}.Status": ("kubetyped.status", "Status"),
 }
 
 
@@ -312,9 +314,25 @@ TYPE_RULES: tuple[TypeRule, ...] = (
         "gvk-literal",
         "apiVersion and kind of a single-GVK top-level kind are Literal constants with "
         "defaults, so a wrong kind is rejected; DMCG keeps the spec's plain string.",
-        lambda s, ctx: s is ctx.schema and ctx.single_gvk and ctx.wire in ("apiVersion", "kind"),
+        lambda s, ctx: (
+            s is ctx.schema
+            and ctx.single_gvk
+            and not ctx.hand_written
+            and ctx.wire in ("apiVersion", "kind")
+        ),
         frozenset({literal_of(STR)}),
         frozenset({STR}),
+    ),
+    TypeRule(
+        "runtime-status",
+        "The runtime's Status (kubetyped.status, re-exported as meta/v1 Status) decodes any "
+        "error body: apiVersion and kind stay plain strings, and metadata a dict (the runtime "
+        "cannot name the generated ListMeta).",
+        lambda s, ctx: (
+            s is ctx.schema and ctx.definition == f"{META}.Status" and ctx.wire == "metadata"
+        ),
+        frozenset({dict_of(ANY)}),
+        frozenset({ref(f"{META}.ListMeta")}),
     ),
 )
 
