@@ -16,7 +16,7 @@ BENCH = Path(__file__).resolve().parent / "bench.py"
 
 def test_quick_bench_writes_json_and_markdown(tmp_path: Path) -> None:
     argv = [sys.executable, str(BENCH), "--quick", "--out", str(tmp_path), "--only", "kubetyped"]
-    argv += ["--pods", "20", "--events", "20"]
+    argv += ["--pods", "20", "--events", "20", "--passes", "2"]  # two passes: merged
     done = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
 
@@ -35,6 +35,7 @@ def test_quick_bench_writes_json_and_markdown(tmp_path: Path) -> None:
         memory = results["memory"][name]
         assert memory["held_per_pod_bytes"] > 0 and memory["held_per_pod_x_floor"] > 0
     assert results["speed"][floor]["gc_paused"]["podlist_s"]["x_floor"] == 1.0
+    assert len(results["speed"]["kubetyped"]["gc_on"]["pod_s"]["medians"]) == 2
     assert results["speed"]["kubetyped"]["gc_on"]["pod_s"]["x_kubetyped"] == 1.0
     imports = results["imports"]
     for key in ("pydantic", "kubetyped_model", "kubetyped_client"):
