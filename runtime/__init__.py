@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ._base_errors import ConfigError, KubetypedError
     from .client import AsyncClient, Client
     from .config import ClusterConfig, load_config
+    from .informer import AsyncInformer, Informer
     from .errors import (
         AlreadyExists,
         ApiError,
@@ -44,6 +45,8 @@ _WHERE = {
     "Client": "client",
     "AsyncClient": "client",
     "ClusterConfig": "config",
+    "Informer": "informer",
+    "AsyncInformer": "informer",
     "load_config": "config",
     "KubetypedError": "_base_errors",
     "ConfigError": "_base_errors",
@@ -86,6 +89,7 @@ __all__ = [
     "ApiError",
     "ApiRequest",
     "AsyncClient",
+    "AsyncInformer",
     "AsyncResourceClient",
     "BadRequest",
     "Client",
@@ -95,6 +99,7 @@ __all__ = [
     "DecodeError",
     "Forbidden",
     "Gone",
+    "Informer",
     "Invalid",
     "InvalidRequest",
     "KubetypedError",

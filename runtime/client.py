@@ -550,11 +550,20 @@ class Client(_BaseClient[httpx.Client]):
         )
 
     def stream_lines(
-        self, req: ApiRequest[Any], *, keep_blank: bool = False
+        self,
+        req: ApiRequest[Any],
+        *,
+        keep_blank: bool = False,
+        on_open: Callable[[httpx.Response], None] | None = None,
     ) -> Generator[bytes, None, None]:
-        """Send ``req`` and yield its body line by line as it arrives (watch, ``log -f``)."""
+        """Send ``req`` and yield its body line by line as it arrives (watch, ``log -f``).
+
+        ``on_open`` receives the response once it arrives, so that another thread can end a
+        stream blocked in a read (:func:`kubetyped.transport.interrupt`)."""
         request = self._build(req, stream=True)
         response = self._exchange(request, stream=True)
+        if on_open is not None:
+            on_open(response)
         try:
             lines = LineBuffer(keep_blank=keep_blank, max_line=self._max_line_bytes)
             for chunk in response.iter_bytes():

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from .request import ApiRequest, Decoder
 from .watch import WatchDecoder, WatchEvent
 
 if TYPE_CHECKING:
+    import httpx
+
     from .client import AsyncClient, Client
 
 __all__ = ["DEFAULT_PAGE_SIZE", "AsyncListIterator", "AsyncWatch", "ListIterator", "Watch"]
@@ -47,6 +50,7 @@ DEFAULT_PAGE_SIZE = 500
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 """The annotation of the bookmark that ends a WatchList's initial events."""
 
+_STREAM_SECONDS = (300, 600)  # client-go's reflector: each watch stream asks for 5-10 min
 _BACKOFF_START = 0.8  # client-go's reflector backoff
 _BACKOFF_MAX = 30.0
 _WATCH_PARAMS = (
@@ -291,7 +295,8 @@ class _WatchPlan(Generic[T]):
     def _watch_request(self, *, initial: bool) -> ApiRequest[T]:
         # client-go asks the server to end a watch after a random 5-10 minutes, so that
         # watches spread out; a caller's timeoutSeconds bounds the whole watch instead.
-        seconds = int(300 + 300 * self.rng())
+        low, high = _STREAM_SECONDS
+        seconds = int(low + (high - low) * self.rng())
         remaining = self._remaining()
         if remaining is not None:
             seconds = max(1, min(seconds, int(remaining + 0.999)))
@@ -428,13 +433,36 @@ def _ends_initial_events(obj: Any) -> bool:
 # --- drivers -------------------------------------------------------------------------------
 
 
-def _drive(plan: Plan, client: Client) -> Generator[Any, None, None]:
+class _Stopper:
+    """Lets another thread end a sync plan: it stops waiting and its stream is shut down."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.response: httpx.Response | None = None
+
+    def opened(self, response: httpx.Response) -> None:
+        self.response = response
+        if self.event.is_set():
+            self.stop()
+
+    def stop(self) -> None:
+        from .transport import interrupt  # the HTTP stack loads with the client, not here
+
+        self.event.set()
+        if self.response is not None:
+            interrupt(self.response)
+
+
+def _drive(
+    plan: Plan, client: Client, stopper: _Stopper | None = None
+) -> Generator[Any, None, None]:
     """Carry out a plan with a sync client; yield what it emits."""
+    stopper = stopper or _Stopper()
     stream: Generator[bytes, None, None] | None = None
     answer: Any = None
     error: BaseException | None = None
     try:
-        while True:
+        while not stopper.event.is_set():
             try:
                 action = plan.throw(error) if error is not None else plan.send(answer)
             except StopIteration:
@@ -448,10 +476,12 @@ def _drive(plan: Plan, client: Client) -> Generator[Any, None, None]:
                 elif isinstance(action, _Open):
                     if stream is not None:
                         stream.close()
-                    stream = client.stream_lines(action.request)
+                    stream = client.stream_lines(action.request, on_open=stopper.opened)
                 elif isinstance(action, _Next):
                     assert stream is not None
                     answer = next(stream, None)
+                elif client.retry.sleep is time.sleep:
+                    stopper.event.wait(action.seconds)  # a stop() ends the wait too
                 else:
                     client.retry.sleep(action.seconds)
             except KubetypedError as exc:
@@ -556,6 +586,8 @@ class AsyncListIterator(AsyncGenerator[T, None]):
 
 
 class _WatchFacts(Generic[T]):
+    """What a resumable watch tells about itself (both flavours)."""
+
     _plan: _WatchPlan[T]
 
     @property
@@ -578,6 +610,15 @@ class _WatchFacts(Generic[T]):
         """Times the view was rebuilt after 410 Gone."""
         return self._plan.state.relists
 
+    @property
+    def on_sync(self) -> Callable[[], None] | None:
+        """Called once, when the initial state has been delivered (set before iterating)."""
+        return self._plan.on_sync
+
+    @on_sync.setter
+    def on_sync(self, callback: Callable[[], None] | None) -> None:
+        self._plan.on_sync = callback
+
     def objects(self) -> list[T]:
         """The objects as the events so far describe them."""
         return list(self._plan.state.view.values())
@@ -598,7 +639,15 @@ class Watch(_WatchFacts[T], Generator[WatchEvent[T], None, None]):
         self._plan = _WatchPlan(
             req, watch_list=watch_list, on_sync=on_sync, clock=client.retry.clock
         )
-        self._events: Generator[WatchEvent[T], None, None] = _drive(self._plan.run(), client)
+        self._stopper = _Stopper()
+        self._events: Generator[WatchEvent[T], None, None] = _drive(
+            self._plan.run(), client, self._stopper
+        )
+
+    def stop(self) -> None:
+        """End the watch from any thread: the iteration ends after at most the event being
+        read (``close()`` is for the thread iterating it)."""
+        self._stopper.stop()
 
     def send(self, value: None) -> WatchEvent[T]:
         return self._events.send(value)

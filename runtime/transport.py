@@ -37,6 +37,7 @@ __all__ = [
     "BodyLimit",
     "async_transport",
     "deadline",
+    "interrupt",
     "sync_transport",
 ]
 
@@ -256,6 +257,20 @@ class _AsyncDeadlineBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self._backend.sleep(seconds)
+
+
+def interrupt(response: httpx.Response) -> None:
+    """End a streamed response from another thread: the reader wakes with end of stream.
+
+    Closing a socket does not wake a thread blocked reading it; shutting it down does.
+    """
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(sock, socket.socket):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed: nothing is blocked on it
 
 
 class BodyLimit:

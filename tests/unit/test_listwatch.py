@@ -1,6 +1,6 @@
 """The resumable watch and the list iterator, over a scripted server (httpx.MockTransport):
 dropped streams, 410 Gone, WatchList refused, throttling, expired continue tokens. The real
-server's side of the same rules is in tests/e2e/test_watch.py."""
+server's side of the same rules is in tests/e2e/test_watch_resume.py."""
 
 from __future__ import annotations
 
