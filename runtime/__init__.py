@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from ._base_errors import ConfigError, KubetypedError
     from .client import AsyncClient, Client
     from .config import ClusterConfig, load_config
-    from .informer import AsyncInformer, Informer
     from .errors import (
         AlreadyExists,
         ApiError,
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
         TransportError,
         Unauthorized,
     )
+    from .informer import AsyncInformer, Informer
     from .request import ApiRequest, OrStatus, PatchType
     from .resource import AsyncResourceClient, ResourceClient, ResourceInfo
     from .retry import RetryPolicy
