@@ -36,7 +36,7 @@ from .ir import (
     Verb,
 )
 from .naming import attribute_name, group_module
-from .params import NOT_OFFERED, QUERY_VALUES
+from .params import NOT_OFFERED, QUERY_DOCS, QUERY_VALUES
 
 __all__ = ["parse_spec"]
 
@@ -427,7 +427,7 @@ class _Parser:
                         wire,
                         attribute_name(wire),
                         param_type,
-                        param.get("description", ""),
+                        QUERY_DOCS.get(wire, param.get("description", "")),
                         bool(param.get("required")),
                     )
                 )

@@ -76,23 +76,11 @@ class ControllerRevisions(ResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the ControllerRevision; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -120,27 +108,13 @@ class ControllerRevisions(ResourceClient):
             body: The ControllerRevision to create.
             namespace: Namespace of the ControllerRevision; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -176,38 +150,20 @@ class ControllerRevisions(ResourceClient):
             name: Name of the ControllerRevision.
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -253,85 +209,38 @@ class ControllerRevisions(ResourceClient):
         Args:
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -397,44 +306,21 @@ class ControllerRevisions(ResourceClient):
         Args:
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -485,25 +371,15 @@ class ControllerRevisions(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -577,29 +453,13 @@ class ControllerRevisions(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -637,27 +497,13 @@ class ControllerRevisions(ResourceClient):
             body: The whole ControllerRevision to store.
             namespace: Namespace of the ControllerRevision; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -696,12 +542,8 @@ class ControllerRevisions(ResourceClient):
         Args:
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -710,20 +552,12 @@ class ControllerRevisions(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -779,23 +613,11 @@ class AsyncControllerRevisions(AsyncResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the ControllerRevision; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -823,27 +645,13 @@ class AsyncControllerRevisions(AsyncResourceClient):
             body: The ControllerRevision to create.
             namespace: Namespace of the ControllerRevision; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -879,38 +687,20 @@ class AsyncControllerRevisions(AsyncResourceClient):
             name: Name of the ControllerRevision.
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -956,85 +746,38 @@ class AsyncControllerRevisions(AsyncResourceClient):
         Args:
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1100,44 +843,21 @@ class AsyncControllerRevisions(AsyncResourceClient):
         Args:
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1188,25 +908,15 @@ class AsyncControllerRevisions(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1280,29 +990,13 @@ class AsyncControllerRevisions(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1340,27 +1034,13 @@ class AsyncControllerRevisions(AsyncResourceClient):
             body: The whole ControllerRevision to store.
             namespace: Namespace of the ControllerRevision; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1399,12 +1079,8 @@ class AsyncControllerRevisions(AsyncResourceClient):
         Args:
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -1413,20 +1089,12 @@ class AsyncControllerRevisions(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1492,23 +1160,11 @@ class DaemonSets(ResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the DaemonSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -1545,23 +1201,11 @@ class DaemonSets(ResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the DaemonSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -1590,27 +1234,13 @@ class DaemonSets(ResourceClient):
             body: The DaemonSet to create.
             namespace: Namespace of the DaemonSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -1646,38 +1276,20 @@ class DaemonSets(ResourceClient):
             name: Name of the DaemonSet.
             namespace: Namespace of the DaemonSet; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -1723,85 +1335,38 @@ class DaemonSets(ResourceClient):
         Args:
             namespace: Namespace of the DaemonSet; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1877,44 +1442,21 @@ class DaemonSets(ResourceClient):
         Args:
             namespace: Namespace of the DaemonSet; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1965,25 +1507,15 @@ class DaemonSets(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2057,29 +1589,13 @@ class DaemonSets(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -2146,29 +1662,13 @@ class DaemonSets(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -2207,27 +1707,13 @@ class DaemonSets(ResourceClient):
             body: The whole DaemonSet to store.
             namespace: Namespace of the DaemonSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -2261,27 +1747,13 @@ class DaemonSets(ResourceClient):
             body: The object holding the new status.
             namespace: Namespace of the DaemonSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -2321,12 +1793,8 @@ class DaemonSets(ResourceClient):
         Args:
             namespace: Namespace of the DaemonSet; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -2335,20 +1803,12 @@ class DaemonSets(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2404,23 +1864,11 @@ class AsyncDaemonSets(AsyncResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the DaemonSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -2457,23 +1905,11 @@ class AsyncDaemonSets(AsyncResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the DaemonSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -2502,27 +1938,13 @@ class AsyncDaemonSets(AsyncResourceClient):
             body: The DaemonSet to create.
             namespace: Namespace of the DaemonSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -2558,38 +1980,20 @@ class AsyncDaemonSets(AsyncResourceClient):
             name: Name of the DaemonSet.
             namespace: Namespace of the DaemonSet; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -2635,85 +2039,38 @@ class AsyncDaemonSets(AsyncResourceClient):
         Args:
             namespace: Namespace of the DaemonSet; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2791,44 +2148,21 @@ class AsyncDaemonSets(AsyncResourceClient):
         Args:
             namespace: Namespace of the DaemonSet; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2879,25 +2213,15 @@ class AsyncDaemonSets(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2971,29 +2295,13 @@ class AsyncDaemonSets(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -3060,29 +2368,13 @@ class AsyncDaemonSets(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -3121,27 +2413,13 @@ class AsyncDaemonSets(AsyncResourceClient):
             body: The whole DaemonSet to store.
             namespace: Namespace of the DaemonSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -3175,27 +2453,13 @@ class AsyncDaemonSets(AsyncResourceClient):
             body: The object holding the new status.
             namespace: Namespace of the DaemonSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -3235,12 +2499,8 @@ class AsyncDaemonSets(AsyncResourceClient):
         Args:
             namespace: Namespace of the DaemonSet; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -3249,20 +2509,12 @@ class AsyncDaemonSets(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3328,23 +2580,11 @@ class Deployments(ResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the Deployment; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -3381,23 +2621,11 @@ class Deployments(ResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the Deployment; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -3426,27 +2654,13 @@ class Deployments(ResourceClient):
             body: The Deployment to create.
             namespace: Namespace of the Deployment; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -3482,38 +2696,20 @@ class Deployments(ResourceClient):
             name: Name of the Deployment.
             namespace: Namespace of the Deployment; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -3559,85 +2755,38 @@ class Deployments(ResourceClient):
         Args:
             namespace: Namespace of the Deployment; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3730,44 +2879,21 @@ class Deployments(ResourceClient):
         Args:
             namespace: Namespace of the Deployment; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3818,25 +2944,15 @@ class Deployments(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3910,29 +3026,13 @@ class Deployments(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -3999,29 +3099,13 @@ class Deployments(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -4089,29 +3173,13 @@ class Deployments(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -4150,27 +3218,13 @@ class Deployments(ResourceClient):
             body: The whole Deployment to store.
             namespace: Namespace of the Deployment; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -4204,27 +3258,13 @@ class Deployments(ResourceClient):
             body: The object holding the new scale.
             namespace: Namespace of the Deployment; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -4259,27 +3299,13 @@ class Deployments(ResourceClient):
             body: The object holding the new status.
             namespace: Namespace of the Deployment; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -4319,12 +3345,8 @@ class Deployments(ResourceClient):
         Args:
             namespace: Namespace of the Deployment; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -4333,20 +3355,12 @@ class Deployments(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -4402,23 +3416,11 @@ class AsyncDeployments(AsyncResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the Deployment; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -4455,23 +3457,11 @@ class AsyncDeployments(AsyncResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the Deployment; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -4500,27 +3490,13 @@ class AsyncDeployments(AsyncResourceClient):
             body: The Deployment to create.
             namespace: Namespace of the Deployment; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -4556,38 +3532,20 @@ class AsyncDeployments(AsyncResourceClient):
             name: Name of the Deployment.
             namespace: Namespace of the Deployment; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -4633,85 +3591,38 @@ class AsyncDeployments(AsyncResourceClient):
         Args:
             namespace: Namespace of the Deployment; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -4806,44 +3717,21 @@ class AsyncDeployments(AsyncResourceClient):
         Args:
             namespace: Namespace of the Deployment; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -4894,25 +3782,15 @@ class AsyncDeployments(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -4986,29 +3864,13 @@ class AsyncDeployments(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -5075,29 +3937,13 @@ class AsyncDeployments(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -5165,29 +4011,13 @@ class AsyncDeployments(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -5226,27 +4056,13 @@ class AsyncDeployments(AsyncResourceClient):
             body: The whole Deployment to store.
             namespace: Namespace of the Deployment; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -5280,27 +4096,13 @@ class AsyncDeployments(AsyncResourceClient):
             body: The object holding the new scale.
             namespace: Namespace of the Deployment; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -5335,27 +4137,13 @@ class AsyncDeployments(AsyncResourceClient):
             body: The object holding the new status.
             namespace: Namespace of the Deployment; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -5395,12 +4183,8 @@ class AsyncDeployments(AsyncResourceClient):
         Args:
             namespace: Namespace of the Deployment; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -5409,20 +4193,12 @@ class AsyncDeployments(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5488,23 +4264,11 @@ class ReplicaSets(ResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the ReplicaSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -5541,23 +4305,11 @@ class ReplicaSets(ResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the ReplicaSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -5586,27 +4338,13 @@ class ReplicaSets(ResourceClient):
             body: The ReplicaSet to create.
             namespace: Namespace of the ReplicaSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -5642,38 +4380,20 @@ class ReplicaSets(ResourceClient):
             name: Name of the ReplicaSet.
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -5719,85 +4439,38 @@ class ReplicaSets(ResourceClient):
         Args:
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5890,44 +4563,21 @@ class ReplicaSets(ResourceClient):
         Args:
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5978,25 +4628,15 @@ class ReplicaSets(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -6070,29 +4710,13 @@ class ReplicaSets(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -6159,29 +4783,13 @@ class ReplicaSets(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -6249,29 +4857,13 @@ class ReplicaSets(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -6310,27 +4902,13 @@ class ReplicaSets(ResourceClient):
             body: The whole ReplicaSet to store.
             namespace: Namespace of the ReplicaSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -6364,27 +4942,13 @@ class ReplicaSets(ResourceClient):
             body: The object holding the new scale.
             namespace: Namespace of the ReplicaSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -6419,27 +4983,13 @@ class ReplicaSets(ResourceClient):
             body: The object holding the new status.
             namespace: Namespace of the ReplicaSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -6479,12 +5029,8 @@ class ReplicaSets(ResourceClient):
         Args:
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -6493,20 +5039,12 @@ class ReplicaSets(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -6562,23 +5100,11 @@ class AsyncReplicaSets(AsyncResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the ReplicaSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -6615,23 +5141,11 @@ class AsyncReplicaSets(AsyncResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the ReplicaSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -6660,27 +5174,13 @@ class AsyncReplicaSets(AsyncResourceClient):
             body: The ReplicaSet to create.
             namespace: Namespace of the ReplicaSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -6716,38 +5216,20 @@ class AsyncReplicaSets(AsyncResourceClient):
             name: Name of the ReplicaSet.
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -6793,85 +5275,38 @@ class AsyncReplicaSets(AsyncResourceClient):
         Args:
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -6966,44 +5401,21 @@ class AsyncReplicaSets(AsyncResourceClient):
         Args:
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -7054,25 +5466,15 @@ class AsyncReplicaSets(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -7146,29 +5548,13 @@ class AsyncReplicaSets(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -7235,29 +5621,13 @@ class AsyncReplicaSets(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -7325,29 +5695,13 @@ class AsyncReplicaSets(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -7386,27 +5740,13 @@ class AsyncReplicaSets(AsyncResourceClient):
             body: The whole ReplicaSet to store.
             namespace: Namespace of the ReplicaSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -7440,27 +5780,13 @@ class AsyncReplicaSets(AsyncResourceClient):
             body: The object holding the new scale.
             namespace: Namespace of the ReplicaSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -7495,27 +5821,13 @@ class AsyncReplicaSets(AsyncResourceClient):
             body: The object holding the new status.
             namespace: Namespace of the ReplicaSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -7555,12 +5867,8 @@ class AsyncReplicaSets(AsyncResourceClient):
         Args:
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -7569,20 +5877,12 @@ class AsyncReplicaSets(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -7648,23 +5948,11 @@ class StatefulSets(ResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the StatefulSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -7701,23 +5989,11 @@ class StatefulSets(ResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the StatefulSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -7746,27 +6022,13 @@ class StatefulSets(ResourceClient):
             body: The StatefulSet to create.
             namespace: Namespace of the StatefulSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -7802,38 +6064,20 @@ class StatefulSets(ResourceClient):
             name: Name of the StatefulSet.
             namespace: Namespace of the StatefulSet; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -7879,85 +6123,38 @@ class StatefulSets(ResourceClient):
         Args:
             namespace: Namespace of the StatefulSet; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -8052,44 +6249,21 @@ class StatefulSets(ResourceClient):
         Args:
             namespace: Namespace of the StatefulSet; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -8140,25 +6314,15 @@ class StatefulSets(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -8232,29 +6396,13 @@ class StatefulSets(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -8321,29 +6469,13 @@ class StatefulSets(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -8411,29 +6543,13 @@ class StatefulSets(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -8472,27 +6588,13 @@ class StatefulSets(ResourceClient):
             body: The whole StatefulSet to store.
             namespace: Namespace of the StatefulSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -8526,27 +6628,13 @@ class StatefulSets(ResourceClient):
             body: The object holding the new scale.
             namespace: Namespace of the StatefulSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -8581,27 +6669,13 @@ class StatefulSets(ResourceClient):
             body: The object holding the new status.
             namespace: Namespace of the StatefulSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -8641,12 +6715,8 @@ class StatefulSets(ResourceClient):
         Args:
             namespace: Namespace of the StatefulSet; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -8655,20 +6725,12 @@ class StatefulSets(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -8724,23 +6786,11 @@ class AsyncStatefulSets(AsyncResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the StatefulSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -8777,23 +6827,11 @@ class AsyncStatefulSets(AsyncResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the StatefulSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -8822,27 +6860,13 @@ class AsyncStatefulSets(AsyncResourceClient):
             body: The StatefulSet to create.
             namespace: Namespace of the StatefulSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -8878,38 +6902,20 @@ class AsyncStatefulSets(AsyncResourceClient):
             name: Name of the StatefulSet.
             namespace: Namespace of the StatefulSet; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -8955,85 +6961,38 @@ class AsyncStatefulSets(AsyncResourceClient):
         Args:
             namespace: Namespace of the StatefulSet; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -9128,44 +7087,21 @@ class AsyncStatefulSets(AsyncResourceClient):
         Args:
             namespace: Namespace of the StatefulSet; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -9216,25 +7152,15 @@ class AsyncStatefulSets(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -9308,29 +7234,13 @@ class AsyncStatefulSets(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -9397,29 +7307,13 @@ class AsyncStatefulSets(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -9487,29 +7381,13 @@ class AsyncStatefulSets(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -9548,27 +7426,13 @@ class AsyncStatefulSets(AsyncResourceClient):
             body: The whole StatefulSet to store.
             namespace: Namespace of the StatefulSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -9602,27 +7466,13 @@ class AsyncStatefulSets(AsyncResourceClient):
             body: The object holding the new scale.
             namespace: Namespace of the StatefulSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -9657,27 +7507,13 @@ class AsyncStatefulSets(AsyncResourceClient):
             body: The object holding the new status.
             namespace: Namespace of the StatefulSet; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -9717,12 +7553,8 @@ class AsyncStatefulSets(AsyncResourceClient):
         Args:
             namespace: Namespace of the StatefulSet; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -9731,20 +7563,12 @@ class AsyncStatefulSets(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:

@@ -39,27 +39,13 @@ class SelfSubjectReviews(ResourceClient):
 
         Args:
             body: The SelfSubjectReview to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -92,27 +78,13 @@ class AsyncSelfSubjectReviews(AsyncResourceClient):
 
         Args:
             body: The SelfSubjectReview to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -153,27 +125,13 @@ class TokenReviews(ResourceClient):
 
         Args:
             body: The TokenReview to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -206,27 +164,13 @@ class AsyncTokenReviews(AsyncResourceClient):
 
         Args:
             body: The TokenReview to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(

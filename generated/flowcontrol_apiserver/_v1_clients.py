@@ -60,23 +60,11 @@ class FlowSchemas(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -109,23 +97,11 @@ class FlowSchemas(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -150,27 +126,13 @@ class FlowSchemas(ResourceClient):
 
         Args:
             body: The FlowSchema to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -203,38 +165,20 @@ class FlowSchemas(ResourceClient):
         Args:
             name: Name of the FlowSchema.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -277,85 +221,38 @@ class FlowSchemas(ResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -422,44 +319,21 @@ class FlowSchemas(ResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -503,25 +377,15 @@ class FlowSchemas(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -589,29 +453,13 @@ class FlowSchemas(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -673,29 +521,13 @@ class FlowSchemas(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -730,27 +562,13 @@ class FlowSchemas(ResourceClient):
         Args:
             name: Name of the FlowSchema.
             body: The whole FlowSchema to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -780,27 +598,13 @@ class FlowSchemas(ResourceClient):
         Args:
             name: Name of the FlowSchema.
             body: The object holding the new status.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -835,12 +639,8 @@ class FlowSchemas(ResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -849,20 +649,12 @@ class FlowSchemas(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -913,23 +705,11 @@ class AsyncFlowSchemas(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -962,23 +742,11 @@ class AsyncFlowSchemas(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -1003,27 +771,13 @@ class AsyncFlowSchemas(AsyncResourceClient):
 
         Args:
             body: The FlowSchema to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1056,38 +810,20 @@ class AsyncFlowSchemas(AsyncResourceClient):
         Args:
             name: Name of the FlowSchema.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -1130,85 +866,38 @@ class AsyncFlowSchemas(AsyncResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1275,44 +964,21 @@ class AsyncFlowSchemas(AsyncResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1356,25 +1022,15 @@ class AsyncFlowSchemas(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1442,29 +1098,13 @@ class AsyncFlowSchemas(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1526,29 +1166,13 @@ class AsyncFlowSchemas(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1583,27 +1207,13 @@ class AsyncFlowSchemas(AsyncResourceClient):
         Args:
             name: Name of the FlowSchema.
             body: The whole FlowSchema to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1633,27 +1243,13 @@ class AsyncFlowSchemas(AsyncResourceClient):
         Args:
             name: Name of the FlowSchema.
             body: The object holding the new status.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1688,12 +1284,8 @@ class AsyncFlowSchemas(AsyncResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -1702,20 +1294,12 @@ class AsyncFlowSchemas(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1778,23 +1362,11 @@ class PriorityLevelConfigurations(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -1827,23 +1399,11 @@ class PriorityLevelConfigurations(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -1868,27 +1428,13 @@ class PriorityLevelConfigurations(ResourceClient):
 
         Args:
             body: The PriorityLevelConfiguration to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -1921,38 +1467,20 @@ class PriorityLevelConfigurations(ResourceClient):
         Args:
             name: Name of the PriorityLevelConfiguration.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -1995,85 +1523,38 @@ class PriorityLevelConfigurations(ResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2142,44 +1623,21 @@ class PriorityLevelConfigurations(ResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2223,25 +1681,15 @@ class PriorityLevelConfigurations(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2309,29 +1757,13 @@ class PriorityLevelConfigurations(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -2393,29 +1825,13 @@ class PriorityLevelConfigurations(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -2450,27 +1866,13 @@ class PriorityLevelConfigurations(ResourceClient):
         Args:
             name: Name of the PriorityLevelConfiguration.
             body: The whole PriorityLevelConfiguration to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -2500,27 +1902,13 @@ class PriorityLevelConfigurations(ResourceClient):
         Args:
             name: Name of the PriorityLevelConfiguration.
             body: The object holding the new status.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -2555,12 +1943,8 @@ class PriorityLevelConfigurations(ResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -2569,20 +1953,12 @@ class PriorityLevelConfigurations(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2635,23 +2011,11 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -2684,23 +2048,11 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -2725,27 +2077,13 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
 
         Args:
             body: The PriorityLevelConfiguration to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -2778,38 +2116,20 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         Args:
             name: Name of the PriorityLevelConfiguration.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -2852,85 +2172,38 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3001,44 +2274,21 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3082,25 +2332,15 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3168,29 +2408,13 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -3252,29 +2476,13 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -3309,27 +2517,13 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         Args:
             name: Name of the PriorityLevelConfiguration.
             body: The whole PriorityLevelConfiguration to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -3359,27 +2553,13 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         Args:
             name: Name of the PriorityLevelConfiguration.
             body: The object holding the new status.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -3414,12 +2594,8 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -3428,20 +2604,12 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:

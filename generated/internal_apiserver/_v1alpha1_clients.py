@@ -53,23 +53,11 @@ class StorageVersions(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -102,23 +90,11 @@ class StorageVersions(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -143,27 +119,13 @@ class StorageVersions(ResourceClient):
 
         Args:
             body: The StorageVersion to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -196,38 +158,20 @@ class StorageVersions(ResourceClient):
         Args:
             name: Name of the StorageVersion.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -270,85 +214,38 @@ class StorageVersions(ResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -415,44 +312,21 @@ class StorageVersions(ResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -496,25 +370,15 @@ class StorageVersions(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -582,29 +446,13 @@ class StorageVersions(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -666,29 +514,13 @@ class StorageVersions(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -723,27 +555,13 @@ class StorageVersions(ResourceClient):
         Args:
             name: Name of the StorageVersion.
             body: The whole StorageVersion to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -773,27 +591,13 @@ class StorageVersions(ResourceClient):
         Args:
             name: Name of the StorageVersion.
             body: The object holding the new status.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -828,12 +632,8 @@ class StorageVersions(ResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -842,20 +642,12 @@ class StorageVersions(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -906,23 +698,11 @@ class AsyncStorageVersions(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -955,23 +735,11 @@ class AsyncStorageVersions(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -996,27 +764,13 @@ class AsyncStorageVersions(AsyncResourceClient):
 
         Args:
             body: The StorageVersion to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1049,38 +803,20 @@ class AsyncStorageVersions(AsyncResourceClient):
         Args:
             name: Name of the StorageVersion.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -1123,85 +859,38 @@ class AsyncStorageVersions(AsyncResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1268,44 +957,21 @@ class AsyncStorageVersions(AsyncResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1349,25 +1015,15 @@ class AsyncStorageVersions(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1435,29 +1091,13 @@ class AsyncStorageVersions(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1519,29 +1159,13 @@ class AsyncStorageVersions(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1576,27 +1200,13 @@ class AsyncStorageVersions(AsyncResourceClient):
         Args:
             name: Name of the StorageVersion.
             body: The whole StorageVersion to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1626,27 +1236,13 @@ class AsyncStorageVersions(AsyncResourceClient):
         Args:
             name: Name of the StorageVersion.
             body: The object holding the new status.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1681,12 +1277,8 @@ class AsyncStorageVersions(AsyncResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -1695,20 +1287,12 @@ class AsyncStorageVersions(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:

@@ -72,23 +72,11 @@ class IngressClasses(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -112,27 +100,13 @@ class IngressClasses(ResourceClient):
 
         Args:
             body: The IngressClass to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -165,38 +139,20 @@ class IngressClasses(ResourceClient):
         Args:
             name: Name of the IngressClass.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -239,85 +195,38 @@ class IngressClasses(ResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -374,44 +283,21 @@ class IngressClasses(ResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -455,25 +341,15 @@ class IngressClasses(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -541,29 +417,13 @@ class IngressClasses(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -597,27 +457,13 @@ class IngressClasses(ResourceClient):
         Args:
             name: Name of the IngressClass.
             body: The whole IngressClass to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -651,12 +497,8 @@ class IngressClasses(ResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -665,20 +507,12 @@ class IngressClasses(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -729,23 +563,11 @@ class AsyncIngressClasses(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -769,27 +591,13 @@ class AsyncIngressClasses(AsyncResourceClient):
 
         Args:
             body: The IngressClass to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -822,38 +630,20 @@ class AsyncIngressClasses(AsyncResourceClient):
         Args:
             name: Name of the IngressClass.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -896,85 +686,38 @@ class AsyncIngressClasses(AsyncResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1031,44 +774,21 @@ class AsyncIngressClasses(AsyncResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1112,25 +832,15 @@ class AsyncIngressClasses(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1198,29 +908,13 @@ class AsyncIngressClasses(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1254,27 +948,13 @@ class AsyncIngressClasses(AsyncResourceClient):
         Args:
             name: Name of the IngressClass.
             body: The whole IngressClass to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1308,12 +988,8 @@ class AsyncIngressClasses(AsyncResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -1322,20 +998,12 @@ class AsyncIngressClasses(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1399,23 +1067,11 @@ class Ingresses(ResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the Ingress; default: the body's ``metadata.namespace``,
                 else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -1452,23 +1108,11 @@ class Ingresses(ResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the Ingress; default: the body's ``metadata.namespace``,
                 else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -1497,27 +1141,13 @@ class Ingresses(ResourceClient):
             body: The Ingress to create.
             namespace: Namespace of the Ingress; default: the body's ``metadata.namespace``,
                 else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -1553,38 +1183,20 @@ class Ingresses(ResourceClient):
             name: Name of the Ingress.
             namespace: Namespace of the Ingress; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -1630,85 +1242,38 @@ class Ingresses(ResourceClient):
         Args:
             namespace: Namespace of the Ingress; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1784,44 +1349,21 @@ class Ingresses(ResourceClient):
         Args:
             namespace: Namespace of the Ingress; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1872,25 +1414,15 @@ class Ingresses(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1964,29 +1496,13 @@ class Ingresses(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -2053,29 +1569,13 @@ class Ingresses(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -2114,27 +1614,13 @@ class Ingresses(ResourceClient):
             body: The whole Ingress to store.
             namespace: Namespace of the Ingress; default: the body's ``metadata.namespace``,
                 else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -2168,27 +1654,13 @@ class Ingresses(ResourceClient):
             body: The object holding the new status.
             namespace: Namespace of the Ingress; default: the body's ``metadata.namespace``,
                 else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -2228,12 +1700,8 @@ class Ingresses(ResourceClient):
         Args:
             namespace: Namespace of the Ingress; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -2242,20 +1710,12 @@ class Ingresses(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2311,23 +1771,11 @@ class AsyncIngresses(AsyncResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the Ingress; default: the body's ``metadata.namespace``,
                 else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -2364,23 +1812,11 @@ class AsyncIngresses(AsyncResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the Ingress; default: the body's ``metadata.namespace``,
                 else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -2409,27 +1845,13 @@ class AsyncIngresses(AsyncResourceClient):
             body: The Ingress to create.
             namespace: Namespace of the Ingress; default: the body's ``metadata.namespace``,
                 else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -2465,38 +1887,20 @@ class AsyncIngresses(AsyncResourceClient):
             name: Name of the Ingress.
             namespace: Namespace of the Ingress; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -2542,85 +1946,38 @@ class AsyncIngresses(AsyncResourceClient):
         Args:
             namespace: Namespace of the Ingress; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2698,44 +2055,21 @@ class AsyncIngresses(AsyncResourceClient):
         Args:
             namespace: Namespace of the Ingress; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2786,25 +2120,15 @@ class AsyncIngresses(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2878,29 +2202,13 @@ class AsyncIngresses(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -2967,29 +2275,13 @@ class AsyncIngresses(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -3028,27 +2320,13 @@ class AsyncIngresses(AsyncResourceClient):
             body: The whole Ingress to store.
             namespace: Namespace of the Ingress; default: the body's ``metadata.namespace``,
                 else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -3082,27 +2360,13 @@ class AsyncIngresses(AsyncResourceClient):
             body: The object holding the new status.
             namespace: Namespace of the Ingress; default: the body's ``metadata.namespace``,
                 else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -3142,12 +2406,8 @@ class AsyncIngresses(AsyncResourceClient):
         Args:
             namespace: Namespace of the Ingress; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -3156,20 +2416,12 @@ class AsyncIngresses(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3232,23 +2484,11 @@ class IPAddresses(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -3272,27 +2512,13 @@ class IPAddresses(ResourceClient):
 
         Args:
             body: The IPAddress to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -3325,38 +2551,20 @@ class IPAddresses(ResourceClient):
         Args:
             name: Name of the IPAddress.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -3399,85 +2607,38 @@ class IPAddresses(ResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3534,44 +2695,21 @@ class IPAddresses(ResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3615,25 +2753,15 @@ class IPAddresses(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3701,29 +2829,13 @@ class IPAddresses(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -3757,27 +2869,13 @@ class IPAddresses(ResourceClient):
         Args:
             name: Name of the IPAddress.
             body: The whole IPAddress to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -3811,12 +2909,8 @@ class IPAddresses(ResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -3825,20 +2919,12 @@ class IPAddresses(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3889,23 +2975,11 @@ class AsyncIPAddresses(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -3929,27 +3003,13 @@ class AsyncIPAddresses(AsyncResourceClient):
 
         Args:
             body: The IPAddress to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -3982,38 +3042,20 @@ class AsyncIPAddresses(AsyncResourceClient):
         Args:
             name: Name of the IPAddress.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -4056,85 +3098,38 @@ class AsyncIPAddresses(AsyncResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -4191,44 +3186,21 @@ class AsyncIPAddresses(AsyncResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -4272,25 +3244,15 @@ class AsyncIPAddresses(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -4358,29 +3320,13 @@ class AsyncIPAddresses(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -4414,27 +3360,13 @@ class AsyncIPAddresses(AsyncResourceClient):
         Args:
             name: Name of the IPAddress.
             body: The whole IPAddress to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -4468,12 +3400,8 @@ class AsyncIPAddresses(AsyncResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -4482,20 +3410,12 @@ class AsyncIPAddresses(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -4559,23 +3479,11 @@ class NetworkPolicies(ResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the NetworkPolicy; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -4603,27 +3511,13 @@ class NetworkPolicies(ResourceClient):
             body: The NetworkPolicy to create.
             namespace: Namespace of the NetworkPolicy; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -4659,38 +3553,20 @@ class NetworkPolicies(ResourceClient):
             name: Name of the NetworkPolicy.
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -4736,85 +3612,38 @@ class NetworkPolicies(ResourceClient):
         Args:
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -4880,44 +3709,21 @@ class NetworkPolicies(ResourceClient):
         Args:
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -4968,25 +3774,15 @@ class NetworkPolicies(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5060,29 +3856,13 @@ class NetworkPolicies(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -5120,27 +3900,13 @@ class NetworkPolicies(ResourceClient):
             body: The whole NetworkPolicy to store.
             namespace: Namespace of the NetworkPolicy; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -5179,12 +3945,8 @@ class NetworkPolicies(ResourceClient):
         Args:
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -5193,20 +3955,12 @@ class NetworkPolicies(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5262,23 +4016,11 @@ class AsyncNetworkPolicies(AsyncResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the NetworkPolicy; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -5306,27 +4048,13 @@ class AsyncNetworkPolicies(AsyncResourceClient):
             body: The NetworkPolicy to create.
             namespace: Namespace of the NetworkPolicy; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -5362,38 +4090,20 @@ class AsyncNetworkPolicies(AsyncResourceClient):
             name: Name of the NetworkPolicy.
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -5439,85 +4149,38 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         Args:
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5583,44 +4246,21 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         Args:
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5671,25 +4311,15 @@ class AsyncNetworkPolicies(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5763,29 +4393,13 @@ class AsyncNetworkPolicies(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -5823,27 +4437,13 @@ class AsyncNetworkPolicies(AsyncResourceClient):
             body: The whole NetworkPolicy to store.
             namespace: Namespace of the NetworkPolicy; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -5882,12 +4482,8 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         Args:
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -5896,20 +4492,12 @@ class AsyncNetworkPolicies(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5972,23 +4560,11 @@ class ServiceCIDRs(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -6021,23 +4597,11 @@ class ServiceCIDRs(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -6062,27 +4626,13 @@ class ServiceCIDRs(ResourceClient):
 
         Args:
             body: The ServiceCIDR to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -6115,38 +4665,20 @@ class ServiceCIDRs(ResourceClient):
         Args:
             name: Name of the ServiceCIDR.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -6189,85 +4721,38 @@ class ServiceCIDRs(ResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -6334,44 +4819,21 @@ class ServiceCIDRs(ResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -6415,25 +4877,15 @@ class ServiceCIDRs(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -6501,29 +4953,13 @@ class ServiceCIDRs(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -6585,29 +5021,13 @@ class ServiceCIDRs(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -6642,27 +5062,13 @@ class ServiceCIDRs(ResourceClient):
         Args:
             name: Name of the ServiceCIDR.
             body: The whole ServiceCIDR to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -6692,27 +5098,13 @@ class ServiceCIDRs(ResourceClient):
         Args:
             name: Name of the ServiceCIDR.
             body: The object holding the new status.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -6747,12 +5139,8 @@ class ServiceCIDRs(ResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -6761,20 +5149,12 @@ class ServiceCIDRs(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -6825,23 +5205,11 @@ class AsyncServiceCIDRs(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -6874,23 +5242,11 @@ class AsyncServiceCIDRs(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -6915,27 +5271,13 @@ class AsyncServiceCIDRs(AsyncResourceClient):
 
         Args:
             body: The ServiceCIDR to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -6968,38 +5310,20 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         Args:
             name: Name of the ServiceCIDR.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -7042,85 +5366,38 @@ class AsyncServiceCIDRs(AsyncResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -7187,44 +5464,21 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -7268,25 +5522,15 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -7354,29 +5598,13 @@ class AsyncServiceCIDRs(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -7438,29 +5666,13 @@ class AsyncServiceCIDRs(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -7495,27 +5707,13 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         Args:
             name: Name of the ServiceCIDR.
             body: The whole ServiceCIDR to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -7545,27 +5743,13 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         Args:
             name: Name of the ServiceCIDR.
             body: The object holding the new status.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -7600,12 +5784,8 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -7614,20 +5794,12 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:

@@ -76,23 +76,11 @@ class CSIDrivers(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -116,27 +104,13 @@ class CSIDrivers(ResourceClient):
 
         Args:
             body: The CSIDriver to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -169,38 +143,20 @@ class CSIDrivers(ResourceClient):
         Args:
             name: Name of the CSIDriver.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -243,85 +199,38 @@ class CSIDrivers(ResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -378,44 +287,21 @@ class CSIDrivers(ResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -459,25 +345,15 @@ class CSIDrivers(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -545,29 +421,13 @@ class CSIDrivers(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -601,27 +461,13 @@ class CSIDrivers(ResourceClient):
         Args:
             name: Name of the CSIDriver.
             body: The whole CSIDriver to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -655,12 +501,8 @@ class CSIDrivers(ResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -669,20 +511,12 @@ class CSIDrivers(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -733,23 +567,11 @@ class AsyncCSIDrivers(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -773,27 +595,13 @@ class AsyncCSIDrivers(AsyncResourceClient):
 
         Args:
             body: The CSIDriver to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -826,38 +634,20 @@ class AsyncCSIDrivers(AsyncResourceClient):
         Args:
             name: Name of the CSIDriver.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -900,85 +690,38 @@ class AsyncCSIDrivers(AsyncResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1035,44 +778,21 @@ class AsyncCSIDrivers(AsyncResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1116,25 +836,15 @@ class AsyncCSIDrivers(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1202,29 +912,13 @@ class AsyncCSIDrivers(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1258,27 +952,13 @@ class AsyncCSIDrivers(AsyncResourceClient):
         Args:
             name: Name of the CSIDriver.
             body: The whole CSIDriver to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -1312,12 +992,8 @@ class AsyncCSIDrivers(AsyncResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -1326,20 +1002,12 @@ class AsyncCSIDrivers(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1400,23 +1068,11 @@ class CSINodes(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -1440,27 +1096,13 @@ class CSINodes(ResourceClient):
 
         Args:
             body: The CSINode to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -1493,38 +1135,20 @@ class CSINodes(ResourceClient):
         Args:
             name: Name of the CSINode.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -1567,85 +1191,38 @@ class CSINodes(ResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1702,44 +1279,21 @@ class CSINodes(ResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1783,25 +1337,15 @@ class CSINodes(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -1869,29 +1413,13 @@ class CSINodes(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -1925,27 +1453,13 @@ class CSINodes(ResourceClient):
         Args:
             name: Name of the CSINode.
             body: The whole CSINode to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -1979,12 +1493,8 @@ class CSINodes(ResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -1993,20 +1503,12 @@ class CSINodes(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2057,23 +1559,11 @@ class AsyncCSINodes(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -2097,27 +1587,13 @@ class AsyncCSINodes(AsyncResourceClient):
 
         Args:
             body: The CSINode to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -2150,38 +1626,20 @@ class AsyncCSINodes(AsyncResourceClient):
         Args:
             name: Name of the CSINode.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -2224,85 +1682,38 @@ class AsyncCSINodes(AsyncResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2359,44 +1770,21 @@ class AsyncCSINodes(AsyncResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2440,25 +1828,15 @@ class AsyncCSINodes(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2526,29 +1904,13 @@ class AsyncCSINodes(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -2582,27 +1944,13 @@ class AsyncCSINodes(AsyncResourceClient):
         Args:
             name: Name of the CSINode.
             body: The whole CSINode to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -2636,12 +1984,8 @@ class AsyncCSINodes(AsyncResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -2650,20 +1994,12 @@ class AsyncCSINodes(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -2727,23 +2063,11 @@ class CSIStorageCapacities(ResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the CSIStorageCapacity; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -2771,27 +2095,13 @@ class CSIStorageCapacities(ResourceClient):
             body: The CSIStorageCapacity to create.
             namespace: Namespace of the CSIStorageCapacity; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -2827,38 +2137,20 @@ class CSIStorageCapacities(ResourceClient):
             name: Name of the CSIStorageCapacity.
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -2904,85 +2196,38 @@ class CSIStorageCapacities(ResourceClient):
         Args:
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3048,44 +2293,21 @@ class CSIStorageCapacities(ResourceClient):
         Args:
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3136,25 +2358,15 @@ class CSIStorageCapacities(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3228,29 +2440,13 @@ class CSIStorageCapacities(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -3288,27 +2484,13 @@ class CSIStorageCapacities(ResourceClient):
             body: The whole CSIStorageCapacity to store.
             namespace: Namespace of the CSIStorageCapacity; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -3347,12 +2529,8 @@ class CSIStorageCapacities(ResourceClient):
         Args:
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -3361,20 +2539,12 @@ class CSIStorageCapacities(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3430,23 +2600,11 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
                 non-apply patch requests.
             namespace: Namespace of the CSIStorageCapacity; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -3474,27 +2632,13 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
             body: The CSIStorageCapacity to create.
             namespace: Namespace of the CSIStorageCapacity; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -3530,38 +2674,20 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
             name: Name of the CSIStorageCapacity.
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -3607,85 +2733,38 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         Args:
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3751,44 +2830,21 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         Args:
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3839,25 +2895,15 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -3931,29 +2977,13 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -3991,27 +3021,13 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
             body: The whole CSIStorageCapacity to store.
             namespace: Namespace of the CSIStorageCapacity; default: the body's
                 ``metadata.namespace``, else the client's namespace.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -4050,12 +3066,8 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         Args:
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
             all_namespaces: Every namespace instead of one.
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -4064,20 +3076,12 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -4140,23 +3144,11 @@ class StorageClasses(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -4180,27 +3172,13 @@ class StorageClasses(ResourceClient):
 
         Args:
             body: The StorageClass to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -4233,38 +3211,20 @@ class StorageClasses(ResourceClient):
         Args:
             name: Name of the StorageClass.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -4307,85 +3267,38 @@ class StorageClasses(ResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -4442,44 +3355,21 @@ class StorageClasses(ResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -4523,25 +3413,15 @@ class StorageClasses(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -4609,29 +3489,13 @@ class StorageClasses(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -4665,27 +3529,13 @@ class StorageClasses(ResourceClient):
         Args:
             name: Name of the StorageClass.
             body: The whole StorageClass to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -4719,12 +3569,8 @@ class StorageClasses(ResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -4733,20 +3579,12 @@ class StorageClasses(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -4797,23 +3635,11 @@ class AsyncStorageClasses(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -4837,27 +3663,13 @@ class AsyncStorageClasses(AsyncResourceClient):
 
         Args:
             body: The StorageClass to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -4890,38 +3702,20 @@ class AsyncStorageClasses(AsyncResourceClient):
         Args:
             name: Name of the StorageClass.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -4964,85 +3758,38 @@ class AsyncStorageClasses(AsyncResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5099,44 +3846,21 @@ class AsyncStorageClasses(AsyncResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5180,25 +3904,15 @@ class AsyncStorageClasses(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5266,29 +3980,13 @@ class AsyncStorageClasses(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -5322,27 +4020,13 @@ class AsyncStorageClasses(AsyncResourceClient):
         Args:
             name: Name of the StorageClass.
             body: The whole StorageClass to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -5376,12 +4060,8 @@ class AsyncStorageClasses(AsyncResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -5390,20 +4070,12 @@ class AsyncStorageClasses(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5464,23 +4136,11 @@ class VolumeAttachments(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -5513,23 +4173,11 @@ class VolumeAttachments(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -5554,27 +4202,13 @@ class VolumeAttachments(ResourceClient):
 
         Args:
             body: The VolumeAttachment to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -5607,38 +4241,20 @@ class VolumeAttachments(ResourceClient):
         Args:
             name: Name of the VolumeAttachment.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -5681,85 +4297,38 @@ class VolumeAttachments(ResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5826,44 +4395,21 @@ class VolumeAttachments(ResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5907,25 +4453,15 @@ class VolumeAttachments(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -5993,29 +4529,13 @@ class VolumeAttachments(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -6077,29 +4597,13 @@ class VolumeAttachments(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -6134,27 +4638,13 @@ class VolumeAttachments(ResourceClient):
         Args:
             name: Name of the VolumeAttachment.
             body: The whole VolumeAttachment to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -6184,27 +4674,13 @@ class VolumeAttachments(ResourceClient):
         Args:
             name: Name of the VolumeAttachment.
             body: The object holding the new status.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -6239,12 +4715,8 @@ class VolumeAttachments(ResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -6253,20 +4725,12 @@ class VolumeAttachments(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -6317,23 +4781,11 @@ class AsyncVolumeAttachments(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -6366,23 +4818,11 @@ class AsyncVolumeAttachments(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -6407,27 +4847,13 @@ class AsyncVolumeAttachments(AsyncResourceClient):
 
         Args:
             body: The VolumeAttachment to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -6460,38 +4886,20 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         Args:
             name: Name of the VolumeAttachment.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -6534,85 +4942,38 @@ class AsyncVolumeAttachments(AsyncResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -6679,44 +5040,21 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -6760,25 +5098,15 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -6846,29 +5174,13 @@ class AsyncVolumeAttachments(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -6930,29 +5242,13 @@ class AsyncVolumeAttachments(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -6987,27 +5283,13 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         Args:
             name: Name of the VolumeAttachment.
             body: The whole VolumeAttachment to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -7037,27 +5319,13 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         Args:
             name: Name of the VolumeAttachment.
             body: The object holding the new status.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -7092,12 +5360,8 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -7106,20 +5370,12 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -7180,23 +5436,11 @@ class VolumeAttributesClasses(ResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._apply_request(
@@ -7220,27 +5464,13 @@ class VolumeAttributesClasses(ResourceClient):
 
         Args:
             body: The VolumeAttributesClass to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -7273,38 +5503,20 @@ class VolumeAttributesClasses(ResourceClient):
         Args:
             name: Name of the VolumeAttributesClass.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return self._send(
             self._request(
@@ -7347,85 +5559,38 @@ class VolumeAttributesClasses(ResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -7482,44 +5647,21 @@ class VolumeAttributesClasses(ResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -7563,25 +5705,15 @@ class VolumeAttributesClasses(ResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -7649,29 +5781,13 @@ class VolumeAttributesClasses(ResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -7705,27 +5821,13 @@ class VolumeAttributesClasses(ResourceClient):
         Args:
             name: Name of the VolumeAttributesClass.
             body: The whole VolumeAttributesClass to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return self._send(
             self._request(
@@ -7759,12 +5861,8 @@ class VolumeAttributesClasses(ResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -7773,20 +5871,12 @@ class VolumeAttributesClasses(ResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -7837,23 +5927,11 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
             force: Force is going to "force" Apply requests. It means user will re-acquire
                 conflicting fields owned by other people. Force flag must be unset for
                 non-apply patch requests.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._apply_request(
@@ -7877,27 +5955,13 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
 
         Args:
             body: The VolumeAttributesClass to create.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -7930,38 +5994,20 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         Args:
             name: Name of the VolumeAttributesClass.
             body: Delete options; the keyword arguments below set the same, more simply.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
         """
         return await self._send(
             self._request(
@@ -8004,85 +6050,38 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
 
         Args:
             body: Delete options; the keyword arguments below set the same, more simply.
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
-            grace_period_seconds: The duration in seconds before the object should be
-                deleted. Value must be non-negative integer. The value zero indicates delete
-                immediately. If this value is nil, the default grace period for the
-                specified type will be used. Defaults to a per object value if not
-                specified. zero means delete immediately.
-            ignore_store_read_error_with_cluster_breaking_potential: If set to true, it will
-                trigger an unsafe deletion of the resource in case the normal deletion flow
-                fails with a corrupt object error. A resource is considered corrupt if it
-                can not be retrieved from the underlying storage successfully because of a)
-                its data can not be transformed e.g. decryption failure, or b) it fails to
-                decode into an object. NOTE: unsafe deletion ignores finalizer constraints,
-                skips precondition checks, and removes the object from the storage. WARNING:
-                This may potentially break the cluster if the workload associated with the
-                resource being unsafe-deleted relies on normal deletion flow. Use only if
-                you REALLY know what you are doing. The default value is false, and the user
-                must opt in to enable it
+            grace_period_seconds: Seconds before the object is deleted (0: at once);
+                default: the kind's own (a Pod's ``termination_grace_period_seconds``).
+            ignore_store_read_error_with_cluster_breaking_potential: Unsafe: delete an
+                object the server cannot read back (it fails to decrypt or decode), ignoring
+                finalizers and preconditions; this may break workloads that rely on the
+                normal deletion flow. Off by default.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
-            orphan_dependents: Deprecated: please use the PropagationPolicy, this field will
-                be deprecated in 1.7. Should the dependent objects be orphaned. If
-                true/false, the "orphan" finalizer will be added to/removed from the
-                object's finalizers list. Either this field or PropagationPolicy may be set,
-                but not both.
-            propagation_policy: Whether and how garbage collection will be performed. Either
-                this field or OrphanDependents may be set, but not both. The default policy
-                is decided by the existing finalizer set in the metadata.finalizers and the
-                resource-specific default policy. Acceptable values are: 'Orphan' - orphan
-                the dependents; 'Background' - allow the garbage collector to delete the
-                dependents in the background; 'Foreground' - a cascading policy that deletes
-                all dependents in the foreground.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
+            orphan_dependents: Deprecated, use ``propagation_policy``: True orphans the
+                dependents, False deletes them in the background.
+            propagation_policy: "Foreground": delete the dependents first, then the object;
+                "Background": delete the object now and its dependents after; "Orphan":
+                leave the dependents. Default: the object's finalizers, else the kind's own
+                default.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -8139,44 +6138,21 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         ``metadata.continue_`` as ``continue_`` for the next page.
 
         Args:
-            continue_: The continue option should be set when retrieving more results from
-                the server. Since this value is server defined, clients may only use the
-                continue value from a previous query result with identical query parameters
-                (except for the value of continue) and the server may reject a continue
-                value it does not recognize. If the specified continue value is no longer
-                valid whether due to expiration (generally five to fifteen minutes) or a
-                configuration change on the server, the server will respond with a 410
-                ResourceExpired error together with a continue token. If the client needs a
-                consistent list, it must restart their list without the continue field.
-                Otherwise, the client may send another list request with the token received
-                with the 410 error, the server will respond with a list starting from the
-                next key, but from the latest snapshot, which is inconsistent from the
-                previous list results - objects that are created, modified, or deleted after
-                the first list request will be included in the response, as long as their
-                keys are after the "next key".
+            continue_: The ``metadata.continue_`` of the previous page, to fetch the next
+                one; a token too old to serve fails with ``Gone``.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -8220,25 +6196,15 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
                 labels. Defaults to everything.
-            limit: Limit is a maximum number of responses to return for a list call. If more
-                items exist, the server will set the `continue` field on the list metadata
-                to a value that can be used with the same initial query to retrieve the next
-                set of results. Setting a limit may return fewer than the requested amount
-                of items (up to zero items) in the event all requested objects are filtered
-                out and clients should only use the presence of the continue field to
-                determine whether more results are available. Servers may choose not to
-                support the limit argument and will return all of the available results. If
-                limit is specified and the continue field is empty, clients may assume that
-                no more results are available. This field is not supported if watch is true.
+            limit: At most this many items per answer (the server may send fewer); the
+                answer's ``metadata.continue_`` then fetches the rest.
             resource_version: ResourceVersion sets a constraint on what resource versions a
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:
@@ -8306,29 +6272,13 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
             patch_type: ``"json"``: a JSON patch (RFC 6902), a list of operations;
                 ``"merge"``: a JSON merge patch (RFC 7386); ``"strategic"``: a strategic
                 merge patch (lists merged by their keys, as kubectl does).
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint. This field is required for apply
-                requests (application/apply-patch) but optional for non-apply patch types
-                (JsonPatch, MergePatch, StrategicMergePatch).
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -8362,27 +6312,13 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         Args:
             name: Name of the VolumeAttributesClass.
             body: The whole VolumeAttributesClass to store.
-            dry_run: When present, indicates that modifications should not be persisted. An
-                invalid or unrecognized dryRun directive will result in an error response
-                and no further processing of the request. Valid values are: - All: all dry
-                run stages will be processed
-            field_manager: FieldManager is a name associated with the actor or entity that
-                is making these changes. The value must be less than or 128 characters long,
-                and only contain printable characters, as defined by
-                https://golang.org/pkg/unicode/#IsPrint.
-            field_validation: FieldValidation instructs the server on how to handle objects
-                in the request (POST/PUT/PATCH) containing unknown or duplicate fields.
-                Valid values are: - Ignore: This will ignore any unknown fields that are
-                silently dropped from the object, and will ignore all but the last duplicate
-                field that the decoder encounters. This is the default behavior prior to
-                v1.23. - Warn: This will send a warning via the standard warning response
-                header for each unknown field that is dropped from the object, and for each
-                duplicate field that is encountered. The request will still succeed if there
-                are no other errors, and will only persist the last of any duplicate fields.
-                This is the default in v1.23+ - Strict: This will fail the request with a
-                BadRequest error if any unknown fields would be dropped from the object, or
-                if any duplicate fields are present. The error returned from the server will
-                contain all unknown and duplicate fields encountered.
+            dry_run: "All": run every stage of the request (validation, admission,
+                defaulting) without persisting the result.
+            field_manager: The name of the actor making the change, recorded in
+                ``metadata.managed_fields`` (printable characters, at most 128).
+            field_validation: What the server does with unknown or duplicate fields in the
+                body: "Strict" refuses the request, "Warn" drops them with a warning (the
+                default), "Ignore" drops them silently.
         """
         return await self._send(
             self._request(
@@ -8416,12 +6352,8 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         raised as its ``ApiError`` (``Gone``: list again).
 
         Args:
-            allow_watch_bookmarks: AllowWatchBookmarks requests watch events with type
-                "BOOKMARK". Servers that do not implement bookmarks may ignore this flag and
-                bookmarks are sent at the server's discretion. Clients should not assume
-                bookmarks are returned at any specific interval, nor may they assume the
-                server will send any BOOKMARK event during a session. If this is not a
-                watch, this field is ignored.
+            allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
+                a newer ``resource_version`` to resume from; servers may ignore it.
             field_selector: A selector to restrict the list of returned objects by their
                 fields. Defaults to everything.
             label_selector: A selector to restrict the list of returned objects by their
@@ -8430,20 +6362,12 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                 request may be served from. See
                 https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
                 for details.
-            resource_version_match: ResourceVersionMatch determines how resourceVersion is
-                applied to list calls. It is highly recommended that resourceVersionMatch be
-                set for list calls where resourceVersion is set See
-                https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
-                for details.
-            send_initial_events: `sendInitialEvents=true` may be set together with
-                `watch=true`. In that case, the watch stream will begin with synthetic
-                events to produce the current state of objects in the collection. Once all
-                such events have been sent, a synthetic "Bookmark" event will be sent. The
-                bookmark will report the ResourceVersion (RV) corresponding to the set of
-                objects, and be marked with `"k8s.io/initial-events-end": "true"`
-                annotation. Afterwards, the watch stream will proceed as usual, sending
-                watch events corresponding to changes (subsequent to the RV) to objects
-                watched.
+            resource_version_match: "NotOlderThan": data at least as new as
+                ``resource_version``; "Exact": data at exactly ``resource_version`` (list
+                only). Needs ``resource_version``.
+            send_initial_events: With ``resource_version_match="NotOlderThan"``: begin the
+                watch with an ``ADDED`` event per existing object, then a ``BOOKMARK``
+                marking the end of that initial state.
             shard_selector: ShardSelector restricts the list of returned objects using a
                 CEL-based shard selector expression. The format uses the shardRange()
                 function combined with || (logical OR) to specify one or more hash ranges:

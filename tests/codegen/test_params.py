@@ -114,3 +114,13 @@ def test_literal_parameters_in_signatures() -> None:
         "Background",
         "Foreground",
     }
+
+
+def test_query_docs_name_parameters_the_spec_has() -> None:
+    from kubetyped.codegen.params import QUERY_DOCS
+
+    spec, _ = load_spec(None)
+    assert set(QUERY_DOCS) <= set(_query_params(spec))
+    for wire, values in QUERY_VALUES.items():
+        if wire in QUERY_DOCS:  # a rewritten text still names every value
+            assert all(f'"{v}"' in QUERY_DOCS[wire] for v in values), wire
