@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import jinja2
 
-from .clients import client_class
+from .clients import client_class, client_class_name
 from .errors import SpecError
 from .ir import (
     FieldDef,
@@ -308,5 +308,41 @@ def render_package(package: Package, package_name: str) -> dict[str, str]:
     files["__init__.py"] = env.get_template("package_init.py.jinja").render(
         package_name=package_name, title=package.title, modules=list(package.modules)
     )
+    files["_kinds.py"] = env.get_template("kinds.py.jinja").render(
+        package_name=package_name, title=package.title, kinds=_kinds(package)
+    )
     files["py.typed"] = ""
     return files
+
+
+@dataclass
+class _Kind:
+    """One entry of the kinds index (``_kinds.py``), its values as Python literals."""
+
+    api_version: str
+    kind: str
+    module: str
+    model: str
+    client: str = "None"
+    plural: str = "None"
+    namespaced: str = "None"
+
+
+def _kinds(package: Package) -> list[_Kind]:
+    """Every top-level kind of the package and the client that serves it, sorted."""
+    kinds: dict[tuple[str, str], _Kind] = {}
+    for module_id, module in package.modules.items():
+        for model in module.models:
+            if model.gvk is not None and any(f.literal for f in model.fields):
+                key = (model.gvk.api_version, model.gvk.kind)
+                kinds.setdefault(key, _Kind(*key, module_id.dotted, model.name))
+    for module_id, module in package.modules.items():
+        for r in module.resources:
+            if r.model is None or r.model.module != module_id:
+                continue  # served as another module's model: its client lives there
+            key = (r.gvk.api_version, r.gvk.kind)
+            kind = kinds.setdefault(key, _Kind(*key, module_id.dotted, r.model.name))
+            kind.client = f'"{client_class_name(r.gvk.kind, r.plural)}"'
+            kind.plural = f'"{r.plural}"'
+            kind.namespaced = str(r.namespaced)
+    return [kinds[key] for key in sorted(kinds)]
