@@ -98,13 +98,7 @@ def sync_transport(
     *, verify: Any, proxy: str | None, max_connections: int = DEFAULT_MAX_CONNECTIONS
 ) -> httpx.HTTPTransport:
     """The transport of a :class:`~kubetyped.Client`: keepalive, deadline, pool limits."""
-    transport = httpx.HTTPTransport(
-        verify=verify,
-        proxy=proxy,
-        trust_env=False,
-        limits=_limits(max_connections),
-        socket_options=_keepalive_options(),
-    )
+    transport = httpx.HTTPTransport(**_options(verify, proxy, max_connections))
     _install_backend(transport, _DeadlineBackend)
     return transport
 
@@ -113,15 +107,19 @@ def async_transport(
     *, verify: Any, proxy: str | None, max_connections: int = DEFAULT_MAX_CONNECTIONS
 ) -> httpx.AsyncHTTPTransport:
     """The transport of an :class:`~kubetyped.AsyncClient`, with the same guarantees."""
-    transport = httpx.AsyncHTTPTransport(
-        verify=verify,
-        proxy=proxy,
-        trust_env=False,
-        limits=_limits(max_connections),
-        socket_options=_keepalive_options(),
-    )
+    transport = httpx.AsyncHTTPTransport(**_options(verify, proxy, max_connections))
     _install_backend(transport, _AsyncDeadlineBackend)
     return transport
+
+
+def _options(verify: Any, proxy: str | None, max_connections: int) -> dict[str, Any]:
+    return {
+        "verify": verify,
+        "proxy": proxy,
+        "trust_env": False,
+        "limits": _limits(max_connections),
+        "socket_options": _keepalive_options(),
+    }
 
 
 def _install_backend(transport: object, wrapper: type[Any]) -> None:
