@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import ApiError, Gone, KubetypedError, ServerError, TooManyRequests, TransportError
 from .request import ApiRequest, Decoder
-from .watch import WatchDecoder, WatchEvent
+from .watch import WatchDecoder, WatchEvent, watch_request
 
 if TYPE_CHECKING:
     import httpx
@@ -229,8 +229,13 @@ class _WatchPlan(Generic[T]):
         on_sync: Callable[[], None] | None,
         rng: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.monotonic,
+        resume: bool = True,
+        url: str = "",
     ) -> None:
         params = dict(req.params)
+        self.raw = watch_request(req)
+        self.resume = resume
+        self.url = url
         self.base = req.with_params({name: None for name in _WATCH_PARAMS})
         self.item = item_type(req)
         start = params.get("resourceVersion") or None
@@ -314,6 +319,9 @@ class _WatchPlan(Generic[T]):
 
     def run(self) -> Plan:
         """The whole watch, as actions for a driver."""
+        if not self.resume:
+            yield from self._once()
+            return
         decoder = WatchDecoder(self.item, method="GET", url=self.what)
         while self._remaining() is None or self._remaining() > 0:  # type: ignore[operator]
             use_watch_list = self.need_sync and self.watch_list
@@ -338,6 +346,18 @@ class _WatchPlan(Generic[T]):
                     self.watch_list = False
                     continue
                 raise self._located(exc) from exc
+
+    def _once(self) -> Plan:
+        """One stream with the caller's parameters as given; errors are raised as they come
+        (``Gone``: list again), bookmarks yielded."""
+        decoder = WatchDecoder(self.item, method="GET", url=self.url or self.what)
+        yield _Open(self.raw)
+        while (line := (yield _Next())) is not None:
+            event = decoder.decode(line)
+            version = _version(event.object)
+            if version:
+                self.state.resource_version = version
+            yield _Emit(event)
 
     def _list_sync(self) -> Plan:
         fresh: set[tuple[str, str]] = set()
@@ -626,18 +646,26 @@ class _WatchFacts(Generic[T]):
 
 class Watch(_WatchFacts[T], Generator[WatchEvent[T], None, None]):
     """A resumable watch: iterate it for :class:`~kubetyped.watch.WatchEvent` s; ``close()``
-    (or leaving a ``with closing(...)`` block) ends its connection at once."""
+    (or leaving a ``with closing(...)`` block) ends its connection at once. With
+    ``resume=False`` it is one raw stream: the caller's parameters as given, bookmarks
+    yielded, errors raised (``Gone`` means list again)."""
 
     def __init__(
         self,
         client: Client,
         req: ApiRequest[T],
         *,
+        resume: bool = True,
         watch_list: bool | None = None,
         on_sync: Callable[[], None] | None = None,
     ) -> None:
         self._plan = _WatchPlan(
-            req, watch_list=watch_list, on_sync=on_sync, clock=client.retry.clock
+            req,
+            watch_list=watch_list,
+            on_sync=on_sync,
+            clock=client.retry.clock,
+            resume=resume,
+            url=client.url(watch_request(req)),
         )
         self._stopper = _Stopper()
         self._events: Generator[WatchEvent[T], None, None] = _drive(
@@ -667,11 +695,17 @@ class AsyncWatch(_WatchFacts[T], AsyncGenerator[WatchEvent[T], None]):
         client: AsyncClient,
         req: ApiRequest[T],
         *,
+        resume: bool = True,
         watch_list: bool | None = None,
         on_sync: Callable[[], None] | None = None,
     ) -> None:
         self._plan = _WatchPlan(
-            req, watch_list=watch_list, on_sync=on_sync, clock=client.retry.clock
+            req,
+            watch_list=watch_list,
+            on_sync=on_sync,
+            clock=client.retry.clock,
+            resume=resume,
+            url=client.url(watch_request(req)),
         )
         self._events: AsyncGenerator[WatchEvent[T], None] = _adrive(self._plan.run(), client)
 

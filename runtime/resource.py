@@ -61,7 +61,7 @@ The rules:
   defaults to 500) that knows the list's ``resource_version`` once exhausted; ``_watch``
   gives a resumable :class:`~kubetyped.listwatch.Watch` of
   :class:`~kubetyped.watch.WatchEvent` s (reconnects, bookmarks, relist on 410).
-  ``_watch_once(req)`` is the raw single stream (an ``ERROR`` event is raised as its
+  ``_watch(req, resume=False)`` is one raw stream (an ``ERROR`` event is raised as its
   ``ApiError``: ``Gone`` means relist).
 * ``_apply_request(obj, field_manager=..., force=..., ...)`` builds a server-side apply: a
   PATCH of type ``application/apply-patch+yaml`` to the object named by ``obj.metadata.name``,
@@ -88,7 +88,6 @@ from .listwatch import (
     AsyncWatch,
     ListIterator,
     Watch,
-    item_type,
 )
 from .paths import resource_path
 from .request import (
@@ -100,7 +99,6 @@ from .request import (
     encode_body,
     encode_params,
 )
-from .watch import WatchDecoder, WatchEvent, watch_request
 
 if TYPE_CHECKING:
     from .client import AsyncClient, Client, _BaseClient
@@ -226,11 +224,6 @@ class _Resource(Generic[C]):
         from_body = getattr(getattr(body, "metadata", None), "namespace", None)
         return from_body if isinstance(from_body, str) and from_body else self._client.namespace
 
-    def _watch_setup(self, req: ApiRequest[T]) -> tuple[ApiRequest[T], WatchDecoder[T]]:
-        watch = watch_request(req)
-        url = self._client.url(watch)
-        return watch, WatchDecoder(item_type(req), method=watch.method, url=url)
-
 
 def _text(line: bytes) -> str:
     # A container writes what it likes: never fail on bytes that are not UTF-8.
@@ -251,17 +244,11 @@ class ResourceClient(_Resource["Client"]):
     def _list_all(self, req: ApiRequest[T]) -> ListIterator[T]:
         return ListIterator(self._client, req)
 
-    def _watch(self, req: ApiRequest[T]) -> Watch[T]:
-        return Watch(self._client, req)
+    def _watch(self, req: ApiRequest[T], *, resume: bool = True) -> Watch[T]:
+        return Watch(self._client, req, resume=resume)
 
     # The inner stream is closed with the outer generator (closing/aclosing), so abandoning a
-    # watch or a followed log ends its connection at once rather than at garbage collection.
-
-    def _watch_once(self, req: ApiRequest[T]) -> Generator[WatchEvent[T], None, None]:
-        watch, decoder = self._watch_setup(req)
-        with closing(self._client.stream_lines(watch)) as lines:
-            for line in lines:
-                yield decoder.decode(line)
+    # followed log ends its connection at once rather than at garbage collection.
 
     def _text_lines(self, req: ApiRequest[str]) -> Generator[str, None, None]:
         with closing(self._client.stream_lines(req, keep_blank=True)) as lines:
@@ -283,14 +270,8 @@ class AsyncResourceClient(_Resource["AsyncClient"]):
     def _list_all(self, req: ApiRequest[T]) -> AsyncListIterator[T]:
         return AsyncListIterator(self._client, req)
 
-    def _watch(self, req: ApiRequest[T]) -> AsyncWatch[T]:
-        return AsyncWatch(self._client, req)
-
-    async def _watch_once(self, req: ApiRequest[T]) -> AsyncGenerator[WatchEvent[T], None]:
-        watch, decoder = self._watch_setup(req)
-        async with aclosing(self._client.stream_lines(watch)) as lines:
-            async for line in lines:
-                yield decoder.decode(line)
+    def _watch(self, req: ApiRequest[T], *, resume: bool = True) -> AsyncWatch[T]:
+        return AsyncWatch(self._client, req, resume=resume)
 
     async def _text_lines(self, req: ApiRequest[str]) -> AsyncGenerator[str, None]:
         async with aclosing(self._client.stream_lines(req, keep_blank=True)) as lines:

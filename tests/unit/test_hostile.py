@@ -1,6 +1,6 @@
 """The client against hostile networks: small servers of the test's own on 127.0.0.1 that
 trickle, lie, bomb, drop and proxy, and the rules that keep a call bounded and its secrets
-safe. (The real API server's side of the same rules is in tests/e2e/test_hostile.py.)"""
+safe. (The real API server's side of the same rules is in tests/e2e/test_hostile_cluster.py.)"""
 
 from __future__ import annotations
 

@@ -152,7 +152,7 @@ class Deployments(ResourceClient):
         timeout_seconds: int | None = None,
         resume: bool = True,
     ) -> Iterator[WatchEvent[Deployment]]:
-        return (self._watch if resume else self._watch_once)(
+        return self._watch(
             self._request(
                 "GET",
                 namespace=namespace,
@@ -163,7 +163,8 @@ class Deployments(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Deployment,
-            )
+            ),
+            resume=resume,
         )
 
     def create(
@@ -372,7 +373,7 @@ class AsyncDeployments(AsyncResourceClient):
         timeout_seconds: int | None = None,
         resume: bool = True,
     ) -> AsyncIterator[WatchEvent[Deployment]]:
-        return (self._watch if resume else self._watch_once)(
+        return self._watch(
             self._request(
                 "GET",
                 namespace=namespace,
@@ -383,7 +384,8 @@ class AsyncDeployments(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Deployment,
-            )
+            ),
+            resume=resume,
         )
 
     async def create(

@@ -56,7 +56,7 @@ class ConfigMaps(ResourceClient):
         send_initial_events: bool | None = None,
         resume: bool = True,
     ) -> Iterator[WatchEvent[ConfigMap]]:
-        return (self._watch if resume else self._watch_once)(
+        return self._watch(
             self._request(
                 "GET",
                 namespace=namespace,
@@ -69,7 +69,8 @@ class ConfigMaps(ResourceClient):
                     "sendInitialEvents": send_initial_events,
                 },
                 response=ConfigMap,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -88,7 +89,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         send_initial_events: bool | None = None,
         resume: bool = True,
     ) -> AsyncIterator[WatchEvent[ConfigMap]]:
-        return (self._watch if resume else self._watch_once)(
+        return self._watch(
             self._request(
                 "GET",
                 namespace=namespace,
@@ -101,7 +102,8 @@ class AsyncConfigMaps(AsyncResourceClient):
                     "sendInitialEvents": send_initial_events,
                 },
                 response=ConfigMap,
-            )
+            ),
+            resume=resume,
         )
 
 
