@@ -44,7 +44,14 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ._base_errors import KubetypedError
 
-__all__ = ["Document", "YAMLError", "load", "load_all", "load_all_located"]
+__all__ = [
+    "Document",
+    "YAMLError",
+    "go_resolves_as_string",
+    "load",
+    "load_all",
+    "load_all_located",
+]
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -150,6 +157,12 @@ def _resolve_plain(text: str) -> tuple[str, Any]:
             return _FLOAT, float(plain)
         # resolve.go's own 0b/-0b fallback is already covered by ParseInt's base 0.
     return _STR, text
+
+
+def go_resolves_as_string(text: str) -> bool:
+    """Whether kubectl reads ``text``, written as a plain (unquoted) scalar, as that string;
+    a writer must quote it otherwise (``y``, ``on``, ``0o17``, ``1_000``, ``~``)."""
+    return _resolve_plain(text)[0] == _STR if text else False
 
 
 def _go_float_key(value: float) -> str:
