@@ -109,12 +109,13 @@ class _Op:
         args: list[tuple[str, str]],
         drop: tuple[str, ...] = (),
         details: str = "",
+        after: tuple[tuple[str, str], ...] = (),
     ) -> str:
         """The method's docstring: the one-line ``summary``, ``details``, then ``Args:`` for
-        ``args`` (the parameters before the query parameters, with their text) and the query
-        parameters less ``drop`` (with the spec's descriptions)."""
+        ``args`` (the parameters before the query parameters, with their text), the query
+        parameters less ``drop`` (with the spec's descriptions), and ``after``."""
         query = [(p.name, p.description) for p in self.op.params if p.wire_name not in drop]
-        return method_docstring(summary, [*args, *query], details)
+        return method_docstring(summary, [*args, *query, *after], details)
 
     def doc_ns(self, body: bool = False) -> list[tuple[str, str]]:
         """The Args entries of ``namespace`` and ``all_namespaces``, where the method has them."""
@@ -238,7 +239,9 @@ def _list(o: _Op) -> list[Method]:
         f"Every {o.kind}, following ``continue`` across pages.",
         o.doc_ns(),
         drop,
-        details=f"The {o.kind} objects{where}, ``limit`` per request (500 by default).",
+        details=f"The {o.kind} objects{where}, ``limit`` per request (500 by default). Once "
+        "exhausted, the iterator's ``resource_version`` is the list's, to watch from; an "
+        "expired continue token starts the list again from a fresh snapshot.",
     )
     return [
         Method(
@@ -256,17 +259,27 @@ def _list(o: _Op) -> list[Method]:
             o.model,
             "list_all",
             o.call(o.model, drop=drop),
+            frozenset({"ListIterator", "AsyncListIterator"}),
         ),
     ]
 
 
 def _watch(o: _Op) -> list[Method]:
-    params = ["*", *o.ns, *o.every, *o.query()]
+    params = ["*", *o.ns, *o.every, *o.query(), "resume: bool = True"]
     doc = o.doc(
         f"Watch {o.kind} objects: an event each time one changes.",
         o.doc_ns(),
-        details="``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` "
-        "event is raised as its ``ApiError`` (``Gone``: list again).",
+        details="``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server "
+        "timeouts and dropped connections; after 410 Gone the difference from a fresh list "
+        "arrives as events. Without ``resource_version`` every current object comes first "
+        "as ``ADDED``.",
+        after=(
+            (
+                "resume",
+                "False for one raw stream: the parameters as given, ``BOOKMARK`` events "
+                "yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list again).",
+            ),
+        ),
     )
     return [
         Method(
@@ -276,7 +289,7 @@ def _watch(o: _Op) -> list[Method]:
             o.model,
             "watch",
             o.call(o.model),
-            frozenset({"WatchEvent"}),
+            frozenset({"Watch", "AsyncWatch"}),
         )
     ]
 

@@ -59,6 +59,10 @@ _RUNTIME_NAMES = {
     "OrStatus",
     "PatchType",
     "WatchEvent",
+    "Watch",
+    "AsyncWatch",
+    "ListIterator",
+    "AsyncListIterator",
     "ResourceInfo",
     "ResourceClient",
     "AsyncResourceClient",
@@ -239,10 +243,14 @@ def _clients_source(
         "OrStatus": "kubetyped.request",
         "PatchType": "kubetyped.request",
         "WatchEvent": "kubetyped.watch",
+        "Watch": "kubetyped.listwatch",
+        "AsyncWatch": "kubetyped.listwatch",
+        "ListIterator": "kubetyped.listwatch",
+        "AsyncListIterator": "kubetyped.listwatch",
     }
     imports: dict[str, set[str]] = {
         "typing": set(ann.typing),
-        "collections.abc": {"AsyncGenerator", "Generator"} if modes - {"send"} else set(),
+        "collections.abc": {"AsyncGenerator", "Generator"} if "lines" in modes else set(),
         "kubetyped.resource": {"AsyncResourceClient", "ResourceClient", "ResourceInfo"},
         "kubetyped.types": set(ann.specials),
     }

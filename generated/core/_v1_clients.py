@@ -4,10 +4,10 @@
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from typing import Any, Literal, overload
 
+from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Watch
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
-from kubetyped.watch import WatchEvent
 from ..authentication import v1 as authentication_v1
 from ..autoscaling import v1 as autoscaling_v1
 from ..meta import v1 as meta_v1
@@ -267,10 +267,12 @@ class ComponentStatuses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[ComponentStatus, None, None]:
+    ) -> ListIterator[ComponentStatus]:
         """Every ComponentStatus, following ``continue`` across pages.
 
-        The ComponentStatus objects, ``limit`` per request (500 by default).
+        The ComponentStatus objects, ``limit`` per request (500 by default). Once exhausted,
+        the iterator's ``resource_version`` is the list's, to watch from; an expired
+        continue token starts the list again from a fresh snapshot.
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -319,11 +321,13 @@ class ComponentStatuses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[ComponentStatus], None, None]:
+        resume: bool = True,
+    ) -> Watch[ComponentStatus]:
         """Watch ComponentStatus objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
@@ -347,6 +351,9 @@ class ComponentStatuses(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -362,7 +369,8 @@ class ComponentStatuses(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=ComponentStatus,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -445,10 +453,12 @@ class AsyncComponentStatuses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[ComponentStatus, None]:
+    ) -> AsyncListIterator[ComponentStatus]:
         """Every ComponentStatus, following ``continue`` across pages.
 
-        The ComponentStatus objects, ``limit`` per request (500 by default).
+        The ComponentStatus objects, ``limit`` per request (500 by default). Once exhausted,
+        the iterator's ``resource_version`` is the list's, to watch from; an expired
+        continue token starts the list again from a fresh snapshot.
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -497,11 +507,13 @@ class AsyncComponentStatuses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[ComponentStatus], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[ComponentStatus]:
         """Watch ComponentStatus objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
@@ -525,6 +537,9 @@ class AsyncComponentStatuses(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -540,7 +555,8 @@ class AsyncComponentStatuses(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=ComponentStatus,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -862,11 +878,13 @@ class ConfigMaps(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[ConfigMap, None, None]:
+    ) -> ListIterator[ConfigMap]:
         """Every ConfigMap, following ``continue`` across pages.
 
         The ConfigMap objects in a namespace (or in every namespace), ``limit`` per request
-        (500 by default).
+        (500 by default). Once exhausted, the iterator's ``resource_version`` is the list's,
+        to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the ConfigMap; default: the client's namespace.
@@ -1037,11 +1055,13 @@ class ConfigMaps(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[ConfigMap], None, None]:
+        resume: bool = True,
+    ) -> Watch[ConfigMap]:
         """Watch ConfigMap objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the ConfigMap; default: the client's namespace.
@@ -1067,6 +1087,9 @@ class ConfigMaps(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -1084,7 +1107,8 @@ class ConfigMaps(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=ConfigMap,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -1398,11 +1422,13 @@ class AsyncConfigMaps(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[ConfigMap, None]:
+    ) -> AsyncListIterator[ConfigMap]:
         """Every ConfigMap, following ``continue`` across pages.
 
         The ConfigMap objects in a namespace (or in every namespace), ``limit`` per request
-        (500 by default).
+        (500 by default). Once exhausted, the iterator's ``resource_version`` is the list's,
+        to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the ConfigMap; default: the client's namespace.
@@ -1573,11 +1599,13 @@ class AsyncConfigMaps(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[ConfigMap], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[ConfigMap]:
         """Watch ConfigMap objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the ConfigMap; default: the client's namespace.
@@ -1603,6 +1631,9 @@ class AsyncConfigMaps(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -1620,7 +1651,8 @@ class AsyncConfigMaps(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=ConfigMap,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -1942,11 +1974,13 @@ class EndpointsResource(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[Endpoints, None, None]:
+    ) -> ListIterator[Endpoints]:
         """Every Endpoints, following ``continue`` across pages.
 
         The Endpoints objects in a namespace (or in every namespace), ``limit`` per request
-        (500 by default).
+        (500 by default). Once exhausted, the iterator's ``resource_version`` is the list's,
+        to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the Endpoints; default: the client's namespace.
@@ -2117,11 +2151,13 @@ class EndpointsResource(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[Endpoints], None, None]:
+        resume: bool = True,
+    ) -> Watch[Endpoints]:
         """Watch Endpoints objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the Endpoints; default: the client's namespace.
@@ -2147,6 +2183,9 @@ class EndpointsResource(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -2164,7 +2203,8 @@ class EndpointsResource(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Endpoints,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -2478,11 +2518,13 @@ class AsyncEndpointsResource(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[Endpoints, None]:
+    ) -> AsyncListIterator[Endpoints]:
         """Every Endpoints, following ``continue`` across pages.
 
         The Endpoints objects in a namespace (or in every namespace), ``limit`` per request
-        (500 by default).
+        (500 by default). Once exhausted, the iterator's ``resource_version`` is the list's,
+        to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the Endpoints; default: the client's namespace.
@@ -2653,11 +2695,13 @@ class AsyncEndpointsResource(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[Endpoints], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[Endpoints]:
         """Watch Endpoints objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the Endpoints; default: the client's namespace.
@@ -2683,6 +2727,9 @@ class AsyncEndpointsResource(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -2700,7 +2747,8 @@ class AsyncEndpointsResource(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Endpoints,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -3022,11 +3070,12 @@ class Events(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[Event, None, None]:
+    ) -> ListIterator[Event]:
         """Every Event, following ``continue`` across pages.
 
         The Event objects in a namespace (or in every namespace), ``limit`` per request (500
-        by default).
+        by default). Once exhausted, the iterator's ``resource_version`` is the list's, to
+        watch from; an expired continue token starts the list again from a fresh snapshot.
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -3197,11 +3246,13 @@ class Events(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[Event], None, None]:
+        resume: bool = True,
+    ) -> Watch[Event]:
         """Watch Event objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -3227,6 +3278,9 @@ class Events(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -3244,7 +3298,8 @@ class Events(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Event,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -3558,11 +3613,12 @@ class AsyncEvents(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[Event, None]:
+    ) -> AsyncListIterator[Event]:
         """Every Event, following ``continue`` across pages.
 
         The Event objects in a namespace (or in every namespace), ``limit`` per request (500
-        by default).
+        by default). Once exhausted, the iterator's ``resource_version`` is the list's, to
+        watch from; an expired continue token starts the list again from a fresh snapshot.
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -3733,11 +3789,13 @@ class AsyncEvents(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[Event], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[Event]:
         """Watch Event objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the Event; default: the client's namespace.
@@ -3763,6 +3821,9 @@ class AsyncEvents(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -3780,7 +3841,8 @@ class AsyncEvents(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Event,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -4102,11 +4164,13 @@ class LimitRanges(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[LimitRange, None, None]:
+    ) -> ListIterator[LimitRange]:
         """Every LimitRange, following ``continue`` across pages.
 
         The LimitRange objects in a namespace (or in every namespace), ``limit`` per request
-        (500 by default).
+        (500 by default). Once exhausted, the iterator's ``resource_version`` is the list's,
+        to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the LimitRange; default: the client's namespace.
@@ -4277,11 +4341,13 @@ class LimitRanges(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[LimitRange], None, None]:
+        resume: bool = True,
+    ) -> Watch[LimitRange]:
         """Watch LimitRange objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the LimitRange; default: the client's namespace.
@@ -4307,6 +4373,9 @@ class LimitRanges(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -4324,7 +4393,8 @@ class LimitRanges(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=LimitRange,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -4638,11 +4708,13 @@ class AsyncLimitRanges(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[LimitRange, None]:
+    ) -> AsyncListIterator[LimitRange]:
         """Every LimitRange, following ``continue`` across pages.
 
         The LimitRange objects in a namespace (or in every namespace), ``limit`` per request
-        (500 by default).
+        (500 by default). Once exhausted, the iterator's ``resource_version`` is the list's,
+        to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the LimitRange; default: the client's namespace.
@@ -4813,11 +4885,13 @@ class AsyncLimitRanges(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[LimitRange], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[LimitRange]:
         """Watch LimitRange objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the LimitRange; default: the client's namespace.
@@ -4843,6 +4917,9 @@ class AsyncLimitRanges(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -4860,7 +4937,8 @@ class AsyncLimitRanges(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=LimitRange,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -5116,10 +5194,12 @@ class Namespaces(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[Namespace, None, None]:
+    ) -> ListIterator[Namespace]:
         """Every Namespace, following ``continue`` across pages.
 
-        The Namespace objects, ``limit`` per request (500 by default).
+        The Namespace objects, ``limit`` per request (500 by default). Once exhausted, the
+        iterator's ``resource_version`` is the list's, to watch from; an expired continue
+        token starts the list again from a fresh snapshot.
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -5418,11 +5498,13 @@ class Namespaces(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[Namespace], None, None]:
+        resume: bool = True,
+    ) -> Watch[Namespace]:
         """Watch Namespace objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
@@ -5446,6 +5528,9 @@ class Namespaces(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -5461,7 +5546,8 @@ class Namespaces(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Namespace,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -5711,10 +5797,12 @@ class AsyncNamespaces(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[Namespace, None]:
+    ) -> AsyncListIterator[Namespace]:
         """Every Namespace, following ``continue`` across pages.
 
-        The Namespace objects, ``limit`` per request (500 by default).
+        The Namespace objects, ``limit`` per request (500 by default). Once exhausted, the
+        iterator's ``resource_version`` is the list's, to watch from; an expired continue
+        token starts the list again from a fresh snapshot.
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -6013,11 +6101,13 @@ class AsyncNamespaces(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[Namespace], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[Namespace]:
         """Watch Namespace objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
@@ -6041,6 +6131,9 @@ class AsyncNamespaces(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -6056,7 +6149,8 @@ class AsyncNamespaces(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Namespace,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -6401,10 +6495,12 @@ class Nodes(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[Node, None, None]:
+    ) -> ListIterator[Node]:
         """Every Node, following ``continue`` across pages.
 
-        The Node objects, ``limit`` per request (500 by default).
+        The Node objects, ``limit`` per request (500 by default). Once exhausted, the
+        iterator's ``resource_version`` is the list's, to watch from; an expired continue
+        token starts the list again from a fresh snapshot.
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -6666,11 +6762,13 @@ class Nodes(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[Node], None, None]:
+        resume: bool = True,
+    ) -> Watch[Node]:
         """Watch Node objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
@@ -6694,6 +6792,9 @@ class Nodes(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -6709,7 +6810,8 @@ class Nodes(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Node,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -7046,10 +7148,12 @@ class AsyncNodes(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[Node, None]:
+    ) -> AsyncListIterator[Node]:
         """Every Node, following ``continue`` across pages.
 
-        The Node objects, ``limit`` per request (500 by default).
+        The Node objects, ``limit`` per request (500 by default). Once exhausted, the
+        iterator's ``resource_version`` is the list's, to watch from; an expired continue
+        token starts the list again from a fresh snapshot.
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -7311,11 +7415,13 @@ class AsyncNodes(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[Node], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[Node]:
         """Watch Node objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
@@ -7339,6 +7445,9 @@ class AsyncNodes(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -7354,7 +7463,8 @@ class AsyncNodes(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Node,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -7743,11 +7853,13 @@ class PersistentVolumeClaims(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[PersistentVolumeClaim, None, None]:
+    ) -> ListIterator[PersistentVolumeClaim]:
         """Every PersistentVolumeClaim, following ``continue`` across pages.
 
         The PersistentVolumeClaim objects in a namespace (or in every namespace), ``limit``
-        per request (500 by default).
+        per request (500 by default). Once exhausted, the iterator's ``resource_version`` is
+        the list's, to watch from; an expired continue token starts the list again from a
+        fresh snapshot.
 
         Args:
             namespace: Namespace of the PersistentVolumeClaim; default: the client's
@@ -8036,11 +8148,13 @@ class PersistentVolumeClaims(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[PersistentVolumeClaim], None, None]:
+        resume: bool = True,
+    ) -> Watch[PersistentVolumeClaim]:
         """Watch PersistentVolumeClaim objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the PersistentVolumeClaim; default: the client's
@@ -8067,6 +8181,9 @@ class PersistentVolumeClaims(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -8084,7 +8201,8 @@ class PersistentVolumeClaims(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=PersistentVolumeClaim,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -8463,11 +8581,13 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[PersistentVolumeClaim, None]:
+    ) -> AsyncListIterator[PersistentVolumeClaim]:
         """Every PersistentVolumeClaim, following ``continue`` across pages.
 
         The PersistentVolumeClaim objects in a namespace (or in every namespace), ``limit``
-        per request (500 by default).
+        per request (500 by default). Once exhausted, the iterator's ``resource_version`` is
+        the list's, to watch from; an expired continue token starts the list again from a
+        fresh snapshot.
 
         Args:
             namespace: Namespace of the PersistentVolumeClaim; default: the client's
@@ -8756,11 +8876,13 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[PersistentVolumeClaim], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[PersistentVolumeClaim]:
         """Watch PersistentVolumeClaim objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the PersistentVolumeClaim; default: the client's
@@ -8787,6 +8909,9 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -8804,7 +8929,8 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=PersistentVolumeClaim,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -9151,10 +9277,12 @@ class PersistentVolumes(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[PersistentVolume, None, None]:
+    ) -> ListIterator[PersistentVolume]:
         """Every PersistentVolume, following ``continue`` across pages.
 
-        The PersistentVolume objects, ``limit`` per request (500 by default).
+        The PersistentVolume objects, ``limit`` per request (500 by default). Once
+        exhausted, the iterator's ``resource_version`` is the list's, to watch from; an
+        expired continue token starts the list again from a fresh snapshot.
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -9416,11 +9544,13 @@ class PersistentVolumes(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[PersistentVolume], None, None]:
+        resume: bool = True,
+    ) -> Watch[PersistentVolume]:
         """Watch PersistentVolume objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
@@ -9444,6 +9574,9 @@ class PersistentVolumes(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -9459,7 +9592,8 @@ class PersistentVolumes(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=PersistentVolume,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -9796,10 +9930,12 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[PersistentVolume, None]:
+    ) -> AsyncListIterator[PersistentVolume]:
         """Every PersistentVolume, following ``continue`` across pages.
 
-        The PersistentVolume objects, ``limit`` per request (500 by default).
+        The PersistentVolume objects, ``limit`` per request (500 by default). Once
+        exhausted, the iterator's ``resource_version`` is the list's, to watch from; an
+        expired continue token starts the list again from a fresh snapshot.
 
         Args:
             field_selector: A selector to restrict the list of returned objects by their
@@ -10061,11 +10197,13 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[PersistentVolume], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[PersistentVolume]:
         """Watch PersistentVolume objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             allow_watch_bookmarks: Let the server send ``BOOKMARK`` events, which carry only
@@ -10089,6 +10227,9 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -10104,7 +10245,8 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=PersistentVolume,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -10602,11 +10744,12 @@ class Pods(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[Pod, None, None]:
+    ) -> ListIterator[Pod]:
         """Every Pod, following ``continue`` across pages.
 
         The Pod objects in a namespace (or in every namespace), ``limit`` per request (500
-        by default).
+        by default). Once exhausted, the iterator's ``resource_version`` is the list's, to
+        watch from; an expired continue token starts the list again from a fresh snapshot.
 
         Args:
             namespace: Namespace of the Pod; default: the client's namespace.
@@ -11270,11 +11413,13 @@ class Pods(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[Pod], None, None]:
+        resume: bool = True,
+    ) -> Watch[Pod]:
         """Watch Pod objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the Pod; default: the client's namespace.
@@ -11300,6 +11445,9 @@ class Pods(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -11317,7 +11465,8 @@ class Pods(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Pod,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -11792,11 +11941,12 @@ class AsyncPods(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[Pod, None]:
+    ) -> AsyncListIterator[Pod]:
         """Every Pod, following ``continue`` across pages.
 
         The Pod objects in a namespace (or in every namespace), ``limit`` per request (500
-        by default).
+        by default). Once exhausted, the iterator's ``resource_version`` is the list's, to
+        watch from; an expired continue token starts the list again from a fresh snapshot.
 
         Args:
             namespace: Namespace of the Pod; default: the client's namespace.
@@ -12460,11 +12610,13 @@ class AsyncPods(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[Pod], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[Pod]:
         """Watch Pod objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the Pod; default: the client's namespace.
@@ -12490,6 +12642,9 @@ class AsyncPods(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -12507,7 +12662,8 @@ class AsyncPods(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Pod,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -12831,11 +12987,13 @@ class PodTemplates(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[PodTemplate, None, None]:
+    ) -> ListIterator[PodTemplate]:
         """Every PodTemplate, following ``continue`` across pages.
 
         The PodTemplate objects in a namespace (or in every namespace), ``limit`` per
-        request (500 by default).
+        request (500 by default). Once exhausted, the iterator's ``resource_version`` is the
+        list's, to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the PodTemplate; default: the client's namespace.
@@ -13006,11 +13164,13 @@ class PodTemplates(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[PodTemplate], None, None]:
+        resume: bool = True,
+    ) -> Watch[PodTemplate]:
         """Watch PodTemplate objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the PodTemplate; default: the client's namespace.
@@ -13036,6 +13196,9 @@ class PodTemplates(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -13053,7 +13216,8 @@ class PodTemplates(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=PodTemplate,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -13367,11 +13531,13 @@ class AsyncPodTemplates(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[PodTemplate, None]:
+    ) -> AsyncListIterator[PodTemplate]:
         """Every PodTemplate, following ``continue`` across pages.
 
         The PodTemplate objects in a namespace (or in every namespace), ``limit`` per
-        request (500 by default).
+        request (500 by default). Once exhausted, the iterator's ``resource_version`` is the
+        list's, to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the PodTemplate; default: the client's namespace.
@@ -13542,11 +13708,13 @@ class AsyncPodTemplates(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[PodTemplate], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[PodTemplate]:
         """Watch PodTemplate objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the PodTemplate; default: the client's namespace.
@@ -13572,6 +13740,9 @@ class AsyncPodTemplates(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -13589,7 +13760,8 @@ class AsyncPodTemplates(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=PodTemplate,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -13996,11 +14168,13 @@ class ReplicationControllers(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[ReplicationController, None, None]:
+    ) -> ListIterator[ReplicationController]:
         """Every ReplicationController, following ``continue`` across pages.
 
         The ReplicationController objects in a namespace (or in every namespace), ``limit``
-        per request (500 by default).
+        per request (500 by default). Once exhausted, the iterator's ``resource_version`` is
+        the list's, to watch from; an expired continue token starts the list again from a
+        fresh snapshot.
 
         Args:
             namespace: Namespace of the ReplicationController; default: the client's
@@ -14405,11 +14579,13 @@ class ReplicationControllers(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[ReplicationController], None, None]:
+        resume: bool = True,
+    ) -> Watch[ReplicationController]:
         """Watch ReplicationController objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the ReplicationController; default: the client's
@@ -14436,6 +14612,9 @@ class ReplicationControllers(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -14453,7 +14632,8 @@ class ReplicationControllers(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=ReplicationController,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -14850,11 +15030,13 @@ class AsyncReplicationControllers(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[ReplicationController, None]:
+    ) -> AsyncListIterator[ReplicationController]:
         """Every ReplicationController, following ``continue`` across pages.
 
         The ReplicationController objects in a namespace (or in every namespace), ``limit``
-        per request (500 by default).
+        per request (500 by default). Once exhausted, the iterator's ``resource_version`` is
+        the list's, to watch from; an expired continue token starts the list again from a
+        fresh snapshot.
 
         Args:
             namespace: Namespace of the ReplicationController; default: the client's
@@ -15259,11 +15441,13 @@ class AsyncReplicationControllers(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[ReplicationController], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[ReplicationController]:
         """Watch ReplicationController objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the ReplicationController; default: the client's
@@ -15290,6 +15474,9 @@ class AsyncReplicationControllers(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -15307,7 +15494,8 @@ class AsyncReplicationControllers(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=ReplicationController,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -15687,11 +15875,13 @@ class ResourceQuotas(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[ResourceQuota, None, None]:
+    ) -> ListIterator[ResourceQuota]:
         """Every ResourceQuota, following ``continue`` across pages.
 
         The ResourceQuota objects in a namespace (or in every namespace), ``limit`` per
-        request (500 by default).
+        request (500 by default). Once exhausted, the iterator's ``resource_version`` is the
+        list's, to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the ResourceQuota; default: the client's namespace.
@@ -15977,11 +16167,13 @@ class ResourceQuotas(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[ResourceQuota], None, None]:
+        resume: bool = True,
+    ) -> Watch[ResourceQuota]:
         """Watch ResourceQuota objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the ResourceQuota; default: the client's namespace.
@@ -16007,6 +16199,9 @@ class ResourceQuotas(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -16024,7 +16219,8 @@ class ResourceQuotas(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=ResourceQuota,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -16394,11 +16590,13 @@ class AsyncResourceQuotas(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[ResourceQuota, None]:
+    ) -> AsyncListIterator[ResourceQuota]:
         """Every ResourceQuota, following ``continue`` across pages.
 
         The ResourceQuota objects in a namespace (or in every namespace), ``limit`` per
-        request (500 by default).
+        request (500 by default). Once exhausted, the iterator's ``resource_version`` is the
+        list's, to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the ResourceQuota; default: the client's namespace.
@@ -16684,11 +16882,13 @@ class AsyncResourceQuotas(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[ResourceQuota], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[ResourceQuota]:
         """Watch ResourceQuota objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the ResourceQuota; default: the client's namespace.
@@ -16714,6 +16914,9 @@ class AsyncResourceQuotas(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -16731,7 +16934,8 @@ class AsyncResourceQuotas(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=ResourceQuota,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -17053,11 +17257,13 @@ class Secrets(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[Secret, None, None]:
+    ) -> ListIterator[Secret]:
         """Every Secret, following ``continue`` across pages.
 
         The Secret objects in a namespace (or in every namespace), ``limit`` per request
-        (500 by default).
+        (500 by default). Once exhausted, the iterator's ``resource_version`` is the list's,
+        to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the Secret; default: the client's namespace.
@@ -17228,11 +17434,13 @@ class Secrets(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[Secret], None, None]:
+        resume: bool = True,
+    ) -> Watch[Secret]:
         """Watch Secret objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the Secret; default: the client's namespace.
@@ -17258,6 +17466,9 @@ class Secrets(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -17275,7 +17486,8 @@ class Secrets(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Secret,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -17589,11 +17801,13 @@ class AsyncSecrets(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[Secret, None]:
+    ) -> AsyncListIterator[Secret]:
         """Every Secret, following ``continue`` across pages.
 
         The Secret objects in a namespace (or in every namespace), ``limit`` per request
-        (500 by default).
+        (500 by default). Once exhausted, the iterator's ``resource_version`` is the list's,
+        to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the Secret; default: the client's namespace.
@@ -17764,11 +17978,13 @@ class AsyncSecrets(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[Secret], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[Secret]:
         """Watch Secret objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the Secret; default: the client's namespace.
@@ -17794,6 +18010,9 @@ class AsyncSecrets(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -17811,7 +18030,8 @@ class AsyncSecrets(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Secret,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -18177,11 +18397,13 @@ class ServiceAccounts(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[ServiceAccount, None, None]:
+    ) -> ListIterator[ServiceAccount]:
         """Every ServiceAccount, following ``continue`` across pages.
 
         The ServiceAccount objects in a namespace (or in every namespace), ``limit`` per
-        request (500 by default).
+        request (500 by default). Once exhausted, the iterator's ``resource_version`` is the
+        list's, to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the ServiceAccount; default: the client's namespace.
@@ -18352,11 +18574,13 @@ class ServiceAccounts(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[ServiceAccount], None, None]:
+        resume: bool = True,
+    ) -> Watch[ServiceAccount]:
         """Watch ServiceAccount objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the ServiceAccount; default: the client's namespace.
@@ -18382,6 +18606,9 @@ class ServiceAccounts(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -18399,7 +18626,8 @@ class ServiceAccounts(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=ServiceAccount,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -18755,11 +18983,13 @@ class AsyncServiceAccounts(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[ServiceAccount, None]:
+    ) -> AsyncListIterator[ServiceAccount]:
         """Every ServiceAccount, following ``continue`` across pages.
 
         The ServiceAccount objects in a namespace (or in every namespace), ``limit`` per
-        request (500 by default).
+        request (500 by default). Once exhausted, the iterator's ``resource_version`` is the
+        list's, to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the ServiceAccount; default: the client's namespace.
@@ -18930,11 +19160,13 @@ class AsyncServiceAccounts(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[ServiceAccount], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[ServiceAccount]:
         """Watch ServiceAccount objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the ServiceAccount; default: the client's namespace.
@@ -18960,6 +19192,9 @@ class AsyncServiceAccounts(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -18977,7 +19212,8 @@ class AsyncServiceAccounts(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=ServiceAccount,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -19354,11 +19590,13 @@ class Services(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[Service, None, None]:
+    ) -> ListIterator[Service]:
         """Every Service, following ``continue`` across pages.
 
         The Service objects in a namespace (or in every namespace), ``limit`` per request
-        (500 by default).
+        (500 by default). Once exhausted, the iterator's ``resource_version`` is the list's,
+        to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the Service; default: the client's namespace.
@@ -19644,11 +19882,13 @@ class Services(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> Generator[WatchEvent[Service], None, None]:
+        resume: bool = True,
+    ) -> Watch[Service]:
         """Watch Service objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the Service; default: the client's namespace.
@@ -19674,6 +19914,9 @@ class Services(ResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -19691,7 +19934,8 @@ class Services(ResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Service,
-            )
+            ),
+            resume=resume,
         )
 
 
@@ -20060,11 +20304,13 @@ class AsyncServices(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[Service, None]:
+    ) -> AsyncListIterator[Service]:
         """Every Service, following ``continue`` across pages.
 
         The Service objects in a namespace (or in every namespace), ``limit`` per request
-        (500 by default).
+        (500 by default). Once exhausted, the iterator's ``resource_version`` is the list's,
+        to watch from; an expired continue token starts the list again from a fresh
+        snapshot.
 
         Args:
             namespace: Namespace of the Service; default: the client's namespace.
@@ -20350,11 +20596,13 @@ class AsyncServices(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncGenerator[WatchEvent[Service], None]:
+        resume: bool = True,
+    ) -> AsyncWatch[Service]:
         """Watch Service objects: an event each time one changes.
 
-        ``ADDED``, ``MODIFIED``, ``DELETED`` and ``BOOKMARK`` events; an ``ERROR`` event is
-        raised as its ``ApiError`` (``Gone``: list again).
+        ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
+        dropped connections; after 410 Gone the difference from a fresh list arrives as
+        events. Without ``resource_version`` every current object comes first as ``ADDED``.
 
         Args:
             namespace: Namespace of the Service; default: the client's namespace.
@@ -20380,6 +20628,9 @@ class AsyncServices(AsyncResourceClient):
                 function combined with || (logical OR) to specify one or more hash ranges:
             timeout_seconds: Timeout for the list/watch call. This limits the duration of
                 the call, regardless of any activity or inactivity.
+            resume: False for one raw stream: the parameters as given, ``BOOKMARK`` events
+                yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list
+                again).
         """
         return self._watch(
             self._request(
@@ -20397,5 +20648,6 @@ class AsyncServices(AsyncResourceClient):
                     "timeoutSeconds": timeout_seconds,
                 },
                 response=Service,
-            )
+            ),
+            resume=resume,
         )

@@ -455,7 +455,8 @@ def test_bookmarks_move_the_resume_point(kubeconfig: Path, monkeypatch: pytest.M
         churner.join()
     assert bookmarks, "no bookmark arrived"
     assert asked[0] == start.resource_version
-    assert bookmarks[0] in asked[1:], f"resumed from {asked[1:]}, not the bookmark {bookmarks[0]}"
+    # Nothing changed in the watched namespace: only a bookmark can have moved it on.
+    assert len(asked) >= 2 and asked[1] in bookmarks, f"resumed from {asked[1:]}, {bookmarks=}"
 
 
 @pytest.mark.parametrize("server", ["watchlist", "no-watchlist"])

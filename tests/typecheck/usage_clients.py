@@ -10,8 +10,9 @@ client = Client()
 deployments = Deployments(client)
 reveal_type(deployments.get("web", namespace="prod"))  # kubetyped.k8s.apps.v1.Deployment
 reveal_type(deployments.list(all_namespaces=True, label_selector="app=web"))  # kubetyped.k8s.apps.v1.DeploymentList
-reveal_type(deployments.list_all(namespace="prod", limit=100))  # typing.Generator[kubetyped.k8s.apps.v1.Deployment, None, None]
-reveal_type(deployments.watch(resource_version="1", allow_watch_bookmarks=True))  # typing.Generator[kubetyped.watch.WatchEvent[kubetyped.k8s.apps.v1.Deployment], None, None]
+reveal_type(deployments.list_all(namespace="prod", limit=100))  # kubetyped.listwatch.ListIterator[kubetyped.k8s.apps.v1.Deployment]
+reveal_type(deployments.watch(resource_version="1", allow_watch_bookmarks=True))  # kubetyped.listwatch.Watch[kubetyped.k8s.apps.v1.Deployment]
+reveal_type(deployments.list_all().resource_version)  # str | None
 reveal_type(deployments.delete("web"))  # kubetyped.k8s.apps.v1.Deployment | kubetyped.status.Status
 reveal_type(deployments.get_scale("web"))  # kubetyped.k8s.autoscaling.v1.Scale
 reveal_type(deployments.apply(Deployment(), field_manager="me", force=True))  # kubetyped.k8s.apps.v1.Deployment
@@ -24,7 +25,7 @@ reveal_type(ConfigMaps(client).create)  # def (body: kubetyped.k8s.core.v1.Confi
 async def main(aclient: AsyncClient) -> None:
     adeps = AsyncDeployments(aclient)
     reveal_type(await adeps.get("web"))  # kubetyped.k8s.apps.v1.Deployment
-    reveal_type(adeps.watch(namespace="prod"))  # typing.AsyncGenerator[kubetyped.watch.WatchEvent[kubetyped.k8s.apps.v1.Deployment], None]
+    reveal_type(adeps.watch(namespace="prod"))  # kubetyped.listwatch.AsyncWatch[kubetyped.k8s.apps.v1.Deployment]
     async for event in adeps.watch(namespace="prod"):
         reveal_type(event.object.spec)  # kubetyped.k8s.apps.v1.DeploymentSpec | None
         reveal_type(event.type)  # Literal['ADDED'] | Literal['MODIFIED'] | Literal['DELETED'] | Literal['BOOKMARK']
