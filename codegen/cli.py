@@ -90,7 +90,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--check", action="store_true", help="only check that --out is up to date")
     gen.set_defaults(run=_generate)
+    _add_validate(commands)
     return parser
+
+
+def _add_validate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``kubetyped validate``: offline manifest validation (the runtime's kubetyped.validate)."""
+    from kubetyped import validate
+
+    check = commands.add_parser(
+        "validate",
+        help="check manifests against the bindings, offline",
+        description=validate.__doc__,
+    )
+    validate.add_arguments(check)
+    check.set_defaults(run=validate.run)
 
 
 def main(argv: list[str] | None = None) -> int:

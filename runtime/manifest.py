@@ -21,14 +21,16 @@ from __future__ import annotations
 import io
 import json
 import os
+import typing
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import pydantic
 import yaml
+from kubetyped.k8s.meta.v1 import ObjectMeta
 
 from ._base_errors import KubetypedError
 from .generic import GenericObject
@@ -297,36 +299,45 @@ def _build(raw: _Raw, reg: KindRegistry, *, strict: bool) -> K8sModel | list[Pro
         if strict:
             return [_problem(raw, "/kind", _unknown_kind(reg, api_version, kind), label)]
         model = GenericObject
+    lax_errors: list[Any] = []
+    obj: K8sModel | None = None
     try:
         obj = model.model_validate(raw.data)
     except pydantic.ValidationError as exc:
-        return _validation_problems(raw, exc.errors(include_url=False), label)
+        lax_errors = exc.errors(include_url=False)
     if strict:
-        found = _strict_problems(raw, model, label)
-        found += [_problem(raw, p, "unknown field", label) for p in _unknown_fields(obj, "")]
+        found = _validation_problems(raw, _strict_errors(raw, model, lax_errors), label)
+        unknown = _unknown_fields(model, raw.data, "")
+        found += [_problem(raw, p, "unknown field", label) for p in unknown]
         if found:
-            return found
+            return _dedupe(found)
+    elif lax_errors:
+        return _validation_problems(raw, lax_errors, label)
+    assert obj is not None
     _remember(obj, raw.source)
     return obj
 
 
-def _strict_problems(raw: _Raw, model: type[K8sModel], label: str) -> list[Problem]:
-    """What the API server's strict JSON decoding refuses that loading would coerce
+def _strict_errors(raw: _Raw, model: type[K8sModel], lax_errors: list[Any]) -> list[Any]:
+    """What the API server's strict JSON decoding refuses, including what loading coerces
     (``replicas: "3"``): the model validated strictly, from JSON as the server reads it.
 
-    A number where a string is declared passes only for a field that takes numbers too
-    (``Quantity``: ``cpu: 1``); loading already refused numbers for every other string.
+    A number where a string is declared is fine for a field that takes numbers too
+    (``Quantity``: ``cpu: 1``): one the lax validation, which refuses numbers for every other
+    string, did not complain about.
     """
+    lax_at = {tuple(e["loc"]) for e in lax_errors}
     try:
         model.model_validate_json(json.dumps(raw.data), strict=True)
     except pydantic.ValidationError as exc:
         kept = []
         for error in exc.errors(include_url=False):
-            if error["type"] == "string_type" and isinstance(error.get("input"), (int, float)):
+            number = isinstance(error.get("input"), (int, float))
+            if error["type"] == "string_type" and number and tuple(error["loc"]) not in lax_at:
                 continue
             kept.append(error)
-        return _validation_problems(raw, kept, label)
-    return []
+        return kept + lax_errors
+    return lax_errors
 
 
 def _unknown_kind(reg: KindRegistry, api_version: str, kind: str) -> str:
@@ -336,29 +347,55 @@ def _unknown_kind(reg: KindRegistry, api_version: str, kind: str) -> str:
     known = {k.api_version for k in reg.kinds()}
     if api_version not in known:
         return f"unknown apiVersion {api_version} (kind {kind}); no registered package has it"
-    return f"no kind {kind} in {api_version}"
+    import difflib
+
+    close = difflib.get_close_matches(
+        kind, [k.kind for k in reg.kinds() if k.api_version == api_version], n=1
+    )
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return f"no kind {kind} in {api_version}{hint}"
 
 
-def _unknown_fields(value: Any, pointer: str) -> Iterator[str]:
-    """JSON pointers of the fields no model declares, at every depth (generic parts aside)."""
-    if isinstance(value, GenericObject):
-        if value.metadata is not None:
-            yield from _unknown_fields(value.metadata, f"{pointer}/metadata")
+def _unknown_fields(model: type[K8sModel], data: Any, pointer: str) -> Iterator[str]:
+    """JSON pointers of the fields of ``data`` no model declares, at every depth, found by
+    walking the model's fields (free-form parts, ``dict[str, Any]``, are not checked)."""
+    if not isinstance(data, dict) or model is GenericObject:
+        if model is GenericObject and isinstance(data, dict):
+            yield from _unknown_fields(ObjectMeta, data.get("metadata"), f"{pointer}/metadata")
         return
-    if isinstance(value, K8sModel):
-        for name in value.model_extra or {}:
-            yield f"{pointer}/{name}"
-        fields = type(value).model_fields
-        for attr in value.model_fields_set & fields.keys():
-            wire = fields[attr].serialization_alias or attr
-            yield from _unknown_fields(getattr(value, attr), f"{pointer}/{wire}")
-    elif isinstance(value, list):
+    names = model.__dict__.get("__k8s_names__") or model._k8s_names()
+    fields = model.model_fields
+    for key, value in data.items():
+        attr = names.get(key)
+        if attr is None:
+            yield f"{pointer}/{_escape(key)}"
+            continue
+        yield from _unknown_in(fields[attr].annotation, value, f"{pointer}/{_escape(key)}")
+
+
+def _unknown_in(annotation: Any, value: Any, pointer: str) -> Iterator[str]:
+    if isinstance(annotation, type) and issubclass(annotation, K8sModel):
+        yield from _unknown_fields(annotation, value, pointer)
+        return
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        yield from _unknown_in(args[0], value, pointer)
+    elif origin in (list, Sequence) and isinstance(value, list) and args:
         for i, item in enumerate(value):
-            yield from _unknown_fields(item, f"{pointer}/{i}")
-    elif isinstance(value, dict):
+            yield from _unknown_in(args[0], item, f"{pointer}/{i}")
+    elif origin in (dict, Mapping) and isinstance(value, dict) and len(args) == 2:
         for key, item in value.items():
-            if isinstance(item, (K8sModel, list, dict)):
-                yield from _unknown_fields(item, f"{pointer}/{key}")
+            yield from _unknown_in(args[1], item, f"{pointer}/{_escape(str(key))}")
+    elif args:  # a union: the model member, if any, for an object value
+        models = [a for a in args if isinstance(a, type) and issubclass(a, K8sModel)]
+        others = [a for a in args if typing.get_origin(a) is not None]
+        for member in models[:1] or others[:1]:
+            yield from _unknown_in(member, value, pointer)
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
 
 
 def _load(
