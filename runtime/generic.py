@@ -37,7 +37,8 @@ class GenericObject(K8sModel):
     def __init__(self, /, **data: Any) -> None:
         # Any keyword is a field of the object: there is no schema to check it against.
         BaseModel.__init__(self, **data)
-        self.__pydantic_fields_set__.update(("api_version", "kind"))
+        # Like a model built in Python, it is sent with its apiVersion and kind (when given).
+        self.__pydantic_fields_set__.update(n for n in ("api_version", "kind") if getattr(self, n))
 
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
