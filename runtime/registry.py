@@ -149,36 +149,40 @@ class KindRegistry:
         return [self._kinds[key] for key in sorted(self._kinds)]
 
     def model_for(self, api_version: str, kind: str) -> type[K8sModel] | None:
-        """The model class of a kind (its module is imported now), or None."""
-        found = self._load(api_version, kind)
+        """The model class of a kind (its module is imported now, not its clients), or None."""
+        found = self._load(api_version, kind, clients=False)
         return None if found is None else found[0]
 
     def clients_for(
         self, api_version: str, kind: str
     ) -> tuple[type[ResourceClient], type[AsyncResourceClient]] | None:
         """The sync and async resource client classes of a kind, or None."""
-        found = self._load(api_version, kind)
+        found = self._load(api_version, kind, clients=True)
         if found is None or found[1] is None or found[2] is None:
             return None
         return found[1], found[2]
 
     def _load(
-        self, api_version: str, kind: str
+        self, api_version: str, kind: str, *, clients: bool
     ) -> tuple[type[Any], type[Any] | None, type[Any] | None] | None:
         key = (api_version, kind)
         classes = self._classes.get(key)
-        if classes is not None:
-            return classes
         info = self._kinds.get(key)
+        if classes is not None and (
+            not clients or classes[1] is not None or not info or not info.client
+        ):
+            return classes
         if info is None:
             return None
         module = importlib.import_module(info.module_name)
         model = getattr(module, info.model)
-        client = getattr(module, info.client) if info.client else None
-        async_client = getattr(module, f"Async{info.client}") if info.client else None
+        client = async_client = None
+        if clients and info.client:  # the clients module is imported on this first access
+            client = getattr(module, info.client)
+            async_client = getattr(module, f"Async{info.client}")
         classes = (model, client, async_client)
         with self._lock:
-            self._classes.setdefault(key, classes)
+            self._classes[key] = classes
         return classes
 
 
