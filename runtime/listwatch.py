@@ -323,7 +323,7 @@ class _WatchPlan(Generic[T]):
             yield from self._once()
             return
         decoder = WatchDecoder(self.item, method="GET", url=self.what)
-        while self._remaining() is None or self._remaining() > 0:  # type: ignore[operator]
+        while (remaining := self._remaining()) is None or remaining > 0:
             use_watch_list = self.need_sync and self.watch_list
             try:
                 if self.need_sync and not use_watch_list:
