@@ -256,6 +256,25 @@ class _WatchPlan(Generic[T]):
         self.rng = rng
         self.what = _describe(req)
 
+    @classmethod
+    def for_client(
+        cls,
+        client: Client | AsyncClient,
+        req: ApiRequest[T],
+        resume: bool,
+        watch_list: bool | None,
+        on_sync: Callable[[], None] | None,
+    ) -> _WatchPlan[T]:
+        """The plan of a watch through ``client`` (whose retry policy's clock it keeps)."""
+        return cls(
+            req,
+            watch_list=watch_list,
+            on_sync=on_sync,
+            clock=client.retry.clock,
+            resume=resume,
+            url=client.url(watch_request(req)),
+        )
+
     # -- the view --
 
     def _apply(self, kind: str, obj: T) -> WatchEvent[T] | None:
@@ -659,14 +678,7 @@ class Watch(_WatchFacts[T], Generator[WatchEvent[T], None, None]):
         watch_list: bool | None = None,
         on_sync: Callable[[], None] | None = None,
     ) -> None:
-        self._plan = _WatchPlan(
-            req,
-            watch_list=watch_list,
-            on_sync=on_sync,
-            clock=client.retry.clock,
-            resume=resume,
-            url=client.url(watch_request(req)),
-        )
+        self._plan = _WatchPlan.for_client(client, req, resume, watch_list, on_sync)
         self._stopper = _Stopper()
         self._events: Generator[WatchEvent[T], None, None] = _drive(
             self._plan.run(), client, self._stopper
@@ -699,14 +711,7 @@ class AsyncWatch(_WatchFacts[T], AsyncGenerator[WatchEvent[T], None]):
         watch_list: bool | None = None,
         on_sync: Callable[[], None] | None = None,
     ) -> None:
-        self._plan = _WatchPlan(
-            req,
-            watch_list=watch_list,
-            on_sync=on_sync,
-            clock=client.retry.clock,
-            resume=resume,
-            url=client.url(watch_request(req)),
-        )
+        self._plan = _WatchPlan.for_client(client, req, resume, watch_list, on_sync)
         self._events: AsyncGenerator[WatchEvent[T], None] = _adrive(self._plan.run(), client)
 
     async def asend(self, value: None) -> WatchEvent[T]:
