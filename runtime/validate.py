@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -55,6 +56,8 @@ def _generated(spec: str | None, crds: list[str], work: Path) -> str:
 
 
 def _registry(args: argparse.Namespace, work: Path) -> KindRegistry:
+    if args.package and "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # a package generated here (`--out mycluster`)
     if args.spec or args.crd:
         return KindRegistry((_generated(args.spec, args.crd, work), *args.package))
     return KindRegistry((DEFAULT_PACKAGE, *args.package))
@@ -69,6 +72,13 @@ def run(args: argparse.Namespace) -> int:
             registry = _registry(args, Path(tmp))
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except ModuleNotFoundError as exc:  # --spec/--crd need the generator's templates
+            print(
+                f"error: {exc}; --spec and --crd need the generator: "
+                "pip install 'kubetyped[codegen]'",
+                file=sys.stderr,
+            )
             return 2
         valid, found = problems(args.paths, registry=registry)
     if args.output == "json":
