@@ -27,6 +27,8 @@ from ._base_errors import KubetypedError
 from .dynamic import AsyncDynamicClient, DynamicClient, UnknownResource
 from .errors import ApiError, NotFound
 from .model import K8sModel
+from .registry import DEFAULT_PACKAGE
+from .registry import registry as default_registry
 from .wait import async_wait, wait
 
 if TYPE_CHECKING:
@@ -128,14 +130,21 @@ def _label(obj: Any) -> tuple[str, str]:
     return str(data.get("kind", "?")), str(name)
 
 
+def _is_builtin(obj: Any) -> bool:
+    """A kind of Kubernetes itself (``kubetyped.k8s`` knows it), not a custom resource."""
+    info = default_registry.lookup(*_gvk(obj))
+    return info is not None and info.package == DEFAULT_PACKAGE
+
+
+def _rank(obj: Any) -> int:
+    if not _is_builtin(obj):
+        return len(_ORDER) + 1  # custom resources: after their CRDs are Established
+    return _RANK.get(_gvk(obj)[1], len(_ORDER))
+
+
 def apply_order(objects: Iterable[Any]) -> list[Any]:
     """The objects in the order :func:`apply_all` applies them (stable within a kind)."""
-    items = list(objects)
-    return sorted(items, key=lambda o: _RANK.get(_gvk(o)[1], len(_ORDER)))
-
-
-def _is_builtin(obj: Any) -> bool:
-    return _gvk(obj)[1] in _RANK
+    return sorted(objects, key=_rank)
 
 
 def _check_scope(resource: Any, obj: Any) -> None:

@@ -223,16 +223,22 @@ def test_apply_order() -> None:
         "CustomResourceDefinition",
         "Namespace",
     ]
-    objs = [{"apiVersion": "v1", "kind": k, "metadata": {"name": "x"}} for k in kinds]
-    ordered = [o["kind"] for o in apply_order(objs)]
+    versions = {"Deployment": "apps/v1", "Role": "rbac.authorization.k8s.io/v1"}
+    versions |= {"CustomResourceDefinition": "apiextensions.k8s.io/v1", "Widget": "example.com/v1"}
+    objs = [
+        {"apiVersion": versions.get(k, "v1"), "kind": k, "metadata": {"name": "x"}} for k in kinds
+    ]
+    objs.insert(0, {"apiVersion": "example.com/v1", "kind": "Service", "metadata": {"name": "x"}})
+    ordered = [f"{o['apiVersion']} {o['kind']}" for o in apply_order(objs)]
     assert ordered == [
-        "Namespace",
-        "CustomResourceDefinition",
-        "ConfigMap",
-        "Role",
-        "Service",
-        "Deployment",
-        "Widget",
+        "v1 Namespace",
+        "apiextensions.k8s.io/v1 CustomResourceDefinition",
+        "v1 ConfigMap",
+        "rbac.authorization.k8s.io/v1 Role",
+        "v1 Service",
+        "apps/v1 Deployment",
+        "example.com/v1 Service",  # a custom resource, whatever its kind is called
+        "example.com/v1 Widget",
     ]
 
 
