@@ -9,15 +9,27 @@ same here lets one parser serve a live cluster, a saved spec and CRD files alike
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from kubetyped import yamlio
 
-from .errors import SpecError, pointer
+from .errors import SpecError
 
-__all__ = ["add_crds", "crd_documents"]
+__all__ = [
+    "CrdDocument",
+    "CrdFile",
+    "CrdSet",
+    "add_crd_set",
+    "add_crds",
+    "crd_documents",
+    "load_crds",
+]
+
+logger = logging.getLogger("kubetyped.codegen")
 
 _META = "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1."
 
@@ -64,24 +76,118 @@ _PATCH_TYPES = [
 ]
 
 
-def crd_documents(paths: Iterable[str | Path]) -> list[tuple[str, dict[str, Any]]]:
-    """Every CustomResourceDefinition in the YAML files (multi-document files allowed)."""
-    found: list[tuple[str, dict[str, Any]]] = []
-    for path in paths:
+@dataclass
+class CrdFile:
+    """A file (or URL) the CRDs came from, as the user named it, and its bytes."""
+
+    name: str
+    data: bytes
+
+
+@dataclass
+class CrdDocument:
+    """One CustomResourceDefinition: its file, its document index there, and where in that
+    document it starts (``""``, or ``/items/3`` inside a ``List``)."""
+
+    file: str
+    index: int
+    at: str
+    body: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        """How messages name it: ``crds/certs.yaml#2`` (document 2, counted from 0)."""
+        return f"{self.file}#{self.index}"
+
+
+@dataclass
+class CrdSet:
+    """Everything ``--crd`` named: the files read, their CRDs, and definition origins."""
+
+    files: list[CrdFile] = field(default_factory=list)
+    documents: list[CrdDocument] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # notes on documents that are not CRDs
+    # definition name -> (file#document, JSON pointer of its schema in that document)
+    origins: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _read(source: str | Path) -> list[CrdFile]:
+    """The files of one ``--crd`` argument: a file, a folder (recursively) or a URL."""
+    text = str(source)
+    if text.startswith(("http://", "https://")):
+        import httpx  # only needed for URLs
+
         try:
-            docs = list(yaml.safe_load_all(Path(path).read_text(encoding="utf-8")))
-        except OSError as exc:
-            raise SpecError(str(path), "", f"cannot read: {exc.strerror}") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
-            raise SpecError(
-                str(path), where, f"invalid YAML: {getattr(exc, 'problem', exc)}"
-            ) from None
-        for i, doc in enumerate(docs):
-            if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
-                found.append((f"{path}#{i}", doc))
-    return found
+            response = httpx.get(text, follow_redirects=True, timeout=60)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise SpecError(text, "", f"download failed: {exc}") from None
+        return [CrdFile(text, response.content)]
+    path = Path(text)
+    if path.is_dir():
+        # As `kubectl apply -R -f dir`: every .yaml, .yml and .json file, in a stable order.
+        found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in _SUFFIXES)
+        return [CrdFile(str(p), p.read_bytes()) for p in found]
+    try:
+        return [CrdFile(text, path.read_bytes())]
+    except OSError as exc:
+        raise SpecError(text, "", f"cannot read: {exc.strerror}") from None
+
+
+def _documents(crd_file: CrdFile) -> Iterator[tuple[int, str, Any]]:
+    """Every document of a file (the items of a ``List`` one by one), read as kubectl does."""
+    try:
+        documents = yamlio.load_all_located(crd_file.data)
+    except yamlio.YAMLError as exc:
+        where = f"line {exc.line} column {exc.column}" if exc.column else f"line {exc.line}"
+        raise SpecError(
+            crd_file.name, where if exc.line else "", f"invalid YAML: {exc.reason}"
+        ) from None
+    for index, document in enumerate(documents):
+        value = document.value
+        if isinstance(value, dict) and value.get("kind") == "List":
+            for i, item in enumerate(value.get("items") or ()):
+                yield index, f"/items/{i}", item
+        else:
+            yield index, "", value
+
+
+def load_crds(sources: Iterable[str | Path]) -> CrdSet:
+    """Read every CustomResourceDefinition that files, folders or URLs hold.
+
+    Multi-document files and ``List`` documents are read item by item; documents of other
+    kinds are skipped with a note (as in a folder of manifests that also holds CRDs).
+    """
+    crds = CrdSet()
+    for source in sources:
+        files = _read(source)
+        if not files:
+            raise SpecError(str(source), "", "no .yaml, .yml or .json files in this folder")
+        crds.files.extend(files)
+        for crd_file in files:
+            for index, at, value in _documents(crd_file):
+                if value is None:
+                    continue
+                kind = value.get("kind") if isinstance(value, dict) else None
+                if kind == "CustomResourceDefinition" and isinstance(value, dict):
+                    crds.documents.append(CrdDocument(crd_file.name, index, at, value))
+                else:
+                    what = f"kind {kind}" if isinstance(kind, str) else "no kind"
+                    note = f"{crd_file.name}#{index}{at}: skipped ({what}, not a CRD)"
+                    crds.skipped.append(note)
+                    logger.warning("%s", note)
+    if not crds.documents:
+        names = ", ".join(str(s) for s in sources)
+        raise SpecError(names, "", "no CustomResourceDefinition found")
+    return crds
+
+
+def crd_documents(paths: Iterable[str | Path]) -> list[tuple[str, dict[str, Any]]]:
+    """Every CustomResourceDefinition in the files, folders or URLs, named ``file#document``."""
+    return [(doc.label, doc.body) for doc in load_crds(paths).documents]
 
 
 def _reversed(group: str) -> str:
@@ -120,14 +226,19 @@ def _required(value: Any, keys: tuple[str, ...], source: str, where: str) -> Non
 
 
 def _add_version(
-    spec: dict[str, Any], crd: dict[str, Any], version: dict[str, Any], source: str, index: int
-) -> None:
+    spec: dict[str, Any],
+    crd: dict[str, Any],
+    version: dict[str, Any],
+    source: str,
+    index: int,
+    at: str = "",
+) -> tuple[str, str]:
+    """Add one served version; return the names of its two definitions."""
     group = crd["spec"]["group"]
     names = crd["spec"]["names"]
-    _required(names, ("kind", "plural"), source, "/spec/names")
-    _required(version, ("name",), source, f"/spec/versions/{index}")
+    _required(names, ("kind", "plural"), source, f"{at}/spec/names")
+    _required(version, ("name",), source, f"{at}/spec/versions/{index}")
     kind, plural = names["kind"], names["plural"]
-    where = f"{source}/spec/versions/{index}"
     list_kind = names.get("listKind") or f"{kind}List"
     name = version["name"]
     schema = copy.deepcopy(
@@ -145,7 +256,10 @@ def _add_version(
     for key in (f"{prefix}.{kind}", f"{prefix}.{list_kind}"):
         if key in definitions:
             raise SpecError(
-                where, pointer("definitions", key), "defined twice (CRD and spec, or two CRDs)"
+                source,
+                f"{at}/spec/versions/{index}",
+                f"{group}/{name} {key.rpartition('.')[2]} is defined twice "
+                "(CRD and spec, or two CRDs)",
             )
     definitions[f"{prefix}.{kind}"] = schema
     definitions[f"{prefix}.{list_kind}"] = {
@@ -202,24 +316,41 @@ def _add_version(
                 "patch", f"partially update scale of the specified {kind}", scale, _PATCH, gvk
             ),
         }
+    return f"{prefix}.{kind}", f"{prefix}.{list_kind}"
 
 
-def add_crds(spec: dict[str, Any], paths: Iterable[str | Path]) -> int:
-    """Add every served version of the CRDs in ``paths`` to ``spec``; return how many."""
+def add_crd_set(spec: dict[str, Any], crds: CrdSet) -> int:
+    """Add every served version of the CRDs read to ``spec``; return how many.
+
+    ``crds.origins`` then tells, for each definition added, the file, document and JSON
+    pointer of its schema, so errors about it can name them.
+    """
     added = 0
-    for where, crd in crd_documents(paths):
+    for doc in crds.documents:
+        where, crd = doc.label, doc.body
         body = crd.get("spec")
         if not isinstance(body, dict) or not {"group", "names", "versions"} <= body.keys():
             raise SpecError(
-                where, "/spec", "not a CustomResourceDefinition spec (group, names, versions)"
+                where,
+                f"{doc.at}/spec",
+                "not a CustomResourceDefinition spec (group, names, versions)",
             )
-        _required(body, ("group",), where, "/spec")
+        _required(body, ("group",), where, f"{doc.at}/spec")
         if not isinstance(body["versions"], list):
-            raise SpecError(where, "/spec/versions", "expected a list")
+            raise SpecError(where, f"{doc.at}/spec/versions", "expected a list")
         for i, version in enumerate(body["versions"]):
             if not isinstance(version, dict):
-                raise SpecError(where, f"/spec/versions/{i}", "expected an object")
+                raise SpecError(where, f"{doc.at}/spec/versions/{i}", "expected an object")
             if version.get("served", True):
-                _add_version(spec, crd, version, where, i)
+                for name in _add_version(spec, crd, version, where, i, doc.at):
+                    crds.origins[name] = (
+                        where,
+                        f"{doc.at}/spec/versions/{i}/schema/openAPIV3Schema",
+                    )
                 added += 1
     return added
+
+
+def add_crds(spec: dict[str, Any], paths: Iterable[str | Path]) -> int:
+    """Add every served version of the CRDs in files, folders or URLs to ``spec``."""
+    return add_crd_set(spec, load_crds(paths))

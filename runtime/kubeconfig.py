@@ -23,9 +23,9 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import pydantic
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from . import yamlio
 from ._base_errors import ConfigError
 from .auth import (
     EXEC_API_VERSIONS,
@@ -232,12 +232,11 @@ def _parse(text: bytes, path: Path) -> _File:
     # offending line (which may hold a secret) and must not ride along as ``__context__``.
     error: ConfigError | None = None
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or "cannot parse"
-        mark = getattr(exc, "problem_mark", None)
-        position = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        error = ConfigError(f"{where}: invalid YAML{position}: {problem}")
+        raw = yamlio.load(text)  # as kubectl reads it (sigs.k8s.io/yaml), one shared place
+    except yamlio.YAMLError as exc:
+        position = f" (line {exc.line}, column {exc.column})" if exc.line and exc.column else ""
+        position = position or (f" (line {exc.line})" if exc.line else "")
+        error = ConfigError(f"{where}: invalid YAML{position}: {exc.reason}")
     if error is not None:
         raise error
     if raw is None:
