@@ -27,10 +27,17 @@ def _generate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     package_name = args.package or out.resolve().name
     started = time.perf_counter()
+    from .generate import DEFAULT_BASE
+
+    base = args.base
+    if base is None and args.crd and not (args.spec or args.from_cluster):
+        base = DEFAULT_BASE  # --crd alone: the CRDs on top of the bindings kubetyped ships
+    if base in ("", "none"):
+        base = None  # --base none: everything, the spec's types and the CRDs'
     if args.from_cluster:
         files = _from_cluster(args, package_name)
     else:
-        files = generate_files(args.spec, package_name, args.crd)
+        files = generate_files(args.spec, package_name, args.crd, base)
     if args.check:
         differ = diff_tree(out, files)
         if differ:
@@ -57,8 +64,9 @@ def _from_cluster(args: argparse.Namespace, package_name: str) -> dict[str, str]
     with Client(kubeconfig=args.kubeconfig, context=args.context) as client:
         version = client.version().git_version
         body = client.request("GET", "/openapi/v2", headers={"Accept": "application/json"}).content
-        source = f"{client.config.server}/openapi/v2 (Kubernetes {version})"
-    return generate_from_spec(parse_spec_bytes(body, source), source, package_name)
+        source = f"{client.config.server}/openapi/v2"
+    spec = parse_spec_bytes(body, source)
+    return generate_from_spec(spec, source, package_name, server=f"Kubernetes {version}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,8 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--crd",
         action="append",
         default=[],
-        metavar="FILE",
-        help="add CRDs from a YAML file (repeatable)",
+        metavar="FILE|DIR|URL",
+        help="add CRDs: a YAML/JSON file, a folder of them (recursively) or a URL (repeatable)",
+    )
+    gen.add_argument(
+        "--base",
+        metavar="PACKAGE",
+        help="write only the CRDs' group-versions, importing every other type from this "
+        "generated package (default with --crd alone: kubetyped.k8s; 'none': write all)",
     )
     gen.add_argument("--context", help="kubeconfig context for --from-cluster")
     gen.add_argument(

@@ -104,6 +104,7 @@ class CrdDocument:
 class CrdSet:
     """Everything ``--crd`` named: the files read, their CRDs, and definition origins."""
 
+    sources: list[str] = field(default_factory=list)  # the arguments, as given
     files: list[CrdFile] = field(default_factory=list)
     documents: list[CrdDocument] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # notes on documents that are not CRDs
@@ -163,6 +164,7 @@ def load_crds(sources: Iterable[str | Path]) -> CrdSet:
     """
     crds = CrdSet()
     for source in sources:
+        crds.sources.append(str(source))
         files = _read(source)
         if not files:
             raise SpecError(str(source), "", "no .yaml, .yml or .json files in this folder")

@@ -225,3 +225,8 @@ class Package:
     title: str = ""
     warnings: list[str] = field(default_factory=list)  # what was skipped, and where
     fixups: list[str] = field(default_factory=list)  # the upstream-bug fixups that applied
+    # The generated package the modules not in ``modules`` are imported from (a CRD package
+    # on top of ``kubetyped.k8s``); None: every module referred to is in this package.
+    base: str | None = None
+    # Inline objects given a named type of the same shape: (path of class words, the type).
+    matched: list[tuple[tuple[str, ...], ModelRef]] = field(default_factory=list)

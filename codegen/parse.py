@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Hashable
 from typing import Any, NoReturn
 
+from .clients import client_class_name
 from .errors import SpecError, pointer
 from .fixups import apply_fixups
 from .ir import (
@@ -37,6 +39,7 @@ from .ir import (
 )
 from .naming import attribute_name, group_module
 from .params import NOT_OFFERED, QUERY_DOCS, QUERY_VALUES
+from .shapes import Shapes
 
 __all__ = ["parse_spec"]
 
@@ -101,6 +104,48 @@ _PATCH_TYPES = {
     "application/strategic-merge-patch+json": "strategic",
     "application/apply-patch+yaml": "apply",
 }
+# Names a nested class never takes: what generated modules import, and runtime types.
+_RESERVED_CLASS_NAMES = frozenset(
+    {
+        "Annotated",
+        "Any",
+        "AsyncGenerator",
+        "AsyncListIterator",
+        "AsyncResourceClient",
+        "AsyncWatch",
+        "Base64Bytes",
+        "DateTime",
+        "Field",
+        "FieldsV1",
+        "Generator",
+        "IntOrString",
+        "JSON",
+        "JsonPatchOperation",
+        "K8sModel",
+        "K8sObject",
+        "ListIterator",
+        "ListMarkers",
+        "Literal",
+        "Mapping",
+        "MicroTime",
+        "NullOnWire",
+        "OrStatus",
+        "Patch",
+        "PatchType",
+        "Quantity",
+        "RawExtension",
+        "ResourceClient",
+        "ResourceInfo",
+        "Sequence",
+        "TYPE_CHECKING",
+        "Time",
+        "Watch",
+        "WatchEvent",
+        "overload",
+    }
+)
+# Path words too plain for a class name of their own: ``PodTemplateSpec``, not ``Spec``.
+_NOT_ALONE = frozenset({"Spec", "Status", "Metadata", "Template", "Item", "Value", "Ref"})
 _WATCH_ONLY = {"watch", "allowWatchBookmarks", "sendInitialEvents"}
 _LIST_ONLY = {"watch", "limit", "continue"}
 
@@ -124,6 +169,15 @@ class _Parser:
         self.refs: dict[str, ModelRef] = {}
         self.warnings: list[str] = []
         self.by_gvk: dict[GVK, ModelRef] = {}
+        self.shapes = Shapes(self.definitions)
+        # Named definitions by shape: an inline object of that shape uses the named class.
+        self.base_shapes: dict[Hashable, list[ModelRef]] = {}
+        self.match_at: dict[int, ModelRef] = {}  # id of an inline schema -> its named type
+        # Inline objects: one class per shape and module, named before any is built.
+        self.nested_names: dict[tuple[ModuleId, Hashable], str] = {}
+        self.built: dict[tuple[ModuleId, Hashable], ModelRef] = {}
+        self.matched: list[tuple[tuple[str, ...], ModelRef]] = []  # path -> named class used
+        self.nested_paths: dict[tuple[ModuleId, Hashable], list[tuple[str, ...]]] = {}
 
     def fail(self, where: str, message: str) -> NoReturn:
         raise SpecError(self.source, where, message)
@@ -178,6 +232,8 @@ class _Parser:
                 )
             placed[ref] = name
             self.refs[name] = ref
+        self._find_base_shapes()
+        self._plan_nested()
         for name, ref in sorted(self.refs.items()):
             schema = self.definitions[name]
             where = pointer("definitions", name)
@@ -231,6 +287,132 @@ class _Parser:
                 )
             )
         return model
+
+    # -- inline objects: the named type of that shape, or a short class name of their own ---
+
+    def _find_base_shapes(self) -> None:
+        """Named object definitions that are not kinds, by shape, best first: the stable
+        version, then core and meta, then by name."""
+        ranked: dict[Hashable, list[tuple[tuple[bool, bool, str, str], ModelRef]]] = {}
+        for name, ref in self.refs.items():
+            schema = self.definitions[name]
+            if not isinstance(schema, dict) or _gvks(schema) or name in _RUNTIME_MODELS:
+                continue
+            shape = self.shapes.of_definition(name)
+            if not (isinstance(shape, tuple) and shape[0] == "object"):
+                continue
+            unstable = not re.fullmatch(r"v\d+", ref.module.version)
+            rank = (unstable, ref.module.segment not in ("core", "meta"), ref.module.dotted, name)
+            ranked.setdefault(shape, []).append((rank, ref))
+        self.base_shapes = {shape: [r for _, r in sorted(refs)] for shape, refs in ranked.items()}
+
+    def _base_type(self, shape: Hashable, word: str) -> ModelRef | None:
+        """The named type an inline object of this shape at a path ending in ``word`` is: one
+        of that name (``Sysctl``, ``SeccompProfile``), else the best of that shape, if the
+        shape has two properties or more (one ``name`` alone says nothing)."""
+        refs = self.base_shapes.get(shape)
+        if not refs:
+            return None
+        for ref in refs:
+            if ref.name.lower() == word.lower():
+                return ref
+        if isinstance(shape, tuple) and len(shape[1]) >= 2:
+            return refs[0]
+        return None
+
+    def _plan_nested(self) -> None:
+        """Walk every definition's inline objects as ``type_of`` will, and name each class:
+        the shortest tail of its path (``IssuerRef``, then ``SpecIssuerRef``, ...) that no
+        other class of the module takes; a kind's own ``spec`` and ``status`` keep the kind
+        (``CertificateSpec``)."""
+        for name in sorted(self.refs):
+            schema = self.definitions[name]
+            props = schema.get("properties") if isinstance(schema, dict) else None
+            if not isinstance(props, dict):
+                continue
+            ref = self.refs[name]
+            for wire, prop in props.items():
+                if isinstance(prop, dict):
+                    self._visit(prop, ref.module, (ref.name, _word(wire)))
+        for paths in self.nested_paths.values():  # named after its shortest path
+            paths.sort(key=lambda p: (len("".join(p)), p))
+        taken: dict[ModuleId, set[str]] = defaultdict(
+            lambda: set(_RESERVED_CLASS_NAMES) | self._client_names()
+        )
+        for ref in self.refs.values():
+            taken[ref.module].add(ref.name)
+        length = {key: min(2, len(paths[0])) for key, paths in self.nested_paths.items()}
+        for key, paths in self.nested_paths.items():
+            if len(paths[0]) > 2 and paths[0][-1] not in _NOT_ALONE:
+                length[key] = 1
+        pending = dict.fromkeys(self.nested_paths)
+        while pending:
+            wanted = {key: "".join(self.nested_paths[key][0][-length[key] :]) for key in pending}
+            counts = Counter((key[0], name) for key, name in wanted.items())
+            for key, name in wanted.items():
+                path = self.nested_paths[key][0]
+                if counts[(key[0], name)] == 1 and name not in taken[key[0]]:
+                    self.nested_names[key] = name
+                elif length[key] < len(path):
+                    length[key] += 1
+                    continue
+                else:
+                    n = 2
+                    while f"{name}{n}" in taken[key[0]]:
+                        n += 1
+                    self.nested_names[key] = f"{name}{n}"
+                taken[key[0]].add(self.nested_names[key])
+                del pending[key]
+
+    def _client_names(self) -> set[str]:
+        """The resource client classes the paths will give (never a nested class's name)."""
+        names: set[str] = set()
+        paths = self.spec.get("paths")
+        for path, item in (paths if isinstance(paths, dict) else {}).items():
+            match = _PATH.match(path)
+            if match is None or not isinstance(item, dict):
+                continue
+            for op in item.values():
+                gvk = op.get("x-kubernetes-group-version-kind") if isinstance(op, dict) else None
+                if isinstance(gvk, dict) and isinstance(gvk.get("kind"), str):
+                    name = client_class_name(gvk["kind"], match["plural"])
+                    names |= {name, f"Async{name}"}
+        return names
+
+    def _visit(self, schema: dict[str, Any], module: ModuleId, path: tuple[str, ...]) -> None:
+        """One inline schema, deciding as ``type_of`` does what becomes a class."""
+        if "$ref" in schema or schema.get("x-kubernetes-int-or-string"):
+            return
+        parts = schema.get("allOf")
+        if isinstance(parts, list) and len(parts) == 1 and isinstance(parts[0], dict):
+            self._visit(parts[0], module, path)
+            return
+        kind = schema.get("type")
+        if kind == "array" and isinstance(schema.get("items"), dict):
+            self._visit(schema["items"], module, (*path[:-1], _singular(path[-1])))
+        elif kind == "object":
+            props = schema.get("properties")
+            if schema.get("x-kubernetes-embedded-resource") and not props:
+                return
+            if isinstance(props, dict) and props:
+                shape = self.shapes.of(schema)
+                base = self._base_type(shape, path[-1])
+                if base is not None:
+                    self.matched.append((path, base))
+                    self.match_at[id(schema)] = base
+                    return
+                key = (module, shape)
+                if key in self.nested_paths:
+                    self.nested_paths[key].append(path)
+                    return
+                self.nested_paths[key] = [path]
+                for wire, prop in props.items():
+                    if isinstance(prop, dict):
+                        self._visit(prop, module, (*path, _word(wire)))
+                return
+            extra = schema.get("additionalProperties")
+            if isinstance(extra, dict) and extra:
+                self._visit(extra, module, path)
 
     def _nested_ref(self, owner: ModelRef, wire: str) -> ModelRef:
         base = owner.name + "".join(w.capitalize() for w in attribute_name(wire).split("_"))
@@ -287,7 +469,16 @@ class _Parser:
             if schema.get("x-kubernetes-embedded-resource") and not schema.get("properties"):
                 return MapOf(AnyType())
             if owner and isinstance(schema.get("properties"), dict) and schema["properties"]:
-                nested = self._nested_ref(owner, wire)
+                if id(schema) in self.match_at:
+                    return self.match_at[id(schema)]  # a Kubernetes type written out in full
+                key = (owner.module, self.shapes.of(schema))
+                if key in self.built:
+                    return self.built[key]  # the same object under another path
+                planned = self.nested_names.get(key)
+                nested = (
+                    ModelRef(owner.module, planned) if planned else self._nested_ref(owner, wire)
+                )
+                self.built[key] = nested
                 self._model(nested, schema, where, None, "")
                 return nested
             extra = schema.get("additionalProperties")
@@ -442,6 +633,22 @@ class _Parser:
         return None
 
 
+def _word(wire: str) -> str:
+    """A path word of a class name: ``issuerRef`` -> ``IssuerRef``."""
+    return "".join(w.capitalize() for w in attribute_name(wire).split("_"))
+
+
+def _singular(word: str) -> str:
+    """The class name word of a list's items: ``Conditions`` -> ``Condition``."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
 def parse_spec(spec: dict[str, Any], source: str) -> Package:
     """Turn a loaded spec into the IR, applying the fixups that match it."""
     if "definitions" not in spec:
@@ -451,4 +658,5 @@ def parse_spec(spec: dict[str, Any], source: str) -> Package:
     parser.parse_models()
     parser.parse_resources()
     package = Package(dict(sorted(parser.modules.items())), source, parser.warnings, applied)
+    package.matched = parser.matched
     return package

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import jinja2
 
@@ -200,7 +201,11 @@ def _models_source(
     names = [m.name for m in models] + sorted(reexported) + clients
     if len(set(names)) != len(names):
         raise ValueError(f"{module.id.dotted}: duplicate class names")
-    imported = _MODEL_MODULE_NAMES | ann.specials | {a for _, _, a in _module_imports(ann.modules)}
+    imported = (
+        _MODEL_MODULE_NAMES
+        | ann.specials
+        | {a for _, _, a in _module_imports(ann.modules, package)}
+    )
     _refuse_clashes(module, imported, package.title)
     stdlib = {"typing": set(ann.typing) | ({"TYPE_CHECKING", "Any"} if clients else set())}
     runtime = {"kubetyped.model": {m.base for m in models}, "kubetyped.types": set(ann.specials)}
@@ -218,7 +223,7 @@ def _models_source(
         exports=sorted(names),
         stdlib_imports=_import_lines(stdlib),
         runtime_imports=_import_lines(runtime),
-        imports=_module_imports(ann.modules),
+        imports=_module_imports(ann.modules, package),
         uses_field=any(f.aliased for m in models for f in m.fields),
     )
 
@@ -267,7 +272,7 @@ def _clients_source(
         stdlib_imports=_import_lines(stdlib),
         runtime_imports=_import_lines(runtime),
         local_imports=sorted(ann.locals),
-        imports=_module_imports(ann.modules),
+        imports=_module_imports(ann.modules, package),
     )
     return source, [n for c in clients for n in (c.name, c.async_name)]
 
@@ -276,8 +281,19 @@ def _clients_module(module_id: ModuleId) -> str:
     return f"_{module_id.version}_clients"
 
 
-def _module_imports(modules: set[ModuleId]) -> list[tuple[str, str, str]]:
-    return [(m.segment, m.version, module_alias(m.segment, m.version)) for m in sorted(modules)]
+def _module_imports(modules: set[ModuleId], package: Package) -> list[tuple[str, str, str]]:
+    """(from, version, alias) of each module referred to: a sibling of this package, or a
+    module of the base package (``kubetyped.k8s.meta``) that a CRD package builds on."""
+    return [
+        (
+            f"..{m.segment}"
+            if m in package.modules or not package.base
+            else f"{package.base}.{m.segment}",
+            m.version,
+            module_alias(m.segment, m.version),
+        )
+        for m in sorted(modules)
+    ]
 
 
 def _import_lines(imports: dict[str, set[str]]) -> list[str]:
@@ -288,7 +304,9 @@ def _import_lines(imports: dict[str, set[str]]) -> list[str]:
     ]
 
 
-def render_package(package: Package, package_name: str) -> dict[str, str]:
+def render_package(
+    package: Package, package_name: str, provenance: dict[str, Any] | None = None
+) -> dict[str, str]:
     """Render every file of the package: relative path -> source text (before formatting)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("kubetyped.codegen", "templates"),
@@ -313,14 +331,26 @@ def render_package(package: Package, package_name: str) -> dict[str, str]:
         files[f"{segment}/__init__.py"] = env.get_template("group_init.py.jinja").render(
             segment=segment, versions=versions, package_name=package_name
         )
+    source = provenance or {"spec": package.title}
     files["__init__.py"] = env.get_template("package_init.py.jinja").render(
-        package_name=package_name, title=package.title, modules=list(package.modules)
+        package_name=package_name,
+        title=package.title,
+        modules=list(package.modules),
+        base=package.base,
+        source=source,
+        source_lines=[f"{k}: {v}" for k, v in source.items() if v],
+        source_repr=_py_dict(source),
     )
     files["_kinds.py"] = env.get_template("kinds.py.jinja").render(
         package_name=package_name, title=package.title, kinds=_kinds(package)
     )
     files["py.typed"] = ""
     return files
+
+
+def _py_dict(values: dict[str, Any]) -> str:
+    """A dict of JSON-like values as Python source (repr is Python's own literal syntax)."""
+    return "{" + ", ".join(f"{k!r}: {v!r}" for k, v in values.items()) + "}"
 
 
 @dataclass

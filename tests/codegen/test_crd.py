@@ -61,7 +61,7 @@ def test_crds_become_models_and_resources() -> None:
         "Certificate",
         "CertificateList",
         "CertificateSpec",
-        "CertificateSpecIssuerRef",
+        "IssuerRef",
     } <= names
     (resource,) = [r for r in module.resources if r.plural == "certificates"]
     assert resource.namespaced and resource.subresources == ["status"]

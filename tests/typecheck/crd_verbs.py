@@ -1,8 +1,8 @@
-"""A CRD package (cert-manager, generated with --crd): models and every verb of a namespaced
-(Certificates) and a cluster-scoped (ClusterIssuers) custom resource, sync and async."""
+"""A CRD package (cert-manager, generated with --crd alone, on top of kubetyped.k8s): models
+and every verb of a namespaced (Certificates) and a cluster-scoped (ClusterIssuers) custom
+resource, sync and async."""
 
-from kubetyped import AsyncClient, Client
-from kubetyped.k8s.cert_manager_io.v1 import (
+from crds.cert_manager_io.v1 import (
     AsyncCertificates,
     Certificate,
     Certificates,
@@ -10,6 +10,7 @@ from kubetyped.k8s.cert_manager_io.v1 import (
     ClusterIssuer,
     ClusterIssuers,
 )
+from kubetyped import AsyncClient, Client
 from kubetyped.k8s.meta.v1 import ObjectMeta, Status
 
 

@@ -14,8 +14,9 @@ Usage files, checked with each checker as a user's project would see the install
   ``# pyright:``, which pyright reads as a setting). Each such line must get an error
   containing the text, and no other line may get one.
 
-All of it runs twice: over ``kubetyped.k8s`` as committed, and over a package generated with
-the cert-manager CRDs added (``--crd``), which also gets ``crd_*.py``.
+All of it runs twice: over ``kubetyped.k8s`` as committed, and with a CRD package of the
+cert-manager CRDs on top of it (``--crd`` alone: package ``crds``, importing ``kubetyped.k8s``
+for every Kubernetes type), which also gets ``crd_*.py``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ CRDS = sorted((ROOT / "tests" / "data" / "crds").glob("*.yaml")) + sorted(
 )
 CHECKERS = ("pyright", "mypy-plain", "mypy-plugin")
 PACKAGE = "kubetyped.k8s"
+CRD_PACKAGE = "crds"
 
 # -- the usage file of every kind -----------------------------------------------------------
 
@@ -77,11 +79,12 @@ _SPECIAL_VALUES = {
 class _KindsWriter:
     """Python source building each top-level kind from its required fields, recursively."""
 
-    def __init__(self, package: Package) -> None:
+    def __init__(self, package: Package, crd_modules: frozenset[ModuleId] = frozenset()) -> None:
         self.models: dict[ModelRef, ModelDef] = {
             m.id: m for module in package.modules.values() for m in module.models
         }
         self.modules: set[ModuleId] = set()
+        self.crd_modules = crd_modules  # imported from the CRD package, not kubetyped.k8s
 
     def ref(self, ref: ModelRef) -> str:
         self.modules.add(ref.module)
@@ -123,7 +126,8 @@ class _KindsWriter:
         # checking the items of one past 64 entries), a call's argument never.
         lines = [f"built({self.build(m)})" for m in kinds]
         imports = [
-            f"from {PACKAGE}.{m.segment} import {m.version} as {module_alias(m.segment, m.version)}"
+            f"from {CRD_PACKAGE if m in self.crd_modules else PACKAGE}.{m.segment} "
+            f"import {m.version} as {module_alias(m.segment, m.version)}"
             for m in sorted(self.modules)
         ]
         return "\n".join(
@@ -153,8 +157,15 @@ class _KindsWriter:
 
 def kinds_usage(crds: list[Path]) -> str:
     spec, source = load_spec(None)
+    before = set(spec["definitions"])
     add_crds(spec, crds)
-    return _KindsWriter(parse_spec(spec, source)).source()
+    package = parse_spec(spec, source)
+    crd_modules = frozenset(
+        module_id
+        for module_id, module in package.modules.items()
+        if any(m.source.split("/")[2] not in before for m in module.models)
+    )
+    return _KindsWriter(package, crd_modules).source()
 
 
 # -- the README's examples ------------------------------------------------------------------
@@ -179,17 +190,21 @@ class Project:
     failing: list[str]
 
 
-def _link_runtime(dest: Path, package: Path) -> None:
+def _link_runtime(dest: Path, package: Path, crd_package: Path | None) -> None:
     pkg = dest / "kubetyped"
     pkg.mkdir(parents=True)
     for entry in (ROOT / "runtime").iterdir():
         if entry.name != "__pycache__":
             (pkg / entry.name).symlink_to(entry)
     (pkg / "k8s").symlink_to(package)
+    if crd_package is not None:
+        (dest / CRD_PACKAGE).symlink_to(crd_package)
 
 
-def _project(root: Path, package: Path, crds: list[Path]) -> Project:
-    _link_runtime(root / "site", package)
+def _project(
+    root: Path, package: Path, crds: list[Path], crd_package: Path | None = None
+) -> Project:
+    _link_runtime(root / "site", package, crd_package)
     passing = ["usage_readme.py", "usage_kinds.py"]
     (root / "usage_readme.py").write_text(readme_usage())
     (root / "usage_kinds.py").write_text(kinds_usage(crds))
@@ -225,12 +240,12 @@ def default_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 @pytest.fixture(scope="session")
 def crd_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    out = tmp_path_factory.mktemp("crdpkg") / "k8s"
-    args = ["generate", "--out", str(out), "--package", PACKAGE]
+    out = tmp_path_factory.mktemp("crdpkg") / CRD_PACKAGE
+    args = ["generate", "--out", str(out), "--package", CRD_PACKAGE]
     for crd in CRDS:
         args += ["--crd", str(crd)]
     assert generate_main(args) == 0
-    return _project(tmp_path_factory.mktemp("crd"), out, CRDS)
+    return _project(tmp_path_factory.mktemp("crd"), ROOT / "generated", CRDS, out)
 
 
 # -- running the checkers ------------------------------------------------------------------

@@ -198,7 +198,10 @@ def test_registry_takes_a_crd_package(tmp_path: Path, monkeypatch: pytest.Monkey
     if not crd.exists():
         crd = next((ROOT / "tests" / "data" / "crds").rglob("*.yaml"))
     out = tmp_path / "mycluster"
-    assert main(["generate", "--out", str(out), "--package", "mycluster", "--crd", str(crd)]) == 0
+    # --base none: the whole spec and the CRD in one package (--crd alone writes the CRD's
+    # group-versions only, on top of kubetyped.k8s), so both packages have apps/v1.
+    args = ["generate", "--out", str(out), "--package", "mycluster", "--crd", str(crd)]
+    assert main([*args, "--base", "none"]) == 0
     monkeypatch.syspath_prepend(str(tmp_path))
     reg = KindRegistry()
     reg.register_package("mycluster")
