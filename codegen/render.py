@@ -42,6 +42,29 @@ def _refuse_clashes(module: ModuleDef, imported: set[str], source: str) -> None:
             )
 
 
+def _refuse_duplicates(module: ModuleDef, source: str) -> None:
+    """Two classes of one module with one name (a kind ``Foos`` and the client of kind
+    ``Foo``, plural ``foos``): an error naming where both come from."""
+    seen: dict[str, str] = {}
+    owners = [(m.name, m.source, f"the model of {m.source}") for m in module.models]
+    for r in module.resources:
+        if r.model is not None:
+            name = client_class_name(r.gvk.kind, r.plural)
+            where = next((m.source for m in module.models if m.id == r.model), "")
+            for client in (name, f"Async{name}"):
+                owners.append(
+                    (client, where, f"the client of kind {r.gvk.kind} ({r.plural}), {where}")
+                )
+    for name, where, what in owners:
+        if name in seen:
+            raise SpecError(
+                source,
+                where,
+                f"two classes named {name} in {module.id.dotted}: {seen[name]} and {what}",
+            )
+        seen[name] = what
+
+
 # Names a models module imports besides its specials and the modules it refers to.
 _MODEL_MODULE_NAMES = {
     "Annotated",
@@ -200,7 +223,7 @@ def _models_source(
         models.append(_Model(model.name, base, docstring(model.description), fields, gvk))
     names = [m.name for m in models] + sorted(reexported) + clients
     if len(set(names)) != len(names):
-        raise ValueError(f"{module.id.dotted}: duplicate class names")
+        _refuse_duplicates(module, package.title)
     imported = (
         _MODEL_MODULE_NAMES
         | ann.specials
