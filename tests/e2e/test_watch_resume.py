@@ -650,3 +650,54 @@ def test_informer_memory_stays_flat(kubeconfig: Path) -> None:
                 after = tracemalloc.get_traced_memory()[0]
             tracemalloc.stop()
     assert after <= synced * 1.05, f"{synced:,} bytes after sync, {after:,} after 3,000 updates"
+
+
+def test_an_async_informer_keeps_the_loop_running_while_an_exec_plugin_works(
+    apiserver: ApiServer, tmp_path: Path
+) -> None:
+    """The exec plugin takes 5 s; meanwhile a ticker on the same loop keeps ticking. A plugin
+    run on the loop would stop the ticker for those 5 s."""
+    import sys
+
+    plugin = tmp_path / "slow-plugin"
+    credential = {
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "kind": "ExecCredential",
+        "status": {"token": apiserver.admin_token},
+    }
+    plugin.write_text(
+        f"#!{sys.executable}\nimport json, time\ntime.sleep(5)\nprint(json.dumps({credential!r}))\n"
+    )
+    plugin.chmod(0o755)
+    config = yaml.safe_load(apiserver.kubeconfig_path.read_text())
+    exec_user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin)}}
+    config["users"] = [{"name": "slow", "user": exec_user}]
+    for context in config["contexts"]:
+        context["context"]["user"] = "slow"
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(config))
+
+    async def main() -> float:
+        gaps: list[float] = []
+
+        async def ticker() -> None:
+            last = time.monotonic()
+            while True:
+                await asyncio.sleep(0.05)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+
+        async with AsyncClient(kubeconfig=kubeconfig) as client:
+            tick = asyncio.create_task(ticker())
+            informer = AsyncInformer(core_v1.AsyncNamespaces(client).watch)
+            started = time.monotonic()
+            async with informer:
+                assert await informer.wait_for_sync(60)
+            assert time.monotonic() - started >= 5  # the plugin did run meanwhile
+            tick.cancel()
+        return max(gaps)
+
+    lag = asyncio.run(main())
+    print(f"largest event-loop gap while the plugin ran: {lag:.3f} s")
+    assert lag < 2.5, f"the event loop stalled for {lag:.1f} s"
