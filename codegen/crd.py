@@ -181,7 +181,7 @@ def load_crds(sources: Iterable[str | Path]) -> CrdSet:
                     note = f"{crd_file.name}#{index}{at}: skipped ({what}, not a CRD)"
                     crds.skipped.append(note)
                     logger.warning("%s", note)
-    if not crds.documents:
+    if crds.sources and not crds.documents:
         names = ", ".join(str(s) for s in sources)
         raise SpecError(names, "", "no CustomResourceDefinition found")
     return crds

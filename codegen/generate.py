@@ -137,7 +137,7 @@ def _only_crds(package: Package, crds: CrdSet, base: str) -> None:
     package.base = base
     wanted: dict[ModuleId, set[str]] = {}
     for module in kept.values():
-        types = [f.type for m in module.models for f in m.fields]
+        types: list[TypeExpr | None] = [f.type for m in module.models for f in m.fields]
         types += [
             t for r in module.resources for op in r.operations for t in (op.body, op.response)
         ]

@@ -77,6 +77,9 @@ class ListOf:
 @dataclass(frozen=True)
 class MapOf:
     value: TypeExpr
+    # Go writes a value of this map as null (a nil slice or []byte, a zero metav1.Time):
+    # the values accept null on the wire while their Python type stays ``value``.
+    null_values: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,9 @@ class FieldDef:
     type: TypeExpr
     required: bool
     nullable: bool = False  # OpenAPI v3 `nullable`: required, but may be null
+    # Required, but Go may write null here (a nil slice, map or pointer, a zero Time): null is
+    # read and sent back as is, while the Python type stays non-optional for constructors.
+    null_on_wire: bool = False
     description: str = ""
     literal: str | None = None  # a fixed value (apiVersion/kind of a top-level kind)
     list_type: str | None = None

@@ -270,12 +270,14 @@ class _Parser:
                 literal = gvk.api_version
             elif gvk is not None and wire == "kind":
                 literal = gvk.kind
+            field_type = self.type_of(prop, at, ref, wire)
             model.fields.append(
                 FieldDef(
                     wire_name=wire,
                     name=name,
-                    type=self.type_of(prop, at, ref, wire),
+                    type=field_type,
                     required=wire in required and literal is None,
+                    null_on_wire=wire in required and literal is None and _go_null(field_type),
                     nullable=bool(prop.get("nullable")),
                     description=prop.get("description", ""),
                     literal=literal,
@@ -483,7 +485,8 @@ class _Parser:
                 return nested
             extra = schema.get("additionalProperties")
             if isinstance(extra, dict) and extra:
-                return MapOf(self.type_of(extra, where + "/additionalProperties", owner, wire))
+                value = self.type_of(extra, where + "/additionalProperties", owner, wire)
+                return MapOf(value, null_values=_go_null_value(value))
             return MapOf(AnyType())
         self.fail(where + "/type", f"unknown type {kind!r}")
 
@@ -631,6 +634,33 @@ class _Parser:
             if isinstance(schema, dict):
                 return self.type_of(schema, f"{where}/responses/{code}/schema", None, "response")
         return None
+
+
+# Go's nulls. encoding/json writes a nil slice, a nil map and a nil pointer as null unless the
+# field is `omitempty`, and metav1.Time writes its zero value as null; the spec's `required`
+# only says "not omitempty", never "not null". So a required field whose Go type can be nil
+# -- a list, a map, []byte, Time/MicroTime, or a struct (a pointer, or written as one) -- may
+# come as null, and so may a map value of those types (`map[string]metav1.Time` holds nulls).
+# Strings, numbers and booleans are Go values, never null unless a pointer without
+# omitempty (not in the spec's required lists). RawExtension and apiextensions JSON write an
+# empty value as null too. tests/codegen/test_go_nulls.py checks it against every model.
+_GO_NULLABLE_SPECIALS = frozenset(
+    {"Time", "MicroTime", "DateTime", "Base64Bytes", "RawExtension", "JSON", "FieldsV1"}
+)
+
+
+def _go_null(t: TypeExpr) -> bool:
+    """Whether a required field of this type may be null on the wire."""
+    if isinstance(t, ListOf | MapOf | ModelRef):
+        return True
+    return isinstance(t, Special) and t.name in _GO_NULLABLE_SPECIALS
+
+
+def _go_null_value(t: TypeExpr) -> bool:
+    """Whether a map value of this type may be null (a struct value in a map never is)."""
+    if isinstance(t, ListOf | MapOf):
+        return True
+    return isinstance(t, Special) and t.name in _GO_NULLABLE_SPECIALS
 
 
 def _word(wire: str) -> str:

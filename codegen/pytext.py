@@ -61,6 +61,7 @@ class Annotations:
         self.specials: set[str] = set()
         self.typing: set[str] = set()
         self.locals: set[str] = set()  # names of this module's own classes used
+        self.null_on_wire = False  # an annotation used kubetyped.model.NullOnWire
 
     def __call__(self, t: TypeExpr) -> str:
         if isinstance(t, Primitive):
@@ -81,6 +82,10 @@ class Annotations:
         if isinstance(t, ListOf):
             return f"list[{self(t.item)}]"
         if isinstance(t, MapOf):
+            if t.null_values:
+                self.typing.add("Annotated")
+                self.null_on_wire = True
+                return f"dict[str, Annotated[{self(t.value)}, NullOnWire]]"
             return f"dict[str, {self(t.value)}]"
         if isinstance(t, UnionOf):
             return " | ".join(self(o) for o in t.options)

@@ -68,6 +68,7 @@ def _refuse_duplicates(module: ModuleDef, source: str) -> None:
 # Names a models module imports besides its specials and the modules it refers to.
 _MODEL_MODULE_NAMES = {
     "Annotated",
+    "NullOnWire",
     "Any",
     "Field",
     "K8sModel",
@@ -122,8 +123,14 @@ def _field(f: FieldDef, ann: Annotations) -> _Field:
         annotation = f'Literal["{f.literal}"]'
     if (not f.required or f.nullable) and f.literal is None:
         annotation = f"{annotation} | None"
+    if f.null_on_wire and f.literal is None and not f.has_markers:
+        ann.typing.add("Annotated")
+        ann.null_on_wire = True
+        annotation = f"Annotated[{annotation}, NullOnWire]"
     if f.has_markers:
         ann.typing.add("Annotated")
+        ann.null_on_wire |= f.null_on_wire
+        null = "NullOnWire, " if f.null_on_wire else ""
         markers = []
         if f.list_type:
             markers.append(f'list_type="{f.list_type}"')
@@ -136,7 +143,7 @@ def _field(f: FieldDef, ann: Annotations) -> _Field:
             markers.append(f'patch_strategy="{f.patch_strategy}"')
         if f.patch_merge_key:
             markers.append(f'patch_merge_key="{f.patch_merge_key}"')
-        annotation = f"Annotated[{annotation}, ListMarkers({', '.join(markers)})]"
+        annotation = f"Annotated[{annotation}, {null}ListMarkers({', '.join(markers)})]"
     if ann.forward:
         # Only classes in a reference cycle get here; all others are defined before use, so
         # their annotations are real objects that pydantic need not evaluate from strings.
@@ -236,6 +243,8 @@ def _models_source(
         runtime.setdefault(where, set()).add(name)
     if any(f.markers for m in models for f in m.fields):
         runtime["kubetyped.model"].add("ListMarkers")
+    if ann.null_on_wire:
+        runtime["kubetyped.model"].add("NullOnWire")
     return env.get_template("module.py.jinja").render(
         module=module,
         package_name=package_name,
@@ -354,15 +363,14 @@ def render_package(
         files[f"{segment}/__init__.py"] = env.get_template("group_init.py.jinja").render(
             segment=segment, versions=versions, package_name=package_name
         )
-    source = provenance or {"spec": package.title}
+    origin: dict[str, Any] = provenance or {"spec": package.title}
     files["__init__.py"] = env.get_template("package_init.py.jinja").render(
         package_name=package_name,
         title=package.title,
         modules=list(package.modules),
         base=package.base,
-        source=source,
-        source_lines=[f"{k}: {v}" for k, v in source.items() if v],
-        source_repr=_py_dict(source),
+        source_lines=[f"{k}: {v}" for k, v in origin.items() if v],
+        source_repr=_py_dict(origin),
     )
     files["_kinds.py"] = env.get_template("kinds.py.jinja").render(
         package_name=package_name, title=package.title, kinds=_kinds(package)

@@ -60,7 +60,8 @@ class Shapes:
         key = id(schema)
         if key not in self._by_id:
             self._by_id[key] = self._shape(schema)
-        return self._by_id[key]
+        shape: Hashable = self._by_id[key]
+        return shape
 
     def _shape(self, schema: dict[str, Any]) -> Hashable:
         ref = schema.get("$ref")
@@ -77,9 +78,9 @@ class Shapes:
             kind = "object"
         if kind == "string":
             fmt = schema.get("format")
-            return fmt if fmt in ("date-time", "byte") else "string"
+            return str(fmt) if fmt in ("date-time", "byte") else "string"
         if kind in ("integer", "number", "boolean"):
-            return kind
+            return str(kind)
         if kind == "array":
             items = schema.get("items")
             return ("array", self.of(items) if isinstance(items, dict) else "any")

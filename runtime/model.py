@@ -19,10 +19,18 @@ import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
 from pydantic.alias_generators import to_camel
+from pydantic_core import core_schema
 
-__all__ = ["CamelModel", "K8sModel", "K8sObject", "ListMarkers", "UnknownFieldError"]
+__all__ = [
+    "CamelModel",
+    "K8sModel",
+    "K8sObject",
+    "ListMarkers",
+    "NullOnWire",
+    "UnknownFieldError",
+]
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,23 @@ class ListMarkers:
     map_type: str | None = None
     patch_strategy: str | None = None
     patch_merge_key: str | None = None
+
+
+class _NullOnWire:
+    """``Annotated[list[Foo], NullOnWire]``: the type users see and construct with is
+    ``list[Foo]``, but wire data may hold ``null`` here, as Go's encoding/json writes a nil
+    slice, map or pointer and a zero ``metav1.Time``; the null is kept and sent back as is."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.nullable_schema(handler(source))
+
+    def __repr__(self) -> str:
+        return "NullOnWire"
+
+
+NullOnWire = _NullOnWire()
 
 
 class UnknownFieldError(TypeError):

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import Base64Bytes
 from ..meta import v1 as meta_v1
 
@@ -801,7 +801,7 @@ class MutatingAdmissionPolicyBindingList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[MutatingAdmissionPolicyBinding]
+    items: Annotated[list[MutatingAdmissionPolicyBinding], NullOnWire]
     """List of PolicyBinding."""
 
     kind: Literal["MutatingAdmissionPolicyBindingList"] = "MutatingAdmissionPolicyBindingList"
@@ -835,7 +835,7 @@ class MutatingAdmissionPolicyList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[MutatingAdmissionPolicy]
+    items: Annotated[list[MutatingAdmissionPolicy], NullOnWire]
     """List of ValidatingAdmissionPolicy."""
 
     kind: Literal["MutatingAdmissionPolicyList"] = "MutatingAdmissionPolicyList"
@@ -962,8 +962,11 @@ class MutatingWebhook(K8sModel):
     applies to.
     """
 
-    admission_review_versions: Annotated[list[str], ListMarkers(list_type="atomic")] = Field(
-        validation_alias="admissionReviewVersions", serialization_alias="admissionReviewVersions"
+    admission_review_versions: Annotated[list[str], NullOnWire, ListMarkers(list_type="atomic")] = (
+        Field(
+            validation_alias="admissionReviewVersions",
+            serialization_alias="admissionReviewVersions",
+        )
     )
     """admissionReviewVersions is an ordered list of preferred `AdmissionReview` versions the
     Webhook expects. API server will try to use first version in the list which it supports.
@@ -973,7 +976,7 @@ class MutatingWebhook(K8sModel):
     fail and be subject to the failure policy.
     """
 
-    client_config: WebhookClientConfig = Field(
+    client_config: Annotated[WebhookClientConfig, NullOnWire] = Field(
         validation_alias="clientConfig", serialization_alias="clientConfig"
     )
     """clientConfig defines how to communicate with the hook. Required"""
@@ -1199,7 +1202,7 @@ class MutatingWebhookConfigurationList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[MutatingWebhookConfiguration]
+    items: Annotated[list[MutatingWebhookConfiguration], NullOnWire]
     """List of MutatingWebhookConfiguration."""
 
     kind: Literal["MutatingWebhookConfigurationList"] = "MutatingWebhookConfigurationList"
@@ -1525,7 +1528,7 @@ class ValidatingAdmissionPolicyBindingSpec(K8sModel):
     this binding is considered invalid and will be ignored Required.
     """
 
-    validation_actions: Annotated[list[str], ListMarkers(list_type="set")] = Field(
+    validation_actions: Annotated[list[str], NullOnWire, ListMarkers(list_type="set")] = Field(
         validation_alias="validationActions", serialization_alias="validationActions"
     )
     """validationActions declares how Validations of the referenced ValidatingAdmissionPolicy
@@ -1613,7 +1616,7 @@ class ValidatingAdmissionPolicyBinding(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata.
     """
 
-    spec: ValidatingAdmissionPolicyBindingSpec
+    spec: Annotated[ValidatingAdmissionPolicyBindingSpec, NullOnWire]
     """spec defines the desired behavior of the ValidatingAdmissionPolicyBinding."""
 
 
@@ -1635,7 +1638,7 @@ class ValidatingAdmissionPolicyBindingList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ValidatingAdmissionPolicyBinding]
+    items: Annotated[list[ValidatingAdmissionPolicyBinding], NullOnWire]
     """List of PolicyBinding."""
 
     kind: Literal["ValidatingAdmissionPolicyBindingList"] = "ValidatingAdmissionPolicyBindingList"
@@ -1669,7 +1672,7 @@ class ValidatingAdmissionPolicyList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ValidatingAdmissionPolicy]
+    items: Annotated[list[ValidatingAdmissionPolicy], NullOnWire]
     """List of ValidatingAdmissionPolicy."""
 
     kind: Literal["ValidatingAdmissionPolicyList"] = "ValidatingAdmissionPolicyList"
@@ -1690,8 +1693,11 @@ class ValidatingWebhook(K8sModel):
     applies to.
     """
 
-    admission_review_versions: Annotated[list[str], ListMarkers(list_type="atomic")] = Field(
-        validation_alias="admissionReviewVersions", serialization_alias="admissionReviewVersions"
+    admission_review_versions: Annotated[list[str], NullOnWire, ListMarkers(list_type="atomic")] = (
+        Field(
+            validation_alias="admissionReviewVersions",
+            serialization_alias="admissionReviewVersions",
+        )
     )
     """admissionReviewVersions is an ordered list of preferred `AdmissionReview` versions the
     Webhook expects. API server will try to use first version in the list which it supports.
@@ -1701,7 +1707,7 @@ class ValidatingWebhook(K8sModel):
     fail and be subject to the failure policy.
     """
 
-    client_config: WebhookClientConfig = Field(
+    client_config: Annotated[WebhookClientConfig, NullOnWire] = Field(
         validation_alias="clientConfig", serialization_alias="clientConfig"
     )
     """clientConfig defines how to communicate with the hook. Required"""
@@ -1904,7 +1910,7 @@ class ValidatingWebhookConfigurationList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ValidatingWebhookConfiguration]
+    items: Annotated[list[ValidatingWebhookConfiguration], NullOnWire]
     """List of ValidatingWebhookConfiguration."""
 
     kind: Literal["ValidatingWebhookConfigurationList"] = "ValidatingWebhookConfigurationList"

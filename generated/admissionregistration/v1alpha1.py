@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from ..meta import v1 as meta_v1
 
 __all__ = [
@@ -708,7 +708,7 @@ class MutatingAdmissionPolicyBindingList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[MutatingAdmissionPolicyBinding]
+    items: Annotated[list[MutatingAdmissionPolicyBinding], NullOnWire]
     """List of PolicyBinding."""
 
     kind: Literal["MutatingAdmissionPolicyBindingList"] = "MutatingAdmissionPolicyBindingList"
@@ -742,7 +742,7 @@ class MutatingAdmissionPolicyList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[MutatingAdmissionPolicy]
+    items: Annotated[list[MutatingAdmissionPolicy], NullOnWire]
     """List of ValidatingAdmissionPolicy."""
 
     kind: Literal["MutatingAdmissionPolicyList"] = "MutatingAdmissionPolicyList"

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import Base64Bytes, JSON, Time
 from ..meta import v1 as meta_v1
 
@@ -137,7 +137,9 @@ class WebhookConversion(K8sModel):
     )
     """clientConfig is the instructions for how to call the webhook if strategy is `Webhook`."""
 
-    conversion_review_versions: Annotated[list[str], ListMarkers(list_type="atomic")] = Field(
+    conversion_review_versions: Annotated[
+        list[str], NullOnWire, ListMarkers(list_type="atomic")
+    ] = Field(
         validation_alias="conversionReviewVersions", serialization_alias="conversionReviewVersions"
     )
     """conversionReviewVersions is an ordered list of preferred `ConversionReview` versions the
@@ -796,7 +798,7 @@ class CustomResourceDefinitionSpec(K8sModel):
     form `<names.plural>.<group>`).
     """
 
-    names: CustomResourceDefinitionNames
+    names: Annotated[CustomResourceDefinitionNames, NullOnWire]
     """names specify the resource and kind names for the custom resource."""
 
     preserve_unknown_fields: bool | None = Field(
@@ -818,7 +820,9 @@ class CustomResourceDefinitionSpec(K8sModel):
     Allowed values are `Cluster` and `Namespaced`.
     """
 
-    versions: Annotated[list[CustomResourceDefinitionVersion], ListMarkers(list_type="atomic")]
+    versions: Annotated[
+        list[CustomResourceDefinitionVersion], NullOnWire, ListMarkers(list_type="atomic")
+    ]
     """versions is the list of all API versions of the defined custom resource. Version names
     are used to compute the order in which served versions are listed in API discovery. If
     the version string is "kube-like", it will sort above non "kube-like" version strings,
@@ -935,7 +939,7 @@ class CustomResourceDefinition(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    spec: CustomResourceDefinitionSpec
+    spec: Annotated[CustomResourceDefinitionSpec, NullOnWire]
     """spec describes how the user wants the resources to appear"""
 
     status: CustomResourceDefinitionStatus | None = None
@@ -960,7 +964,7 @@ class CustomResourceDefinitionList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[CustomResourceDefinition]
+    items: Annotated[list[CustomResourceDefinition], NullOnWire]
     """items list individual CustomResourceDefinition objects"""
 
     kind: Literal["CustomResourceDefinitionList"] = "CustomResourceDefinitionList"

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import Base64Bytes, Time
 from ..meta import v1 as meta_v1
 
@@ -193,7 +193,7 @@ class APIServiceList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[APIService]
+    items: Annotated[list[APIService], NullOnWire]
     """Items is the list of APIService"""
 
     kind: Literal["APIServiceList"] = "APIServiceList"

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import IntOrString, RawExtension, Time
 from ..core import v1 as core_v1
 from ..meta import v1 as meta_v1
@@ -114,7 +114,7 @@ class ControllerRevisionList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ControllerRevision]
+    items: Annotated[list[ControllerRevision], NullOnWire]
     """Items is the list of ControllerRevisions"""
 
     kind: Literal["ControllerRevisionList"] = "ControllerRevisionList"
@@ -203,13 +203,13 @@ class DaemonSetSpec(K8sModel):
     between explicit zero and not specified. Defaults to 10.
     """
 
-    selector: meta_v1.LabelSelector
+    selector: Annotated[meta_v1.LabelSelector, NullOnWire]
     """A label query over pods that are managed by the daemon set. Must match in order to be
     controlled. It must match the pod template's labels. More info:
     https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors
     """
 
-    template: core_v1.PodTemplateSpec
+    template: Annotated[core_v1.PodTemplateSpec, NullOnWire]
     """An object that describes the pod that will be created. The DaemonSet will create exactly
     one copy of this pod on every node that matches the template's node selector (or on
     every node if no node selector is specified). The only allowed
@@ -379,7 +379,7 @@ class DaemonSetList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[DaemonSet]
+    items: Annotated[list[DaemonSet], NullOnWire]
     """A list of daemon sets."""
 
     kind: Literal["DaemonSetList"] = "DaemonSetList"
@@ -477,7 +477,7 @@ class DeploymentSpec(K8sModel):
     distinguish between explicit zero and not specified. Defaults to 10.
     """
 
-    selector: meta_v1.LabelSelector
+    selector: Annotated[meta_v1.LabelSelector, NullOnWire]
     """Label selector for pods. Existing ReplicaSets whose pods are selected by this will be
     the ones affected by this deployment. It must match the pod template's labels.
     """
@@ -485,7 +485,7 @@ class DeploymentSpec(K8sModel):
     strategy: Annotated[DeploymentStrategy | None, ListMarkers(patch_strategy="retainKeys")] = None
     """The deployment strategy to use to replace existing pods with new ones."""
 
-    template: core_v1.PodTemplateSpec
+    template: Annotated[core_v1.PodTemplateSpec, NullOnWire]
     """Template describes the pods that will be created. The only allowed
     template.spec.restartPolicy value is "Always".
     """
@@ -645,7 +645,7 @@ class DeploymentList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[Deployment]
+    items: Annotated[list[Deployment], NullOnWire]
     """Items is the list of Deployments."""
 
     kind: Literal["DeploymentList"] = "DeploymentList"
@@ -676,7 +676,7 @@ class ReplicaSetSpec(K8sModel):
     https://kubernetes.io/docs/concepts/workloads/controllers/replicaset
     """
 
-    selector: meta_v1.LabelSelector
+    selector: Annotated[meta_v1.LabelSelector, NullOnWire]
     """Selector is a label query over pods that should match the replica count. Label keys and
     values that must match in order to be controlled by this replica set. It must match the
     pod template's labels. More info:
@@ -830,7 +830,7 @@ class ReplicaSetList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ReplicaSet]
+    items: Annotated[list[ReplicaSet], NullOnWire]
     """List of ReplicaSets. More info:
     https://kubernetes.io/docs/concepts/workloads/controllers/replicaset
     """
@@ -991,7 +991,7 @@ class StatefulSetSpec(K8sModel):
     represented by a currently applied StatefulSetSpec version. The default value is 10.
     """
 
-    selector: meta_v1.LabelSelector
+    selector: Annotated[meta_v1.LabelSelector, NullOnWire]
     """selector is a label query over pods that should match the replica count. It must match
     the pod template's labels. More info:
     https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors
@@ -1007,7 +1007,7 @@ class StatefulSetSpec(K8sModel):
     managed by the StatefulSet controller.
     """
 
-    template: core_v1.PodTemplateSpec
+    template: Annotated[core_v1.PodTemplateSpec, NullOnWire]
     """template is the object that describes the pod that will be created if insufficient
     replicas are detected. Each pod stamped out by the StatefulSet will fulfill this
     Template, but have a unique identity from the rest of the StatefulSet. Each pod will be
@@ -1194,7 +1194,7 @@ class StatefulSetList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[StatefulSet]
+    items: Annotated[list[StatefulSet], NullOnWire]
     """Items is the list of stateful sets."""
 
     kind: Literal["StatefulSetList"] = "StatefulSetList"

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import Time
 from ..meta import v1 as meta_v1
 
@@ -50,7 +50,7 @@ class UserInfo(K8sModel):
     interface.
     """
 
-    extra: dict[str, list[str]] | None = None
+    extra: dict[str, Annotated[list[str], NullOnWire]] | None = None
     """extra is any additional information provided by the authenticator."""
 
     groups: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = None
@@ -262,7 +262,7 @@ class TokenReview(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    spec: TokenReviewSpec
+    spec: Annotated[TokenReviewSpec, NullOnWire]
     """spec holds information about the request being evaluated"""
 
     status: TokenReviewStatus | None = None

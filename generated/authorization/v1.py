@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from ..meta import v1 as meta_v1
 
 __all__ = [
@@ -172,7 +172,7 @@ class SubjectAccessReviewSpec(K8sModel):
     resourceAttributes and nonResourceAttributes must be set
     """
 
-    extra: dict[str, list[str]] | None = None
+    extra: dict[str, Annotated[list[str], NullOnWire]] | None = None
     """extra corresponds to the user.Info.GetExtra() method from the authenticator.  Since that
     is input to the authorizer it needs a reflection here.
     """
@@ -261,7 +261,7 @@ class LocalSubjectAccessReview(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    spec: SubjectAccessReviewSpec
+    spec: Annotated[SubjectAccessReviewSpec, NullOnWire]
     """spec holds information about the request being evaluated.  spec.namespace must be equal
     to the namespace you made the request against.  If empty, it is defaulted.
     """
@@ -280,7 +280,7 @@ class NonResourceRule(K8sModel):
     allowed, but only as the full, final step in the path.  "*" means all.
     """
 
-    verbs: Annotated[list[str], ListMarkers(list_type="atomic")]
+    verbs: Annotated[list[str], NullOnWire, ListMarkers(list_type="atomic")]
     """verbs is a list of kubernetes non-resource API verbs, like: get, post, put, delete,
     patch, head, options.  "*" means all.
     """
@@ -312,7 +312,7 @@ class ResourceRule(K8sModel):
      "*/foo" represents the subresource 'foo' for all resources in the specified apiGroups.
     """
 
-    verbs: Annotated[list[str], ListMarkers(list_type="atomic")]
+    verbs: Annotated[list[str], NullOnWire, ListMarkers(list_type="atomic")]
     """verbs is a list of kubernetes resource API verbs, like: get, list, watch, create,
     update, delete, proxy.  "*" means all.
     """
@@ -371,7 +371,7 @@ class SelfSubjectAccessReview(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    spec: SelfSubjectAccessReviewSpec
+    spec: Annotated[SelfSubjectAccessReviewSpec, NullOnWire]
     """spec holds information about the request being evaluated.  user and groups must be empty"""
 
     status: SubjectAccessReviewStatus | None = None
@@ -407,16 +407,16 @@ class SubjectRulesReviewStatus(K8sModel):
     rules evaluation.
     """
 
-    non_resource_rules: Annotated[list[NonResourceRule], ListMarkers(list_type="atomic")] = Field(
-        validation_alias="nonResourceRules", serialization_alias="nonResourceRules"
-    )
+    non_resource_rules: Annotated[
+        list[NonResourceRule], NullOnWire, ListMarkers(list_type="atomic")
+    ] = Field(validation_alias="nonResourceRules", serialization_alias="nonResourceRules")
     """nonResourceRules is the list of actions the subject is allowed to perform on
     non-resources. The list ordering isn't significant, may contain duplicates, and possibly
     be incomplete.
     """
 
-    resource_rules: Annotated[list[ResourceRule], ListMarkers(list_type="atomic")] = Field(
-        validation_alias="resourceRules", serialization_alias="resourceRules"
+    resource_rules: Annotated[list[ResourceRule], NullOnWire, ListMarkers(list_type="atomic")] = (
+        Field(validation_alias="resourceRules", serialization_alias="resourceRules")
     )
     """resourceRules is the list of actions the subject is allowed to perform on resources. The
     list ordering isn't significant, may contain duplicates, and possibly be incomplete.
@@ -461,7 +461,7 @@ class SelfSubjectRulesReview(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    spec: SelfSubjectRulesReviewSpec
+    spec: Annotated[SelfSubjectRulesReviewSpec, NullOnWire]
     """spec holds information about the request being evaluated."""
 
     status: SubjectRulesReviewStatus | None = None
@@ -498,7 +498,7 @@ class SubjectAccessReview(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    spec: SubjectAccessReviewSpec
+    spec: Annotated[SubjectAccessReviewSpec, NullOnWire]
     """spec holds information about the request being evaluated"""
 
     status: SubjectAccessReviewStatus | None = None

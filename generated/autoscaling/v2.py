@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import Quantity, Time
 from ..meta import v1 as meta_v1
 
@@ -83,7 +83,7 @@ class ContainerResourceMetricSource(K8sModel):
     name: str
     """name is the name of the resource in question."""
 
-    target: MetricTarget
+    target: Annotated[MetricTarget, NullOnWire]
     """target specifies the target value for the given metric"""
 
 
@@ -122,7 +122,7 @@ class ContainerResourceMetricStatus(K8sModel):
     container: str
     """container is the name of the container in the pods of the scaling target"""
 
-    current: MetricValueStatus
+    current: Annotated[MetricValueStatus, NullOnWire]
     """current contains the current value for the given metric"""
 
     name: str
@@ -170,10 +170,10 @@ class ExternalMetricSource(K8sModel):
     loadbalancer running outside of cluster).
     """
 
-    metric: MetricIdentifier
+    metric: Annotated[MetricIdentifier, NullOnWire]
     """metric identifies the target metric by name and selector"""
 
-    target: MetricTarget
+    target: Annotated[MetricTarget, NullOnWire]
     """target specifies the target value for the given metric"""
 
 
@@ -182,10 +182,10 @@ class ExternalMetricStatus(K8sModel):
     any Kubernetes object.
     """
 
-    current: MetricValueStatus
+    current: Annotated[MetricValueStatus, NullOnWire]
     """current contains the current value for the given metric"""
 
-    metric: MetricIdentifier
+    metric: Annotated[MetricIdentifier, NullOnWire]
     """metric identifies the target metric by name and selector"""
 
 
@@ -292,15 +292,15 @@ class ObjectMetricSource(K8sModel):
     (for example, hits-per-second on an Ingress object).
     """
 
-    described_object: CrossVersionObjectReference = Field(
+    described_object: Annotated[CrossVersionObjectReference, NullOnWire] = Field(
         validation_alias="describedObject", serialization_alias="describedObject"
     )
     """describedObject specifies the descriptions of a object,such as kind,name apiVersion"""
 
-    metric: MetricIdentifier
+    metric: Annotated[MetricIdentifier, NullOnWire]
     """metric identifies the target metric by name and selector"""
 
-    target: MetricTarget
+    target: Annotated[MetricTarget, NullOnWire]
     """target specifies the target value for the given metric"""
 
 
@@ -310,10 +310,10 @@ class PodsMetricSource(K8sModel):
     averaged together before being compared to the target value.
     """
 
-    metric: MetricIdentifier
+    metric: Annotated[MetricIdentifier, NullOnWire]
     """metric identifies the target metric by name and selector"""
 
-    target: MetricTarget
+    target: Annotated[MetricTarget, NullOnWire]
     """target specifies the target value for the given metric"""
 
 
@@ -329,7 +329,7 @@ class ResourceMetricSource(K8sModel):
     name: str
     """name is the name of the resource in question."""
 
-    target: MetricTarget
+    target: Annotated[MetricTarget, NullOnWire]
     """target specifies the target value for the given metric"""
 
 
@@ -414,7 +414,7 @@ class HorizontalPodAutoscalerSpec(K8sModel):
     Scaling is active as long as at least one metric value is available.
     """
 
-    scale_target_ref: CrossVersionObjectReference = Field(
+    scale_target_ref: Annotated[CrossVersionObjectReference, NullOnWire] = Field(
         validation_alias="scaleTargetRef", serialization_alias="scaleTargetRef"
     )
     """scaleTargetRef points to the target resource to scale, and is used to the pods for which
@@ -454,15 +454,15 @@ class ObjectMetricStatus(K8sModel):
     object (for example, hits-per-second on an Ingress object).
     """
 
-    current: MetricValueStatus
+    current: Annotated[MetricValueStatus, NullOnWire]
     """current contains the current value for the given metric"""
 
-    described_object: CrossVersionObjectReference = Field(
+    described_object: Annotated[CrossVersionObjectReference, NullOnWire] = Field(
         validation_alias="describedObject", serialization_alias="describedObject"
     )
     """DescribedObject specifies the descriptions of a object,such as kind,name apiVersion"""
 
-    metric: MetricIdentifier
+    metric: Annotated[MetricIdentifier, NullOnWire]
     """metric identifies the target metric by name and selector"""
 
 
@@ -471,10 +471,10 @@ class PodsMetricStatus(K8sModel):
     current scale target (for example, transactions-processed-per-second).
     """
 
-    current: MetricValueStatus
+    current: Annotated[MetricValueStatus, NullOnWire]
     """current contains the current value for the given metric"""
 
-    metric: MetricIdentifier
+    metric: Annotated[MetricIdentifier, NullOnWire]
     """metric identifies the target metric by name and selector"""
 
 
@@ -486,7 +486,7 @@ class ResourceMetricStatus(K8sModel):
     "pods" source.
     """
 
-    current: MetricValueStatus
+    current: Annotated[MetricValueStatus, NullOnWire]
     """current contains the current value for the given metric"""
 
     name: str
@@ -617,7 +617,7 @@ class HorizontalPodAutoscaler(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    spec: HorizontalPodAutoscalerSpec
+    spec: Annotated[HorizontalPodAutoscalerSpec, NullOnWire]
     """spec is the specification for the behaviour of the autoscaler. More info:
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status.
     """
@@ -642,7 +642,7 @@ class HorizontalPodAutoscalerList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[HorizontalPodAutoscaler]
+    items: Annotated[list[HorizontalPodAutoscaler], NullOnWire]
     """items is the list of horizontal pod autoscaler objects."""
 
     kind: Literal["HorizontalPodAutoscalerList"] = "HorizontalPodAutoscalerList"

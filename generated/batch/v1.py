@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import Time
 from ..core import v1 as core_v1
 from ..meta import v1 as meta_v1
@@ -67,7 +67,7 @@ class PodFailurePolicyOnExitCodesRequirement(K8sModel):
     unknown operator by assuming the requirement is not satisfied.
     """
 
-    values: Annotated[list[int], ListMarkers(list_type="set")]
+    values: Annotated[list[int], NullOnWire, ListMarkers(list_type="set")]
     """Specifies the set of values. Each returned container exit code (might be multiple in
     case of multiple containers) is checked against this set of values with respect to the
     operator. The list of values must be ordered and must not contain duplicates. Value '0'
@@ -132,7 +132,7 @@ class PodFailurePolicyRule(K8sModel):
 class PodFailurePolicy(K8sModel):
     """PodFailurePolicy describes how failed pods influence the backoffLimit."""
 
-    rules: Annotated[list[PodFailurePolicyRule], ListMarkers(list_type="atomic")]
+    rules: Annotated[list[PodFailurePolicyRule], NullOnWire, ListMarkers(list_type="atomic")]
     """A list of pod failure policy rules. The rules are evaluated in order. Once a rule
     matches a Pod failure, the remaining of the rules are ignored. When no rule matches the
     Pod failure, the default handling applies - the counter of pod failures is incremented
@@ -177,7 +177,7 @@ class SuccessPolicy(K8sModel):
     some indexes.
     """
 
-    rules: Annotated[list[SuccessPolicyRule], ListMarkers(list_type="atomic")]
+    rules: Annotated[list[SuccessPolicyRule], NullOnWire, ListMarkers(list_type="atomic")]
     """rules represents the list of alternative rules for the declaring the Jobs as successful
     before `.status.succeeded >= .spec.completions`. Once any of the rules are met, the
     "SuccessCriteriaMet" condition is added, and the lingering pods are removed. The
@@ -347,7 +347,7 @@ class JobSpec(K8sModel):
     effectively resetting the ActiveDeadlineSeconds timer too. Defaults to false.
     """
 
-    template: core_v1.PodTemplateSpec
+    template: Annotated[core_v1.PodTemplateSpec, NullOnWire]
     """Describes the pod that will be created when executing a job. The only allowed
     template.spec.restartPolicy values are "Never" or "OnFailure". More info:
     https://kubernetes.io/docs/concepts/workloads/controllers/jobs-run-to-completion/
@@ -405,7 +405,7 @@ class CronJobSpec(K8sModel):
     Defaults to 1.
     """
 
-    job_template: JobTemplateSpec = Field(
+    job_template: Annotated[JobTemplateSpec, NullOnWire] = Field(
         validation_alias="jobTemplate", serialization_alias="jobTemplate"
     )
     """Specifies the job that will be created when executing a CronJob."""
@@ -500,7 +500,7 @@ class CronJob(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    spec: CronJobSpec
+    spec: Annotated[CronJobSpec, NullOnWire]
     """Specification of the desired behavior of a cron job, including the schedule. More info:
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
     """
@@ -527,7 +527,7 @@ class CronJobList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[CronJob]
+    items: Annotated[list[CronJob], NullOnWire]
     """items is the list of CronJobs."""
 
     kind: Literal["CronJobList"] = "CronJobList"
@@ -752,7 +752,7 @@ class JobList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[Job]
+    items: Annotated[list[Job], NullOnWire]
     """items is the list of Jobs."""
 
     kind: Literal["JobList"] = "JobList"

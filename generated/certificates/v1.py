@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import Base64Bytes, Time
 from ..meta import v1 as meta_v1
 
@@ -46,7 +46,7 @@ class CertificateSigningRequestSpec(K8sModel):
     The minimum valid value for expirationSeconds is 600, i.e. 10 minutes.
     """
 
-    extra: dict[str, list[str]] | None = None
+    extra: dict[str, Annotated[list[str], NullOnWire]] | None = None
     """extra contains extra attributes of the user that created the CertificateSigningRequest.
     Populated by the API server on creation and immutable.
     """
@@ -56,7 +56,7 @@ class CertificateSigningRequestSpec(K8sModel):
     Populated by the API server on creation and immutable.
     """
 
-    request: Base64Bytes
+    request: Annotated[Base64Bytes, NullOnWire]
     """request contains an x509 certificate signing request encoded in a "CERTIFICATE REQUEST"
     PEM block. When serialized as JSON or YAML, the data is additionally base64-encoded.
     """
@@ -267,7 +267,7 @@ class CertificateSigningRequest(K8sObject):
 
     metadata: meta_v1.ObjectMeta | None = None
 
-    spec: CertificateSigningRequestSpec
+    spec: Annotated[CertificateSigningRequestSpec, NullOnWire]
     """spec contains the certificate request, and is immutable after creation. Only the
     request, signerName, expirationSeconds, and usages fields can be set on creation. Other
     fields are derived by Kubernetes and cannot be modified by users.
@@ -297,7 +297,7 @@ class CertificateSigningRequestList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[CertificateSigningRequest]
+    items: Annotated[list[CertificateSigningRequest], NullOnWire]
     """items is a collection of CertificateSigningRequest objects"""
 
     kind: Literal["CertificateSigningRequestList"] = "CertificateSigningRequestList"

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import Base64Bytes, IntOrString, MicroTime, Quantity, Time
 from ..meta import v1 as meta_v1
 
@@ -350,7 +350,7 @@ class PreferredSchedulingTerm(K8sModel):
     a no-op). A null preferred scheduling term matches no objects (i.e. is also a no-op).
     """
 
-    preference: NodeSelectorTerm
+    preference: Annotated[NodeSelectorTerm, NullOnWire]
     """A node selector term, associated with the corresponding weight."""
 
     weight: int
@@ -363,9 +363,9 @@ class NodeSelector(K8sModel):
     selector terms.
     """
 
-    node_selector_terms: Annotated[list[NodeSelectorTerm], ListMarkers(list_type="atomic")] = Field(
-        validation_alias="nodeSelectorTerms", serialization_alias="nodeSelectorTerms"
-    )
+    node_selector_terms: Annotated[
+        list[NodeSelectorTerm], NullOnWire, ListMarkers(list_type="atomic")
+    ] = Field(validation_alias="nodeSelectorTerms", serialization_alias="nodeSelectorTerms")
     """Required. A list of node selector terms. The terms are ORed."""
 
 
@@ -470,7 +470,7 @@ class WeightedPodAffinityTerm(K8sModel):
     find the most preferred node(s)
     """
 
-    pod_affinity_term: PodAffinityTerm = Field(
+    pod_affinity_term: Annotated[PodAffinityTerm, NullOnWire] = Field(
         validation_alias="podAffinityTerm", serialization_alias="podAffinityTerm"
     )
     """Required. A pod affinity term, associated with the corresponding weight."""
@@ -760,7 +760,7 @@ class Binding(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    target: ObjectReference
+    target: Annotated[ObjectReference, NullOnWire]
     """The target object that you want to bind to the standard object."""
 
 
@@ -932,7 +932,7 @@ class CephFSPersistentVolumeSource(K8sModel):
     not support ownership management or SELinux relabeling.
     """
 
-    monitors: Annotated[list[str], ListMarkers(list_type="atomic")]
+    monitors: Annotated[list[str], NullOnWire, ListMarkers(list_type="atomic")]
     """monitors is Required: Monitors is a collection of Ceph monitors More info:
     https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
     """
@@ -975,7 +975,7 @@ class CephFSVolumeSource(K8sModel):
     not support ownership management or SELinux relabeling.
     """
 
-    monitors: Annotated[list[str], ListMarkers(list_type="atomic")]
+    monitors: Annotated[list[str], NullOnWire, ListMarkers(list_type="atomic")]
     """monitors is Required: Monitors is a collection of Ceph monitors More info:
     https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it
     """
@@ -1208,7 +1208,7 @@ class ComponentStatusList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ComponentStatus]
+    items: Annotated[list[ComponentStatus], NullOnWire]
     """List of ComponentStatus objects."""
 
     kind: Literal["ComponentStatusList"] = "ComponentStatusList"
@@ -1240,7 +1240,7 @@ class ConfigMap(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    binary_data: dict[str, Base64Bytes] | None = Field(
+    binary_data: dict[str, Annotated[Base64Bytes, NullOnWire]] | None = Field(
         default=None, validation_alias="binaryData", serialization_alias="binaryData"
     )
     """BinaryData contains the binary data. Each key must consist of alphanumeric characters,
@@ -1327,7 +1327,7 @@ class ConfigMapList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ConfigMap]
+    items: Annotated[list[ConfigMap], NullOnWire]
     """Items is the list of ConfigMaps."""
 
     kind: Literal["ConfigMapList"] = "ConfigMapList"
@@ -3093,7 +3093,7 @@ class EndpointsList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[Endpoints]
+    items: Annotated[list[Endpoints], NullOnWire]
     """List of endpoints."""
 
     kind: Literal["EndpointsList"] = "EndpointsList"
@@ -3510,7 +3510,7 @@ class PersistentVolumeClaimTemplate(K8sModel):
     other fields are allowed and will be rejected during validation.
     """
 
-    spec: PersistentVolumeClaimSpec
+    spec: Annotated[PersistentVolumeClaimSpec, NullOnWire]
     """The specification for the PersistentVolumeClaim. The entire content is copied unchanged
     into the PVC that gets created from this template. The same fields as in a
     PersistentVolumeClaim are also valid here.
@@ -3607,7 +3607,7 @@ class Event(K8sObject):
     )
     """The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)"""
 
-    involved_object: ObjectReference = Field(
+    involved_object: Annotated[ObjectReference, NullOnWire] = Field(
         validation_alias="involvedObject", serialization_alias="involvedObject"
     )
     """The object that this event is about."""
@@ -3627,7 +3627,7 @@ class Event(K8sObject):
     message: str | None = None
     """A human-readable description of the status of this operation."""
 
-    metadata: meta_v1.ObjectMeta
+    metadata: Annotated[meta_v1.ObjectMeta, NullOnWire]
     """Standard object's metadata. More info:
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
@@ -3678,7 +3678,7 @@ class EventList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[Event]
+    items: Annotated[list[Event], NullOnWire]
     """List of events"""
 
     kind: Literal["EventList"] = "EventList"
@@ -4164,7 +4164,7 @@ class LimitRangeItem(K8sModel):
 class LimitRangeSpec(K8sModel):
     """LimitRangeSpec defines a min/max usage limit for resources that match on kind."""
 
-    limits: Annotated[list[LimitRangeItem], ListMarkers(list_type="atomic")]
+    limits: Annotated[list[LimitRangeItem], NullOnWire, ListMarkers(list_type="atomic")]
     """Limits is the list of LimitRangeItem objects that are enforced."""
 
 
@@ -4218,7 +4218,7 @@ class LimitRangeList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[LimitRange]
+    items: Annotated[list[LimitRange], NullOnWire]
     """Items is a list of LimitRange objects. More info:
     https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/
     """
@@ -4472,7 +4472,7 @@ class NamespaceList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[Namespace]
+    items: Annotated[list[Namespace], NullOnWire]
     """Items is the list of Namespace objects in the list. More info:
     https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/
     """
@@ -4924,7 +4924,7 @@ class NodeAllocatableResourceClaimStatus(K8sModel):
     allocatable resource allocation.
     """
 
-    resources: dict[str, Quantity]
+    resources: Annotated[dict[str, Quantity], NullOnWire]
     """Resources is a map of the node-allocatable resource name to the aggregate quantity
     allocated to the claim.
     """
@@ -4946,7 +4946,7 @@ class NodeList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[Node]
+    items: Annotated[list[Node], NullOnWire]
     """List of nodes"""
 
     kind: Literal["NodeList"] = "NodeList"
@@ -5065,7 +5065,7 @@ class RBDPersistentVolumeSource(K8sModel):
     https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
 
-    monitors: Annotated[list[str], ListMarkers(list_type="atomic")]
+    monitors: Annotated[list[str], NullOnWire, ListMarkers(list_type="atomic")]
     """monitors is a collection of Ceph monitors. More info:
     https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
@@ -5123,7 +5123,7 @@ class ScaleIOPersistentVolumeSource(K8sModel):
     in VolumeMounts.
     """
 
-    secret_ref: SecretReference = Field(
+    secret_ref: Annotated[SecretReference, NullOnWire] = Field(
         validation_alias="secretRef", serialization_alias="secretRef"
     )
     """secretRef references to the secret for ScaleIO user and other sensitive information. If
@@ -5747,7 +5747,7 @@ class PersistentVolumeClaimList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[PersistentVolumeClaim]
+    items: Annotated[list[PersistentVolumeClaim], NullOnWire]
     """items is a list of persistent volume claims. More info:
     https://kubernetes.io/docs/concepts/storage/persistent-volumes#persistentvolumeclaims
     """
@@ -5800,7 +5800,7 @@ class PersistentVolumeList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[PersistentVolume]
+    items: Annotated[list[PersistentVolume], NullOnWire]
     """items is a list of persistent volumes. More info:
     https://kubernetes.io/docs/concepts/storage/persistent-volumes
     """
@@ -6537,7 +6537,7 @@ class RBDVolumeSource(K8sModel):
     https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
 
-    monitors: Annotated[list[str], ListMarkers(list_type="atomic")]
+    monitors: Annotated[list[str], NullOnWire, ListMarkers(list_type="atomic")]
     """monitors is a collection of Ceph monitors. More info:
     https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it
     """
@@ -6595,7 +6595,7 @@ class ScaleIOVolumeSource(K8sModel):
     in VolumeMounts.
     """
 
-    secret_ref: LocalObjectReference = Field(
+    secret_ref: Annotated[LocalObjectReference, NullOnWire] = Field(
         validation_alias="secretRef", serialization_alias="secretRef"
     )
     """secretRef references to the secret for ScaleIO user and other sensitive information. If
@@ -6991,6 +6991,7 @@ class PodSpec(K8sModel):
 
     containers: Annotated[
         list[Container],
+        NullOnWire,
         ListMarkers(
             list_type="map", list_map_keys=("name",), patch_strategy="merge", patch_merge_key="name"
         ),
@@ -7458,7 +7459,7 @@ class PodExtendedResourceClaimStatus(K8sModel):
     """
 
     request_mappings: Annotated[
-        list[ContainerExtendedResourceRequest], ListMarkers(list_type="atomic")
+        list[ContainerExtendedResourceRequest], NullOnWire, ListMarkers(list_type="atomic")
     ] = Field(validation_alias="requestMappings", serialization_alias="requestMappings")
     """RequestMappings identifies the mapping of <container, extended resource backed by DRA>
     to  device request in the generated ResourceClaim.
@@ -7786,7 +7787,7 @@ class PodList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[Pod]
+    items: Annotated[list[Pod], NullOnWire]
     """List of pods. More info:
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md
     """
@@ -7868,7 +7869,7 @@ class PodTemplateList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[PodTemplate]
+    items: Annotated[list[PodTemplate], NullOnWire]
     """List of pod templates"""
 
     kind: Literal["PodTemplateList"] = "PodTemplateList"
@@ -8050,7 +8051,7 @@ class ReplicationControllerList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ReplicationController]
+    items: Annotated[list[ReplicationController], NullOnWire]
     """List of replication controllers. More info:
     https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller
     """
@@ -8191,7 +8192,7 @@ class ResourceQuotaList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ResourceQuota]
+    items: Annotated[list[ResourceQuota], NullOnWire]
     """Items is a list of ResourceQuota objects. More info:
     https://kubernetes.io/docs/concepts/policy/resource-quotas/
     """
@@ -8227,7 +8228,7 @@ class Secret(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    data: dict[str, Base64Bytes] | None = None
+    data: dict[str, Annotated[Base64Bytes, NullOnWire]] | None = None
     """Data contains the secret data. Each key must consist of alphanumeric characters, '-',
     '_' or '.'. The serialized form of the secret data is a base64 encoded string,
     representing the arbitrary (possibly non-string) data value here. Described in
@@ -8283,7 +8284,7 @@ class SecretList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[Secret]
+    items: Annotated[list[Secret], NullOnWire]
     """Items is a list of secret objects. More info:
     https://kubernetes.io/docs/concepts/configuration/secret
     """
@@ -8794,7 +8795,7 @@ class ServiceAccountList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ServiceAccount]
+    items: Annotated[list[ServiceAccount], NullOnWire]
     """List of ServiceAccounts. More info:
     https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/
     """
@@ -8828,7 +8829,7 @@ class ServiceList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[Service]
+    items: Annotated[list[Service], NullOnWire]
     """List of services"""
 
     kind: Literal["ServiceList"] = "ServiceList"
@@ -8852,7 +8853,7 @@ class TopologySelectorLabelRequirement(K8sModel):
     key: str
     """The label key that the selector applies to."""
 
-    values: Annotated[list[str], ListMarkers(list_type="atomic")]
+    values: Annotated[list[str], NullOnWire, ListMarkers(list_type="atomic")]
     """An array of string values. One value must match the label to be selected. Each entry in
     Values is ORed.
     """

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from ..core import v1 as core_v1
 from ..meta import v1 as meta_v1
 
@@ -82,7 +82,7 @@ class EndpointHints(K8sModel):
 class Endpoint(K8sModel):
     """Endpoint represents a single logical "backend" implementing a service."""
 
-    addresses: Annotated[list[str], ListMarkers(list_type="set")]
+    addresses: Annotated[list[str], NullOnWire, ListMarkers(list_type="set")]
     """addresses of this endpoint. For EndpointSlices of addressType "IPv4" or "IPv6", the
     values are IP addresses in canonical form. The syntax and semantics of other addressType
     values are not defined. This must contain at least one address but no more than 100.
@@ -253,7 +253,7 @@ class EndpointSliceList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[EndpointSlice]
+    items: Annotated[list[EndpointSlice], NullOnWire]
     """items is the list of endpoint slices"""
 
     kind: Literal["EndpointSliceList"] = "EndpointSliceList"

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import Time
 from ..meta import v1 as meta_v1
 
@@ -103,7 +103,7 @@ class NonResourcePolicyRule(K8sModel):
     one member of nonResourceURLs matches the request.
     """
 
-    non_resource_urls: Annotated[list[str], ListMarkers(list_type="set")] = Field(
+    non_resource_urls: Annotated[list[str], NullOnWire, ListMarkers(list_type="set")] = Field(
         validation_alias="nonResourceURLs", serialization_alias="nonResourceURLs"
     )
     """`nonResourceURLs` is a set of url prefixes that a user should have access to and may not
@@ -117,7 +117,7 @@ class NonResourcePolicyRule(K8sModel):
     Required.
     """
 
-    verbs: Annotated[list[str], ListMarkers(list_type="set")]
+    verbs: Annotated[list[str], NullOnWire, ListMarkers(list_type="set")]
     """`verbs` is a list of matching verbs and may not be empty. "*" matches all verbs. If it
     is present, it must be the only entry. Required.
     """
@@ -133,7 +133,7 @@ class ResourcePolicyRule(K8sModel):
     least one member of namespaces matches the request's namespace.
     """
 
-    api_groups: Annotated[list[str], ListMarkers(list_type="set")] = Field(
+    api_groups: Annotated[list[str], NullOnWire, ListMarkers(list_type="set")] = Field(
         validation_alias="apiGroups", serialization_alias="apiGroups"
     )
     """`apiGroups` is a list of matching API groups and may not be empty. "*" matches all API
@@ -157,13 +157,13 @@ class ResourcePolicyRule(K8sModel):
     field for that). This list may be empty, but only if `clusterScope` is true.
     """
 
-    resources: Annotated[list[str], ListMarkers(list_type="set")]
+    resources: Annotated[list[str], NullOnWire, ListMarkers(list_type="set")]
     """`resources` is a list of matching resources (i.e., lowercase and plural) with, if
     desired, subresource.  For example, [ "services", "nodes/status" ].  This list may not
     be empty. "*" matches all resources and, if present, must be the only entry. Required.
     """
 
-    verbs: Annotated[list[str], ListMarkers(list_type="set")]
+    verbs: Annotated[list[str], NullOnWire, ListMarkers(list_type="set")]
     """`verbs` is a list of matching verbs and may not be empty. "*" matches all verbs and, if
     present, must be the only entry. Required.
     """
@@ -244,7 +244,7 @@ class PolicyRulesWithSubjects(K8sModel):
     `nonResourceRules` has to be non-empty.
     """
 
-    subjects: Annotated[list[Subject], ListMarkers(list_type="atomic")]
+    subjects: Annotated[list[Subject], NullOnWire, ListMarkers(list_type="atomic")]
     """subjects is the list of normal user, serviceaccount, or group that this rule cares
     about. There must be at least one member in this slice. A slice that includes both the
     system:authenticated and system:unauthenticated user groups matches every request.
@@ -277,9 +277,11 @@ class FlowSchemaSpec(K8sModel):
     default.
     """
 
-    priority_level_configuration: PriorityLevelConfigurationReference = Field(
-        validation_alias="priorityLevelConfiguration",
-        serialization_alias="priorityLevelConfiguration",
+    priority_level_configuration: Annotated[PriorityLevelConfigurationReference, NullOnWire] = (
+        Field(
+            validation_alias="priorityLevelConfiguration",
+            serialization_alias="priorityLevelConfiguration",
+        )
     )
     """`priorityLevelConfiguration` should reference a PriorityLevelConfiguration in the
     cluster. If the reference cannot be resolved, the FlowSchema will be ignored and marked
@@ -392,7 +394,7 @@ class FlowSchemaList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[FlowSchema]
+    items: Annotated[list[FlowSchema], NullOnWire]
     """`items` is a list of FlowSchemas."""
 
     kind: Literal["FlowSchemaList"] = "FlowSchemaList"
@@ -644,7 +646,7 @@ class PriorityLevelConfigurationList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[PriorityLevelConfiguration]
+    items: Annotated[list[PriorityLevelConfiguration], NullOnWire]
     """`items` is a list of request-priorities."""
 
     kind: Literal["PriorityLevelConfigurationList"] = "PriorityLevelConfigurationList"

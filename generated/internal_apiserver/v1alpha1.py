@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import Time
 from ..meta import v1 as meta_v1
 
@@ -29,7 +29,7 @@ class ServerStorageVersion(K8sModel):
     api_server_id: str = Field(validation_alias="apiServerID", serialization_alias="apiServerID")
     """apiServerID is the ID of the reporting API server."""
 
-    decodable_versions: Annotated[list[str], ListMarkers(list_type="set")] = Field(
+    decodable_versions: Annotated[list[str], NullOnWire, ListMarkers(list_type="set")] = Field(
         validation_alias="decodableVersions", serialization_alias="decodableVersions"
     )
     """decodableVersions are the encoding versions the API server can handle to decode. The API
@@ -145,7 +145,7 @@ class StorageVersion(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    metadata: meta_v1.ObjectMeta
+    metadata: Annotated[meta_v1.ObjectMeta, NullOnWire]
     """metadata is the standard object metadata. The name is <group>.<resource>."""
 
     spec: StorageVersionSpec | None = None
@@ -175,7 +175,7 @@ class StorageVersionList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[StorageVersion]
+    items: Annotated[list[StorageVersion], NullOnWire]
     """Items holds a list of StorageVersion"""
 
     kind: Literal["StorageVersionList"] = "StorageVersionList"

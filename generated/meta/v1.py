@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.status import Status, StatusCause, StatusDetails
 from kubetyped.types import FieldsV1, RawExtension, Time
 
@@ -120,7 +120,7 @@ class APIGroup(K8sObject):
     the client IP.
     """
 
-    versions: Annotated[list[GroupVersionForDiscovery], ListMarkers(list_type="atomic")]
+    versions: Annotated[list[GroupVersionForDiscovery], NullOnWire, ListMarkers(list_type="atomic")]
     """versions are the versions supported in this group."""
 
 
@@ -140,7 +140,7 @@ class APIGroupList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    groups: Annotated[list[APIGroup], ListMarkers(list_type="atomic")]
+    groups: Annotated[list[APIGroup], NullOnWire, ListMarkers(list_type="atomic")]
     """groups is a list of APIGroup."""
 
     kind: Literal["APIGroupList"] = "APIGroupList"
@@ -194,7 +194,7 @@ class APIResource(K8sModel):
     feature gate is enabled. This field will remain optional even if it graduates.
     """
 
-    verbs: list[str]
+    verbs: Annotated[list[str], NullOnWire]
     """verbs is a list of supported kube verbs (this includes get, list, watch, create, update,
     patch, delete, deletecollection, and proxy)
     """
@@ -234,7 +234,7 @@ class APIResourceList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    resources: Annotated[list[APIResource], ListMarkers(list_type="atomic")]
+    resources: Annotated[list[APIResource], NullOnWire, ListMarkers(list_type="atomic")]
     """resources contains the name of the resources and if they are namespaced."""
 
 
@@ -280,14 +280,14 @@ class APIVersions(K8sObject):
     the client IP.
     """
 
-    versions: Annotated[list[str], ListMarkers(list_type="atomic")]
+    versions: Annotated[list[str], NullOnWire, ListMarkers(list_type="atomic")]
     """versions are the api versions that are available."""
 
 
 class Condition(K8sModel):
     """Condition contains details for one aspect of the current state of this API Resource."""
 
-    last_transition_time: Time = Field(
+    last_transition_time: Annotated[Time, NullOnWire] = Field(
         validation_alias="lastTransitionTime", serialization_alias="lastTransitionTime"
     )
     """lastTransitionTime is the last time the condition transitioned from one status to
@@ -830,7 +830,7 @@ class ObjectMeta(K8sModel):
 class WatchEvent(K8sModel):
     """Event represents a single event to a watched resource."""
 
-    object: RawExtension
+    object: Annotated[RawExtension, NullOnWire]
     """Object is:
      * If Type is Added or Modified: the new state of the object.
      * If Type is Deleted: the state of the object immediately before deletion.

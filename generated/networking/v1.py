@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import IntOrString
 from ..core import v1 as core_v1
 from ..meta import v1 as meta_v1
@@ -106,7 +106,7 @@ class HTTPIngressPath(K8sModel):
     forwarded to the backend.
     """
 
-    backend: IngressBackend
+    backend: Annotated[IngressBackend, NullOnWire]
     """backend defines the referenced service endpoint to which the traffic will be forwarded
     to.
     """
@@ -142,7 +142,7 @@ class HTTPIngressRuleValue(K8sModel):
     before the first '?' or '#'.
     """
 
-    paths: Annotated[list[HTTPIngressPath], ListMarkers(list_type="atomic")]
+    paths: Annotated[list[HTTPIngressPath], NullOnWire, ListMarkers(list_type="atomic")]
     """paths is a collection of paths that map requests to backends."""
 
 
@@ -165,7 +165,7 @@ class ParentReference(K8sModel):
 class IPAddressSpec(K8sModel):
     """IPAddressSpec describe the attributes in an IP Address."""
 
-    parent_ref: ParentReference = Field(
+    parent_ref: Annotated[ParentReference, NullOnWire] = Field(
         validation_alias="parentRef", serialization_alias="parentRef"
     )
     """ParentRef references the resource that an IPAddress is attached to. An IPAddress must
@@ -211,7 +211,7 @@ class IPAddress(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    spec: IPAddressSpec
+    spec: Annotated[IPAddressSpec, NullOnWire]
     """spec is the desired state of the IPAddress. More info:
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
     """
@@ -235,7 +235,7 @@ class IPAddressList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[IPAddress]
+    items: Annotated[list[IPAddress], NullOnWire]
     """items is the list of IPAddresses."""
 
     kind: Literal["IPAddressList"] = "IPAddressList"
@@ -563,7 +563,7 @@ class IngressClassList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[IngressClass]
+    items: Annotated[list[IngressClass], NullOnWire]
     """items is the list of IngressClasses."""
 
     kind: Literal["IngressClassList"] = "IngressClassList"
@@ -595,7 +595,7 @@ class IngressList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[Ingress]
+    items: Annotated[list[Ingress], NullOnWire]
     """items is the list of Ingress."""
 
     kind: Literal["IngressList"] = "IngressList"
@@ -820,7 +820,7 @@ class NetworkPolicyList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[NetworkPolicy]
+    items: Annotated[list[NetworkPolicy], NullOnWire]
     """items is a list of schema objects."""
 
     kind: Literal["NetworkPolicyList"] = "NetworkPolicyList"
@@ -923,7 +923,7 @@ class ServiceCIDRList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ServiceCIDR]
+    items: Annotated[list[ServiceCIDR], NullOnWire]
     """items is the list of ServiceCIDRs."""
 
     kind: Literal["ServiceCIDRList"] = "ServiceCIDRList"

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from ..meta import v1 as meta_v1
 
 __all__ = [
@@ -43,7 +43,7 @@ class ParentReference(K8sModel):
 class IPAddressSpec(K8sModel):
     """IPAddressSpec describe the attributes in an IP Address."""
 
-    parent_ref: ParentReference = Field(
+    parent_ref: Annotated[ParentReference, NullOnWire] = Field(
         validation_alias="parentRef", serialization_alias="parentRef"
     )
     """ParentRef references the resource that an IPAddress is attached to. An IPAddress must
@@ -89,7 +89,7 @@ class IPAddress(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    spec: IPAddressSpec
+    spec: Annotated[IPAddressSpec, NullOnWire]
     """spec is the desired state of the IPAddress. More info:
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status
     """
@@ -113,7 +113,7 @@ class IPAddressList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[IPAddress]
+    items: Annotated[list[IPAddress], NullOnWire]
     """items is the list of IPAddresses."""
 
     kind: Literal["IPAddressList"] = "IPAddressList"
@@ -216,7 +216,7 @@ class ServiceCIDRList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ServiceCIDR]
+    items: Annotated[list[ServiceCIDR], NullOnWire]
     """items is the list of ServiceCIDRs."""
 
     kind: Literal["ServiceCIDRList"] = "ServiceCIDRList"

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import Quantity
 from ..core import v1 as core_v1
 from ..meta import v1 as meta_v1
@@ -121,7 +121,7 @@ class RuntimeClassList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[RuntimeClass]
+    items: Annotated[list[RuntimeClass], NullOnWire]
     """items is a list of schema objects."""
 
     kind: Literal["RuntimeClassList"] = "RuntimeClassList"

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import IntOrString, Time
 from ..meta import v1 as meta_v1
 
@@ -145,7 +145,7 @@ class PodDisruptionBudgetStatus(K8sModel):
     )
     """minimum desired number of healthy pods"""
 
-    disrupted_pods: dict[str, Time] | None = Field(
+    disrupted_pods: dict[str, Annotated[Time, NullOnWire]] | None = Field(
         default=None, validation_alias="disruptedPods", serialization_alias="disruptedPods"
     )
     """DisruptedPods contains information about pods whose eviction was processed by the API
@@ -236,7 +236,7 @@ class PodDisruptionBudgetList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[PodDisruptionBudget]
+    items: Annotated[list[PodDisruptionBudget], NullOnWire]
     """Items is a list of PodDisruptionBudgets"""
 
     kind: Literal["PodDisruptionBudgetList"] = "PodDisruptionBudgetList"

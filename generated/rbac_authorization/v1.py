@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from ..meta import v1 as meta_v1
 
 __all__ = [
@@ -82,7 +82,7 @@ class PolicyRule(K8sModel):
     resources: Annotated[list[str] | None, ListMarkers(list_type="atomic")] = None
     """Resources is a list of resources this rule applies to. '*' represents all resources."""
 
-    verbs: Annotated[list[str], ListMarkers(list_type="atomic")]
+    verbs: Annotated[list[str], NullOnWire, ListMarkers(list_type="atomic")]
     """Verbs is a list of Verbs that apply to ALL the ResourceKinds contained in this rule. '*'
     represents all verbs.
     """
@@ -204,7 +204,9 @@ class ClusterRoleBinding(K8sObject):
     metadata: meta_v1.ObjectMeta | None = None
     """Standard object's metadata."""
 
-    role_ref: RoleRef = Field(validation_alias="roleRef", serialization_alias="roleRef")
+    role_ref: Annotated[RoleRef, NullOnWire] = Field(
+        validation_alias="roleRef", serialization_alias="roleRef"
+    )
     """RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot
     be resolved, the Authorizer must return an error. This field is immutable.
     """
@@ -231,7 +233,7 @@ class ClusterRoleBindingList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ClusterRoleBinding]
+    items: Annotated[list[ClusterRoleBinding], NullOnWire]
     """Items is a list of ClusterRoleBindings"""
 
     kind: Literal["ClusterRoleBindingList"] = "ClusterRoleBindingList"
@@ -263,7 +265,7 @@ class ClusterRoleList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ClusterRole]
+    items: Annotated[list[ClusterRole], NullOnWire]
     """Items is a list of ClusterRoles"""
 
     kind: Literal["ClusterRoleList"] = "ClusterRoleList"
@@ -343,7 +345,9 @@ class RoleBinding(K8sObject):
     metadata: meta_v1.ObjectMeta | None = None
     """Standard object's metadata."""
 
-    role_ref: RoleRef = Field(validation_alias="roleRef", serialization_alias="roleRef")
+    role_ref: Annotated[RoleRef, NullOnWire] = Field(
+        validation_alias="roleRef", serialization_alias="roleRef"
+    )
     """RoleRef can reference a Role in the current namespace or a ClusterRole in the global
     namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This
     field is immutable.
@@ -371,7 +375,7 @@ class RoleBindingList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[RoleBinding]
+    items: Annotated[list[RoleBinding], NullOnWire]
     """Items is a list of RoleBindings"""
 
     kind: Literal["RoleBindingList"] = "RoleBindingList"
@@ -403,7 +407,7 @@ class RoleList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[Role]
+    items: Annotated[list[Role], NullOnWire]
     """Items is a list of Roles"""
 
     kind: Literal["RoleList"] = "RoleList"

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import Time
 from ..meta import v1 as meta_v1
 
@@ -101,7 +101,7 @@ class DeviceTaintRuleSpec(K8sModel):
     a selector, no devices are matches.
     """
 
-    taint: DeviceTaint
+    taint: Annotated[DeviceTaint, NullOnWire]
     """The taint that gets applied to matching devices."""
 
 
@@ -166,7 +166,7 @@ class DeviceTaintRule(K8sObject):
     metadata: meta_v1.ObjectMeta | None = None
     """Standard object metadata"""
 
-    spec: DeviceTaintRuleSpec
+    spec: Annotated[DeviceTaintRuleSpec, NullOnWire]
     """Spec specifies the selector and one taint.
     
     Changing the spec automatically increments the metadata.generation number.
@@ -194,7 +194,7 @@ class DeviceTaintRuleList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[DeviceTaintRule]
+    items: Annotated[list[DeviceTaintRule], NullOnWire]
     """Items is the list of DeviceTaintRules."""
 
     kind: Literal["DeviceTaintRuleList"] = "DeviceTaintRuleList"
@@ -368,10 +368,10 @@ class ResourcePoolStatusRequest(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
 
-    metadata: meta_v1.ObjectMeta
+    metadata: Annotated[meta_v1.ObjectMeta, NullOnWire]
     """Standard object metadata"""
 
-    spec: ResourcePoolStatusRequestSpec
+    spec: Annotated[ResourcePoolStatusRequestSpec, NullOnWire]
     """Spec defines the filters for which pools to include in the status. The spec is immutable
     once created.
     """
@@ -400,7 +400,7 @@ class ResourcePoolStatusRequestList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ResourcePoolStatusRequest]
+    items: Annotated[list[ResourcePoolStatusRequest], NullOnWire]
     """Items is the list of ResourcePoolStatusRequests."""
 
     kind: Literal["ResourcePoolStatusRequestList"] = "ResourcePoolStatusRequestList"

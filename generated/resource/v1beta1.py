@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import Quantity, RawExtension, Time
 from ..core import v1 as core_v1
 from ..meta import v1 as meta_v1
@@ -172,7 +172,7 @@ class OpaqueDeviceConfiguration(K8sModel):
     driver. It should use only lower case characters.
     """
 
-    parameters: RawExtension
+    parameters: Annotated[RawExtension, NullOnWire]
     """Parameters can contain arbitrary data. It is the responsibility of the driver developer
     to handle validation and versioning. Typically this includes self-identification and a
     version ("kind" + "apiVersion" for Kubernetes types), with conversion between different
@@ -549,7 +549,7 @@ class DeviceCounterConsumption(K8sModel):
     counter_set: str = Field(validation_alias="counterSet", serialization_alias="counterSet")
     """CounterSet is the name of the set from which the counters defined will be consumed."""
 
-    counters: dict[str, Counter]
+    counters: Annotated[dict[str, Counter], NullOnWire]
     """Counters defines the counters that will be consumed by the device.
     
     The maximum number of counters is 32.
@@ -885,7 +885,7 @@ class CounterSet(K8sModel):
     by other devices.
     """
 
-    counters: dict[str, Counter]
+    counters: Annotated[dict[str, Counter], NullOnWire]
     """Counters defines the set of counters for this CounterSet The name of each counter must
     be unique in that set and must be a DNS label.
     
@@ -1313,7 +1313,7 @@ class DeviceClass(K8sObject):
     metadata: meta_v1.ObjectMeta | None = None
     """Standard object metadata"""
 
-    spec: DeviceClassSpec
+    spec: Annotated[DeviceClassSpec, NullOnWire]
     """Spec defines what can be allocated and how to configure it.
     
     This is mutable. Consumers have to be prepared for classes changing at any time, either
@@ -1342,7 +1342,7 @@ class DeviceClassList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[DeviceClass]
+    items: Annotated[list[DeviceClass], NullOnWire]
     """Items is the list of resource classes."""
 
     kind: Literal["DeviceClassList"] = "DeviceClassList"
@@ -1472,7 +1472,7 @@ class ResourceClaim(K8sObject):
     metadata: meta_v1.ObjectMeta | None = None
     """Standard object metadata"""
 
-    spec: ResourceClaimSpec
+    spec: Annotated[ResourceClaimSpec, NullOnWire]
     """Spec describes what is being requested and how to configure it. The spec is immutable."""
 
     status: ResourceClaimStatus | None = None
@@ -1497,7 +1497,7 @@ class ResourceClaimList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ResourceClaim]
+    items: Annotated[list[ResourceClaim], NullOnWire]
     """Items is the list of resource claims."""
 
     kind: Literal["ResourceClaimList"] = "ResourceClaimList"
@@ -1519,7 +1519,7 @@ class ResourceClaimTemplateSpec(K8sModel):
     when creating it. No other fields are allowed and will be rejected during validation.
     """
 
-    spec: ResourceClaimSpec
+    spec: Annotated[ResourceClaimSpec, NullOnWire]
     """Spec for the ResourceClaim. The entire content is copied unchanged into the
     ResourceClaim that gets created from this template. The same fields as in a
     ResourceClaim are also valid here.
@@ -1557,7 +1557,7 @@ class ResourceClaimTemplate(K8sObject):
     metadata: meta_v1.ObjectMeta | None = None
     """Standard object metadata"""
 
-    spec: ResourceClaimTemplateSpec
+    spec: Annotated[ResourceClaimTemplateSpec, NullOnWire]
     """Describes the ResourceClaim that is to be generated.
     
     This field is immutable. A ResourceClaim will get created by the control plane for a Pod
@@ -1583,7 +1583,7 @@ class ResourceClaimTemplateList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ResourceClaimTemplate]
+    items: Annotated[list[ResourceClaimTemplate], NullOnWire]
     """Items is the list of resource claim templates."""
 
     kind: Literal["ResourceClaimTemplateList"] = "ResourceClaimTemplateList"
@@ -1696,7 +1696,7 @@ class ResourceSliceSpec(K8sModel):
     Exactly one of NodeName, NodeSelector, AllNodes, and PerDeviceNodeSelection must be set.
     """
 
-    pool: ResourcePool
+    pool: Annotated[ResourcePool, NullOnWire]
     """Pool describes the pool that this ResourceSlice belongs to."""
 
     shared_counters: Annotated[list[CounterSet] | None, ListMarkers(list_type="atomic")] = Field(
@@ -1765,7 +1765,7 @@ class ResourceSlice(K8sObject):
     metadata: meta_v1.ObjectMeta | None = None
     """Standard object metadata"""
 
-    spec: ResourceSliceSpec
+    spec: Annotated[ResourceSliceSpec, NullOnWire]
     """Contains the information published by the driver.
     
     Changing the spec automatically increments the metadata.generation number.
@@ -1790,7 +1790,7 @@ class ResourceSliceList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[ResourceSlice]
+    items: Annotated[list[ResourceSlice], NullOnWire]
     """Items is the list of resource ResourceSlices."""
 
     kind: Literal["ResourceSliceList"] = "ResourceSliceList"

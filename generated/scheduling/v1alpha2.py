@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from ..meta import v1 as meta_v1
 
 __all__ = [
@@ -231,7 +231,7 @@ class PodGroupSpec(K8sModel):
     TopologyAwareWorkloadScheduling feature gate is enabled.
     """
 
-    scheduling_policy: PodGroupSchedulingPolicy = Field(
+    scheduling_policy: Annotated[PodGroupSchedulingPolicy, NullOnWire] = Field(
         validation_alias="schedulingPolicy", serialization_alias="schedulingPolicy"
     )
     """SchedulingPolicy defines the scheduling policy for this instance of the PodGroup.
@@ -337,7 +337,7 @@ class PodGroup(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    spec: PodGroupSpec
+    spec: Annotated[PodGroupSpec, NullOnWire]
     """Spec defines the desired state of the PodGroup."""
 
     status: PodGroupStatus | None = None
@@ -362,7 +362,7 @@ class PodGroupList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[PodGroup]
+    items: Annotated[list[PodGroup], NullOnWire]
     """Items is the list of PodGroups."""
 
     kind: Literal["PodGroupList"] = "PodGroupList"
@@ -441,7 +441,7 @@ class PodGroupTemplate(K8sModel):
     feature gate is enabled.
     """
 
-    scheduling_policy: PodGroupSchedulingPolicy = Field(
+    scheduling_policy: Annotated[PodGroupSchedulingPolicy, NullOnWire] = Field(
         validation_alias="schedulingPolicy", serialization_alias="schedulingPolicy"
     )
     """SchedulingPolicy defines the scheduling policy for this PodGroupTemplate."""
@@ -477,7 +477,7 @@ class WorkloadSpec(K8sModel):
     """
 
     pod_group_templates: Annotated[
-        list[PodGroupTemplate], ListMarkers(list_type="map", list_map_keys=("name",))
+        list[PodGroupTemplate], NullOnWire, ListMarkers(list_type="map", list_map_keys=("name",))
     ] = Field(validation_alias="podGroupTemplates", serialization_alias="podGroupTemplates")
     """PodGroupTemplates is the list of templates that make up the Workload. The maximum number
     of templates is 8. This field is immutable.
@@ -518,7 +518,7 @@ class Workload(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    spec: WorkloadSpec
+    spec: Annotated[WorkloadSpec, NullOnWire]
     """Spec defines the desired behavior of a Workload."""
 
 
@@ -540,7 +540,7 @@ class WorkloadList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[Workload]
+    items: Annotated[list[Workload], NullOnWire]
     """Items is the list of Workloads."""
 
     kind: Literal["WorkloadList"] = "WorkloadList"

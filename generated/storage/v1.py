@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from kubetyped.types import Quantity, Time
 from ..core import v1 as core_v1
 from ..meta import v1 as meta_v1
@@ -317,7 +317,7 @@ class CSIDriver(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    spec: CSIDriverSpec
+    spec: Annotated[CSIDriverSpec, NullOnWire]
     """spec represents the specification of the CSI Driver."""
 
 
@@ -337,7 +337,7 @@ class CSIDriverList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[CSIDriver]
+    items: Annotated[list[CSIDriver], NullOnWire]
     """items is the list of CSIDriver"""
 
     kind: Literal["CSIDriverList"] = "CSIDriverList"
@@ -411,6 +411,7 @@ class CSINodeSpec(K8sModel):
 
     drivers: Annotated[
         list[CSINodeDriver],
+        NullOnWire,
         ListMarkers(
             list_type="map", list_map_keys=("name",), patch_strategy="merge", patch_merge_key="name"
         ),
@@ -454,7 +455,7 @@ class CSINode(K8sObject):
     metadata: meta_v1.ObjectMeta | None = None
     """Standard object's metadata. metadata.name must be the Kubernetes node name."""
 
-    spec: CSINodeSpec
+    spec: Annotated[CSINodeSpec, NullOnWire]
     """spec is the specification of CSINode"""
 
 
@@ -474,7 +475,7 @@ class CSINodeList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[CSINode]
+    items: Annotated[list[CSINode], NullOnWire]
     """items is the list of CSINode"""
 
     kind: Literal["CSINodeList"] = "CSINodeList"
@@ -601,7 +602,7 @@ class CSIStorageCapacityList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[CSIStorageCapacity]
+    items: Annotated[list[CSIStorageCapacity], NullOnWire]
     """items is the list of CSIStorageCapacity objects."""
 
     kind: Literal["CSIStorageCapacityList"] = "CSIStorageCapacityList"
@@ -716,7 +717,7 @@ class StorageClassList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[StorageClass]
+    items: Annotated[list[StorageClass], NullOnWire]
     """items is the list of StorageClasses"""
 
     kind: Literal["StorageClassList"] = "StorageClassList"
@@ -767,7 +768,7 @@ class VolumeAttachmentSpec(K8sModel):
     node_name: str = Field(validation_alias="nodeName", serialization_alias="nodeName")
     """nodeName represents the node that the volume should be attached to."""
 
-    source: VolumeAttachmentSource
+    source: Annotated[VolumeAttachmentSource, NullOnWire]
     """source represents the volume that should be attached."""
 
 
@@ -861,7 +862,7 @@ class VolumeAttachment(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata
     """
 
-    spec: VolumeAttachmentSpec
+    spec: Annotated[VolumeAttachmentSpec, NullOnWire]
     """spec represents specification of the desired attach/detach volume behavior. Populated by
     the Kubernetes system.
     """
@@ -888,7 +889,7 @@ class VolumeAttachmentList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[VolumeAttachment]
+    items: Annotated[list[VolumeAttachment], NullOnWire]
     """items is the list of VolumeAttachments"""
 
     kind: Literal["VolumeAttachmentList"] = "VolumeAttachmentList"
@@ -970,7 +971,7 @@ class VolumeAttributesClassList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[VolumeAttributesClass]
+    items: Annotated[list[VolumeAttributesClass], NullOnWire]
     """items is the list of VolumeAttributesClass objects."""
 
     kind: Literal["VolumeAttributesClassList"] = "VolumeAttributesClassList"

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal, TYPE_CHECKING
 
 from pydantic import Field
 
-from kubetyped.model import K8sModel, K8sObject, ListMarkers
+from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
 from ..meta import v1 as meta_v1
 
 __all__ = [
@@ -21,7 +21,7 @@ __all__ = [
 class StorageVersionMigrationSpec(K8sModel):
     """Spec of the storage version migration."""
 
-    resource: meta_v1.GroupResource
+    resource: Annotated[meta_v1.GroupResource, NullOnWire]
     """The resource that is being migrated. The migrator sends requests to the endpoint serving
     the resource. Immutable.
     """
@@ -104,7 +104,7 @@ class StorageVersionMigrationList(K8sObject):
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources
     """
 
-    items: list[StorageVersionMigration]
+    items: Annotated[list[StorageVersionMigration], NullOnWire]
     """Items is the list of StorageVersionMigration"""
 
     kind: Literal["StorageVersionMigrationList"] = "StorageVersionMigrationList"
