@@ -411,3 +411,53 @@ def test_generated_package_is_pyright_strict_clean(default_project: Project) -> 
     ]
     assert not problems, "\n".join(problems[:50])
     assert report["summary"]["filesAnalyzed"] >= 90
+
+
+def test_crd_package_is_strict_clean(crd_project: Project) -> None:
+    """pyright (strict) and mypy --strict over the CRD package itself (``crds``, on top of
+    ``kubetyped.k8s``): its imports of the base, its nested classes and its clients."""
+    config = crd_project.root / "pyright-crds.json"
+    config.write_text(
+        json.dumps(
+            {
+                "typeCheckingMode": "strict",
+                "pythonVersion": "3.10",
+                "extraPaths": ["site"],
+                "include": [f"site/{CRD_PACKAGE}"],
+            }
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pyright", "--outputjson", "-p", config.name],
+        cwd=crd_project.root,
+        env={**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    report = json.loads(result.stdout)
+    problems = [
+        f"{d['file']}:{d['range']['start']['line'] + 1}: {d['message']}"
+        for d in report["generalDiagnostics"]
+        if d["severity"] in ("error", "warning")
+    ]
+    assert not problems, "\n".join(problems[:50])
+    assert report["summary"]["filesAnalyzed"] >= 4
+    mypy = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--config-file",
+            "mypy-plain.ini",
+            "-p",
+            CRD_PACKAGE,
+        ],
+        cwd=crd_project.root,
+        env={**os.environ, "MYPYPATH": str(crd_project.root / "site")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert mypy.returncode == 0, mypy.stdout[-5000:]
