@@ -36,6 +36,17 @@ def _generate(args: argparse.Namespace) -> int:
         base = None  # --base none: everything, the spec's types and the CRDs'
     if args.from_cluster:
         files = _from_cluster(args, package_name)
+    elif args.openapi == "v3":
+        if not args.spec:
+            print("error: --openapi v3 reads --from-cluster or --spec FILE|DIR", file=sys.stderr)
+            return 2
+        from .crd import load_crds
+        from .generate import generate_from_spec
+        from .openapi3 import load_v3
+
+        crds = load_crds(args.crd) if args.crd else None
+        spec = load_v3(args.spec)
+        files = generate_from_spec(spec, args.spec, package_name, crds=crds, base=base)
     else:
         files = generate_files(args.spec, package_name, args.crd, base)
     if args.check:
@@ -63,6 +74,22 @@ def _from_cluster(args: argparse.Namespace, package_name: str) -> dict[str, str]
 
     with Client(kubeconfig=args.kubeconfig, context=args.context) as client:
         version = client.version().git_version
+        if args.openapi == "v3":
+            from .openapi3 import merge_v3
+
+            accept = {"Accept": "application/json"}
+            index = client.request("GET", "/openapi/v3", headers=accept).json()
+            documents = {
+                name: parse_spec_bytes(
+                    client.request("GET", entry["serverRelativeURL"], headers=accept).content,
+                    f"/openapi/v3/{name}",
+                )
+                for name, entry in sorted(index.get("paths", {}).items())
+            }
+            source = f"{client.config.server}/openapi/v3"
+            return generate_from_spec(
+                merge_v3(documents), source, package_name, server=f"Kubernetes {version}"
+            )
         body = client.request("GET", "/openapi/v2", headers={"Accept": "application/json"}).content
         source = f"{client.config.server}/openapi/v2"
     spec = parse_spec_bytes(body, source)
@@ -97,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PACKAGE",
         help="write only the CRDs' group-versions, importing every other type from this "
         "generated package (default with --crd alone: kubetyped.k8s; 'none': write all)",
+    )
+    gen.add_argument(
+        "--openapi",
+        choices=("v2", "v3"),
+        default="v2",
+        help="the spec's OpenAPI version: v3 reads /openapi/v3 (--from-cluster) or saved v3 "
+        "documents (--spec FILE or a folder of them); default v2",
     )
     gen.add_argument("--context", help="kubeconfig context for --from-cluster")
     gen.add_argument(
