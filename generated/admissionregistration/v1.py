@@ -1125,7 +1125,9 @@ class MutatingWebhook(K8sModel):
     objects.
     """
 
-    side_effects: str = Field(validation_alias="sideEffects", serialization_alias="sideEffects")
+    side_effects: Annotated[str, NullOnWire] = Field(
+        validation_alias="sideEffects", serialization_alias="sideEffects"
+    )
     """sideEffects states whether this webhook has side effects. Acceptable values are: None,
     NoneOnDryRun (webhooks created via v1beta1 may also specify Some or Unknown). Webhooks
     with side effects MUST implement a reconciliation system, since a request may be
@@ -1833,7 +1835,9 @@ class ValidatingWebhook(K8sModel):
     objects.
     """
 
-    side_effects: str = Field(validation_alias="sideEffects", serialization_alias="sideEffects")
+    side_effects: Annotated[str, NullOnWire] = Field(
+        validation_alias="sideEffects", serialization_alias="sideEffects"
+    )
     """sideEffects states whether this webhook has side effects. Acceptable values are: None,
     NoneOnDryRun (webhooks created via v1beta1 may also specify Some or Unknown). Webhooks
     with side effects MUST implement a reconciliation system, since a request may be

@@ -118,7 +118,9 @@ class HTTPIngressPath(K8sModel):
     or "Prefix".
     """
 
-    path_type: str = Field(validation_alias="pathType", serialization_alias="pathType")
+    path_type: Annotated[str, NullOnWire] = Field(
+        validation_alias="pathType", serialization_alias="pathType"
+    )
     """pathType determines the interpretation of the path matching. PathType can be one of the
     following values: * Exact: Matches the URL path exactly. * Prefix: Matches based on a
     URL path prefix split by '/'. Matching is

@@ -6,18 +6,24 @@ nil pointer as ``null`` unless the field is ``omitempty``, and ``metav1.Time`` w
 value as ``null``; the spec's ``required`` means "not omitempty", not "not null". So a required
 field whose Go type can be nil (array, map, ``format: byte``, Time/MicroTime, an object) may be
 null, and so may a map value of those kinds (``map[string]metav1.Time``). This test finds those
-fields in the spec itself, independently of the generator's IR, and checks every model.
+fields in the spec itself, independently of the generator's IR, and checks every model; then
+checks the rule against Go itself: tests/data/go-nulls/main.go reflects over the k8s.io/api
+types and lists every field encoding/json can write as null (three required pointers to
+strings the spec cannot show are a table in the generator, kept honest here).
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from kubetyped.codegen.ir import MapOf
 from kubetyped.codegen.load import load_spec
-from kubetyped.codegen.parse import parse_spec
+from kubetyped.codegen.parse import GO_NULL_POINTERS, parse_spec
 from kubetyped.k8s.policy.v1 import PodDisruptionBudget
 from kubetyped.k8s.storage.v1 import CSINode
 
@@ -142,3 +148,57 @@ def test_pdb_with_a_null_disrupted_pod_time() -> None:
     assert pdb.status is not None and pdb.status.disrupted_pods is not None
     assert pdb.status.disrupted_pods["web-0"] is None
     assert pdb.to_dict() == wire
+
+
+# -- checked against Go itself -------------------------------------------------------------
+
+GO_NULLS = Path(__file__).resolve().parents[1] / "data" / "go-nulls" / "nulls.json"
+
+
+def test_every_field_go_writes_as_null_accepts_null() -> None:
+    """tests/data/go-nulls/main.go reflects over every type client-go's scheme serves
+    (k8s.io/api v0.36.3) and lists the fields encoding/json can write as null; each of them
+    must be optional, marked NullOnWire, or a map whose values are."""
+    go: dict[str, dict[str, str]] = json.loads(GO_NULLS.read_text())
+    spec, source = load_spec(None)
+    package = parse_spec(spec, source)
+    checked, missing = 0, []
+    for module in package.modules.values():
+        for model in module.models:
+            definition = model.source.removeprefix("/definitions/")
+            for f in model.fields:
+                kind = go.get(definition, {}).get(f.wire_name)
+                if kind == "field":
+                    checked += 1
+                    if f.required and not f.null_on_wire and f.literal is None:
+                        missing.append((definition, f.wire_name))
+                elif kind == "values":
+                    checked += 1
+                    if not (isinstance(f.type, MapOf) and f.type.null_values):
+                        missing.append((definition, f.wire_name))
+    assert not missing
+    assert checked > 150
+    # The table of pointers the spec cannot show is exactly what Go says.
+    for definition, wire in GO_NULL_POINTERS:
+        assert go[definition][wire] == "field"
+
+
+@pytest.mark.parametrize(
+    ("module", "cls", "wire"),
+    [
+        ("networking.v1", "HTTPIngressPath", {"pathType": None, "backend": {}}),
+        (
+            "admissionregistration.v1",
+            "ValidatingWebhook",
+            {
+                "name": "w",
+                "sideEffects": None,
+                "admissionReviewVersions": ["v1"],
+                "clientConfig": {},
+            },
+        ),
+    ],
+)
+def test_go_pointers_the_spec_cannot_show(module: str, cls: str, wire: dict[str, Any]) -> None:
+    model = getattr(importlib.import_module(f"kubetyped.k8s.{module}"), cls)
+    assert model.model_validate(wire).to_dict() == wire
