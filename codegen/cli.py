@@ -79,19 +79,22 @@ def _from_cluster(args: argparse.Namespace, package_name: str) -> dict[str, str]
 
             accept = {"Accept": "application/json"}
             index = client.request("GET", "/openapi/v3", headers=accept).json()
-            documents = {
-                name: parse_spec_bytes(
-                    client.request("GET", entry["serverRelativeURL"], headers=accept).content,
-                    f"/openapi/v3/{name}",
-                )
-                for name, entry in sorted(index.get("paths", {}).items())
-            }
-            source = f"{client.config.server}/openapi/v3"
+            documents = {}
+            for name, entry in sorted(index.get("paths", {}).items()):
+                response = client.request("GET", entry["serverRelativeURL"], headers=accept)
+                if response.status_code != 200 or not response.content:
+                    # Gone since discovery: a deleted CRD's document is a 404 or empty.
+                    logging.getLogger("kubetyped.codegen").warning(
+                        "/openapi/v3/%s: HTTP %s; skipped", name, response.status_code
+                    )
+                    continue
+                documents[name] = parse_spec_bytes(response.content, f"/openapi/v3/{name}")
+            source = f"{client.config.server}/openapi/v3 (Kubernetes {version})"
             return generate_from_spec(
                 merge_v3(documents), source, package_name, server=f"Kubernetes {version}"
             )
         body = client.request("GET", "/openapi/v2", headers={"Accept": "application/json"}).content
-        source = f"{client.config.server}/openapi/v2"
+        source = f"{client.config.server}/openapi/v2 (Kubernetes {version})"
     spec = parse_spec_bytes(body, source)
     return generate_from_spec(spec, source, package_name, server=f"Kubernetes {version}")
 
