@@ -68,7 +68,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _from_cluster(args: argparse.Namespace, package_name: str) -> dict[str, str]:
     """Download ``/openapi/v2`` (CRDs included) through the runtime, as kubectl would."""
-    from kubetyped import Client
+    from kubetyped import Client, NotFound
 
     from .generate import generate_from_spec
 
@@ -81,11 +81,14 @@ def _from_cluster(args: argparse.Namespace, package_name: str) -> dict[str, str]
             index = client.request("GET", "/openapi/v3", headers=accept).json()
             documents = {}
             for name, entry in sorted(index.get("paths", {}).items()):
-                response = client.request("GET", entry["serverRelativeURL"], headers=accept)
-                if response.status_code != 200 or not response.content:
+                try:
+                    response = client.request("GET", entry["serverRelativeURL"], headers=accept)
+                except NotFound:
+                    response = None
+                if response is None or not response.content:
                     # Gone since discovery: a deleted CRD's document is a 404 or empty.
                     logging.getLogger("kubetyped.codegen").warning(
-                        "/openapi/v3/%s: HTTP %s; skipped", name, response.status_code
+                        "/openapi/v3/%s: gone since discovery; skipped", name
                     )
                     continue
                 documents[name] = parse_spec_bytes(response.content, f"/openapi/v3/{name}")
