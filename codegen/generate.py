@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from kubetyped.redact import redact_url
+
 from .crd import CrdSet, add_crd_set, load_crds
 from .errors import SpecError
 from .format import format_sources
@@ -32,9 +34,8 @@ def _title(source: str) -> str:
     """How generated files name their source: a file's name, or a URL without credentials."""
     if "://" not in source:
         return Path(source).name.removesuffix(".gz")
-    parts = urlsplit(source)
-    netloc = parts.netloc.rpartition("@")[2]  # never write user:password into code
-    return urlunsplit(parts._replace(netloc=netloc, query="", fragment=""))
+    parts = urlsplit(redact_url(source))  # never write user:password into code
+    return urlunsplit(parts._replace(query="", fragment=""))
 
 
 @dataclass
