@@ -31,7 +31,11 @@ def main(argv: list[str] | None = None) -> int:
         help="where to put the binaries (default: ~/.cache/kubetyped/envtest/<version>, "
         "honouring XDG_CACHE_HOME)",
     )
-    b.add_argument("--only", choices=["kube-apiserver", "etcd"], help="build just one of the two")
+    b.add_argument(
+        "--only",
+        choices=["kube-apiserver", "etcd", "test-kubelet"],
+        help="build just one of them (test-kubelet: exec, attach, port-forward for the e2e tests)",
+    )
     b.add_argument("--jobs", "-p", type=int, help="go build -p (default: Go's, the CPU count)")
     b.add_argument("--verbose", "-v", action="store_true", help="go build -v: list packages")
     b.add_argument("--force", action="store_true", help="rebuild even if the binaries exist")
@@ -64,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             out_dir=args.out_dir,
             kube_apiserver=args.only in (None, "kube-apiserver"),
             etcd=args.only in (None, "etcd"),
+            kubelet=args.only in (None, "test-kubelet"),
             jobs=args.jobs,
             verbose=args.verbose,
             force=args.force,

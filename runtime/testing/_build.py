@@ -284,6 +284,7 @@ def build(
     out_dir: Path | None = None,
     kube_apiserver: bool = True,
     etcd: bool = True,
+    kubelet: bool = True,
     jobs: int | None = None,
     verbose: bool = False,
     force: bool = False,
@@ -294,9 +295,12 @@ def build(
     """
     log = _Log()
     out = out_dir if out_dir is not None else cache_dir(k8s_version)
+    from ._kubelet import build_kubelet, kubelet_name
+
     targets = {
         "kube-apiserver": kube_apiserver,
         "etcd": etcd,
+        kubelet_name(): kubelet,  # the test kubelet of kubetyped.testing._kubelet
     }
 
     def missing() -> list[str]:
@@ -328,5 +332,7 @@ def build(
                 _build_kube_apiserver(go, k8s_version, out / "kube-apiserver")
             if "etcd" in todo:
                 _build_etcd(go, etcd_version, out / "etcd")
+            if kubelet_name() in todo:
+                build_kubelet(go, out / kubelet_name())
     log(f"done: {out}")
     return out

@@ -21,6 +21,7 @@ import pytest
 
 if TYPE_CHECKING:
     from kubetyped.testing import ApiServer, Binaries
+    from kubetyped.testing._kubelet import TestKubelet
 
 REQUIRE_ENV = "KUBETYPED_REQUIRE_APISERVER"
 
@@ -56,3 +57,20 @@ def apiserver(apiserver_binaries: Binaries) -> Iterator[ApiServer]:
 def kubeconfig(apiserver: ApiServer) -> Path:
     """Path of the session server's kubeconfig (current context ``admin``)."""
     return apiserver.kubeconfig_path
+
+
+@pytest.fixture(scope="session")
+def test_kubelet(apiserver: ApiServer) -> Iterator[TestKubelet]:
+    """A test kubelet (exec, attach, port-forward) registered as Node ``test-node`` of the
+    session server; ``test_kubelet.pod(namespace, name, {"main": ["cat"]})`` binds a Running
+    Pod to it. Skips (fails with ``$KUBETYPED_REQUIRE_APISERVER=1``) when it is not built."""
+    from kubetyped.testing._kubelet import KubeletNotFound, TestKubelet, find_kubelet
+
+    try:
+        binary = find_kubelet()
+    except KubeletNotFound as exc:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{exc} ({REQUIRE_ENV}=1)", pytrace=False)
+        pytest.skip(str(exc))
+    with TestKubelet(apiserver, binary=binary) as kubelet:
+        yield kubelet
