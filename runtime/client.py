@@ -17,6 +17,7 @@ A client is safe to share between threads (sync) or tasks (asyncio): see ``trans
 from __future__ import annotations
 
 import logging
+import os
 import ssl
 import time
 from collections.abc import (
@@ -29,7 +30,7 @@ from collections.abc import (
     Sequence,
 )
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import httpx
 
@@ -53,7 +54,6 @@ from .errors import (
     error_from_response,
 )
 from .proxy import check_proxy_url, proxy_from_environment
-from .redact import redact_url
 from .request import ApiRequest, ParamValue, decode, encode_params
 from .retry import RetryPolicy
 from .status import parse_warnings
@@ -64,15 +64,12 @@ from .transport import (
     BodyLimit,
     async_transport,
     deadline,
-    http2_disabled,
     sync_transport,
 )
 from .watch import LineBuffer
 
 if TYPE_CHECKING:
     from typing_extensions import Self
-
-    from .cluster import StrPath
 
 __all__ = ["AsyncClient", "Client", "ClusterConfigLike", "WarningHandler"]
 
@@ -81,7 +78,8 @@ logger = logging.getLogger("kubetyped")
 T = TypeVar("T")
 H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
-Kubeconfig: TypeAlias = "StrPath | Sequence[StrPath]"
+StrPath = str | os.PathLike[str]
+Kubeconfig = StrPath | Sequence[StrPath]
 """One kubeconfig file, or several merged the way ``KUBECONFIG`` merges them."""
 
 WarningHandler = Callable[[str], None]
@@ -159,7 +157,7 @@ def _user_agent() -> str:
 
 def _safe_url(url: httpx.URL) -> str:
     # A server URL may carry user:password; it must not reach logs or error messages.
-    return redact_url(str(url))
+    return str(url.copy_with(username=None, password=None)) if url.userinfo else str(url)
 
 
 def _describe(exc: Exception) -> str:
@@ -442,15 +440,6 @@ class _BaseClient(Generic[H]):
                 f"{where}: the proxy {proxy} (from {self._proxy_source}) failed: "
                 f"{_describe(exc)}{retried}"
             )
-        if isinstance(exc, httpx.PoolTimeout):
-            waited = self._timeout.pool
-            return TransportError(
-                f"{where}: no connection to the server was free within "
-                f"{waited if waited is not None else 0:g} s: all {self._max_connections} "
-                "(max_connections) are busy, each with as many calls and watches as it can "
-                "carry (one over HTTP/1.1; over HTTP/2, as many as the server allows at "
-                f"once); raise max_connections or make fewer calls at a time{retried}"
-            )
         if isinstance(exc, httpx.TimeoutException) and self._deadline is not None:
             return TransportError(
                 f"{where}: no complete answer within the {self._deadline:g} s timeout "
@@ -671,14 +660,7 @@ class Client(_BaseClient[httpx.Client]):
 
 class AsyncClient(_BaseClient[httpx.AsyncClient]):
     """The asyncio (or trio) twin of :class:`Client`: the same arguments and methods, awaited;
-    ``aclose()`` or ``async with`` to close.
-
-    It speaks HTTP/2 where the server offers it (as client-go does): calls and watches share
-    a connection, as many at once as the server allows (kube-apiserver: 100 or more), and a
-    new connection opens for the next, up to ``max_connections``; a call finding them all
-    full waits within its timeout, then fails with ``TransportError`` naming the limit.
-    ``http2=False``, or ``$DISABLE_HTTP2`` set to anything (client-go's switch), keeps it to
-    HTTP/1.1: one connection per call or watch."""
+    ``aclose()`` or ``async with`` to close."""
 
     def __init__(
         self,
@@ -694,7 +676,6 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        http2: bool | None = None,
     ) -> None:
         super().__init__(
             config,
@@ -708,21 +689,12 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
             max_line_bytes=max_line_bytes,
             max_connections=max_connections,
         )
-        self._http2 = not http2_disabled() if http2 is None else http2
         options = self._http_options()
         if transport is None:
             transport = async_transport(
-                verify=self._verify,
-                proxy=self._proxy,
-                max_connections=max_connections,
-                http2=self._http2,
+                verify=self._verify, proxy=self._proxy, max_connections=max_connections
             )
         self._http = httpx.AsyncClient(**options, transport=transport)
-
-    @property
-    def http2(self) -> bool:
-        """Whether HTTP/2 is offered to the server (it is used where the server takes it)."""
-        return self._http2
 
     async def send(self, req: ApiRequest[T]) -> T:
         """Send ``req`` and decode its answer; raise ``ApiError`` for an error status."""
