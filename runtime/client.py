@@ -17,7 +17,6 @@ A client is safe to share between threads (sync) or tasks (asyncio): see ``trans
 from __future__ import annotations
 
 import logging
-import os
 import ssl
 import time
 from collections.abc import (
@@ -30,7 +29,7 @@ from collections.abc import (
     Sequence,
 )
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar
 
 import httpx
 
@@ -54,6 +53,7 @@ from .errors import (
     error_from_response,
 )
 from .proxy import check_proxy_url, proxy_from_environment
+from .redact import redact_url
 from .request import ApiRequest, ParamValue, decode, encode_params
 from .retry import RetryPolicy
 from .status import parse_warnings
@@ -64,12 +64,15 @@ from .transport import (
     BodyLimit,
     async_transport,
     deadline,
+    http2_disabled,
     sync_transport,
 )
 from .watch import LineBuffer
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+    from .cluster import StrPath
 
 __all__ = ["AsyncClient", "Client", "ClusterConfigLike", "WarningHandler"]
 
@@ -78,8 +81,7 @@ logger = logging.getLogger("kubetyped")
 T = TypeVar("T")
 H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
-StrPath = str | os.PathLike[str]
-Kubeconfig = StrPath | Sequence[StrPath]
+Kubeconfig: TypeAlias = "StrPath | Sequence[StrPath]"
 """One kubeconfig file, or several merged the way ``KUBECONFIG`` merges them."""
 
 WarningHandler = Callable[[str], None]
@@ -157,7 +159,7 @@ def _user_agent() -> str:
 
 def _safe_url(url: httpx.URL) -> str:
     # A server URL may carry user:password; it must not reach logs or error messages.
-    return str(url.copy_with(username=None, password=None)) if url.userinfo else str(url)
+    return redact_url(str(url))
 
 
 def _describe(exc: Exception) -> str:
@@ -440,6 +442,15 @@ class _BaseClient(Generic[H]):
                 f"{where}: the proxy {proxy} (from {self._proxy_source}) failed: "
                 f"{_describe(exc)}{retried}"
             )
+        if isinstance(exc, httpx.PoolTimeout):
+            waited = self._timeout.pool
+            return TransportError(
+                f"{where}: no connection to the server was free within "
+                f"{waited if waited is not None else 0:g} s: all {self._max_connections} "
+                "(max_connections) are busy, each with as many calls and watches as it can "
+                "carry (one over HTTP/1.1; over HTTP/2, as many as the server allows at "
+                f"once); raise max_connections or make fewer calls at a time{retried}"
+            )
         if isinstance(exc, httpx.TimeoutException) and self._deadline is not None:
             return TransportError(
                 f"{where}: no complete answer within the {self._deadline:g} s timeout "
@@ -496,8 +507,10 @@ class Client(_BaseClient[httpx.Client]):
     one. ``max_retries`` (default 10) bounds retries; ``retry`` replaces the whole
     :class:`~kubetyped.retry.RetryPolicy` (its ``max_elapsed`` is the total time a call may
     spend retrying). ``max_response_bytes`` (256 MiB) and ``max_line_bytes`` (16 MiB, one
-    line of a watch or log) bound memory; ``max_connections`` (100) bounds the pool, and a
-    call that finds it full waits for a free connection within its ``timeout``.
+    line of a watch or log) bound memory; ``max_connections`` (100) bounds the pool: it
+    speaks HTTP/1.1, so each call and each open watch holds a connection, and a call that
+    finds them all busy waits for one within its ``timeout``, then raises ``TransportError``
+    naming the limit (:class:`AsyncClient` speaks HTTP/2, many calls to a connection).
     ``warning_handler`` receives server warnings instead of the log. ``transport``
     replaces the network (``httpx.MockTransport`` in tests). One client may be shared by
     many threads. Use it as a context manager, or call ``close()``.
@@ -660,7 +673,14 @@ class Client(_BaseClient[httpx.Client]):
 
 class AsyncClient(_BaseClient[httpx.AsyncClient]):
     """The asyncio (or trio) twin of :class:`Client`: the same arguments and methods, awaited;
-    ``aclose()`` or ``async with`` to close."""
+    ``aclose()`` or ``async with`` to close.
+
+    It speaks HTTP/2 where the server offers it (as client-go does): calls and watches share
+    a connection, as many at once as the server allows (kube-apiserver: 100 or more), and a
+    new connection opens for the next, up to ``max_connections``; a call finding them all
+    full waits within its timeout, then fails with ``TransportError`` naming the limit.
+    ``http2=False``, or ``$DISABLE_HTTP2`` set to anything (client-go's switch), keeps it to
+    HTTP/1.1: one connection per call or watch."""
 
     def __init__(
         self,
@@ -676,6 +696,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        http2: bool | None = None,
     ) -> None:
         super().__init__(
             config,
@@ -689,12 +710,21 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
             max_line_bytes=max_line_bytes,
             max_connections=max_connections,
         )
+        self._http2 = not http2_disabled() if http2 is None else http2
         options = self._http_options()
         if transport is None:
             transport = async_transport(
-                verify=self._verify, proxy=self._proxy, max_connections=max_connections
+                verify=self._verify,
+                proxy=self._proxy,
+                max_connections=max_connections,
+                http2=self._http2,
             )
         self._http = httpx.AsyncClient(**options, transport=transport)
+
+    @property
+    def http2(self) -> bool:
+        """Whether HTTP/2 is offered to the server (it is used where the server takes it)."""
+        return self._http2
 
     async def send(self, req: ApiRequest[T]) -> T:
         """Send ``req`` and decode its answer; raise ``ApiError`` for an error status."""

@@ -14,17 +14,32 @@
   (``Bad file descriptor``, ``SSL BAD_RECORD_TYPE``; encode/httpcore#1110).
 * **Bounded memory.** :class:`BodyLimit` stops a response (after decompression) at
   ``max_bytes``, so a gzip bomb or a runaway answer fails with a clear error.
+* **HTTP/2 as in Go, without silent queueing** (the async transport). Many calls and watches
+  share one connection, each a stream; a connection carries at most as many streams as the
+  server allows at once (its ``SETTINGS_MAX_CONCURRENT_STREAMS``, 100 until it says), and the
+  next call opens another connection, as Go's transport does, up to ``max_connections``.
+  httpcore on its own puts every call on the first connection and makes the surplus wait,
+  unseen and without a bound, for a free stream. A call that finds every connection full
+  waits for one within its pool timeout, then fails naming ``max_connections``.
+* **Closing one stream closes only that stream.** A response closed before its end (a watch
+  closed or cancelled) sends ``RST_STREAM(CANCEL)``, so the server ends that watch at once
+  and the connection's flow-control window gets back what was received but not read;
+  httpcore alone just forgets the stream, which the server keeps serving and counting.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import socket
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import h2.errors
+import h2.events
 import httpcore
 import httpx
 
@@ -37,6 +52,7 @@ __all__ = [
     "BodyLimit",
     "async_transport",
     "deadline",
+    "http2_disabled",
     "interrupt",
     "sync_transport",
 ]
@@ -50,9 +66,15 @@ DEFAULT_MAX_LINE_BYTES = 16 * 2**20
 DEFAULT_MAX_CONNECTIONS = 100
 """Connections a client opens to its server at most (httpx's default)."""
 
+_ASSUMED_STREAMS = 100
+"""Streams a new HTTP/2 connection is trusted with before the server's SETTINGS arrive (Go's
+``initialMaxConcurrentStreams``); kube-apiserver allows at least this many."""
+
 _KEEPALIVE_IDLE = 15  # seconds; Go's net.Dialer defaults since Go 1.23
 _KEEPALIVE_INTERVAL = 15
 _KEEPALIVE_COUNT = 9
+
+logger = logging.getLogger("kubetyped")
 
 _deadline: ContextVar[float | None] = ContextVar("kubetyped_deadline", default=None)
 
@@ -97,19 +119,35 @@ def _limits(max_connections: int) -> httpx.Limits:
 def sync_transport(
     *, verify: Any, proxy: str | None, max_connections: int = DEFAULT_MAX_CONNECTIONS
 ) -> httpx.HTTPTransport:
-    """The transport of a :class:`~kubetyped.Client`: keepalive, deadline, pool limits."""
+    """The transport of a :class:`~kubetyped.Client`: keepalive, deadline, pool limits.
+
+    HTTP/1.1 only: httpcore's synchronous HTTP/2 lets threads sharing a connection corrupt
+    its state (stream ids, HPACK, frame order; encode/httpcore#908), and a ``Client`` is
+    meant to be shared by threads. Each call and each watch holds a connection of its own.
+    """
     transport = httpx.HTTPTransport(**_options(verify, proxy, max_connections))
     _install_backend(transport, _DeadlineBackend)
     return transport
 
 
 def async_transport(
-    *, verify: Any, proxy: str | None, max_connections: int = DEFAULT_MAX_CONNECTIONS
+    *,
+    verify: Any,
+    proxy: str | None,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    http2: bool = True,
 ) -> httpx.AsyncHTTPTransport:
-    """The transport of an :class:`~kubetyped.AsyncClient`, with the same guarantees."""
-    transport = httpx.AsyncHTTPTransport(**_options(verify, proxy, max_connections))
+    """The transport of an :class:`~kubetyped.AsyncClient`, with the same guarantees, and
+    HTTP/2 where the server offers it (ALPN over TLS; plain http stays HTTP/1.1)."""
+    transport = httpx.AsyncHTTPTransport(**_options(verify, proxy, max_connections), http2=http2)
     _install_backend(transport, _AsyncDeadlineBackend)
+    _install_pool(transport)
     return transport
+
+
+def http2_disabled(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``$DISABLE_HTTP2`` asks for HTTP/1.1 (any non-empty value, as in client-go)."""
+    return bool((os.environ if environ is None else environ).get("DISABLE_HTTP2"))
 
 
 def _options(verify: Any, proxy: str | None, max_connections: int) -> dict[str, Any]:
@@ -130,6 +168,135 @@ def _install_backend(transport: object, wrapper: type[Any]) -> None:
     if backend is None:  # pragma: no cover - a future httpcore; deadlines then bound bodies only
         return
     pool._network_backend = wrapper(backend)  # type: ignore[union-attr]
+
+
+def _install_pool(transport: httpx.AsyncHTTPTransport) -> None:
+    # The pool httpx made (a plain pool, or an HTTP or SOCKS proxy's: all subclasses of
+    # httpcore's pool) gets the stream-aware assignment below; nothing else changes.
+    pool = transport._pool
+    pool.__class__ = _stream_aware(type(pool))
+
+
+_stream_aware_classes: dict[type[Any], type[Any]] = {}
+
+
+def _stream_aware(cls: type[httpcore.AsyncConnectionPool]) -> type[Any]:
+    made = _stream_aware_classes.get(cls)
+    if made is None:
+        made = type(f"StreamAware{cls.__name__}", (_StreamAwarePool, cls), {})
+        _stream_aware_classes[cls] = made
+    return made
+
+
+def _protocol_of(connection: object) -> object | None:
+    """The HTTP/1.1 or HTTP/2 connection inside httpcore's connection (None: connecting)."""
+    return getattr(connection, "_connection", None)
+
+
+def _streams_allowed(connection: object) -> int:
+    """How many requests ``connection`` may carry at once."""
+    inner = _protocol_of(connection)
+    h2_state = getattr(inner, "_h2_state", None)
+    if h2_state is None:
+        # Connecting (httpcore offers such a connection only when it may become HTTP/2), or
+        # HTTP/1.1: one request at a time. Through a plain-http proxy the HTTP/1.1 connection
+        # is one level further in; it has no h2 state either.
+        return _ASSUMED_STREAMS if inner is None else 1
+    remote: int = h2_state.remote_settings.max_concurrent_streams
+    local: int = h2_state.local_settings.max_concurrent_streams  # httpcore's cap as well
+    return max(1, min(remote, local))
+
+
+class _StreamAwarePool(httpcore.AsyncConnectionPool):
+    """httpcore's pool, but an HTTP/2 connection takes only as many requests as the server
+    allows streams; the rest go to a new connection (up to ``max_connections``) or wait for
+    one within the pool timeout. Responses of HTTP/2 streams reset their stream when closed
+    before their end."""
+
+    def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
+        closing: list[httpcore.AsyncConnectionInterface] = []
+        for connection in list(self._connections):
+            if connection.is_closed():
+                self._connections.remove(connection)
+            elif connection.has_expired():
+                self._connections.remove(connection)
+                closing.append(connection)
+        load: dict[int, int] = {}
+        for pool_request in self._requests:
+            if pool_request.connection is not None:
+                key = id(pool_request.connection)
+                load[key] = load.get(key, 0) + 1
+        for pool_request in [r for r in self._requests if r.is_queued()]:
+            origin = pool_request.request.url.origin
+            chosen = next(
+                (
+                    connection
+                    for connection in self._connections
+                    if connection.can_handle_request(origin)
+                    and connection.is_available()
+                    and load.get(id(connection), 0) < _streams_allowed(connection)
+                ),
+                None,
+            )
+            if chosen is None:
+                if len(self._connections) >= self._max_connections:
+                    idle = [c for c in self._connections if c.is_idle()]
+                    if not idle:
+                        continue  # waits, within the pool timeout, for a stream to end
+                    # A connection to another origin, idle: make room (as httpcore does).
+                    self._connections.remove(idle[0])
+                    closing.append(idle[0])
+                chosen = self.create_connection(origin)
+                self._connections.append(chosen)
+            pool_request.assign_to_connection(chosen)
+            load[id(chosen)] = load.get(id(chosen), 0) + 1
+        return closing
+
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        response = await super().handle_async_request(request)
+        if response.extensions.get("http_version") == b"HTTP/2":
+            pool_stream = response.stream
+            inner = getattr(pool_stream, "_stream", None)
+            if inner is not None:
+                pool_stream._stream = _ResetOnClose(inner)  # type: ignore[attr-defined]
+        return response
+
+
+class _ResetOnClose:
+    """An HTTP/2 response body that, closed before the server ended it, resets its stream."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        iterator: AsyncIterator[bytes] = self._stream.__aiter__()
+        return iterator
+
+    async def aclose(self) -> None:
+        try:
+            await _cancel_stream(self._stream)
+        finally:
+            await self._stream.aclose()
+
+
+async def _cancel_stream(body: Any) -> None:
+    connection = getattr(body, "_connection", None)
+    stream_id = getattr(body, "_stream_id", None)
+    h2_state = getattr(connection, "_h2_state", None)
+    if h2_state is None or stream_id is None or getattr(body, "_closed", True):
+        return
+    stream = h2_state.streams.get(stream_id)
+    if stream is None or stream.closed:
+        return  # ended by the server (or already reset): nothing to cancel
+    try:
+        # What arrived but was never read still counts against the connection's window.
+        for event in connection._events.get(stream_id, ()):
+            if isinstance(event, h2.events.DataReceived) and event.flow_controlled_length:
+                h2_state.acknowledge_received_data(event.flow_controlled_length, stream_id)
+        h2_state.reset_stream(stream_id, h2.errors.ErrorCodes.CANCEL)
+        await connection._write_outgoing_data(body._request)
+    except Exception as exc:  # the connection is broken or closing: it dies with its streams
+        logger.debug("HTTP/2 stream %d not reset: %s", stream_id, exc)
 
 
 class _DeadlineStream(httpcore.NetworkStream):
@@ -260,8 +427,12 @@ class _AsyncDeadlineBackend(httpcore.AsyncNetworkBackend):
 def interrupt(response: httpx.Response) -> None:
     """End a streamed response from another thread: the reader wakes with end of stream.
 
-    Closing a socket does not wake a thread blocked reading it; shutting it down does.
+    Closing a socket does not wake a thread blocked reading it; shutting it down does. Only
+    an HTTP/1.1 response owns its socket: an HTTP/2 one shares it with other streams, so it
+    is left alone (the sync client speaks HTTP/1.1; an async stream ends by cancellation).
     """
+    if response.extensions.get("http_version") == b"HTTP/2":
+        return
     stream = response.extensions.get("network_stream")
     sock = stream.get_extra_info("socket") if stream is not None else None
     if isinstance(sock, socket.socket):
