@@ -11,126 +11,61 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._base_errors import ConfigError, KubetypedError
-    from .client import AsyncClient, Client
-    from .config import ClusterConfig, load_config
-    from .errors import (
-        AlreadyExists,
-        ApiError,
-        BadRequest,
-        Conflict,
-        DecodeError,
-        Forbidden,
-        Gone,
-        Invalid,
-        InvalidRequest,
-        MethodNotAllowed,
-        NotFound,
-        ResponseTooLarge,
-        ServerError,
-        ServerTimeout,
-        ServiceUnavailable,
-        TooManyRequests,
-        TransportError,
-        Unauthorized,
-    )
-    from .informer import AsyncInformer, Informer
-    from .request import ApiRequest, OrStatus, PatchType
-    from .resource import AsyncResourceClient, ResourceClient, ResourceInfo
-    from .retry import RetryPolicy
-    from .status import Status
-    from .watch import WatchEvent
+    from .client import AsyncClient as AsyncClient
+    from .client import Client as Client
+    from .cluster import ClusterConfig as ClusterConfig
+    from .config import load_config as load_config
+    from .errors import *  # noqa: F403  # every exception: errors.__all__ is the one list
+    from .informer import AsyncInformer as AsyncInformer
+    from .informer import Informer as Informer
+    from .paths import ResourceInfo as ResourceInfo
+    from .request import ApiRequest as ApiRequest
+    from .request import OrStatus as OrStatus
+    from .request import PatchType as PatchType
+    from .resource import AsyncResourceClient as AsyncResourceClient
+    from .resource import ResourceClient as ResourceClient
+    from .retry import RetryPolicy as RetryPolicy
+    from .status import Status as Status
+    from .watch import WatchEvent as WatchEvent
 
+# Where each public name lives (tests/unit/test_exports.py checks the list above against it).
+# The exceptions are not listed here: every name in ``kubetyped.errors.__all__`` is public.
 _WHERE = {
     "Client": "client",
     "AsyncClient": "client",
-    "ClusterConfig": "config",
+    "ClusterConfig": "cluster",
+    "load_config": "config",
     "Informer": "informer",
     "AsyncInformer": "informer",
-    "load_config": "config",
-    "KubetypedError": "_base_errors",
-    "ConfigError": "_base_errors",
     "ApiRequest": "request",
     "OrStatus": "request",
     "PatchType": "request",
     "ResourceClient": "resource",
     "AsyncResourceClient": "resource",
-    "ResourceInfo": "resource",
+    "ResourceInfo": "paths",
     "RetryPolicy": "retry",
     "Status": "status",
     "WatchEvent": "watch",
-    **{
-        name: "errors"
-        for name in (
-            "AlreadyExists",
-            "ApiError",
-            "BadRequest",
-            "Conflict",
-            "DecodeError",
-            "Forbidden",
-            "Gone",
-            "Invalid",
-            "InvalidRequest",
-            "MethodNotAllowed",
-            "NotFound",
-            "ResponseTooLarge",
-            "ServerError",
-            "ServerTimeout",
-            "ServiceUnavailable",
-            "TooManyRequests",
-            "TransportError",
-            "Unauthorized",
-        )
-    },
 }
 
-__all__ = [
-    "AlreadyExists",
-    "ApiError",
-    "ApiRequest",
-    "AsyncClient",
-    "AsyncInformer",
-    "AsyncResourceClient",
-    "BadRequest",
-    "Client",
-    "ClusterConfig",
-    "ConfigError",
-    "Conflict",
-    "DecodeError",
-    "Forbidden",
-    "Gone",
-    "Informer",
-    "Invalid",
-    "InvalidRequest",
-    "KubetypedError",
-    "MethodNotAllowed",
-    "NotFound",
-    "OrStatus",
-    "PatchType",
-    "ResourceClient",
-    "ResourceInfo",
-    "ResponseTooLarge",
-    "RetryPolicy",
-    "ServerError",
-    "ServerTimeout",
-    "ServiceUnavailable",
-    "Status",
-    "TooManyRequests",
-    "TransportError",
-    "Unauthorized",
-    "WatchEvent",
-    "load_config",
-]
+
+def _errors() -> list[str]:
+    names: list[str] = importlib.import_module(".errors", __name__).__all__
+    return names
 
 
 def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
+    if name == "__all__":
+        value: Any = sorted([*_WHERE, *_errors()])
+    elif name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    elif not name.startswith("_") and name in _errors():
+        value = getattr(importlib.import_module(".errors", __name__), name)
+    else:
         raise AttributeError(f"module 'kubetyped' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+    return sorted(set(globals()) | set(_WHERE) | set(_errors()))

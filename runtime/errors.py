@@ -40,6 +40,9 @@ from pydantic import ValidationError
 from ._base_errors import ConfigError, KubetypedError
 from .status import Status, StatusCause, StatusDetails
 
+# The exceptions, the one list of them: ``kubetyped`` exports exactly these. The functions
+# below (``error_from_response``, ``error_from_status``, ``error_class``, ``decode_error``)
+# are how the runtime builds them.
 __all__ = [
     "AlreadyExists",
     "ApiError",
@@ -61,10 +64,6 @@ __all__ = [
     "TooManyRequests",
     "TransportError",
     "Unauthorized",
-    "decode_error",
-    "error_class",
-    "error_from_response",
-    "error_from_status",
 ]
 
 
@@ -138,7 +137,10 @@ class ApiError(KubetypedError):
 
     def _describe(self) -> str:
         where = f"{self.method} {self.url}".strip()
-        head = f"{self.code} {self.reason}".strip()
+        # A Status without a reason (a 500 from a webhook or an aggregated API often has
+        # none) reads like the others: ``500 InternalError: PATCH ...``, not ``500: PATCH``.
+        reason = self.reason or (_REASONS.get(self.code, "Unknown") if self.code else "")
+        head = f"{self.code or ''} {reason}".strip()
         message = self.message
         if len(message) > _MAX_MESSAGE:
             # The whole message stays in ``status``; the exception's text stays readable.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ._base_errors import ConfigError
 from .auth import TokenFile
-from .config import ClusterConfig, StrPath, make_ssl_context, read_file
+from .cluster import ClusterConfig, StrPath, make_ssl_context, read_file
 
 __all__ = [
     "SERVICE_ACCOUNT_DIR",

@@ -35,7 +35,7 @@ from .auth import (
     TokenFile,
     load_client_certificate,
 )
-from .config import ClusterConfig, StrPath, display_path, make_ssl_context, read_file
+from .cluster import ClusterConfig, StrPath, display_path, make_ssl_context, read_file
 from .proxy import check_proxy_url
 
 __all__ = ["Kubeconfig", "read_kubeconfig"]
@@ -234,8 +234,7 @@ def _parse(text: bytes, path: Path) -> _File:
     try:
         raw = yamlio.load(text)  # as kubectl reads it (sigs.k8s.io/yaml), one shared place
     except yamlio.YAMLError as exc:
-        position = f" (line {exc.line}, column {exc.column})" if exc.line and exc.column else ""
-        position = position or (f" (line {exc.line})" if exc.line else "")
+        position = f" ({exc.where})" if exc.where else ""
         error = ConfigError(f"{where}: invalid YAML{position}: {exc.reason}")
     if error is not None:
         raise error

@@ -1,14 +1,33 @@
-"""URL paths of the Kubernetes REST API, built from a resource's metadata."""
+"""A resource's metadata (:class:`ResourceInfo`) and the URL paths of the REST API built from it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 from urllib.parse import quote
 
-if TYPE_CHECKING:
-    from .resource import ResourceInfo
+__all__ = ["ResourceInfo", "group_version_path", "resource_path"]
 
-__all__ = ["group_version_path", "resource_path"]
+
+@dataclass(frozen=True, slots=True)
+class ResourceInfo:
+    """Where a resource lives and what it supports; ``group`` is ``""`` for the core group.
+
+    Every generated resource client carries one (``Deployments.info``); it is all the runtime
+    knows of a resource.
+    """
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool
+    verbs: frozenset[str] = frozenset()
+    subresources: frozenset[str] = frozenset()
+
+    @property
+    def api_version(self) -> str:
+        """``v1`` for the core group, else ``{group}/{version}`` (``apps/v1``)."""
+        return f"{self.group}/{self.version}" if self.group else self.version
 
 
 def group_version_path(group: str, version: str) -> str:

@@ -77,7 +77,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator, Mapping
 from contextlib import aclosing, closing
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -89,7 +88,7 @@ from .listwatch import (
     ListIterator,
     Watch,
 )
-from .paths import resource_path
+from .paths import ResourceInfo, resource_path
 from .request import (
     PATCH_CONTENT_TYPES,
     ApiRequest,
@@ -107,24 +106,6 @@ __all__ = ["DEFAULT_PAGE_SIZE", "AsyncResourceClient", "ResourceClient", "Resour
 
 T = TypeVar("T")
 C = TypeVar("C", bound="_BaseClient[Any]")
-
-
-@dataclass(frozen=True, slots=True)
-class ResourceInfo:
-    """Where a resource lives and what it supports; ``group`` is ``""`` for the core group."""
-
-    group: str
-    version: str
-    kind: str
-    plural: str
-    namespaced: bool
-    verbs: frozenset[str] = frozenset()
-    subresources: frozenset[str] = frozenset()
-
-    @property
-    def api_version(self) -> str:
-        """``v1`` for the core group, else ``{group}/{version}`` (``apps/v1``)."""
-        return f"{self.group}/{self.version}" if self.group else self.version
 
 
 class _Resource(Generic[C]):

@@ -70,11 +70,18 @@ class YAMLError(KubetypedError, ValueError):
     """The text is not YAML (or JSON) that kubectl would read; ``line`` is 1-based."""
 
     def __init__(self, message: str, line: int | None = None, column: int | None = None):
-        where = f"line {line}" + (f", column {column}" if column else "") if line else ""
-        super().__init__(f"{where}: {message}" if where else message)
         self.reason = message
         self.line = line
         self.column = column
+        super().__init__(f"{self.where}: {message}" if self.where else message)
+
+    @property
+    def where(self) -> str:
+        """``line 3, column 7``, ``line 3``, or ``""`` when the position is unknown: how every
+        reader of YAML (kubeconfig, manifests, CRD files) names the place of a problem."""
+        if not self.line:
+            return ""
+        return f"line {self.line}" + (f", column {self.column}" if self.column else "")
 
 
 _BOOLS = {
