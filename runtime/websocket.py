@@ -23,11 +23,14 @@ to subprotocols it does not speak, says so); a connection that breaks raises
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
+import inspect
 import os
+import socket
 import threading
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -140,6 +143,11 @@ _async_http: weakref.WeakKeyDictionary[AsyncClient, httpx.AsyncClient] = weakref
 _http_lock = threading.Lock()
 
 
+def _http1_only(make_transport: Callable[..., object]) -> dict[str, bool]:
+    # An upgrade is an HTTP/1.1 affair: ask for HTTP/1.1 where the transport could do HTTP/2.
+    return {"http2": False} if "http2" in inspect.signature(make_transport).parameters else {}
+
+
 def _sync_http_for(client: Client) -> tuple[httpx.Client, dict[str, Any]]:
     from .transport import sync_transport
 
@@ -148,7 +156,10 @@ def _sync_http_for(client: Client) -> tuple[httpx.Client, dict[str, Any]]:
         http = _sync_http.get(client)
         if http is None:
             transport = sync_transport(
-                verify=verify, proxy=proxy, max_connections=_UPGRADE_CONNECTIONS
+                verify=verify,
+                proxy=proxy,
+                max_connections=_UPGRADE_CONNECTIONS,
+                **_http1_only(sync_transport),
             )
             http = _sync_http[client] = httpx.Client(**options, transport=transport)
     return http, extensions
@@ -162,7 +173,10 @@ def _async_http_for(client: AsyncClient) -> tuple[httpx.AsyncClient, dict[str, A
         http = _async_http.get(client)
         if http is None:
             transport = async_transport(
-                verify=verify, proxy=proxy, max_connections=_UPGRADE_CONNECTIONS
+                verify=verify,
+                proxy=proxy,
+                max_connections=_UPGRADE_CONNECTIONS,
+                **_http1_only(async_transport),
             )
             http = _async_http[client] = httpx.AsyncClient(**options, transport=transport)
     return http, extensions
@@ -303,6 +317,11 @@ class WebSocket:
             self._send_raw(self._proto.close_frame(code))
         except TransportError:
             pass
+        # Closing a socket does not wake a thread blocked reading it; shutting it down does.
+        sock = self._stream.get_extra_info("socket")
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
         self._response.close()  # closes the upgraded connection
 
     def __enter__(self) -> WebSocket:
