@@ -1,11 +1,11 @@
 """A real etcd + kube-apiserver for tests, started on 127.0.0.1 the way envtest does.
 
 ``with ApiServer() as server:`` gives a ready server and a kubeconfig; the pytest plugin
-(:mod:`kubetyped.testing.plugin`) offers it as the ``apiserver`` and ``kubeconfig`` fixtures.
-Binaries come from ``$KUBEBUILDER_ASSETS`` or the cache that
-``python -m kubetyped.testing build`` fills.
+(:mod:`kubetyped.testing.plugin`, opt-in: ``pytest -p kubetyped.testing``) offers it as the
+``kubetyped_apiserver`` and ``kubetyped_kubeconfig`` fixtures. Binaries come from
+``$KUBEBUILDER_ASSETS`` or the cache that ``python -m kubetyped.testing build`` fills.
 
-Names are loaded on first use: the pytest plugin imports this package in every test run.
+Names are loaded on first use: the pytest plugin imports this package.
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ __all__ = [
     "cache_dir",
     "find_binaries",
 ]
+
+# ``pytest -p kubetyped.testing`` registers this package as a plugin; pytest then loads the
+# fixtures from here.
+pytest_plugins = ["kubetyped.testing.plugin"]
 
 _WHERE = {
     "DEFAULT_ETCD_VERSION": "_binaries",

@@ -2,7 +2,7 @@
 
 ``atexit`` and context managers cover normal exits, exceptions and Ctrl-C, but not SIGKILL,
 an uncaught SIGTERM, or a crashed interpreter. For those, one small helper process per
-Python process reads commands from a pipe: which process groups and directories we own.
+Python process (:mod:`kubetyped.testing._watchdog`) reads commands from a pipe: which process groups and directories we own.
 When the pipe reaches end-of-file (we exited, however that happened) it kills the groups
 still registered and removes the directories.
 
@@ -18,63 +18,9 @@ import sys
 import threading
 from pathlib import Path
 
-# Runs under ``python -I -S``: stdlib only, tiny, no imports of ours.
-_WATCHDOG = r"""
-import os, shutil, signal, sys, time
-# Own session and SIGINT ignored: a Ctrl-C in the terminal is for our owner, who cleans up
-# itself; we act only when it is gone.
-signal.signal(signal.SIGINT, signal.SIG_IGN)
-groups, dirs = [], []
-for line in sys.stdin:
-    verb, _, arg = line.rstrip("\n").partition(" ")
-    if verb == "pg":
-        groups.append(int(arg))
-    elif verb == "-pg" and int(arg) in groups:
-        groups.remove(int(arg))
-    elif verb == "dir":
-        dirs.append(arg)
-    elif verb == "-dir" and arg in dirs:
-        dirs.remove(arg)
-
-def alive(pg):
-    try:
-        os.killpg(pg, 0)
-    except OSError:
-        return False
-    # Orphans we killed may stay zombies until an init that never reaps them does: they
-    # still count for killpg, but not for us. /proc/N/stat: "pid (comm) state ppid pgrp".
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return True  # no procfs (not Linux): believe killpg
-    for entry in entries:
-        if entry.isdigit():
-            try:
-                with open("/proc/" + entry + "/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if int(fields[2]) == pg and fields[0] != "Z":
-                return True
-    return False
-
-# Newest first, one at a time: kube-apiserver must be gone before etcd is asked to stop,
-# or both stall in graceful shutdown waiting on each other.
-for pg in reversed(groups):
-    try:
-        os.killpg(pg, signal.SIGTERM)
-    except OSError:
-        continue
-    deadline = time.monotonic() + 5
-    while alive(pg) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        os.killpg(pg, signal.SIGKILL)
-    except OSError:
-        pass
-for d in dirs:
-    shutil.rmtree(d, ignore_errors=True)
-"""
+# The watchdog is a script of its own (``_watchdog.py``), run by path under ``python -I -S``:
+# isolated, without site-packages, so it imports nothing but the standard library.
+_WATCHDOG = Path(__file__).with_name("_watchdog.py")
 
 _lock = threading.Lock()
 _proc: subprocess.Popen[bytes] | None = None
@@ -85,7 +31,7 @@ def _send(line: str) -> None:
     with _lock:
         if _proc is None or _proc.poll() is not None:
             _proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", _WATCHDOG],
+                [sys.executable, "-I", "-S", str(_WATCHDOG)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

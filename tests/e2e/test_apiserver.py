@@ -344,9 +344,19 @@ def test_owner_killed_leaves_nothing(apiserver_binaries: Binaries, sig: signal.S
 
 
 def _run_pytest(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "test_uses_fixture.py").write_text("def test_it(apiserver):\n    pass\n")
+    (tmp_path / "test_uses_fixture.py").write_text("def test_it(kubetyped_apiserver):\n    pass\n")
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-rsE", "-p", "no:cacheprovider", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-rsE",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "kubetyped.testing",
+            str(tmp_path),
+        ],
         cwd=tmp_path,
         env=env,
         capture_output=True,
