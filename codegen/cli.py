@@ -1,4 +1,4 @@
-"""The ``kubetyped`` command line."""
+"""The ``kubetyped`` command line: ``generate`` and ``validate``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import logging
 import sys
 import time
 from pathlib import Path
+
+from kubetyped._base_errors import KubetypedError
 
 from .errors import SpecError
 from .load import parse_spec_bytes
@@ -102,11 +104,53 @@ def _from_cluster(args: argparse.Namespace, package_name: str) -> dict[str, str]
     return generate_from_spec(spec, source, package_name, server=f"Kubernetes {version}")
 
 
+_DESCRIPTION = """\
+Typed Python bindings for Kubernetes, generated from the API server's OpenAPI spec.
+
+  kubetyped generate --out k8s             bindings of the embedded Kubernetes v1.36 spec
+  kubetyped generate --out k8s --from-cluster
+                                           bindings of your cluster (CRDs included)
+  kubetyped validate manifests/            check manifests against the bindings, offline
+
+Run 'kubetyped COMMAND --help' for a command's options."""
+
+_GENERATE_DESCRIPTION = """\
+Write an importable, typed package (pydantic models and resource clients, sync and
+asyncio) for a Kubernetes API: the embedded v1.36 spec by default, a saved spec (--spec),
+your cluster's (--from-cluster), and CustomResourceDefinitions (--crd). --out must be a
+new or empty folder, or an earlier output of the generator (it is replaced whole).
+
+examples:
+  kubetyped generate --out k8s
+  kubetyped generate --out mycluster --from-cluster --context prod
+  kubetyped generate --out mycrds --crd crds/          (CRDs on top of kubetyped.k8s)
+  kubetyped generate --check --out k8s                 (exit 1 if k8s/ is out of date)"""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"kubetyped {version('kubetyped')}"
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "kubetyped (version unknown: not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: ``kubetyped generate …``."""
-    parser = argparse.ArgumentParser(prog="kubetyped", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    gen = commands.add_parser("generate", help="generate a typed package from an OpenAPI spec")
+    """The command line: ``kubetyped generate …``, ``kubetyped validate …``."""
+    parser = argparse.ArgumentParser(
+        prog="kubetyped",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    gen = commands.add_parser(
+        "generate",
+        help="generate a typed package from an OpenAPI spec",
+        description=_GENERATE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     gen.add_argument("--out", required=True, help="the package folder to write")
     gen.add_argument("--package", help="its import name (default: the folder's name)")
     source = gen.add_mutually_exclusive_group()
@@ -155,28 +199,33 @@ def _add_validate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     check = commands.add_parser(
         "validate",
         help="check manifests against the bindings, offline",
-        description=validate.__doc__,
+        description=(validate.__doc__ or "").replace("``", ""),  # plain text, not reST
     )
     validate.add_arguments(check)
     check.set_defaults(run=validate.run)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``kubetyped`` console script."""
+    """Entry point of the ``kubetyped`` console script.
+
+    Every error of the input, the output folder, the kubeconfig or the API server is printed
+    as one line, ``error: <message>``, with exit status 2; never a traceback or a class path.
+    """
     args = build_parser().parse_args(argv)
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     try:
         return int(args.run(args))
-    except (SpecError, OutputError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (SpecError, OutputError, KubetypedError) as exc:
+        # KubetypedError: a runtime error (ConfigError, ApiError, ...), imported from its
+        # dependency-free home so that reporting an error can never fail on an import.
+        print(f"error: {_message(exc)}", file=sys.stderr)
         return 2
-    except Exception as exc:  # a runtime error (config, HTTP): message only, no traceback
-        from kubetyped import KubetypedError
+    except KeyboardInterrupt:
+        return 130
 
-        if not isinstance(exc, KubetypedError):
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+
+def _message(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -1,51 +1,48 @@
-"""The Python surface of a resource client: one method per operation the spec lists.
+"""The Python surface of a resource client: its operations as methods of the IR.
 
-Decided here, rendered by ``templates/clients.py.jinja`` for sync and async alike, so both
-flavours always have the same methods, arguments and requests.
+``resource_methods`` turns the operations of a resource (what the spec lists, with the
+Kubernetes rules ``parse`` decided for each: ``takes_name``, ``answers_status``, ``text``,
+``follow``, ``apply``) into ``MethodDef``\\ s, each with ONE parameter list. The templates render
+that list twice, into the signature and into the request call, for sync and async alike, so
+both flavours always have the same methods, arguments and requests, and no argument can be in
+a signature without being sent. Nothing here is Python text: types are IR type expressions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
 
-from .ir import AnyType, ModelRef, ModuleId, OperationDef, ParamDef, ResourceDef, TypeExpr
-from .pytext import docstring
+from .ir import (
+    NONE,
+    AnyType,
+    LiteralOf,
+    MethodDef,
+    MethodParam,
+    ModelRef,
+    ModuleId,
+    NamedType,
+    OperationDef,
+    Primitive,
+    RequestDef,
+    ResourceDef,
+    TypeExpr,
+    UnionOf,
+)
 
-__all__ = ["ClientClass", "Method", "client_class", "client_class_name"]
+__all__ = ["STATUS", "client_class_name", "resource_methods"]
 
-_STATUS = ModelRef(ModuleId("meta", "v1"), "Status")
-# Subresources whose answer may be a Status rather than the object named in the spec.
-_STATUS_ANSWERS = {"eviction", "binding"}
-# connect operations (exec, attach, portforward, proxy) need streaming protocols: not here yet.
-_SKIPPED_VERBS = {"connect"}
+STATUS = ModelRef(ModuleId("meta", "v1"), "Status")
+"""The package's own meta/v1 Status, which a delete or an eviction may answer with."""
 
-Mode = Literal["send", "list_all", "watch", "lines"]
-
-
-@dataclass
-class Method:
-    """One method; ``call`` is the ``_request``/``_apply_request`` expression it sends and
-    ``uses`` the names its text needs imported (``OrStatus``, ``Status``, ``PatchType`` …)."""
-
-    name: str
-    doc: str
-    params: list[str]
-    returns: str
-    mode: Mode
-    call: str
-    uses: frozenset[str] = frozenset()
-    overloads: list[list[str]] = field(default_factory=list)  # parameters of @overload stubs
-
-
-@dataclass
-class ClientClass:
-    name: str
-    async_name: str
-    info: str
-    doc: str
-    methods: list[Method] = field(default_factory=list)
+_STR = Primitive("str")
+_BOOL = Primitive("bool")
+_MAPPING = NamedType("collections.abc", "Mapping", (_STR, AnyType()))
+_JSON_PATCH = NamedType(
+    "collections.abc", "Sequence", (NamedType("kubetyped.types", "JsonPatchOperation"),)
+)
+# Method names of the connect subresources (not rendered yet: see MethodDef.mode).
+_CONNECT_NAMES = {"portforward": "port_forward"}
 
 
 def client_class_name(kind: str, plural: str) -> str:
@@ -64,35 +61,21 @@ def client_class_name(kind: str, plural: str) -> str:
     return f"{name}Resource" if name == kind else name
 
 
+def _optional(t: TypeExpr) -> TypeExpr:
+    return UnionOf((t, NONE))
+
+
 @dataclass
 class _Op:
-    """One operation seen from the Python side: names and fragments every builder shares."""
+    """One operation seen from the Python side: the parameters every builder shares."""
 
     resource: ResourceDef
     op: OperationDef
-    ann: Callable[[TypeExpr], str]
     all_namespaces: bool  # the resource can also be listed across namespaces
 
     @property
     def suffix(self) -> str:
         return f"_{self.op.subresource}" if self.op.subresource else ""
-
-    @property
-    def model(self) -> str:
-        return self.ann(self.resource.model or AnyType())
-
-    @property
-    def response(self) -> str:
-        return self.ann(self.op.response) if self.op.response else self.model
-
-    @property
-    def status(self) -> str:
-        """The package's own meta/v1 Status, which a delete or an eviction may answer with."""
-        return self.ann(_STATUS)
-
-    @property
-    def body(self) -> str:
-        return self.ann(self.op.body or AnyType())
 
     @property
     def kind(self) -> str:
@@ -103,22 +86,38 @@ class _Op:
         """``" status"`` of a subresource's summary line, or ``""``."""
         return f" {self.op.subresource}" if self.op.subresource else ""
 
-    def doc(
-        self,
-        summary: str,
-        args: list[tuple[str, str]],
-        drop: tuple[str, ...] = (),
-        details: str = "",
-        after: tuple[tuple[str, str], ...] = (),
-    ) -> str:
-        """The method's docstring: the one-line ``summary``, ``details``, then ``Args:`` for
-        ``args`` (the parameters before the query parameters, with their text), the query
-        parameters less ``drop`` (with the spec's descriptions), and ``after``."""
-        query = [(p.name, p.description) for p in self.op.params if p.wire_name not in drop]
-        return method_docstring(summary, [*args, *query, *after], details)
+    @property
+    def model(self) -> TypeExpr:
+        return self.resource.model or AnyType()
 
-    def doc_ns(self, body: bool = False) -> list[tuple[str, str]]:
-        """The Args entries of ``namespace`` and ``all_namespaces``, where the method has them."""
+    @property
+    def response(self) -> TypeExpr:
+        return self.op.response or self.model
+
+    @property
+    def body(self) -> TypeExpr:
+        return self.op.body or AnyType()
+
+    def name(self) -> list[MethodParam]:
+        """``name``, where the path names one object: decided by the path, in parse."""
+        if not self.op.takes_name:
+            return []
+        return [
+            MethodParam(
+                "name",
+                "name",
+                _STR,
+                "path",
+                "keyword",
+                keyword="name",
+                required=True,
+                doc=f"Name of the {self.kind}.",
+                positional=True,
+            )
+        ]
+
+    def namespace(self, body: bool = False) -> list[MethodParam]:
+        """``namespace``, and ``all_namespaces`` for list and watch across namespaces."""
         if not self.resource.namespaced:
             return []
         default = (
@@ -126,183 +125,192 @@ class _Op:
             if body
             else "the client's namespace"
         )
-        args = [("namespace", f"Namespace of the {self.kind}; default: {default}.")]
-        if self.every:
-            args.append(("all_namespaces", "Every namespace instead of one."))
-        return args
-
-    @property
-    def ns(self) -> list[str]:
-        return ["namespace: str | None = None"] if self.resource.namespaced else []
-
-    @property
-    def every(self) -> list[str]:
-        """``all_namespaces`` for list and watch of a resource listable across namespaces."""
+        params = [
+            MethodParam(
+                "namespace",
+                "namespace",
+                _optional(_STR),
+                "path",
+                "keyword",
+                keyword="namespace",
+                doc=f"Namespace of the {self.kind}; default: {default}.",
+            )
+        ]
         listable = self.op.verb in ("list", "watch") and not self.op.subresource
-        return ["all_namespaces: bool = False"] if self.all_namespaces and listable else []
+        if self.all_namespaces and listable:
+            params.append(
+                MethodParam(
+                    "all_namespaces",
+                    "all_namespaces",
+                    _BOOL,
+                    "path",
+                    "keyword",
+                    keyword="all_namespaces",
+                    default=False,
+                    doc="Every namespace instead of one.",
+                )
+            )
+        return params
 
-    def query(self, drop: tuple[str, ...] = ()) -> list[str]:
+    def body_param(self, t: TypeExpr, doc: str, required: bool = True) -> MethodParam:
+        return MethodParam(
+            "body",
+            "body",
+            t if required else _optional(t),
+            "body",
+            "keyword",
+            keyword="body",
+            required=required,
+            doc=doc,
+            positional=required,
+        )
+
+    def query(self, drop: tuple[str, ...] = ()) -> list[MethodParam]:
         """The keyword parameters of the spec's query parameters, less ``drop``."""
-        return [_param(p, self.ann) for p in self.op.params if p.wire_name not in drop]
+        return [
+            MethodParam(
+                p.name,
+                p.wire_name,
+                p.type if p.required else _optional(p.type),
+                "query",
+                "query",
+                required=p.required,
+                doc=p.description,
+            )
+            for p in self.op.params
+            if p.wire_name not in drop
+        ]
 
-    def call(self, response: str, extra: tuple[str, ...] = (), drop: tuple[str, ...] = ()) -> str:
-        """The ``self._request(...)`` expression of this operation."""
-        op = self.op
-        args = [f'"{op.method}"']
-        if op.verb in ("get", "replace", "patch", "delete") or op.subresource:
-            args.append("name=name")
-        if self.resource.namespaced:
-            args.append("namespace=namespace")
-        if self.every:
-            args.append("all_namespaces=all_namespaces")
-        args.extend(extra)
-        if op.subresource:
-            args.append(f'subresource="{op.subresource}"')
-        pairs = _pairs(op.params, drop)
-        if pairs:
-            args.append(f"params={{{pairs}}}")
-        args.append(f"response={response}")
-        return f"self._request({', '.join(args)})"
+    def request(self, apply: bool = False) -> RequestDef:
+        if apply:
+            return RequestDef((self.op.method,), self.op.subresource, "_apply_request")
+        return RequestDef((self.op.method,), self.op.subresource)
 
-
-def method_docstring(
-    summary: str, args: list[tuple[str, str]], details: str = "", indent: int = 8
-) -> str:
-    """A Google-style docstring: the summary line, the details, then each argument with the
-    first paragraph of its description (hover text in editors)."""
-    lines = [summary, *(["", details] if details else [])]
-    if args:
-        lines += ["", "Args:"]
-        for name, text in args:
-            first = " ".join((text.strip().split("\n\n")[0]).split())
-            first = first[:1].upper() + first[1:] if first else "(not described by the API)"
-            lines.append(f"    {name}: {first}")
-    return docstring("\n".join(lines), indent=indent, hanging=True)
-
-
-def _param(p: ParamDef, ann: Callable[[TypeExpr], str]) -> str:
-    if p.required:
-        return f"{p.name}: {ann(p.type)}"
-    return f"{p.name}: {ann(p.type)} | None = None"
-
-
-def _pairs(params: list[ParamDef], drop: tuple[str, ...]) -> str:
-    return ", ".join(f'"{p.wire_name}": {p.name}' for p in params if p.wire_name not in drop)
+    def send(
+        self,
+        name: str,
+        summary: str,
+        params: list[MethodParam],
+        response: TypeExpr,
+        details: str = "",
+    ) -> MethodDef:
+        """A method that sends its request and answers with the decoded response."""
+        or_status = STATUS if self.op.answers_status else None
+        returns = UnionOf((response, or_status)) if or_status else response
+        return MethodDef(
+            name,
+            self.op.verb,
+            "send",
+            summary,
+            params,
+            self.request(),
+            response,
+            returns,
+            returns,
+            or_status,
+            details,
+        )
 
 
-def _name_arg(o: _Op) -> tuple[str, str]:
-    return ("name", f"Name of the {o.kind}.")
-
-
-def _get(o: _Op) -> list[Method]:
-    if o.op.subresource == "log":
+def _get(o: _Op) -> list[MethodDef]:
+    if o.op.text and o.op.follow:
         # log() returns the text at once, so `follow` is left out of it rather than offered
         # and blocking until the pod ends; log_lines() streams, with `follow`.
-        drop = ("follow",)
-        params = ["name: str", "*", *o.ns, *o.query(drop)]
-        args = [_name_arg(o), *o.doc_ns()]
-        whole = o.doc(f"Read the log of a container of the {o.kind} ``name``.", args, drop)
-        lines = o.doc(
-            f"Stream the log of a container of the {o.kind} ``name``, line by line.",
-            args,
-            details="Line endings are stripped and bytes that are not UTF-8 replaced; with "
-            "``follow=True`` the lines come until the container ends.",
+        sub = o.op.subresource or "text"
+        whole = o.send(
+            sub,
+            f"Read the {sub} of a container of the {o.kind} ``name``.",
+            [*o.name(), *o.namespace(), *o.query((o.op.follow,))],
+            o.response,
         )
-        return [
-            Method("log", whole, params, "str", "send", o.call("str", drop=drop)),
-            Method(
-                "log_lines",
-                lines,
-                ["name: str", "*", *o.ns, *o.query()],
-                "str",
-                "lines",
-                o.call("str"),
-            ),
-        ]
-    params = ["name: str", "*", *o.ns, *o.query()]
+        lines = MethodDef(
+            f"{sub}_lines",
+            o.op.verb,
+            "lines",
+            f"Stream the {sub} of a container of the {o.kind} ``name``, line by line.",
+            [*o.name(), *o.namespace(), *o.query()],
+            o.request(),
+            o.response,
+            NamedType("collections.abc", "Generator", (_STR, NONE, NONE)),
+            NamedType("collections.abc", "AsyncGenerator", (_STR, NONE)),
+            details="Line endings are stripped and bytes that are not UTF-8 replaced; with "
+            f"``{o.op.follow}=True`` the lines come until the container ends.",
+        )
+        return [whole, lines]
     what = f"the{o.sub} of the {o.kind}" if o.sub else f"the {o.kind}"
-    doc = o.doc(f"Read {what} ``name``.", [_name_arg(o), *o.doc_ns()])
-    return [Method(f"get{o.suffix}", doc, params, o.response, "send", o.call(o.response))]
+    return [
+        o.send(
+            f"get{o.suffix}",
+            f"Read {what} ``name``.",
+            [*o.name(), *o.namespace(), *o.query()],
+            o.response,
+        )
+    ]
 
 
-def _list(o: _Op) -> list[Method]:
+def _list(o: _Op) -> list[MethodDef]:
     drop = ("continue",)  # list_all follows continue itself
-    where = " in a namespace (or in every namespace)" if o.every else ""
+    every = any(p.name == "all_namespaces" for p in o.namespace())
+    where = " in a namespace (or in every namespace)" if every else ""
     where = where or (" in a namespace" if o.resource.namespaced else "")
-    one_page = o.doc(
+    one_page = o.send(
+        f"list{o.suffix}",
         f"List {o.kind} objects, one page at a time.",
-        o.doc_ns(),
+        [*o.namespace(), *o.query()],
+        o.response,
         details=f"The {o.kind} objects{where}: at most ``limit`` of them; pass the answer's "
         "``metadata.continue_`` as ``continue_`` for the next page.",
     )
-    every_page = o.doc(
+    every_page = MethodDef(
+        f"list_all{o.suffix}",
+        o.op.verb,
+        "list_all",
         f"Every {o.kind}, following ``continue`` across pages.",
-        o.doc_ns(),
-        drop,
+        [*o.namespace(), *o.query(drop)],
+        o.request(),
+        o.model,
+        NamedType("kubetyped.listwatch", "ListIterator", (o.model,)),
+        NamedType("kubetyped.listwatch", "AsyncListIterator", (o.model,)),
         details=f"The {o.kind} objects{where}, ``limit`` per request (500 by default). Once "
         "exhausted, the iterator's ``resource_version`` is the list's, to watch from; an "
         "expired continue token starts the list again from a fresh snapshot.",
     )
-    return [
-        Method(
-            f"list{o.suffix}",
-            one_page,
-            ["*", *o.ns, *o.every, *o.query()],
-            o.response,
-            "send",
-            o.call(o.response),
-        ),
-        Method(
-            f"list_all{o.suffix}",
-            every_page,
-            ["*", *o.ns, *o.every, *o.query(drop)],
-            o.model,
-            "list_all",
-            o.call(o.model, drop=drop),
-            frozenset({"ListIterator", "AsyncListIterator"}),
-        ),
-    ]
+    return [one_page, every_page]
 
 
-def _watch(o: _Op) -> list[Method]:
-    params = ["*", *o.ns, *o.every, *o.query(), "resume: bool = True"]
-    doc = o.doc(
-        f"Watch {o.kind} objects: an event each time one changes.",
-        o.doc_ns(),
-        details="``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server "
-        "timeouts and dropped connections; after 410 Gone the difference from a fresh list "
-        "arrives as events. Without ``resource_version`` every current object comes first "
-        "as ``ADDED``.",
-        after=(
-            (
-                "resume",
-                "False for one raw stream: the parameters as given, ``BOOKMARK`` events "
-                "yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list again).",
-            ),
-        ),
+def _watch(o: _Op) -> list[MethodDef]:
+    resume = MethodParam(
+        "resume",
+        "resume",
+        _BOOL,
+        "client",
+        "wrapper",
+        keyword="resume",
+        default=True,
+        doc="False for one raw stream: the parameters as given, ``BOOKMARK`` events "
+        "yielded, an ``ERROR`` event raised as its ``ApiError`` (``Gone``: list again).",
     )
     return [
-        Method(
+        MethodDef(
             f"watch{o.suffix}",
-            doc,
-            params,
-            o.model,
+            o.op.verb,
             "watch",
-            o.call(o.model),
-            frozenset({"Watch", "AsyncWatch"}),
+            f"Watch {o.kind} objects: an event each time one changes.",
+            [*o.namespace(), *o.query(), resume],
+            o.request(),
+            o.model,
+            NamedType("kubetyped.listwatch", "Watch", (o.model,)),
+            NamedType("kubetyped.listwatch", "AsyncWatch", (o.model,)),
+            details="``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server "
+            "timeouts and dropped connections; after 410 Gone the difference from a fresh "
+            "list arrives as events. Without ``resource_version`` every current object comes "
+            "first as ``ADDED``.",
         )
     ]
 
 
-def _write(o: _Op) -> list[Method]:
+def _write(o: _Op) -> list[MethodDef]:
     """create and replace: a body of the resource's (or subresource's) kind."""
-    name = ["name: str"] if o.op.verb == "replace" or o.op.subresource else []
-    params = [*name, f"body: {o.body}", "*", *o.ns, *o.query()]
-    returns, answer, uses = o.response, o.response, frozenset[str]()
-    if o.op.verb == "create" and o.op.subresource in _STATUS_ANSWERS:
-        returns, answer = f"{o.response} | {o.status}", f"OrStatus({o.response}, {o.status})"
-        uses = frozenset({"OrStatus"})
-    call = o.call(answer, ("body=body",))
     details = ""
     if o.op.verb == "create" and not o.sub:
         summary, body = f"Create a {o.kind}.", f"The {o.kind} to create."
@@ -319,9 +327,8 @@ def _write(o: _Op) -> list[Method]:
     else:
         summary = f"Replace the{o.sub} of the {o.kind} ``name``."
         body = f"The object holding the new{o.sub}."
-    args = [*([_name_arg(o)] if name else []), ("body", body), *o.doc_ns(body=True)]
-    doc = o.doc(summary, args, details=details)
-    return [Method(f"{o.op.verb}{o.suffix}", doc, params, returns, "send", call, uses)]
+    params = [*o.name(), o.body_param(o.body, body), *o.namespace(body=True), *o.query()]
+    return [o.send(f"{o.op.verb}{o.suffix}", summary, params, o.response, details)]
 
 
 _PATCH_TYPE_DOC = {
@@ -333,135 +340,171 @@ _PATCH_TYPE_DOC = {
 }
 
 
-def _patch(o: _Op) -> list[Method]:
+def _patch(o: _Op) -> list[MethodDef]:
     # kubectl's default where the server has it; custom resources only take merge patches.
-    merges = [t for t in ("merge", "strategic") if t in o.op.patch_types] or ["merge"]
+    merges = tuple(t for t in ("merge", "strategic") if t in o.op.patch_types) or ("merge",)
     default = merges[-1]
-    kinds = [*(["json"] if "json" in o.op.patch_types else []), *merges]
-    drop: tuple[str, ...] = ("force",)  # only for apply, which has a method of its own
-    head = ["name: str"]
-    tail = ["*", *o.ns]
-    query = o.query(drop)
-    merge_literal = ", ".join(f'"{t}"' for t in merges)
-    mapping = f"body: {o.response} | Mapping[str, Any]"
-    overloads = [[*head, mapping, *tail, f'patch_type: Literal[{merge_literal}] = "{default}"']]
-    body = mapping
-    if "json" in kinds:
-        json_patch = "body: Sequence[JsonPatchOperation]"
-        overloads.insert(0, [*head, json_patch, *tail, 'patch_type: Literal["json"]'])
-        body = f"{mapping} | Sequence[JsonPatchOperation]"
-    for stub in overloads:
-        stub.extend(query)
-    all_literal = ", ".join(f'"{t}"' for t in kinds)
-    params = [*head, body, *tail, f'patch_type: Literal[{all_literal}] = "{default}"', *query]
+    kinds = (*(("json",) if "json" in o.op.patch_types else ()), *merges)
+    drop = ("force",)  # only for apply, which has a method of its own
+    response = o.response
+    short = response.name if isinstance(response, ModelRef) else "object"
+
+    def patch_type(values: tuple[str, ...], required: bool = False) -> MethodParam:
+        return MethodParam(
+            "patch_type",
+            "Content-Type",
+            LiteralOf(values),
+            "header",
+            "keyword",
+            keyword="patch_type",
+            required=required,
+            default=None if required else default,
+            doc="; ".join(_PATCH_TYPE_DOC[t] for t in kinds) + ".",
+        )
+
+    body_doc = (
+        'The patch: JSON patch operations for ``patch_type="json"``, else a mapping, '
+        f"or a {short} holding only the fields to change."
+    )
+    mapping = UnionOf((response, _MAPPING))
+    body = UnionOf((response, _MAPPING, _JSON_PATCH)) if "json" in kinds else mapping
+
+    def signature(body_type: TypeExpr, patch: MethodParam) -> list[MethodParam]:
+        return [
+            *o.name(),
+            o.body_param(body_type, body_doc),
+            *o.namespace(),
+            patch,
+            *o.query(drop),
+        ]
+
     what = f"the{o.sub} of the {o.kind}" if o.sub else f"the {o.kind}"
-    doc = o.doc(
+    patch = o.send(
+        f"patch{o.suffix}",
         f"Patch {what} ``name``.",
-        [
-            _name_arg(o),
-            (
-                "body",
-                'The patch: JSON patch operations for ``patch_type="json"``, else a mapping, '
-                f"or a {o.response.rpartition('.')[2]} holding only the fields to change.",
-            ),
-            *o.doc_ns(),
-            ("patch_type", "; ".join(_PATCH_TYPE_DOC[t] for t in kinds) + "."),
-        ],
-        drop,
+        signature(body, patch_type(kinds)),
+        response,
         details="Only what ``body`` says changes; the answer is the whole object.",
     )
-    uses = frozenset({"Any", "Literal", "Mapping", "overload"})
+    patch.overloads = [signature(mapping, patch_type(merges))]
     if "json" in kinds:
-        uses |= {"JsonPatchOperation", "Sequence"}
-    patch = Method(
-        f"patch{o.suffix}",
-        doc,
-        params,
-        o.response,
-        "send",
-        o.call(o.response, ("body=body", "patch_type=patch_type"), drop),
-        uses,
-        overloads,
-    )
-    # apply sends the resource's own apiVersion/kind: right for the object and its status,
-    # not for subresources of another kind (scale is an autoscaling/v1 Scale).
-    if o.op.subresource not in (None, "status"):
+        patch.overloads.insert(0, signature(_JSON_PATCH, patch_type(("json",), required=True)))
+    if not o.op.apply:
         return [patch]
-    drop = ("fieldManager", "force")
-    args = ["obj", "field_manager=field_manager", "force=force"]
-    if o.resource.namespaced:
-        args.append("namespace=namespace")
-    if o.op.subresource:
-        args.append(f'subresource="{o.op.subresource}"')
-    pairs = _pairs(o.op.params, drop)
-    if pairs:
-        args.append(f"params={{{pairs}}}")
-    args.append(f"response={o.response}")
-    params = [
-        f"obj: {o.response}",
-        "*",
-        "field_manager: str",
-        "force: bool = False",
-        *o.ns,
-        *o.query(drop),
-    ]
     described = {p.wire_name: p.description for p in o.op.params}
-    doc = o.doc(
+    params = [
+        MethodParam(
+            "obj",
+            "body",
+            response,
+            "body",
+            "positional",
+            required=True,
+            doc=f"The {o.kind} as this field manager wants it.",
+            positional=True,
+        ),
+        MethodParam(
+            "field_manager",
+            "fieldManager",
+            _STR,
+            "query",
+            "keyword",
+            keyword="field_manager",
+            required=True,
+            doc="Who owns the applied fields: a name for your program, the same on every apply.",
+        ),
+        MethodParam(
+            "force",
+            "force",
+            _BOOL,
+            "query",
+            "keyword",
+            keyword="force",
+            default=False,
+            doc=described.get("force", ""),
+        ),
+        *o.namespace(body=True),
+        *o.query(("fieldManager", "force")),
+    ]
+    apply = MethodDef(
+        f"apply{o.suffix}",
+        o.op.verb,
+        "send",
         f"Server-side apply of {'the status of ' if o.sub else ''}``obj``, as ``field_manager``.",
-        [
-            ("obj", f"The {o.kind} as this field manager wants it."),
-            (
-                "field_manager",
-                "Who owns the applied fields: a name for your program, the same on every apply.",
-            ),
-            ("force", described.get("force", "")),
-            *o.doc_ns(body=True),
-        ],
-        drop,
+        params,
+        o.request(apply=True),
+        response,
+        response,
+        response,
         details="Only the fields set on ``obj`` are sent, and owned by ``field_manager``; "
         "``obj.metadata.name`` names the object.",
-    )
-    apply = Method(
-        f"apply{o.suffix}",
-        doc,
-        params,
-        o.response,
-        "send",
-        f"self._apply_request({', '.join(args)})",
     )
     return [patch, apply]
 
 
-def _delete(o: _Op) -> list[Method]:
+def _delete(o: _Op) -> list[MethodDef]:
     """delete answers with the object, delete_collection with the list; either may answer
-    with a Status instead."""
-    if o.op.verb == "delete":
-        name, target, method = ["name: str"], o.model, "delete"
+    with a Status instead (``answers_status``, decided in parse)."""
+    if o.op.takes_name:
+        target, method = o.model, "delete"
         summary = f"Delete the {o.kind} ``name``."
+        details = "Answers with the object while finalizers keep it, else with a ``Status``."
     else:
-        name, target, method = [], o.ann(o.resource.list_model or AnyType()), "delete_collection"
+        target, method = o.resource.list_model or AnyType(), "delete_collection"
         where = " in a namespace" if o.resource.namespaced else ""
         summary = f"Delete every {o.kind}{where} that the selectors match."
-    details = (
-        "Answers with the object while finalizers keep it, else with a ``Status``."
-        if method == "delete"
-        else "Answers with the deleted objects' list, or with a ``Status``."
+        details = "Answers with the deleted objects' list, or with a ``Status``."
+    body = o.body_param(
+        o.body,
+        "Delete options; the keyword arguments below set the same, more simply.",
+        required=False,
     )
-    params = [*name, "*", *o.ns, f"body: {o.body} | None = None", *o.query()]
-    call = o.call(f"OrStatus({target}, {o.status})", ("body=body",))
-    returns = f"{target} | {o.status}"
-    args = [
-        *([_name_arg(o)] if name else []),
-        *o.doc_ns(),
-        ("body", "Delete options; the keyword arguments below set the same, more simply."),
-    ]
-    doc = o.doc(summary, args, details=details)
-    return [
-        Method(f"{method}{o.suffix}", doc, params, returns, "send", call, frozenset({"OrStatus"}))
-    ]
+    params = [*o.name(), *o.namespace(), body, *o.query()]
+    return [o.send(f"{method}{o.suffix}", summary, params, target, details)]
 
 
-_BUILDERS: dict[str, Callable[[_Op], list[Method]]] = {
+def _connect(resource: ResourceDef, ops: list[OperationDef]) -> MethodDef:
+    """exec, attach, portforward or proxy of one object: the HTTP methods and parameters of
+    every path the spec lists for it (``/proxy`` and ``/proxy/{path}`` are one method with an
+    optional ``path``). Carried in the IR; the templates do not render it yet."""
+    first = ops[0]
+    o = _Op(resource, first, False)
+    sub = first.subresource or "connect"
+    params = [*o.name(), *o.namespace()]
+    if any("path" in op.path_params for op in ops):
+        params.append(
+            MethodParam(
+                "path",
+                "path",
+                _optional(_STR),
+                "path",
+                "keyword",
+                keyword="path",
+                doc="The path to proxy to, after the object's URL.",
+            )
+        )
+    taken = {p.name for p in params}
+    for op in ops:
+        for q in _Op(resource, op, False).query():
+            if q.name not in taken:  # the deprecated ?path= of proxy: the path says it
+                taken.add(q.name)
+                params.append(q)
+    methods = sorted({op.method for op in ops}, key=lambda m: (m != "GET", m))
+    response = first.response or _STR
+    return MethodDef(
+        _CONNECT_NAMES.get(sub, sub),
+        "connect",
+        "connect",
+        f"Connect to the {sub} of the {resource.gvk.kind} ``name``.",
+        params,
+        RequestDef(tuple(methods), first.subresource),
+        response,
+        response,
+        response,
+    )
+
+
+_BUILDERS: dict[str, Callable[[_Op], list[MethodDef]]] = {
     "get": _get,
     "list": _list,
     "watch": _watch,
@@ -473,37 +516,24 @@ _BUILDERS: dict[str, Callable[[_Op], list[Method]]] = {
 }
 
 
-def client_class(resource: ResourceDef, ann: Callable[[TypeExpr], str]) -> ClientClass:
-    """The client class of a resource, with its methods in a stable order."""
-    assert resource.model is not None
-    name = client_class_name(resource.gvk.kind, resource.plural)
-    verbs = ", ".join(f'"{v}"' for v in resource.verbs)
-    subs = ", ".join(f'"{s}"' for s in resource.subresources)
-    info = (
-        f'ResourceInfo(group="{resource.gvk.group}", version="{resource.gvk.version}", '
-        f'kind="{resource.gvk.kind}", plural="{resource.plural}", '
-        f"namespaced={resource.namespaced}, verbs=frozenset({{{verbs}}}), "
-        f"subresources=frozenset({{{subs}}}))"
-    ).replace("frozenset({})", "frozenset()")
+def resource_methods(resource: ResourceDef) -> list[MethodDef]:
+    """The methods of a resource's client, sorted by name; the first operation to give a
+    name wins (a resource listed at two scopes has one ``list``)."""
     has_all = any(op.scope == "all-namespaces" for op in resource.operations)
     namespaced_ops = {
         (op.verb, op.subresource) for op in resource.operations if op.scope == "namespaced"
     }
-    seen: set[str] = set()
-    methods: list[Method] = []
+    methods: dict[str, MethodDef] = {}
+    connects: dict[str | None, list[OperationDef]] = {}
     for op in resource.operations:
-        if op.verb in _SKIPPED_VERBS:
-            continue
         if op.scope == "all-namespaces" and (op.verb, op.subresource) in namespaced_ops:
             continue  # the namespaced method covers it with all_namespaces=True
-        for method in _BUILDERS[op.verb](_Op(resource, op, ann, has_all)):
-            if method.params and method.params[-1] == "*":
-                method.params.pop()  # nothing keyword-only follows: a bare * is a syntax error
-            if method.name not in seen:
-                seen.add(method.name)
-                methods.append(method)
-    methods.sort(key=lambda m: m.name)
-    doc = docstring(
-        f"The {resource.plural} API of {resource.gvk.api_version} ({resource.gvk.kind})."
-    )
-    return ClientClass(name, f"Async{name}", info, doc, methods)
+        if op.verb == "connect":
+            connects.setdefault(op.subresource, []).append(op)
+            continue
+        for method in _BUILDERS[op.verb](_Op(resource, op, has_all)):
+            methods.setdefault(method.name, method)
+    for ops in connects.values():
+        method = _connect(resource, ops)
+        methods.setdefault(method.name, method)
+    return [methods[name] for name in sorted(methods)]

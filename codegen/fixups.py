@@ -1,9 +1,12 @@
 """Corrections of known upstream bugs in the Kubernetes spec.
 
-Each fixup says what it corrects and reports whether it applied: the test suite runs every
-fixup against every bundled spec and fails when one no longer applies, so stale fixups cannot
-pile up (the rule k8s-openapi follows). A fixup that does not apply to a user's spec (an older
-or newer server) is simply skipped.
+Each fixup says what it corrects and returns the corrected spec, or None where it does not
+apply: the test suite runs every fixup against every bundled spec and fails when one no longer
+applies, so stale fixups cannot pile up (the rule k8s-openapi follows). A fixup that does not
+apply to a user's spec (an older or newer server) is simply skipped.
+
+Fixups never change the spec they are given: a correction copies the dictionaries on its way
+down to what it changes, and shares everything else with the original.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["FIXUPS", "Fixup", "apply_fixups"]
+__all__ = ["FIXUPS", "Fixup", "apply_fixups", "fixed_spec"]
 
 Spec = dict[str, Any]
 
@@ -21,16 +24,20 @@ Spec = dict[str, Any]
 class Fixup:
     name: str
     why: str
-    apply: Callable[[Spec], bool]
+    apply: Callable[[Spec], Spec | None]  # the corrected copy, or None: does not apply
 
 
-def _not_required(definition: str, prop: str) -> Callable[[Spec], bool]:
-    def apply(spec: Spec) -> bool:
-        schema = spec.get("definitions", {}).get(definition)
+def _not_required(definition: str, prop: str) -> Callable[[Spec], Spec | None]:
+    def apply(spec: Spec) -> Spec | None:
+        definitions = spec.get("definitions", {})
+        schema = definitions.get(definition)
         if not isinstance(schema, dict) or prop not in schema.get("required", ()):
-            return False
-        schema["required"] = [r for r in schema["required"] if r != prop]
-        return True
+            return None
+        required = [r for r in schema["required"] if r != prop]
+        return {
+            **spec,
+            "definitions": {**definitions, definition: {**schema, "required": required}},
+        }
 
     return apply
 
@@ -52,6 +59,21 @@ FIXUPS: tuple[Fixup, ...] = (
 )
 
 
+def fixed_spec(spec: Spec) -> tuple[Spec, list[str]]:
+    """The spec with every fixup that matches applied (a copy where one did), and their names.
+    ``spec`` itself is left as it was."""
+    applied: list[str] = []
+    for fixup in FIXUPS:
+        corrected = fixup.apply(spec)
+        if corrected is not None:
+            spec = corrected
+            applied.append(fixup.name)
+    return spec, applied
+
+
 def apply_fixups(spec: Spec) -> list[str]:
-    """Apply every fixup that matches; return the names of those that applied."""
-    return [fixup.name for fixup in FIXUPS if fixup.apply(spec)]
+    """Correct a spec the caller owns, in place (its top-level keys are replaced by the
+    corrected ones); return the names of the fixups that applied."""
+    corrected, applied = fixed_spec(spec)
+    spec.update(corrected)
+    return applied

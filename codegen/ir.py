@@ -3,6 +3,11 @@
 The parser fills it from a spec (OpenAPI v2 ``definitions`` and ``paths`` today; a CRD's
 ``openAPIV3Schema`` or an OpenAPI v3 document map onto the same classes), the templates only
 render it. Type expressions are small frozen values so they can be compared and tested.
+
+A resource client is described twice, on purpose: ``OperationDef`` is what the spec lists (one
+per path and HTTP method, with the Kubernetes rules parse decided for it), ``MethodDef`` is one
+Python method, described by ONE parameter list (``MethodParam``) from which the templates render
+both the signature and the request call, so a parameter cannot reach one and miss the other.
 """
 
 from __future__ import annotations
@@ -12,19 +17,25 @@ from typing import Literal
 
 __all__ = [
     "GVK",
+    "NONE",
     "AnyType",
     "FieldDef",
     "ListOf",
     "LiteralOf",
     "MapOf",
+    "MethodDef",
+    "MethodParam",
     "ModelDef",
     "ModelRef",
     "ModuleDef",
     "ModuleId",
     "OperationDef",
+    "NamedType",
     "Package",
     "ParamDef",
+    "ParamLocation",
     "Primitive",
+    "RequestDef",
     "ResourceDef",
     "Scope",
     "Special",
@@ -48,7 +59,7 @@ class ModuleId:
 
 @dataclass(frozen=True)
 class Primitive:
-    name: Literal["str", "int", "float", "bool"]
+    name: Literal["str", "int", "float", "bool", "None"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +105,21 @@ class LiteralOf:
     values: tuple[str, ...]
 
 
-TypeExpr = Primitive | Special | AnyType | ModelRef | ListOf | MapOf | UnionOf | LiteralOf
+@dataclass(frozen=True)
+class NamedType:
+    """A class imported from a module, with type arguments: ``NamedType("collections.abc",
+    "Mapping", (Primitive("str"), AnyType()))`` is ``Mapping[str, Any]``."""
+
+    source: str
+    name: str
+    args: tuple[TypeExpr, ...] = ()
+
+
+TypeExpr = (
+    Primitive | Special | AnyType | ModelRef | ListOf | MapOf | UnionOf | LiteralOf | NamedType
+)
+
+NONE = Primitive("None")
 
 
 @dataclass(frozen=True)
@@ -189,6 +214,93 @@ class OperationDef:
     description: str = ""
     operation_id: str = ""
     patch_types: tuple[str, ...] = ()  # of a patch: "json", "merge", "strategic", "apply"
+    # The Kubernetes rules, decided by the parser from the path and the spec:
+    takes_name: bool = False  # the path names one object (``.../{name}``)
+    answers_status: bool = False  # a 2xx answer may be a Status instead of ``response``
+    text: bool = False  # the answer is text (a log), not JSON
+    follow: str | None = None  # the query parameter that keeps a text answer streaming
+    apply: bool = False  # a patch also offered as server-side apply of the resource's kind
+    path_params: tuple[str, ...] = ()  # path parameters besides name and namespace ({path})
+
+
+ParamLocation = Literal["path", "query", "body", "header", "client"]
+"""Where a method's argument goes: a path segment (``name``, ``namespace``, ``{path}``), a
+query parameter, the body, a header (the patch type is the Content-Type), or the client
+itself (``resume`` of a watch: it changes what the client does, not what it sends)."""
+
+Passed = Literal["positional", "keyword", "query", "wrapper"]
+"""How the runtime call receives an argument: positionally, as its keyword ``keyword``, in the
+``params`` mapping under its wire name, or as keyword ``keyword`` of the mode's wrapper
+(``_watch(..., resume=resume)``)."""
+
+Default = bool | int | str | None
+
+
+@dataclass(frozen=True)
+class MethodParam:
+    """One parameter of a client method: the signature entry and how the request sends it."""
+
+    name: str  # the Python parameter
+    wire_name: str  # the query parameter, path placeholder or runtime keyword it becomes
+    type: TypeExpr
+    location: ParamLocation
+    passed: Passed
+    keyword: str = ""  # the runtime's keyword, for passed "keyword" and "wrapper"
+    required: bool = False  # no default
+    default: Default = None
+    doc: str = ""
+    positional: bool = False  # before the bare ``*`` of the signature
+
+    @property
+    def call_rank(self) -> int:
+        return _CALL_RANK[self.location]
+
+
+# The order the runtime call takes its keywords in: query options it knows by name (apply's
+# field_manager, force), then path, body, header.
+_CALL_RANK: dict[str, int] = {"query": 0, "client": 0, "path": 1, "body": 2, "header": 3}
+
+
+Mode = Literal["send", "list_all", "watch", "lines", "connect"]
+"""What a method does with its request: send it and decode the answer; iterate every page;
+watch; stream text lines; or open a bidirectional connection (exec, attach, port-forward,
+proxy: carried in the IR, rendered by a later template)."""
+
+
+@dataclass(frozen=True)
+class RequestDef:
+    """The request a method builds: the HTTP method(s), the subresource, the runtime call."""
+
+    methods: tuple[str, ...]  # as the spec lists them; the first is sent
+    subresource: str | None = None
+    call: Literal["_request", "_apply_request"] = "_request"
+
+    @property
+    def method(self) -> str:
+        return self.methods[0]
+
+
+@dataclass
+class MethodDef:
+    """One method of a resource client, sync and async alike."""
+
+    name: str
+    verb: Verb  # the operation's verb: "connect" marks exec, attach, portforward, proxy
+    mode: Mode
+    summary: str  # the docstring's first line
+    params: list[MethodParam]
+    request: RequestDef
+    response: TypeExpr  # what a 2xx answer decodes to (the item model for list_all, watch)
+    returns: TypeExpr  # the sync method's return type
+    async_returns: TypeExpr  # the async method's
+    or_status: TypeExpr | None = None  # the Status the answer may be instead of ``response``
+    details: str = ""  # the docstring's paragraph after the summary
+    overloads: list[list[MethodParam]] = field(default_factory=list)  # @overload stubs
+
+    def sent(self, passed: Passed) -> list[MethodParam]:
+        """The parameters the call receives one way, in the call's order."""
+        found = [p for p in self.params if p.passed == passed]
+        return sorted(found, key=lambda p: p.call_rank) if passed == "keyword" else found
 
 
 @dataclass
@@ -201,6 +313,8 @@ class ResourceDef:
     model: ModelRef | None
     list_model: ModelRef | None
     operations: list[OperationDef] = field(default_factory=list)
+    client_name: str = ""  # ``Deployments``; ``Async`` + it is the asyncio flavour
+    methods: list[MethodDef] = field(default_factory=list)  # sorted by name
 
     @property
     def module(self) -> ModuleId | None:

@@ -8,7 +8,7 @@ values in prose; the API server accepts only those values, so the bindings type 
 
 from __future__ import annotations
 
-__all__ = ["NOT_OFFERED", "QUERY_DOCS", "QUERY_VALUES"]
+__all__ = ["NOT_OFFERED", "QUERY_DOCS", "QUERY_REPEATED", "QUERY_VALUES"]
 
 QUERY_VALUES: dict[str, tuple[str, ...]] = {
     # metav1.DryRunAll is the only value ("All: all dry run stages will be processed").
@@ -21,6 +21,11 @@ QUERY_VALUES: dict[str, tuple[str, ...]] = {
     "stream": ("All", "Stdout", "Stderr"),
 }
 """Wire name of a query parameter -> the values the API server accepts."""
+
+QUERY_REPEATED = frozenset({"command", "ports"})
+"""Query parameters the API server reads as a list, repeated (``?command=ls&command=-l``),
+where the spec types one value: the argv of ``pods/exec`` (PodExecOptions.Command is a
+[]string) and the ports of ``pods/portforward`` (PodPortForwardOptions.Ports, []int32)."""
 
 NOT_OFFERED = frozenset({"pretty"})
 """Query parameters left out of the bindings: ``pretty`` formats JSON for people reading it,

@@ -12,9 +12,9 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable
 from typing import Any, NoReturn
 
-from .clients import client_class_name
+from .clients import client_class_name, resource_methods
 from .errors import SpecError, pointer
-from .fixups import apply_fixups
+from .fixups import fixed_spec
 from .ir import (
     GVK,
     AnyType,
@@ -38,7 +38,7 @@ from .ir import (
     Verb,
 )
 from .naming import attribute_name, group_module
-from .params import NOT_OFFERED, QUERY_DOCS, QUERY_VALUES
+from .params import NOT_OFFERED, QUERY_DOCS, QUERY_REPEATED, QUERY_VALUES
 from .shapes import Shapes
 
 __all__ = ["parse_spec"]
@@ -147,6 +147,13 @@ _RESERVED_CLASS_NAMES = frozenset(
 # Path words too plain for a class name of their own: ``PodTemplateSpec``, not ``Spec``.
 _NOT_ALONE = frozenset({"Spec", "Status", "Metadata", "Template", "Item", "Value", "Ref"})
 _WATCH_ONLY = {"watch", "allowWatchBookmarks", "sendInitialEvents"}
+# Subresources whose create may answer with a Status rather than the object named in the
+# spec (an eviction of a pod with no disruption budget, a binding).
+_STATUS_ANSWERS = {"eviction", "binding"}
+# Server-side apply sends the resource's own apiVersion/kind: right for the object and its
+# status, not for subresources of another kind (scale is an autoscaling/v1 Scale).
+_APPLY_SUBRESOURCES = {None, "status"}
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _LIST_ONLY = {"watch", "limit", "continue"}
 
 
@@ -207,9 +214,14 @@ class _Parser:
         return result
 
     def _module(self, module_id: ModuleId, group: str) -> ModuleDef:
-        if module_id not in self.modules:
-            self.modules[module_id] = ModuleDef(module_id, group)
-        return self.modules[module_id]
+        """The module of a group-version; ``group`` is the API group of a kind placed there
+        (``rbac.authorization.k8s.io``), which names the module in docstrings."""
+        module = self.modules.get(module_id)
+        if module is None:
+            module = self.modules[module_id] = ModuleDef(module_id, "")
+        if group and not module.group and group_module(group) == module_id.segment:
+            module.group = group
+        return module
 
     # -- models ---------------------------------------------------------------------------
 
@@ -549,6 +561,10 @@ class _Parser:
                 )
                 response = self._response(op, where)
                 scope: Scope = "namespaced" if match["namespaced"] else "cluster"
+                patch_types = tuple(
+                    _PATCH_TYPES[c] for c in op.get("consumes", ()) if c in _PATCH_TYPES
+                )
+                text = verb == "get" and response == Primitive("str")
                 base = OperationDef(
                     verb,
                     method.upper(),
@@ -560,7 +576,18 @@ class _Parser:
                     response,
                     op.get("description", ""),
                     op.get("operationId", ""),
-                    tuple(_PATCH_TYPES[c] for c in op.get("consumes", ()) if c in _PATCH_TYPES),
+                    patch_types,
+                    takes_name="{name}" in path,
+                    answers_status=verb in ("delete", "deletecollection")
+                    or (verb == "create" and sub in _STATUS_ANSWERS),
+                    text=text,
+                    follow="follow"
+                    if text and any(p.wire_name == "follow" for p in params)
+                    else None,
+                    apply=verb == "patch" and "apply" in patch_types and sub in _APPLY_SUBRESOURCES,
+                    path_params=tuple(
+                        p for p in _PLACEHOLDER.findall(path) if p not in ("name", "namespace")
+                    ),
                 )
                 if verb == "list":
                     names = {p.wire_name for p in params}
@@ -600,6 +627,8 @@ class _Parser:
             if resource.model is None:
                 self.warnings.append(f"resource {'/'.join(key)} has no model; skipped")
                 continue
+            resource.client_name = client_class_name(resource.gvk.kind, resource.plural)
+            resource.methods = resource_methods(resource)
             self.modules[resource.model.module].resources.append(resource)
 
     def _operation_params(
@@ -621,6 +650,8 @@ class _Parser:
                 param_type = self.type_of(param, at, None, wire)
                 if wire in QUERY_VALUES and param_type == Primitive("str"):
                     param_type = LiteralOf(QUERY_VALUES[wire])
+                if wire in QUERY_REPEATED and not isinstance(param_type, ListOf):
+                    param_type = ListOf(param_type)
                 params.append(
                     ParamDef(
                         wire,
@@ -700,7 +731,7 @@ def parse_spec(spec: dict[str, Any], source: str) -> Package:
     """Turn a loaded spec into the IR, applying the fixups that match it."""
     if "definitions" not in spec:
         raise SpecError(source, pointer("definitions"), "missing: not an OpenAPI v2 document")
-    applied = apply_fixups(spec)
+    spec, applied = fixed_spec(spec)  # a corrected copy: the caller's spec stays as it was
     parser = _Parser(spec, source)
     parser.parse_models()
     parser.parse_resources()

@@ -7,27 +7,45 @@ in the IR, where it can be tested.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import jinja2
 
-from .clients import client_class, client_class_name
 from .errors import SpecError
 from .ir import (
     FieldDef,
     ListOf,
     MapOf,
+    MethodDef,
+    MethodParam,
     ModelDef,
     ModelRef,
     ModuleDef,
     ModuleId,
     Package,
+    ResourceDef,
     TypeExpr,
     UnionOf,
 )
 from .naming import module_alias
-from .pytext import Annotations, docstring
+from .pytext import (
+    ANNOTATED,
+    LITERAL,
+    NULL_ON_WIRE,
+    Code,
+    Import,
+    annotation,
+    docstring,
+    literal,
+    method_docstring,
+)
+
+__all__ = ["RENDERED_MODES", "render_package"]
+
+RENDERED_MODES = frozenset({"send", "list_all", "watch", "lines"})
+"""The method modes the client template renders. ``connect`` methods (exec, attach,
+portforward, proxy) are in the IR with their parameters, waiting for their template."""
 
 
 def _refuse_clashes(module: ModuleDef, imported: set[str], source: str) -> None:
@@ -49,9 +67,8 @@ def _refuse_duplicates(module: ModuleDef, source: str) -> None:
     owners = [(m.name, m.source, f"the model of {m.source}") for m in module.models]
     for r in module.resources:
         if r.model is not None:
-            name = client_class_name(r.gvk.kind, r.plural)
             where = next((m.source for m in module.models if m.id == r.model), "")
-            for client in (name, f"Async{name}"):
+            for client in (r.client_name, f"Async{r.client_name}"):
                 owners.append(
                     (client, where, f"the client of kind {r.gvk.kind} ({r.plural}), {where}")
                 )
@@ -78,7 +95,7 @@ _MODEL_MODULE_NAMES = {
     "TYPE_CHECKING",
 }
 
-# Names the client code imports from the runtime; a model of the same name would clash.
+# Names the client code may import from the runtime; a model of the same name would clash.
 _RUNTIME_NAMES = {
     "Any",
     "OrStatus",
@@ -100,65 +117,65 @@ _RUNTIME_NAMES = {
     "JsonPatchOperation",
 }
 
-__all__ = ["render_package"]
+_FIELD = Import("pydantic", "Field")
+_LIST_MARKERS = Import("kubetyped.model", "ListMarkers")
 
 
 @dataclass
 class _Field:
-    """A field as the template prints it."""
+    """A field as the template prints it; ``code`` is its annotation and what that needs."""
 
     name: str
-    annotation: str
+    code: Code
     default: str | None  # None: required
     doc: str
-    aliased: bool  # the default is a pydantic Field(...) carrying the wire name
-    markers: bool  # the annotation carries ListMarkers
+
+    @property
+    def annotation(self) -> str:
+        return self.code.text
 
 
-def _field(f: FieldDef, ann: Annotations) -> _Field:
-    ann.forward = False
-    annotation = ann(f.type)
+def _field(f: FieldDef, here: ModuleId, defined: set[str]) -> _Field:
+    code = annotation(f.type, here)
     if f.literal is not None:
-        ann.typing.add("Literal")
-        annotation = f'Literal["{f.literal}"]'
+        code = Code(f"Literal[{literal(f.literal)}]", frozenset({LITERAL}))
     if (not f.required or f.nullable) and f.literal is None:
-        annotation = f"{annotation} | None"
+        code = code.wrap("", " | None")
     if f.null_on_wire and f.literal is None and not f.has_markers:
-        ann.typing.add("Annotated")
-        ann.null_on_wire = True
-        annotation = f"Annotated[{annotation}, NullOnWire]"
+        code = code.wrap("Annotated[", ", NullOnWire]").needs(ANNOTATED, NULL_ON_WIRE)
     if f.has_markers:
-        ann.typing.add("Annotated")
-        ann.null_on_wire |= f.null_on_wire
-        null = "NullOnWire, " if f.null_on_wire else ""
         markers = []
         if f.list_type:
-            markers.append(f'list_type="{f.list_type}"')
+            markers.append(f"list_type={literal(f.list_type)}")
         if f.list_map_keys:
-            keys = ", ".join(f'"{k}"' for k in f.list_map_keys)
+            keys = ", ".join(literal(k) for k in f.list_map_keys)
             markers.append(f"list_map_keys=({keys},)")
         if f.map_type:
-            markers.append(f'map_type="{f.map_type}"')
+            markers.append(f"map_type={literal(f.map_type)}")
         if f.patch_strategy:
-            markers.append(f'patch_strategy="{f.patch_strategy}"')
+            markers.append(f"patch_strategy={literal(f.patch_strategy)}")
         if f.patch_merge_key:
-            markers.append(f'patch_merge_key="{f.patch_merge_key}"')
-        annotation = f"Annotated[{annotation}, {null}ListMarkers({', '.join(markers)})]"
-    if ann.forward:
+            markers.append(f"patch_merge_key={literal(f.patch_merge_key)}")
+        null = "NullOnWire, " if f.null_on_wire else ""
+        code = code.wrap("Annotated[", f", {null}ListMarkers({', '.join(markers)})]")
+        code = code.needs(ANNOTATED, _LIST_MARKERS, *([NULL_ON_WIRE] if f.null_on_wire else []))
+    if code.locals - defined:
         # Only classes in a reference cycle get here; all others are defined before use, so
         # their annotations are real objects that pydantic need not evaluate from strings.
-        annotation = repr(annotation)
-    value = f'"{f.literal}"' if f.literal is not None else ("None" if not f.required else None)
+        code = replace(code, text=repr(code.text))
+    value = literal(f.literal) if f.literal is not None else ("None" if not f.required else None)
     default: str | None = value
     if f.name != f.wire_name:
         # `default=` by keyword and the wire name as validation_alias: pyright and mypy read
         # dataclass_transform field specifiers by keyword (a positional default looks like
         # none), and would take an `alias=` as the constructor's keyword, where the
         # snake_case attribute name belongs.
-        alias = f'validation_alias="{f.wire_name}", serialization_alias="{f.wire_name}"'
+        wire = literal(f.wire_name)
+        alias = f"validation_alias={wire}, serialization_alias={wire}"
         default = f"Field(default={value}, {alias})" if value is not None else f"Field({alias})"
+        code = code.needs(_FIELD)
     doc = docstring(f.description) if f.description else ""
-    return _Field(f.name, annotation, default, doc, f.name != f.wire_name, f.has_markers)
+    return _Field(f.name, code, default, doc)
 
 
 @dataclass
@@ -215,15 +232,14 @@ def _models_source(
     package_name: str,
     clients: list[str],
 ) -> str:
-    ann = Annotations(module.id)
     reexported = {m.name: m.runtime for m in module.models if m.runtime}
-    ann.defined.update(reexported)  # imported at the top: never a forward reference
+    defined = set(reexported)  # imported at the top: never a forward reference
     models = []
     for model in _definition_order(module.models):
         if model.runtime:
             continue
-        fields = [_field(f, ann) for f in model.fields]
-        ann.defined.add(model.name)
+        fields = [_field(f, module.id, defined) for f in model.fields]
+        defined.add(model.name)
         gvk = (model.gvk.group, model.gvk.version, model.gvk.kind) if model.gvk else None
         has_literals = any(f.literal for f in model.fields)
         base = "K8sObject" if gvk and has_literals else "K8sModel"
@@ -231,20 +247,15 @@ def _models_source(
     names = [m.name for m in models] + sorted(reexported) + clients
     if len(set(names)) != len(names):
         _refuse_duplicates(module, package.title)
-    imported = (
-        _MODEL_MODULE_NAMES
-        | ann.specials
-        | {a for _, _, a in _module_imports(ann.modules, package)}
-    )
+    code = Code.join([f.code for m in models for f in m.fields], "")
+    imports = set(code.imports) | {Import("kubetyped.model", m.base) for m in models}
+    if clients:
+        imports |= {Import("typing", "TYPE_CHECKING"), Import("typing", "Any")}
+    imported = _MODEL_MODULE_NAMES | {i.name for i in imports}
+    imported |= {a for _, _, a in _module_imports(set(code.modules), package)}
     _refuse_clashes(module, imported, package.title)
-    stdlib = {"typing": set(ann.typing) | ({"TYPE_CHECKING", "Any"} if clients else set())}
-    runtime = {"kubetyped.model": {m.base for m in models}, "kubetyped.types": set(ann.specials)}
-    for name, where in reexported.items():
-        runtime.setdefault(where, set()).add(name)
-    if any(f.markers for m in models for f in m.fields):
-        runtime["kubetyped.model"].add("ListMarkers")
-    if ann.null_on_wire:
-        runtime["kubetyped.model"].add("NullOnWire")
+    imports |= {Import(where, name) for name, where in reexported.items()}
+    stdlib, runtime = _import_groups(imports - {_FIELD})
     return env.get_template("module.py.jinja").render(
         module=module,
         package_name=package_name,
@@ -253,58 +264,80 @@ def _models_source(
         clients=sorted(clients),
         clients_module=_clients_module(module.id),
         exports=sorted(names),
-        stdlib_imports=_import_lines(stdlib),
-        runtime_imports=_import_lines(runtime),
-        imports=_module_imports(ann.modules, package),
-        uses_field=any(f.aliased for m in models for f in m.fields),
+        stdlib_imports=stdlib,
+        runtime_imports=runtime,
+        imports=_module_imports(set(code.modules), package),
+        uses_field=_FIELD in imports,
     )
+
+
+def _method_types(m: MethodDef) -> list[TypeExpr]:
+    """Every type a method's text names: parameters (of its overloads too), answers."""
+    params: list[MethodParam] = [p for stub in [m.params, *m.overloads] for p in stub]
+    extra = [m.or_status] if m.or_status is not None else []
+    return [*(p.type for p in params), m.response, m.returns, m.async_returns, *extra]
+
+
+@dataclass
+class _Client:
+    """A resource client as the template prints it: its IR and the methods rendered."""
+
+    resource: ResourceDef
+    methods: list[MethodDef]
+
+    @property
+    def name(self) -> str:
+        return self.resource.client_name
+
+    @property
+    def async_name(self) -> str:
+        return f"Async{self.resource.client_name}"
+
+    @property
+    def doc(self) -> str:
+        r = self.resource
+        return docstring(f"The {r.plural} API of {r.gvk.api_version} ({r.gvk.kind}).")
+
+
+def _method_doc(m: MethodDef) -> str:
+    """The method's docstring: summary, details, then ``Args:`` in signature order."""
+    return method_docstring(m.summary, [(p.name, p.doc) for p in m.params], m.details)
 
 
 def _clients_source(
     env: jinja2.Environment, module: ModuleDef, package: Package, package_name: str
 ) -> tuple[str, list[str]]:
     """The clients module of a group-version, and the class names it defines."""
-    ann = Annotations(module.id)
-    ann.defined.update(m.name for m in module.models)
-    clients = [client_class(r, ann) for r in sorted(module.resources, key=lambda r: r.plural)]
-    _refuse_clashes(module, _RUNTIME_NAMES | ann.specials, package.title)
-    uses = set().union(*(m.uses for c in clients for m in c.methods))
-    modes = {m.mode for c in clients for m in c.methods}
-    where = {
-        "Any": "typing",
-        "Literal": "typing",
-        "overload": "typing",
-        "Mapping": "collections.abc",
-        "Sequence": "collections.abc",
-        "JsonPatchOperation": "kubetyped.types",
-        "OrStatus": "kubetyped.request",
-        "PatchType": "kubetyped.request",
-        "WatchEvent": "kubetyped.watch",
-        "Watch": "kubetyped.listwatch",
-        "AsyncWatch": "kubetyped.listwatch",
-        "ListIterator": "kubetyped.listwatch",
-        "AsyncListIterator": "kubetyped.listwatch",
+    here = module.id
+    clients = [
+        _Client(r, [m for m in r.methods if m.mode in RENDERED_MODES])
+        for r in sorted(module.resources, key=lambda r: r.plural)
+    ]
+    methods = [m for c in clients for m in c.methods]
+    code = Code.join([annotation(t, here) for m in methods for t in _method_types(m)], "")
+    imports = set(code.imports) | {
+        Import("kubetyped.resource", name)
+        for name in ("AsyncResourceClient", "ResourceClient", "ResourceInfo")
     }
-    imports: dict[str, set[str]] = {
-        "typing": set(ann.typing),
-        "collections.abc": {"AsyncGenerator", "Generator"} if "lines" in modes else set(),
-        "kubetyped.resource": {"AsyncResourceClient", "ResourceClient", "ResourceInfo"},
-        "kubetyped.types": set(ann.specials),
-    }
-    for name in sorted(uses):
-        imports.setdefault(where[name], set()).add(name)
-    stdlib = {k: v for k, v in imports.items() if not k.startswith("kubetyped")}
-    runtime = {k: v for k, v in imports.items() if k.startswith("kubetyped")}
+    if any(m.or_status is not None for m in methods):
+        imports.add(Import("kubetyped.request", "OrStatus"))
+    if any(m.overloads for m in methods):
+        imports.add(Import("typing", "overload"))
+    _refuse_clashes(module, _RUNTIME_NAMES | {i.name for i in imports}, package.title)
+    stdlib, runtime = _import_groups(imports)
     source = env.get_template("clients.py.jinja").render(
         module=module,
         package_name=package_name,
         title=package.title,
         clients=clients,
         exports=sorted(n for c in clients for n in (c.name, c.async_name)),
-        stdlib_imports=_import_lines(stdlib),
-        runtime_imports=_import_lines(runtime),
-        local_imports=sorted(ann.locals),
-        imports=_module_imports(ann.modules, package),
+        stdlib_imports=stdlib,
+        runtime_imports=runtime,
+        local_imports=sorted(code.locals),
+        imports=_module_imports(set(code.modules), package),
+        py=lambda t: annotation(t, here).text,
+        literal=literal,
+        method_doc=_method_doc,
     )
     return source, [n for c in clients for n in (c.name, c.async_name)]
 
@@ -328,12 +361,19 @@ def _module_imports(modules: set[ModuleId], package: Package) -> list[tuple[str,
     ]
 
 
-def _import_lines(imports: dict[str, set[str]]) -> list[str]:
-    return [
-        f"from {module} import {', '.join(sorted(names))}"
-        for module, names in sorted(imports.items())
-        if names
-    ]
+def _import_groups(imports: set[Import]) -> tuple[list[str], list[str]]:
+    """The ``from ... import ...`` lines of the standard library's modules, then of
+    kubetyped's, one line per module, sorted."""
+    by_source: dict[str, set[str]] = {}
+    for i in imports:
+        by_source.setdefault(i.source, set()).add(i.name)
+    lines = {
+        source: f"from {source} import {', '.join(sorted(names))}"
+        for source, names in sorted(by_source.items())
+    }
+    stdlib = [line for source, line in lines.items() if not source.startswith("kubetyped")]
+    runtime = [line for source, line in lines.items() if source.startswith("kubetyped")]
+    return stdlib, runtime
 
 
 def render_package(
@@ -411,7 +451,7 @@ def _kinds(package: Package) -> list[_Kind]:
                 continue  # served as another module's model: its client lives there
             key = (r.gvk.api_version, r.gvk.kind)
             kind = kinds.setdefault(key, _Kind(*key, module_id.dotted, r.model.name))
-            kind.client = f'"{client_class_name(r.gvk.kind, r.plural)}"'
+            kind.client = f'"{r.client_name}"'
             kind.plural = f'"{r.plural}"'
             kind.namespaced = str(r.namespaced)
     return [kinds[key] for key in sorted(kinds)]
