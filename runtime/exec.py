@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from .errors import ApiError, InvalidRequest
-from .status import Status, StatusCause, StatusDetails
+from .status import Status
 from .transport import deadline
-from .websocket import AsyncWebSocket, WebSocket, WebSocketError, connect, connect_async
+from .websocket import AsyncWebSocket, WebSocket, connect, connect_async
 
 if TYPE_CHECKING:
     from .client import AsyncClient, Client
@@ -224,7 +224,7 @@ class _Channels:
 
 
 def _success() -> Status:
-    return Status(status="Success", details=StatusDetails(causes=[StatusCause()]))
+    return Status(status="Success")
 
 
 class ExecSession:
@@ -413,6 +413,7 @@ def start(
     stdout: bool = True,
     stderr: bool = True,
     tty: bool = False,
+    protocols: Sequence[str] = CHANNEL_PROTOCOLS,
 ) -> ExecSession:
     """Start ``command`` in a container of pod ``name`` and return its session.
 
@@ -426,11 +427,12 @@ def start(
         stdout: stream its stdout.
         stderr: stream its stderr (merged into stdout when ``tty``).
         tty: give it a terminal (``resize`` sets its size).
+        protocols: the channel protocols to offer, preferred first (default: v5, then v4).
     """
     path, params = _exec_target(
         client, name, command, namespace, container, stdin, stdout, stderr, tty
     )
-    return ExecSession(connect(client, path, params, CHANNEL_PROTOCOLS))
+    return ExecSession(connect(client, path, params, protocols))
 
 
 def attach(
@@ -443,6 +445,7 @@ def attach(
     stdout: bool = True,
     stderr: bool = True,
     tty: bool = False,
+    protocols: Sequence[str] = CHANNEL_PROTOCOLS,
 ) -> ExecSession:
     """Attach to the main process of a running container of pod ``name``.
 
@@ -452,7 +455,7 @@ def attach(
     path, params = _exec_target(
         client, name, None, namespace, container, stdin, stdout, stderr, tty
     )
-    return ExecSession(connect(client, path, params, CHANNEL_PROTOCOLS))
+    return ExecSession(connect(client, path, params, protocols))
 
 
 def run(
@@ -509,12 +512,13 @@ async def start_async(
     stdout: bool = True,
     stderr: bool = True,
     tty: bool = False,
+    protocols: Sequence[str] = CHANNEL_PROTOCOLS,
 ) -> AsyncExecSession:
     """The asyncio twin of :func:`start`."""
     path, params = _exec_target(
         client, name, command, namespace, container, stdin, stdout, stderr, tty
     )
-    return AsyncExecSession(await connect_async(client, path, params, CHANNEL_PROTOCOLS))
+    return AsyncExecSession(await connect_async(client, path, params, protocols))
 
 
 async def attach_async(
@@ -527,12 +531,13 @@ async def attach_async(
     stdout: bool = True,
     stderr: bool = True,
     tty: bool = False,
+    protocols: Sequence[str] = CHANNEL_PROTOCOLS,
 ) -> AsyncExecSession:
     """The asyncio twin of :func:`attach`."""
     path, params = _exec_target(
         client, name, None, namespace, container, stdin, stdout, stderr, tty
     )
-    return AsyncExecSession(await connect_async(client, path, params, CHANNEL_PROTOCOLS))
+    return AsyncExecSession(await connect_async(client, path, params, protocols))
 
 
 async def run_async(
@@ -565,6 +570,3 @@ async def run_async(
                 await session.close_stdin()
             result = await session.wait()
     return result.check() if check else result
-
-
-_ = WebSocketError  # re-exported through kubetyped.websocket; keeps the import explicit

@@ -1,0 +1,289 @@
+"""exec and attach through the real kube-apiserver to the test kubelet, sync and async.
+
+The test kubelet (``kubetyped.testing._kubelet``, built from ``k8s.io/cri-streaming``) runs
+commands on this machine; the API server in between speaks ``v5.channel.k8s.io`` to us and
+translates to the kubelet (SPDY), or passes ``v4.channel.k8s.io`` straight through.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from _support import unique
+from kubetyped import AsyncClient, Client
+from kubetyped import exec as kexec
+from kubetyped.errors import BadRequest, Forbidden, InvalidRequest, NotFound
+from kubetyped.exec import ExecError, ExecResult, NonZeroExit
+from kubetyped.testing import ApiServer
+from kubetyped.testing._kubelet import TestKubelet
+
+pytestmark = pytest.mark.e2e
+
+POD = "shell"
+V4_ONLY = ("v4.channel.k8s.io",)
+
+
+@pytest.fixture(scope="module")
+def pod_namespace(apiserver: ApiServer, test_kubelet: TestKubelet) -> Iterator[str]:
+    """A namespace with Pod ``shell`` on the test kubelet (container ``main`` runs ``cat``)."""
+    namespace = unique("exec")
+    with Client(kubeconfig=apiserver.kubeconfig_path) as client:
+        client.request("POST", "/api/v1/namespaces", json={"metadata": {"name": namespace}})
+    with test_kubelet.pod(namespace, POD, {"main": ["cat"]}):
+        yield namespace
+
+
+class Flavour:
+    """One test body for both clients: sync calls run as they are, async ones awaited."""
+
+    def __init__(self, mode: str, kubeconfig: Path, context: str | None = None) -> None:
+        self.mode = mode
+        self.client: Client | AsyncClient = (
+            Client(kubeconfig=kubeconfig, context=context)
+            if mode == "sync"
+            else AsyncClient(kubeconfig=kubeconfig, context=context)
+        )
+
+    async def run(self, *args: Any, **kwargs: Any) -> ExecResult:
+        if isinstance(self.client, Client):
+            return kexec.run(self.client, *args, **kwargs)
+        return await kexec.run_async(self.client, *args, **kwargs)
+
+    async def session(self, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(self.client, Client):
+            return kexec.start(self.client, *args, **kwargs)
+        return await kexec.start_async(self.client, *args, **kwargs)
+
+    async def attach(self, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(self.client, Client):
+            return kexec.attach(self.client, *args, **kwargs)
+        return await kexec.attach_async(self.client, *args, **kwargs)
+
+    async def close(self) -> None:
+        if isinstance(self.client, Client):
+            self.client.close()
+        else:
+            await self.client.aclose()
+
+
+async def call(value: Any) -> Any:
+    """Await an awaitable (async session methods); pass a plain value through."""
+    if hasattr(value, "__await__"):
+        return await value
+    return value
+
+
+async def read_until(session: Any, wanted: bytes, *, max_chunks: int = 1000) -> bytes:
+    """Output of ``session`` until ``wanted`` appears in it."""
+    seen = b""
+    for _ in range(max_chunks):
+        output = await call(session.read())
+        assert output is not None, f"session ended before {wanted!r}; got {seen!r}"
+        seen += output.data
+        if wanted in seen:
+            return seen
+    raise AssertionError(f"{wanted!r} not in {seen[-500:]!r}")
+
+
+async def close_session(session: Any) -> None:
+    await call(session.close() if hasattr(session, "close") else session.aclose())
+
+
+@pytest.fixture(params=["sync", "async"])
+async def flavour(request: pytest.FixtureRequest, kubeconfig: Path) -> AsyncIterator[Flavour]:
+    f = Flavour(request.param, kubeconfig)
+    yield f
+    await f.close()
+
+
+async def test_output_and_exit_code(flavour: Flavour, pod_namespace: str) -> None:
+    result = await flavour.run(
+        POD, ["sh", "-c", "echo out; echo err >&2; exit 3"], namespace=pod_namespace
+    )
+    assert (result.stdout, result.stderr, result.exit_code) == (b"out\n", b"err\n", 3)
+    assert result.status.reason == "NonZeroExitCode"
+    ok = await flavour.run(POD, ["echo", "fine"], namespace=pod_namespace)
+    assert (ok.stdout, ok.exit_code, ok.status.status) == (b"fine\n", 0, "Success")
+
+
+async def test_check_raises_nonzero_exit_with_code(flavour: Flavour, pod_namespace: str) -> None:
+    with pytest.raises(NonZeroExit) as caught:
+        await flavour.run(
+            POD, ["sh", "-c", "echo partial; exit 42"], namespace=pod_namespace, check=True
+        )
+    assert caught.value.exit_code == 42
+    assert caught.value.result.stdout == b"partial\n"
+    assert caught.value.reason == "NonZeroExitCode"
+
+
+async def test_stdin_through_cat_with_half_close(flavour: Flavour, pod_namespace: str) -> None:
+    data = os.urandom(100_000)
+    result = await flavour.run(POD, ["cat"], namespace=pod_namespace, stdin=data)
+    assert result.stdout == data and result.exit_code == 0
+
+    session = await flavour.session(POD, ["wc", "-c"], namespace=pod_namespace, stdin=True)
+    try:
+        assert session.protocol == "v5.channel.k8s.io"
+        for _ in range(10):
+            await call(session.write(b"x" * 1000))
+        await call(session.close_stdin())  # without the half-close wc never ends
+        result = await call(session.wait())
+    finally:
+        await close_session(session)
+    assert result.stdout.strip() == b"10000"
+    assert session.exit_code == 0
+
+
+async def test_300_kb_of_output_intact(flavour: Flavour, pod_namespace: str) -> None:
+    result = await flavour.run(POD, ["seq", "1", "52000"], namespace=pod_namespace)
+    expected = b"".join(b"%d\n" % i for i in range(1, 52001))
+    assert len(expected) > 300_000
+    assert result.stdout == expected
+
+
+async def test_tty_follows_two_resizes(flavour: Flavour, pod_namespace: str) -> None:
+    # The shell prints the terminal's size for every line it reads; a resize travels on its
+    # own stream, so each is followed by newlines until the shell reports it.
+    session = await flavour.session(
+        POD,
+        ["sh", "-c", "while read line; do stty size; done"],
+        namespace=pod_namespace,
+        stdin=True,
+        tty=True,
+    )
+    try:
+        for width, height in ((100, 40), (132, 51)):
+            await call(session.resize(width, height))
+            wanted = f"{height} {width}\r\n".encode()
+            seen = b""
+            for _ in range(50):
+                await call(session.write(b"\n"))
+                seen += await read_until(session, b"\n")
+                if wanted in seen:
+                    break
+            assert wanted in seen, seen
+    finally:
+        await close_session(session)
+
+
+async def test_missing_command_is_an_exec_error(flavour: Flavour, pod_namespace: str) -> None:
+    with pytest.raises(ExecError) as caught:
+        await flavour.run(POD, ["no-such-command-kubetyped"], namespace=pod_namespace)
+    assert caught.value.reason == "InternalError"
+    assert caught.value.code == 500
+    assert "no-such-command-kubetyped" in caught.value.message
+    assert not isinstance(caught.value, NonZeroExit)
+
+
+async def test_missing_container_pod_and_empty_command(
+    flavour: Flavour, pod_namespace: str
+) -> None:
+    with pytest.raises(BadRequest) as bad:
+        await flavour.run(POD, ["true"], namespace=pod_namespace, container="nope")
+    assert "container nope is not valid for pod shell" in bad.value.message
+    with pytest.raises(NotFound) as missing:
+        await flavour.run("no-such-pod", ["true"], namespace=pod_namespace)
+    assert 'pods "no-such-pod" not found' in missing.value.message
+    with pytest.raises(InvalidRequest):
+        await flavour.run(POD, [], namespace=pod_namespace)
+
+
+async def test_v4_fallback(flavour: Flavour, pod_namespace: str) -> None:
+    session = await flavour.session(
+        POD, ["sh", "-c", "echo v4; exit 7"], namespace=pod_namespace, protocols=V4_ONLY
+    )
+    try:
+        assert session.protocol == "v4.channel.k8s.io"
+        result = await call(session.wait())
+    finally:
+        await close_session(session)
+    assert (result.stdout, result.exit_code) == (b"v4\n", 7)  # the code from the causes
+
+    session = await flavour.session(
+        POD, ["cat"], namespace=pod_namespace, stdin=True, protocols=V4_ONLY
+    )
+    try:
+        with pytest.raises(InvalidRequest, match="cannot close stdin"):
+            await call(session.close_stdin())
+    finally:
+        await close_session(session)
+
+
+async def test_attach_to_running_cat(flavour: Flavour, pod_namespace: str) -> None:
+    for word in (b"first", b"second"):  # the main process outlives each attachment
+        session = await flavour.attach(POD, namespace=pod_namespace, container="main", stdin=True)
+        try:
+            await call(session.write(word + b"\n"))
+            assert word + b"\n" in await read_until(session, word + b"\n")
+            await call(session.close_stdin())  # detaches
+            result = await call(session.wait())
+        finally:
+            await close_session(session)
+        assert result.exit_code == 0
+
+
+def _kubeconfig_as(kubeconfig: Path, dest: Path, user: str) -> Path:
+    config = yaml.safe_load(kubeconfig.read_text())
+    for entry in config["users"]:
+        if entry["name"] == "admin":
+            entry["user"]["as"] = user
+    dest.write_text(yaml.safe_dump(config))
+    return dest
+
+
+async def test_forbidden_without_create_on_pods_exec(
+    pod_namespace: str, kubeconfig: Path, apiserver: ApiServer, tmp_path: Path
+) -> None:
+    user = "kubetyped-unprivileged"
+    with Client(kubeconfig=kubeconfig) as admin:
+        # get on pods/exec is not enough: a WebSocket upgrade needs create.
+        admin.request(
+            "POST",
+            f"/apis/rbac.authorization.k8s.io/v1/namespaces/{pod_namespace}/roles",
+            json={
+                "metadata": {"name": "exec-get-only"},
+                "rules": [
+                    {"apiGroups": [""], "resources": ["pods", "pods/exec"], "verbs": ["get"]}
+                ],
+            },
+        )
+        admin.request(
+            "POST",
+            f"/apis/rbac.authorization.k8s.io/v1/namespaces/{pod_namespace}/rolebindings",
+            json={
+                "metadata": {"name": "exec-get-only"},
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "Role",
+                    "name": "exec-get-only",
+                },
+                "subjects": [{"kind": "User", "name": user}],
+            },
+        )
+    for mode in ("sync", "async"):
+        f = Flavour(mode, kubeconfig, context="unprivileged")
+        try:
+            with pytest.raises(Forbidden) as caught:
+                await f.run(POD, ["true"], namespace=pod_namespace)
+        finally:
+            await f.close()
+        # The RBAC check of the upgrade (create on pods/exec) names no reason in its message.
+        assert caught.value.message.startswith('pods "shell" is forbidden')
+        assert caught.value.details is not None and caught.value.details.name == POD
+    # Impersonation rides on the upgrade too: the admin's certificate, acting as the user.
+    impersonating = _kubeconfig_as(kubeconfig, tmp_path / "as.yaml", user)
+    with Client(kubeconfig=impersonating) as client, pytest.raises(Forbidden) as caught_as:
+        kexec.run(client, POD, ["true"], namespace=pod_namespace)
+    assert caught_as.value.message.startswith('pods "shell" is forbidden')
+
+
+def test_bearer_token_context_execs(pod_namespace: str, kubeconfig: Path) -> None:
+    with Client(kubeconfig=kubeconfig, context="admin-token") as client:
+        assert (
+            kexec.run(client, POD, ["echo", "token"], namespace=pod_namespace).stdout == b"token\n"
+        )
