@@ -85,6 +85,69 @@ def test_error_class_from_status_body(code: int, reason: str, cls: type[ApiError
     assert (err.method, err.url) == ("GET", URL)
 
 
+@pytest.mark.parametrize(
+    ("reason", "cls"),
+    [
+        ("AlreadyExists", AlreadyExists),
+        ("Expired", Gone),
+        ("Gone", Gone),
+        ("Timeout", ServerTimeout),
+        ("ServerTimeout", ServerTimeout),
+    ],
+)
+def test_the_reason_alone_picks_the_class(reason: str, cls: type[ApiError]) -> None:
+    """The rows above pair each reason with the code that maps to the same class; here the
+    reason must decide alone: under a code that maps elsewhere (a 500), and under none (a
+    watch ERROR event may carry only a reason)."""
+    assert errors.error_class(500, reason) is cls
+    assert errors.error_class(0, reason) is cls
+    assert type(error_from_status(Status(reason=reason, message="m"))) is cls
+
+
+@pytest.mark.parametrize(
+    ("code", "cls"),
+    [
+        (400, BadRequest),
+        (401, Unauthorized),
+        (403, Forbidden),
+        (404, NotFound),
+        (405, MethodNotAllowed),
+        (409, Conflict),
+        (410, Gone),
+        (422, Invalid),
+        (429, TooManyRequests),
+        (500, ServerError),
+        (502, ServerError),
+        (503, ServiceUnavailable),
+        (504, ServerTimeout),
+        (418, ApiError),
+    ],
+)
+def test_the_code_alone_picks_the_class(code: int, cls: type[ApiError]) -> None:
+    assert errors.error_class(code, None) is cls
+    assert errors.error_class(code, "SomeReasonWeDoNotKnow") is cls
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "head"),
+    [
+        (500, "", "500 InternalError"),  # a webhook's or aggregated API's Status, no reason
+        (502, "", "502 Unknown"),
+        (404, "NotFound", "404 NotFound"),
+        (410, "Expired", "410 Expired"),
+        (0, "Expired", "Expired"),
+    ],
+)
+def test_every_message_starts_with_code_and_reason(code: int, reason: str, head: str) -> None:
+    err = error_from_status(
+        Status(code=code or None, reason=reason or None, message="boom"),
+        method="PATCH",
+        url=URL,
+    )
+    assert str(err) == f"{head}: PATCH {URL}: boom"
+    assert err.reason == reason  # the server's reason, unchanged; only the message fills in
+
+
 def test_already_exists_is_not_a_conflict() -> None:
     # A retry-on-Conflict loop must not swallow a failed create.
     assert not issubclass(AlreadyExists, Conflict) and not issubclass(Conflict, AlreadyExists)
