@@ -16,6 +16,9 @@ from functools import lru_cache
 from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic_core import from_json
+
+from .lazyitems import LAZY
 
 __all__ = ["Decoder", "OrStatus", "Response", "decode"]
 
@@ -90,6 +93,9 @@ def _decode(response: Response[T], body: bytes) -> T:
         # Text such as a container's log is not guaranteed UTF-8: never fail on it.
         return cast(T, body.decode("utf-8", "replace"))
     if isinstance(response, type) and issubclass(response, BaseModel):
+        if getattr(response, "__k8s_lazy_items__", False):
+            # A list kind: parse once, leave its items as the parsed dicts until read.
+            return cast(T, response.model_validate(from_json(body), context=LAZY))
         return cast(T, response.model_validate_json(body))
     return cast(T, _adapter(cast(Any, response)).validate_json(body))
 

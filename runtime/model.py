@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
 from pydantic.alias_generators import to_camel
 from pydantic_core import core_schema
 
+from .lazyitems import lazy_items
+
 __all__ = [
     "CamelModel",
     "K8sModel",
@@ -182,6 +184,8 @@ class K8sObject(K8sModel):
     __k8s_group__: ClassVar[str]
     __k8s_version__: ClassVar[str]
     __k8s_kind__: ClassVar[str]
+    # A list kind whose items decode lazily (see lazyitems); set by __pydantic_init_subclass__.
+    __k8s_lazy_items__: ClassVar[bool] = False
 
     def __init__(self, /, **data: Any) -> None:
         super().__init__(**data)
@@ -193,6 +197,17 @@ class K8sObject(K8sModel):
     # Tell pydantic this __init__ is not "custom": model_validate must not route wire data
     # through it (that would mark apiVersion/kind set, and cost a Python call per object).
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # A list kind (``PodList``) decoded from JSON validates its items when they are read
+        # (see lazyitems); the rule is Kubernetes' own: a kind named ``...List`` with ``items``.
+        info = cls.__pydantic_fields__.get("items")
+        kind = cls.__dict__.get("__k8s_kind__", "")
+        if info is not None and kind.endswith("List") and lazy_items not in info.metadata:
+            info.metadata = [*info.metadata, lazy_items]
+            cls.__k8s_lazy_items__ = True
 
 
 class CamelModel(K8sModel):

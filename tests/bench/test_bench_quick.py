@@ -29,11 +29,12 @@ def test_quick_bench_writes_json_and_markdown(tmp_path: Path) -> None:
         assert "skipped" in results["speed"][peer] and "skipped" in results["memory"][peer]
     for name in ("kubetyped", floor):
         for mode in ("gc_on", "gc_paused"):
-            for key in ("podlist_s", "pod_s", "watch_event_s"):
+            for key in ("podlist_s", "podlist_read_s", "pod_s", "watch_event_s"):
                 entry = results["speed"][name][mode][key]
                 assert entry["best"] > 0 and entry["x_floor"] > 0 and entry["x_kubetyped"] > 0
         memory = results["memory"][name]
         assert memory["held_per_pod_bytes"] > 0 and memory["held_per_pod_x_floor"] > 0
+        assert memory["held_read_per_pod_bytes"] >= memory["held_per_pod_bytes"] * 0.9
     assert results["speed"][floor]["gc_paused"]["podlist_s"]["x_floor"] == 1.0
     assert len(results["speed"]["kubetyped"]["gc_on"]["pod_s"]["medians"]) == 2
     assert results["speed"]["kubetyped"]["gc_on"]["pod_s"]["x_kubetyped"] == 1.0
@@ -46,7 +47,7 @@ def test_quick_bench_writes_json_and_markdown(tmp_path: Path) -> None:
 
     report = (tmp_path / "latest.md").read_text()
     assert report.startswith("# Benchmark: ")
-    for heading in ("## PodList decode", "## One Pod", "## Watch event", "## Memory"):
+    for heading in ("## PodList decode", "then every item read", "## One Pod", "## Memory"):
         assert heading in report
     assert "## Cold import" in report and "## Generation" in report
     assert "Not measured: kubernetes (not requested); lightkube (not requested)" in report
