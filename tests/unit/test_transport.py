@@ -9,8 +9,8 @@ import json
 import logging
 import re
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import httpx
 import kubetyped.config
@@ -27,503 +27,28 @@ from kubetyped.errors import (
     TooManyRequests,
     TransportError,
 )
-from kubetyped.model import K8sModel, K8sObject
-from kubetyped.request import OrStatus, PatchType
-from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
+from kubetyped.k8s.apps.v1 import (
+    AsyncDeployments,
+    Deployment,
+    DeploymentList,
+    Deployments,
+    DeploymentSpec,
+    DeploymentStatus,
+)
+from kubetyped.k8s.core.v1 import PodTemplateSpec
+from kubetyped.k8s.meta.v1 import DeleteOptions, LabelSelector, ObjectMeta
 from kubetyped.retry import RetryPolicy
 from kubetyped.status import Status
-from kubetyped.watch import WatchEvent
-from pydantic import Field
 
-# --- a hand-written "generated" module -----------------------------------------------------
+# The resource clients are the generated ones (kubetyped.k8s.apps.v1), as users call them.
 
 
-class ObjectMeta(K8sModel):
-    name: str | None = None
-    namespace: str | None = None
-    labels: dict[str, str] | None = None
-    resource_version: str | None = Field(default=None, alias="resourceVersion")
+def spec(replicas: int) -> DeploymentSpec:
+    """A DeploymentSpec with its required selector and template left empty."""
+    return DeploymentSpec(replicas=replicas, selector=LabelSelector(), template=PodTemplateSpec())
 
 
-class ListMeta(K8sModel):
-    continue_: str | None = Field(default=None, alias="continue")
-    resource_version: str | None = Field(default=None, alias="resourceVersion")
-
-
-class Deployment(K8sObject):
-    api_version: Literal["apps/v1"] = Field(default="apps/v1", alias="apiVersion")
-    kind: Literal["Deployment"] = "Deployment"
-    metadata: ObjectMeta | None = None
-    spec: dict[str, Any] | None = None
-    status: dict[str, Any] | None = None
-
-
-class DeploymentList(K8sObject):
-    api_version: Literal["apps/v1"] = Field(default="apps/v1", alias="apiVersion")
-    kind: Literal["DeploymentList"] = "DeploymentList"
-    metadata: ListMeta | None = None
-    items: Sequence[Deployment] = ()
-
-
-class DeleteOptions(K8sModel):
-    propagation_policy: str | None = Field(default=None, alias="propagationPolicy")
-
-
-PatchBody = Deployment | Mapping[str, Any] | Sequence[Mapping[str, Any]]
-
-
-class Deployments(ResourceClient):
-    """What the generator emits for apps/v1 Deployment (abridged parameter lists)."""
-
-    info = ResourceInfo(
-        group="apps",
-        version="v1",
-        kind="Deployment",
-        plural="deployments",
-        namespaced=True,
-        verbs=frozenset(
-            {"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
-        ),
-        subresources=frozenset({"status", "scale"}),
-    )
-
-    def get(
-        self, name: str, *, namespace: str | None = None, pretty: str | None = None
-    ) -> Deployment:
-        return self._send(
-            self._request(
-                "GET",
-                name=name,
-                namespace=namespace,
-                params={"pretty": pretty},
-                response=Deployment,
-            )
-        )
-
-    def list(
-        self,
-        *,
-        namespace: str | None = None,
-        all_namespaces: bool = False,
-        label_selector: str | None = None,
-        limit: int | None = None,
-        continue_: str | None = None,
-    ) -> DeploymentList:
-        return self._send(
-            self._request(
-                "GET",
-                namespace=namespace,
-                all_namespaces=all_namespaces,
-                params={"labelSelector": label_selector, "limit": limit, "continue": continue_},
-                response=DeploymentList,
-            )
-        )
-
-    def list_all(
-        self,
-        *,
-        namespace: str | None = None,
-        all_namespaces: bool = False,
-        label_selector: str | None = None,
-        limit: int | None = None,
-        resource_version: str | None = None,
-    ) -> Iterator[Deployment]:
-        return self._list_all(
-            self._request(
-                "GET",
-                namespace=namespace,
-                all_namespaces=all_namespaces,
-                params={
-                    "labelSelector": label_selector,
-                    "limit": limit,
-                    "resourceVersion": resource_version,
-                },
-                response=Deployment,
-            )
-        )
-
-    def watch(
-        self,
-        *,
-        namespace: str | None = None,
-        all_namespaces: bool = False,
-        resource_version: str | None = None,
-        allow_watch_bookmarks: bool | None = None,
-        timeout_seconds: int | None = None,
-        resume: bool = True,
-    ) -> Iterator[WatchEvent[Deployment]]:
-        return self._watch(
-            self._request(
-                "GET",
-                namespace=namespace,
-                all_namespaces=all_namespaces,
-                params={
-                    "resourceVersion": resource_version,
-                    "allowWatchBookmarks": allow_watch_bookmarks,
-                    "timeoutSeconds": timeout_seconds,
-                },
-                response=Deployment,
-            ),
-            resume=resume,
-        )
-
-    def create(
-        self,
-        body: Deployment,
-        *,
-        namespace: str | None = None,
-        dry_run: str | None = None,
-        field_manager: str | None = None,
-    ) -> Deployment:
-        return self._send(
-            self._request(
-                "POST",
-                namespace=namespace,
-                body=body,
-                params={"dryRun": dry_run, "fieldManager": field_manager},
-                response=Deployment,
-            )
-        )
-
-    def replace(self, name: str, body: Deployment, *, namespace: str | None = None) -> Deployment:
-        return self._send(
-            self._request("PUT", name=name, namespace=namespace, body=body, response=Deployment)
-        )
-
-    def patch(
-        self,
-        name: str,
-        body: PatchBody,
-        *,
-        patch_type: PatchType = "strategic",
-        namespace: str | None = None,
-        field_manager: str | None = None,
-    ) -> Deployment:
-        return self._send(
-            self._request(
-                "PATCH",
-                name=name,
-                namespace=namespace,
-                body=body,
-                patch_type=patch_type,
-                params={"fieldManager": field_manager},
-                response=Deployment,
-            )
-        )
-
-    def apply(
-        self,
-        body: Deployment,
-        *,
-        field_manager: str,
-        force: bool = False,
-        namespace: str | None = None,
-        dry_run: str | None = None,
-    ) -> Deployment:
-        return self._send(
-            self._apply_request(
-                body,
-                field_manager=field_manager,
-                force=force,
-                namespace=namespace,
-                params={"dryRun": dry_run},
-                response=Deployment,
-            )
-        )
-
-    def delete(
-        self,
-        name: str,
-        *,
-        namespace: str | None = None,
-        grace_period_seconds: int | None = None,
-        body: DeleteOptions | None = None,
-    ) -> Deployment | Status:
-        return self._send(
-            self._request(
-                "DELETE",
-                name=name,
-                namespace=namespace,
-                body=body,
-                params={"gracePeriodSeconds": grace_period_seconds},
-                response=OrStatus(Deployment, Status),
-            )
-        )
-
-    def delete_collection(
-        self, *, namespace: str | None = None, label_selector: str | None = None
-    ) -> DeploymentList | Status:
-        return self._send(
-            self._request(
-                "DELETE",
-                namespace=namespace,
-                params={"labelSelector": label_selector},
-                response=OrStatus(DeploymentList, Status),
-            )
-        )
-
-    def get_status(self, name: str, *, namespace: str | None = None) -> Deployment:
-        return self._send(
-            self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=Deployment
-            )
-        )
-
-    def replace_status(
-        self, name: str, body: Deployment, *, namespace: str | None = None
-    ) -> Deployment:
-        return self._send(
-            self._request(
-                "PUT",
-                name=name,
-                namespace=namespace,
-                subresource="status",
-                body=body,
-                response=Deployment,
-            )
-        )
-
-    def apply_status(
-        self,
-        body: Deployment,
-        *,
-        field_manager: str,
-        force: bool = False,
-        namespace: str | None = None,
-    ) -> Deployment:
-        return self._send(
-            self._apply_request(
-                body,
-                field_manager=field_manager,
-                force=force,
-                namespace=namespace,
-                subresource="status",
-                response=Deployment,
-            )
-        )
-
-
-class AsyncDeployments(AsyncResourceClient):
-    """The async twin: the same ``_request`` calls, awaited ``_send``."""
-
-    info = Deployments.info
-
-    async def get(
-        self, name: str, *, namespace: str | None = None, pretty: str | None = None
-    ) -> Deployment:
-        return await self._send(
-            self._request(
-                "GET",
-                name=name,
-                namespace=namespace,
-                params={"pretty": pretty},
-                response=Deployment,
-            )
-        )
-
-    async def list(
-        self,
-        *,
-        namespace: str | None = None,
-        all_namespaces: bool = False,
-        label_selector: str | None = None,
-        limit: int | None = None,
-        continue_: str | None = None,
-    ) -> DeploymentList:
-        return await self._send(
-            self._request(
-                "GET",
-                namespace=namespace,
-                all_namespaces=all_namespaces,
-                params={"labelSelector": label_selector, "limit": limit, "continue": continue_},
-                response=DeploymentList,
-            )
-        )
-
-    def list_all(
-        self,
-        *,
-        namespace: str | None = None,
-        all_namespaces: bool = False,
-        label_selector: str | None = None,
-        limit: int | None = None,
-        resource_version: str | None = None,
-    ) -> AsyncIterator[Deployment]:
-        return self._list_all(
-            self._request(
-                "GET",
-                namespace=namespace,
-                all_namespaces=all_namespaces,
-                params={
-                    "labelSelector": label_selector,
-                    "limit": limit,
-                    "resourceVersion": resource_version,
-                },
-                response=Deployment,
-            )
-        )
-
-    def watch(
-        self,
-        *,
-        namespace: str | None = None,
-        all_namespaces: bool = False,
-        resource_version: str | None = None,
-        allow_watch_bookmarks: bool | None = None,
-        timeout_seconds: int | None = None,
-        resume: bool = True,
-    ) -> AsyncIterator[WatchEvent[Deployment]]:
-        return self._watch(
-            self._request(
-                "GET",
-                namespace=namespace,
-                all_namespaces=all_namespaces,
-                params={
-                    "resourceVersion": resource_version,
-                    "allowWatchBookmarks": allow_watch_bookmarks,
-                    "timeoutSeconds": timeout_seconds,
-                },
-                response=Deployment,
-            ),
-            resume=resume,
-        )
-
-    async def create(
-        self,
-        body: Deployment,
-        *,
-        namespace: str | None = None,
-        dry_run: str | None = None,
-        field_manager: str | None = None,
-    ) -> Deployment:
-        return await self._send(
-            self._request(
-                "POST",
-                namespace=namespace,
-                body=body,
-                params={"dryRun": dry_run, "fieldManager": field_manager},
-                response=Deployment,
-            )
-        )
-
-    async def replace(
-        self, name: str, body: Deployment, *, namespace: str | None = None
-    ) -> Deployment:
-        return await self._send(
-            self._request("PUT", name=name, namespace=namespace, body=body, response=Deployment)
-        )
-
-    async def patch(
-        self,
-        name: str,
-        body: PatchBody,
-        *,
-        patch_type: PatchType = "strategic",
-        namespace: str | None = None,
-        field_manager: str | None = None,
-    ) -> Deployment:
-        return await self._send(
-            self._request(
-                "PATCH",
-                name=name,
-                namespace=namespace,
-                body=body,
-                patch_type=patch_type,
-                params={"fieldManager": field_manager},
-                response=Deployment,
-            )
-        )
-
-    async def apply(
-        self,
-        body: Deployment,
-        *,
-        field_manager: str,
-        force: bool = False,
-        namespace: str | None = None,
-        dry_run: str | None = None,
-    ) -> Deployment:
-        return await self._send(
-            self._apply_request(
-                body,
-                field_manager=field_manager,
-                force=force,
-                namespace=namespace,
-                params={"dryRun": dry_run},
-                response=Deployment,
-            )
-        )
-
-    async def delete(
-        self,
-        name: str,
-        *,
-        namespace: str | None = None,
-        grace_period_seconds: int | None = None,
-        body: DeleteOptions | None = None,
-    ) -> Deployment | Status:
-        return await self._send(
-            self._request(
-                "DELETE",
-                name=name,
-                namespace=namespace,
-                body=body,
-                params={"gracePeriodSeconds": grace_period_seconds},
-                response=OrStatus(Deployment, Status),
-            )
-        )
-
-    async def delete_collection(
-        self, *, namespace: str | None = None, label_selector: str | None = None
-    ) -> DeploymentList | Status:
-        return await self._send(
-            self._request(
-                "DELETE",
-                namespace=namespace,
-                params={"labelSelector": label_selector},
-                response=OrStatus(DeploymentList, Status),
-            )
-        )
-
-    async def get_status(self, name: str, *, namespace: str | None = None) -> Deployment:
-        return await self._send(
-            self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=Deployment
-            )
-        )
-
-    async def replace_status(
-        self, name: str, body: Deployment, *, namespace: str | None = None
-    ) -> Deployment:
-        return await self._send(
-            self._request(
-                "PUT",
-                name=name,
-                namespace=namespace,
-                subresource="status",
-                body=body,
-                response=Deployment,
-            )
-        )
-
-    async def apply_status(
-        self,
-        body: Deployment,
-        *,
-        field_manager: str,
-        force: bool = False,
-        namespace: str | None = None,
-    ) -> Deployment:
-        return await self._send(
-            self._apply_request(
-                body,
-                field_manager=field_manager,
-                force=force,
-                namespace=namespace,
-                subresource="status",
-                response=Deployment,
-            )
-        )
+SPEC_WIRE = {"selector": {}, "template": {}}  # what spec() sends besides its replicas
 
 
 # --- harness: one test body runs against Client and AsyncClient ------------------------------
@@ -643,16 +168,14 @@ def query(request: httpx.Request) -> list[tuple[str, str]]:
 
 
 async def test_get(mode: str) -> None:
-    h = Harness(mode, Server(ok(obj("web", "7", spec={"replicas": 2}, newField=True))))
-    deployment = await run(h.deployments.get("web", pretty="true"))
+    h = Harness(mode, Server(ok(obj("web", "7", spec={"replicas": 2, **SPEC_WIRE}, newField=True))))
+    deployment = await run(h.deployments.get("web"))
     assert isinstance(deployment, Deployment)
     assert deployment.metadata is not None and deployment.metadata.resource_version == "7"
-    assert deployment.spec == {"replicas": 2}
+    assert deployment.spec is not None and deployment.spec.replicas == 2
     assert deployment.model_extra == {"newField": True}
     assert h.request.method == "GET"
-    assert (
-        str(h.request.url) == f"{SERVER}/apis/apps/v1/namespaces/team-a/deployments/web?pretty=true"
-    )
+    assert str(h.request.url) == f"{SERVER}/apis/apps/v1/namespaces/team-a/deployments/web"
     assert h.request.headers["Accept"] == "application/json"
     assert h.request.headers["User-Agent"].startswith("kubetyped")
     assert h.request.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -660,7 +183,7 @@ async def test_get(mode: str) -> None:
 
 async def test_create_replace_and_status(mode: str) -> None:
     h = Harness(mode, Server(ok()))
-    body = Deployment(metadata=ObjectMeta(name="web"), spec={"replicas": 1})
+    body = Deployment(metadata=ObjectMeta(name="web"), spec=spec(1))
     await run(h.deployments.create(body, field_manager="me"))
     assert (h.request.method, h.request.url.path) == (
         "POST",
@@ -672,7 +195,7 @@ async def test_create_replace_and_status(mode: str) -> None:
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": "web"},
-        "spec": {"replicas": 1},
+        "spec": {"replicas": 1, **SPEC_WIRE},
     }
 
     await run(h.deployments.replace("web", body, namespace="prod"))
@@ -702,7 +225,7 @@ async def test_patch_and_apply(mode: str) -> None:
 
     await run(
         h.deployments.apply(
-            Deployment(metadata=ObjectMeta(name="web"), spec={"replicas": 3}),
+            Deployment(metadata=ObjectMeta(name="web"), spec=spec(3)),
             field_manager="ci",
             force=True,
         )
@@ -717,12 +240,15 @@ async def test_patch_and_apply(mode: str) -> None:
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": "web"},
-        "spec": {"replicas": 3},
+        "spec": {"replicas": 3, **SPEC_WIRE},
     }
 
     await run(
         h.deployments.apply_status(
-            Deployment(metadata=ObjectMeta(name="web", namespace="prod"), status={"replicas": 1}),
+            Deployment(
+                metadata=ObjectMeta(name="web", namespace="prod"),
+                status=DeploymentStatus(replicas=1),
+            ),
             field_manager="ctl",
         )
     )
@@ -739,7 +265,7 @@ async def test_delete_returns_object_or_status(mode: str) -> None:
     )
     assert isinstance(status, Status) and status.status == "Success"
     assert h.request.method == "DELETE" and query(h.request) == [("gracePeriodSeconds", "0")]
-    assert h.request.content == b'{"propagationPolicy":"Foreground"}'
+    assert json.loads(h.request.content)["propagationPolicy"] == "Foreground"
     assert isinstance(await run(h.deployments.delete("web")), Deployment)  # finalizers pending
     await run(h.deployments.delete_collection(label_selector="app=web"))
     assert (

@@ -5,106 +5,18 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 import pytest
 from kubetyped.client import AsyncClient, Client
 from kubetyped.config import ClusterConfig
 from kubetyped.errors import DecodeError, Forbidden, Gone, ServerError, TransportError
-from kubetyped.model import K8sModel, K8sObject
-from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
+from kubetyped.k8s.apiextensions.v1 import CustomResourceDefinition
+from kubetyped.k8s.core.v1 import AsyncConfigMaps, ConfigMap, ConfigMaps
 from kubetyped.watch import LineBuffer, WatchDecoder, WatchEvent
-from pydantic import Field
 
-
-class ObjectMeta(K8sModel):
-    name: str | None = None
-    namespace: str | None = None
-    resource_version: str | None = Field(default=None, alias="resourceVersion")
-
-
-class ConfigMap(K8sObject):
-    api_version: Literal["v1"] = Field(default="v1", alias="apiVersion")
-    kind: Literal["ConfigMap"] = "ConfigMap"
-    metadata: ObjectMeta | None = None
-    data: dict[str, str] | None = None
-
-
-CONFIGMAPS = ResourceInfo(
-    group="",
-    version="v1",
-    kind="ConfigMap",
-    plural="configmaps",
-    namespaced=True,
-    verbs=frozenset({"list", "watch"}),
-)
-
-
-class ConfigMaps(ResourceClient):
-    info = CONFIGMAPS
-
-    def watch(
-        self,
-        *,
-        namespace: str | None = None,
-        all_namespaces: bool = False,
-        resource_version: str | None = None,
-        allow_watch_bookmarks: bool | None = None,
-        timeout_seconds: int | None = None,
-        label_selector: str | None = None,
-        send_initial_events: bool | None = None,
-        resume: bool = True,
-    ) -> Iterator[WatchEvent[ConfigMap]]:
-        return self._watch(
-            self._request(
-                "GET",
-                namespace=namespace,
-                all_namespaces=all_namespaces,
-                params={
-                    "resourceVersion": resource_version,
-                    "allowWatchBookmarks": allow_watch_bookmarks,
-                    "timeoutSeconds": timeout_seconds,
-                    "labelSelector": label_selector,
-                    "sendInitialEvents": send_initial_events,
-                },
-                response=ConfigMap,
-            ),
-            resume=resume,
-        )
-
-
-class AsyncConfigMaps(AsyncResourceClient):
-    info = CONFIGMAPS
-
-    def watch(
-        self,
-        *,
-        namespace: str | None = None,
-        all_namespaces: bool = False,
-        resource_version: str | None = None,
-        allow_watch_bookmarks: bool | None = None,
-        timeout_seconds: int | None = None,
-        label_selector: str | None = None,
-        send_initial_events: bool | None = None,
-        resume: bool = True,
-    ) -> AsyncIterator[WatchEvent[ConfigMap]]:
-        return self._watch(
-            self._request(
-                "GET",
-                namespace=namespace,
-                all_namespaces=all_namespaces,
-                params={
-                    "resourceVersion": resource_version,
-                    "allowWatchBookmarks": allow_watch_bookmarks,
-                    "timeoutSeconds": timeout_seconds,
-                    "labelSelector": label_selector,
-                    "sendInitialEvents": send_initial_events,
-                },
-                response=ConfigMap,
-            ),
-            resume=resume,
-        )
+# The resource clients are the generated ones (kubetyped.k8s.core.v1), not look-alikes.
 
 
 def event(kind: str, name: str, rv: str) -> bytes:
@@ -220,32 +132,19 @@ def test_decoder_yields_typed_events() -> None:
     assert bookmark.type == "BOOKMARK"
 
 
-class Spec(K8sModel):
-    group: str
-
-
-class Definition(K8sObject):
-    """A kind with a required field, like CustomResourceDefinition."""
-
-    api_version: Literal["example.com/v1"] = Field(default="example.com/v1", alias="apiVersion")
-    kind: Literal["Definition"] = "Definition"
-    metadata: ObjectMeta | None = None
-    spec: Spec
-
-
 def test_bookmark_of_a_kind_with_required_fields() -> None:
-    decoder = WatchDecoder(Definition)
+    # A CustomResourceDefinition requires its spec; a bookmark carries only metadata.
+    decoder = WatchDecoder(CustomResourceDefinition)
     line = (
-        b'{"type":"BOOKMARK","object":{"kind":"Definition","apiVersion":"example.com/v1",'
-        b'"metadata":{"resourceVersion":"12","annotations":{"k8s.io/initial-events-end":"true"}}}}'
+        b'{"type":"BOOKMARK","object":{"kind":"CustomResourceDefinition",'
+        b'"apiVersion":"apiextensions.k8s.io/v1","metadata":{"resourceVersion":"12",'
+        b'"annotations":{"k8s.io/initial-events-end":"true"}}}}'
     )
     bookmark = decoder.decode(line)
-    assert bookmark.type == "BOOKMARK" and isinstance(bookmark.object, Definition)
+    assert bookmark.type == "BOOKMARK" and isinstance(bookmark.object, CustomResourceDefinition)
     assert bookmark.object.metadata is not None
     assert bookmark.object.metadata.resource_version == "12"
-    assert bookmark.object.metadata.model_extra == {
-        "annotations": {"k8s.io/initial-events-end": "true"}
-    }
+    assert bookmark.object.metadata.annotations == {"k8s.io/initial-events-end": "true"}
     # Any other event must still carry the required fields.
     with pytest.raises(DecodeError, match="object.spec: Field required"):
         decoder.decode(line.replace(b"BOOKMARK", b"ADDED"))
@@ -307,10 +206,10 @@ async def test_watch_request_and_events(mode: str) -> None:
     assert request.method == "GET"
     assert request.url.path == "/api/v1/namespaces/team-a/configmaps"
     assert list(request.url.params.multi_items()) == [
-        ("resourceVersion", "9"),
         ("allowWatchBookmarks", "true"),
-        ("timeoutSeconds", "30"),
         ("labelSelector", "app=web"),
+        ("resourceVersion", "9"),
+        ("timeoutSeconds", "30"),
         ("watch", "true"),
     ]
     # A watch may rightly be silent for minutes: no read timeout.
