@@ -148,7 +148,9 @@ def _http1_only(make_transport: Callable[..., object]) -> dict[str, bool]:
     return {"http2": False} if "http2" in inspect.signature(make_transport).parameters else {}
 
 
-def _sync_http_for(client: Client) -> tuple[httpx.Client, dict[str, Any]]:
+def http_for(client: Client) -> tuple[httpx.Client, dict[str, Any]]:
+    """The HTTP/1.1 httpx client (and request extensions) for upgrades and proxy requests of
+    ``client``: its options, TLS, auth and proxy; one per client, made on first use."""
     from .transport import sync_transport
 
     options, verify, proxy, extensions = client.upgrade_settings()
@@ -165,7 +167,8 @@ def _sync_http_for(client: Client) -> tuple[httpx.Client, dict[str, Any]]:
     return http, extensions
 
 
-def _async_http_for(client: AsyncClient) -> tuple[httpx.AsyncClient, dict[str, Any]]:
+def async_http_for(client: AsyncClient) -> tuple[httpx.AsyncClient, dict[str, Any]]:
+    """The asyncio twin of :func:`http_for`."""
     from .transport import async_transport
 
     options, verify, proxy, extensions = client.upgrade_settings()
@@ -426,7 +429,7 @@ def connect(
 ) -> WebSocket:
     """Open a WebSocket to ``path`` on the client's cluster, offering ``subprotocols`` in
     order of preference; raise the ``ApiError`` of a refused upgrade."""
-    http, extensions = _sync_http_for(client)
+    http, extensions = http_for(client)
     request, accept = _upgrade_request(http, path, params, subprotocols, extensions)
     try:
         response = http.send(request, stream=True)
@@ -458,7 +461,7 @@ async def connect_async(
     subprotocols: Sequence[str],
 ) -> AsyncWebSocket:
     """The asyncio twin of :func:`connect`."""
-    http, extensions = _async_http_for(client)
+    http, extensions = async_http_for(client)
     request, accept = _upgrade_request(http, path, params, subprotocols, extensions)
     try:
         response = await http.send(request, stream=True)

@@ -231,9 +231,12 @@ class TestKubelet:
         containers: Mapping[str, Sequence[str]],
         *,
         ports: Sequence[int] = (),
+        pod_ip: str = "127.0.0.1",
     ) -> Iterator[dict[str, Any]]:
         """A Pod bound to this kubelet, status Running, each container's main process
-        started here (``{"main": ["cat"]}``); deleted again on leaving. Yields the Pod."""
+        started here (``{"main": ["cat"]}``); deleted again on leaving. Yields the Pod.
+
+        ``pod_ip`` is its ``status.podIP`` (``pods/proxy`` refuses loopback addresses)."""
         pod = self._api(
             "POST",
             f"/api/v1/namespaces/{namespace}/pods",
@@ -269,7 +272,8 @@ class TestKubelet:
             pod["status"] = {
                 "phase": "Running",
                 "hostIP": "127.0.0.1",
-                "podIP": "127.0.0.1",
+                "podIP": pod_ip,
+                "podIPs": [{"ip": pod_ip}],
                 "startTime": now,
                 "conditions": [{"type": "Ready", "status": "True"}],
                 "containerStatuses": [

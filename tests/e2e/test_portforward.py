@@ -1,0 +1,164 @@
+"""port-forward through the real kube-apiserver to the test kubelet, sync and async.
+
+The test kubelet's pods' ports are this machine's: an HTTP server the test starts on a local
+port is "the pod's" port, reached only through the forward.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import http.server
+import logging
+import socket
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _support import unique
+from kubetyped import AsyncClient, Client
+from kubetyped.errors import Forbidden, NotFound
+from kubetyped.portforward import (
+    AsyncPortForwarder,
+    ForwardError,
+    PortForwarder,
+    forward,
+    forward_async,
+)
+from kubetyped.testing import ApiServer
+from kubetyped.testing._kubelet import TestKubelet
+
+pytestmark = pytest.mark.e2e
+
+POD = "web"
+CONNECTIONS = 20
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        body = f"hello {self.path}".encode() * (1 + ("big" in self.path) * 20000)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def http_port() -> Iterator[int]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def pod_namespace(apiserver: ApiServer, test_kubelet: TestKubelet) -> Iterator[str]:
+    namespace = unique("portforward")
+    with Client(kubeconfig=apiserver.kubeconfig_path) as client:
+        client.request("POST", "/api/v1/namespaces", json={"metadata": {"name": namespace}})
+    with test_kubelet.pod(namespace, POD, {"main": ["cat"]}):
+        yield namespace
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get(port: int, path: str) -> bytes:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as response:
+        body: bytes = response.read()
+        return body
+
+
+def test_forward_reaches_the_pods_port(
+    kubeconfig: Path, pod_namespace: str, http_port: int
+) -> None:
+    with Client(kubeconfig=kubeconfig) as client:
+        with forward(client, POD, http_port, namespace=pod_namespace) as local:
+            assert local != http_port
+            assert get(local, "/one") == b"hello /one"
+            big = get(local, "/big")
+            assert big == b"hello /big" * 20001
+
+
+def test_twenty_concurrent_connections(
+    kubeconfig: Path, pod_namespace: str, http_port: int
+) -> None:
+    with Client(kubeconfig=kubeconfig) as client:
+        with PortForwarder(client, POD, [http_port], namespace=pod_namespace) as forwarder:
+            with concurrent.futures.ThreadPoolExecutor(CONNECTIONS) as pool:
+                bodies = list(
+                    pool.map(lambda i: get(forwarder.local_port, f"/c{i}"), range(CONNECTIONS))
+                )
+            assert bodies == [f"hello /c{i}".encode() for i in range(CONNECTIONS)]
+            assert forwarder.errors == []
+
+
+def test_closed_port_is_a_per_connection_error(
+    kubeconfig: Path,
+    pod_namespace: str,
+    http_port: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    dead = closed_port()
+    with Client(kubeconfig=kubeconfig) as client:
+        with PortForwarder(client, POD, [dead, http_port], namespace=pod_namespace) as forwarder:
+            with socket.create_connection(("127.0.0.1", forwarder.local_ports[dead])) as conn:
+                conn.settimeout(60)
+                assert conn.recv(100) == b""  # closed by the forwarder after the pod's error
+            # The other port, and later connections, still work.
+            assert get(forwarder.local_ports[http_port], "/after") == b"hello /after"
+            [error] = forwarder.errors
+            assert isinstance(error, ForwardError) and error.port == dead
+            assert f"dial tcp 127.0.0.1:{dead}: connect: connection refused" in str(error)
+            with pytest.raises(ForwardError):
+                forwarder.check()
+    assert any(
+        "connection refused" in r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING
+    )
+
+
+def test_upgrade_errors_are_typed_per_connection(
+    kubeconfig: Path, pod_namespace: str, http_port: int
+) -> None:
+    with Client(kubeconfig=kubeconfig) as client:
+        with PortForwarder(client, "no-such-pod", http_port, namespace=pod_namespace) as forwarder:
+            with socket.create_connection(("127.0.0.1", forwarder.local_port)) as conn:
+                conn.settimeout(60)
+                assert conn.recv(100) == b""
+            [error] = forwarder.errors
+            assert isinstance(error.__cause__, NotFound)
+    with Client(kubeconfig=kubeconfig, context="unprivileged") as client:
+        with PortForwarder(client, POD, http_port, namespace=pod_namespace) as forwarder:
+            with socket.create_connection(("127.0.0.1", forwarder.local_port)) as conn:
+                conn.settimeout(60)
+                assert conn.recv(100) == b""
+            assert isinstance(forwarder.errors[0].__cause__, Forbidden)
+
+
+async def test_async_forward(kubeconfig: Path, pod_namespace: str, http_port: int) -> None:
+    async with AsyncClient(kubeconfig=kubeconfig) as client:
+        async with forward_async(client, POD, http_port, namespace=pod_namespace) as local:
+            bodies = await asyncio.gather(
+                *(asyncio.to_thread(get, local, f"/a{i}") for i in range(CONNECTIONS))
+            )
+            assert bodies == [f"hello /a{i}".encode() for i in range(CONNECTIONS)]
+        dead = closed_port()
+        async with AsyncPortForwarder(client, POD, dead, namespace=pod_namespace) as forwarder:
+            reader, writer = await asyncio.open_connection("127.0.0.1", forwarder.local_port)
+            assert await reader.read(100) == b""
+            writer.close()
+            assert "connection refused" in str(forwarder.errors[0])
