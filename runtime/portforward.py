@@ -8,35 +8,45 @@
     with Client() as client, forward(client, "db-0", 5432, namespace="prod") as port:
         psycopg.connect(host="127.0.0.1", port=port, ...)   # reaches db-0:5432
 
-Each connection accepted on the local port opens its own WebSocket to the API server
-(``v4.channel.k8s.io`` with ``?ports=P``, the protocol kubectl spoke before 1.31): channel 0
-carries the data, channel 1 the pod side's errors, each starting with the port as two
-little-endian bytes. Connections are independent: one the pod refuses (nothing listens on
-the port) is closed with its error logged on the ``kubetyped`` logger and kept in
-:attr:`PortForwarder.errors`; the others go on. Not done yet: SPDY/3.1 tunnelled in
-WebSocket (``SPDY/3.1+portforward.k8s.io``, what kubectl 1.31+ speaks, many connections over
-one WebSocket).
+Two protocols, as kubectl speaks them:
 
-Errors at connect time (``NotFound`` for a missing pod, ``Forbidden`` without ``create`` on
-``pods/portforward``) are per connection too: the first connection's error is also raised by
-:meth:`PortForwarder.check`.
+* ``spdy``: SPDY/3.1 tunnelled in one WebSocket (subprotocol ``SPDY/3.1+portforward.k8s.io``,
+  kubectl 1.31+): every local connection is a pair of SPDY streams (``error`` and ``data``,
+  one ``requestID``) over the same WebSocket, and a local half-close reaches the pod.
+* ``websocket``: ``v4.channel.k8s.io`` with ``?ports=P``, one WebSocket per local connection
+  (channel 0 data, channel 1 errors, each starting with the port as two little-endian bytes);
+  it cannot half-close, so the local end closing ends the connection.
+
+``protocol="auto"`` (the default) offers both in the first upgrade and keeps to what the
+server chose. Connections are independent: one the pod refuses (nothing listens on the port)
+is closed, its error logged on the ``kubetyped`` logger and kept in
+:attr:`PortForwarder.errors`; the others go on. Errors of the upgrade itself (``NotFound``
+for a missing pod, ``Forbidden`` without ``create`` on ``pods/portforward``) are per
+connection too, as the ``__cause__`` of the :class:`ForwardError`. There is no flow control
+beyond TCP's: data the pod sends faster than the local end reads is buffered in memory
+(moby/spdystream, the kubelet's side, keeps no SPDY windows either).
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
+import math
+import queue
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 import anyio
 import anyio.abc
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._base_errors import KubetypedError
 from .exec import pod_subresource_path
+from .spdy import Data, GoAway, Reply, Reset, SpdyError, SpdySession
 from .websocket import AsyncWebSocket, WebSocket, connect, connect_async
 
 if TYPE_CHECKING:
@@ -44,6 +54,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PORTFORWARD_PROTOCOLS",
+    "SPDY_TUNNEL_PROTOCOL",
+    "Protocol",
     "AsyncPortForwarder",
     "ForwardError",
     "PortForwarder",
@@ -53,6 +65,14 @@ __all__ = [
 
 PORTFORWARD_PROTOCOLS = ("v4.channel.k8s.io", "portforward.k8s.io")
 """Offered for the WebSocket port-forward protocol."""
+SPDY_TUNNEL_PROTOCOL = "SPDY/3.1+portforward.k8s.io"
+"""SPDY/3.1 port-forward tunnelled in WebSocket (kubectl 1.31+)."""
+
+Protocol = Literal["auto", "spdy", "websocket"]
+"""Which port-forward protocol to speak: ``auto`` offers SPDY-in-WebSocket, then WebSocket."""
+
+_REPLY_TIMEOUT = 30.0  # seconds the kubelet may take to accept a stream (client-go: 30 s)
+_ERROR_TIMEOUT = 10.0  # after the data stream ended, how long its error stream may lag
 
 _DATA, _ERROR = 0, 1
 _CHUNK = 32 * 1024
@@ -108,6 +128,12 @@ def _params(port: int) -> list[tuple[str, str]]:
     return [("ports", str(port))]
 
 
+def _check_protocol(protocol: str) -> Protocol:
+    if protocol == "auto" or protocol == "spdy" or protocol == "websocket":
+        return protocol
+    raise ValueError(f"protocol must be 'auto', 'spdy' or 'websocket', not {protocol!r}")
+
+
 def _ports(ports: int | Sequence[int] | dict[int, int]) -> dict[int, int]:
     """{pod port: local port (0 for any free one)}."""
     if isinstance(ports, int):
@@ -115,6 +141,128 @@ def _ports(ports: int | Sequence[int] | dict[int, int]) -> dict[int, int]:
     if isinstance(ports, dict):
         return dict(ports)
     return dict.fromkeys(ports, 0)
+
+
+def _stream_headers(kind: str, port: int, request_id: int) -> list[tuple[str, str]]:
+    return [("streamtype", kind), ("port", str(port)), ("requestid", str(request_id))]
+
+
+def _spdy_failure(port: int, error: bytes, reset: int | None) -> ForwardError | None:
+    if error:
+        text = error.decode("utf-8", "replace").strip()
+        return ForwardError(f"port {port}: {text}", port=port)
+    if reset is not None:
+        return ForwardError(
+            f"port {port}: the kubelet reset the stream (status {reset})", port=port
+        )
+    return None
+
+
+@dataclass
+class _Stream:
+    """One SPDY stream as the reader thread sees it."""
+
+    replied: threading.Event = field(default_factory=threading.Event)
+    data: queue.SimpleQueue[bytes | None] = field(default_factory=queue.SimpleQueue)
+    reset: int | None = None
+
+
+class _SpdyTunnel:
+    """A SPDY/3.1 session in one WebSocket (threads): a reader thread dispatches frames."""
+
+    def __init__(self, ws: WebSocket) -> None:
+        self._ws = ws
+        self._session = SpdySession()
+        self._lock = threading.Lock()  # frames leave in the order they are made (zlib)
+        self._streams: dict[int, _Stream] = {}
+        self.request_ids = itertools.count()
+        self.closed = False
+        self.error: BaseException | None = None
+        threading.Thread(target=self._read, name="kubetyped-spdy", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            while (message := self._ws.receive()) is not None:
+                events, reply = self._session.feed(message)
+                if reply:
+                    with self._lock:
+                        self._ws.send(reply)
+                for event in events:
+                    self._dispatch(event)
+        except (KubetypedError, SpdyError) as exc:
+            self.error = exc
+        finally:
+            with self._lock:
+                self.closed = True
+                streams = list(self._streams.values())
+            for stream in streams:
+                stream.replied.set()
+                stream.data.put(None)
+
+    def _dispatch(self, event: Reply | Data | Reset | GoAway) -> None:
+        if isinstance(event, GoAway):
+            self.closed = True
+            return
+        with self._lock:
+            stream = self._streams.get(event.stream_id)
+        if stream is None:
+            return
+        if isinstance(event, Reply):
+            stream.replied.set()
+            if event.fin:
+                stream.data.put(None)
+        elif isinstance(event, Data):
+            if event.data:
+                stream.data.put(event.data)
+            if event.fin:
+                stream.data.put(None)
+        else:
+            stream.reset = event.status
+            stream.replied.set()
+            stream.data.put(None)
+
+    def open(self, headers: list[tuple[str, str]]) -> tuple[int, _Stream]:
+        """Open a stream and wait for the kubelet to accept it."""
+        stream = _Stream()
+        with self._lock:
+            if self.closed:
+                raise ForwardError("the SPDY session is closed", port=0)
+            stream_id, frame = self._session.syn_stream(headers)
+            self._streams[stream_id] = stream
+            self._ws.send(frame)
+        if not stream.replied.wait(_REPLY_TIMEOUT) or self.closed and stream.reset is None:
+            self.forget(stream_id)
+            raise ForwardError(
+                f"the kubelet did not accept a stream within {_REPLY_TIMEOUT:g} s"
+                if not self.closed
+                else f"the SPDY session ended: {self.error or 'closed by the server'}",
+                port=0,
+            )
+        return stream_id, stream
+
+    def send(self, stream_id: int, data: bytes, *, fin: bool = False) -> None:
+        """Data on a stream (FIN: we send no more on it)."""
+        with self._lock:
+            self._ws.send(SpdySession.data(stream_id, data, fin=fin))
+
+    def reset(self, stream_id: int) -> None:
+        """Cancel a stream."""
+        with self._lock:
+            if not self.closed:
+                self._ws.send(SpdySession.rst_stream(stream_id))
+
+    def forget(self, *stream_ids: int) -> None:
+        with self._lock:
+            for stream_id in stream_ids:
+                self._streams.pop(stream_id, None)
+
+    def close(self) -> None:
+        with self._lock:
+            if not self.closed:
+                with contextlib.suppress(KubetypedError):
+                    self._ws.send(SpdySession.goaway())
+            self.closed = True
+        self._ws.close()
 
 
 class PortForwarder:
@@ -133,6 +281,7 @@ class PortForwarder:
         *,
         namespace: str | None = None,
         address: str = "127.0.0.1",
+        protocol: Protocol = "auto",
     ) -> None:
         self._client = client
         self._path = pod_subresource_path(namespace or client.namespace, name, "portforward")
@@ -140,10 +289,14 @@ class PortForwarder:
         for port in self._wanted:
             _params(port)
         self._address = address
+        self.protocol: Protocol = _check_protocol(protocol)
+        """The protocol asked for; once a connection was made, the one in use."""
         self.local_ports: dict[int, int] = {}
         """Pod port → the local port forwarding to it."""
         self.errors: list[ForwardError] = []
         """The connections that failed, oldest first."""
+        self._tunnel: _SpdyTunnel | None = None
+        self._route_lock = threading.Lock()
         self._listeners: list[socket.socket] = []
         self._open: set[socket.socket] = set()
         self._sockets: set[WebSocket] = set()
@@ -191,15 +344,91 @@ class PortForwarder:
                 daemon=True,
             ).start()
 
+    def _route(self, remote: int) -> _SpdyTunnel | WebSocket:
+        """The SPDY session to open streams in, or this connection's own WebSocket."""
+        with self._route_lock:
+            if self.protocol == "websocket":
+                return connect(self._client, self._path, _params(remote), PORTFORWARD_PROTOCOLS)
+            if self._tunnel is not None and not self._tunnel.closed:
+                return self._tunnel
+            offered = [SPDY_TUNNEL_PROTOCOL]
+            if self.protocol == "auto":
+                offered += PORTFORWARD_PROTOCOLS
+            ws = connect(self._client, self._path, _params(remote), offered)
+            if ws.subprotocol != SPDY_TUNNEL_PROTOCOL:
+                self.protocol = "websocket"  # the server does not tunnel SPDY
+                return ws
+            self.protocol = "spdy"
+            with self._lock:
+                if self._closed:
+                    ws.close()
+                    raise ForwardError("the forwarder is closed", port=remote)
+                self._tunnel = _SpdyTunnel(ws)
+            return self._tunnel
+
     def _serve(self, conn: socket.socket, remote: int) -> None:
-        ws: WebSocket | None = None
-        frames = _Frames(remote)
         try:
             try:
-                ws = connect(self._client, self._path, _params(remote), PORTFORWARD_PROTOCOLS)
+                route = self._route(remote)
             except KubetypedError as exc:
                 self._failed(ForwardError(f"port {remote}: {exc}", port=remote), exc)
                 return
+            if isinstance(route, _SpdyTunnel):
+                self._serve_spdy(conn, remote, route)
+            else:
+                self._serve_websocket(conn, remote, route)
+        finally:
+            with self._lock:
+                self._open.discard(conn)
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+
+    def _serve_spdy(self, conn: socket.socket, remote: int, tunnel: _SpdyTunnel) -> None:
+        request_id = next(tunnel.request_ids)
+        opened: list[int] = []
+        try:
+            error_id, error = tunnel.open(_stream_headers("error", remote, request_id))
+            opened.append(error_id)
+            tunnel.send(error_id, b"", fin=True)  # nothing to say on it
+            data_id, data = tunnel.open(_stream_headers("data", remote, request_id))
+            opened.append(data_id)
+        except ForwardError as exc:
+            self._failed(ForwardError(f"port {remote}: {exc}", port=remote), exc.__cause__)
+            return
+        except KubetypedError as exc:
+            self._failed(ForwardError(f"port {remote}: {exc}", port=remote), exc)
+            return
+
+        def upstream() -> None:
+            try:
+                while chunk := conn.recv(_CHUNK):
+                    tunnel.send(data_id, chunk)
+                tunnel.send(data_id, b"", fin=True)  # the local end is done writing
+            except (KubetypedError, OSError):
+                pass
+
+        threading.Thread(target=upstream, name="kubetyped-portforward-up", daemon=True).start()
+        try:
+            while (chunk := data.data.get()) is not None:
+                conn.sendall(chunk)
+        except OSError:
+            tunnel.reset(data_id)
+        # The kubelet writes its error, then resets the data stream: the error stream ends too.
+        message = b""
+        with contextlib.suppress(queue.Empty):
+            while (part := error.data.get(timeout=_ERROR_TIMEOUT)) is not None:
+                message += part
+        failure = _spdy_failure(remote, message, data.reset if not message else None)
+        if tunnel.closed and tunnel.error is not None and failure is None and not self._closed:
+            failure = ForwardError(f"port {remote}: {tunnel.error}", port=remote)
+        if failure is not None:
+            self._failed(failure, None)
+        tunnel.forget(*opened)
+
+    def _serve_websocket(self, conn: socket.socket, remote: int, ws: WebSocket) -> None:
+        frames = _Frames(remote)
+        try:
             with self._lock:
                 if self._closed:
                     return
@@ -209,9 +438,9 @@ class PortForwarder:
             ).start()
             try:
                 while (message := ws.receive()) is not None:
-                    data = frames.take(message)
-                    if data:
-                        conn.sendall(data)
+                    payload = frames.take(message)
+                    if payload:
+                        conn.sendall(payload)
             except (KubetypedError, OSError) as exc:
                 if not self._closed:
                     self._failed(ForwardError(f"port {remote}: {exc}", port=remote), exc)
@@ -220,15 +449,9 @@ class PortForwarder:
             if failure is not None:
                 self._failed(failure, None)
         finally:
-            if ws is not None:
-                ws.close()
-                with self._lock:
-                    self._sockets.discard(ws)
+            ws.close()
             with self._lock:
-                self._open.discard(conn)
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-            conn.close()
+                self._sockets.discard(ws)
 
     @staticmethod
     def _upstream(conn: socket.socket, ws: WebSocket) -> None:
@@ -265,6 +488,10 @@ class PortForwarder:
                 conn.shutdown(socket.SHUT_RDWR)
         for ws in sockets:
             ws.close()
+        with self._route_lock:
+            tunnel, self._tunnel = self._tunnel, None
+        if tunnel is not None:
+            tunnel.close()
 
     def __enter__(self) -> PortForwarder:
         return self.start()
@@ -285,6 +512,7 @@ def forward(
     namespace: str | None = None,
     local_port: int = 0,
     address: str = "127.0.0.1",
+    protocol: Protocol = "auto",
 ) -> Iterator[int]:
     """Forward a local port to ``port`` of pod ``name``; yields the local port.
 
@@ -295,11 +523,123 @@ def forward(
         namespace: the pod's namespace (default: the client's).
         local_port: the local port (0: a free one).
         address: the local address to listen on.
+        protocol: ``auto`` (SPDY in WebSocket where the server has it, else WebSocket),
+            ``spdy`` or ``websocket``.
     """
     with PortForwarder(
-        client, name, {port: local_port}, namespace=namespace, address=address
+        client, name, {port: local_port}, namespace=namespace, address=address, protocol=protocol
     ) as forwarder:
         yield forwarder.local_port
+
+
+@dataclass
+class _AsyncStream:
+    """One SPDY stream as the reader task sees it."""
+
+    replied: anyio.Event
+    send: MemoryObjectSendStream[bytes | None]
+    receive: MemoryObjectReceiveStream[bytes | None]
+    reset: int | None = None
+
+
+def _async_stream() -> _AsyncStream:
+    send, receive = anyio.create_memory_object_stream[bytes | None](math.inf)
+    return _AsyncStream(anyio.Event(), send, receive)
+
+
+class _AsyncSpdyTunnel:
+    """The asyncio twin of :class:`_SpdyTunnel`; :meth:`run` is its reader task."""
+
+    def __init__(self, ws: AsyncWebSocket) -> None:
+        self._ws = ws
+        self._session = SpdySession()
+        self._lock = anyio.Lock()
+        self._streams: dict[int, _AsyncStream] = {}
+        self.request_ids = itertools.count()
+        self.closed = False
+        self.error: BaseException | None = None
+
+    async def run(self) -> None:
+        try:
+            while (message := await self._ws.receive()) is not None:
+                events, reply = self._session.feed(message)
+                if reply:
+                    async with self._lock:
+                        await self._ws.send(reply)
+                for event in events:
+                    self._dispatch(event)
+        except (KubetypedError, SpdyError) as exc:
+            self.error = exc
+        finally:
+            self.closed = True
+            for stream in self._streams.values():
+                stream.replied.set()
+                stream.send.send_nowait(None)
+
+    def _dispatch(self, event: Reply | Data | Reset | GoAway) -> None:
+        if isinstance(event, GoAway):
+            self.closed = True
+            return
+        stream = self._streams.get(event.stream_id)
+        if stream is None:
+            return
+        if isinstance(event, Reply):
+            stream.replied.set()
+            if event.fin:
+                stream.send.send_nowait(None)
+        elif isinstance(event, Data):
+            if event.data:
+                stream.send.send_nowait(event.data)
+            if event.fin:
+                stream.send.send_nowait(None)
+        else:
+            stream.reset = event.status
+            stream.replied.set()
+            stream.send.send_nowait(None)
+
+    async def open(self, headers: list[tuple[str, str]]) -> tuple[int, _AsyncStream]:
+        stream = _async_stream()
+        async with self._lock:
+            if self.closed:
+                raise ForwardError("the SPDY session is closed", port=0)
+            stream_id, frame = self._session.syn_stream(headers)
+            self._streams[stream_id] = stream
+            await self._ws.send(frame)
+        with anyio.move_on_after(_REPLY_TIMEOUT):
+            await stream.replied.wait()
+        if not stream.replied.is_set() or self.closed and stream.reset is None:
+            self.forget(stream_id)
+            raise ForwardError(
+                f"the kubelet did not accept a stream within {_REPLY_TIMEOUT:g} s"
+                if not self.closed
+                else f"the SPDY session ended: {self.error or 'closed by the server'}",
+                port=0,
+            )
+        return stream_id, stream
+
+    async def send(self, stream_id: int, data: bytes, *, fin: bool = False) -> None:
+        async with self._lock:
+            await self._ws.send(SpdySession.data(stream_id, data, fin=fin))
+
+    async def reset(self, stream_id: int) -> None:
+        async with self._lock:
+            if not self.closed:
+                await self._ws.send(SpdySession.rst_stream(stream_id))
+
+    def forget(self, *stream_ids: int) -> None:
+        for stream_id in stream_ids:
+            stream = self._streams.pop(stream_id, None)
+            if stream is not None:
+                stream.send.close()
+                stream.receive.close()
+
+    async def aclose(self) -> None:
+        if not self.closed:
+            with contextlib.suppress(KubetypedError), anyio.move_on_after(5, shield=True):
+                async with self._lock:
+                    await self._ws.send(SpdySession.goaway())
+        self.closed = True
+        await self._ws.aclose()
 
 
 class AsyncPortForwarder:
@@ -313,6 +653,7 @@ class AsyncPortForwarder:
         *,
         namespace: str | None = None,
         address: str = "127.0.0.1",
+        protocol: Protocol = "auto",
     ) -> None:
         self._client = client
         self._path = pod_subresource_path(namespace or client.namespace, name, "portforward")
@@ -320,10 +661,14 @@ class AsyncPortForwarder:
         for port in self._wanted:
             _params(port)
         self._address = address
+        self.protocol: Protocol = _check_protocol(protocol)
+        """The protocol asked for; once a connection was made, the one in use."""
         self.local_ports: dict[int, int] = {}
         """Pod port → the local port forwarding to it."""
         self.errors: list[ForwardError] = []
         """The connections that failed, oldest first."""
+        self._tunnel: _AsyncSpdyTunnel | None = None
+        self._route_lock = anyio.Lock()
         self._group: anyio.abc.TaskGroup | None = None
         self._listeners: list[anyio.abc.SocketListener] = []
 
@@ -356,38 +701,112 @@ class AsyncPortForwarder:
         with contextlib.suppress(anyio.ClosedResourceError):
             await listener.serve(handle)
 
-    async def _serve(self, conn: anyio.abc.SocketStream, remote: int) -> None:
-        frames = _Frames(remote)
-        async with conn:
-            try:
-                ws = await connect_async(
+    async def _route(self, remote: int) -> _AsyncSpdyTunnel | AsyncWebSocket:
+        async with self._route_lock:
+            if self.protocol == "websocket":
+                return await connect_async(
                     self._client, self._path, _params(remote), PORTFORWARD_PROTOCOLS
                 )
+            if self._tunnel is not None and not self._tunnel.closed:
+                return self._tunnel
+            offered = [SPDY_TUNNEL_PROTOCOL]
+            if self.protocol == "auto":
+                offered += PORTFORWARD_PROTOCOLS
+            ws = await connect_async(self._client, self._path, _params(remote), offered)
+            if ws.subprotocol != SPDY_TUNNEL_PROTOCOL:
+                self.protocol = "websocket"
+                return ws
+            self.protocol = "spdy"
+            if self._group is None:
+                await ws.aclose()
+                raise ForwardError("the forwarder is closed", port=remote)
+            self._tunnel = _AsyncSpdyTunnel(ws)
+            self._group.start_soon(self._tunnel.run)
+            return self._tunnel
+
+    async def _serve(self, conn: anyio.abc.SocketStream, remote: int) -> None:
+        async with conn:
+            try:
+                route = await self._route(remote)
             except KubetypedError as exc:
                 self._failed(ForwardError(f"port {remote}: {exc}", port=remote), exc)
                 return
-            try:
-                async with anyio.create_task_group() as group:
+            if isinstance(route, _AsyncSpdyTunnel):
+                await self._serve_spdy(conn, remote, route)
+            else:
+                await self._serve_websocket(conn, remote, route)
 
-                    async def upstream() -> None:
-                        await self._upstream(conn, ws)
-                        # No half-close in this protocol: the local end closing ends it all.
-                        group.cancel_scope.cancel()
+    async def _serve_spdy(
+        self, conn: anyio.abc.SocketStream, remote: int, tunnel: _AsyncSpdyTunnel
+    ) -> None:
+        request_id = next(tunnel.request_ids)
+        opened: list[int] = []
+        try:
+            error_id, error = await tunnel.open(_stream_headers("error", remote, request_id))
+            opened.append(error_id)
+            await tunnel.send(error_id, b"", fin=True)
+            data_id, data = await tunnel.open(_stream_headers("data", remote, request_id))
+            opened.append(data_id)
+        except KubetypedError as exc:
+            self._failed(ForwardError(f"port {remote}: {exc}", port=remote), exc)
+            tunnel.forget(*opened)
+            return
 
-                    group.start_soon(upstream)
-                    try:
-                        while (message := await ws.receive()) is not None:
-                            data = frames.take(message)
-                            if data:
-                                await conn.send(data)
-                    except (KubetypedError, OSError, anyio.BrokenResourceError) as exc:
-                        self._failed(ForwardError(f"port {remote}: {exc}", port=remote), exc)
-                    group.cancel_scope.cancel()
-            finally:
-                await ws.aclose()
-            failure = frames.failure()
+        async def upstream() -> None:
+            with contextlib.suppress(KubetypedError, OSError, anyio.BrokenResourceError):
+                try:
+                    while True:
+                        await tunnel.send(data_id, await conn.receive(_CHUNK))
+                except anyio.EndOfStream:
+                    await tunnel.send(data_id, b"", fin=True)  # the local end is done writing
+
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(upstream)
+                try:
+                    while (chunk := await data.receive.receive()) is not None:
+                        await conn.send(chunk)
+                except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    await tunnel.reset(data_id)
+                group.cancel_scope.cancel()
+            message = b""
+            with anyio.move_on_after(_ERROR_TIMEOUT):
+                while (part := await error.receive.receive()) is not None:
+                    message += part
+            failure = _spdy_failure(remote, message, data.reset if not message else None)
+            if tunnel.closed and tunnel.error is not None and failure is None:
+                failure = ForwardError(f"port {remote}: {tunnel.error}", port=remote)
             if failure is not None:
                 self._failed(failure, None)
+        finally:
+            tunnel.forget(*opened)
+
+    async def _serve_websocket(
+        self, conn: anyio.abc.SocketStream, remote: int, ws: AsyncWebSocket
+    ) -> None:
+        frames = _Frames(remote)
+        try:
+            async with anyio.create_task_group() as group:
+
+                async def upstream() -> None:
+                    await self._upstream(conn, ws)
+                    # No half-close in this protocol: the local end closing ends it all.
+                    group.cancel_scope.cancel()
+
+                group.start_soon(upstream)
+                try:
+                    while (message := await ws.receive()) is not None:
+                        payload = frames.take(message)
+                        if payload:
+                            await conn.send(payload)
+                except (KubetypedError, OSError, anyio.BrokenResourceError) as exc:
+                    self._failed(ForwardError(f"port {remote}: {exc}", port=remote), exc)
+                group.cancel_scope.cancel()
+        finally:
+            await ws.aclose()
+        failure = frames.failure()
+        if failure is not None:
+            self._failed(failure, None)
 
     @staticmethod
     async def _upstream(conn: anyio.abc.SocketStream, ws: AsyncWebSocket) -> None:
@@ -411,6 +830,9 @@ class AsyncPortForwarder:
     async def aclose(self) -> None:
         """Stop listening and end every forwarded connection."""
         group, self._group = self._group, None
+        tunnel, self._tunnel = self._tunnel, None
+        if tunnel is not None:
+            await tunnel.aclose()
         if group is not None:
             group.cancel_scope.cancel()
             await group.__aexit__(None, None, None)
@@ -434,9 +856,10 @@ async def forward_async(
     namespace: str | None = None,
     local_port: int = 0,
     address: str = "127.0.0.1",
+    protocol: Protocol = "auto",
 ) -> AsyncIterator[int]:
     """The asyncio twin of :func:`forward`: ``async with forward_async(...) as port:``."""
     async with AsyncPortForwarder(
-        client, name, {port: local_port}, namespace=namespace, address=address
+        client, name, {port: local_port}, namespace=namespace, address=address, protocol=protocol
     ) as forwarder:
         yield forwarder.local_port

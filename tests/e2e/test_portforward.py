@@ -1,4 +1,5 @@
-"""port-forward through the real kube-apiserver to the test kubelet, sync and async.
+"""port-forward through the real kube-apiserver to the test kubelet, sync and async, over
+both protocols: SPDY/3.1 tunnelled in WebSocket and the plain WebSocket protocol.
 
 The test kubelet's pods' ports are this machine's: an HTTP server the test starts on a local
 port is "the pod's" port, reached only through the forward.
@@ -24,6 +25,7 @@ from kubetyped.portforward import (
     AsyncPortForwarder,
     ForwardError,
     PortForwarder,
+    Protocol,
     forward,
     forward_async,
 )
@@ -34,6 +36,7 @@ pytestmark = pytest.mark.e2e
 
 POD = "web"
 CONNECTIONS = 20
+PROTOCOLS = ["spdy", "websocket"]
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -58,6 +61,31 @@ def http_port() -> Iterator[int]:
     yield server.server_address[1]
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="module")
+def count_port() -> Iterator[int]:
+    """A server that reads to the end of its input, then answers with the byte count."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            total = 0
+            while chunk := conn.recv(65536):
+                total += len(chunk)
+            conn.sendall(b"%d" % total)
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
 
 
 @pytest.fixture(scope="module")
@@ -92,28 +120,50 @@ def test_forward_reaches_the_pods_port(
             assert big == b"hello /big" * 20001
 
 
+@pytest.mark.parametrize("protocol", [*PROTOCOLS, "auto"])
 def test_twenty_concurrent_connections(
-    kubeconfig: Path, pod_namespace: str, http_port: int
+    kubeconfig: Path, pod_namespace: str, http_port: int, protocol: Protocol
 ) -> None:
     with Client(kubeconfig=kubeconfig) as client:
-        with PortForwarder(client, POD, [http_port], namespace=pod_namespace) as forwarder:
+        with PortForwarder(
+            client, POD, [http_port], namespace=pod_namespace, protocol=protocol
+        ) as forwarder:
             with concurrent.futures.ThreadPoolExecutor(CONNECTIONS) as pool:
                 bodies = list(
                     pool.map(lambda i: get(forwarder.local_port, f"/c{i}"), range(CONNECTIONS))
                 )
             assert bodies == [f"hello /c{i}".encode() for i in range(CONNECTIONS)]
             assert forwarder.errors == []
+            # auto: the v1.36 server tunnels SPDY, as kubectl 1.31+ uses it
+            assert forwarder.protocol == ("spdy" if protocol == "auto" else protocol)
 
 
+def test_spdy_carries_a_half_close(kubeconfig: Path, pod_namespace: str, count_port: int) -> None:
+    with Client(kubeconfig=kubeconfig) as client:
+        with forward(client, POD, count_port, namespace=pod_namespace, protocol="spdy") as local:
+            with socket.create_connection(("127.0.0.1", local)) as conn:
+                conn.settimeout(60)
+                conn.sendall(b"x" * 300_000)
+                conn.shutdown(socket.SHUT_WR)  # the pod's server sees the end of its input
+                answer = b""
+                while chunk := conn.recv(100):
+                    answer += chunk
+    assert answer == b"300000"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_closed_port_is_a_per_connection_error(
     kubeconfig: Path,
     pod_namespace: str,
     http_port: int,
     caplog: pytest.LogCaptureFixture,
+    protocol: Protocol,
 ) -> None:
     dead = closed_port()
     with Client(kubeconfig=kubeconfig) as client:
-        with PortForwarder(client, POD, [dead, http_port], namespace=pod_namespace) as forwarder:
+        with PortForwarder(
+            client, POD, [dead, http_port], namespace=pod_namespace, protocol=protocol
+        ) as forwarder:
             with socket.create_connection(("127.0.0.1", forwarder.local_ports[dead])) as conn:
                 conn.settimeout(60)
                 assert conn.recv(100) == b""  # closed by the forwarder after the pod's error
@@ -131,34 +181,55 @@ def test_closed_port_is_a_per_connection_error(
     )
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_upgrade_errors_are_typed_per_connection(
-    kubeconfig: Path, pod_namespace: str, http_port: int
+    kubeconfig: Path, pod_namespace: str, http_port: int, protocol: Protocol
 ) -> None:
     with Client(kubeconfig=kubeconfig) as client:
-        with PortForwarder(client, "no-such-pod", http_port, namespace=pod_namespace) as forwarder:
+        with PortForwarder(
+            client, "no-such-pod", http_port, namespace=pod_namespace, protocol=protocol
+        ) as forwarder:
             with socket.create_connection(("127.0.0.1", forwarder.local_port)) as conn:
                 conn.settimeout(60)
                 assert conn.recv(100) == b""
             [error] = forwarder.errors
             assert isinstance(error.__cause__, NotFound)
     with Client(kubeconfig=kubeconfig, context="unprivileged") as client:
-        with PortForwarder(client, POD, http_port, namespace=pod_namespace) as forwarder:
+        with PortForwarder(
+            client, POD, http_port, namespace=pod_namespace, protocol=protocol
+        ) as forwarder:
             with socket.create_connection(("127.0.0.1", forwarder.local_port)) as conn:
                 conn.settimeout(60)
                 assert conn.recv(100) == b""
             assert isinstance(forwarder.errors[0].__cause__, Forbidden)
 
 
-async def test_async_forward(kubeconfig: Path, pod_namespace: str, http_port: int) -> None:
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_async_forward(
+    kubeconfig: Path, pod_namespace: str, http_port: int, count_port: int, protocol: Protocol
+) -> None:
     async with AsyncClient(kubeconfig=kubeconfig) as client:
-        async with forward_async(client, POD, http_port, namespace=pod_namespace) as local:
+        async with forward_async(
+            client, POD, http_port, namespace=pod_namespace, protocol=protocol
+        ) as local:
             bodies = await asyncio.gather(
                 *(asyncio.to_thread(get, local, f"/a{i}") for i in range(CONNECTIONS))
             )
             assert bodies == [f"hello /a{i}".encode() for i in range(CONNECTIONS)]
         dead = closed_port()
-        async with AsyncPortForwarder(client, POD, dead, namespace=pod_namespace) as forwarder:
-            reader, writer = await asyncio.open_connection("127.0.0.1", forwarder.local_port)
+        async with AsyncPortForwarder(
+            client, POD, [dead, count_port], namespace=pod_namespace, protocol=protocol
+        ) as forwarder:
+            reader, writer = await asyncio.open_connection("127.0.0.1", forwarder.local_ports[dead])
             assert await reader.read(100) == b""
             writer.close()
             assert "connection refused" in str(forwarder.errors[0])
+            assert forwarder.protocol == protocol
+            if protocol == "spdy":  # the half-close reaches the pod
+                reader, writer = await asyncio.open_connection(
+                    "127.0.0.1", forwarder.local_ports[count_port]
+                )
+                writer.write(b"y" * 100_000)
+                writer.write_eof()
+                assert await reader.read() == b"100000"
+                writer.close()
