@@ -36,7 +36,7 @@ import math
 import queue
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -128,10 +128,14 @@ def _params(port: int) -> list[tuple[str, str]]:
     return [("ports", str(port))]
 
 
+_PROTOCOLS: dict[str, Protocol] = {"auto": "auto", "spdy": "spdy", "websocket": "websocket"}
+
+
 def _check_protocol(protocol: str) -> Protocol:
-    if protocol == "auto" or protocol == "spdy" or protocol == "websocket":
-        return protocol
-    raise ValueError(f"protocol must be 'auto', 'spdy' or 'websocket', not {protocol!r}")
+    found = _PROTOCOLS.get(protocol)
+    if found is None:
+        raise ValueError(f"protocol must be 'auto', 'spdy' or 'websocket', not {protocol!r}")
+    return found
 
 
 def _ports(ports: int | Sequence[int] | dict[int, int]) -> dict[int, int]:
@@ -163,7 +167,9 @@ class _Stream:
     """One SPDY stream as the reader thread sees it."""
 
     replied: threading.Event = field(default_factory=threading.Event)
-    data: queue.SimpleQueue[bytes | None] = field(default_factory=queue.SimpleQueue)
+    data: queue.SimpleQueue[bytes | None] = field(
+        default_factory=lambda: queue.SimpleQueue[bytes | None]()
+    )
     reset: int | None = None
 
 
@@ -513,7 +519,7 @@ def forward(
     local_port: int = 0,
     address: str = "127.0.0.1",
     protocol: Protocol = "auto",
-) -> Iterator[int]:
+) -> Generator[int, None, None]:
     """Forward a local port to ``port`` of pod ``name``; yields the local port.
 
     Args:
@@ -670,7 +676,7 @@ class AsyncPortForwarder:
         self._tunnel: _AsyncSpdyTunnel | None = None
         self._route_lock = anyio.Lock()
         self._group: anyio.abc.TaskGroup | None = None
-        self._listeners: list[anyio.abc.SocketListener] = []
+        self._listeners: list[anyio.abc.Listener[anyio.abc.SocketStream]] = []
 
     @property
     def local_port(self) -> int:
@@ -694,7 +700,9 @@ class AsyncPortForwarder:
             raise
         return self
 
-    async def _accept(self, listener: anyio.abc.SocketListener, remote: int) -> None:
+    async def _accept(
+        self, listener: anyio.abc.Listener[anyio.abc.SocketStream], remote: int
+    ) -> None:
         async def handle(conn: anyio.abc.SocketStream) -> None:
             await self._serve(conn, remote)
 
@@ -857,7 +865,7 @@ async def forward_async(
     local_port: int = 0,
     address: str = "127.0.0.1",
     protocol: Protocol = "auto",
-) -> AsyncIterator[int]:
+) -> AsyncGenerator[int, None]:
     """The asyncio twin of :func:`forward`: ``async with forward_async(...) as port:``."""
     async with AsyncPortForwarder(
         client, name, {port: local_port}, namespace=namespace, address=address, protocol=protocol

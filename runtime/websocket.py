@@ -37,7 +37,7 @@ import anyio
 import httpcore
 import httpx
 from wsproto.connection import Connection, ConnectionState, ConnectionType
-from wsproto.events import BytesMessage, CloseConnection, Message, Ping, TextMessage
+from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 from .errors import ApiError, InvalidRequest, TransportError, error_from_response
@@ -76,7 +76,6 @@ class _Protocol:
     def __init__(self, trailing: bytes = b"") -> None:
         self._ws = Connection(ConnectionType.CLIENT, trailing_data=trailing)
         self._parts: list[bytes] = []
-        self._text = False
         self.close_code: int | None = None
         self.close_reason = ""
         self._lock = threading.Lock()  # sync: a writer thread and a reader thread share it
@@ -106,9 +105,8 @@ class _Protocol:
             try:
                 self._ws.receive_data(data)
                 for event in self._ws.events():
-                    if isinstance(event, Message):
+                    if isinstance(event, (BytesMessage, TextMessage)):
                         if isinstance(event, TextMessage):
-                            self._text = True
                             self._parts.append(event.data.encode())
                         else:
                             self._parts.append(bytes(event.data))
@@ -195,7 +193,9 @@ def _upgrade_request(
     if not path.startswith("/") or "?" in path or "#" in path:
         raise InvalidRequest(f"{path[:100]!r}: a WebSocket path is a path on the cluster")
     key = base64.b64encode(os.urandom(16)).decode()
-    query = encode_params(params) if isinstance(params, Mapping) else list(params)
+    query = httpx.QueryParams(
+        list(encode_params(params) if isinstance(params, Mapping) else params)
+    )
     headers = {
         "Connection": "Upgrade",
         "Upgrade": "websocket",
@@ -232,7 +232,7 @@ def _accepted(request: httpx.Request, response: httpx.Response, accept: str) -> 
     url = _safe(request.url)
     if response.headers.get("Sec-WebSocket-Accept") != accept:
         raise WebSocketError(f"GET {url}: the upgrade answer has a wrong Sec-WebSocket-Accept")
-    protocol = response.headers.get("Sec-WebSocket-Protocol", "")
+    protocol = str(response.headers.get("Sec-WebSocket-Protocol", ""))
     offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
     if protocol not in offered:
         raise WebSocketError(

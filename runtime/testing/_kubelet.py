@@ -23,18 +23,30 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from ._binaries import DEFAULT_K8S_VERSION, cache_dir
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from ._build import _Go
     from ._server import ApiServer
+
+
+class _Go(Protocol):
+    """What :func:`build_kubelet` needs of ``_build``'s go runner."""
+
+    scratch: Path
+
+    def log(self, message: str) -> None: ...
+
+    def build(
+        self, work: Path, package: str, out: Path, ldflags: str, tags: str | None, expect: str
+    ) -> None: ...
+
 
 __all__ = ["KubeletNotFound", "TestKubelet", "build_kubelet", "find_kubelet", "kubelet_name"]
 
@@ -232,7 +244,7 @@ class TestKubelet:
         *,
         ports: Sequence[int] = (),
         pod_ip: str = "127.0.0.1",
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Generator[dict[str, Any], None, None]:
         """A Pod bound to this kubelet, status Running, each container's main process
         started here (``{"main": ["cat"]}``); deleted again on leaving. Yields the Pod.
 
