@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
 import nox
 
 VERSIONS = ["3.10", "3.11", "3.13"]
 
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
+# `nox -s tests` runs on every version above or fails naming the one it could not find; it
+# never reports success for a run that skipped an interpreter.
+nox.options.error_on_missing_interpreters = True
+
+
+def _pyenv_interpreters() -> None:
+    """Put the newest pyenv-installed 3.10, 3.11 and 3.13 on PATH: pyenv's shims answer only
+    for the versions it has activated, so nox would not find the others."""
+    pyenv = shutil.which("pyenv")
+    if pyenv is None:
+        return
+    root = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False).stdout
+    if not root:
+        return
+    found = []
+    for version in VERSIONS:
+        builds = sorted(
+            (int(build.name.rpartition(".")[2]), build / "bin")
+            for build in Path(root.strip(), "versions").glob(f"{version}.*")
+            if re.fullmatch(rf"{re.escape(version)}\.\d+", build.name)
+            and (build / "bin" / f"python{version}").exists()
+        )
+        if builds:
+            found.append(str(builds[-1][1]))
+    os.environ["PATH"] = os.pathsep.join([*found, os.environ.get("PATH", "")])
+
+
+_pyenv_interpreters()
 
 PACKAGE = "kubetyped.k8s"
 
@@ -26,9 +60,16 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def apiserver(session: nox.Session) -> None:
-    """Build (or find in the cache) kube-apiserver and etcd for the end-to-end tests."""
+    """Build (or find in the cache) kube-apiserver and etcd for the end-to-end tests.
+
+    ``nox -s apiserver -- --clean-go-cache`` then empties Go's build and module caches
+    (``go clean -cache -modcache``, about 3.5 GB after a first build); the binaries stay.
+    """
+    args = [arg for arg in session.posargs if arg != "--clean-go-cache"]
     session.install(".")
-    session.run("python", "-m", "kubetyped.testing", "build", *session.posargs)
+    session.run("python", "-m", "kubetyped.testing", "build", *args)
+    if "--clean-go-cache" in session.posargs:
+        session.run("go", "clean", "-cache", "-modcache", external=True)
 
 
 @nox.session
