@@ -101,6 +101,7 @@ class _Protocol:
         (pongs, the reply to a close) and whether the connection is over."""
         messages: list[bytes] = []
         out = b""
+        closing = False
         with self._lock:
             try:
                 self._ws.receive_data(data)
@@ -119,20 +120,26 @@ class _Protocol:
                         self.close_code, self.close_reason = event.code, event.reason or ""
                         if self._ws.state is ConnectionState.REMOTE_CLOSING:
                             out += self._ws.send(event.response())
+                        elif self._ws.state is ConnectionState.OPEN:
+                            # wsproto found the peer's frames broken (1002, 1007): we close.
+                            out += self._ws.send(CloseConnection(code=event.code))
+                        closing = True
             except (RemoteProtocolError, LocalProtocolError) as exc:
                 raise WebSocketError(f"WebSocket protocol error: {exc}") from None
-            over = self._ws.state in (ConnectionState.CLOSED, ConnectionState.REMOTE_CLOSING)
+            over = closing or self._ws.state in (
+                ConnectionState.CLOSED,
+                ConnectionState.REMOTE_CLOSING,
+            )
         return messages, out, over or data is None
 
     def check_close(self) -> None:
         """Raise if the peer closed with an error code or without a close frame."""
-        if self.close_code is None:
+        if self.close_code is None or self.close_code == 1006:  # wsproto's code for it
             raise WebSocketError("the connection ended without a WebSocket close frame")
         if self.close_code not in (_NORMAL_CLOSURE, 1005):
+            # 1002 and 1007 may be wsproto's own, for frames that break the protocol.
             reason = f": {self.close_reason}" if self.close_reason else ""
-            raise WebSocketError(
-                f"the server closed the WebSocket with code {self.close_code}{reason}"
-            )
+            raise WebSocketError(f"the WebSocket closed with code {self.close_code}{reason}")
 
 
 # One HTTP/1.1 httpx client per kubetyped client, made on first use.

@@ -1,0 +1,306 @@
+"""The wire protocols of exec, attach and port-forward, without a server: what the real one
+cannot be made to send (fragmented messages, pings, abnormal closes, a misleading status
+message, SPDY frames of every kind). The happy paths run against the real API server in
+tests/e2e (test_exec_attach.py, test_portforward.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import zlib
+
+import httpx
+import pytest
+from kubetyped.errors import BadRequest, Forbidden, InvalidRequest
+from kubetyped.exec import ExecError, ExecResult, NonZeroExit, Output, _Channels
+from kubetyped.portforward import _Frames, _spdy_failure
+from kubetyped.spdy import DICTIONARY, Data, GoAway, Reply, Reset, SpdySession
+from kubetyped.status import Status
+from kubetyped.websocket import WebSocketError, _accepted, _Protocol, _refused
+from wsproto.connection import Connection, ConnectionType
+from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
+
+URL = "https://cluster/api/v1/namespaces/ns/pods/p/exec"
+
+
+def status(body: dict[str, object]) -> bytes:
+    return b"\x03" + json.dumps(body).encode()
+
+
+# ---- the channel protocol of exec and attach
+
+
+def test_exit_code_comes_from_the_causes_never_the_message() -> None:
+    channels = _Channels("v5.channel.k8s.io", URL)
+    channels.take(
+        status(
+            {
+                "status": "Failure",
+                "reason": "NonZeroExitCode",
+                "message": "command terminated with non-zero exit code: exit status 99",
+                "details": {"causes": [{"reason": "ExitCode", "message": "3"}]},
+            }
+        )
+    )
+    assert channels.exit_code() == 3
+
+
+def test_success_failure_and_missing_status() -> None:
+    ok = _Channels("v5.channel.k8s.io", URL)
+    ok.take(status({"metadata": {}, "status": "Success"}))
+    assert ok.exit_code() == 0
+
+    failed = _Channels("v4.channel.k8s.io", URL)
+    failed.take(status({"status": "Failure", "reason": "InternalError", "message": "no such file"}))
+    with pytest.raises(ExecError) as caught:
+        failed.exit_code()
+    assert (caught.value.code, caught.value.reason, caught.value.message) == (
+        500,
+        "InternalError",
+        "no such file",
+    )
+    assert not isinstance(caught.value, NonZeroExit)
+
+    # NonZeroExitCode without a usable cause is a failure too, not a made-up code.
+    odd = _Channels("v5.channel.k8s.io", URL)
+    odd.take(status({"status": "Failure", "reason": "NonZeroExitCode", "message": "exit 4"}))
+    with pytest.raises(ExecError):
+        odd.exit_code()
+
+    silent = _Channels("v5.channel.k8s.io", URL)
+    with pytest.raises(ExecError, match="without a status"):
+        silent.exit_code()
+
+
+def test_output_frames_and_what_is_ignored() -> None:
+    channels = _Channels("v5.channel.k8s.io", URL)
+    assert channels.take(b"") is None
+    assert channels.take(b"\x01") is None  # the server's empty hello frame
+    assert channels.take(b"\x01out") == Output("stdout", b"out")
+    assert channels.take(b"\x02err") == Output("stderr", b"err")
+    assert channels.take(b"\x09what") is None
+
+
+def test_frames_we_send() -> None:
+    v5 = _Channels("v5.channel.k8s.io", URL)
+    assert v5.stdin("hé") == b"\x00h\xc3\xa9"
+    assert _Channels.resize(100, 40) == b'\x04{"Width": 100, "Height": 40}'
+    assert v5.close_stdin() == b"\xff\x00"
+    with pytest.raises(InvalidRequest, match="stdin is closed"):
+        v5.stdin(b"late")
+    with pytest.raises(ValueError):
+        _Channels.resize(0, 10)
+    v4 = _Channels("v4.channel.k8s.io", URL)
+    with pytest.raises(InvalidRequest, match="cannot close stdin"):
+        v4.close_stdin()
+
+
+def test_result_check() -> None:
+    failure = Status(status="Failure", reason="NonZeroExitCode")
+    result = ExecResult(b"o", b"e", 2, failure)
+    with pytest.raises(NonZeroExit) as caught:
+        result.check()
+    assert caught.value.exit_code == 2 and caught.value.result is result
+    assert ExecResult(b"", b"", 0, Status(status="Success")).check().exit_code == 0
+
+
+# ---- WebSocket frames (wsproto), as a server would send them
+
+
+def server_frames(*events: object) -> bytes:
+    server = Connection(ConnectionType.SERVER)
+    return b"".join(server.send(e) for e in events)  # type: ignore[arg-type]
+
+
+def test_fragmented_messages_are_joined_and_pings_answered() -> None:
+    proto = _Protocol()
+    data = server_frames(
+        BytesMessage(data=b"\x01hel", message_finished=False),
+        Ping(payload=b"p"),
+        BytesMessage(data=b"lo", message_finished=True),
+        TextMessage(data="1aGk="),
+    )
+    messages, reply, over = proto.feed(data)
+    assert messages == [b"\x01hello", b"1aGk="]
+    assert reply  # the pong
+    assert not over
+
+
+def test_normal_and_abnormal_close() -> None:
+    proto = _Protocol()
+    _, reply, over = proto.feed(server_frames(CloseConnection(code=1000)))
+    assert over and reply  # our close reply
+    proto.check_close()
+
+    broken = _Protocol()
+    _, _, over = broken.feed(server_frames(CloseConnection(code=1011, reason="kubelet gone")))
+    assert over
+    with pytest.raises(WebSocketError, match="code 1011: kubelet gone"):
+        broken.check_close()
+
+    cut = _Protocol()
+    _, _, over = cut.feed(None)
+    assert over
+    with pytest.raises(WebSocketError, match="without a WebSocket close frame"):
+        cut.check_close()
+
+
+def test_protocol_errors_are_websocket_errors() -> None:
+    proto = _Protocol()
+    _, reply, over = proto.feed(b"\x8f\x80garbage-frame-with-reserved-opcode")
+    assert over and reply  # wsproto closes with 1002 itself
+    with pytest.raises(WebSocketError, match="code 1002"):
+        proto.check_close()
+
+
+def upgrade(protocols: str = "v5.channel.k8s.io, v4.channel.k8s.io") -> httpx.Request:
+    return httpx.Request("GET", URL, headers={"Sec-WebSocket-Protocol": protocols})
+
+
+def test_refused_upgrades_are_typed() -> None:
+    forbidden = _refused(upgrade(), httpx.Response(403), b"")
+    assert isinstance(forbidden, Forbidden)
+    assert "speaks none of the subprotocols offered (v5.channel.k8s.io, v4" in forbidden.message
+    body = json.dumps(
+        {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "reason": "BadRequest",
+            "code": 400,
+            "message": "container nope is not valid",
+        }
+    ).encode()
+    bad = _refused(upgrade(), httpx.Response(400), body)
+    assert isinstance(bad, BadRequest) and bad.message == "container nope is not valid"
+    not_upgraded = _refused(upgrade(), httpx.Response(200), b"{}")
+    assert not_upgraded.code == 502 and "instead of upgrading" in not_upgraded.message
+
+
+def test_the_upgrade_answer_is_checked() -> None:
+    request = upgrade()
+    with pytest.raises(WebSocketError, match="Sec-WebSocket-Accept"):
+        _accepted(request, httpx.Response(101, headers={"Sec-WebSocket-Accept": "x"}), "y")
+    with pytest.raises(WebSocketError, match="not one offered"):
+        _accepted(
+            request,
+            httpx.Response(
+                101,
+                headers={
+                    "Sec-WebSocket-Accept": "y",
+                    "Sec-WebSocket-Protocol": "v3.channel.k8s.io",
+                },
+            ),
+            "y",
+        )
+    answer = httpx.Response(
+        101, headers={"Sec-WebSocket-Accept": "y", "Sec-WebSocket-Protocol": "v4.channel.k8s.io"}
+    )
+    assert _accepted(request, answer, "y") == "v4.channel.k8s.io"
+
+
+# ---- port-forward: the WebSocket channels and SPDY
+
+
+def test_websocket_portforward_frames() -> None:
+    frames = _Frames(8080)
+    assert frames.take(b"\x00\x90\x1f") == b""  # the port, 8080 little-endian
+    assert frames.take(b"\x01\x90\x1f") == b""
+    assert frames.take(b"\x00data") == b"data"
+    assert frames.failure() is None
+    frames.take(b"\x01dial tcp: connection refused")
+    failure = frames.failure()
+    assert failure is not None and failure.port == 8080
+    assert str(failure) == "port 8080: dial tcp: connection refused"
+
+
+def test_spdy_dictionary_is_the_spdy3_one() -> None:
+    assert len(DICTIONARY) == 1423
+    digest = "51d27341373f923f3cd88e1eb7162aeaa3723d7585ff2399201dc06498407f02"
+    assert hashlib.sha256(DICTIONARY).hexdigest() == digest
+
+
+def read_headers(block: bytes, inflate: zlib._Decompress) -> dict[str, str]:
+    raw = inflate.decompress(block)
+    (count,) = struct.unpack_from(">I", raw)
+    offset, headers = 4, {}
+    for _ in range(count):
+        (n,) = struct.unpack_from(">I", raw, offset)
+        name = raw[offset + 4 : offset + 4 + n].decode()
+        offset += 4 + n
+        (n,) = struct.unpack_from(">I", raw, offset)
+        headers[name] = raw[offset + 4 : offset + 4 + n].decode()
+        offset += 4 + n
+    return headers
+
+
+def test_spdy_syn_stream_as_the_kubelet_reads_it() -> None:
+    session = SpdySession()
+    inflate = zlib.decompressobj(zdict=DICTIONARY)  # one context for the session, as Go's
+    for expected_id, kind in ((1, "error"), (3, "data")):
+        stream_id, frame = session.syn_stream(
+            [("streamType", kind), ("port", "80"), ("requestID", "0")]
+        )
+        assert stream_id == expected_id
+        word, flags_length = struct.unpack_from(">II", frame)
+        assert word == 0x80030001  # control, version 3, SYN_STREAM
+        assert flags_length & 0xFFFFFF == len(frame) - 8
+        sid, assoc = struct.unpack_from(">II", frame, 8)
+        assert (sid, assoc) == (expected_id, 0)
+        headers = read_headers(frame[18:], inflate)
+        assert headers == {"streamtype": kind, "port": "80", "requestid": "0"}  # lower case
+    data = SpdySession.data(3, b"abc", fin=True)
+    assert data == struct.pack(">II", 3, (1 << 24) | 3) + b"abc"
+
+
+def control(frame_type: int, payload: bytes, flags: int = 0) -> bytes:
+    return struct.pack(">HHI", 0x8003, frame_type, (flags << 24) | len(payload)) + payload
+
+
+def test_spdy_frames_from_the_kubelet() -> None:
+    session = SpdySession()
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 15, 8, zlib.Z_DEFAULT_STRATEGY, DICTIONARY)
+
+    def block() -> bytes:
+        return deflate.compress(struct.pack(">I", 0)) + deflate.flush(zlib.Z_SYNC_FLUSH)
+
+    stream = (
+        control(2, struct.pack(">I", 1) + block())  # SYN_REPLY
+        + control(2, struct.pack(">I", 3) + block(), flags=1)  # SYN_REPLY with FIN
+        + struct.pack(">II", 1, 5)
+        + b"hello"  # DATA
+        + struct.pack(">II", 1, 1 << 24)  # empty DATA with FIN
+        + control(3, struct.pack(">II", 5, 5))  # RST_STREAM cancel
+        + control(6, struct.pack(">I", 7))  # PING
+        + control(4, struct.pack(">I", 0))  # SETTINGS: ignored
+        + control(2, struct.pack(">I", 9) + block())  # a reply after frames it must skip
+        + control(1, struct.pack(">IIBB", 2, 0, 0, 0) + block())  # the kubelet opening a stream
+        + control(7, struct.pack(">II", 3, 0))  # GOAWAY
+    )
+    # Fed in pieces, as WebSocket messages cut it.
+    events: list[object] = []
+    out = b""
+    for i in range(0, len(stream), 7):
+        new, reply = session.feed(stream[i : i + 7])
+        events += new
+        out += reply
+    assert events == [
+        Reply(1, False),
+        Reply(3, True),
+        Data(1, b"hello", False),
+        Data(1, b"", True),
+        Reset(5, 5),
+        Reply(9, False),
+        GoAway(3, 0),
+    ]
+    # The ping echoed, the kubelet's own stream refused.
+    assert out == control(6, struct.pack(">I", 7)) + control(3, struct.pack(">II", 2, 3))
+
+
+def test_spdy_connection_failures() -> None:
+    failure = _spdy_failure(80, b"error forwarding port 80: refused\n", None)
+    assert failure is not None and str(failure) == "port 80: error forwarding port 80: refused"
+    reset = _spdy_failure(80, b"", 5)
+    assert reset is not None and "reset the stream (status 5)" in str(reset)
+    assert _spdy_failure(80, b"", None) is None
