@@ -158,10 +158,12 @@ async def test_tty_follows_two_resizes(flavour: Flavour, pod_namespace: str) -> 
     )
     try:
         for width, height in ((100, 40), (132, 51)):
-            await call(session.resize(width, height))
             wanted = f"{height} {width}\r\n".encode()
             seen = b""
             for _ in range(50):
+                # Sent again each round, as a terminal does on each SIGWINCH: the resize
+                # stream behind the API server may not exist yet when the first one arrives.
+                await call(session.resize(width, height))
                 await call(session.write(b"\n"))
                 seen += await read_until(session, b"\n")
                 if wanted in seen:
