@@ -472,7 +472,8 @@ class _Parser:
         if kind is None:
             return AnyType()  # JSON, anyOf without a type, preserve-unknown-fields alone
         if kind == "string":
-            return _STRING_FORMATS.get(schema.get("format") or "", Primitive("str"))
+            string = _STRING_FORMATS.get(schema.get("format") or "", Primitive("str"))
+            return _open_enum(schema.get("enum")) if string == Primitive("str") else string
         if kind == "integer":
             return Primitive("int")
         if kind == "number":
@@ -648,8 +649,8 @@ class _Parser:
             elif location == "query" and wire not in seen and wire not in NOT_OFFERED:
                 seen.add(wire)
                 param_type = self.type_of(param, at, None, wire)
-                if wire in QUERY_VALUES and param_type == Primitive("str"):
-                    param_type = LiteralOf(QUERY_VALUES[wire])
+                if wire in QUERY_VALUES and param.get("type") == "string":
+                    param_type = LiteralOf(QUERY_VALUES[wire])  # the closed set the API takes
                 if wire in QUERY_REPEATED and not isinstance(param_type, ListOf):
                     param_type = ListOf(param_type)
                 params.append(
@@ -709,6 +710,16 @@ def _go_null_value(t: TypeExpr) -> bool:
     if isinstance(t, ListOf | MapOf):
         return True
     return isinstance(t, Special) and t.name in _GO_NULLABLE_SPECIALS
+
+
+def _open_enum(values: Any) -> TypeExpr:
+    """A string with known values (an OpenAPI v3 or CRD ``enum``): ``Literal[...] | str``, so
+    editors complete the known values and a value a newer server adds still reads. Without
+    an enum of strings, ``str``. (Kubernetes' own ``/openapi/v2`` lists no enums.)"""
+    if not isinstance(values, list):
+        return Primitive("str")
+    known = tuple(dict.fromkeys(v for v in values if isinstance(v, str)))
+    return UnionOf((LiteralOf(known), Primitive("str"))) if known else Primitive("str")
 
 
 def _word(wire: str) -> str:
