@@ -1,4 +1,10 @@
-"""The roots of kubetyped's exception hierarchy; ``kubetyped.errors`` re-exports them."""
+"""The roots of kubetyped's exception hierarchy; ``kubetyped.errors`` re-exports them.
+
+They live apart from ``errors`` (which needs pydantic for ``Status``) so that the modules
+that only raise them (auth, proxy, yamlio) load without it. They present themselves as
+``kubetyped.errors.ConfigError`` and so on (tracebacks, reprs, pickles): where users import
+them from.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ __all__ = ["ConfigError", "KubetypedError"]
 
 class KubetypedError(Exception):
     """Base class of every exception kubetyped raises on purpose."""
+
+    __module__ = "kubetyped.errors"
 
 
 class ConfigError(KubetypedError):
@@ -18,3 +26,5 @@ class ConfigError(KubetypedError):
     users[admin].user.client-key-data: invalid base64``) and never contains a
     token, key or password.
     """
+
+    __module__ = "kubetyped.errors"

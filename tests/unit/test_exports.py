@@ -31,6 +31,9 @@ def test_errors_all_lists_every_exception_and_nothing_else() -> None:
     }
     assert set(errors.__all__) == defined
     assert "error_from_status" not in kubetyped.__all__
+    # Tracebacks name every exception where users import it from, not a private module.
+    for name in errors.__all__:
+        assert getattr(errors, name).__module__ == "kubetyped.errors", name
 
 
 def test_type_checkers_see_what_runs() -> None:
