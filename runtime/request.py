@@ -21,6 +21,7 @@ from .decoding import Decoder, OrStatus, Response, decode
 
 __all__ = [
     "PATCH_CONTENT_TYPES",
+    "PATCH_TYPES_BY_CONTENT_TYPE",
     "ApiRequest",
     "Decoder",
     "OrStatus",
@@ -45,6 +46,13 @@ PATCH_CONTENT_TYPES: Mapping[PatchType, str] = {
     "strategic": "application/strategic-merge-patch+json",
     "apply": "application/apply-patch+yaml",
 }
+"""The media type of each patch type: the one table of them (the generator reads the spec's
+``consumes`` lists through :data:`PATCH_TYPES_BY_CONTENT_TYPE`)."""
+
+PATCH_TYPES_BY_CONTENT_TYPE: Mapping[str, PatchType] = {
+    content_type: patch_type for patch_type, content_type in PATCH_CONTENT_TYPES.items()
+}
+"""``application/merge-patch+json`` -> ``"merge"`` and so on."""
 
 Scalar = str | int | bool
 ParamValue = Scalar | Sequence[Scalar]

@@ -294,3 +294,19 @@ def test_apply_needs_a_name(client: Client) -> None:
 def test_client_url(client: Client) -> None:
     req = ConfigMaps(client)._request("GET", params={"watch": True}, response=bytes)
     assert client.url(req) == "https://k8s.test:6443/api/v1/namespaces/team-a/configmaps?watch=true"
+
+
+def test_one_table_of_patch_media_types() -> None:
+    """``request.PATCH_CONTENT_TYPES`` is the table; the generator's readings of the spec's
+    ``consumes`` lists must name the same media types for the same patch types."""
+    import typing
+
+    from kubetyped.codegen import crd, parse
+    from kubetyped.request import PATCH_CONTENT_TYPES, PATCH_TYPES_BY_CONTENT_TYPE
+
+    assert set(PATCH_CONTENT_TYPES) == set(typing.get_args(PatchType))
+    assert dict(parse._PATCH_TYPES) == dict(PATCH_TYPES_BY_CONTENT_TYPE)
+    # Custom resources take every patch type but strategic merge (no merge keys).
+    assert sorted(crd._PATCH_TYPES) == sorted(
+        PATCH_CONTENT_TYPES[t] for t in ("json", "merge", "apply")
+    )
