@@ -11,11 +11,13 @@ a signature without being sent. Nothing here is Python text: types are IR type e
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .ir import (
     NONE,
     AnyType,
+    ConnectCall,
+    Default,
     LiteralOf,
     MethodDef,
     MethodParam,
@@ -41,8 +43,6 @@ _MAPPING = NamedType("collections.abc", "Mapping", (_STR, AnyType()))
 _JSON_PATCH = NamedType(
     "collections.abc", "Sequence", (NamedType("kubetyped.types", "JsonPatchOperation"),)
 )
-# Method names of the connect subresources (not rendered yet: see MethodDef.mode).
-_CONNECT_NAMES = {"portforward": "port_forward"}
 
 
 def client_class_name(kind: str, plural: str) -> str:
@@ -463,10 +463,261 @@ def _delete(o: _Op) -> list[MethodDef]:
     return [o.send(f"{method}{o.suffix}", summary, params, target, details)]
 
 
-def _connect(resource: ResourceDef, ops: list[OperationDef]) -> MethodDef:
+_CONNECT = "kubetyped.connect"
+_BYTES = Primitive("bytes")
+_SEQUENCE_STR = NamedType("collections.abc", "Sequence", (_STR,))
+_EXEC_RESULT = NamedType(_CONNECT, "ExecResult")
+_SESSION = NamedType(_CONNECT, "ExecSession")
+_ASYNC_SESSION = NamedType(_CONNECT, "AsyncExecSession")
+# The connect subresources the runtime speaks, of the core group's resources (their paths
+# are fixed): exec and attach (the channel protocol), portforward, proxy.
+_CONNECT_RESOURCES = {
+    "pods": {"exec", "attach", "portforward", "proxy"},
+    "services": {"proxy"},
+    "nodes": {"proxy"},
+}
+
+
+def _keyword(
+    name: str, t: TypeExpr, doc: str, default: Default = None, *, required: bool = False
+) -> MethodParam:
+    """A connect method's parameter, passed to the runtime call by its own name."""
+    positional = required
+    return MethodParam(
+        name,
+        name,
+        t,
+        "query",
+        "keyword",
+        keyword=name,
+        required=required,
+        default=default,
+        doc=doc,
+        positional=positional,
+    )
+
+
+def _streams(kind: str) -> list[MethodParam]:
+    return [
+        _keyword(
+            "container",
+            _optional(_STR),
+            f"The container to {kind}; needed when the pod has several.",
+        ),
+        _keyword("stdin", _BOOL, "Open stdin, for ``write`` and ``close_stdin``.", False),
+        _keyword("stdout", _BOOL, "Stream stdout.", True),
+        _keyword("stderr", _BOOL, "Stream stderr (merged into stdout with ``tty``).", True),
+        _keyword("tty", _BOOL, "A terminal (``resize`` sets its size).", False),
+    ]
+
+
+def _connect(resource: ResourceDef, ops: list[OperationDef]) -> list[MethodDef]:
+    """exec, attach, port-forward and proxy of one object, where the spec serves ``connect``
+    for them and the runtime speaks their protocol (the core group's pods, services and
+    nodes): the simple and the streaming exec, attach, ``port_forward`` (a listener) and
+    ``proxy`` (one HTTP request, every method the spec lists). Others: the spec's operation
+    as it is, in the IR only (``connect`` None: not rendered)."""
+    first = ops[0]
+    sub = first.subresource or ""
+    core = not resource.gvk.group and resource.gvk.version == "v1"
+    if not core or sub not in _CONNECT_RESOURCES.get(resource.plural, set()):
+        return [_connect_generic(resource, ops)]
+    o = _Op(resource, first, False)
+    name = [replace(p, positional=True, required=True) for p in o.name()]
+    where = [*name, *o.namespace()]
+    request = RequestDef(
+        tuple(sorted({op.method for op in ops}, key=lambda m: (m != "GET", m))), sub
+    )
+    kind = resource.gvk.kind
+
+    def method(
+        method_name: str,
+        summary: str,
+        params: list[MethodParam],
+        returns: TypeExpr,
+        async_returns: TypeExpr,
+        call: ConnectCall,
+        details: str = "",
+    ) -> MethodDef:
+        return MethodDef(
+            method_name,
+            "connect",
+            "connect",
+            summary,
+            params,
+            request,
+            returns,
+            returns,
+            async_returns,
+            details=details,
+            connect=call,
+        )
+
+    def call(function: str, async_function: str, *fixed: str, awaited: bool = True) -> ConnectCall:
+        return ConnectCall(
+            NamedType(_CONNECT, function), NamedType(_CONNECT, async_function), awaited, fixed
+        )
+
+    command = _keyword(
+        "command",
+        _SEQUENCE_STR,
+        "The program and its arguments (no shell unless you run one).",
+        required=True,
+    )
+    if sub == "exec":
+        simple = [
+            *name,
+            command,
+            *o.namespace(),
+            _keyword(
+                "container",
+                _optional(_STR),
+                "The container to run it in; needed when the pod has several.",
+            ),
+            _keyword(
+                "stdin",
+                UnionOf((_BYTES, _STR, NONE)),
+                "Input for the command; its stdin is closed after it.",
+            ),
+            _keyword(
+                "tty", _BOOL, "Run it with a terminal (stderr then arrives in stdout).", False
+            ),
+            _keyword("check", _BOOL, "Raise ``NonZeroExit`` for a non-zero exit code.", False),
+            _keyword("timeout", _optional(Primitive("float")), "Seconds the whole call may take."),
+        ]
+        return [
+            method(
+                "exec",
+                f"Run ``command`` in a container of the {kind} ``name``; its output and exit code.",
+                simple,
+                _EXEC_RESULT,
+                _EXEC_RESULT,
+                call("pod_exec", "pod_exec_async"),
+                "A non-zero exit is a result (``exit_code``), or ``NonZeroExit`` with ``check``; "
+                "a command that cannot run raises ``ExecError``. Over ``v5.channel.k8s.io``, "
+                "else ``v4.channel.k8s.io``.",
+            ),
+            method(
+                "exec_stream",
+                f"Start ``command`` in a container of the {kind} ``name``; its streams.",
+                [*name, command, *o.namespace(), *_streams("run it in")],
+                _SESSION,
+                _ASYNC_SESSION,
+                call("pod_exec_stream", "pod_exec_stream_async"),
+                "Write to stdin, close it, resize the terminal, read stdout and stderr as they "
+                "come, ``wait()`` for the exit code; close the session when done.",
+            ),
+        ]
+    if sub == "attach":
+        return [
+            method(
+                "attach",
+                f"Attach to the main process of a container of the {kind} ``name``.",
+                [*where, *_streams("attach to")],
+                _SESSION,
+                _ASYNC_SESSION,
+                call("pod_attach", "pod_attach_async"),
+                "The session of ``exec_stream``; closing stdin (or the session) detaches.",
+            )
+        ]
+    if sub == "portforward":
+        ports = _keyword(
+            "ports",
+            UnionOf(
+                (
+                    Primitive("int"),
+                    NamedType("collections.abc", "Sequence", (Primitive("int"),)),
+                    NamedType("collections.abc", "Mapping", (Primitive("int"), Primitive("int"))),
+                )
+            ),
+            "A port of the pod, several, or ``{pod_port: local_port}`` (0: any free one).",
+            required=True,
+        )
+        return [
+            method(
+                "port_forward",
+                f"Forward local ports to ports of the {kind} ``name``.",
+                [
+                    *name,
+                    ports,
+                    *o.namespace(),
+                    _keyword("address", _STR, "The local address to listen on.", "127.0.0.1"),
+                    _keyword(
+                        "protocol",
+                        NamedType(_CONNECT, "PortForwardProtocol"),
+                        "``auto`` (SPDY in WebSocket where the server has it, else WebSocket), ``spdy`` or ``websocket``.",
+                        "auto",
+                    ),
+                ],
+                NamedType(_CONNECT, "PortForwarder"),
+                NamedType(_CONNECT, "AsyncPortForwarder"),
+                call("PortForwarder", "AsyncPortForwarder", awaited=False),
+                "Use it with ``with`` (``async with``): ``local_ports`` maps each pod port to "
+                "its local one, ``errors`` lists the connections that failed.",
+            )
+        ]
+    path = MethodParam(
+        "path",
+        "path",
+        _STR,
+        "query",
+        "keyword",
+        keyword="path",
+        default="",
+        doc=f"The path on the {kind} (``/healthz``).",
+        positional=True,
+    )
+    return [
+        method(
+            "proxy",
+            f"Send an HTTP request to the {kind} ``name`` through the API server's proxy.",
+            [
+                *name,
+                path,
+                *o.namespace(),
+                _keyword(
+                    "port",
+                    UnionOf((Primitive("int"), _STR, NONE)),
+                    "The target port (a number, or a port's name).",
+                ),
+                _keyword(
+                    "scheme",
+                    _optional(LiteralOf(("http", "https"))),
+                    "``http`` (default) or ``https`` to the target.",
+                ),
+                _keyword("method", LiteralOf(request.methods), "The HTTP method.", "GET"),
+                _keyword(
+                    "params",
+                    _optional(
+                        NamedType(
+                            "collections.abc",
+                            "Mapping",
+                            (_STR, NamedType("kubetyped.request", "ParamValue")),
+                        )
+                    ),
+                    "Query parameters for the target.",
+                ),
+                _keyword("content", UnionOf((_BYTES, _STR, NONE)), "The request body."),
+                _keyword(
+                    "headers",
+                    _optional(NamedType("collections.abc", "Mapping", (_STR, _STR))),
+                    "Extra request headers.",
+                ),
+            ],
+            NamedType("httpx", "Response"),
+            NamedType("httpx", "Response"),
+            call("proxy_request", "proxy_request_async", resource.plural),
+            "The target's answer whatever its status; the API server's own errors (no such "
+            "object, forbidden, unreachable) raise the matching ``ApiError``.",
+        )
+    ]
+
+
+def _connect_generic(resource: ResourceDef, ops: list[OperationDef]) -> MethodDef:
     """exec, attach, portforward or proxy of one object: the HTTP methods and parameters of
     every path the spec lists for it (``/proxy`` and ``/proxy/{path}`` are one method with an
-    optional ``path``). Carried in the IR; the templates do not render it yet."""
+    optional ``path``), as the spec gives them. Carried in the IR but not rendered: the
+    runtime does not speak the protocol of a connect subresource it does not know."""
     first = ops[0]
     o = _Op(resource, first, False)
     sub = first.subresource or "connect"
@@ -492,7 +743,7 @@ def _connect(resource: ResourceDef, ops: list[OperationDef]) -> MethodDef:
     methods = sorted({op.method for op in ops}, key=lambda m: (m != "GET", m))
     response = first.response or _STR
     return MethodDef(
-        _CONNECT_NAMES.get(sub, sub),
+        "port_forward" if sub == "portforward" else sub,
         "connect",
         "connect",
         f"Connect to the {sub} of the {resource.gvk.kind} ``name``.",
@@ -534,6 +785,6 @@ def resource_methods(resource: ResourceDef) -> list[MethodDef]:
         for method in _BUILDERS[op.verb](_Op(resource, op, has_all)):
             methods.setdefault(method.name, method)
     for ops in connects.values():
-        method = _connect(resource, ops)
-        methods.setdefault(method.name, method)
+        for method in _connect(resource, ops):
+            methods.setdefault(method.name, method)
     return [methods[name] for name in sorted(methods)]

@@ -19,6 +19,7 @@ __all__ = [
     "GVK",
     "NONE",
     "AnyType",
+    "ConnectCall",
     "FieldDef",
     "ListOf",
     "LiteralOf",
@@ -263,8 +264,8 @@ _CALL_RANK: dict[str, int] = {"query": 0, "client": 0, "path": 1, "body": 2, "he
 
 Mode = Literal["send", "list_all", "watch", "lines", "connect"]
 """What a method does with its request: send it and decode the answer; iterate every page;
-watch; stream text lines; or open a bidirectional connection (exec, attach, port-forward,
-proxy: carried in the IR, rendered by a later template)."""
+watch; stream text lines; or hand over to the runtime's exec, attach, port-forward or proxy
+(``MethodDef.connect``)."""
 
 
 @dataclass(frozen=True)
@@ -278,6 +279,19 @@ class RequestDef:
     @property
     def method(self) -> str:
         return self.methods[0]
+
+
+@dataclass(frozen=True)
+class ConnectCall:
+    """How a connect method (exec, attach, port-forward, proxy) calls the runtime:
+    ``function(self.client, *fixed, parameter=parameter, ...)``, the
+    async flavour ``async_function``, awaited in an ``async def`` when ``awaited`` (a plain
+    ``def`` returning an async context manager otherwise)."""
+
+    function: NamedType
+    async_function: NamedType
+    awaited: bool = True
+    fixed: tuple[str, ...] = ()  # string arguments after the client (``"pods"``)
 
 
 @dataclass
@@ -296,6 +310,7 @@ class MethodDef:
     or_status: TypeExpr | None = None  # the Status the answer may be instead of ``response``
     details: str = ""  # the docstring's paragraph after the summary
     overloads: list[list[MethodParam]] = field(default_factory=list)  # @overload stubs
+    connect: ConnectCall | None = None  # the runtime call of a ``connect`` method
 
     def sent(self, passed: Passed) -> list[MethodParam]:
         """The parameters the call receives one way, in the call's order."""

@@ -44,8 +44,9 @@ from .pytext import (
 __all__ = ["RENDERED_MODES", "render_package"]
 
 RENDERED_MODES = frozenset({"send", "list_all", "watch", "lines"})
-"""The method modes the client template renders. ``connect`` methods (exec, attach,
-portforward, proxy) are in the IR with their parameters, waiting for their template."""
+"""The method modes the client template renders. ``connect`` methods are rendered when the
+runtime speaks their protocol (``MethodDef.connect``: exec, attach, port-forward and proxy of
+pods, services and nodes); the others stay in the IR with the spec's parameters."""
 
 
 def _refuse_clashes(module: ModuleDef, imported: set[str], source: str) -> None:
@@ -275,6 +276,8 @@ def _method_types(m: MethodDef) -> list[TypeExpr]:
     """Every type a method's text names: parameters (of its overloads too), answers."""
     params: list[MethodParam] = [p for stub in [m.params, *m.overloads] for p in stub]
     extra = [m.or_status] if m.or_status is not None else []
+    if m.connect is not None:  # the runtime functions it calls, imported like types
+        extra += [m.connect.function, m.connect.async_function]
     return [*(p.type for p in params), m.response, m.returns, m.async_returns, *extra]
 
 
@@ -310,7 +313,7 @@ def _clients_source(
     """The clients module of a group-version, and the class names it defines."""
     here = module.id
     clients = [
-        _Client(r, [m for m in r.methods if m.mode in RENDERED_MODES])
+        _Client(r, [m for m in r.methods if m.mode in RENDERED_MODES or m.connect is not None])
         for r in sorted(module.resources, key=lambda r: r.plural)
     ]
     methods = [m for c in clients for m in c.methods]

@@ -36,7 +36,7 @@ import math
 import queue
 import socket
 import threading
-from collections.abc import AsyncGenerator, Generator, Sequence
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -138,11 +138,11 @@ def _check_protocol(protocol: str) -> Protocol:
     return found
 
 
-def _ports(ports: int | Sequence[int] | dict[int, int]) -> dict[int, int]:
+def _ports(ports: int | Sequence[int] | Mapping[int, int]) -> dict[int, int]:
     """{pod port: local port (0 for any free one)}."""
     if isinstance(ports, int):
         return {ports: 0}
-    if isinstance(ports, dict):
+    if isinstance(ports, Mapping):
         return dict(ports)
     return dict.fromkeys(ports, 0)
 
@@ -283,7 +283,7 @@ class PortForwarder:
         self,
         client: Client,
         name: str,
-        ports: int | Sequence[int] | dict[int, int],
+        ports: int | Sequence[int] | Mapping[int, int],
         *,
         namespace: str | None = None,
         address: str = "127.0.0.1",
@@ -655,7 +655,7 @@ class AsyncPortForwarder:
         self,
         client: AsyncClient,
         name: str,
-        ports: int | Sequence[int] | dict[int, int],
+        ports: int | Sequence[int] | Mapping[int, int],
         *,
         namespace: str | None = None,
         address: str = "127.0.0.1",

@@ -2,10 +2,27 @@
 """Resource clients of core/v1, exported by ``kubetyped.k8s.core.v1``."""
 
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
+from httpx import Response
 from typing import Any, Literal, overload
 
+from kubetyped.connect import (
+    AsyncExecSession,
+    AsyncPortForwarder,
+    ExecResult,
+    ExecSession,
+    PortForwardProtocol,
+    PortForwarder,
+    pod_attach,
+    pod_attach_async,
+    pod_exec,
+    pod_exec_async,
+    pod_exec_stream,
+    pod_exec_stream_async,
+    proxy_request,
+    proxy_request_async,
+)
 from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Watch
-from kubetyped.request import OrStatus
+from kubetyped.request import OrStatus, ParamValue
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
 from ..authentication import v1 as authentication_v1
@@ -6675,6 +6692,46 @@ class Nodes(ResourceClient):
             )
         )
 
+    def proxy(
+        self,
+        name: str,
+        path: str = "",
+        *,
+        port: int | str | None = None,
+        scheme: Literal["http", "https"] | None = None,
+        method: Literal["GET", "DELETE", "PATCH", "POST", "PUT"] = "GET",
+        params: Mapping[str, ParamValue] | None = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Send an HTTP request to the Node ``name`` through the API server's proxy.
+
+        The target's answer whatever its status; the API server's own errors (no such
+        object, forbidden, unreachable) raise the matching ``ApiError``.
+
+        Args:
+            name: Name of the Node.
+            path: The path on the Node (``/healthz``).
+            port: The target port (a number, or a port's name).
+            scheme: ``http`` (default) or ``https`` to the target.
+            method: The HTTP method.
+            params: Query parameters for the target.
+            content: The request body.
+            headers: Extra request headers.
+        """
+        return proxy_request(
+            self.client,
+            "nodes",
+            name=name,
+            path=path,
+            port=port,
+            scheme=scheme,
+            method=method,
+            params=params,
+            content=content,
+            headers=headers,
+        )
+
     def replace(
         self,
         name: str,
@@ -7326,6 +7383,46 @@ class AsyncNodes(AsyncResourceClient):
                 },
                 response=Node,
             )
+        )
+
+    async def proxy(
+        self,
+        name: str,
+        path: str = "",
+        *,
+        port: int | str | None = None,
+        scheme: Literal["http", "https"] | None = None,
+        method: Literal["GET", "DELETE", "PATCH", "POST", "PUT"] = "GET",
+        params: Mapping[str, ParamValue] | None = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Send an HTTP request to the Node ``name`` through the API server's proxy.
+
+        The target's answer whatever its status; the API server's own errors (no such
+        object, forbidden, unreachable) raise the matching ``ApiError``.
+
+        Args:
+            name: Name of the Node.
+            path: The path on the Node (``/healthz``).
+            port: The target port (a number, or a port's name).
+            scheme: ``http`` (default) or ``https`` to the target.
+            method: The HTTP method.
+            params: Query parameters for the target.
+            content: The request body.
+            headers: Extra request headers.
+        """
+        return await proxy_request_async(
+            self.client,
+            "nodes",
+            name=name,
+            path=path,
+            port=port,
+            scheme=scheme,
+            method=method,
+            params=params,
+            content=content,
+            headers=headers,
         )
 
     async def replace(
@@ -10361,6 +10458,41 @@ class Pods(ResourceClient):
             )
         )
 
+    def attach(
+        self,
+        name: str,
+        *,
+        namespace: str | None = None,
+        container: str | None = None,
+        stdin: bool = False,
+        stdout: bool = True,
+        stderr: bool = True,
+        tty: bool = False,
+    ) -> ExecSession:
+        """Attach to the main process of a container of the Pod ``name``.
+
+        The session of ``exec_stream``; closing stdin (or the session) detaches.
+
+        Args:
+            name: Name of the Pod.
+            namespace: Namespace of the Pod; default: the client's namespace.
+            container: The container to attach to; needed when the pod has several.
+            stdin: Open stdin, for ``write`` and ``close_stdin``.
+            stdout: Stream stdout.
+            stderr: Stream stderr (merged into stdout with ``tty``).
+            tty: A terminal (``resize`` sets its size).
+        """
+        return pod_attach(
+            self.client,
+            name=name,
+            namespace=namespace,
+            container=container,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            tty=tty,
+        )
+
     def create(
         self,
         body: Pod,
@@ -10620,6 +10752,85 @@ class Pods(ResourceClient):
                 },
                 response=OrStatus(PodList, meta_v1.Status),
             )
+        )
+
+    def exec(
+        self,
+        name: str,
+        command: Sequence[str],
+        *,
+        namespace: str | None = None,
+        container: str | None = None,
+        stdin: bytes | str | None = None,
+        tty: bool = False,
+        check: bool = False,
+        timeout: float | None = None,
+    ) -> ExecResult:
+        """Run ``command`` in a container of the Pod ``name``; its output and exit code.
+
+        A non-zero exit is a result (``exit_code``), or ``NonZeroExit`` with ``check``; a
+        command that cannot run raises ``ExecError``. Over ``v5.channel.k8s.io``, else
+        ``v4.channel.k8s.io``.
+
+        Args:
+            name: Name of the Pod.
+            command: The program and its arguments (no shell unless you run one).
+            namespace: Namespace of the Pod; default: the client's namespace.
+            container: The container to run it in; needed when the pod has several.
+            stdin: Input for the command; its stdin is closed after it.
+            tty: Run it with a terminal (stderr then arrives in stdout).
+            check: Raise ``NonZeroExit`` for a non-zero exit code.
+            timeout: Seconds the whole call may take.
+        """
+        return pod_exec(
+            self.client,
+            name=name,
+            command=command,
+            namespace=namespace,
+            container=container,
+            stdin=stdin,
+            tty=tty,
+            check=check,
+            timeout=timeout,
+        )
+
+    def exec_stream(
+        self,
+        name: str,
+        command: Sequence[str],
+        *,
+        namespace: str | None = None,
+        container: str | None = None,
+        stdin: bool = False,
+        stdout: bool = True,
+        stderr: bool = True,
+        tty: bool = False,
+    ) -> ExecSession:
+        """Start ``command`` in a container of the Pod ``name``; its streams.
+
+        Write to stdin, close it, resize the terminal, read stdout and stderr as they come,
+        ``wait()`` for the exit code; close the session when done.
+
+        Args:
+            name: Name of the Pod.
+            command: The program and its arguments (no shell unless you run one).
+            namespace: Namespace of the Pod; default: the client's namespace.
+            container: The container to run it in; needed when the pod has several.
+            stdin: Open stdin, for ``write`` and ``close_stdin``.
+            stdout: Stream stdout.
+            stderr: Stream stderr (merged into stdout with ``tty``).
+            tty: A terminal (``resize`` sets its size).
+        """
+        return pod_exec_stream(
+            self.client,
+            name=name,
+            command=command,
+            namespace=namespace,
+            container=container,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            tty=tty,
         )
 
     def get(self, name: str, *, namespace: str | None = None) -> Pod:
@@ -11234,6 +11445,81 @@ class Pods(ResourceClient):
             )
         )
 
+    def port_forward(
+        self,
+        name: str,
+        ports: int | Sequence[int] | Mapping[int, int],
+        *,
+        namespace: str | None = None,
+        address: str = "127.0.0.1",
+        protocol: PortForwardProtocol = "auto",
+    ) -> PortForwarder:
+        """Forward local ports to ports of the Pod ``name``.
+
+        Use it with ``with`` (``async with``): ``local_ports`` maps each pod port to its
+        local one, ``errors`` lists the connections that failed.
+
+        Args:
+            name: Name of the Pod.
+            ports: A port of the pod, several, or ``{pod_port: local_port}`` (0: any free
+                one).
+            namespace: Namespace of the Pod; default: the client's namespace.
+            address: The local address to listen on.
+            protocol: ``auto`` (SPDY in WebSocket where the server has it, else WebSocket),
+                ``spdy`` or ``websocket``.
+        """
+        return PortForwarder(
+            self.client,
+            name=name,
+            ports=ports,
+            namespace=namespace,
+            address=address,
+            protocol=protocol,
+        )
+
+    def proxy(
+        self,
+        name: str,
+        path: str = "",
+        *,
+        namespace: str | None = None,
+        port: int | str | None = None,
+        scheme: Literal["http", "https"] | None = None,
+        method: Literal["GET", "DELETE", "PATCH", "POST", "PUT"] = "GET",
+        params: Mapping[str, ParamValue] | None = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Send an HTTP request to the Pod ``name`` through the API server's proxy.
+
+        The target's answer whatever its status; the API server's own errors (no such
+        object, forbidden, unreachable) raise the matching ``ApiError``.
+
+        Args:
+            name: Name of the Pod.
+            path: The path on the Pod (``/healthz``).
+            namespace: Namespace of the Pod; default: the client's namespace.
+            port: The target port (a number, or a port's name).
+            scheme: ``http`` (default) or ``https`` to the target.
+            method: The HTTP method.
+            params: Query parameters for the target.
+            content: The request body.
+            headers: Extra request headers.
+        """
+        return proxy_request(
+            self.client,
+            "pods",
+            name=name,
+            path=path,
+            namespace=namespace,
+            port=port,
+            scheme=scheme,
+            method=method,
+            params=params,
+            content=content,
+            headers=headers,
+        )
+
     def replace(
         self,
         name: str,
@@ -11558,6 +11844,41 @@ class AsyncPods(AsyncResourceClient):
             )
         )
 
+    async def attach(
+        self,
+        name: str,
+        *,
+        namespace: str | None = None,
+        container: str | None = None,
+        stdin: bool = False,
+        stdout: bool = True,
+        stderr: bool = True,
+        tty: bool = False,
+    ) -> AsyncExecSession:
+        """Attach to the main process of a container of the Pod ``name``.
+
+        The session of ``exec_stream``; closing stdin (or the session) detaches.
+
+        Args:
+            name: Name of the Pod.
+            namespace: Namespace of the Pod; default: the client's namespace.
+            container: The container to attach to; needed when the pod has several.
+            stdin: Open stdin, for ``write`` and ``close_stdin``.
+            stdout: Stream stdout.
+            stderr: Stream stderr (merged into stdout with ``tty``).
+            tty: A terminal (``resize`` sets its size).
+        """
+        return await pod_attach_async(
+            self.client,
+            name=name,
+            namespace=namespace,
+            container=container,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            tty=tty,
+        )
+
     async def create(
         self,
         body: Pod,
@@ -11817,6 +12138,85 @@ class AsyncPods(AsyncResourceClient):
                 },
                 response=OrStatus(PodList, meta_v1.Status),
             )
+        )
+
+    async def exec(
+        self,
+        name: str,
+        command: Sequence[str],
+        *,
+        namespace: str | None = None,
+        container: str | None = None,
+        stdin: bytes | str | None = None,
+        tty: bool = False,
+        check: bool = False,
+        timeout: float | None = None,
+    ) -> ExecResult:
+        """Run ``command`` in a container of the Pod ``name``; its output and exit code.
+
+        A non-zero exit is a result (``exit_code``), or ``NonZeroExit`` with ``check``; a
+        command that cannot run raises ``ExecError``. Over ``v5.channel.k8s.io``, else
+        ``v4.channel.k8s.io``.
+
+        Args:
+            name: Name of the Pod.
+            command: The program and its arguments (no shell unless you run one).
+            namespace: Namespace of the Pod; default: the client's namespace.
+            container: The container to run it in; needed when the pod has several.
+            stdin: Input for the command; its stdin is closed after it.
+            tty: Run it with a terminal (stderr then arrives in stdout).
+            check: Raise ``NonZeroExit`` for a non-zero exit code.
+            timeout: Seconds the whole call may take.
+        """
+        return await pod_exec_async(
+            self.client,
+            name=name,
+            command=command,
+            namespace=namespace,
+            container=container,
+            stdin=stdin,
+            tty=tty,
+            check=check,
+            timeout=timeout,
+        )
+
+    async def exec_stream(
+        self,
+        name: str,
+        command: Sequence[str],
+        *,
+        namespace: str | None = None,
+        container: str | None = None,
+        stdin: bool = False,
+        stdout: bool = True,
+        stderr: bool = True,
+        tty: bool = False,
+    ) -> AsyncExecSession:
+        """Start ``command`` in a container of the Pod ``name``; its streams.
+
+        Write to stdin, close it, resize the terminal, read stdout and stderr as they come,
+        ``wait()`` for the exit code; close the session when done.
+
+        Args:
+            name: Name of the Pod.
+            command: The program and its arguments (no shell unless you run one).
+            namespace: Namespace of the Pod; default: the client's namespace.
+            container: The container to run it in; needed when the pod has several.
+            stdin: Open stdin, for ``write`` and ``close_stdin``.
+            stdout: Stream stdout.
+            stderr: Stream stderr (merged into stdout with ``tty``).
+            tty: A terminal (``resize`` sets its size).
+        """
+        return await pod_exec_stream_async(
+            self.client,
+            name=name,
+            command=command,
+            namespace=namespace,
+            container=container,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            tty=tty,
         )
 
     async def get(self, name: str, *, namespace: str | None = None) -> Pod:
@@ -12429,6 +12829,81 @@ class AsyncPods(AsyncResourceClient):
                 },
                 response=Pod,
             )
+        )
+
+    def port_forward(
+        self,
+        name: str,
+        ports: int | Sequence[int] | Mapping[int, int],
+        *,
+        namespace: str | None = None,
+        address: str = "127.0.0.1",
+        protocol: PortForwardProtocol = "auto",
+    ) -> AsyncPortForwarder:
+        """Forward local ports to ports of the Pod ``name``.
+
+        Use it with ``with`` (``async with``): ``local_ports`` maps each pod port to its
+        local one, ``errors`` lists the connections that failed.
+
+        Args:
+            name: Name of the Pod.
+            ports: A port of the pod, several, or ``{pod_port: local_port}`` (0: any free
+                one).
+            namespace: Namespace of the Pod; default: the client's namespace.
+            address: The local address to listen on.
+            protocol: ``auto`` (SPDY in WebSocket where the server has it, else WebSocket),
+                ``spdy`` or ``websocket``.
+        """
+        return AsyncPortForwarder(
+            self.client,
+            name=name,
+            ports=ports,
+            namespace=namespace,
+            address=address,
+            protocol=protocol,
+        )
+
+    async def proxy(
+        self,
+        name: str,
+        path: str = "",
+        *,
+        namespace: str | None = None,
+        port: int | str | None = None,
+        scheme: Literal["http", "https"] | None = None,
+        method: Literal["GET", "DELETE", "PATCH", "POST", "PUT"] = "GET",
+        params: Mapping[str, ParamValue] | None = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Send an HTTP request to the Pod ``name`` through the API server's proxy.
+
+        The target's answer whatever its status; the API server's own errors (no such
+        object, forbidden, unreachable) raise the matching ``ApiError``.
+
+        Args:
+            name: Name of the Pod.
+            path: The path on the Pod (``/healthz``).
+            namespace: Namespace of the Pod; default: the client's namespace.
+            port: The target port (a number, or a port's name).
+            scheme: ``http`` (default) or ``https`` to the target.
+            method: The HTTP method.
+            params: Query parameters for the target.
+            content: The request body.
+            headers: Extra request headers.
+        """
+        return await proxy_request_async(
+            self.client,
+            "pods",
+            name=name,
+            path=path,
+            namespace=namespace,
+            port=port,
+            scheme=scheme,
+            method=method,
+            params=params,
+            content=content,
+            headers=headers,
         )
 
     async def replace(
@@ -19785,6 +20260,49 @@ class Services(ResourceClient):
             )
         )
 
+    def proxy(
+        self,
+        name: str,
+        path: str = "",
+        *,
+        namespace: str | None = None,
+        port: int | str | None = None,
+        scheme: Literal["http", "https"] | None = None,
+        method: Literal["GET", "DELETE", "PATCH", "POST", "PUT"] = "GET",
+        params: Mapping[str, ParamValue] | None = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Send an HTTP request to the Service ``name`` through the API server's proxy.
+
+        The target's answer whatever its status; the API server's own errors (no such
+        object, forbidden, unreachable) raise the matching ``ApiError``.
+
+        Args:
+            name: Name of the Service.
+            path: The path on the Service (``/healthz``).
+            namespace: Namespace of the Service; default: the client's namespace.
+            port: The target port (a number, or a port's name).
+            scheme: ``http`` (default) or ``https`` to the target.
+            method: The HTTP method.
+            params: Query parameters for the target.
+            content: The request body.
+            headers: Extra request headers.
+        """
+        return proxy_request(
+            self.client,
+            "services",
+            name=name,
+            path=path,
+            namespace=namespace,
+            port=port,
+            scheme=scheme,
+            method=method,
+            params=params,
+            content=content,
+            headers=headers,
+        )
+
     def replace(
         self,
         name: str,
@@ -20497,6 +21015,49 @@ class AsyncServices(AsyncResourceClient):
                 },
                 response=Service,
             )
+        )
+
+    async def proxy(
+        self,
+        name: str,
+        path: str = "",
+        *,
+        namespace: str | None = None,
+        port: int | str | None = None,
+        scheme: Literal["http", "https"] | None = None,
+        method: Literal["GET", "DELETE", "PATCH", "POST", "PUT"] = "GET",
+        params: Mapping[str, ParamValue] | None = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Send an HTTP request to the Service ``name`` through the API server's proxy.
+
+        The target's answer whatever its status; the API server's own errors (no such
+        object, forbidden, unreachable) raise the matching ``ApiError``.
+
+        Args:
+            name: Name of the Service.
+            path: The path on the Service (``/healthz``).
+            namespace: Namespace of the Service; default: the client's namespace.
+            port: The target port (a number, or a port's name).
+            scheme: ``http`` (default) or ``https`` to the target.
+            method: The HTTP method.
+            params: Query parameters for the target.
+            content: The request body.
+            headers: Extra request headers.
+        """
+        return await proxy_request_async(
+            self.client,
+            "services",
+            name=name,
+            path=path,
+            namespace=namespace,
+            port=port,
+            scheme=scheme,
+            method=method,
+            params=params,
+            content=content,
+            headers=headers,
         )
 
     async def replace(
