@@ -289,3 +289,33 @@ def test_bearer_token_context_execs(pod_namespace: str, kubeconfig: Path) -> Non
         assert (
             kexec.run(client, POD, ["echo", "token"], namespace=pod_namespace).stdout == b"token\n"
         )
+
+
+async def test_through_the_generated_pods_client(kubeconfig: Path, pod_namespace: str) -> None:
+    from kubetyped.k8s.core.v1 import AsyncPods, Pods
+
+    with Client(kubeconfig=kubeconfig) as client:
+        pods = Pods(client)
+        result = pods.exec(POD, ["sh", "-c", "cat; exit 5"], namespace=pod_namespace, stdin="in")
+        assert (result.stdout, result.exit_code) == (b"in", 5)
+        with pods.exec_stream(POD, ["cat"], namespace=pod_namespace, stdin=True) as session:
+            session.write(b"streamed")
+            session.close_stdin()
+            assert session.wait().stdout == b"streamed"
+        with pods.attach(POD, namespace=pod_namespace, stdin=True) as attached:
+            attached.write(b"via Pods\n")
+            assert b"via Pods\n" in await read_until(attached, b"via Pods\n")
+            attached.close_stdin()
+            assert attached.wait().exit_code == 0
+    async with AsyncClient(kubeconfig=kubeconfig) as aclient:
+        apods = AsyncPods(aclient)
+        aresult = await apods.exec(POD, ["echo", "async"], namespace=pod_namespace)
+        assert aresult.stdout == b"async\n"
+        session = await apods.exec_stream(POD, ["sh", "-c", "exit 9"], namespace=pod_namespace)
+        async with session:
+            assert (await session.wait()).exit_code == 9
+        asession = await apods.attach(POD, namespace=pod_namespace, stdin=True)
+        async with asession:
+            await asession.write(b"async attach\n")
+            assert b"async attach\n" in await read_until(asession, b"async attach\n")
+            await asession.close_stdin()

@@ -197,3 +197,20 @@ def test_proxy_paths() -> None:
     ):
         with pytest.raises(InvalidRequest):
             bad()
+
+
+async def test_through_the_generated_clients(
+    kubeconfig: Path, proxied: str, target: tuple[str, int]
+) -> None:
+    from kubetyped.k8s.core.v1 import AsyncPods, Nodes, Pods, Services
+
+    with Client(kubeconfig=kubeconfig) as client:
+        r = Pods(client).proxy("web", "/generated", namespace=proxied, port=target[1])
+        assert (r.status_code, r.text) == (200, "GET /generated ")
+        s = Services(client).proxy("web", "/svc", namespace=proxied, port="http", method="POST")
+        assert (s.status_code, s.text) == (200, "POST /svc ")
+        with pytest.raises(BadRequest, match="address not allowed"):
+            Nodes(client).proxy("test-node", "/healthz")
+    async with AsyncClient(kubeconfig=kubeconfig) as aclient:
+        a = await AsyncPods(aclient).proxy("web", "a", namespace=proxied, port=target[1])
+        assert a.text == "GET /a "

@@ -233,3 +233,21 @@ async def test_async_forward(
                 writer.write_eof()
                 assert await reader.read() == b"100000"
                 writer.close()
+
+
+async def test_through_the_generated_pods_client(
+    kubeconfig: Path, pod_namespace: str, http_port: int
+) -> None:
+    from kubetyped.k8s.core.v1 import AsyncPods, Pods
+
+    with Client(kubeconfig=kubeconfig) as client:
+        with Pods(client).port_forward(POD, http_port, namespace=pod_namespace) as forwarder:
+            assert get(forwarder.local_port, "/pods") == b"hello /pods"
+            assert forwarder.protocol == "spdy"
+    async with AsyncClient(kubeconfig=kubeconfig) as aclient:
+        forward_ws = AsyncPods(aclient).port_forward(
+            POD, [http_port], namespace=pod_namespace, protocol="websocket"
+        )
+        async with forward_ws as aforwarder:
+            body = await asyncio.to_thread(get, aforwarder.local_ports[http_port], "/apods")
+            assert body == b"hello /apods"
