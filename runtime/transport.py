@@ -33,11 +33,12 @@ import logging
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import anyio
 import h2.errors
 import h2.events
 import httpcore
@@ -198,20 +199,120 @@ def _streams_allowed(connection: object) -> int:
     inner = _protocol_of(connection)
     h2_state = getattr(inner, "_h2_state", None)
     if h2_state is None:
-        # Connecting (httpcore offers such a connection only when it may become HTTP/2), or
-        # HTTP/1.1: one request at a time. Through a plain-http proxy the HTTP/1.1 connection
-        # is one level further in; it has no h2 state either.
-        return _ASSUMED_STREAMS if inner is None else 1
+        # Connecting and offering HTTP/2 (httpcore calls only such a connection available
+        # before its handshake), or HTTP/1.1: one request at a time. Through a plain-http
+        # proxy the HTTP/1.1 connection is one level further in, without h2 state either.
+        may_be_http2 = inner is None and connection.is_available()  # type: ignore[attr-defined]
+        return _ASSUMED_STREAMS if may_be_http2 else 1
     remote: int = h2_state.remote_settings.max_concurrent_streams
     local: int = h2_state.local_settings.max_concurrent_streams  # httpcore's cap as well
     return max(1, min(remote, local))
 
 
+_CLOSING = httpcore.Request(
+    "GET", "https://closing.invalid/", extensions={"timeout": {"write": 10.0}}
+)
+"""What httpcore's writes read their timeout from when a stream is reset on close."""
+
+
+class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
+    """httpcore's HTTP/2 connection, but a stream whose events have arrived is woken at once.
+
+    In httpcore every stream waiting for its events queues for the connection's read lock,
+    and the holder reads the socket until *something* arrives. On a connection of quiet
+    watches the holder can wait minutes, while streams queued behind it already have their
+    events (read by an earlier holder) and cannot take them: a watch sees its change only
+    when some other stream gets data. Here one waiting stream reads at a time, and after
+    each read every stream whose events came is woken, and one still waiting takes over the
+    reading, as Go's one read loop per connection does.
+    """
+
+    async def _receive_events(
+        self, request: httpcore.Request, stream_id: int | None = None
+    ) -> None:
+        if stream_id is None:  # waiting for flow control: as httpcore does
+            try:
+                await super()._receive_events(request, stream_id)
+            finally:
+                self._wake()
+            return
+        waiters: dict[int, anyio.Event] = self.__dict__.setdefault("_kt_waiters", {})
+        while not self._events.get(stream_id):
+            if not self.__dict__.get("_kt_reading"):
+                self._kt_reading = True
+                try:
+                    await super()._receive_events(request, stream_id)
+                finally:
+                    self._kt_reading = False
+                    self._wake()
+                continue
+            woken = waiters[stream_id] = anyio.Event()
+            try:
+                await woken.wait()
+            finally:
+                if waiters.get(stream_id) is woken:
+                    del waiters[stream_id]
+
+    async def _response_closed(self, stream_id: int) -> None:
+        # Closed before the server ended it (a watch closed or cancelled): reset the stream,
+        # so that the server stops serving it and stops counting it against the connection's
+        # streams, and give back the connection window its unread data holds. httpcore just
+        # forgets such a stream.
+        stream = self._h2_state.streams.get(stream_id)
+        if stream is not None and not stream.closed:
+            try:
+                for event in self._events.get(stream_id, ()):
+                    if isinstance(event, h2.events.DataReceived) and event.flow_controlled_length:
+                        self._h2_state.acknowledge_received_data(
+                            event.flow_controlled_length, stream_id
+                        )
+                self._h2_state.reset_stream(stream_id, h2.errors.ErrorCodes.CANCEL)
+                await self._write_outgoing_data(_CLOSING)
+            except Exception as exc:  # broken or closing: the connection dies with its streams
+                logger.debug("HTTP/2 stream %d not reset: %s", stream_id, exc)
+        await super()._response_closed(stream_id)
+        self._wake()
+
+    def _wake(self) -> None:
+        waiters: dict[int, anyio.Event] = self.__dict__.setdefault("_kt_waiters", {})
+        broken = self._read_exception is not None or self._connection_terminated is not None
+        for waiting in list(waiters):
+            if broken or self._events.get(waiting) or waiting not in self._events:
+                waiters.pop(waiting).set()
+        if waiters and not self.__dict__.get("_kt_reading"):
+            waiters.pop(next(iter(waiters))).set()  # the next reader
+
+
+_with_our_http2_classes: dict[type[Any], type[Any]] = {}
+
+
+def _with_our_http2(connection: Any) -> Any:
+    """``connection`` (httpcore's direct, tunnel or SOCKS connection) made to use
+    :class:`_AsyncHTTP2Connection` for the HTTP/2 connection it makes after the handshake."""
+    cls = type(connection)
+    made = _with_our_http2_classes.get(cls)
+    if made is None:
+
+        def get(self: Any) -> Any:
+            return self.__dict__.get("_kt_connection")
+
+        def set_(self: Any, value: Any) -> None:
+            if type(value) is httpcore.AsyncHTTP2Connection:
+                value.__class__ = _AsyncHTTP2Connection
+            self.__dict__["_kt_connection"] = value
+
+        made = type(cls.__name__, (cls,), {"_connection": property(get, set_)})
+        _with_our_http2_classes[cls] = made
+    inner = connection.__dict__.pop("_connection", None)
+    connection.__class__ = made
+    connection._connection = inner
+    return connection
+
+
 class _StreamAwarePool(httpcore.AsyncConnectionPool):
     """httpcore's pool, but an HTTP/2 connection takes only as many requests as the server
     allows streams; the rest go to a new connection (up to ``max_connections``) or wait for
-    one within the pool timeout. Responses of HTTP/2 streams reset their stream when closed
-    before their end."""
+    one within the pool timeout. Its HTTP/2 connections are :class:`_AsyncHTTP2Connection` s."""
 
     def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
         closing: list[httpcore.AsyncConnectionInterface] = []
@@ -226,77 +327,40 @@ class _StreamAwarePool(httpcore.AsyncConnectionPool):
             if pool_request.connection is not None:
                 key = id(pool_request.connection)
                 load[key] = load.get(key, 0) + 1
+        # Free places, in the pool's order: fill one connection before opening the next.
+        spare = [
+            [connection, _streams_allowed(connection) - load.get(id(connection), 0)]
+            for connection in self._connections
+            if connection.is_available()
+        ]
+        spare = [entry for entry in spare if entry[1] > 0]
+        idle = [connection for connection in self._connections if connection.is_idle()]
         for pool_request in [r for r in self._requests if r.is_queued()]:
             origin = pool_request.request.url.origin
-            chosen = next(
-                (
-                    connection
-                    for connection in self._connections
-                    if connection.can_handle_request(origin)
-                    and connection.is_available()
-                    and load.get(id(connection), 0) < _streams_allowed(connection)
-                ),
-                None,
-            )
-            if chosen is None:
+            entry = next((e for e in spare if e[0].can_handle_request(origin)), None)
+            if entry is None:
                 if len(self._connections) >= self._max_connections:
-                    idle = [c for c in self._connections if c.is_idle()]
                     if not idle:
+                        if not spare:
+                            break  # the rest wait too, within the pool timeout
                         continue  # waits, within the pool timeout, for a stream to end
-                    # A connection to another origin, idle: make room (as httpcore does).
-                    self._connections.remove(idle[0])
-                    closing.append(idle[0])
-                chosen = self.create_connection(origin)
-                self._connections.append(chosen)
-            pool_request.assign_to_connection(chosen)
-            load[id(chosen)] = load.get(id(chosen), 0) + 1
+                    # An idle connection (to another origin) makes room, as in httpcore.
+                    victim = idle.pop(0)
+                    self._connections.remove(victim)
+                    closing.append(victim)
+                    spare = [e for e in spare if e[0] is not victim]
+                connection = self.create_connection(origin)
+                self._connections.append(connection)
+                entry = [connection, _streams_allowed(connection)]
+                spare.append(entry)
+            pool_request.assign_to_connection(entry[0])
+            entry[1] -= 1
+            if entry[1] <= 0:
+                spare.remove(entry)
         return closing
 
-    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
-        response = await super().handle_async_request(request)
-        if response.extensions.get("http_version") == b"HTTP/2":
-            pool_stream = response.stream
-            inner = getattr(pool_stream, "_stream", None)
-            if inner is not None:
-                pool_stream._stream = _ResetOnClose(inner)  # type: ignore[attr-defined]
-        return response
-
-
-class _ResetOnClose:
-    """An HTTP/2 response body that, closed before the server ended it, resets its stream."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        iterator: AsyncIterator[bytes] = self._stream.__aiter__()
-        return iterator
-
-    async def aclose(self) -> None:
-        try:
-            await _cancel_stream(self._stream)
-        finally:
-            await self._stream.aclose()
-
-
-async def _cancel_stream(body: Any) -> None:
-    connection = getattr(body, "_connection", None)
-    stream_id = getattr(body, "_stream_id", None)
-    h2_state = getattr(connection, "_h2_state", None)
-    if h2_state is None or stream_id is None or getattr(body, "_closed", True):
-        return
-    stream = h2_state.streams.get(stream_id)
-    if stream is None or stream.closed:
-        return  # ended by the server (or already reset): nothing to cancel
-    try:
-        # What arrived but was never read still counts against the connection's window.
-        for event in connection._events.get(stream_id, ()):
-            if isinstance(event, h2.events.DataReceived) and event.flow_controlled_length:
-                h2_state.acknowledge_received_data(event.flow_controlled_length, stream_id)
-        h2_state.reset_stream(stream_id, h2.errors.ErrorCodes.CANCEL)
-        await connection._write_outgoing_data(body._request)
-    except Exception as exc:  # the connection is broken or closing: it dies with its streams
-        logger.debug("HTTP/2 stream %d not reset: %s", stream_id, exc)
+    def create_connection(self, origin: httpcore.Origin) -> httpcore.AsyncConnectionInterface:
+        return _with_our_http2(super().create_connection(origin))  # type: ignore[no-any-return]
 
 
 class _DeadlineStream(httpcore.NetworkStream):
