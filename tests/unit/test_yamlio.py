@@ -9,7 +9,12 @@ for ``interface{}``), and kubernetes-sigs/yaml at aadfabb (``yaml.go``: ``YAMLTo
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+from kubetyped import yamlio
+from kubetyped._base_errors import ConfigError
 from kubetyped.yamlio import YAMLError, load, load_all, load_all_located
 
 
@@ -213,3 +218,23 @@ def test_lines_by_json_pointer() -> None:
     assert docs[1].lines["/spec/items/0/port"] == 7
     assert docs[1].line_of("/spec/items/0/unknown/deeper") == 6
     assert docs[1].line_of("") == 3
+
+
+def test_one_way_to_name_the_place_of_a_yaml_problem(tmp_path: Path) -> None:
+    """``YAMLError.where`` is the one formatter; the kubeconfig reader quotes it as it is."""
+    from kubetyped.kubeconfig import read_kubeconfig
+
+    text = "apiVersion: v1\nclusters: [\n"
+    with pytest.raises(yamlio.YAMLError) as info:
+        yamlio.load(text)
+    where = info.value.where
+    assert re.fullmatch(r"line \d+, column \d+", where)
+    assert str(info.value) == f"{where}: {info.value.reason}"
+    assert yamlio.YAMLError("no place").where == ""
+    assert yamlio.YAMLError("a line", 3).where == "line 3"
+
+    config = tmp_path / "config"
+    config.write_text(text)
+    with pytest.raises(ConfigError) as bad:
+        read_kubeconfig(config)
+    assert f"invalid YAML ({where}): {info.value.reason}" in str(bad.value)
