@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+from typing import Any
 
 import httpx
 import pytest
 from kubetyped.client import Client
 from kubetyped.config import ClusterConfig
-from kubetyped.model import K8sModel, K8sObject
-from kubetyped.paths import group_version_path, resource_path
+from kubetyped.k8s.apps.v1 import Deployments
+from kubetyped.k8s.core.v1 import ConfigMap, ConfigMaps, Nodes
+from kubetyped.k8s.meta.v1 import ObjectMeta
+from kubetyped.k8s.rbac_authorization.v1 import ClusterRoles
+from kubetyped.paths import ResourceInfo, group_version_path, resource_path
 from kubetyped.request import (
     ApiRequest,
     OrStatus,
@@ -18,57 +22,14 @@ from kubetyped.request import (
     encode_body,
     encode_params,
 )
-from kubetyped.resource import ResourceClient, ResourceInfo
 from kubetyped.status import Status
-from pydantic import Field
 
-
-class ObjectMeta(K8sModel):
-    name: str | None = None
-    namespace: str | None = None
-    labels: dict[str, str] | None = None
-    resource_version: str | None = Field(default=None, alias="resourceVersion")
-
-
-class ConfigMap(K8sObject):
-    api_version: Literal["v1"] = Field(default="v1", alias="apiVersion")
-    kind: Literal["ConfigMap"] = "ConfigMap"
-    metadata: ObjectMeta | None = None
-    data: dict[str, str] | None = None
-
-
-CONFIGMAPS = ResourceInfo(
-    group="",
-    version="v1",
-    kind="ConfigMap",
-    plural="configmaps",
-    namespaced=True,
-    verbs=frozenset({"get", "list", "watch", "create", "update", "patch", "delete"}),
-)
-DEPLOYMENTS = ResourceInfo(
-    group="apps",
-    version="v1",
-    kind="Deployment",
-    plural="deployments",
-    namespaced=True,
-    subresources=frozenset({"status", "scale"}),
-)
-NODES = ResourceInfo(group="", version="v1", kind="Node", plural="nodes", namespaced=False)
-CLUSTER_ROLES = ResourceInfo(
-    group="rbac.authorization.k8s.io",
-    version="v1",
-    kind="ClusterRole",
-    plural="clusterroles",
-    namespaced=False,
-)
-
-
-class ConfigMaps(ResourceClient):
-    info = CONFIGMAPS
-
-
-class Nodes(ResourceClient):
-    info = NODES
+# The generated resource clients and their metadata (kubetyped.k8s), called as generated
+# methods call them.
+CONFIGMAPS = ConfigMaps.info
+DEPLOYMENTS = Deployments.info
+NODES = Nodes.info
+CLUSTER_ROLES = ClusterRoles.info
 
 
 def _no_network(request: httpx.Request) -> httpx.Response:
@@ -271,9 +232,12 @@ def test_apply_request(client: Client) -> None:
     assert req.path == "/api/v1/namespaces/team-a/configmaps/cm"
     assert req.content_type == "application/apply-patch+yaml"
     assert req.params == (("dryRun", "All"), ("fieldManager", "me"), ("force", "true"))
-    assert req.body == (
-        b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm"},"data":{"a":"1"}}'
-    )
+    assert req.body is not None and json.loads(req.body) == {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "cm"},
+        "data": {"a": "1"},
+    }
 
 
 def test_apply_request_from_manifest(client: Client) -> None:

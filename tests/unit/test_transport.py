@@ -769,7 +769,7 @@ def test_max_retries_argument() -> None:
 def test_large_bodies_decode_with_the_collector_paused() -> None:
     import gc
 
-    from kubetyped.request import Decoder, decode
+    from kubetyped.decoding import Decoder, decode
 
     seen: list[bool] = []
 
@@ -793,7 +793,7 @@ def test_the_collector_pause_spans_overlapping_decodes_and_respects_the_app() ->
     import gc
     import threading
 
-    from kubetyped.request import Decoder, decode
+    from kubetyped.decoding import Decoder, decode
 
     first_inside, release_first = threading.Event(), threading.Event()
     seen: dict[str, bool] = {}
