@@ -104,10 +104,30 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def soak(session: nox.Session) -> None:
+    """The full-size proofs too long for every interpreter of the test command (an informer
+    holding 2,000 pods through 20,000 updates); CI runs them once."""
+    session.install(".[test]")
+    session.run("pytest", "-ra", "-m", "soak", "-s", *session.posargs)
+
+
+@nox.session
 def stress(session: nox.Session) -> None:
     """One Client shared by 50 threads for 10,000 requests against the real server."""
     session.install(".")
     session.run("python", "tests/e2e/stress.py", *session.posargs)
+
+
+@nox.session
+def load(session: nox.Session) -> None:
+    """5,000 GETs and 1,000 creates, 50 in flight on one async client, against a real server:
+    kubetyped (HTTP/2 and HTTP/1.1) beside lightkube's AsyncClient and kubernetes_asyncio.
+
+    Requests per second and p50/p99 latency, side by side in one run; ``nox -s load --
+    --quick --only kubetyped`` is a smoke run. Not a test: nothing is asserted of the times.
+    """
+    session.install(".[bench]", "kubernetes_asyncio==36.*")
+    session.run("python", "tests/bench/load.py", *session.posargs)
 
 
 @nox.session

@@ -309,6 +309,16 @@ def _with_our_http2(connection: Any) -> Any:
     return connection
 
 
+class _Room:
+    """A connection and how many more requests it may take now."""
+
+    __slots__ = ("connection", "free")
+
+    def __init__(self, connection: httpcore.AsyncConnectionInterface, free: int) -> None:
+        self.connection = connection
+        self.free = free
+
+
 class _StreamAwarePool(httpcore.AsyncConnectionPool):
     """httpcore's pool, but an HTTP/2 connection takes only as many requests as the server
     allows streams; the rest go to a new connection (up to ``max_connections``) or wait for
@@ -328,35 +338,35 @@ class _StreamAwarePool(httpcore.AsyncConnectionPool):
                 key = id(pool_request.connection)
                 load[key] = load.get(key, 0) + 1
         # Free places, in the pool's order: fill one connection before opening the next.
-        spare = [
-            [connection, _streams_allowed(connection) - load.get(id(connection), 0)]
+        rooms = [
+            _Room(connection, _streams_allowed(connection) - load.get(id(connection), 0))
             for connection in self._connections
             if connection.is_available()
         ]
-        spare = [entry for entry in spare if entry[1] > 0]
+        rooms = [room for room in rooms if room.free > 0]
         idle = [connection for connection in self._connections if connection.is_idle()]
         for pool_request in [r for r in self._requests if r.is_queued()]:
             origin = pool_request.request.url.origin
-            entry = next((e for e in spare if e[0].can_handle_request(origin)), None)
-            if entry is None:
+            room = next((r for r in rooms if r.connection.can_handle_request(origin)), None)
+            if room is None:
                 if len(self._connections) >= self._max_connections:
                     if not idle:
-                        if not spare:
+                        if not rooms:
                             break  # the rest wait too, within the pool timeout
                         continue  # waits, within the pool timeout, for a stream to end
                     # An idle connection (to another origin) makes room, as in httpcore.
                     victim = idle.pop(0)
                     self._connections.remove(victim)
                     closing.append(victim)
-                    spare = [e for e in spare if e[0] is not victim]
+                    rooms = [r for r in rooms if r.connection is not victim]
                 connection = self.create_connection(origin)
                 self._connections.append(connection)
-                entry = [connection, _streams_allowed(connection)]
-                spare.append(entry)
-            pool_request.assign_to_connection(entry[0])
-            entry[1] -= 1
-            if entry[1] <= 0:
-                spare.remove(entry)
+                room = _Room(connection, _streams_allowed(connection))
+                rooms.append(room)
+            pool_request.assign_to_connection(room.connection)
+            room.free -= 1
+            if room.free <= 0:
+                rooms.remove(room)
         return closing
 
     def create_connection(self, origin: httpcore.Origin) -> httpcore.AsyncConnectionInterface:

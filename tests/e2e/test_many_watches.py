@@ -139,10 +139,10 @@ async def make_changes(
 
     async def one(namespace: str) -> None:
         async with gate:
+            ledger.sent[namespace] = time.monotonic()
             await configmaps.create(
                 ConfigMap(metadata=ObjectMeta(name=change)), namespace=namespace
             )
-            ledger.sent[namespace] = time.monotonic()
 
     await asyncio.gather(*(one(namespace) for namespace in names))
 
