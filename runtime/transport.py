@@ -123,7 +123,7 @@ def sync_transport(
     """The transport of a :class:`~kubetyped.Client`: keepalive, deadline, pool limits.
 
     HTTP/1.1 only: httpcore's synchronous HTTP/2 lets threads sharing a connection corrupt
-    its state (stream ids, HPACK, frame order; encode/httpcore#908), and a ``Client`` is
+    its state (stream ids, HPACK, frame order: pydantic/httpx2#1153), and a ``Client`` is
     meant to be shared by threads. Each call and each watch holds a connection of its own.
     """
     transport = httpx.HTTPTransport(**_options(verify, proxy, max_connections))
