@@ -16,9 +16,13 @@ if TYPE_CHECKING:
     from .cluster import ClusterConfig as ClusterConfig
     from .config import load_config as load_config
     from .errors import *  # noqa: F403  # every exception: errors.__all__ is the one list
+    from .exec import ExecError as ExecError
+    from .exec import ExecResult as ExecResult
+    from .exec import NonZeroExit as NonZeroExit
     from .informer import AsyncInformer as AsyncInformer
     from .informer import Informer as Informer
     from .paths import ResourceInfo as ResourceInfo
+    from .portforward import ForwardError as ForwardError
     from .request import ApiRequest as ApiRequest
     from .request import OrStatus as OrStatus
     from .request import PatchType as PatchType
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
     from .retry import RetryPolicy as RetryPolicy
     from .status import Status as Status
     from .watch import WatchEvent as WatchEvent
+    from .websocket import WebSocketError as WebSocketError
 
 # Where each public name lives (tests/unit/test_exports.py checks the list above against it).
 # The exceptions are not listed here: every name in ``kubetyped.errors.__all__`` is public.
@@ -46,6 +51,11 @@ _WHERE = {
     "RetryPolicy": "retry",
     "Status": "status",
     "WatchEvent": "watch",
+    "ExecResult": "exec",
+    "ExecError": "exec",
+    "NonZeroExit": "exec",
+    "ForwardError": "portforward",
+    "WebSocketError": "websocket",
 }
 
 

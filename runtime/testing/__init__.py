@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         cache_dir,
         find_binaries,
     )
+    from ._kubelet import KubeletNotFound, TestKubelet
     from ._pki import PkiError
     from ._server import ApiServer, ApiServerStartError
 
@@ -32,7 +33,9 @@ __all__ = [
     "ApiServerStartError",
     "Binaries",
     "BinariesNotFound",
+    "KubeletNotFound",
     "PkiError",
+    "TestKubelet",
     "cache_dir",
     "find_binaries",
 ]
@@ -48,6 +51,8 @@ _WHERE = {
     "BinariesNotFound": "_binaries",
     "cache_dir": "_binaries",
     "find_binaries": "_binaries",
+    "KubeletNotFound": "_kubelet",
+    "TestKubelet": "_kubelet",
     "PkiError": "_pki",
     "ApiServer": "_server",
     "ApiServerStartError": "_server",

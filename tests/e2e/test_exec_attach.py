@@ -19,8 +19,7 @@ from kubetyped import AsyncClient, Client
 from kubetyped import exec as kexec
 from kubetyped.errors import BadRequest, Forbidden, InvalidRequest, NotFound
 from kubetyped.exec import ExecError, ExecResult, NonZeroExit
-from kubetyped.testing import ApiServer
-from kubetyped.testing._kubelet import TestKubelet
+from kubetyped.testing import ApiServer, TestKubelet
 
 pytestmark = pytest.mark.e2e
 

@@ -19,8 +19,7 @@ from _support import unique
 from kubetyped import AsyncClient, Client
 from kubetyped.errors import BadRequest, Forbidden, InvalidRequest, NotFound, ServiceUnavailable
 from kubetyped.proxy_subresource import proxy, proxy_async, proxy_path
-from kubetyped.testing import ApiServer
-from kubetyped.testing._kubelet import TestKubelet
+from kubetyped.testing import ApiServer, TestKubelet
 
 pytestmark = pytest.mark.e2e
 

@@ -29,8 +29,7 @@ from kubetyped.portforward import (
     forward,
     forward_async,
 )
-from kubetyped.testing import ApiServer
-from kubetyped.testing._kubelet import TestKubelet
+from kubetyped.testing import ApiServer, TestKubelet
 
 pytestmark = pytest.mark.e2e
 
