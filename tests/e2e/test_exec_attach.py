@@ -77,15 +77,19 @@ async def call(value: Any) -> Any:
     return value
 
 
-async def read_until(session: Any, wanted: bytes, *, max_chunks: int = 1000) -> bytes:
-    """Output of ``session`` until ``wanted`` appears in it."""
+async def read_until(
+    session: Any, wanted: bytes, *, after: bytes = b"", max_chunks: int = 1000
+) -> bytes:
+    """Output of ``session`` until ``wanted`` appears in it (past the first ``after``, when
+    given: a terminal echoes the newline sent before the command answers)."""
     seen = b""
     for _ in range(max_chunks):
         output = await call(session.read())
         assert output is not None, f"session ended before {wanted!r}; got {seen!r}"
         seen += output.data
-        if wanted in seen:
-            return seen
+        start = seen.find(after) + len(after) if after else 0
+        if (not after or after in seen) and wanted in seen[start:]:
+            return seen[start:] if after else seen
     raise AssertionError(f"{wanted!r} not in {seen[-500:]!r}")
 
 
@@ -146,28 +150,28 @@ async def test_300_kb_of_output_intact(flavour: Flavour, pod_namespace: str) -> 
 
 
 async def test_tty_follows_two_resizes(flavour: Flavour, pod_namespace: str) -> None:
-    # The shell prints the terminal's size for every line it reads; a resize travels on its
-    # own stream, so each is followed by newlines until the shell reports it.
+    # The shell prints the terminal's size for every line it reads. A resize travels on its
+    # own stream behind the API server, so it may overtake or trail a newline: each round
+    # waits for the shell's next answer, until it reports the size set.
     session = await flavour.session(
         POD,
-        ["sh", "-c", "while read line; do stty size; done"],
+        ["sh", "-c", "echo ready; while read line; do stty size; done"],
         namespace=pod_namespace,
         stdin=True,
         tty=True,
     )
     try:
+        await read_until(session, b"ready\r\n")
         for width, height in ((100, 40), (132, 51)):
-            wanted = f"{height} {width}\r\n".encode()
-            seen = b""
-            for _ in range(50):
-                # Sent again each round, as a terminal does on each SIGWINCH: the resize
-                # stream behind the API server may not exist yet when the first one arrives.
-                await call(session.resize(width, height))
+            await call(session.resize(width, height))
+            reported: list[bytes] = []
+            for _ in range(20):
                 await call(session.write(b"\n"))
-                seen += await read_until(session, b"\n")
-                if wanted in seen:
+                answer = await read_until(session, b"\r\n", after=b"\r\n")
+                reported.append(answer.strip())
+                if reported[-1] == f"{height} {width}".encode():
                     break
-            assert wanted in seen, seen
+            assert reported[-1] == f"{height} {width}".encode(), reported
     finally:
         await close_session(session)
 
