@@ -300,7 +300,9 @@ class WebSocket:
                 return None
             try:
                 data = self._stream.read(_READ_SIZE)
-            except (httpcore.NetworkError, httpcore.TimeoutException, OSError) as exc:
+            except httpcore.TimeoutException as exc:
+                raise TransportError(f"{self.url}: the call's timeout ran out") from exc
+            except (httpcore.NetworkError, OSError) as exc:
                 if self._closed:
                     self._ended = True
                     return None
@@ -387,7 +389,9 @@ class AsyncWebSocket:
                 return None
             try:
                 data = await self._stream.read(_READ_SIZE)
-            except (httpcore.NetworkError, httpcore.TimeoutException, OSError) as exc:
+            except httpcore.TimeoutException as exc:
+                raise TransportError(f"{self.url}: the call's timeout ran out") from exc
+            except (httpcore.NetworkError, OSError) as exc:
                 if self._closed:
                     self._ended = True
                     return None

@@ -7,7 +7,11 @@ translates to the kubelet (SPDY), or passes ``v4.channel.k8s.io`` straight throu
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +21,7 @@ import yaml
 from _support import unique
 from kubetyped import AsyncClient, Client
 from kubetyped import exec as kexec
-from kubetyped.errors import BadRequest, Forbidden, InvalidRequest, NotFound
+from kubetyped.errors import BadRequest, Forbidden, InvalidRequest, NotFound, TransportError
 from kubetyped.exec import ExecError, ExecResult, NonZeroExit
 from kubetyped.testing import ApiServer, TestKubelet
 
@@ -322,3 +326,101 @@ async def test_through_the_generated_pods_client(kubeconfig: Path, pod_namespace
             await asession.write(b"async attach\n")
             assert b"async attach\n" in await read_until(asession, b"async attach\n")
             await asession.close_stdin()
+
+
+class ConnectProxy:
+    """An HTTP CONNECT proxy on 127.0.0.1 that remembers where it tunnelled to."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.tunnels: list[str] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._tunnel, args=(conn,), daemon=True).start()
+
+    def _tunnel(self, conn: socket.socket) -> None:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = conn.recv(4096)
+            if not chunk:
+                conn.close()
+                return
+            head += chunk
+        method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+        assert method == "CONNECT"
+        self.tunnels.append(target)
+        host, port = target.rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)))
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        def pipe(src: socket.socket, dst: socket.socket) -> None:
+            with contextlib.suppress(OSError):
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            with contextlib.suppress(OSError):
+                dst.shutdown(socket.SHUT_WR)
+
+        threading.Thread(target=pipe, args=(upstream, conn), daemon=True).start()
+        pipe(conn, upstream)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_through_an_http_proxy_and_an_exec_plugin(
+    pod_namespace: str, kubeconfig: Path, apiserver: ApiServer, tmp_path: Path
+) -> None:
+    proxy = ConnectProxy()
+    try:
+        config = yaml.safe_load(kubeconfig.read_text())
+        for cluster in config["clusters"]:
+            cluster["cluster"]["proxy-url"] = f"http://127.0.0.1:{proxy.port}"
+        # The credential comes from a client-go exec plugin, run before the upgrade.
+        plugin = tmp_path / "plugin.py"
+        plugin.write_text(
+            "import json, os\n"
+            'print(json.dumps({"apiVersion": "client.authentication.k8s.io/v1", '
+            '"kind": "ExecCredential", "status": {"token": os.environ["TOKEN"]}}))\n'
+        )
+        config["users"].append(
+            {
+                "name": "plugin",
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1",
+                        "command": sys.executable,
+                        "args": [str(plugin)],
+                        "env": [{"name": "TOKEN", "value": apiserver.admin_token}],
+                        "interactiveMode": "Never",
+                    }
+                },
+            }
+        )
+        context = next(c for c in config["contexts"] if c["name"] == "admin-token")
+        context["context"]["user"] = "plugin"
+        path = tmp_path / "proxied.yaml"
+        path.write_text(yaml.safe_dump(config))
+        with Client(kubeconfig=path, context="admin-token") as client:
+            result = kexec.run(client, POD, ["echo", "proxied"], namespace=pod_namespace)
+        assert result.stdout == b"proxied\n"
+        assert proxy.tunnels == [f"127.0.0.1:{apiserver.port}"]
+    finally:
+        proxy.close()
+
+
+def test_run_timeout_bounds_the_whole_call(flavour_sync: Client, pod_namespace: str) -> None:
+    with pytest.raises(TransportError, match="timeout ran out"):
+        kexec.run(flavour_sync, POD, ["sleep", "120"], namespace=pod_namespace, timeout=2)
+
+
+@pytest.fixture
+def flavour_sync(kubeconfig: Path) -> Iterator[Client]:
+    with Client(kubeconfig=kubeconfig) as client:
+        yield client
