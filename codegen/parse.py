@@ -713,9 +713,10 @@ def _go_null_value(t: TypeExpr) -> bool:
 
 
 def _open_enum(values: Any) -> TypeExpr:
-    """A string with known values (an OpenAPI v3 or CRD ``enum``): ``Literal[...] | str``, so
-    editors complete the known values and a value a newer server adds still reads. Without
-    an enum of strings, ``str``. (Kubernetes' own ``/openapi/v2`` lists no enums.)"""
+    """A string with known values (an ``enum``, as a server's ``/openapi/v2`` and
+    ``/openapi/v3`` and CRDs list them): ``Literal[...] | str``, so editors complete the known
+    values and a value a newer server adds still reads. Without an enum of strings, ``str``.
+    (The embedded v1.36 spec lists no enums.)"""
     if not isinstance(values, list):
         return Primitive("str")
     known = tuple(dict.fromkeys(v for v in values if isinstance(v, str)))
