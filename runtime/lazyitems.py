@@ -32,27 +32,28 @@ __all__ = ["LAZY", "LazyItems", "lazy_items"]
 class LazyItems(list[Any]):
     """A list whose wire-dict entries become models when read (see the module docstring)."""
 
-    __slots__ = ("_model", "_unread")
+    __slots__ = ("_all_read", "_model")
 
     def __init__(self, raw: Iterable[Any], model: type[BaseModel]) -> None:
         super().__init__(raw)
         self._model = model
-        self._unread = len(self)  # an upper bound: 0 means every entry is a model
+        # Set once a full pass has replaced every dict. No counter: threads reading the same
+        # entry at once may both validate it, and a count would then drift.
+        self._all_read = False
 
     def _read(self, index: int) -> Any:
         value = list.__getitem__(self, index)
         if type(value) is dict:
             value = self._model.model_validate(value)
             list.__setitem__(self, index, value)
-            self._unread -= 1
         return value
 
     def materialize(self) -> LazyItems:
         """Validate every unread item now; returns the list itself."""
-        if self._unread > 0:
+        if not self._all_read:
             for index in range(len(self)):
                 self._read(index)
-            self._unread = 0
+            self._all_read = True
         return self
 
     @overload
@@ -63,7 +64,7 @@ class LazyItems(list[Any]):
         if isinstance(index, slice):
             return list.__getitem__(self.materialize(), index)
         position = index.__index__()
-        if self._unread == 0:
+        if self._all_read:
             return list.__getitem__(self, position)
         if position < 0:
             position += len(self)
@@ -72,7 +73,7 @@ class LazyItems(list[Any]):
         return self._read(position)
 
     def __iter__(self) -> Iterator[Any]:
-        if self._unread == 0:
+        if self._all_read:
             yield from list.__iter__(self)
             return
         index = 0

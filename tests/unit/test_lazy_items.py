@@ -224,3 +224,22 @@ def test_the_rule_is_the_kind_not_the_class() -> None:
     assert type(decode(WidgetSet, body).items) is list
     assert isinstance(decode(PodList, b'{"items": []}').items, LazyItems)
     assert not Pod.__dict__.get("__k8s_lazy_items__", False)
+
+
+def test_threads_reading_one_list_all_get_models() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [f"cm-{i}" for i in range(300)]
+    lst = decode(ConfigMapList, _body(*names))
+
+    def read(start: int) -> list[str]:
+        picked = [lst.items[(start + i) % len(names)] for i in range(len(names))]
+        return [cm.metadata.name or "" for cm in picked]  # type: ignore[union-attr]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(read, range(0, 300, 37)))
+    assert all(sorted(result) == sorted(names) for result in results)
+    assert (
+        not any(_unread(lst.items))
+        and lst.items == ConfigMapList.model_validate_json(_body(*names)).items
+    )
