@@ -169,6 +169,8 @@ def http_for(client: Client) -> tuple[httpx.Client, dict[str, Any]]:
                 **_http1_only(sync_transport),
             )
             http = _sync_http[client] = httpx.Client(**options, transport=transport)
+            # Its pooled connections (proxy requests, refused upgrades) go with the client.
+            weakref.finalize(client, http.close)
     return http, extensions
 
 

@@ -202,6 +202,17 @@ async def test_missing_container_pod_and_empty_command(
         await flavour.run(POD, [], namespace=pod_namespace)
 
 
+async def test_a_pod_of_two_containers_needs_one_named(
+    flavour: Flavour, pod_namespace: str, test_kubelet: TestKubelet
+) -> None:
+    name = unique("two")
+    with test_kubelet.pod(pod_namespace, name, {"a": ["cat"], "b": ["cat"]}):
+        with pytest.raises(BadRequest, match="a container name must be specified"):
+            await flavour.run(name, ["true"], namespace=pod_namespace)
+        result = await flavour.run(name, ["echo", "b"], namespace=pod_namespace, container="b")
+        assert result.stdout == b"b\n"
+
+
 async def test_v4_fallback(flavour: Flavour, pod_namespace: str) -> None:
     session = await flavour.session(
         POD, ["sh", "-c", "echo v4; exit 7"], namespace=pod_namespace, protocols=V4_ONLY
