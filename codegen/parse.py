@@ -179,6 +179,7 @@ class _Parser:
         self.shapes = Shapes(self.definitions)
         # Named definitions by shape: an inline object of that shape uses the named class.
         self.base_shapes: dict[Hashable, list[ModelRef]] = {}
+        self.base_map_types: dict[ModelRef, Any] = {}  # their x-kubernetes-map-type
         self.match_at: dict[int, ModelRef] = {}  # id of an inline schema -> its named type
         # Inline objects: one class per shape and module, named before any is built.
         self.nested_names: dict[tuple[ModuleId, Hashable], str] = {}
@@ -323,12 +324,17 @@ class _Parser:
             unstable = not re.fullmatch(r"v\d+", ref.module.version)
             rank = (unstable, ref.module.segment not in ("core", "meta"), ref.module.dotted, name)
             ranked.setdefault(shape, []).append((rank, ref))
+            self.base_map_types[ref] = schema.get("x-kubernetes-map-type")
         self.base_shapes = {shape: [r for _, r in sorted(refs)] for shape, refs in ranked.items()}
 
-    def _base_type(self, shape: Hashable, word: str) -> ModelRef | None:
+    def _base_type(self, shape: Hashable, word: str, map_type: Any = None) -> ModelRef | None:
         """The named type an inline object of this shape at a path ending in ``word`` is: one
         of that name (``Sysctl``, ``SeccompProfile``), else the best of that shape, if the
-        shape has two properties or more (one ``name`` alone says nothing)."""
+        shape has two properties or more. One property alone says little (``{name}``
+        required is PodOS as much as a reference): such a shape is the named type only where
+        the object also carries that type's own ``x-kubernetes-map-type`` and no other type of
+        the shape does, as controller-gen writes ``corev1.LocalObjectReference`` (``{name}``,
+        atomic) for ``imagePullSecrets``."""
         refs = self.base_shapes.get(shape)
         if not refs:
             return None
@@ -337,7 +343,8 @@ class _Parser:
                 return ref
         if isinstance(shape, tuple) and len(shape[1]) >= 2:
             return refs[0]
-        return None
+        marked = [r for r in refs if map_type and self.base_map_types.get(r) == map_type]
+        return marked[0] if len(marked) == 1 else None
 
     def _plan_nested(self) -> None:
         """Walk every definition's inline objects as ``type_of`` will, and name each class:
@@ -415,7 +422,7 @@ class _Parser:
                 return
             if isinstance(props, dict) and props:
                 shape = self.shapes.of(schema)
-                base = self._base_type(shape, path[-1])
+                base = self._base_type(shape, path[-1], schema.get("x-kubernetes-map-type"))
                 if base is not None:
                     self.matched.append((path, base))
                     self.match_at[id(schema)] = base

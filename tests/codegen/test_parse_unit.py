@@ -9,7 +9,7 @@ import copy
 import pytest
 from codegen_tiny_spec import META, W, tiny_spec
 from kubetyped.codegen.errors import SpecError
-from kubetyped.codegen.ir import ListOf, ModuleId, OperationDef, Primitive, ResourceDef
+from kubetyped.codegen.ir import ListOf, ModelRef, ModuleId, OperationDef, Primitive, ResourceDef
 from kubetyped.codegen.parse import parse_spec
 
 WIDGETS = ModuleId("widgets_example_io", "v1")
@@ -157,3 +157,44 @@ def test_an_unknown_type_is_an_error_naming_its_json_pointer() -> None:
     with pytest.raises(SpecError) as err:
         parse_spec(spec, "tiny.json")
     assert err.value.where == "/definitions/io.example.widgets.v1.Part/properties/name/type"
+
+
+def test_a_name_only_object_is_local_object_reference_where_its_markers_say_so() -> None:
+    spec = tiny_spec()
+    definitions = spec["definitions"]
+    name = {"type": "string", "description": "Name of the referent."}
+    definitions["io.k8s.api.core.v1.LocalObjectReference"] = {
+        "type": "object",
+        "properties": {"name": name},
+        "x-kubernetes-map-type": "atomic",
+    }
+    definitions["io.k8s.api.core.v1.PodOS"] = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": name},
+    }
+    definitions["io.k8s.api.core.v1.Pod"] = {
+        "type": "object",
+        "properties": {"os": {"$ref": "#/definitions/io.k8s.api.core.v1.PodOS"}},
+        "x-kubernetes-group-version-kind": [{"group": "", "version": "v1", "kind": "Pod"}],
+    }
+    inline = {"type": "object", "properties": {"name": {"type": "string", "default": ""}}}
+    definitions[f"{W}.Widget"]["properties"]["spec"]["properties"].update(
+        {
+            # as controller-gen writes corev1.LocalObjectReference: the type it is
+            "pullSecrets": {
+                "type": "array",
+                "items": {**inline, "x-kubernetes-map-type": "atomic"},
+            },
+            # {name} without the marker, and {name} required: nothing says which type
+            "plainRef": inline,
+            "credentialsRef": {**inline, "required": ["name"]},
+        }
+    )
+    package = parse_spec(spec, "tiny.json")
+    spec_model = next(m for m in package.modules[WIDGETS].models if m.name == "WidgetSpec")
+    types = {f.wire_name: f.type for f in spec_model.fields}
+    core = ModuleId("core", "v1")
+    assert types["pullSecrets"] == ListOf(ModelRef(core, "LocalObjectReference"))
+    assert types["plainRef"] == ModelRef(WIDGETS, "PlainRef")
+    assert types["credentialsRef"] == ModelRef(WIDGETS, "CredentialsRef")
