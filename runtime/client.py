@@ -310,10 +310,15 @@ class _BaseClient(Generic[H]):
 
     def _build(self, req: ApiRequest[Any], *, stream: bool = False) -> httpx.Request:
         try:
+            # The whole URL in one string, parsed once: httpx would parse the path, join it to
+            # the base URL and merge the query, three parses of a URL in pure Python, which
+            # under load cost more than the rest of building a request.
+            url = str(self._http.base_url).rstrip("/") + req.path
+            if req.params:
+                url += "?" + str(httpx.QueryParams(req.params))
             return self._http.build_request(
                 req.method,
-                req.path,
-                params=req.params,
+                httpx.URL(url),
                 content=req.body,
                 headers={"Content-Type": req.content_type} if req.content_type else None,
                 timeout=self._stream_timeout if stream else httpx.USE_CLIENT_DEFAULT,

@@ -275,6 +275,8 @@ class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
 
     def _wake(self) -> None:
         waiters: dict[int, anyio.Event] = self.__dict__.setdefault("_kt_waiters", {})
+        if not waiters:
+            return
         broken = self._read_exception is not None or self._connection_terminated is not None
         for waiting in list(waiters):
             if broken or self._events.get(waiting) or waiting not in self._events:
@@ -332,6 +334,9 @@ class _StreamAwarePool(httpcore.AsyncConnectionPool):
             elif connection.has_expired():
                 self._connections.remove(connection)
                 closing.append(connection)
+        queued = [r for r in self._requests if r.is_queued()]
+        if not queued:  # a response closed and nobody waits: nothing to assign
+            return closing
         load: dict[int, int] = {}
         for pool_request in self._requests:
             if pool_request.connection is not None:
@@ -345,7 +350,7 @@ class _StreamAwarePool(httpcore.AsyncConnectionPool):
         ]
         rooms = [room for room in rooms if room.free > 0]
         idle = [connection for connection in self._connections if connection.is_idle()]
-        for pool_request in [r for r in self._requests if r.is_queued()]:
+        for pool_request in queued:
             origin = pool_request.request.url.origin
             room = next((r for r in rooms if r.connection.can_handle_request(origin)), None)
             if room is None:

@@ -89,15 +89,17 @@ async def phase(
                 continue
             latencies.append(time.perf_counter() - started)
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     await asyncio.gather(*(task() for _ in range(concurrency)))
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     return {
         "calls": count,
         "failures": len(failures),
         "failure_kinds": sorted(set(failures))[:5],
         "seconds": round(seconds, 3),
         "per_second": round(len(latencies) / seconds, 1),
+        "cpu_ms_per_call": round(cpu / count * 1000, 3),
         "p50_ms": round(percentile(latencies, 0.50) * 1000, 2) if latencies else None,
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2) if latencies else None,
     }
