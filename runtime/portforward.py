@@ -32,10 +32,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-import math
 import queue
 import socket
 import threading
+from collections import deque
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -71,6 +71,7 @@ SPDY_TUNNEL_PROTOCOL = "SPDY/3.1+portforward.k8s.io"
 Protocol = Literal["auto", "spdy", "websocket"]
 """Which port-forward protocol to speak: ``auto`` offers SPDY-in-WebSocket, then WebSocket."""
 
+_BUFFERED_CHUNKS = 256  # per stream: up to 8 MiB of the kubelet's 32 KiB writes
 _REPLY_TIMEOUT = 30.0  # seconds the kubelet may take to accept a stream (client-go: 30 s)
 _ERROR_TIMEOUT = 10.0  # after the data stream ended, how long its error stream may lag
 
@@ -162,14 +163,49 @@ def _spdy_failure(port: int, error: bytes, reset: int | None) -> ForwardError | 
     return None
 
 
+class _Buffer:
+    """Chunks from the reader thread to one connection's thread, None at the end. At most
+    ``_BUFFERED_CHUNKS`` wait: a connection whose local end reads slowly holds the reader up
+    (and so the other connections of the session, as in kubectl) instead of filling memory.
+    Once closed it drops what comes, so a connection that stopped reading holds up nothing."""
+
+    def __init__(self) -> None:
+        self._items: deque[bytes | None] = deque()
+        self._ready = threading.Condition()
+        self._closed = False
+
+    def put(self, item: bytes | None) -> None:
+        with self._ready:
+            while item is not None and len(self._items) >= _BUFFERED_CHUNKS and not self._closed:
+                self._ready.wait()
+            if not self._closed:
+                self._items.append(item)
+                self._ready.notify_all()
+
+    def get(self, timeout: float | None = None) -> bytes | None:
+        """The next chunk; None at the end (or once closed); queue.Empty after ``timeout``."""
+        with self._ready:
+            if not self._ready.wait_for(lambda: self._items or self._closed, timeout):
+                raise queue.Empty
+            if not self._items:
+                return None
+            item = self._items.popleft()
+            self._ready.notify_all()
+            return item
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            self._items.clear()
+            self._ready.notify_all()
+
+
 @dataclass
 class _Stream:
     """One SPDY stream as the reader thread sees it."""
 
     replied: threading.Event = field(default_factory=threading.Event)
-    data: queue.SimpleQueue[bytes | None] = field(
-        default_factory=lambda: queue.SimpleQueue[bytes | None]()
-    )
+    data: _Buffer = field(default_factory=_Buffer)
     reset: int | None = None
 
 
@@ -259,8 +295,10 @@ class _SpdyTunnel:
 
     def forget(self, *stream_ids: int) -> None:
         with self._lock:
-            for stream_id in stream_ids:
-                self._streams.pop(stream_id, None)
+            streams = [self._streams.pop(stream_id, None) for stream_id in stream_ids]
+        for stream in streams:
+            if stream is not None:
+                stream.data.close()
 
     def close(self) -> None:
         with self._lock:
@@ -419,6 +457,7 @@ class PortForwarder:
             while (chunk := data.data.get()) is not None:
                 conn.sendall(chunk)
         except OSError:
+            data.data.close()  # nobody reads it any more
             tunnel.reset(data_id)
         # The kubelet writes its error, then resets the data stream: the error stream ends too.
         message = b""
@@ -543,13 +582,14 @@ class _AsyncStream:
     """One SPDY stream as the reader task sees it."""
 
     replied: anyio.Event
-    send: MemoryObjectSendStream[bytes | None]
-    receive: MemoryObjectReceiveStream[bytes | None]
+    send: MemoryObjectSendStream[bytes]
+    receive: MemoryObjectReceiveStream[bytes]
     reset: int | None = None
 
 
 def _async_stream() -> _AsyncStream:
-    send, receive = anyio.create_memory_object_stream[bytes | None](math.inf)
+    # Bounded as _Buffer is; the end of the data is the send side closed (EndOfStream).
+    send, receive = anyio.create_memory_object_stream[bytes](_BUFFERED_CHUNKS)
     return _AsyncStream(anyio.Event(), send, receive)
 
 
@@ -573,16 +613,16 @@ class _AsyncSpdyTunnel:
                     async with self._lock:
                         await self._ws.send(reply)
                 for event in events:
-                    self._dispatch(event)
+                    await self._dispatch(event)
         except (KubetypedError, SpdyError) as exc:
             self.error = exc
         finally:
             self.closed = True
             for stream in self._streams.values():
                 stream.replied.set()
-                stream.send.send_nowait(None)
+                stream.send.close()
 
-    def _dispatch(self, event: Reply | Data | Reset | GoAway) -> None:
+    async def _dispatch(self, event: Reply | Data | Reset | GoAway) -> None:
         if isinstance(event, GoAway):
             self.closed = True
             return
@@ -592,16 +632,18 @@ class _AsyncSpdyTunnel:
         if isinstance(event, Reply):
             stream.replied.set()
             if event.fin:
-                stream.send.send_nowait(None)
+                stream.send.close()
         elif isinstance(event, Data):
             if event.data:
-                stream.send.send_nowait(event.data)
+                # Waits while the connection's reader is behind; dropped once it is gone.
+                with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    await stream.send.send(event.data)
             if event.fin:
-                stream.send.send_nowait(None)
+                stream.send.close()
         else:
             stream.reset = event.status
             stream.replied.set()
-            stream.send.send_nowait(None)
+            stream.send.close()
 
     async def open(self, headers: list[tuple[str, str]]) -> tuple[int, _AsyncStream]:
         stream = _async_stream()
@@ -772,14 +814,15 @@ class AsyncPortForwarder:
             async with anyio.create_task_group() as group:
                 group.start_soon(upstream)
                 try:
-                    while (chunk := await data.receive.receive()) is not None:
+                    async for chunk in data.receive:
                         await conn.send(chunk)
                 except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    data.receive.close()  # nobody reads it any more
                     await tunnel.reset(data_id)
                 group.cancel_scope.cancel()
             message = b""
             with anyio.move_on_after(_ERROR_TIMEOUT):
-                while (part := await error.receive.receive()) is not None:
+                async for part in error.receive:
                     message += part
             failure = _spdy_failure(remote, message, data.reset if not message else None)
             if tunnel.closed and tunnel.error is not None and failure is None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hashlib
 import http.server
 import logging
+import os
 import socket
 import threading
 import urllib.request
@@ -250,3 +252,38 @@ async def test_through_the_generated_pods_client(
         async with forward_ws as aforwarder:
             body = await asyncio.to_thread(get, aforwarder.local_ports[http_port], "/apods")
             assert body == b"hello /apods"
+
+
+@pytest.fixture(scope="module")
+def blob_port() -> Iterator[tuple[int, bytes]]:
+    """A server that sends 8 MB and closes."""
+    blob = os.urandom(8 * 2**20)
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.sendall(blob)
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield int(listener.getsockname()[1]), blob
+    listener.close()
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_eight_megabytes_intact(
+    kubeconfig: Path, pod_namespace: str, blob_port: tuple[int, bytes], protocol: Protocol
+) -> None:
+    port, blob = blob_port
+    with Client(kubeconfig=kubeconfig) as client:
+        with forward(client, POD, port, namespace=pod_namespace, protocol=protocol) as local:
+            with socket.create_connection(("127.0.0.1", local)) as conn:
+                conn.settimeout(60)
+                received = bytearray()
+                while chunk := conn.recv(1 << 16):
+                    received += chunk
+    assert hashlib.sha256(received).hexdigest() == hashlib.sha256(blob).hexdigest()

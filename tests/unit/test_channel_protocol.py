@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import struct
 import zlib
 
@@ -304,3 +305,30 @@ def test_spdy_connection_failures() -> None:
     reset = _spdy_failure(80, b"", 5)
     assert reset is not None and "reset the stream (status 5)" in str(reset)
     assert _spdy_failure(80, b"", None) is None
+
+
+def test_port_forward_buffer_is_bounded_and_drops_once_closed() -> None:
+    import threading
+
+    from kubetyped.portforward import _BUFFERED_CHUNKS, _Buffer
+
+    buffer = _Buffer()
+    for i in range(_BUFFERED_CHUNKS):
+        buffer.put(b"%d" % i)
+    extra = threading.Thread(target=buffer.put, args=(b"one too many",), daemon=True)
+    extra.start()
+    extra.join(0.2)
+    assert extra.is_alive()  # held up until the connection reads
+    assert buffer.get() == b"0"
+    extra.join(30)
+    assert not extra.is_alive()
+    buffer.put(None)  # the end is never held up
+    chunks = []
+    while (chunk := buffer.get()) is not None:
+        chunks.append(chunk)
+    assert chunks[-1] == b"one too many" and len(chunks) == _BUFFERED_CHUNKS
+    with pytest.raises(queue.Empty):
+        buffer.get(timeout=0.01)
+    buffer.close()
+    buffer.put(b"dropped")
+    assert buffer.get() is None
