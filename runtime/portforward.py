@@ -22,9 +22,9 @@ server chose. Connections are independent: one the pod refuses (nothing listens 
 is closed, its error logged on the ``kubetyped`` logger and kept in
 :attr:`PortForwarder.errors`; the others go on. Errors of the upgrade itself (``NotFound``
 for a missing pod, ``Forbidden`` without ``create`` on ``pods/portforward``) are per
-connection too, as the ``__cause__`` of the :class:`ForwardError`. There is no flow control
-beyond TCP's: data the pod sends faster than the local end reads is buffered in memory
-(moby/spdystream, the kubelet's side, keeps no SPDY windows either).
+connection too, as the ``__cause__`` of the :class:`ForwardError`. SPDY windows are kept by
+neither side (moby/spdystream, the kubelet's, ignores them): up to 256 chunks wait per
+connection, then the session's reader waits for it, as kubectl's does.
 """
 
 from __future__ import annotations
