@@ -11,7 +11,7 @@ a signature without being sent. Nothing here is Python text: types are IR type e
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .ir import (
     NONE,
@@ -481,8 +481,8 @@ _CONNECT_RESOURCES = {
 def _keyword(
     name: str, t: TypeExpr, doc: str, default: Default = None, *, required: bool = False
 ) -> MethodParam:
-    """A connect method's parameter, passed to the runtime call by its own name."""
-    positional = required
+    """A connect method's parameter, passed to the runtime call by its own name; a required
+    one comes before the ``*`` of the signature."""
     return MethodParam(
         name,
         name,
@@ -493,7 +493,7 @@ def _keyword(
         required=required,
         default=default,
         doc=doc,
-        positional=positional,
+        positional=required,
     )
 
 
@@ -523,7 +523,7 @@ def _connect(resource: ResourceDef, ops: list[OperationDef]) -> list[MethodDef]:
     if not core or sub not in _CONNECT_RESOURCES.get(resource.plural, set()):
         return [_connect_generic(resource, ops)]
     o = _Op(resource, first, False)
-    name = [replace(p, positional=True, required=True) for p in o.name()]
+    name = o.name()  # positional and required
     where = [*name, *o.namespace()]
     request = RequestDef(
         tuple(sorted({op.method for op in ops}, key=lambda m: (m != "GET", m))), sub
