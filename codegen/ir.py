@@ -60,7 +60,7 @@ class ModuleId:
 
 @dataclass(frozen=True)
 class Primitive:
-    name: Literal["str", "int", "float", "bool", "None"]
+    name: Literal["str", "int", "float", "bytes", "bool", "None"]
 
 
 @dataclass(frozen=True)
