@@ -332,3 +332,65 @@ def test_port_forward_buffer_is_bounded_and_drops_once_closed() -> None:
     buffer.close()
     buffer.put(b"dropped")
     assert buffer.get() is None
+
+
+class FakeWebSocket:
+    """What ``kubetyped.websocket.connect`` returns, for a server that chose ``subprotocol``."""
+
+    def __init__(self, subprotocol: str, messages: list[bytes | None]) -> None:
+        self.subprotocol = subprotocol
+        self.url = "https://cluster/api/v1/namespaces/default/pods/p/portforward"
+        self.sent: list[bytes] = []
+        self._messages = queue.SimpleQueue[bytes | None]()
+        for m in messages:
+            self._messages.put(m)
+
+    def send(self, data: bytes) -> None:
+        self.sent.append(data)
+
+    def receive(self) -> bytes | None:
+        return self._messages.get(timeout=30)
+
+    def close(self) -> None:
+        self._messages.put(None)
+
+
+def test_auto_falls_back_to_websocket_when_the_server_does_not_tunnel_spdy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+    from types import SimpleNamespace
+
+    from kubetyped import portforward
+
+    offered: list[list[str]] = []
+    sockets: list[FakeWebSocket] = []
+
+    def fake_connect(
+        client: object, path: str, params: object, protocols: list[str]
+    ) -> FakeWebSocket:
+        offered.append(list(protocols))
+        # An older server: the kubelet's WebSocket protocol, the port, then the pod's answer.
+        ws = FakeWebSocket(
+            "v4.channel.k8s.io", [b"\x00\x50\x00", b"\x01\x50\x00", b"\x00pong", None]
+        )
+        sockets.append(ws)
+        return ws
+
+    monkeypatch.setattr(portforward, "connect", fake_connect)
+    client = SimpleNamespace(namespace="default")
+    with portforward.PortForwarder(client, "p", 80) as forwarder:  # type: ignore[arg-type]
+        for _ in range(2):
+            with socket.create_connection(("127.0.0.1", forwarder.local_port)) as conn:
+                conn.settimeout(30)
+                conn.sendall(b"ping")
+                answer = b""
+                while chunk := conn.recv(100):
+                    answer += chunk
+            assert answer == b"pong"
+        assert forwarder.protocol == "websocket"
+    assert offered == [
+        ["SPDY/3.1+portforward.k8s.io", "v4.channel.k8s.io", "portforward.k8s.io"],
+        ["v4.channel.k8s.io", "portforward.k8s.io"],  # no second try of SPDY
+    ]
+    assert forwarder.errors == []
