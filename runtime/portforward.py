@@ -520,6 +520,18 @@ class PortForwarder:
             if self.errors:
                 raise self.errors[0]
 
+    def connect(self, port: int | None = None, *, timeout: float | None = 30.0) -> socket.socket:
+        """A socket connected, through the forward, to the pod's ``port`` (default: the
+        first): the same as connecting to its local port yourself."""
+        remote = next(iter(self._wanted)) if port is None else port
+        local = self.local_ports.get(remote)
+        if local is None:
+            raise ValueError(
+                f"port {remote} is not forwarded (started? ports: {list(self._wanted)})"
+            )
+        host = "127.0.0.1" if self._address in ("", "0.0.0.0") else self._address
+        return socket.create_connection((host, local), timeout=timeout)
+
     def close(self) -> None:
         """Stop listening and end every forwarded connection."""
         with self._lock:
@@ -877,6 +889,18 @@ class AsyncPortForwarder:
         """Raise the first connection's error, if any failed."""
         if self.errors:
             raise self.errors[0]
+
+    async def connect(self, port: int | None = None) -> anyio.abc.SocketStream:
+        """A stream connected, through the forward, to the pod's ``port`` (default: the
+        first): the same as connecting to its local port yourself."""
+        remote = next(iter(self._wanted)) if port is None else port
+        local = self.local_ports.get(remote)
+        if local is None:
+            raise ValueError(
+                f"port {remote} is not forwarded (started? ports: {list(self._wanted)})"
+            )
+        host = "127.0.0.1" if self._address in ("", "0.0.0.0") else self._address
+        return await anyio.connect_tcp(host, local)
 
     async def aclose(self) -> None:
         """Stop listening and end every forwarded connection."""

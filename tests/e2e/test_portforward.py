@@ -287,3 +287,30 @@ def test_eight_megabytes_intact(
                 while chunk := conn.recv(1 << 16):
                     received += chunk
     assert hashlib.sha256(received).hexdigest() == hashlib.sha256(blob).hexdigest()
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_socket_like_connections(
+    kubeconfig: Path, pod_namespace: str, count_port: int, protocol: Protocol
+) -> None:
+    with Client(kubeconfig=kubeconfig) as client:
+        with PortForwarder(
+            client, POD, count_port, namespace=pod_namespace, protocol=protocol
+        ) as f:
+            with f.connect() as conn:
+                conn.sendall(b"12345")
+                conn.shutdown(socket.SHUT_WR)
+                answer = b""
+                while chunk := conn.recv(100):
+                    answer += chunk
+            # The WebSocket protocol cannot half-close: the pod never sees the end of input.
+            assert answer == (b"5" if protocol == "spdy" else b"")
+    async with AsyncClient(kubeconfig=kubeconfig) as aclient:
+        async with AsyncPortForwarder(
+            aclient, POD, [count_port], namespace=pod_namespace, protocol="spdy"
+        ) as af:
+            stream = await af.connect(count_port)
+            async with stream:
+                await stream.send(b"abc")
+                await stream.send_eof()
+                assert await stream.receive() == b"3"
