@@ -57,6 +57,9 @@ CRDS = sorted((ROOT / "tests" / "data" / "crds").glob("*.yaml")) + sorted(
     (HERE / "crds").glob("*.yaml")
 )
 CHECKERS = ("pyright", "mypy-plain", "mypy-plugin")
+# pyright resolves third-party imports (pydantic, httpx) through this interpreter, not
+# whichever python is first on PATH.
+PYRIGHT = (sys.executable, "-m", "pyright", "--outputjson", "--pythonpath", sys.executable)
 PACKAGE = "kubetyped.k8s"
 CRD_PACKAGE = "crds"
 
@@ -263,7 +266,7 @@ def run_checker(checker: str, project: Project) -> list[Diagnostic]:
     env = {**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"}
     if checker == "pyright":
         result = subprocess.run(
-            [sys.executable, "-m", "pyright", "--outputjson", "-p", "pyrightconfig.json"],
+            [*PYRIGHT, "-p", "pyrightconfig.json"],
             cwd=project.root,
             env=env,
             capture_output=True,
@@ -396,7 +399,7 @@ def test_generated_package_is_pyright_strict_clean(default_project: Project) -> 
         )
     )
     result = subprocess.run(
-        [sys.executable, "-m", "pyright", "--outputjson", "-p", config.name],
+        [*PYRIGHT, "-p", config.name],
         cwd=default_project.root,
         env={**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"},
         capture_output=True,
@@ -428,7 +431,7 @@ def test_crd_package_is_strict_clean(crd_project: Project) -> None:
         )
     )
     result = subprocess.run(
-        [sys.executable, "-m", "pyright", "--outputjson", "-p", config.name],
+        [*PYRIGHT, "-p", config.name],
         cwd=crd_project.root,
         env={**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"},
         capture_output=True,
