@@ -209,6 +209,9 @@ def _streams_allowed(connection: object) -> int:
     return max(1, min(remote, local))
 
 
+_SETTINGS_WAIT = 10.0
+"""How long a request waits for a new HTTP/2 connection's SETTINGS before going on anyway."""
+
 _CLOSING = httpcore.Request(
     "GET", "https://closing.invalid/", extensions={"timeout": {"write": 10.0}}
 )
@@ -226,6 +229,43 @@ class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
     each read every stream whose events came is woken, and one still waiting takes over the
     reading, as Go's one read loop per connection does.
     """
+
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        # The pool trusts a new connection with 100 streams until the server's SETTINGS say
+        # how many it allows; a request beyond that number must not wait here (in httpcore's
+        # semaphore, unseen, until a stream ends) but go back to the pool for another
+        # connection. So every request but the first waits (briefly: the server sends its
+        # SETTINGS first) until the number is known, and one beyond it is refused.
+        state = self.__dict__
+        if state.setdefault("_kt_first", True):
+            self._kt_first = False
+        elif not state.get("_kt_settings_known"):
+            known = state.setdefault("_kt_settings", anyio.Event())
+            with anyio.move_on_after(_SETTINGS_WAIT):
+                await known.wait()
+        admitted: set[int] = state.setdefault("_kt_admitted", set())
+        entering: int = state.get("_kt_entering", 0)
+        if state.get("_kt_settings_known") and len(admitted) + entering >= self._allowed():
+            raise httpcore.ConnectionNotAvailable()
+        self._kt_entering = entering + 1
+        try:
+            response = await super().handle_async_request(request)
+        finally:
+            self._kt_entering -= 1
+        admitted.add(response.extensions["stream_id"])
+        return response
+
+    def _allowed(self) -> int:
+        remote: int = self._h2_state.remote_settings.max_concurrent_streams
+        local: int = self._h2_state.local_settings.max_concurrent_streams
+        return max(1, min(remote, local))
+
+    async def _receive_remote_settings_change(self, event: h2.events.RemoteSettingsChanged) -> None:
+        await super()._receive_remote_settings_change(event)
+        self._kt_settings_known = True
+        known = self.__dict__.get("_kt_settings")
+        if known is not None:
+            known.set()
 
     async def _receive_events(
         self, request: httpcore.Request, stream_id: int | None = None
@@ -271,6 +311,7 @@ class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
             except Exception as exc:  # broken or closing: the connection dies with its streams
                 logger.debug("HTTP/2 stream %d not reset: %s", stream_id, exc)
         await super()._response_closed(stream_id)
+        self.__dict__.get("_kt_admitted", set()).discard(stream_id)
         self._wake()
 
     def _wake(self) -> None:
