@@ -186,6 +186,13 @@ def generate_from_spec(
         generator=_generator_version(),
     )
     if crds:
+        # The CRDs are added to a copy: the caller's spec stays as it was (CRDs only add
+        # definitions and paths, so copying those two mappings is enough).
+        spec = {
+            **spec,
+            "definitions": dict(spec.get("definitions") or {}),
+            "paths": dict(spec.get("paths") or {}),
+        }
         add_crd_set(spec, crds)
     try:
         package = parse_spec(spec, source)
