@@ -209,6 +209,13 @@ def _streams_allowed(connection: object) -> int:
     return max(1, min(remote, local))
 
 
+_PING_AFTER = 30.0
+"""Seconds an HTTP/2 connection with open streams may be silent before it is pinged
+(client-go's ``ReadIdleTimeout``)."""
+
+_PING_TIMEOUT = 15.0
+"""Seconds the server has to answer that ping (client-go's ``PingTimeout``)."""
+
 _SETTINGS_WAIT = 10.0
 """How long a request waits for a new HTTP/2 connection's SETTINGS before going on anyway."""
 
@@ -254,6 +261,37 @@ class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
             self._kt_entering -= 1
         admitted.add(response.extensions["stream_id"])
         return response
+
+    async def _read_incoming_data(self, request: httpcore.Request) -> list[h2.events.Event]:
+        if request.extensions.get("timeout", {}).get("read") is not None:
+            return await super()._read_incoming_data(request)  # a call: its own read timeout
+        # A stream may be silent for minutes (a watch). As client-go does, a connection
+        # silent for 30 s is pinged, and one that does not answer within 15 s is dead: every
+        # stream on it fails (and watches resume on a new connection), long before TCP
+        # keepalive would tell.
+        if self._read_exception is not None:
+            raise self._read_exception
+        try:
+            try:
+                data = await self._network_stream.read(self.READ_NUM_BYTES, _PING_AFTER)
+            except httpcore.ReadTimeout:
+                self._h2_state.ping(b"kubetypd")
+                await self._write_outgoing_data(request)
+                try:
+                    data = await self._network_stream.read(self.READ_NUM_BYTES, _PING_TIMEOUT)
+                except httpcore.ReadTimeout:
+                    raise httpcore.ReadError(
+                        f"the server did not answer an HTTP/2 ping within {_PING_TIMEOUT:g} s "
+                        "after the connection was silent: it is taken for dead"
+                    ) from None
+            if data == b"":
+                raise httpcore.RemoteProtocolError("Server disconnected")
+        except Exception as exc:
+            self._read_exception = exc
+            self._connection_error = True
+            raise
+        events: list[h2.events.Event] = self._h2_state.receive_data(data)
+        return events
 
     def _allowed(self) -> int:
         remote: int = self._h2_state.remote_settings.max_concurrent_streams

@@ -4,7 +4,8 @@ what httpcore alone gets wrong, and kubetyped's transport gets right.
 * a connection takes only as many streams as the server's SETTINGS allow; the next stream
   opens a new connection instead of waiting unseen;
 * a stream closed before its end is reset (RST_STREAM CANCEL), and only that stream;
-* a stream whose data arrived is woken, even while another stream waits on a quiet socket.
+* a stream whose data arrived is woken, even while another stream waits on a quiet socket;
+* a silent connection is pinged, and one that does not answer fails its streams.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ import h2.errors
 import h2.events
 import h2.settings
 import pytest
+from kubetyped import transport
 from kubetyped.client import AsyncClient
 from kubetyped.config import ClusterConfig, make_ssl_context
+from kubetyped.errors import TransportError
 from kubetyped.request import ApiRequest
 from kubetyped.testing._pki import Pki, generate_pki
 
@@ -36,6 +39,8 @@ class H2Server:
         self.connections = 0
         self.open: dict[str, tuple[h2.connection.H2Connection, asyncio.StreamWriter, int]] = {}
         self.resets: dict[str, int] = {}  # path -> error code of the RST_STREAM received
+        self.pings = 0
+        self.silent = False  # a dead peer: reads on, answers nothing
         self.opened = asyncio.Condition()
         self._server: asyncio.Server | None = None
         self._handlers: list[asyncio.Task[Any]] = []
@@ -72,7 +77,11 @@ class H2Server:
         writer.write(conn.data_to_send())
         paths: dict[int, str] = {}
         while data := await reader.read(65536):
+            if self.silent:
+                continue
             for event in conn.receive_data(data):
+                if isinstance(event, h2.events.PingReceived):
+                    self.pings += 1  # h2 answers it
                 if isinstance(event, h2.events.RequestReceived):
                     path = dict(event.headers)[":path"]
                     paths[event.stream_id] = path
@@ -203,5 +212,28 @@ async def test_a_stream_whose_data_arrived_is_woken_while_another_waits(pki: Pki
         await asyncio.gather(*pending.values(), return_exceptions=True)
         for lines in streams.values():
             await lines.aclose()  # type: ignore[attr-defined]
+        await client.aclose()
+        await server.stop()
+
+
+async def test_a_silent_connection_is_pinged_and_a_dead_one_fails(
+    pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transport, "_PING_AFTER", 0.2)
+    monkeypatch.setattr(transport, "_PING_TIMEOUT", 0.3)
+    server, client = await serve(pki, max_streams=100)
+    lines = stream(client, "/quiet")
+    try:
+        reading = asyncio.ensure_future(anext(lines))
+        await server.wait_open(1)
+        await asyncio.sleep(1.0)  # quiet, but answering: pinged, and alive
+        assert server.pings >= 3 and not reading.done()
+        server.send(("/quiet", b"after the pings\n"))
+        assert await asyncio.wait_for(reading, 5) == b"after the pings"
+        server.silent = True  # the peer vanishes without a FIN
+        with pytest.raises(TransportError, match="did not answer an HTTP/2 ping within 0.3 s"):
+            await asyncio.wait_for(anext(lines), 5)
+    finally:
+        await lines.aclose()  # type: ignore[attr-defined]
         await client.aclose()
         await server.stop()
