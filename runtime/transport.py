@@ -25,6 +25,8 @@
   closed or cancelled) sends ``RST_STREAM(CANCEL)``, so the server ends that watch at once
   and the connection's flow-control window gets back what was received but not read;
   httpcore alone just forgets the stream, which the server keeps serving and counting.
+* **A dead HTTP/2 connection noticed in 45 s** (client-go's ``ReadIdleTimeout`` and
+  ``PingTimeout``): silent for 30 s, it is pinged; no answer in 15 s fails its streams.
 """
 
 from __future__ import annotations
