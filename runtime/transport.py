@@ -265,35 +265,47 @@ class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
         return response
 
     async def _read_incoming_data(self, request: httpcore.Request) -> list[h2.events.Event]:
-        if request.extensions.get("timeout", {}).get("read") is not None:
-            return await super()._read_incoming_data(request)  # a call: its own read timeout
-        # A stream may be silent for minutes (a watch). As client-go does, a connection
-        # silent for 30 s is pinged, and one that does not answer within 15 s is dead: every
-        # stream on it fails (and watches resume on a new connection), long before TCP
-        # keepalive would tell.
+        # Whoever reads, reads for every stream of the connection. httpcore takes any failure
+        # of a read as the connection's, so one call's timeout (a slow answer, kubetyped's
+        # total deadline) would fail every watch sharing the connection. Here a call's own
+        # timeout fails that call alone (its stream is then reset; a read cut short by a
+        # timeout has consumed nothing). A stream may be silent for minutes (a watch): as
+        # client-go does, a connection silent for 30 s is pinged, and one that does not
+        # answer within 15 s is dead: every stream on it fails (watches resume elsewhere),
+        # long before TCP keepalive would tell.
         if self._read_exception is not None:
             raise self._read_exception
+        timeout = request.extensions.get("timeout", {}).get("read")
         try:
-            try:
-                data = await self._network_stream.read(self.READ_NUM_BYTES, _PING_AFTER)
-            except httpcore.ReadTimeout:
-                self._h2_state.ping(b"kubetypd")
-                await self._write_outgoing_data(request)
-                try:
-                    data = await self._network_stream.read(self.READ_NUM_BYTES, _PING_TIMEOUT)
-                except httpcore.ReadTimeout:
-                    raise httpcore.ReadError(
-                        f"the server did not answer an HTTP/2 ping within {_PING_TIMEOUT:g} s "
-                        "after the connection was silent: it is taken for dead"
-                    ) from None
+            if timeout is not None:
+                data = await self._network_stream.read(self.READ_NUM_BYTES, timeout)
+            else:
+                data = await self._read_or_ping(request)
             if data == b"":
                 raise httpcore.RemoteProtocolError("Server disconnected")
+        except httpcore.ReadTimeout:
+            raise  # a call's own timeout, not the connection's failure (pings raise ReadError)
         except Exception as exc:
             self._read_exception = exc
             self._connection_error = True
             raise
         events: list[h2.events.Event] = self._h2_state.receive_data(data)
         return events
+
+    async def _read_or_ping(self, request: httpcore.Request) -> bytes:
+        try:
+            return await self._network_stream.read(self.READ_NUM_BYTES, _PING_AFTER)
+        except httpcore.ReadTimeout:
+            pass
+        self._h2_state.ping(b"kubetypd")
+        await self._write_outgoing_data(request)
+        try:
+            return await self._network_stream.read(self.READ_NUM_BYTES, _PING_TIMEOUT)
+        except httpcore.ReadTimeout:
+            raise httpcore.ReadError(
+                f"the server did not answer an HTTP/2 ping within {_PING_TIMEOUT:g} s after "
+                "the connection was silent: it is taken for dead"
+            ) from None
 
     def _allowed(self) -> int:
         remote: int = self._h2_state.remote_settings.max_concurrent_streams
@@ -327,11 +339,26 @@ class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
                     self._wake()
                 continue
             woken = waiters[stream_id] = anyio.Event()
+            # Waiting for another stream's read is still this call's time: its read timeout
+            # and its total deadline bound it (httpcore waits for its read lock unbounded).
+            limit = _bounded(
+                request.extensions.get("timeout", {}).get("read"), httpcore.ReadTimeout
+            )
             try:
-                await woken.wait()
+                with anyio.fail_after(limit):
+                    await woken.wait()
+            except TimeoutError:
+                raise httpcore.ReadTimeout("timed out waiting for the answer") from None
             finally:
                 if waiters.get(stream_id) is woken:
                     del waiters[stream_id]
+
+    async def _write_outgoing_data(self, request: httpcore.Request) -> None:
+        # A write carries frames of every stream (acknowledgements, resets, pings): the
+        # write timeout bounds it, not the total deadline of whichever call happens to write;
+        # a deadline running out here would make httpcore take the connection for broken.
+        with deadline(None):
+            await super()._write_outgoing_data(request)
 
     async def _response_closed(self, stream_id: int) -> None:
         # Closed before the server ended it (a watch closed or cancelled): reset the stream,

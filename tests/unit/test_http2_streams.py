@@ -5,6 +5,7 @@ what httpcore alone gets wrong, and kubetyped's transport gets right.
   opens a new connection instead of waiting unseen;
 * a stream closed before its end is reset (RST_STREAM CANCEL), and only that stream;
 * a stream whose data arrived is woken, even while another stream waits on a quiet socket;
+* a call that times out fails alone, not the streams sharing its connection;
 * a silent connection is pinged, and one that does not answer fails its streams.
 """
 
@@ -118,11 +119,11 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return generate_pki(tmp_path_factory.mktemp("pki") / "pki")
 
 
-async def serve(pki: Pki, max_streams: int) -> tuple[H2Server, AsyncClient]:
+async def serve(pki: Pki, max_streams: int, timeout: float = 5) -> tuple[H2Server, AsyncClient]:
     server = H2Server(pki, max_streams)
     url = await server.start()
     context = make_ssl_context(ca_pem=Path(pki.ca_cert).read_bytes())
-    client = AsyncClient(ClusterConfig(server=url, ssl_context=context), timeout=5)
+    client = AsyncClient(ClusterConfig(server=url, ssl_context=context), timeout=timeout)
     return server, client
 
 
@@ -234,6 +235,32 @@ async def test_a_silent_connection_is_pinged_and_a_dead_one_fails(
         with pytest.raises(TransportError, match="did not answer an HTTP/2 ping within 0.3 s"):
             await asyncio.wait_for(anext(lines), 5)
     finally:
+        await lines.aclose()  # type: ignore[attr-defined]
+        await client.aclose()
+        await server.stop()
+
+
+async def test_a_call_that_times_out_fails_alone(pki: Pki) -> None:
+    server, client = await serve(pki, max_streams=100, timeout=0.5)
+    lines = stream(client, "/keep")
+    reading = asyncio.ensure_future(anext(lines))
+    try:
+        await server.wait_open(1)
+        # The answer's head comes, its body never: the call's 0.5 s deadline runs out while
+        # it reads the connection, for itself and for /keep.
+        with pytest.raises(TransportError, match="no complete answer within the 0.5 s timeout"):
+            await client.request("GET", "/slow")
+        for _ in range(100):
+            if "/slow" in server.resets:
+                break
+            await asyncio.sleep(0.02)
+        assert server.resets == {"/slow": h2.errors.ErrorCodes.CANCEL}
+        server.send(("/keep", b"still alive\n"))
+        assert await asyncio.wait_for(reading, 5) == b"still alive"
+        assert server.connections == 1
+    finally:
+        reading.cancel()
+        await asyncio.gather(reading, return_exceptions=True)
         await lines.aclose()  # type: ignore[attr-defined]
         await client.aclose()
         await server.stop()
