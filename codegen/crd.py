@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kubetyped import yamlio
+from kubetyped.request import PATCH_CONTENT_TYPES
 
 from .errors import SpecError
 
@@ -69,11 +70,8 @@ _DELETE_ALL = _DELETE + _query(
     "continue", "fieldSelector", "labelSelector", "limit", "resourceVersion", "resourceVersionMatch"
 )
 # Custom resources take every patch type but strategic merge (the server has no merge keys).
-_PATCH_TYPES = [
-    "application/json-patch+json",
-    "application/merge-patch+json",
-    "application/apply-patch+yaml",
-]
+# Custom resources take every patch type but strategic merge (they have no merge keys).
+_PATCH_TYPES = [PATCH_CONTENT_TYPES[t] for t in ("json", "merge", "apply")]
 
 
 @dataclass
@@ -143,10 +141,7 @@ def _documents(crd_file: CrdFile) -> Iterator[tuple[int, str, Any]]:
     try:
         documents = yamlio.load_all_located(crd_file.data)
     except yamlio.YAMLError as exc:
-        where = f"line {exc.line} column {exc.column}" if exc.column else f"line {exc.line}"
-        raise SpecError(
-            crd_file.name, where if exc.line else "", f"invalid YAML: {exc.reason}"
-        ) from None
+        raise SpecError(crd_file.name, exc.where, f"invalid YAML: {exc.reason}") from None
     for index, document in enumerate(documents):
         value = document.value
         if isinstance(value, dict) and value.get("kind") == "List":

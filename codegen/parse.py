@@ -12,6 +12,8 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable
 from typing import Any, NoReturn
 
+from kubetyped.request import PATCH_TYPES_BY_CONTENT_TYPE
+
 from .clients import client_class_name, resource_methods
 from .errors import SpecError, pointer
 from .fixups import fixed_spec
@@ -97,12 +99,6 @@ _ACTIONS: dict[str, Verb] = {
     "delete": "delete",
     "deletecollection": "deletecollection",
     "connect": "connect",
-}
-_PATCH_TYPES = {
-    "application/json-patch+json": "json",
-    "application/merge-patch+json": "merge",
-    "application/strategic-merge-patch+json": "strategic",
-    "application/apply-patch+yaml": "apply",
 }
 # Names a nested class never takes: what generated modules import, and runtime types.
 _RESERVED_CLASS_NAMES = frozenset(
@@ -570,7 +566,9 @@ class _Parser:
                 response = self._response(op, where)
                 scope: Scope = "namespaced" if match["namespaced"] else "cluster"
                 patch_types = tuple(
-                    _PATCH_TYPES[c] for c in op.get("consumes", ()) if c in _PATCH_TYPES
+                    PATCH_TYPES_BY_CONTENT_TYPE[c]
+                    for c in op.get("consumes", ())
+                    if c in PATCH_TYPES_BY_CONTENT_TYPE
                 )
                 text = verb == "get" and response == Primitive("str")
                 base = OperationDef(

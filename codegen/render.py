@@ -272,13 +272,23 @@ def _models_source(
     )
 
 
-def _method_types(m: MethodDef) -> list[TypeExpr]:
-    """Every type a method's text names: parameters (of its overloads too), answers."""
+def _signature_types(m: MethodDef) -> list[TypeExpr]:
+    """The types a method's signatures name (of its overloads too)."""
     params: list[MethodParam] = [p for stub in [m.params, *m.overloads] for p in stub]
-    extra = [m.or_status] if m.or_status is not None else []
-    if m.connect is not None:  # the runtime functions it calls, imported like types
-        extra += [m.connect.function, m.connect.async_function]
-    return [*(p.type for p in params), m.response, m.returns, m.async_returns, *extra]
+    return [*(p.type for p in params), m.returns, m.async_returns]
+
+
+def _body_types(m: MethodDef) -> list[TypeExpr]:
+    """What a method's body names when it runs: the model its answer decodes to (and the
+    Status it may answer instead), or the runtime functions a connect method calls."""
+    if m.connect is not None:
+        return [m.connect.function, m.connect.async_function]
+    return [m.response, *([m.or_status] if m.or_status is not None else [])]
+
+
+def _method_types(m: MethodDef) -> list[TypeExpr]:
+    """Every type a method's text names."""
+    return [*_signature_types(m), *_body_types(m)]
 
 
 @dataclass
@@ -318,16 +328,47 @@ def _clients_source(
     ]
     methods = [m for c in clients for m in c.methods]
     code = Code.join([annotation(t, here) for m in methods for t in _method_types(m)], "")
-    imports = set(code.imports) | {
+    # Importing a client pays only for its own group: the models of other groups (a Scale, an
+    # Eviction) and the exec/port-forward machinery of connect methods are imported by the
+    # methods that call them, and by type checkers (TYPE_CHECKING) for the annotations.
+    eager = Code.join(
+        [annotation(t, here) for m in methods if m.connect is None for t in _method_types(m)], ""
+    )
+    lazy_imports = set(code.imports) - set(eager.imports)
+    lazy_modules = {m for m in code.modules if m.segment not in (here.segment, "meta")}
+    imports = set(code.imports) - lazy_imports | {
         Import("kubetyped.resource", name)
         for name in ("AsyncResourceClient", "ResourceClient", "ResourceInfo")
     }
+    if lazy_imports or lazy_modules:
+        imports.add(Import("typing", "TYPE_CHECKING"))
     if any(m.or_status is not None for m in methods):
         imports.add(Import("kubetyped.request", "OrStatus"))
     if any(m.overloads for m in methods):
         imports.add(Import("typing", "overload"))
-    _refuse_clashes(module, _RUNTIME_NAMES | {i.name for i in imports}, package.title)
+    names = {i.name for i in imports | lazy_imports}
+    _refuse_clashes(module, _RUNTIME_NAMES | names, package.title)
     stdlib, runtime = _import_groups(imports)
+    # Type checkers need the lazy names the signatures use; the bodies import their own.
+    signatures = Code.join([annotation(t, here) for m in methods for t in _signature_types(m)], "")
+    lazy_stdlib, lazy_runtime = _import_groups(lazy_imports & set(signatures.imports))
+
+    def module_lines(modules: set[ModuleId]) -> list[str]:
+        return [
+            f"from {source} import {version} as {alias}"
+            for source, version, alias in _module_imports(modules, package)
+        ]
+
+    def call_time_imports(m: MethodDef, is_async: bool) -> list[str]:
+        """The lazy imports a method's body needs when it runs (the model its answer decodes
+        to, or the runtime function a connect method calls), as import lines."""
+        called = _body_types(m)
+        if m.connect is not None:  # the flavour this body calls
+            called = [m.connect.async_function if is_async else m.connect.function]
+        body = Code.join([annotation(t, here) for t in called], "")
+        names = _import_groups(set(body.imports) & lazy_imports)
+        return [*names[0], *names[1], *module_lines(set(body.modules) & lazy_modules)]
+
     source = env.get_template("clients.py.jinja").render(
         module=module,
         package_name=package_name,
@@ -337,7 +378,13 @@ def _clients_source(
         stdlib_imports=stdlib,
         runtime_imports=runtime,
         local_imports=sorted(code.locals),
-        imports=_module_imports(set(code.modules), package),
+        imports=_module_imports(set(code.modules) - lazy_modules, package),
+        type_checking_imports=[
+            *lazy_stdlib,
+            *lazy_runtime,
+            *module_lines(set(signatures.modules) & lazy_modules),
+        ],
+        call_time_imports=call_time_imports,
         py=lambda t: annotation(t, here).text,
         literal=literal,
         method_doc=_method_doc,

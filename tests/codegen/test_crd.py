@@ -103,7 +103,7 @@ def test_crd_generation_is_deterministic() -> None:
 def test_broken_crd_files_name_the_problem(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("kind: CustomResourceDefinition\nspec: [unclosed\n")
-    with pytest.raises(SpecError, match=r"bad.yaml: line \d+ column \d+: invalid YAML"):
+    with pytest.raises(SpecError, match=r"bad.yaml: line \d+, column \d+: invalid YAML"):
         generate_files(None, "p", [bad])
     bad.write_text("kind: CustomResourceDefinition\nspec: {group: x.io}\n")
     with pytest.raises(SpecError, match="/spec: not a CustomResourceDefinition spec"):

@@ -267,7 +267,8 @@ def test_a_body_without_a_schema_still_imports(tmp_path: Path) -> None:
     code = (
         f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n"
         "from nobody.authentication.v1 import TokenReviews\n"
-        "import inspect; print(inspect.signature(TokenReviews.create).parameters['body'])\n"
+        "import inspect\n"
+        "print(inspect.signature(TokenReviews.create, eval_str=True).parameters['body'])\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
