@@ -41,6 +41,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import anyio
+import h2.connection
 import h2.errors
 import h2.events
 import httpcore
@@ -211,6 +212,13 @@ def _streams_allowed(connection: object) -> int:
     return max(1, min(remote, local))
 
 
+_STREAM_EVENTS = (
+    h2.events.ResponseReceived,
+    h2.events.DataReceived,
+    h2.events.StreamEnded,
+    h2.events.StreamReset,
+)
+
 _PING_AFTER = 30.0
 """Seconds an HTTP/2 connection with open streams may be silent before it is pinged
 (client-go's ``ReadIdleTimeout``)."""
@@ -289,8 +297,36 @@ class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
             self._read_exception = exc
             self._connection_error = True
             raise
-        events: list[h2.events.Event] = self._h2_state.receive_data(data)
+        return self._receive_frames(data)
+
+    def _receive_frames(self, data: bytes) -> list[h2.events.Event]:
+        # Frame by frame, so that a graceful GOAWAY can be seen before the frames after it:
+        # h2 refuses every frame once it has read a GOAWAY, even the answers of the streams
+        # the GOAWAY says the server will still finish (kube-apiserver sends the 401 of a
+        # request after it). Those streams are let finish; no new one opens here.
+        pending: bytearray = self.__dict__.setdefault("_kt_partial", bytearray())
+        pending += data
+        events: list[h2.events.Event] = []
+        while len(pending) >= 9:
+            size = 9 + int.from_bytes(pending[:3], "big")
+            if len(pending) < size:
+                break
+            frame = bytes(pending[:size])
+            del pending[:size]
+            received = self._h2_state.receive_data(frame)
+            events += received
+            for event in received:
+                if (
+                    isinstance(event, h2.events.ConnectionTerminated)
+                    and event.error_code == h2.errors.ErrorCodes.NO_ERROR
+                    and any(sid <= (event.last_stream_id or 0) for sid in self._events)
+                ):
+                    machine = self._h2_state.state_machine
+                    machine.state = h2.connection.ConnectionState.CLIENT_OPEN
         return events
+
+    def is_available(self) -> bool:
+        return self._connection_terminated is None and super().is_available()
 
     async def _read_or_ping(self, request: httpcore.Request) -> bytes:
         try:
@@ -324,7 +360,7 @@ class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
     ) -> None:
         if stream_id is None:  # waiting for flow control: as httpcore does
             try:
-                await super()._receive_events(request, stream_id)
+                await self._read_once(request, stream_id)
             finally:
                 self._wake()
             return
@@ -333,7 +369,7 @@ class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
             if not self.__dict__.get("_kt_reading"):
                 self._kt_reading = True
                 try:
-                    await super()._receive_events(request, stream_id)
+                    await self._read_once(request, stream_id)
                 finally:
                     self._kt_reading = False
                     self._wake()
@@ -352,6 +388,33 @@ class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
             finally:
                 if waiters.get(stream_id) is woken:
                     del waiters[stream_id]
+
+    async def _read_once(self, request: httpcore.Request, stream_id: int | None) -> None:
+        """One read of the connection for every stream (httpcore's ``_receive_events``, but a
+        graceful GOAWAY lets the streams the server took finish: kube-apiserver answers a
+        401 over HTTP/2 with GOAWAY too, to make clients dial again, and httpcore would drop
+        the 401 itself)."""
+        async with self._read_lock:
+            terminated = self._connection_terminated
+            if terminated is not None:
+                last = terminated.last_stream_id
+                graceful = terminated.error_code == h2.errors.ErrorCodes.NO_ERROR
+                if stream_id and last is not None and stream_id > last:
+                    self._request_count -= 1
+                    raise httpcore.ConnectionNotAvailable()  # never served: another connection
+                if not (graceful and stream_id):
+                    raise httpcore.RemoteProtocolError(terminated)
+            if stream_id is None or not self._events.get(stream_id):
+                for event in await self._read_incoming_data(request):
+                    if isinstance(event, h2.events.RemoteSettingsChanged):
+                        await self._receive_remote_settings_change(event)
+                    elif isinstance(event, _STREAM_EVENTS):
+                        if event.stream_id in self._events:
+                            self._events[event.stream_id].append(event)
+                    elif isinstance(event, h2.events.ConnectionTerminated):
+                        self._connection_terminated = event
+        if self._h2_state.state_machine.state != h2.connection.ConnectionState.CLOSED:
+            await self._write_outgoing_data(request)
 
     async def _write_outgoing_data(self, request: httpcore.Request) -> None:
         # A write carries frames of every stream (acknowledgements, resets, pings): the
