@@ -6,6 +6,7 @@ what httpcore alone gets wrong, and kubetyped's transport gets right.
 * a stream closed before its end is reset (RST_STREAM CANCEL), and only that stream;
 * a stream whose data arrived is woken, even while another stream waits on a quiet socket;
 * a call that times out fails alone, not the streams sharing its connection;
+* an answer sent after a graceful GOAWAY (kube-apiserver's 401) reaches its caller;
 * a silent connection is pinged, and one that does not answer fails its streams.
 """
 
@@ -22,11 +23,12 @@ import h2.connection
 import h2.errors
 import h2.events
 import h2.settings
+import hyperframe.frame
 import pytest
 from kubetyped import transport
 from kubetyped.client import AsyncClient
 from kubetyped.config import ClusterConfig, make_ssl_context
-from kubetyped.errors import TransportError
+from kubetyped.errors import TransportError, Unauthorized
 from kubetyped.request import ApiRequest
 from kubetyped.testing._pki import Pki, generate_pki
 
@@ -86,6 +88,9 @@ class H2Server:
                 if isinstance(event, h2.events.RequestReceived):
                     path = dict(event.headers)[":path"]
                     paths[event.stream_id] = path
+                    if path == "/goaway-401":  # as kube-apiserver answers a bad token
+                        self._goaway_then_401(conn, writer, event.stream_id)
+                        continue
                     conn.send_headers(
                         event.stream_id, [(":status", "200"), ("content-type", "application/json")]
                     )
@@ -98,6 +103,19 @@ class H2Server:
                     conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
             writer.write(conn.data_to_send())
             await writer.drain()
+
+    @staticmethod
+    def _goaway_then_401(
+        conn: h2.connection.H2Connection, writer: asyncio.StreamWriter, stream_id: int
+    ) -> None:
+        """A graceful GOAWAY naming this stream the last, then this stream's 401."""
+        goaway = hyperframe.frame.GoAwayFrame(0)
+        goaway.last_stream_id = stream_id
+        goaway.error_code = 0
+        writer.write(conn.data_to_send() + goaway.serialize())
+        status = b'{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Unauthorized","code":401}'
+        conn.send_headers(stream_id, [(":status", "401"), ("content-type", "application/json")])
+        conn.send_data(stream_id, status, end_stream=True)
 
     def send(self, *lines: tuple[str, bytes]) -> None:
         """Send each ``(path, line)``; lines for one connection go out in one TCP write."""
@@ -262,5 +280,17 @@ async def test_a_call_that_times_out_fails_alone(pki: Pki) -> None:
         reading.cancel()
         await asyncio.gather(reading, return_exceptions=True)
         await lines.aclose()  # type: ignore[attr-defined]
+        await client.aclose()
+        await server.stop()
+
+
+async def test_an_answer_after_a_graceful_goaway_reaches_its_caller(pki: Pki) -> None:
+    server, client = await serve(pki, max_streams=100)
+    try:
+        for _ in range(2):  # and the next call dials a new connection
+            with pytest.raises(Unauthorized):
+                await client.request("GET", "/goaway-401")
+        assert server.connections == 2
+    finally:
         await client.aclose()
         await server.stop()
