@@ -212,6 +212,8 @@ def _streams_allowed(connection: object) -> int:
     return max(1, min(remote, local))
 
 
+_GOAWAY = 0x7  # the frame type
+
 _STREAM_EVENTS = (
     h2.events.ResponseReceived,
     h2.events.DataReceived,
@@ -300,30 +302,38 @@ class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
         return self._receive_frames(data)
 
     def _receive_frames(self, data: bytes) -> list[h2.events.Event]:
-        # Frame by frame, so that a graceful GOAWAY can be seen before the frames after it:
-        # h2 refuses every frame once it has read a GOAWAY, even the answers of the streams
-        # the GOAWAY says the server will still finish (kube-apiserver sends the 401 of a
-        # request after it). Those streams are let finish; no new one opens here.
+        # Up to each GOAWAY, then the rest, so that a graceful GOAWAY is seen before the
+        # frames after it: h2 refuses every frame once it has read a GOAWAY, even the answers
+        # of the streams the GOAWAY says the server will still finish (kube-apiserver sends
+        # the 401 of a request after it). Those streams are let finish; no new one opens.
         pending: bytearray = self.__dict__.setdefault("_kt_partial", bytearray())
         pending += data
         events: list[h2.events.Event] = []
-        while len(pending) >= 9:
-            size = 9 + int.from_bytes(pending[:3], "big")
-            if len(pending) < size:
+        fed = end = 0
+        while end + 9 <= len(pending):
+            size = 9 + int.from_bytes(pending[end : end + 3], "big")
+            if end + size > len(pending):
                 break
-            frame = bytes(pending[:size])
-            del pending[:size]
-            received = self._h2_state.receive_data(frame)
-            events += received
-            for event in received:
-                if (
-                    isinstance(event, h2.events.ConnectionTerminated)
-                    and event.error_code == h2.errors.ErrorCodes.NO_ERROR
-                    and any(sid <= (event.last_stream_id or 0) for sid in self._events)
-                ):
-                    machine = self._h2_state.state_machine
-                    machine.state = h2.connection.ConnectionState.CLIENT_OPEN
+            kind = pending[end + 3]
+            end += size
+            if kind == _GOAWAY:
+                events += self._feed(bytes(pending[fed:end]))
+                fed = end
+        if end > fed:
+            events += self._feed(bytes(pending[fed:end]))
+        del pending[:end]
         return events
+
+    def _feed(self, frames: bytes) -> list[h2.events.Event]:
+        received: list[h2.events.Event] = self._h2_state.receive_data(frames)
+        for event in received:
+            if (
+                isinstance(event, h2.events.ConnectionTerminated)
+                and event.error_code == h2.errors.ErrorCodes.NO_ERROR
+                and any(sid <= (event.last_stream_id or 0) for sid in self._events)
+            ):
+                self._h2_state.state_machine.state = h2.connection.ConnectionState.CLIENT_OPEN
+        return received
 
     def is_available(self) -> bool:
         return self._connection_terminated is None and super().is_available()
