@@ -252,6 +252,11 @@ class _BaseClient(Generic[H]):
         """The context's namespace, used when a namespaced call names none (``default``)."""
         return self._config.namespace or "default"
 
+    @property
+    def max_response_bytes(self) -> int:
+        """The largest answer body (after decompression) this client accepts."""
+        return self._max_response_bytes
+
     def url(self, req: ApiRequest[Any]) -> str:
         """The full URL ``req`` is sent to."""
         return _safe_url(self._build(req).url)

@@ -34,6 +34,7 @@ import httpx
 from .errors import InvalidRequest, TransportError, error_from_response
 from .request import ParamValue, encode_params
 from .status import Status
+from .transport import BodyLimit
 
 if TYPE_CHECKING:
     from .client import AsyncClient, Client
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["ProxyResource", "proxy", "proxy_async", "proxy_path"]
 
 ProxyResource = Literal["pods", "services", "nodes"]
-_MAX_BODY = 256 * 2**20
 
 
 def _segment(what: str, value: str) -> str:
@@ -181,12 +181,10 @@ def proxy(
     try:
         response = http.send(request, stream=True)
         try:
-            body = b""
+            body = BodyLimit(client.max_response_bytes)
             for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > _MAX_BODY:
-                    raise TransportError(f"{method} {_safe(request.url)}: answer over 256 MiB")
-            response._content = body  # pyright: ignore[reportPrivateUsage]
+                body.add(chunk)
+            body.into(response)
         finally:
             response.close()
     except httpx.RequestError as exc:
@@ -219,12 +217,10 @@ async def proxy_async(
     try:
         response = await http.send(request, stream=True)
         try:
-            body = b""
+            body = BodyLimit(client.max_response_bytes)
             async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > _MAX_BODY:
-                    raise TransportError(f"{method} {_safe(request.url)}: answer over 256 MiB")
-            response._content = body  # pyright: ignore[reportPrivateUsage]
+                body.add(chunk)
+            body.into(response)
         finally:
             await response.aclose()
     except httpx.RequestError as exc:
