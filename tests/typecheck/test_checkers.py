@@ -29,6 +29,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kubetyped.codegen.cli import main as generate_main
@@ -385,22 +386,23 @@ def test_every_kind_builds_from_its_required_fields(
     assert result.returncode == 0, result.stderr
 
 
-def test_generated_package_is_pyright_strict_clean(default_project: Project) -> None:
-    """pyright in strict mode over all of ``kubetyped.k8s`` (mypy --strict: test_types.py)."""
-    config = default_project.root / "pyright-package.json"
+def pyright_strict(root: Path, config_name: str, include: str) -> tuple[list[str], Any]:
+    """pyright (strict) over ``include`` below ``root``: its errors and warnings, and the
+    whole JSON report."""
+    config = root / config_name
     config.write_text(
         json.dumps(
             {
                 "typeCheckingMode": "strict",
                 "pythonVersion": "3.10",
                 "extraPaths": ["site"],
-                "include": ["site/kubetyped/k8s"],
+                "include": [include],
             }
         )
     )
     result = subprocess.run(
         [*PYRIGHT, "-p", config.name],
-        cwd=default_project.root,
+        cwd=root,
         env={**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"},
         capture_output=True,
         text=True,
@@ -412,6 +414,14 @@ def test_generated_package_is_pyright_strict_clean(default_project: Project) -> 
         for d in report["generalDiagnostics"]
         if d["severity"] in ("error", "warning")
     ]
+    return problems, report
+
+
+def test_generated_package_is_pyright_strict_clean(default_project: Project) -> None:
+    """pyright in strict mode over all of ``kubetyped.k8s`` (mypy --strict: test_types.py)."""
+    problems, report = pyright_strict(
+        default_project.root, "pyright-package.json", "site/kubetyped/k8s"
+    )
     assert not problems, "\n".join(problems[:50])
     assert report["summary"]["filesAnalyzed"] >= 90
 
@@ -419,31 +429,7 @@ def test_generated_package_is_pyright_strict_clean(default_project: Project) -> 
 def test_crd_package_is_strict_clean(crd_project: Project) -> None:
     """pyright (strict) and mypy --strict over the CRD package itself (``crds``, on top of
     ``kubetyped.k8s``): its imports of the base, its nested classes and its clients."""
-    config = crd_project.root / "pyright-crds.json"
-    config.write_text(
-        json.dumps(
-            {
-                "typeCheckingMode": "strict",
-                "pythonVersion": "3.10",
-                "extraPaths": ["site"],
-                "include": [f"site/{CRD_PACKAGE}"],
-            }
-        )
-    )
-    result = subprocess.run(
-        [*PYRIGHT, "-p", config.name],
-        cwd=crd_project.root,
-        env={**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    report = json.loads(result.stdout)
-    problems = [
-        f"{d['file']}:{d['range']['start']['line'] + 1}: {d['message']}"
-        for d in report["generalDiagnostics"]
-        if d["severity"] in ("error", "warning")
-    ]
+    problems, report = pyright_strict(crd_project.root, "pyright-crds.json", f"site/{CRD_PACKAGE}")
     assert not problems, "\n".join(problems[:50])
     assert report["summary"]["filesAnalyzed"] >= 4
     mypy = subprocess.run(
