@@ -138,6 +138,13 @@ IMPORTS: dict[str, tuple[str, str]] = {
         "class A(BaseModel): x: int | None = Field(None, alias='X')",
     ),
     "kubetyped_model": ("kubetyped", "import kubetyped.k8s.core.v1"),
+    # With classes built on first use, the module alone would flatter: what a Pod user pays.
+    "kubetyped_pod": ("kubetyped", "from kubetyped.k8s.core.v1 import Pod"),
+    "kubetyped_pod_decode": (
+        "kubetyped",
+        "from kubetyped.k8s.core.v1 import Pod\n"
+        "Pod.model_validate_json(b'{\"metadata\": {\"name\": \"p\"}}')",
+    ),
     "kubetyped_client": (
         "kubetyped",
         "from kubetyped import Client\nfrom kubetyped.k8s.core.v1 import Pods",
@@ -154,6 +161,8 @@ IMPORT_LABELS = {
     "pydantic": "pydantic alone",
     "pydantic_one_model": "pydantic + one model",
     "kubetyped_model": "kubetyped core/v1 models",
+    "kubetyped_pod": "kubetyped core/v1 Pod",
+    "kubetyped_pod_decode": "kubetyped core/v1 Pod, first decode",
     "kubetyped_client": "kubetyped Client + Pods",
     "kubernetes_model": "kubernetes V1Pod",
     "kubernetes_client": "kubernetes client, config, watch",
