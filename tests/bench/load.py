@@ -235,11 +235,14 @@ def run(args: argparse.Namespace, kubeconfig: Path, port: int) -> dict[str, Any]
             results[peer] = {"skipped": missing}
     runnable = [p for p in peers if p not in results]
     passes: dict[str, list[dict[str, Any]]] = {p: [] for p in runnable}
+    # Names unique to this run, so that runs against one long-lived server (--kubeconfig)
+    # do not collide with the ConfigMaps of an earlier run.
+    run_id = format(int(time.time()) % 36**4, "x")
     for number in range(args.passes):
         order = runnable if number % 2 == 0 else list(reversed(runnable))
         for peer in order:
             argv = [sys.executable, __file__, "--worker", peer, "--kubeconfig", str(kubeconfig)]
-            argv += ["--port", str(port), "--prefix", f"{peer.replace('_', '-')}-{number}"]
+            argv += ["--port", str(port), "--prefix", f"{peer.replace('_', '-')}-{run_id}-{number}"]
             argv += ["--gets", str(args.gets), "--creates", str(args.creates)]
             argv += ["--concurrency", str(args.concurrency), "--warmup", str(args.warmup)]
             done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
