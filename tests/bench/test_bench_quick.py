@@ -29,7 +29,7 @@ def test_quick_bench_writes_json_and_markdown(tmp_path: Path) -> None:
         assert "skipped" in results["speed"][peer] and "skipped" in results["memory"][peer]
     for name in ("kubetyped", floor):
         for mode in ("gc_on", "gc_paused"):
-            for key in ("podlist_s", "podlist_read_s", "pod_s", "watch_event_s"):
+            for key in ("podlist_s", "podlist_read_s", "pod_s", "watch_event_s", "watch_cached_s"):
                 entry = results["speed"][name][mode][key]
                 assert entry["best"] > 0 and entry["x_floor"] > 0 and entry["x_kubetyped"] > 0
         memory = results["memory"][name]
@@ -47,7 +47,14 @@ def test_quick_bench_writes_json_and_markdown(tmp_path: Path) -> None:
 
     report = (tmp_path / "latest.md").read_text()
     assert report.startswith("# Benchmark: ")
-    for heading in ("## PodList decode", "then every item read", "## One Pod", "## Memory"):
+    headings = (
+        "## PodList decode",
+        "every item read",
+        "## One Pod",
+        "kept in a cache",
+        "## Memory",
+    )
+    for heading in headings:
         assert heading in report
     assert "## Cold import" in report and "## Generation" in report
     assert "Not measured: kubernetes (not requested); lightkube (not requested)" in report
