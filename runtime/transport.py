@@ -35,6 +35,7 @@ import logging
 import os
 import socket
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -45,6 +46,7 @@ import h2.connection
 import h2.errors
 import h2.events
 import httpcore
+import httpcore._synchronization
 import httpx
 
 from .errors import ResponseTooLarge
@@ -237,6 +239,95 @@ _CLOSING = httpcore.Request(
 """What httpcore's writes read their timeout from when a stream is reset on close."""
 
 
+class _QuickLock:
+    """httpcore's ``AsyncLock`` without its toll: taking a free lock does not yield.
+
+    anyio's lock (which httpcore uses under asyncio) yields to the event loop on every
+    acquisition, free or not, and an HTTP/2 call takes a connection's locks about ten times:
+    ten trips through the event loop for nothing, a large part of a call's CPU under load.
+    As ``asyncio.Lock`` does, a free lock is taken at once; a held one is waited for in
+    arrival order (anyio's ``Event``, so asyncio and trio alike), and it passes straight to
+    the next waiter on release.
+    """
+
+    __slots__ = ("_locked", "_waiters")
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._waiters: deque[anyio.Event] = deque()
+
+    async def __aenter__(self) -> _QuickLock:
+        if not self._locked and not self._waiters:
+            self._locked = True
+            return self
+        handed = anyio.Event()
+        self._waiters.append(handed)
+        try:
+            await handed.wait()
+        except BaseException:
+            if handed.is_set():  # the lock was handed over as this task was cancelled
+                self._release()
+            else:
+                self._waiters.remove(handed)
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._waiters:
+            self._waiters.popleft().set()  # still locked: now the waiter's
+        else:
+            self._locked = False
+
+
+class _QuickSemaphore:
+    """httpcore's ``AsyncSemaphore`` (an HTTP/2 connection's stream count), likewise without
+    a trip through the event loop when a unit is free."""
+
+    __slots__ = ("_bound", "_value", "_waiters")
+
+    def __init__(self, bound: int) -> None:
+        self._bound = bound
+        self._value = bound
+        self._waiters: deque[anyio.Event] = deque()
+
+    async def acquire(self) -> None:
+        if self._value > 0 and not self._waiters:
+            self._value -= 1
+            return
+        handed = anyio.Event()
+        self._waiters.append(handed)
+        try:
+            await handed.wait()
+        except BaseException:
+            if handed.is_set():
+                self._release()
+            else:
+                self._waiters.remove(handed)
+            raise
+
+    async def release(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._waiters:
+            self._waiters.popleft().set()  # the unit goes straight to the waiter
+        elif self._value >= self._bound:
+            raise ValueError("semaphore released more often than acquired")
+        else:
+            self._value += 1
+
+
+def _quick_locks(connection: Any) -> None:
+    """Give ``connection`` (httpcore's, just made) :class:`_QuickLock` s for its locks."""
+    for name in ("_request_lock", "_init_lock", "_state_lock", "_read_lock", "_write_lock"):
+        lock = connection.__dict__.get(name)
+        if type(lock) is httpcore._synchronization.AsyncLock and not lock._backend:
+            connection.__dict__[name] = _QuickLock()
+
+
 class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
     """httpcore's HTTP/2 connection, but a stream whose events have arrived is woken at once.
 
@@ -427,11 +518,33 @@ class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
             await self._write_outgoing_data(request)
 
     async def _write_outgoing_data(self, request: httpcore.Request) -> None:
+        # httpcore writes after every read and every acknowledgement, taking the write lock
+        # (a trip through the event loop) even when h2 has nothing to send, as it mostly has
+        # not: then there is nothing to do. (Frames another writer already took are on their
+        # way, and everything sent later goes after them, behind the same lock.)
+        if not self._h2_state.__dict__.get("_data_to_send", True) and (
+            self._write_exception is None
+        ):
+            return
         # A write carries frames of every stream (acknowledgements, resets, pings): the
         # write timeout bounds it, not the total deadline of whichever call happens to write;
         # a deadline running out here would make httpcore take the connection for broken.
-        with deadline(None):
+        token = _deadline.set(None)
+        try:
             await super()._write_outgoing_data(request)
+        finally:
+            _deadline.reset(token)
+
+    @property
+    def _max_streams_semaphore(self) -> Any:
+        return self.__dict__["_kt_semaphore"]
+
+    @_max_streams_semaphore.setter
+    def _max_streams_semaphore(self, semaphore: Any) -> None:
+        # httpcore makes it when the connection's first request starts: made quick here.
+        if type(semaphore) is httpcore._synchronization.AsyncSemaphore:
+            semaphore = _QuickSemaphore(semaphore._bound)
+        self.__dict__["_kt_semaphore"] = semaphore
 
     async def _response_closed(self, stream_id: int) -> None:
         # Closed before the server ended it (a watch closed or cancelled): reset the stream,
@@ -475,20 +588,23 @@ def _with_our_http2(connection: Any) -> Any:
     cls = type(connection)
     made = _with_our_http2_classes.get(cls)
     if made is None:
+        # A hook on setting rather than a property: the pool reads ``_connection`` on every
+        # check of every connection (is it idle, available, closed?), and a property's
+        # getter, a Python call each time, cost more than the checks themselves.
+        def __setattr__(self: Any, name: str, value: Any) -> None:
+            if name == "_connection" and type(value) is not type(None):
+                if type(value) is httpcore.AsyncHTTP2Connection:
+                    value.__class__ = _AsyncHTTP2Connection
+                _quick_locks(value)
+            object.__setattr__(self, name, value)
 
-        def get(self: Any) -> Any:
-            return self.__dict__.get("_kt_connection")
-
-        def set_(self: Any, value: Any) -> None:
-            if type(value) is httpcore.AsyncHTTP2Connection:
-                value.__class__ = _AsyncHTTP2Connection
-            self.__dict__["_kt_connection"] = value
-
-        made = type(cls.__name__, (cls,), {"_connection": property(get, set_)})
+        made = type(cls.__name__, (cls,), {"__setattr__": __setattr__})
         _with_our_http2_classes[cls] = made
-    inner = connection.__dict__.pop("_connection", None)
     connection.__class__ = made
-    connection._connection = inner
+    _quick_locks(connection)
+    inner = connection.__dict__.get("_connection")
+    if inner is not None:  # a proxy's connection, made with the tunnel or SOCKS one
+        _quick_locks(inner)
     return connection
 
 
@@ -509,15 +625,19 @@ class _StreamAwarePool(httpcore.AsyncConnectionPool):
 
     def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
         closing: list[httpcore.AsyncConnectionInterface] = []
+        queued = [r for r in self._requests if r.is_queued()]
+        if not queued:
+            # A response closed and nobody waits: nothing to assign, and the sweep for
+            # expired connections waits for the next request (it looks at every idle
+            # HTTP/1.1 connection's socket, the costliest part of a call under load).
+            self._connections[:] = [c for c in self._connections if not c.is_closed()]
+            return closing
         for connection in list(self._connections):
             if connection.is_closed():
                 self._connections.remove(connection)
             elif connection.has_expired():
                 self._connections.remove(connection)
                 closing.append(connection)
-        queued = [r for r in self._requests if r.is_queued()]
-        if not queued:  # a response closed and nobody waits: nothing to assign
-            return closing
         load: dict[int, int] = {}
         for pool_request in self._requests:
             if pool_request.connection is not None:
