@@ -83,6 +83,11 @@ class _RefreshingAuth(httpx.Auth, Generic[Cred]):
     def _apply(self, request: httpx.Request, credential: Cred) -> None:
         raise NotImplementedError
 
+    def _ready(self) -> Cred | None:
+        """The credential, if it is at hand without waiting: cached, still good, and its lock
+        free. None sends the asyncio flow to a worker thread (``_current``)."""
+        return None
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         credential = self._current(None)
         self._apply(request, credential)
@@ -99,7 +104,11 @@ class _RefreshingAuth(httpx.Auth, Generic[Cred]):
         import anyio.to_thread  # only async users pay for it
 
         await request.aread()
-        credential = await anyio.to_thread.run_sync(self._current, None)
+        # A worker thread costs a call two trips through the event loop and a wait for a
+        # free thread (40 at most, shared by all): only when the credential is not at hand.
+        credential = self._ready()
+        if credential is None:
+            credential = await anyio.to_thread.run_sync(self._current, None)
         self._apply(request, credential)
         response = yield request
         if response.status_code == 401:
@@ -159,6 +168,23 @@ class TokenFile(_RefreshingAuth[str]):
 
     def _current(self, rejected: str | None) -> str:
         return self.current_token(reload=rejected is not None)
+
+    def _ready(self) -> str | None:
+        # The same check as current_token's, but only a stat (microseconds on the local
+        # file a token lives in); reading the file, when it changed, is the thread's.
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            if self._token is None or self._too_old():
+                return None
+            try:
+                info = os.stat(self.path)
+            except OSError:
+                return None  # current_token decides: the last token, with a warning
+            stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+            return self._token if stamp == self._stamp else None
+        finally:
+            self._lock.release()
 
     def _apply(self, request: httpx.Request, credential: str) -> None:
         request.headers["Authorization"] = f"Bearer {credential}"
@@ -223,6 +249,15 @@ class ExecCredentialAuth(_RefreshingAuth[_Credential]):
             request.headers["Authorization"] = f"Bearer {credential.token}"
         else:
             request.headers.pop("Authorization", None)
+
+    def _ready(self) -> _Credential | None:
+        if not self._lock.acquire(blocking=False):
+            return None  # a plugin is running: wait for it in a thread
+        try:
+            cached = self._cached
+            return cached if cached is not None and not cached.expired() else None
+        finally:
+            self._lock.release()
 
     def _current(self, rejected: _Credential | None) -> _Credential:
         # Once per credential lifetime, as in client-go; the lock makes concurrent requests

@@ -28,6 +28,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
+from functools import lru_cache
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar
 
@@ -195,6 +196,34 @@ def _split_credentials(server: str) -> tuple[str, httpx.BasicAuth | None]:
     return str(url.copy_with(username=None, password=None)), auth
 
 
+_URL_CACHE_MAX_CHARS = 2048
+"""URLs longer than this (a long label selector) are parsed every time rather than kept."""
+
+
+@lru_cache(maxsize=512)
+def _parsed_url(text: str) -> httpx.URL:
+    # httpx parses a URL in pure Python (a check of every character, then each part), about
+    # 15 us; a client calls the same few URLs again and again (a collection to create in,
+    # an object to poll). An httpx.URL is immutable, so the parse is kept, keyed by the text.
+    return httpx.URL(text)
+
+
+def _url(text: str) -> httpx.URL:
+    return _parsed_url(text) if len(text) <= _URL_CACHE_MAX_CHARS else httpx.URL(text)
+
+
+class _NoCookies(httpx.Cookies):
+    """A cookie jar that keeps nothing: like client-go and kubectl (no ``http.Client.Jar``),
+    a kubetyped client neither stores nor sends cookies. httpx would otherwise run every
+    answer through ``http.cookiejar`` (about 20 us a call) for cookies no API server sets."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        return None
+
+
 class _BaseClient(Generic[H]):
     """Everything a client does except I/O."""
 
@@ -313,17 +342,23 @@ class _BaseClient(Generic[H]):
         options["trust_env"] = False
         return options
 
+    def _adopt(self, http: H) -> H:
+        """``http``, made this client's: no cookie jar, and its base URL kept as text."""
+        http._cookies = _NoCookies()  # the public setter would copy it into a real jar
+        self._base = str(http.base_url).rstrip("/")
+        return http
+
     def _build(self, req: ApiRequest[Any], *, stream: bool = False) -> httpx.Request:
         try:
             # The whole URL in one string, parsed once: httpx would parse the path, join it to
             # the base URL and merge the query, three parses of a URL in pure Python, which
             # under load cost more than the rest of building a request.
-            url = str(self._http.base_url).rstrip("/") + req.path
+            url = self._base + req.path
             if req.params:
                 url += "?" + str(httpx.QueryParams(req.params))
             return self._http.build_request(
                 req.method,
-                httpx.URL(url),
+                _url(url),
                 content=req.body,
                 headers={"Content-Type": req.content_type} if req.content_type else None,
                 timeout=self._stream_timeout if stream else httpx.USE_CLIENT_DEFAULT,
@@ -388,26 +423,25 @@ class _BaseClient(Generic[H]):
     ) -> float | None:
         """Log an answer; return the wait before retrying it, None if it is a final success,
         or raise its ``ApiError`` (the body of an error has been read)."""
-        url = _safe_url(request.url)
-        logger.debug(
-            "%s %s %d %s in %d milliseconds",
-            request.method,
-            url,
-            response.status_code,
-            response.reason_phrase,
-            round((time.perf_counter() - started) * 1000),
-        )
-        if not response.is_success:
-            retry_after = response.headers.get("Retry-After")
-            delay = self._retry.delay_after_response(attempt, response.status_code, retry_after)
-            if delay is not None and self._retry.allows(first_started, delay):
-                self._log_retry(request, url, delay, attempt, f"HTTP {response.status_code}")
-                return delay
-        warnings = [_printable(w) for w in parse_warnings(response.headers.get_list("Warning"))]
-        for message in warnings:
-            self._warning_handler(message)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s %d %s in %d milliseconds",
+                request.method,
+                _safe_url(request.url),
+                response.status_code,
+                response.reason_phrase,
+                round((time.perf_counter() - started) * 1000),
+            )
         if response.is_success:
+            self._warn(response)
             return None
+        url = _safe_url(request.url)
+        retry_after = response.headers.get("Retry-After")
+        delay = self._retry.delay_after_response(attempt, response.status_code, retry_after)
+        if delay is not None and self._retry.allows(first_started, delay):
+            self._log_retry(request, url, delay, attempt, f"HTTP {response.status_code}")
+            return delay
+        warnings = self._warn(response)
         raise error_from_response(
             response.status_code,
             response.content,
@@ -415,6 +449,13 @@ class _BaseClient(Generic[H]):
             url=url,
             warnings=warnings,
         )
+
+    def _warn(self, response: httpx.Response) -> list[str]:
+        """Hand the answer's ``Warning`` headers to the warning handler; return them."""
+        warnings = [_printable(w) for w in parse_warnings(response.headers.get_list("Warning"))]
+        for message in warnings:
+            self._warning_handler(message)
+        return warnings
 
     def _after_error(
         self,
@@ -558,7 +599,7 @@ class Client(_BaseClient[httpx.Client]):
             transport = sync_transport(
                 verify=self._verify, proxy=self._proxy, max_connections=max_connections
             )
-        self._http = httpx.Client(**options, transport=transport)
+        self._http = self._adopt(httpx.Client(**options, transport=transport))
 
     def send(self, req: ApiRequest[T]) -> T:
         """Send ``req`` and decode its answer; raise ``ApiError`` for an error status."""
@@ -729,7 +770,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient]):
                 max_connections=max_connections,
                 http2=self._http2,
             )
-        self._http = httpx.AsyncClient(**options, transport=transport)
+        self._http = self._adopt(httpx.AsyncClient(**options, transport=transport))
 
     @property
     def http2(self) -> bool:

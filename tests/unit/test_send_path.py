@@ -10,8 +10,12 @@ import asyncio
 from typing import Any
 
 import httpcore
+import httpx
 import pytest
 from httpcore._async.connection_pool import AsyncPoolRequest
+from kubetyped.client import Client, _url
+from kubetyped.config import ClusterConfig
+from kubetyped.request import ApiRequest
 from kubetyped.transport import (
     _AsyncHTTP2Connection,
     _QuickLock,
@@ -230,3 +234,45 @@ async def test_the_expiry_sweep_waits_for_a_request_and_then_runs() -> None:
     pool._requests.append(request)
     assert pool._assign_requests_to_connections() == [expired]
     assert request.connection is fresh
+
+
+# --- the client: URLs kept parsed, no cookie jar -------------------------------------------
+
+
+def _client(handler: Any) -> Client:
+    config = ClusterConfig(server="https://cluster.example:6443/prefix", namespace="team-a")
+    return Client(config, transport=httpx.MockTransport(handler))
+
+
+def test_each_call_goes_to_its_own_url_through_the_parse_cache() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, text="ok")
+
+    with _client(handler) as client:
+        for name in ("a", "b", "a"):
+            client.send(ApiRequest("GET", f"/api/v1/x/{name}", str, params=(("w", name),)))
+        long_selector = "k in (" + ",".join(f"v{i}" for i in range(800)) + ")"
+        client.send(ApiRequest("GET", "/api/v1/x", str, params=(("labelSelector", long_selector),)))
+    base = "https://cluster.example:6443/prefix/api/v1/x"
+    assert seen[:3] == [f"{base}/a?w=a", f"{base}/b?w=b", f"{base}/a?w=a"]
+    assert seen[3].startswith(f"{base}?labelSelector=k+in+") and len(seen[3]) > 2048
+    assert _url(seen[0]) is _url(seen[0])  # kept
+    assert _url(seen[3]) is not _url(seen[3])  # too long to keep
+
+
+def test_cookies_are_neither_kept_nor_sent_as_in_client_go() -> None:
+    cookies: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        cookies.append(request.headers.get("Cookie"))
+        return httpx.Response(200, text="ok", headers={"Set-Cookie": "session=abc; Path=/"})
+
+    with _client(handler) as client:
+        client.send(ApiRequest("GET", "/version", str))
+        client.send(ApiRequest("GET", "/version", str))
+        # A Cookie header the caller sets is still sent as given.
+        client.request("GET", "/version", headers={"Cookie": "mine=1"})
+    assert cookies == [None, None, "mine=1"]
