@@ -94,6 +94,8 @@ _MODEL_MODULE_NAMES = {
     "ListMarkers",
     "Literal",
     "TYPE_CHECKING",
+    "lazy_models",
+    "_models",
 }
 
 # Names the client code may import from the runtime; a model of the same name would clash.
@@ -119,6 +121,10 @@ _RUNTIME_NAMES = {
 }
 
 _FIELD = Import("pydantic", "Field")
+_LAZY_MODELS = Import("kubetyped.lazymodule", "lazy_models")
+_TYPE_CHECKING = Import("typing", "TYPE_CHECKING")
+# A class is declared under `if TYPE_CHECKING or _models.wanted(...)`: its body is indented twice.
+_CLASS_BODY = 8
 _LIST_MARKERS = Import("kubetyped.model", "ListMarkers")
 
 
@@ -175,7 +181,7 @@ def _field(f: FieldDef, here: ModuleId, defined: set[str]) -> _Field:
         alias = f"validation_alias={wire}, serialization_alias={wire}"
         default = f"Field(default={value}, {alias})" if value is not None else f"Field({alias})"
         code = code.needs(_FIELD)
-    doc = docstring(f.description) if f.description else ""
+    doc = docstring(f.description, _CLASS_BODY) if f.description else ""
     return _Field(f.name, code, default, doc)
 
 
@@ -186,6 +192,7 @@ class _Model:
     doc: str
     fields: list[_Field]
     gvk: tuple[str, str, str] | None
+    uses: str  # the classes of its module its fields name, as a tuple literal
 
 
 def _local_refs(t: TypeExpr, module: ModuleId) -> Iterator[str]:
@@ -244,32 +251,66 @@ def _models_source(
         gvk = (model.gvk.group, model.gvk.version, model.gvk.kind) if model.gvk else None
         has_literals = any(f.literal for f in model.fields)
         base = "K8sObject" if gvk and has_literals else "K8sModel"
-        models.append(_Model(model.name, base, docstring(model.description), fields, gvk))
+        uses = sorted(
+            {n for f in model.fields for n in _local_refs(f.type, module.id)}
+            - set(reexported)
+            - {model.name}
+        )
+        models.append(
+            _Model(
+                model.name,
+                base,
+                docstring(model.description, _CLASS_BODY),
+                fields,
+                gvk,
+                _tuple(uses),
+            )
+        )
     names = [m.name for m in models] + sorted(reexported) + clients
     if len(set(names)) != len(names):
         _refuse_duplicates(module, package.title)
     code = Code.join([f.code for m in models for f in m.fields], "")
     imports = set(code.imports) | {Import("kubetyped.model", m.base) for m in models}
-    if clients:
-        imports |= {Import("typing", "TYPE_CHECKING"), Import("typing", "Any")}
+    imports |= {_LAZY_MODELS, _TYPE_CHECKING}
     imported = _MODEL_MODULE_NAMES | {i.name for i in imports}
     imported |= {a for _, _, a in _module_imports(set(code.modules), package)}
     _refuse_clashes(module, imported, package.title)
-    imports |= {Import(where, name) for name, where in reexported.items()}
+    # A runtime class the module re-exports (Status) is imported when first used, unless a
+    # class of the module names it.
+    named = {
+        n
+        for m in module.models
+        if not m.runtime
+        for f in m.fields
+        for n in _local_refs(f.type, module.id)
+    }
+    imports |= {Import(where, name) for name, where in reexported.items() if name in named}
+    lazy: dict[str, list[str]] = {}
+    if clients:
+        lazy[f".{_clients_module(module.id)}"] = sorted(clients)
+    for name, where in sorted(reexported.items()):
+        if name not in named:
+            lazy.setdefault(where, []).append(name)
     stdlib, runtime = _import_groups(imports - {_FIELD})
     return env.get_template("module.py.jinja").render(
         module=module,
         package_name=package_name,
         title=package.title,
         models=models,
-        clients=sorted(clients),
-        clients_module=_clients_module(module.id),
+        lazy_imports=sorted(lazy.items()),
         exports=sorted(names),
         stdlib_imports=stdlib,
         runtime_imports=runtime,
         imports=_module_imports(set(code.modules), package),
         uses_field=_FIELD in imports,
     )
+
+
+def _tuple(names: list[str]) -> str:
+    """A tuple of strings as Python source: ``()``, ``("A",)``, ``("A", "B")``."""
+    if len(names) == 1:
+        return f"({literal(names[0])},)"
+    return f"({', '.join(literal(n) for n in names)})"
 
 
 def _signature_types(m: MethodDef) -> list[TypeExpr]:
