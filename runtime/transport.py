@@ -214,6 +214,11 @@ def _streams_allowed(connection: object) -> int:
     return max(1, min(remote, local))
 
 
+def _has_body(request: httpcore.Request) -> bool:
+    """httpcore's test: a request has a body if it says how long it is or that it is chunked."""
+    return any(k.lower() in (b"content-length", b"transfer-encoding") for k, _ in request.headers)
+
+
 _GOAWAY = 0x7  # the frame type
 
 _STREAM_EVENTS = (
@@ -340,6 +345,8 @@ class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
     reading, as Go's one read loop per connection does.
     """
 
+    _kt_hold = False
+
     async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
         # The pool trusts a new connection with 100 streams until the server's SETTINGS say
         # how many it allows; a request beyond that number must not wait here (in httpcore's
@@ -425,6 +432,36 @@ class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
             ):
                 self._h2_state.state_machine.state = h2.connection.ConnectionState.CLIENT_OPEN
         return received
+
+    async def _send_request_headers(self, request: httpcore.Request, stream_id: int) -> None:
+        # A request with a body in memory (every API call's) goes out in one write: its
+        # HEADERS, DATA and END_STREAM, where httpcore makes three (three TLS records, three
+        # system calls, three wake-ups of the server). The headers wait in h2's buffer for the
+        # body, which _send_request_body sends at once; nothing awaits in between.
+        if type(request.stream) is not httpx.ByteStream or not _has_body(request):
+            await super()._send_request_headers(request, stream_id)
+            return
+        self._kt_hold = True
+        try:
+            await super()._send_request_headers(request, stream_id)
+        finally:
+            self._kt_hold = False
+
+    async def _send_request_body(self, request: httpcore.Request, stream_id: int) -> None:
+        if type(request.stream) is not httpx.ByteStream or not _has_body(request):
+            await super()._send_request_body(request, stream_id)
+            return
+        data = b"".join([chunk async for chunk in request.stream])
+        state = self._h2_state
+        if not data:  # an empty body: END_STREAM alone
+            state.end_stream(stream_id)
+        while data:
+            if min(state.local_flow_control_window(stream_id), state.max_outbound_frame_size) <= 0:
+                await self._write_outgoing_data(request)  # what is queued, before waiting
+            room = await self._wait_for_outgoing_flow(request, stream_id)
+            chunk, data = data[:room], data[room:]
+            state.send_data(stream_id, chunk, end_stream=not data)
+        await self._write_outgoing_data(request)
 
     def is_available(self) -> bool:
         return self._connection_terminated is None and super().is_available()
@@ -522,6 +559,9 @@ class _AsyncHTTP2Connection(httpcore.AsyncHTTP2Connection):
         # (a trip through the event loop) even when h2 has nothing to send, as it mostly has
         # not: then there is nothing to do. (Frames another writer already took are on their
         # way, and everything sent later goes after them, behind the same lock.)
+        if self._kt_hold:  # the request's headers, held for its body (one write for both)
+            self._kt_hold = False
+            return
         if not self._h2_state.__dict__.get("_data_to_send", True) and (
             self._write_exception is None
         ):
