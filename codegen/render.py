@@ -361,19 +361,25 @@ def _method_doc(m: MethodDef) -> str:
 def _clients_source(
     env: jinja2.Environment, module: ModuleDef, package: Package, package_name: str
 ) -> tuple[str, list[str]]:
-    """The clients module of a group-version, and the class names it defines."""
+    """The clients module of a group-version, and the class names it defines.
+
+    Every model is named through its module's alias, those of this module too (``core_v1.Pod``
+    in ``core/_v1_clients.py``): importing a client builds no model class (the module builds
+    its classes on first use), and the annotations still evaluate in the clients module.
+    """
     here = module.id
     clients = [
         _Client(r, [m for m in r.methods if m.mode in RENDERED_MODES or m.connect is not None])
         for r in sorted(module.resources, key=lambda r: r.plural)
     ]
     methods = [m for c in clients for m in c.methods]
-    code = Code.join([annotation(t, here) for m in methods for t in _method_types(m)], "")
+    code = Code.join([annotation(t, _ELSEWHERE) for m in methods for t in _method_types(m)], "")
     # Importing a client pays only for its own group: the models of other groups (a Scale, an
     # Eviction) and the exec/port-forward machinery of connect methods are imported by the
     # methods that call them, and by type checkers (TYPE_CHECKING) for the annotations.
     eager = Code.join(
-        [annotation(t, here) for m in methods if m.connect is None for t in _method_types(m)], ""
+        [annotation(t, _ELSEWHERE) for m in methods if m.connect is None for t in _method_types(m)],
+        "",
     )
     lazy_imports = set(code.imports) - set(eager.imports)
     lazy_modules = {m for m in code.modules if m.segment not in (here.segment, "meta")}
@@ -391,7 +397,9 @@ def _clients_source(
     _refuse_clashes(module, _RUNTIME_NAMES | names, package.title)
     stdlib, runtime = _import_groups(imports)
     # Type checkers need the lazy names the signatures use; the bodies import their own.
-    signatures = Code.join([annotation(t, here) for m in methods for t in _signature_types(m)], "")
+    signatures = Code.join(
+        [annotation(t, _ELSEWHERE) for m in methods for t in _signature_types(m)], ""
+    )
     lazy_stdlib, lazy_runtime = _import_groups(lazy_imports & set(signatures.imports))
 
     def module_lines(modules: set[ModuleId]) -> list[str]:
@@ -406,7 +414,7 @@ def _clients_source(
         called = _body_types(m)
         if m.connect is not None:  # the flavour this body calls
             called = [m.connect.async_function if is_async else m.connect.function]
-        body = Code.join([annotation(t, here) for t in called], "")
+        body = Code.join([annotation(t, _ELSEWHERE) for t in called], "")
         names = _import_groups(set(body.imports) & lazy_imports)
         return [*names[0], *names[1], *module_lines(set(body.modules) & lazy_modules)]
 
@@ -418,7 +426,6 @@ def _clients_source(
         exports=sorted(n for c in clients for n in (c.name, c.async_name)),
         stdlib_imports=stdlib,
         runtime_imports=runtime,
-        local_imports=sorted(code.locals),
         imports=_module_imports(set(code.modules) - lazy_modules, package),
         type_checking_imports=[
             *lazy_stdlib,
@@ -426,11 +433,15 @@ def _clients_source(
             *module_lines(set(signatures.modules) & lazy_modules),
         ],
         call_time_imports=call_time_imports,
-        py=lambda t: annotation(t, here).text,
+        py=lambda t: annotation(t, _ELSEWHERE).text,
         literal=literal,
         method_doc=_method_doc,
     )
     return source, [n for c in clients for n in (c.name, c.async_name)]
+
+
+# No module: a type rendered "from elsewhere" names every model through its module's alias.
+_ELSEWHERE = ModuleId("", "")
 
 
 def _clients_module(module_id: ModuleId) -> str:

@@ -15,7 +15,6 @@ Three promises live here rather than in each generated class:
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -170,6 +169,8 @@ def _closest(name: str, names: dict[str, str]) -> str | None:
     key = name.lower().replace("_", "")
     if key in folded:
         return folded[key]  # podIps, pod_i_ps, ...
+    import difflib  # here, not at the top: only a mistake pays for importing it
+
     match = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)
     return folded[match[0]] if match else None
 

@@ -10,21 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..admissionregistration import v1 as admissionregistration_v1
 from ..meta import v1 as meta_v1
-from .v1 import (
-    MutatingAdmissionPolicy,
-    MutatingAdmissionPolicyBinding,
-    MutatingAdmissionPolicyBindingList,
-    MutatingAdmissionPolicyList,
-    MutatingWebhookConfiguration,
-    MutatingWebhookConfigurationList,
-    ValidatingAdmissionPolicy,
-    ValidatingAdmissionPolicyBinding,
-    ValidatingAdmissionPolicyBindingList,
-    ValidatingAdmissionPolicyList,
-    ValidatingWebhookConfiguration,
-    ValidatingWebhookConfigurationList,
-)
 
 __all__ = [
     "AsyncMutatingAdmissionPolicies",
@@ -61,13 +48,13 @@ class MutatingAdmissionPolicies(ResourceClient):
 
     def apply(
         self,
-        obj: MutatingAdmissionPolicy,
+        obj: admissionregistration_v1.MutatingAdmissionPolicy,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicy:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -92,18 +79,18 @@ class MutatingAdmissionPolicies(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1.MutatingAdmissionPolicy,
             )
         )
 
     def create(
         self,
-        body: MutatingAdmissionPolicy,
+        body: admissionregistration_v1.MutatingAdmissionPolicy,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicy:
         """Create a MutatingAdmissionPolicy.
 
         Args:
@@ -125,7 +112,7 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1.MutatingAdmissionPolicy,
             )
         )
 
@@ -139,7 +126,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> MutatingAdmissionPolicy | meta_v1.Status:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicy | meta_v1.Status:
         """Delete the MutatingAdmissionPolicy ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -174,7 +161,7 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicy, meta_v1.Status),
+                response=OrStatus(admissionregistration_v1.MutatingAdmissionPolicy, meta_v1.Status),
             )
         )
 
@@ -196,7 +183,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyList | meta_v1.Status:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicy that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -261,17 +248,23 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.MutatingAdmissionPolicyList, meta_v1.Status
+                ),
             )
         )
 
-    def get(self, name: str) -> MutatingAdmissionPolicy:
+    def get(self, name: str) -> admissionregistration_v1.MutatingAdmissionPolicy:
         """Read the MutatingAdmissionPolicy ``name``.
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
         """
-        return self._send(self._request("GET", name=name, response=MutatingAdmissionPolicy))
+        return self._send(
+            self._request(
+                "GET", name=name, response=admissionregistration_v1.MutatingAdmissionPolicy
+            )
+        )
 
     def list(
         self,
@@ -284,7 +277,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyList:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyList:
         """List MutatingAdmissionPolicy objects, one page at a time.
 
         The MutatingAdmissionPolicy objects: at most ``limit`` of them; pass the answer's
@@ -325,7 +318,7 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyList,
+                response=admissionregistration_v1.MutatingAdmissionPolicyList,
             )
         )
 
@@ -339,7 +332,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[MutatingAdmissionPolicy]:
+    ) -> ListIterator[admissionregistration_v1.MutatingAdmissionPolicy]:
         """Every MutatingAdmissionPolicy, following ``continue`` across pages.
 
         The MutatingAdmissionPolicy objects, ``limit`` per request (500 by default). Once
@@ -378,7 +371,7 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1.MutatingAdmissionPolicy,
             )
         )
 
@@ -392,30 +385,32 @@ class MutatingAdmissionPolicies(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1.MutatingAdmissionPolicy: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicy | Mapping[str, Any],
+        body: admissionregistration_v1.MutatingAdmissionPolicy | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1.MutatingAdmissionPolicy: ...
 
     def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicy | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1.MutatingAdmissionPolicy
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicy:
         """Patch the MutatingAdmissionPolicy ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -446,19 +441,19 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1.MutatingAdmissionPolicy,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: MutatingAdmissionPolicy,
+        body: admissionregistration_v1.MutatingAdmissionPolicy,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicy:
         """Replace the MutatingAdmissionPolicy ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -485,7 +480,7 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1.MutatingAdmissionPolicy,
             )
         )
 
@@ -501,7 +496,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[MutatingAdmissionPolicy]:
+    ) -> Watch[admissionregistration_v1.MutatingAdmissionPolicy]:
         """Watch MutatingAdmissionPolicy objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -547,7 +542,7 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1.MutatingAdmissionPolicy,
             ),
             resume=resume,
         )
@@ -562,13 +557,13 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: MutatingAdmissionPolicy,
+        obj: admissionregistration_v1.MutatingAdmissionPolicy,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicy:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -593,18 +588,18 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1.MutatingAdmissionPolicy,
             )
         )
 
     async def create(
         self,
-        body: MutatingAdmissionPolicy,
+        body: admissionregistration_v1.MutatingAdmissionPolicy,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicy:
         """Create a MutatingAdmissionPolicy.
 
         Args:
@@ -626,7 +621,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1.MutatingAdmissionPolicy,
             )
         )
 
@@ -640,7 +635,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> MutatingAdmissionPolicy | meta_v1.Status:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicy | meta_v1.Status:
         """Delete the MutatingAdmissionPolicy ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -675,7 +670,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicy, meta_v1.Status),
+                response=OrStatus(admissionregistration_v1.MutatingAdmissionPolicy, meta_v1.Status),
             )
         )
 
@@ -697,7 +692,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyList | meta_v1.Status:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicy that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -762,17 +757,23 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.MutatingAdmissionPolicyList, meta_v1.Status
+                ),
             )
         )
 
-    async def get(self, name: str) -> MutatingAdmissionPolicy:
+    async def get(self, name: str) -> admissionregistration_v1.MutatingAdmissionPolicy:
         """Read the MutatingAdmissionPolicy ``name``.
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
         """
-        return await self._send(self._request("GET", name=name, response=MutatingAdmissionPolicy))
+        return await self._send(
+            self._request(
+                "GET", name=name, response=admissionregistration_v1.MutatingAdmissionPolicy
+            )
+        )
 
     async def list(
         self,
@@ -785,7 +786,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyList:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyList:
         """List MutatingAdmissionPolicy objects, one page at a time.
 
         The MutatingAdmissionPolicy objects: at most ``limit`` of them; pass the answer's
@@ -826,7 +827,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyList,
+                response=admissionregistration_v1.MutatingAdmissionPolicyList,
             )
         )
 
@@ -840,7 +841,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[MutatingAdmissionPolicy]:
+    ) -> AsyncListIterator[admissionregistration_v1.MutatingAdmissionPolicy]:
         """Every MutatingAdmissionPolicy, following ``continue`` across pages.
 
         The MutatingAdmissionPolicy objects, ``limit`` per request (500 by default). Once
@@ -879,7 +880,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1.MutatingAdmissionPolicy,
             )
         )
 
@@ -893,30 +894,32 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1.MutatingAdmissionPolicy: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicy | Mapping[str, Any],
+        body: admissionregistration_v1.MutatingAdmissionPolicy | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1.MutatingAdmissionPolicy: ...
 
     async def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicy | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1.MutatingAdmissionPolicy
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicy:
         """Patch the MutatingAdmissionPolicy ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -947,19 +950,19 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1.MutatingAdmissionPolicy,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: MutatingAdmissionPolicy,
+        body: admissionregistration_v1.MutatingAdmissionPolicy,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicy:
         """Replace the MutatingAdmissionPolicy ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -986,7 +989,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1.MutatingAdmissionPolicy,
             )
         )
 
@@ -1002,7 +1005,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[MutatingAdmissionPolicy]:
+    ) -> AsyncWatch[admissionregistration_v1.MutatingAdmissionPolicy]:
         """Watch MutatingAdmissionPolicy objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1048,7 +1051,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1.MutatingAdmissionPolicy,
             ),
             resume=resume,
         )
@@ -1073,13 +1076,13 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
 
     def apply(
         self,
-        obj: MutatingAdmissionPolicyBinding,
+        obj: admissionregistration_v1.MutatingAdmissionPolicyBinding,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBinding:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1104,18 +1107,18 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.MutatingAdmissionPolicyBinding,
             )
         )
 
     def create(
         self,
-        body: MutatingAdmissionPolicyBinding,
+        body: admissionregistration_v1.MutatingAdmissionPolicyBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBinding:
         """Create a MutatingAdmissionPolicyBinding.
 
         Args:
@@ -1137,7 +1140,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.MutatingAdmissionPolicyBinding,
             )
         )
 
@@ -1151,7 +1154,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding | meta_v1.Status:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBinding | meta_v1.Status:
         """Delete the MutatingAdmissionPolicyBinding ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1186,7 +1189,9 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBinding, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.MutatingAdmissionPolicyBinding, meta_v1.Status
+                ),
             )
         )
 
@@ -1208,7 +1213,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyBindingList | meta_v1.Status:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicyBinding that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1273,17 +1278,23 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBindingList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.MutatingAdmissionPolicyBindingList, meta_v1.Status
+                ),
             )
         )
 
-    def get(self, name: str) -> MutatingAdmissionPolicyBinding:
+    def get(self, name: str) -> admissionregistration_v1.MutatingAdmissionPolicyBinding:
         """Read the MutatingAdmissionPolicyBinding ``name``.
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
         """
-        return self._send(self._request("GET", name=name, response=MutatingAdmissionPolicyBinding))
+        return self._send(
+            self._request(
+                "GET", name=name, response=admissionregistration_v1.MutatingAdmissionPolicyBinding
+            )
+        )
 
     def list(
         self,
@@ -1296,7 +1307,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyBindingList:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBindingList:
         """List MutatingAdmissionPolicyBinding objects, one page at a time.
 
         The MutatingAdmissionPolicyBinding objects: at most ``limit`` of them; pass the
@@ -1337,7 +1348,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyBindingList,
+                response=admissionregistration_v1.MutatingAdmissionPolicyBindingList,
             )
         )
 
@@ -1351,7 +1362,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[MutatingAdmissionPolicyBinding]:
+    ) -> ListIterator[admissionregistration_v1.MutatingAdmissionPolicyBinding]:
         """Every MutatingAdmissionPolicyBinding, following ``continue`` across pages.
 
         The MutatingAdmissionPolicyBinding objects, ``limit`` per request (500 by default).
@@ -1390,7 +1401,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.MutatingAdmissionPolicyBinding,
             )
         )
 
@@ -1404,30 +1415,32 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding: ...
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBinding: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicyBinding | Mapping[str, Any],
+        body: admissionregistration_v1.MutatingAdmissionPolicyBinding | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding: ...
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBinding: ...
 
     def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicyBinding | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1.MutatingAdmissionPolicyBinding
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBinding:
         """Patch the MutatingAdmissionPolicyBinding ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1459,19 +1472,19 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.MutatingAdmissionPolicyBinding,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: MutatingAdmissionPolicyBinding,
+        body: admissionregistration_v1.MutatingAdmissionPolicyBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBinding:
         """Replace the MutatingAdmissionPolicyBinding ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1498,7 +1511,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.MutatingAdmissionPolicyBinding,
             )
         )
 
@@ -1514,7 +1527,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[MutatingAdmissionPolicyBinding]:
+    ) -> Watch[admissionregistration_v1.MutatingAdmissionPolicyBinding]:
         """Watch MutatingAdmissionPolicyBinding objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1560,7 +1573,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.MutatingAdmissionPolicyBinding,
             ),
             resume=resume,
         )
@@ -1575,13 +1588,13 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: MutatingAdmissionPolicyBinding,
+        obj: admissionregistration_v1.MutatingAdmissionPolicyBinding,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBinding:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1606,18 +1619,18 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.MutatingAdmissionPolicyBinding,
             )
         )
 
     async def create(
         self,
-        body: MutatingAdmissionPolicyBinding,
+        body: admissionregistration_v1.MutatingAdmissionPolicyBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBinding:
         """Create a MutatingAdmissionPolicyBinding.
 
         Args:
@@ -1639,7 +1652,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.MutatingAdmissionPolicyBinding,
             )
         )
 
@@ -1653,7 +1666,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding | meta_v1.Status:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBinding | meta_v1.Status:
         """Delete the MutatingAdmissionPolicyBinding ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1688,7 +1701,9 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBinding, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.MutatingAdmissionPolicyBinding, meta_v1.Status
+                ),
             )
         )
 
@@ -1710,7 +1725,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyBindingList | meta_v1.Status:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicyBinding that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1775,18 +1790,22 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBindingList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.MutatingAdmissionPolicyBindingList, meta_v1.Status
+                ),
             )
         )
 
-    async def get(self, name: str) -> MutatingAdmissionPolicyBinding:
+    async def get(self, name: str) -> admissionregistration_v1.MutatingAdmissionPolicyBinding:
         """Read the MutatingAdmissionPolicyBinding ``name``.
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
         """
         return await self._send(
-            self._request("GET", name=name, response=MutatingAdmissionPolicyBinding)
+            self._request(
+                "GET", name=name, response=admissionregistration_v1.MutatingAdmissionPolicyBinding
+            )
         )
 
     async def list(
@@ -1800,7 +1819,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyBindingList:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBindingList:
         """List MutatingAdmissionPolicyBinding objects, one page at a time.
 
         The MutatingAdmissionPolicyBinding objects: at most ``limit`` of them; pass the
@@ -1841,7 +1860,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyBindingList,
+                response=admissionregistration_v1.MutatingAdmissionPolicyBindingList,
             )
         )
 
@@ -1855,7 +1874,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[MutatingAdmissionPolicyBinding]:
+    ) -> AsyncListIterator[admissionregistration_v1.MutatingAdmissionPolicyBinding]:
         """Every MutatingAdmissionPolicyBinding, following ``continue`` across pages.
 
         The MutatingAdmissionPolicyBinding objects, ``limit`` per request (500 by default).
@@ -1894,7 +1913,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.MutatingAdmissionPolicyBinding,
             )
         )
 
@@ -1908,30 +1927,32 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding: ...
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBinding: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicyBinding | Mapping[str, Any],
+        body: admissionregistration_v1.MutatingAdmissionPolicyBinding | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding: ...
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBinding: ...
 
     async def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicyBinding | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1.MutatingAdmissionPolicyBinding
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBinding:
         """Patch the MutatingAdmissionPolicyBinding ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1963,19 +1984,19 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.MutatingAdmissionPolicyBinding,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: MutatingAdmissionPolicyBinding,
+        body: admissionregistration_v1.MutatingAdmissionPolicyBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.MutatingAdmissionPolicyBinding:
         """Replace the MutatingAdmissionPolicyBinding ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2002,7 +2023,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.MutatingAdmissionPolicyBinding,
             )
         )
 
@@ -2018,7 +2039,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[MutatingAdmissionPolicyBinding]:
+    ) -> AsyncWatch[admissionregistration_v1.MutatingAdmissionPolicyBinding]:
         """Watch MutatingAdmissionPolicyBinding objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2064,7 +2085,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.MutatingAdmissionPolicyBinding,
             ),
             resume=resume,
         )
@@ -2089,13 +2110,13 @@ class MutatingWebhookConfigurations(ResourceClient):
 
     def apply(
         self,
-        obj: MutatingWebhookConfiguration,
+        obj: admissionregistration_v1.MutatingWebhookConfiguration,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingWebhookConfiguration:
+    ) -> admissionregistration_v1.MutatingWebhookConfiguration:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2120,18 +2141,18 @@ class MutatingWebhookConfigurations(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=MutatingWebhookConfiguration,
+                response=admissionregistration_v1.MutatingWebhookConfiguration,
             )
         )
 
     def create(
         self,
-        body: MutatingWebhookConfiguration,
+        body: admissionregistration_v1.MutatingWebhookConfiguration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingWebhookConfiguration:
+    ) -> admissionregistration_v1.MutatingWebhookConfiguration:
         """Create a MutatingWebhookConfiguration.
 
         Args:
@@ -2153,7 +2174,7 @@ class MutatingWebhookConfigurations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingWebhookConfiguration,
+                response=admissionregistration_v1.MutatingWebhookConfiguration,
             )
         )
 
@@ -2167,7 +2188,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> MutatingWebhookConfiguration | meta_v1.Status:
+    ) -> admissionregistration_v1.MutatingWebhookConfiguration | meta_v1.Status:
         """Delete the MutatingWebhookConfiguration ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2202,7 +2223,9 @@ class MutatingWebhookConfigurations(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingWebhookConfiguration, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.MutatingWebhookConfiguration, meta_v1.Status
+                ),
             )
         )
 
@@ -2224,7 +2247,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingWebhookConfigurationList | meta_v1.Status:
+    ) -> admissionregistration_v1.MutatingWebhookConfigurationList | meta_v1.Status:
         """Delete every MutatingWebhookConfiguration that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2289,17 +2312,23 @@ class MutatingWebhookConfigurations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingWebhookConfigurationList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.MutatingWebhookConfigurationList, meta_v1.Status
+                ),
             )
         )
 
-    def get(self, name: str) -> MutatingWebhookConfiguration:
+    def get(self, name: str) -> admissionregistration_v1.MutatingWebhookConfiguration:
         """Read the MutatingWebhookConfiguration ``name``.
 
         Args:
             name: Name of the MutatingWebhookConfiguration.
         """
-        return self._send(self._request("GET", name=name, response=MutatingWebhookConfiguration))
+        return self._send(
+            self._request(
+                "GET", name=name, response=admissionregistration_v1.MutatingWebhookConfiguration
+            )
+        )
 
     def list(
         self,
@@ -2312,7 +2341,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingWebhookConfigurationList:
+    ) -> admissionregistration_v1.MutatingWebhookConfigurationList:
         """List MutatingWebhookConfiguration objects, one page at a time.
 
         The MutatingWebhookConfiguration objects: at most ``limit`` of them; pass the
@@ -2353,7 +2382,7 @@ class MutatingWebhookConfigurations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingWebhookConfigurationList,
+                response=admissionregistration_v1.MutatingWebhookConfigurationList,
             )
         )
 
@@ -2367,7 +2396,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[MutatingWebhookConfiguration]:
+    ) -> ListIterator[admissionregistration_v1.MutatingWebhookConfiguration]:
         """Every MutatingWebhookConfiguration, following ``continue`` across pages.
 
         The MutatingWebhookConfiguration objects, ``limit`` per request (500 by default).
@@ -2406,7 +2435,7 @@ class MutatingWebhookConfigurations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingWebhookConfiguration,
+                response=admissionregistration_v1.MutatingWebhookConfiguration,
             )
         )
 
@@ -2420,30 +2449,32 @@ class MutatingWebhookConfigurations(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingWebhookConfiguration: ...
+    ) -> admissionregistration_v1.MutatingWebhookConfiguration: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: MutatingWebhookConfiguration | Mapping[str, Any],
+        body: admissionregistration_v1.MutatingWebhookConfiguration | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingWebhookConfiguration: ...
+    ) -> admissionregistration_v1.MutatingWebhookConfiguration: ...
 
     def patch(
         self,
         name: str,
-        body: MutatingWebhookConfiguration | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1.MutatingWebhookConfiguration
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingWebhookConfiguration:
+    ) -> admissionregistration_v1.MutatingWebhookConfiguration:
         """Patch the MutatingWebhookConfiguration ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2475,19 +2506,19 @@ class MutatingWebhookConfigurations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingWebhookConfiguration,
+                response=admissionregistration_v1.MutatingWebhookConfiguration,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: MutatingWebhookConfiguration,
+        body: admissionregistration_v1.MutatingWebhookConfiguration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingWebhookConfiguration:
+    ) -> admissionregistration_v1.MutatingWebhookConfiguration:
         """Replace the MutatingWebhookConfiguration ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2514,7 +2545,7 @@ class MutatingWebhookConfigurations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingWebhookConfiguration,
+                response=admissionregistration_v1.MutatingWebhookConfiguration,
             )
         )
 
@@ -2530,7 +2561,7 @@ class MutatingWebhookConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[MutatingWebhookConfiguration]:
+    ) -> Watch[admissionregistration_v1.MutatingWebhookConfiguration]:
         """Watch MutatingWebhookConfiguration objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2576,7 +2607,7 @@ class MutatingWebhookConfigurations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingWebhookConfiguration,
+                response=admissionregistration_v1.MutatingWebhookConfiguration,
             ),
             resume=resume,
         )
@@ -2591,13 +2622,13 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: MutatingWebhookConfiguration,
+        obj: admissionregistration_v1.MutatingWebhookConfiguration,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingWebhookConfiguration:
+    ) -> admissionregistration_v1.MutatingWebhookConfiguration:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2622,18 +2653,18 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=MutatingWebhookConfiguration,
+                response=admissionregistration_v1.MutatingWebhookConfiguration,
             )
         )
 
     async def create(
         self,
-        body: MutatingWebhookConfiguration,
+        body: admissionregistration_v1.MutatingWebhookConfiguration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingWebhookConfiguration:
+    ) -> admissionregistration_v1.MutatingWebhookConfiguration:
         """Create a MutatingWebhookConfiguration.
 
         Args:
@@ -2655,7 +2686,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingWebhookConfiguration,
+                response=admissionregistration_v1.MutatingWebhookConfiguration,
             )
         )
 
@@ -2669,7 +2700,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> MutatingWebhookConfiguration | meta_v1.Status:
+    ) -> admissionregistration_v1.MutatingWebhookConfiguration | meta_v1.Status:
         """Delete the MutatingWebhookConfiguration ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2704,7 +2735,9 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingWebhookConfiguration, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.MutatingWebhookConfiguration, meta_v1.Status
+                ),
             )
         )
 
@@ -2726,7 +2759,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingWebhookConfigurationList | meta_v1.Status:
+    ) -> admissionregistration_v1.MutatingWebhookConfigurationList | meta_v1.Status:
         """Delete every MutatingWebhookConfiguration that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2791,18 +2824,22 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingWebhookConfigurationList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.MutatingWebhookConfigurationList, meta_v1.Status
+                ),
             )
         )
 
-    async def get(self, name: str) -> MutatingWebhookConfiguration:
+    async def get(self, name: str) -> admissionregistration_v1.MutatingWebhookConfiguration:
         """Read the MutatingWebhookConfiguration ``name``.
 
         Args:
             name: Name of the MutatingWebhookConfiguration.
         """
         return await self._send(
-            self._request("GET", name=name, response=MutatingWebhookConfiguration)
+            self._request(
+                "GET", name=name, response=admissionregistration_v1.MutatingWebhookConfiguration
+            )
         )
 
     async def list(
@@ -2816,7 +2853,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingWebhookConfigurationList:
+    ) -> admissionregistration_v1.MutatingWebhookConfigurationList:
         """List MutatingWebhookConfiguration objects, one page at a time.
 
         The MutatingWebhookConfiguration objects: at most ``limit`` of them; pass the
@@ -2857,7 +2894,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingWebhookConfigurationList,
+                response=admissionregistration_v1.MutatingWebhookConfigurationList,
             )
         )
 
@@ -2871,7 +2908,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[MutatingWebhookConfiguration]:
+    ) -> AsyncListIterator[admissionregistration_v1.MutatingWebhookConfiguration]:
         """Every MutatingWebhookConfiguration, following ``continue`` across pages.
 
         The MutatingWebhookConfiguration objects, ``limit`` per request (500 by default).
@@ -2910,7 +2947,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingWebhookConfiguration,
+                response=admissionregistration_v1.MutatingWebhookConfiguration,
             )
         )
 
@@ -2924,30 +2961,32 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingWebhookConfiguration: ...
+    ) -> admissionregistration_v1.MutatingWebhookConfiguration: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: MutatingWebhookConfiguration | Mapping[str, Any],
+        body: admissionregistration_v1.MutatingWebhookConfiguration | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingWebhookConfiguration: ...
+    ) -> admissionregistration_v1.MutatingWebhookConfiguration: ...
 
     async def patch(
         self,
         name: str,
-        body: MutatingWebhookConfiguration | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1.MutatingWebhookConfiguration
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingWebhookConfiguration:
+    ) -> admissionregistration_v1.MutatingWebhookConfiguration:
         """Patch the MutatingWebhookConfiguration ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2979,19 +3018,19 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingWebhookConfiguration,
+                response=admissionregistration_v1.MutatingWebhookConfiguration,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: MutatingWebhookConfiguration,
+        body: admissionregistration_v1.MutatingWebhookConfiguration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingWebhookConfiguration:
+    ) -> admissionregistration_v1.MutatingWebhookConfiguration:
         """Replace the MutatingWebhookConfiguration ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -3018,7 +3057,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingWebhookConfiguration,
+                response=admissionregistration_v1.MutatingWebhookConfiguration,
             )
         )
 
@@ -3034,7 +3073,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[MutatingWebhookConfiguration]:
+    ) -> AsyncWatch[admissionregistration_v1.MutatingWebhookConfiguration]:
         """Watch MutatingWebhookConfiguration objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -3080,7 +3119,7 @@ class AsyncMutatingWebhookConfigurations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingWebhookConfiguration,
+                response=admissionregistration_v1.MutatingWebhookConfiguration,
             ),
             resume=resume,
         )
@@ -3105,13 +3144,13 @@ class ValidatingAdmissionPolicies(ResourceClient):
 
     def apply(
         self,
-        obj: ValidatingAdmissionPolicy,
+        obj: admissionregistration_v1.ValidatingAdmissionPolicy,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3136,19 +3175,19 @@ class ValidatingAdmissionPolicies(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
     def apply_status(
         self,
-        obj: ValidatingAdmissionPolicy,
+        obj: admissionregistration_v1.ValidatingAdmissionPolicy,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3174,18 +3213,18 @@ class ValidatingAdmissionPolicies(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
     def create(
         self,
-        body: ValidatingAdmissionPolicy,
+        body: admissionregistration_v1.ValidatingAdmissionPolicy,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Create a ValidatingAdmissionPolicy.
 
         Args:
@@ -3207,7 +3246,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
@@ -3221,7 +3260,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ValidatingAdmissionPolicy | meta_v1.Status:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy | meta_v1.Status:
         """Delete the ValidatingAdmissionPolicy ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -3256,7 +3295,9 @@ class ValidatingAdmissionPolicies(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ValidatingAdmissionPolicy, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.ValidatingAdmissionPolicy, meta_v1.Status
+                ),
             )
         )
 
@@ -3278,7 +3319,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingAdmissionPolicyList | meta_v1.Status:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyList | meta_v1.Status:
         """Delete every ValidatingAdmissionPolicy that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -3343,19 +3384,25 @@ class ValidatingAdmissionPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ValidatingAdmissionPolicyList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.ValidatingAdmissionPolicyList, meta_v1.Status
+                ),
             )
         )
 
-    def get(self, name: str) -> ValidatingAdmissionPolicy:
+    def get(self, name: str) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Read the ValidatingAdmissionPolicy ``name``.
 
         Args:
             name: Name of the ValidatingAdmissionPolicy.
         """
-        return self._send(self._request("GET", name=name, response=ValidatingAdmissionPolicy))
+        return self._send(
+            self._request(
+                "GET", name=name, response=admissionregistration_v1.ValidatingAdmissionPolicy
+            )
+        )
 
-    def get_status(self, name: str) -> ValidatingAdmissionPolicy:
+    def get_status(self, name: str) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Read the status of the ValidatingAdmissionPolicy ``name``.
 
         Args:
@@ -3363,7 +3410,10 @@ class ValidatingAdmissionPolicies(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, subresource="status", response=ValidatingAdmissionPolicy
+                "GET",
+                name=name,
+                subresource="status",
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
@@ -3378,7 +3428,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingAdmissionPolicyList:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyList:
         """List ValidatingAdmissionPolicy objects, one page at a time.
 
         The ValidatingAdmissionPolicy objects: at most ``limit`` of them; pass the answer's
@@ -3419,7 +3469,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingAdmissionPolicyList,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyList,
             )
         )
 
@@ -3433,7 +3483,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ValidatingAdmissionPolicy]:
+    ) -> ListIterator[admissionregistration_v1.ValidatingAdmissionPolicy]:
         """Every ValidatingAdmissionPolicy, following ``continue`` across pages.
 
         The ValidatingAdmissionPolicy objects, ``limit`` per request (500 by default). Once
@@ -3472,7 +3522,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
@@ -3486,30 +3536,32 @@ class ValidatingAdmissionPolicies(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ValidatingAdmissionPolicy | Mapping[str, Any],
+        body: admissionregistration_v1.ValidatingAdmissionPolicy | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy: ...
 
     def patch(
         self,
         name: str,
-        body: ValidatingAdmissionPolicy | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1.ValidatingAdmissionPolicy
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Patch the ValidatingAdmissionPolicy ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3540,7 +3592,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
@@ -3554,30 +3606,32 @@ class ValidatingAdmissionPolicies(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: ValidatingAdmissionPolicy | Mapping[str, Any],
+        body: admissionregistration_v1.ValidatingAdmissionPolicy | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy: ...
 
     def patch_status(
         self,
         name: str,
-        body: ValidatingAdmissionPolicy | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1.ValidatingAdmissionPolicy
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Patch the status of the ValidatingAdmissionPolicy ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3609,19 +3663,19 @@ class ValidatingAdmissionPolicies(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ValidatingAdmissionPolicy,
+        body: admissionregistration_v1.ValidatingAdmissionPolicy,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Replace the ValidatingAdmissionPolicy ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -3648,19 +3702,19 @@ class ValidatingAdmissionPolicies(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: ValidatingAdmissionPolicy,
+        body: admissionregistration_v1.ValidatingAdmissionPolicy,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Replace the status of the ValidatingAdmissionPolicy ``name``.
 
         Args:
@@ -3685,7 +3739,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
@@ -3701,7 +3755,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ValidatingAdmissionPolicy]:
+    ) -> Watch[admissionregistration_v1.ValidatingAdmissionPolicy]:
         """Watch ValidatingAdmissionPolicy objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -3747,7 +3801,7 @@ class ValidatingAdmissionPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             ),
             resume=resume,
         )
@@ -3762,13 +3816,13 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ValidatingAdmissionPolicy,
+        obj: admissionregistration_v1.ValidatingAdmissionPolicy,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3793,19 +3847,19 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
     async def apply_status(
         self,
-        obj: ValidatingAdmissionPolicy,
+        obj: admissionregistration_v1.ValidatingAdmissionPolicy,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3831,18 +3885,18 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
     async def create(
         self,
-        body: ValidatingAdmissionPolicy,
+        body: admissionregistration_v1.ValidatingAdmissionPolicy,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Create a ValidatingAdmissionPolicy.
 
         Args:
@@ -3864,7 +3918,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
@@ -3878,7 +3932,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ValidatingAdmissionPolicy | meta_v1.Status:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy | meta_v1.Status:
         """Delete the ValidatingAdmissionPolicy ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -3913,7 +3967,9 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ValidatingAdmissionPolicy, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.ValidatingAdmissionPolicy, meta_v1.Status
+                ),
             )
         )
 
@@ -3935,7 +3991,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingAdmissionPolicyList | meta_v1.Status:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyList | meta_v1.Status:
         """Delete every ValidatingAdmissionPolicy that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -4000,19 +4056,25 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ValidatingAdmissionPolicyList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.ValidatingAdmissionPolicyList, meta_v1.Status
+                ),
             )
         )
 
-    async def get(self, name: str) -> ValidatingAdmissionPolicy:
+    async def get(self, name: str) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Read the ValidatingAdmissionPolicy ``name``.
 
         Args:
             name: Name of the ValidatingAdmissionPolicy.
         """
-        return await self._send(self._request("GET", name=name, response=ValidatingAdmissionPolicy))
+        return await self._send(
+            self._request(
+                "GET", name=name, response=admissionregistration_v1.ValidatingAdmissionPolicy
+            )
+        )
 
-    async def get_status(self, name: str) -> ValidatingAdmissionPolicy:
+    async def get_status(self, name: str) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Read the status of the ValidatingAdmissionPolicy ``name``.
 
         Args:
@@ -4020,7 +4082,10 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, subresource="status", response=ValidatingAdmissionPolicy
+                "GET",
+                name=name,
+                subresource="status",
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
@@ -4035,7 +4100,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingAdmissionPolicyList:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyList:
         """List ValidatingAdmissionPolicy objects, one page at a time.
 
         The ValidatingAdmissionPolicy objects: at most ``limit`` of them; pass the answer's
@@ -4076,7 +4141,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingAdmissionPolicyList,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyList,
             )
         )
 
@@ -4090,7 +4155,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ValidatingAdmissionPolicy]:
+    ) -> AsyncListIterator[admissionregistration_v1.ValidatingAdmissionPolicy]:
         """Every ValidatingAdmissionPolicy, following ``continue`` across pages.
 
         The ValidatingAdmissionPolicy objects, ``limit`` per request (500 by default). Once
@@ -4129,7 +4194,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
@@ -4143,30 +4208,32 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ValidatingAdmissionPolicy | Mapping[str, Any],
+        body: admissionregistration_v1.ValidatingAdmissionPolicy | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy: ...
 
     async def patch(
         self,
         name: str,
-        body: ValidatingAdmissionPolicy | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1.ValidatingAdmissionPolicy
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Patch the ValidatingAdmissionPolicy ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4197,7 +4264,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
@@ -4211,30 +4278,32 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: ValidatingAdmissionPolicy | Mapping[str, Any],
+        body: admissionregistration_v1.ValidatingAdmissionPolicy | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy: ...
 
     async def patch_status(
         self,
         name: str,
-        body: ValidatingAdmissionPolicy | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1.ValidatingAdmissionPolicy
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Patch the status of the ValidatingAdmissionPolicy ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4266,19 +4335,19 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ValidatingAdmissionPolicy,
+        body: admissionregistration_v1.ValidatingAdmissionPolicy,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Replace the ValidatingAdmissionPolicy ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -4305,19 +4374,19 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: ValidatingAdmissionPolicy,
+        body: admissionregistration_v1.ValidatingAdmissionPolicy,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicy:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicy:
         """Replace the status of the ValidatingAdmissionPolicy ``name``.
 
         Args:
@@ -4342,7 +4411,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             )
         )
 
@@ -4358,7 +4427,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ValidatingAdmissionPolicy]:
+    ) -> AsyncWatch[admissionregistration_v1.ValidatingAdmissionPolicy]:
         """Watch ValidatingAdmissionPolicy objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -4404,7 +4473,7 @@ class AsyncValidatingAdmissionPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingAdmissionPolicy,
+                response=admissionregistration_v1.ValidatingAdmissionPolicy,
             ),
             resume=resume,
         )
@@ -4429,13 +4498,13 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
 
     def apply(
         self,
-        obj: ValidatingAdmissionPolicyBinding,
+        obj: admissionregistration_v1.ValidatingAdmissionPolicyBinding,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -4460,18 +4529,18 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ValidatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyBinding,
             )
         )
 
     def create(
         self,
-        body: ValidatingAdmissionPolicyBinding,
+        body: admissionregistration_v1.ValidatingAdmissionPolicyBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding:
         """Create a ValidatingAdmissionPolicyBinding.
 
         Args:
@@ -4493,7 +4562,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyBinding,
             )
         )
 
@@ -4507,7 +4576,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ValidatingAdmissionPolicyBinding | meta_v1.Status:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding | meta_v1.Status:
         """Delete the ValidatingAdmissionPolicyBinding ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -4542,7 +4611,9 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ValidatingAdmissionPolicyBinding, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.ValidatingAdmissionPolicyBinding, meta_v1.Status
+                ),
             )
         )
 
@@ -4564,7 +4635,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingAdmissionPolicyBindingList | meta_v1.Status:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete every ValidatingAdmissionPolicyBinding that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -4629,18 +4700,22 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ValidatingAdmissionPolicyBindingList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.ValidatingAdmissionPolicyBindingList, meta_v1.Status
+                ),
             )
         )
 
-    def get(self, name: str) -> ValidatingAdmissionPolicyBinding:
+    def get(self, name: str) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding:
         """Read the ValidatingAdmissionPolicyBinding ``name``.
 
         Args:
             name: Name of the ValidatingAdmissionPolicyBinding.
         """
         return self._send(
-            self._request("GET", name=name, response=ValidatingAdmissionPolicyBinding)
+            self._request(
+                "GET", name=name, response=admissionregistration_v1.ValidatingAdmissionPolicyBinding
+            )
         )
 
     def list(
@@ -4654,7 +4729,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingAdmissionPolicyBindingList:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBindingList:
         """List ValidatingAdmissionPolicyBinding objects, one page at a time.
 
         The ValidatingAdmissionPolicyBinding objects: at most ``limit`` of them; pass the
@@ -4695,7 +4770,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingAdmissionPolicyBindingList,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyBindingList,
             )
         )
 
@@ -4709,7 +4784,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ValidatingAdmissionPolicyBinding]:
+    ) -> ListIterator[admissionregistration_v1.ValidatingAdmissionPolicyBinding]:
         """Every ValidatingAdmissionPolicyBinding, following ``continue`` across pages.
 
         The ValidatingAdmissionPolicyBinding objects, ``limit`` per request (500 by
@@ -4748,7 +4823,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyBinding,
             )
         )
 
@@ -4762,30 +4837,32 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicyBinding: ...
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ValidatingAdmissionPolicyBinding | Mapping[str, Any],
+        body: admissionregistration_v1.ValidatingAdmissionPolicyBinding | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicyBinding: ...
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding: ...
 
     def patch(
         self,
         name: str,
-        body: ValidatingAdmissionPolicyBinding | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1.ValidatingAdmissionPolicyBinding
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding:
         """Patch the ValidatingAdmissionPolicyBinding ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4817,19 +4894,19 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyBinding,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ValidatingAdmissionPolicyBinding,
+        body: admissionregistration_v1.ValidatingAdmissionPolicyBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding:
         """Replace the ValidatingAdmissionPolicyBinding ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -4856,7 +4933,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyBinding,
             )
         )
 
@@ -4872,7 +4949,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ValidatingAdmissionPolicyBinding]:
+    ) -> Watch[admissionregistration_v1.ValidatingAdmissionPolicyBinding]:
         """Watch ValidatingAdmissionPolicyBinding objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -4918,7 +4995,7 @@ class ValidatingAdmissionPolicyBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyBinding,
             ),
             resume=resume,
         )
@@ -4933,13 +5010,13 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ValidatingAdmissionPolicyBinding,
+        obj: admissionregistration_v1.ValidatingAdmissionPolicyBinding,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -4964,18 +5041,18 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ValidatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyBinding,
             )
         )
 
     async def create(
         self,
-        body: ValidatingAdmissionPolicyBinding,
+        body: admissionregistration_v1.ValidatingAdmissionPolicyBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding:
         """Create a ValidatingAdmissionPolicyBinding.
 
         Args:
@@ -4997,7 +5074,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyBinding,
             )
         )
 
@@ -5011,7 +5088,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ValidatingAdmissionPolicyBinding | meta_v1.Status:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding | meta_v1.Status:
         """Delete the ValidatingAdmissionPolicyBinding ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -5046,7 +5123,9 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ValidatingAdmissionPolicyBinding, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.ValidatingAdmissionPolicyBinding, meta_v1.Status
+                ),
             )
         )
 
@@ -5068,7 +5147,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingAdmissionPolicyBindingList | meta_v1.Status:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete every ValidatingAdmissionPolicyBinding that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -5133,18 +5212,22 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ValidatingAdmissionPolicyBindingList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.ValidatingAdmissionPolicyBindingList, meta_v1.Status
+                ),
             )
         )
 
-    async def get(self, name: str) -> ValidatingAdmissionPolicyBinding:
+    async def get(self, name: str) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding:
         """Read the ValidatingAdmissionPolicyBinding ``name``.
 
         Args:
             name: Name of the ValidatingAdmissionPolicyBinding.
         """
         return await self._send(
-            self._request("GET", name=name, response=ValidatingAdmissionPolicyBinding)
+            self._request(
+                "GET", name=name, response=admissionregistration_v1.ValidatingAdmissionPolicyBinding
+            )
         )
 
     async def list(
@@ -5158,7 +5241,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingAdmissionPolicyBindingList:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBindingList:
         """List ValidatingAdmissionPolicyBinding objects, one page at a time.
 
         The ValidatingAdmissionPolicyBinding objects: at most ``limit`` of them; pass the
@@ -5199,7 +5282,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingAdmissionPolicyBindingList,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyBindingList,
             )
         )
 
@@ -5213,7 +5296,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ValidatingAdmissionPolicyBinding]:
+    ) -> AsyncListIterator[admissionregistration_v1.ValidatingAdmissionPolicyBinding]:
         """Every ValidatingAdmissionPolicyBinding, following ``continue`` across pages.
 
         The ValidatingAdmissionPolicyBinding objects, ``limit`` per request (500 by
@@ -5252,7 +5335,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyBinding,
             )
         )
 
@@ -5266,30 +5349,32 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicyBinding: ...
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ValidatingAdmissionPolicyBinding | Mapping[str, Any],
+        body: admissionregistration_v1.ValidatingAdmissionPolicyBinding | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicyBinding: ...
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding: ...
 
     async def patch(
         self,
         name: str,
-        body: ValidatingAdmissionPolicyBinding | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1.ValidatingAdmissionPolicyBinding
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding:
         """Patch the ValidatingAdmissionPolicyBinding ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5321,19 +5406,19 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyBinding,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ValidatingAdmissionPolicyBinding,
+        body: admissionregistration_v1.ValidatingAdmissionPolicyBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1.ValidatingAdmissionPolicyBinding:
         """Replace the ValidatingAdmissionPolicyBinding ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -5360,7 +5445,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyBinding,
             )
         )
 
@@ -5376,7 +5461,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ValidatingAdmissionPolicyBinding]:
+    ) -> AsyncWatch[admissionregistration_v1.ValidatingAdmissionPolicyBinding]:
         """Watch ValidatingAdmissionPolicyBinding objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -5422,7 +5507,7 @@ class AsyncValidatingAdmissionPolicyBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingAdmissionPolicyBinding,
+                response=admissionregistration_v1.ValidatingAdmissionPolicyBinding,
             ),
             resume=resume,
         )
@@ -5447,13 +5532,13 @@ class ValidatingWebhookConfigurations(ResourceClient):
 
     def apply(
         self,
-        obj: ValidatingWebhookConfiguration,
+        obj: admissionregistration_v1.ValidatingWebhookConfiguration,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingWebhookConfiguration:
+    ) -> admissionregistration_v1.ValidatingWebhookConfiguration:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -5478,18 +5563,18 @@ class ValidatingWebhookConfigurations(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ValidatingWebhookConfiguration,
+                response=admissionregistration_v1.ValidatingWebhookConfiguration,
             )
         )
 
     def create(
         self,
-        body: ValidatingWebhookConfiguration,
+        body: admissionregistration_v1.ValidatingWebhookConfiguration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingWebhookConfiguration:
+    ) -> admissionregistration_v1.ValidatingWebhookConfiguration:
         """Create a ValidatingWebhookConfiguration.
 
         Args:
@@ -5511,7 +5596,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingWebhookConfiguration,
+                response=admissionregistration_v1.ValidatingWebhookConfiguration,
             )
         )
 
@@ -5525,7 +5610,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ValidatingWebhookConfiguration | meta_v1.Status:
+    ) -> admissionregistration_v1.ValidatingWebhookConfiguration | meta_v1.Status:
         """Delete the ValidatingWebhookConfiguration ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -5560,7 +5645,9 @@ class ValidatingWebhookConfigurations(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ValidatingWebhookConfiguration, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.ValidatingWebhookConfiguration, meta_v1.Status
+                ),
             )
         )
 
@@ -5582,7 +5669,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingWebhookConfigurationList | meta_v1.Status:
+    ) -> admissionregistration_v1.ValidatingWebhookConfigurationList | meta_v1.Status:
         """Delete every ValidatingWebhookConfiguration that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -5647,17 +5734,23 @@ class ValidatingWebhookConfigurations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ValidatingWebhookConfigurationList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.ValidatingWebhookConfigurationList, meta_v1.Status
+                ),
             )
         )
 
-    def get(self, name: str) -> ValidatingWebhookConfiguration:
+    def get(self, name: str) -> admissionregistration_v1.ValidatingWebhookConfiguration:
         """Read the ValidatingWebhookConfiguration ``name``.
 
         Args:
             name: Name of the ValidatingWebhookConfiguration.
         """
-        return self._send(self._request("GET", name=name, response=ValidatingWebhookConfiguration))
+        return self._send(
+            self._request(
+                "GET", name=name, response=admissionregistration_v1.ValidatingWebhookConfiguration
+            )
+        )
 
     def list(
         self,
@@ -5670,7 +5763,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingWebhookConfigurationList:
+    ) -> admissionregistration_v1.ValidatingWebhookConfigurationList:
         """List ValidatingWebhookConfiguration objects, one page at a time.
 
         The ValidatingWebhookConfiguration objects: at most ``limit`` of them; pass the
@@ -5711,7 +5804,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingWebhookConfigurationList,
+                response=admissionregistration_v1.ValidatingWebhookConfigurationList,
             )
         )
 
@@ -5725,7 +5818,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ValidatingWebhookConfiguration]:
+    ) -> ListIterator[admissionregistration_v1.ValidatingWebhookConfiguration]:
         """Every ValidatingWebhookConfiguration, following ``continue`` across pages.
 
         The ValidatingWebhookConfiguration objects, ``limit`` per request (500 by default).
@@ -5764,7 +5857,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingWebhookConfiguration,
+                response=admissionregistration_v1.ValidatingWebhookConfiguration,
             )
         )
 
@@ -5778,30 +5871,32 @@ class ValidatingWebhookConfigurations(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingWebhookConfiguration: ...
+    ) -> admissionregistration_v1.ValidatingWebhookConfiguration: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ValidatingWebhookConfiguration | Mapping[str, Any],
+        body: admissionregistration_v1.ValidatingWebhookConfiguration | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingWebhookConfiguration: ...
+    ) -> admissionregistration_v1.ValidatingWebhookConfiguration: ...
 
     def patch(
         self,
         name: str,
-        body: ValidatingWebhookConfiguration | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1.ValidatingWebhookConfiguration
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingWebhookConfiguration:
+    ) -> admissionregistration_v1.ValidatingWebhookConfiguration:
         """Patch the ValidatingWebhookConfiguration ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5833,19 +5928,19 @@ class ValidatingWebhookConfigurations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingWebhookConfiguration,
+                response=admissionregistration_v1.ValidatingWebhookConfiguration,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ValidatingWebhookConfiguration,
+        body: admissionregistration_v1.ValidatingWebhookConfiguration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingWebhookConfiguration:
+    ) -> admissionregistration_v1.ValidatingWebhookConfiguration:
         """Replace the ValidatingWebhookConfiguration ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -5872,7 +5967,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingWebhookConfiguration,
+                response=admissionregistration_v1.ValidatingWebhookConfiguration,
             )
         )
 
@@ -5888,7 +5983,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ValidatingWebhookConfiguration]:
+    ) -> Watch[admissionregistration_v1.ValidatingWebhookConfiguration]:
         """Watch ValidatingWebhookConfiguration objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -5934,7 +6029,7 @@ class ValidatingWebhookConfigurations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingWebhookConfiguration,
+                response=admissionregistration_v1.ValidatingWebhookConfiguration,
             ),
             resume=resume,
         )
@@ -5949,13 +6044,13 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ValidatingWebhookConfiguration,
+        obj: admissionregistration_v1.ValidatingWebhookConfiguration,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingWebhookConfiguration:
+    ) -> admissionregistration_v1.ValidatingWebhookConfiguration:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -5980,18 +6075,18 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ValidatingWebhookConfiguration,
+                response=admissionregistration_v1.ValidatingWebhookConfiguration,
             )
         )
 
     async def create(
         self,
-        body: ValidatingWebhookConfiguration,
+        body: admissionregistration_v1.ValidatingWebhookConfiguration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingWebhookConfiguration:
+    ) -> admissionregistration_v1.ValidatingWebhookConfiguration:
         """Create a ValidatingWebhookConfiguration.
 
         Args:
@@ -6013,7 +6108,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingWebhookConfiguration,
+                response=admissionregistration_v1.ValidatingWebhookConfiguration,
             )
         )
 
@@ -6027,7 +6122,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ValidatingWebhookConfiguration | meta_v1.Status:
+    ) -> admissionregistration_v1.ValidatingWebhookConfiguration | meta_v1.Status:
         """Delete the ValidatingWebhookConfiguration ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -6062,7 +6157,9 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ValidatingWebhookConfiguration, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.ValidatingWebhookConfiguration, meta_v1.Status
+                ),
             )
         )
 
@@ -6084,7 +6181,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingWebhookConfigurationList | meta_v1.Status:
+    ) -> admissionregistration_v1.ValidatingWebhookConfigurationList | meta_v1.Status:
         """Delete every ValidatingWebhookConfiguration that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -6149,18 +6246,22 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ValidatingWebhookConfigurationList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1.ValidatingWebhookConfigurationList, meta_v1.Status
+                ),
             )
         )
 
-    async def get(self, name: str) -> ValidatingWebhookConfiguration:
+    async def get(self, name: str) -> admissionregistration_v1.ValidatingWebhookConfiguration:
         """Read the ValidatingWebhookConfiguration ``name``.
 
         Args:
             name: Name of the ValidatingWebhookConfiguration.
         """
         return await self._send(
-            self._request("GET", name=name, response=ValidatingWebhookConfiguration)
+            self._request(
+                "GET", name=name, response=admissionregistration_v1.ValidatingWebhookConfiguration
+            )
         )
 
     async def list(
@@ -6174,7 +6275,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ValidatingWebhookConfigurationList:
+    ) -> admissionregistration_v1.ValidatingWebhookConfigurationList:
         """List ValidatingWebhookConfiguration objects, one page at a time.
 
         The ValidatingWebhookConfiguration objects: at most ``limit`` of them; pass the
@@ -6215,7 +6316,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingWebhookConfigurationList,
+                response=admissionregistration_v1.ValidatingWebhookConfigurationList,
             )
         )
 
@@ -6229,7 +6330,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ValidatingWebhookConfiguration]:
+    ) -> AsyncListIterator[admissionregistration_v1.ValidatingWebhookConfiguration]:
         """Every ValidatingWebhookConfiguration, following ``continue`` across pages.
 
         The ValidatingWebhookConfiguration objects, ``limit`` per request (500 by default).
@@ -6268,7 +6369,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingWebhookConfiguration,
+                response=admissionregistration_v1.ValidatingWebhookConfiguration,
             )
         )
 
@@ -6282,30 +6383,32 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingWebhookConfiguration: ...
+    ) -> admissionregistration_v1.ValidatingWebhookConfiguration: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ValidatingWebhookConfiguration | Mapping[str, Any],
+        body: admissionregistration_v1.ValidatingWebhookConfiguration | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingWebhookConfiguration: ...
+    ) -> admissionregistration_v1.ValidatingWebhookConfiguration: ...
 
     async def patch(
         self,
         name: str,
-        body: ValidatingWebhookConfiguration | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1.ValidatingWebhookConfiguration
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingWebhookConfiguration:
+    ) -> admissionregistration_v1.ValidatingWebhookConfiguration:
         """Patch the ValidatingWebhookConfiguration ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -6337,19 +6440,19 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingWebhookConfiguration,
+                response=admissionregistration_v1.ValidatingWebhookConfiguration,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ValidatingWebhookConfiguration,
+        body: admissionregistration_v1.ValidatingWebhookConfiguration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ValidatingWebhookConfiguration:
+    ) -> admissionregistration_v1.ValidatingWebhookConfiguration:
         """Replace the ValidatingWebhookConfiguration ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -6376,7 +6479,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ValidatingWebhookConfiguration,
+                response=admissionregistration_v1.ValidatingWebhookConfiguration,
             )
         )
 
@@ -6392,7 +6495,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ValidatingWebhookConfiguration]:
+    ) -> AsyncWatch[admissionregistration_v1.ValidatingWebhookConfiguration]:
         """Watch ValidatingWebhookConfiguration objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -6438,7 +6541,7 @@ class AsyncValidatingWebhookConfigurations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ValidatingWebhookConfiguration,
+                response=admissionregistration_v1.ValidatingWebhookConfiguration,
             ),
             resume=resume,
         )

@@ -10,13 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..admissionregistration import v1alpha1 as admissionregistration_v1alpha1
 from ..meta import v1 as meta_v1
-from .v1alpha1 import (
-    MutatingAdmissionPolicy,
-    MutatingAdmissionPolicyBinding,
-    MutatingAdmissionPolicyBindingList,
-    MutatingAdmissionPolicyList,
-)
 
 __all__ = [
     "AsyncMutatingAdmissionPolicies",
@@ -45,13 +40,13 @@ class MutatingAdmissionPolicies(ResourceClient):
 
     def apply(
         self,
-        obj: MutatingAdmissionPolicy,
+        obj: admissionregistration_v1alpha1.MutatingAdmissionPolicy,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -76,18 +71,18 @@ class MutatingAdmissionPolicies(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicy,
             )
         )
 
     def create(
         self,
-        body: MutatingAdmissionPolicy,
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicy,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy:
         """Create a MutatingAdmissionPolicy.
 
         Args:
@@ -109,7 +104,7 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicy,
             )
         )
 
@@ -123,7 +118,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> MutatingAdmissionPolicy | meta_v1.Status:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy | meta_v1.Status:
         """Delete the MutatingAdmissionPolicy ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -158,7 +153,9 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicy, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1alpha1.MutatingAdmissionPolicy, meta_v1.Status
+                ),
             )
         )
 
@@ -180,7 +177,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyList | meta_v1.Status:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicy that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -245,17 +242,23 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1alpha1.MutatingAdmissionPolicyList, meta_v1.Status
+                ),
             )
         )
 
-    def get(self, name: str) -> MutatingAdmissionPolicy:
+    def get(self, name: str) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy:
         """Read the MutatingAdmissionPolicy ``name``.
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
         """
-        return self._send(self._request("GET", name=name, response=MutatingAdmissionPolicy))
+        return self._send(
+            self._request(
+                "GET", name=name, response=admissionregistration_v1alpha1.MutatingAdmissionPolicy
+            )
+        )
 
     def list(
         self,
@@ -268,7 +271,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyList:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyList:
         """List MutatingAdmissionPolicy objects, one page at a time.
 
         The MutatingAdmissionPolicy objects: at most ``limit`` of them; pass the answer's
@@ -309,7 +312,7 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyList,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyList,
             )
         )
 
@@ -323,7 +326,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[MutatingAdmissionPolicy]:
+    ) -> ListIterator[admissionregistration_v1alpha1.MutatingAdmissionPolicy]:
         """Every MutatingAdmissionPolicy, following ``continue`` across pages.
 
         The MutatingAdmissionPolicy objects, ``limit`` per request (500 by default). Once
@@ -362,7 +365,7 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicy,
             )
         )
 
@@ -376,30 +379,32 @@ class MutatingAdmissionPolicies(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicy | Mapping[str, Any],
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicy | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy: ...
 
     def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicy | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicy
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy:
         """Patch the MutatingAdmissionPolicy ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -430,19 +435,19 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicy,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: MutatingAdmissionPolicy,
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicy,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy:
         """Replace the MutatingAdmissionPolicy ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -469,7 +474,7 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicy,
             )
         )
 
@@ -485,7 +490,7 @@ class MutatingAdmissionPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[MutatingAdmissionPolicy]:
+    ) -> Watch[admissionregistration_v1alpha1.MutatingAdmissionPolicy]:
         """Watch MutatingAdmissionPolicy objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -531,7 +536,7 @@ class MutatingAdmissionPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicy,
             ),
             resume=resume,
         )
@@ -546,13 +551,13 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: MutatingAdmissionPolicy,
+        obj: admissionregistration_v1alpha1.MutatingAdmissionPolicy,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -577,18 +582,18 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicy,
             )
         )
 
     async def create(
         self,
-        body: MutatingAdmissionPolicy,
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicy,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy:
         """Create a MutatingAdmissionPolicy.
 
         Args:
@@ -610,7 +615,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicy,
             )
         )
 
@@ -624,7 +629,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> MutatingAdmissionPolicy | meta_v1.Status:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy | meta_v1.Status:
         """Delete the MutatingAdmissionPolicy ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -659,7 +664,9 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicy, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1alpha1.MutatingAdmissionPolicy, meta_v1.Status
+                ),
             )
         )
 
@@ -681,7 +688,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyList | meta_v1.Status:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicy that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -746,17 +753,23 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1alpha1.MutatingAdmissionPolicyList, meta_v1.Status
+                ),
             )
         )
 
-    async def get(self, name: str) -> MutatingAdmissionPolicy:
+    async def get(self, name: str) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy:
         """Read the MutatingAdmissionPolicy ``name``.
 
         Args:
             name: Name of the MutatingAdmissionPolicy.
         """
-        return await self._send(self._request("GET", name=name, response=MutatingAdmissionPolicy))
+        return await self._send(
+            self._request(
+                "GET", name=name, response=admissionregistration_v1alpha1.MutatingAdmissionPolicy
+            )
+        )
 
     async def list(
         self,
@@ -769,7 +782,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyList:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyList:
         """List MutatingAdmissionPolicy objects, one page at a time.
 
         The MutatingAdmissionPolicy objects: at most ``limit`` of them; pass the answer's
@@ -810,7 +823,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyList,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyList,
             )
         )
 
@@ -824,7 +837,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[MutatingAdmissionPolicy]:
+    ) -> AsyncListIterator[admissionregistration_v1alpha1.MutatingAdmissionPolicy]:
         """Every MutatingAdmissionPolicy, following ``continue`` across pages.
 
         The MutatingAdmissionPolicy objects, ``limit`` per request (500 by default). Once
@@ -863,7 +876,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicy,
             )
         )
 
@@ -877,30 +890,32 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicy | Mapping[str, Any],
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicy | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy: ...
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy: ...
 
     async def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicy | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicy
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy:
         """Patch the MutatingAdmissionPolicy ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -931,19 +946,19 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicy,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: MutatingAdmissionPolicy,
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicy,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicy:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicy:
         """Replace the MutatingAdmissionPolicy ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -970,7 +985,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicy,
             )
         )
 
@@ -986,7 +1001,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[MutatingAdmissionPolicy]:
+    ) -> AsyncWatch[admissionregistration_v1alpha1.MutatingAdmissionPolicy]:
         """Watch MutatingAdmissionPolicy objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1032,7 +1047,7 @@ class AsyncMutatingAdmissionPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicy,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicy,
             ),
             resume=resume,
         )
@@ -1057,13 +1072,13 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
 
     def apply(
         self,
-        obj: MutatingAdmissionPolicyBinding,
+        obj: admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1088,18 +1103,18 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
             )
         )
 
     def create(
         self,
-        body: MutatingAdmissionPolicyBinding,
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding:
         """Create a MutatingAdmissionPolicyBinding.
 
         Args:
@@ -1121,7 +1136,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
             )
         )
 
@@ -1135,7 +1150,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding | meta_v1.Status:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding | meta_v1.Status:
         """Delete the MutatingAdmissionPolicyBinding ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1170,7 +1185,9 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBinding, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding, meta_v1.Status
+                ),
             )
         )
 
@@ -1192,7 +1209,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyBindingList | meta_v1.Status:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicyBinding that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1257,17 +1274,26 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBindingList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1alpha1.MutatingAdmissionPolicyBindingList,
+                    meta_v1.Status,
+                ),
             )
         )
 
-    def get(self, name: str) -> MutatingAdmissionPolicyBinding:
+    def get(self, name: str) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding:
         """Read the MutatingAdmissionPolicyBinding ``name``.
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
         """
-        return self._send(self._request("GET", name=name, response=MutatingAdmissionPolicyBinding))
+        return self._send(
+            self._request(
+                "GET",
+                name=name,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
+            )
+        )
 
     def list(
         self,
@@ -1280,7 +1306,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyBindingList:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBindingList:
         """List MutatingAdmissionPolicyBinding objects, one page at a time.
 
         The MutatingAdmissionPolicyBinding objects: at most ``limit`` of them; pass the
@@ -1321,7 +1347,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyBindingList,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBindingList,
             )
         )
 
@@ -1335,7 +1361,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[MutatingAdmissionPolicyBinding]:
+    ) -> ListIterator[admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding]:
         """Every MutatingAdmissionPolicyBinding, following ``continue`` across pages.
 
         The MutatingAdmissionPolicyBinding objects, ``limit`` per request (500 by default).
@@ -1374,7 +1400,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
             )
         )
 
@@ -1388,30 +1414,32 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding: ...
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicyBinding | Mapping[str, Any],
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding: ...
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding: ...
 
     def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicyBinding | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding:
         """Patch the MutatingAdmissionPolicyBinding ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1443,19 +1471,19 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: MutatingAdmissionPolicyBinding,
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding:
         """Replace the MutatingAdmissionPolicyBinding ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1482,7 +1510,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
             )
         )
 
@@ -1498,7 +1526,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[MutatingAdmissionPolicyBinding]:
+    ) -> Watch[admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding]:
         """Watch MutatingAdmissionPolicyBinding objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1544,7 +1572,7 @@ class MutatingAdmissionPolicyBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
             ),
             resume=resume,
         )
@@ -1559,13 +1587,13 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: MutatingAdmissionPolicyBinding,
+        obj: admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1590,18 +1618,18 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
             )
         )
 
     async def create(
         self,
-        body: MutatingAdmissionPolicyBinding,
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding:
         """Create a MutatingAdmissionPolicyBinding.
 
         Args:
@@ -1623,7 +1651,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
             )
         )
 
@@ -1637,7 +1665,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding | meta_v1.Status:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding | meta_v1.Status:
         """Delete the MutatingAdmissionPolicyBinding ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1672,7 +1700,9 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBinding, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding, meta_v1.Status
+                ),
             )
         )
 
@@ -1694,7 +1724,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyBindingList | meta_v1.Status:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBindingList | meta_v1.Status:
         """Delete every MutatingAdmissionPolicyBinding that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1759,18 +1789,25 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(MutatingAdmissionPolicyBindingList, meta_v1.Status),
+                response=OrStatus(
+                    admissionregistration_v1alpha1.MutatingAdmissionPolicyBindingList,
+                    meta_v1.Status,
+                ),
             )
         )
 
-    async def get(self, name: str) -> MutatingAdmissionPolicyBinding:
+    async def get(self, name: str) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding:
         """Read the MutatingAdmissionPolicyBinding ``name``.
 
         Args:
             name: Name of the MutatingAdmissionPolicyBinding.
         """
         return await self._send(
-            self._request("GET", name=name, response=MutatingAdmissionPolicyBinding)
+            self._request(
+                "GET",
+                name=name,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
+            )
         )
 
     async def list(
@@ -1784,7 +1821,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> MutatingAdmissionPolicyBindingList:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBindingList:
         """List MutatingAdmissionPolicyBinding objects, one page at a time.
 
         The MutatingAdmissionPolicyBinding objects: at most ``limit`` of them; pass the
@@ -1825,7 +1862,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyBindingList,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBindingList,
             )
         )
 
@@ -1839,7 +1876,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[MutatingAdmissionPolicyBinding]:
+    ) -> AsyncListIterator[admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding]:
         """Every MutatingAdmissionPolicyBinding, following ``continue`` across pages.
 
         The MutatingAdmissionPolicyBinding objects, ``limit`` per request (500 by default).
@@ -1878,7 +1915,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
             )
         )
 
@@ -1892,30 +1929,32 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding: ...
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicyBinding | Mapping[str, Any],
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding: ...
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding: ...
 
     async def patch(
         self,
         name: str,
-        body: MutatingAdmissionPolicyBinding | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding:
         """Patch the MutatingAdmissionPolicyBinding ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1947,19 +1986,19 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: MutatingAdmissionPolicyBinding,
+        body: admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> MutatingAdmissionPolicyBinding:
+    ) -> admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding:
         """Replace the MutatingAdmissionPolicyBinding ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1986,7 +2025,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
             )
         )
 
@@ -2002,7 +2041,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[MutatingAdmissionPolicyBinding]:
+    ) -> AsyncWatch[admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding]:
         """Watch MutatingAdmissionPolicyBinding objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2048,7 +2087,7 @@ class AsyncMutatingAdmissionPolicyBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=MutatingAdmissionPolicyBinding,
+                response=admissionregistration_v1alpha1.MutatingAdmissionPolicyBinding,
             ),
             resume=resume,
         )

@@ -10,8 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..apiextensions import v1 as apiextensions_v1
 from ..meta import v1 as meta_v1
-from .v1 import CustomResourceDefinition, CustomResourceDefinitionList
 
 __all__ = [
     "AsyncCustomResourceDefinitions",
@@ -36,13 +36,13 @@ class CustomResourceDefinitions(ResourceClient):
 
     def apply(
         self,
-        obj: CustomResourceDefinition,
+        obj: apiextensions_v1.CustomResourceDefinition,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition:
+    ) -> apiextensions_v1.CustomResourceDefinition:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -67,19 +67,19 @@ class CustomResourceDefinitions(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
     def apply_status(
         self,
-        obj: CustomResourceDefinition,
+        obj: apiextensions_v1.CustomResourceDefinition,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition:
+    ) -> apiextensions_v1.CustomResourceDefinition:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -105,18 +105,18 @@ class CustomResourceDefinitions(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
     def create(
         self,
-        body: CustomResourceDefinition,
+        body: apiextensions_v1.CustomResourceDefinition,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition:
+    ) -> apiextensions_v1.CustomResourceDefinition:
         """Create a CustomResourceDefinition.
 
         Args:
@@ -138,7 +138,7 @@ class CustomResourceDefinitions(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
@@ -152,7 +152,7 @@ class CustomResourceDefinitions(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> CustomResourceDefinition | meta_v1.Status:
+    ) -> apiextensions_v1.CustomResourceDefinition | meta_v1.Status:
         """Delete the CustomResourceDefinition ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -187,7 +187,7 @@ class CustomResourceDefinitions(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CustomResourceDefinition, meta_v1.Status),
+                response=OrStatus(apiextensions_v1.CustomResourceDefinition, meta_v1.Status),
             )
         )
 
@@ -209,7 +209,7 @@ class CustomResourceDefinitions(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CustomResourceDefinitionList | meta_v1.Status:
+    ) -> apiextensions_v1.CustomResourceDefinitionList | meta_v1.Status:
         """Delete every CustomResourceDefinition that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -274,26 +274,33 @@ class CustomResourceDefinitions(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CustomResourceDefinitionList, meta_v1.Status),
+                response=OrStatus(apiextensions_v1.CustomResourceDefinitionList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> CustomResourceDefinition:
+    def get(self, name: str) -> apiextensions_v1.CustomResourceDefinition:
         """Read the CustomResourceDefinition ``name``.
 
         Args:
             name: Name of the CustomResourceDefinition.
         """
-        return self._send(self._request("GET", name=name, response=CustomResourceDefinition))
+        return self._send(
+            self._request("GET", name=name, response=apiextensions_v1.CustomResourceDefinition)
+        )
 
-    def get_status(self, name: str) -> CustomResourceDefinition:
+    def get_status(self, name: str) -> apiextensions_v1.CustomResourceDefinition:
         """Read the status of the CustomResourceDefinition ``name``.
 
         Args:
             name: Name of the CustomResourceDefinition.
         """
         return self._send(
-            self._request("GET", name=name, subresource="status", response=CustomResourceDefinition)
+            self._request(
+                "GET",
+                name=name,
+                subresource="status",
+                response=apiextensions_v1.CustomResourceDefinition,
+            )
         )
 
     def list(
@@ -307,7 +314,7 @@ class CustomResourceDefinitions(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CustomResourceDefinitionList:
+    ) -> apiextensions_v1.CustomResourceDefinitionList:
         """List CustomResourceDefinition objects, one page at a time.
 
         The CustomResourceDefinition objects: at most ``limit`` of them; pass the answer's
@@ -348,7 +355,7 @@ class CustomResourceDefinitions(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CustomResourceDefinitionList,
+                response=apiextensions_v1.CustomResourceDefinitionList,
             )
         )
 
@@ -362,7 +369,7 @@ class CustomResourceDefinitions(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[CustomResourceDefinition]:
+    ) -> ListIterator[apiextensions_v1.CustomResourceDefinition]:
         """Every CustomResourceDefinition, following ``continue`` across pages.
 
         The CustomResourceDefinition objects, ``limit`` per request (500 by default). Once
@@ -401,7 +408,7 @@ class CustomResourceDefinitions(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
@@ -415,30 +422,32 @@ class CustomResourceDefinitions(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition: ...
+    ) -> apiextensions_v1.CustomResourceDefinition: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: CustomResourceDefinition | Mapping[str, Any],
+        body: apiextensions_v1.CustomResourceDefinition | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition: ...
+    ) -> apiextensions_v1.CustomResourceDefinition: ...
 
     def patch(
         self,
         name: str,
-        body: CustomResourceDefinition | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apiextensions_v1.CustomResourceDefinition
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition:
+    ) -> apiextensions_v1.CustomResourceDefinition:
         """Patch the CustomResourceDefinition ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -469,7 +478,7 @@ class CustomResourceDefinitions(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
@@ -483,30 +492,32 @@ class CustomResourceDefinitions(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition: ...
+    ) -> apiextensions_v1.CustomResourceDefinition: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: CustomResourceDefinition | Mapping[str, Any],
+        body: apiextensions_v1.CustomResourceDefinition | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition: ...
+    ) -> apiextensions_v1.CustomResourceDefinition: ...
 
     def patch_status(
         self,
         name: str,
-        body: CustomResourceDefinition | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apiextensions_v1.CustomResourceDefinition
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition:
+    ) -> apiextensions_v1.CustomResourceDefinition:
         """Patch the status of the CustomResourceDefinition ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -538,19 +549,19 @@ class CustomResourceDefinitions(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: CustomResourceDefinition,
+        body: apiextensions_v1.CustomResourceDefinition,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition:
+    ) -> apiextensions_v1.CustomResourceDefinition:
         """Replace the CustomResourceDefinition ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -577,19 +588,19 @@ class CustomResourceDefinitions(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: CustomResourceDefinition,
+        body: apiextensions_v1.CustomResourceDefinition,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition:
+    ) -> apiextensions_v1.CustomResourceDefinition:
         """Replace the status of the CustomResourceDefinition ``name``.
 
         Args:
@@ -614,7 +625,7 @@ class CustomResourceDefinitions(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
@@ -630,7 +641,7 @@ class CustomResourceDefinitions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[CustomResourceDefinition]:
+    ) -> Watch[apiextensions_v1.CustomResourceDefinition]:
         """Watch CustomResourceDefinition objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -676,7 +687,7 @@ class CustomResourceDefinitions(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             ),
             resume=resume,
         )
@@ -689,13 +700,13 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: CustomResourceDefinition,
+        obj: apiextensions_v1.CustomResourceDefinition,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition:
+    ) -> apiextensions_v1.CustomResourceDefinition:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -720,19 +731,19 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
     async def apply_status(
         self,
-        obj: CustomResourceDefinition,
+        obj: apiextensions_v1.CustomResourceDefinition,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition:
+    ) -> apiextensions_v1.CustomResourceDefinition:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -758,18 +769,18 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
     async def create(
         self,
-        body: CustomResourceDefinition,
+        body: apiextensions_v1.CustomResourceDefinition,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition:
+    ) -> apiextensions_v1.CustomResourceDefinition:
         """Create a CustomResourceDefinition.
 
         Args:
@@ -791,7 +802,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
@@ -805,7 +816,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> CustomResourceDefinition | meta_v1.Status:
+    ) -> apiextensions_v1.CustomResourceDefinition | meta_v1.Status:
         """Delete the CustomResourceDefinition ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -840,7 +851,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CustomResourceDefinition, meta_v1.Status),
+                response=OrStatus(apiextensions_v1.CustomResourceDefinition, meta_v1.Status),
             )
         )
 
@@ -862,7 +873,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CustomResourceDefinitionList | meta_v1.Status:
+    ) -> apiextensions_v1.CustomResourceDefinitionList | meta_v1.Status:
         """Delete every CustomResourceDefinition that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -927,26 +938,33 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CustomResourceDefinitionList, meta_v1.Status),
+                response=OrStatus(apiextensions_v1.CustomResourceDefinitionList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> CustomResourceDefinition:
+    async def get(self, name: str) -> apiextensions_v1.CustomResourceDefinition:
         """Read the CustomResourceDefinition ``name``.
 
         Args:
             name: Name of the CustomResourceDefinition.
         """
-        return await self._send(self._request("GET", name=name, response=CustomResourceDefinition))
+        return await self._send(
+            self._request("GET", name=name, response=apiextensions_v1.CustomResourceDefinition)
+        )
 
-    async def get_status(self, name: str) -> CustomResourceDefinition:
+    async def get_status(self, name: str) -> apiextensions_v1.CustomResourceDefinition:
         """Read the status of the CustomResourceDefinition ``name``.
 
         Args:
             name: Name of the CustomResourceDefinition.
         """
         return await self._send(
-            self._request("GET", name=name, subresource="status", response=CustomResourceDefinition)
+            self._request(
+                "GET",
+                name=name,
+                subresource="status",
+                response=apiextensions_v1.CustomResourceDefinition,
+            )
         )
 
     async def list(
@@ -960,7 +978,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CustomResourceDefinitionList:
+    ) -> apiextensions_v1.CustomResourceDefinitionList:
         """List CustomResourceDefinition objects, one page at a time.
 
         The CustomResourceDefinition objects: at most ``limit`` of them; pass the answer's
@@ -1001,7 +1019,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CustomResourceDefinitionList,
+                response=apiextensions_v1.CustomResourceDefinitionList,
             )
         )
 
@@ -1015,7 +1033,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[CustomResourceDefinition]:
+    ) -> AsyncListIterator[apiextensions_v1.CustomResourceDefinition]:
         """Every CustomResourceDefinition, following ``continue`` across pages.
 
         The CustomResourceDefinition objects, ``limit`` per request (500 by default). Once
@@ -1054,7 +1072,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
@@ -1068,30 +1086,32 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition: ...
+    ) -> apiextensions_v1.CustomResourceDefinition: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: CustomResourceDefinition | Mapping[str, Any],
+        body: apiextensions_v1.CustomResourceDefinition | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition: ...
+    ) -> apiextensions_v1.CustomResourceDefinition: ...
 
     async def patch(
         self,
         name: str,
-        body: CustomResourceDefinition | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apiextensions_v1.CustomResourceDefinition
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition:
+    ) -> apiextensions_v1.CustomResourceDefinition:
         """Patch the CustomResourceDefinition ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1122,7 +1142,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
@@ -1136,30 +1156,32 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition: ...
+    ) -> apiextensions_v1.CustomResourceDefinition: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: CustomResourceDefinition | Mapping[str, Any],
+        body: apiextensions_v1.CustomResourceDefinition | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition: ...
+    ) -> apiextensions_v1.CustomResourceDefinition: ...
 
     async def patch_status(
         self,
         name: str,
-        body: CustomResourceDefinition | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apiextensions_v1.CustomResourceDefinition
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition:
+    ) -> apiextensions_v1.CustomResourceDefinition:
         """Patch the status of the CustomResourceDefinition ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1191,19 +1213,19 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: CustomResourceDefinition,
+        body: apiextensions_v1.CustomResourceDefinition,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition:
+    ) -> apiextensions_v1.CustomResourceDefinition:
         """Replace the CustomResourceDefinition ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1230,19 +1252,19 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: CustomResourceDefinition,
+        body: apiextensions_v1.CustomResourceDefinition,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CustomResourceDefinition:
+    ) -> apiextensions_v1.CustomResourceDefinition:
         """Replace the status of the CustomResourceDefinition ``name``.
 
         Args:
@@ -1267,7 +1289,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             )
         )
 
@@ -1283,7 +1305,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[CustomResourceDefinition]:
+    ) -> AsyncWatch[apiextensions_v1.CustomResourceDefinition]:
         """Watch CustomResourceDefinition objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1329,7 +1351,7 @@ class AsyncCustomResourceDefinitions(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CustomResourceDefinition,
+                response=apiextensions_v1.CustomResourceDefinition,
             ),
             resume=resume,
         )

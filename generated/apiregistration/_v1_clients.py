@@ -10,8 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..apiregistration import v1 as apiregistration_v1
 from ..meta import v1 as meta_v1
-from .v1 import APIService, APIServiceList
 
 __all__ = [
     "APIServices",
@@ -36,13 +36,13 @@ class APIServices(ResourceClient):
 
     def apply(
         self,
-        obj: APIService,
+        obj: apiregistration_v1.APIService,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService:
+    ) -> apiregistration_v1.APIService:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -67,19 +67,19 @@ class APIServices(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
     def apply_status(
         self,
-        obj: APIService,
+        obj: apiregistration_v1.APIService,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService:
+    ) -> apiregistration_v1.APIService:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -105,18 +105,18 @@ class APIServices(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
     def create(
         self,
-        body: APIService,
+        body: apiregistration_v1.APIService,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService:
+    ) -> apiregistration_v1.APIService:
         """Create a APIService.
 
         Args:
@@ -138,7 +138,7 @@ class APIServices(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
@@ -152,7 +152,7 @@ class APIServices(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> APIService | meta_v1.Status:
+    ) -> apiregistration_v1.APIService | meta_v1.Status:
         """Delete the APIService ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -187,7 +187,7 @@ class APIServices(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(APIService, meta_v1.Status),
+                response=OrStatus(apiregistration_v1.APIService, meta_v1.Status),
             )
         )
 
@@ -209,7 +209,7 @@ class APIServices(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> APIServiceList | meta_v1.Status:
+    ) -> apiregistration_v1.APIServiceList | meta_v1.Status:
         """Delete every APIService that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -274,26 +274,28 @@ class APIServices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(APIServiceList, meta_v1.Status),
+                response=OrStatus(apiregistration_v1.APIServiceList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> APIService:
+    def get(self, name: str) -> apiregistration_v1.APIService:
         """Read the APIService ``name``.
 
         Args:
             name: Name of the APIService.
         """
-        return self._send(self._request("GET", name=name, response=APIService))
+        return self._send(self._request("GET", name=name, response=apiregistration_v1.APIService))
 
-    def get_status(self, name: str) -> APIService:
+    def get_status(self, name: str) -> apiregistration_v1.APIService:
         """Read the status of the APIService ``name``.
 
         Args:
             name: Name of the APIService.
         """
         return self._send(
-            self._request("GET", name=name, subresource="status", response=APIService)
+            self._request(
+                "GET", name=name, subresource="status", response=apiregistration_v1.APIService
+            )
         )
 
     def list(
@@ -307,7 +309,7 @@ class APIServices(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> APIServiceList:
+    ) -> apiregistration_v1.APIServiceList:
         """List APIService objects, one page at a time.
 
         The APIService objects: at most ``limit`` of them; pass the answer's
@@ -348,7 +350,7 @@ class APIServices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=APIServiceList,
+                response=apiregistration_v1.APIServiceList,
             )
         )
 
@@ -362,7 +364,7 @@ class APIServices(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[APIService]:
+    ) -> ListIterator[apiregistration_v1.APIService]:
         """Every APIService, following ``continue`` across pages.
 
         The APIService objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -401,7 +403,7 @@ class APIServices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
@@ -415,30 +417,30 @@ class APIServices(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService: ...
+    ) -> apiregistration_v1.APIService: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: APIService | Mapping[str, Any],
+        body: apiregistration_v1.APIService | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService: ...
+    ) -> apiregistration_v1.APIService: ...
 
     def patch(
         self,
         name: str,
-        body: APIService | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apiregistration_v1.APIService | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService:
+    ) -> apiregistration_v1.APIService:
         """Patch the APIService ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -469,7 +471,7 @@ class APIServices(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
@@ -483,30 +485,30 @@ class APIServices(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService: ...
+    ) -> apiregistration_v1.APIService: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: APIService | Mapping[str, Any],
+        body: apiregistration_v1.APIService | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService: ...
+    ) -> apiregistration_v1.APIService: ...
 
     def patch_status(
         self,
         name: str,
-        body: APIService | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apiregistration_v1.APIService | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService:
+    ) -> apiregistration_v1.APIService:
         """Patch the status of the APIService ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -538,19 +540,19 @@ class APIServices(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: APIService,
+        body: apiregistration_v1.APIService,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService:
+    ) -> apiregistration_v1.APIService:
         """Replace the APIService ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -577,19 +579,19 @@ class APIServices(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: APIService,
+        body: apiregistration_v1.APIService,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService:
+    ) -> apiregistration_v1.APIService:
         """Replace the status of the APIService ``name``.
 
         Args:
@@ -614,7 +616,7 @@ class APIServices(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
@@ -630,7 +632,7 @@ class APIServices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[APIService]:
+    ) -> Watch[apiregistration_v1.APIService]:
         """Watch APIService objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -676,7 +678,7 @@ class APIServices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=APIService,
+                response=apiregistration_v1.APIService,
             ),
             resume=resume,
         )
@@ -689,13 +691,13 @@ class AsyncAPIServices(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: APIService,
+        obj: apiregistration_v1.APIService,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService:
+    ) -> apiregistration_v1.APIService:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -720,19 +722,19 @@ class AsyncAPIServices(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
     async def apply_status(
         self,
-        obj: APIService,
+        obj: apiregistration_v1.APIService,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService:
+    ) -> apiregistration_v1.APIService:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -758,18 +760,18 @@ class AsyncAPIServices(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
     async def create(
         self,
-        body: APIService,
+        body: apiregistration_v1.APIService,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService:
+    ) -> apiregistration_v1.APIService:
         """Create a APIService.
 
         Args:
@@ -791,7 +793,7 @@ class AsyncAPIServices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
@@ -805,7 +807,7 @@ class AsyncAPIServices(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> APIService | meta_v1.Status:
+    ) -> apiregistration_v1.APIService | meta_v1.Status:
         """Delete the APIService ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -840,7 +842,7 @@ class AsyncAPIServices(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(APIService, meta_v1.Status),
+                response=OrStatus(apiregistration_v1.APIService, meta_v1.Status),
             )
         )
 
@@ -862,7 +864,7 @@ class AsyncAPIServices(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> APIServiceList | meta_v1.Status:
+    ) -> apiregistration_v1.APIServiceList | meta_v1.Status:
         """Delete every APIService that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -927,26 +929,30 @@ class AsyncAPIServices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(APIServiceList, meta_v1.Status),
+                response=OrStatus(apiregistration_v1.APIServiceList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> APIService:
+    async def get(self, name: str) -> apiregistration_v1.APIService:
         """Read the APIService ``name``.
 
         Args:
             name: Name of the APIService.
         """
-        return await self._send(self._request("GET", name=name, response=APIService))
+        return await self._send(
+            self._request("GET", name=name, response=apiregistration_v1.APIService)
+        )
 
-    async def get_status(self, name: str) -> APIService:
+    async def get_status(self, name: str) -> apiregistration_v1.APIService:
         """Read the status of the APIService ``name``.
 
         Args:
             name: Name of the APIService.
         """
         return await self._send(
-            self._request("GET", name=name, subresource="status", response=APIService)
+            self._request(
+                "GET", name=name, subresource="status", response=apiregistration_v1.APIService
+            )
         )
 
     async def list(
@@ -960,7 +966,7 @@ class AsyncAPIServices(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> APIServiceList:
+    ) -> apiregistration_v1.APIServiceList:
         """List APIService objects, one page at a time.
 
         The APIService objects: at most ``limit`` of them; pass the answer's
@@ -1001,7 +1007,7 @@ class AsyncAPIServices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=APIServiceList,
+                response=apiregistration_v1.APIServiceList,
             )
         )
 
@@ -1015,7 +1021,7 @@ class AsyncAPIServices(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[APIService]:
+    ) -> AsyncListIterator[apiregistration_v1.APIService]:
         """Every APIService, following ``continue`` across pages.
 
         The APIService objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -1054,7 +1060,7 @@ class AsyncAPIServices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
@@ -1068,30 +1074,30 @@ class AsyncAPIServices(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService: ...
+    ) -> apiregistration_v1.APIService: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: APIService | Mapping[str, Any],
+        body: apiregistration_v1.APIService | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService: ...
+    ) -> apiregistration_v1.APIService: ...
 
     async def patch(
         self,
         name: str,
-        body: APIService | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apiregistration_v1.APIService | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService:
+    ) -> apiregistration_v1.APIService:
         """Patch the APIService ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1122,7 +1128,7 @@ class AsyncAPIServices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
@@ -1136,30 +1142,30 @@ class AsyncAPIServices(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService: ...
+    ) -> apiregistration_v1.APIService: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: APIService | Mapping[str, Any],
+        body: apiregistration_v1.APIService | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService: ...
+    ) -> apiregistration_v1.APIService: ...
 
     async def patch_status(
         self,
         name: str,
-        body: APIService | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apiregistration_v1.APIService | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService:
+    ) -> apiregistration_v1.APIService:
         """Patch the status of the APIService ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1191,19 +1197,19 @@ class AsyncAPIServices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: APIService,
+        body: apiregistration_v1.APIService,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService:
+    ) -> apiregistration_v1.APIService:
         """Replace the APIService ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1230,19 +1236,19 @@ class AsyncAPIServices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: APIService,
+        body: apiregistration_v1.APIService,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> APIService:
+    ) -> apiregistration_v1.APIService:
         """Replace the status of the APIService ``name``.
 
         Args:
@@ -1267,7 +1273,7 @@ class AsyncAPIServices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=APIService,
+                response=apiregistration_v1.APIService,
             )
         )
 
@@ -1283,7 +1289,7 @@ class AsyncAPIServices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[APIService]:
+    ) -> AsyncWatch[apiregistration_v1.APIService]:
         """Watch APIService objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1329,7 +1335,7 @@ class AsyncAPIServices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=APIService,
+                response=apiregistration_v1.APIService,
             ),
             resume=resume,
         )

@@ -10,19 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..apps import v1 as apps_v1
 from ..meta import v1 as meta_v1
-from .v1 import (
-    ControllerRevision,
-    ControllerRevisionList,
-    DaemonSet,
-    DaemonSetList,
-    Deployment,
-    DeploymentList,
-    ReplicaSet,
-    ReplicaSetList,
-    StatefulSet,
-    StatefulSetList,
-)
 
 if TYPE_CHECKING:
     from ..autoscaling import v1 as autoscaling_v1
@@ -58,14 +47,14 @@ class ControllerRevisions(ResourceClient):
 
     def apply(
         self,
-        obj: ControllerRevision,
+        obj: apps_v1.ControllerRevision,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ControllerRevision:
+    ) -> apps_v1.ControllerRevision:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -93,19 +82,19 @@ class ControllerRevisions(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ControllerRevision,
+                response=apps_v1.ControllerRevision,
             )
         )
 
     def create(
         self,
-        body: ControllerRevision,
+        body: apps_v1.ControllerRevision,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ControllerRevision:
+    ) -> apps_v1.ControllerRevision:
         """Create a ControllerRevision.
 
         Args:
@@ -130,7 +119,7 @@ class ControllerRevisions(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ControllerRevision,
+                response=apps_v1.ControllerRevision,
             )
         )
 
@@ -145,7 +134,7 @@ class ControllerRevisions(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ControllerRevision | meta_v1.Status:
+    ) -> apps_v1.ControllerRevision | meta_v1.Status:
         """Delete the ControllerRevision ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -182,7 +171,7 @@ class ControllerRevisions(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ControllerRevision, meta_v1.Status),
+                response=OrStatus(apps_v1.ControllerRevision, meta_v1.Status),
             )
         )
 
@@ -205,7 +194,7 @@ class ControllerRevisions(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ControllerRevisionList | meta_v1.Status:
+    ) -> apps_v1.ControllerRevisionList | meta_v1.Status:
         """Delete every ControllerRevision in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -272,11 +261,11 @@ class ControllerRevisions(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ControllerRevisionList, meta_v1.Status),
+                response=OrStatus(apps_v1.ControllerRevisionList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> ControllerRevision:
+    def get(self, name: str, *, namespace: str | None = None) -> apps_v1.ControllerRevision:
         """Read the ControllerRevision ``name``.
 
         Args:
@@ -284,7 +273,9 @@ class ControllerRevisions(ResourceClient):
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=ControllerRevision)
+            self._request(
+                "GET", name=name, namespace=namespace, response=apps_v1.ControllerRevision
+            )
         )
 
     def list(
@@ -300,7 +291,7 @@ class ControllerRevisions(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ControllerRevisionList:
+    ) -> apps_v1.ControllerRevisionList:
         """List ControllerRevision objects, one page at a time.
 
         The ControllerRevision objects in a namespace (or in every namespace): at most
@@ -346,7 +337,7 @@ class ControllerRevisions(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ControllerRevisionList,
+                response=apps_v1.ControllerRevisionList,
             )
         )
 
@@ -362,7 +353,7 @@ class ControllerRevisions(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ControllerRevision]:
+    ) -> ListIterator[apps_v1.ControllerRevision]:
         """Every ControllerRevision, following ``continue`` across pages.
 
         The ControllerRevision objects in a namespace (or in every namespace), ``limit`` per
@@ -406,7 +397,7 @@ class ControllerRevisions(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ControllerRevision,
+                response=apps_v1.ControllerRevision,
             )
         )
 
@@ -421,32 +412,32 @@ class ControllerRevisions(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ControllerRevision: ...
+    ) -> apps_v1.ControllerRevision: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ControllerRevision | Mapping[str, Any],
+        body: apps_v1.ControllerRevision | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ControllerRevision: ...
+    ) -> apps_v1.ControllerRevision: ...
 
     def patch(
         self,
         name: str,
-        body: ControllerRevision | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.ControllerRevision | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ControllerRevision:
+    ) -> apps_v1.ControllerRevision:
         """Patch the ControllerRevision ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -479,20 +470,20 @@ class ControllerRevisions(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ControllerRevision,
+                response=apps_v1.ControllerRevision,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ControllerRevision,
+        body: apps_v1.ControllerRevision,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ControllerRevision:
+    ) -> apps_v1.ControllerRevision:
         """Replace the ControllerRevision ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -522,7 +513,7 @@ class ControllerRevisions(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ControllerRevision,
+                response=apps_v1.ControllerRevision,
             )
         )
 
@@ -540,7 +531,7 @@ class ControllerRevisions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ControllerRevision]:
+    ) -> Watch[apps_v1.ControllerRevision]:
         """Watch ControllerRevision objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -590,7 +581,7 @@ class ControllerRevisions(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ControllerRevision,
+                response=apps_v1.ControllerRevision,
             ),
             resume=resume,
         )
@@ -603,14 +594,14 @@ class AsyncControllerRevisions(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ControllerRevision,
+        obj: apps_v1.ControllerRevision,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ControllerRevision:
+    ) -> apps_v1.ControllerRevision:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -638,19 +629,19 @@ class AsyncControllerRevisions(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ControllerRevision,
+                response=apps_v1.ControllerRevision,
             )
         )
 
     async def create(
         self,
-        body: ControllerRevision,
+        body: apps_v1.ControllerRevision,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ControllerRevision:
+    ) -> apps_v1.ControllerRevision:
         """Create a ControllerRevision.
 
         Args:
@@ -675,7 +666,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ControllerRevision,
+                response=apps_v1.ControllerRevision,
             )
         )
 
@@ -690,7 +681,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ControllerRevision | meta_v1.Status:
+    ) -> apps_v1.ControllerRevision | meta_v1.Status:
         """Delete the ControllerRevision ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -727,7 +718,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ControllerRevision, meta_v1.Status),
+                response=OrStatus(apps_v1.ControllerRevision, meta_v1.Status),
             )
         )
 
@@ -750,7 +741,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ControllerRevisionList | meta_v1.Status:
+    ) -> apps_v1.ControllerRevisionList | meta_v1.Status:
         """Delete every ControllerRevision in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -817,11 +808,11 @@ class AsyncControllerRevisions(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ControllerRevisionList, meta_v1.Status),
+                response=OrStatus(apps_v1.ControllerRevisionList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> ControllerRevision:
+    async def get(self, name: str, *, namespace: str | None = None) -> apps_v1.ControllerRevision:
         """Read the ControllerRevision ``name``.
 
         Args:
@@ -829,7 +820,9 @@ class AsyncControllerRevisions(AsyncResourceClient):
             namespace: Namespace of the ControllerRevision; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=ControllerRevision)
+            self._request(
+                "GET", name=name, namespace=namespace, response=apps_v1.ControllerRevision
+            )
         )
 
     async def list(
@@ -845,7 +838,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ControllerRevisionList:
+    ) -> apps_v1.ControllerRevisionList:
         """List ControllerRevision objects, one page at a time.
 
         The ControllerRevision objects in a namespace (or in every namespace): at most
@@ -891,7 +884,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ControllerRevisionList,
+                response=apps_v1.ControllerRevisionList,
             )
         )
 
@@ -907,7 +900,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ControllerRevision]:
+    ) -> AsyncListIterator[apps_v1.ControllerRevision]:
         """Every ControllerRevision, following ``continue`` across pages.
 
         The ControllerRevision objects in a namespace (or in every namespace), ``limit`` per
@@ -951,7 +944,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ControllerRevision,
+                response=apps_v1.ControllerRevision,
             )
         )
 
@@ -966,32 +959,32 @@ class AsyncControllerRevisions(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ControllerRevision: ...
+    ) -> apps_v1.ControllerRevision: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ControllerRevision | Mapping[str, Any],
+        body: apps_v1.ControllerRevision | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ControllerRevision: ...
+    ) -> apps_v1.ControllerRevision: ...
 
     async def patch(
         self,
         name: str,
-        body: ControllerRevision | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.ControllerRevision | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ControllerRevision:
+    ) -> apps_v1.ControllerRevision:
         """Patch the ControllerRevision ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1024,20 +1017,20 @@ class AsyncControllerRevisions(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ControllerRevision,
+                response=apps_v1.ControllerRevision,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ControllerRevision,
+        body: apps_v1.ControllerRevision,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ControllerRevision:
+    ) -> apps_v1.ControllerRevision:
         """Replace the ControllerRevision ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1067,7 +1060,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ControllerRevision,
+                response=apps_v1.ControllerRevision,
             )
         )
 
@@ -1085,7 +1078,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ControllerRevision]:
+    ) -> AsyncWatch[apps_v1.ControllerRevision]:
         """Watch ControllerRevision objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1135,7 +1128,7 @@ class AsyncControllerRevisions(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ControllerRevision,
+                response=apps_v1.ControllerRevision,
             ),
             resume=resume,
         )
@@ -1158,14 +1151,14 @@ class DaemonSets(ResourceClient):
 
     def apply(
         self,
-        obj: DaemonSet,
+        obj: apps_v1.DaemonSet,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet:
+    ) -> apps_v1.DaemonSet:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1193,20 +1186,20 @@ class DaemonSets(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
     def apply_status(
         self,
-        obj: DaemonSet,
+        obj: apps_v1.DaemonSet,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet:
+    ) -> apps_v1.DaemonSet:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1235,19 +1228,19 @@ class DaemonSets(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
     def create(
         self,
-        body: DaemonSet,
+        body: apps_v1.DaemonSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet:
+    ) -> apps_v1.DaemonSet:
         """Create a DaemonSet.
 
         Args:
@@ -1272,7 +1265,7 @@ class DaemonSets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
@@ -1287,7 +1280,7 @@ class DaemonSets(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> DaemonSet | meta_v1.Status:
+    ) -> apps_v1.DaemonSet | meta_v1.Status:
         """Delete the DaemonSet ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1324,7 +1317,7 @@ class DaemonSets(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DaemonSet, meta_v1.Status),
+                response=OrStatus(apps_v1.DaemonSet, meta_v1.Status),
             )
         )
 
@@ -1347,7 +1340,7 @@ class DaemonSets(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DaemonSetList | meta_v1.Status:
+    ) -> apps_v1.DaemonSetList | meta_v1.Status:
         """Delete every DaemonSet in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1414,20 +1407,22 @@ class DaemonSets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DaemonSetList, meta_v1.Status),
+                response=OrStatus(apps_v1.DaemonSetList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> DaemonSet:
+    def get(self, name: str, *, namespace: str | None = None) -> apps_v1.DaemonSet:
         """Read the DaemonSet ``name``.
 
         Args:
             name: Name of the DaemonSet.
             namespace: Namespace of the DaemonSet; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=DaemonSet))
+        return self._send(
+            self._request("GET", name=name, namespace=namespace, response=apps_v1.DaemonSet)
+        )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> DaemonSet:
+    def get_status(self, name: str, *, namespace: str | None = None) -> apps_v1.DaemonSet:
         """Read the status of the DaemonSet ``name``.
 
         Args:
@@ -1436,7 +1431,11 @@ class DaemonSets(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=DaemonSet
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=apps_v1.DaemonSet,
             )
         )
 
@@ -1453,7 +1452,7 @@ class DaemonSets(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DaemonSetList:
+    ) -> apps_v1.DaemonSetList:
         """List DaemonSet objects, one page at a time.
 
         The DaemonSet objects in a namespace (or in every namespace): at most ``limit`` of
@@ -1498,7 +1497,7 @@ class DaemonSets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DaemonSetList,
+                response=apps_v1.DaemonSetList,
             )
         )
 
@@ -1514,7 +1513,7 @@ class DaemonSets(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[DaemonSet]:
+    ) -> ListIterator[apps_v1.DaemonSet]:
         """Every DaemonSet, following ``continue`` across pages.
 
         The DaemonSet objects in a namespace (or in every namespace), ``limit`` per request
@@ -1558,7 +1557,7 @@ class DaemonSets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
@@ -1573,32 +1572,32 @@ class DaemonSets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet: ...
+    ) -> apps_v1.DaemonSet: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: DaemonSet | Mapping[str, Any],
+        body: apps_v1.DaemonSet | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet: ...
+    ) -> apps_v1.DaemonSet: ...
 
     def patch(
         self,
         name: str,
-        body: DaemonSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.DaemonSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet:
+    ) -> apps_v1.DaemonSet:
         """Patch the DaemonSet ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1631,7 +1630,7 @@ class DaemonSets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
@@ -1646,32 +1645,32 @@ class DaemonSets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet: ...
+    ) -> apps_v1.DaemonSet: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: DaemonSet | Mapping[str, Any],
+        body: apps_v1.DaemonSet | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet: ...
+    ) -> apps_v1.DaemonSet: ...
 
     def patch_status(
         self,
         name: str,
-        body: DaemonSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.DaemonSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet:
+    ) -> apps_v1.DaemonSet:
         """Patch the status of the DaemonSet ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1705,20 +1704,20 @@ class DaemonSets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: DaemonSet,
+        body: apps_v1.DaemonSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet:
+    ) -> apps_v1.DaemonSet:
         """Replace the DaemonSet ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1748,20 +1747,20 @@ class DaemonSets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: DaemonSet,
+        body: apps_v1.DaemonSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet:
+    ) -> apps_v1.DaemonSet:
         """Replace the status of the DaemonSet ``name``.
 
         Args:
@@ -1789,7 +1788,7 @@ class DaemonSets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
@@ -1807,7 +1806,7 @@ class DaemonSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[DaemonSet]:
+    ) -> Watch[apps_v1.DaemonSet]:
         """Watch DaemonSet objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1857,7 +1856,7 @@ class DaemonSets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             ),
             resume=resume,
         )
@@ -1870,14 +1869,14 @@ class AsyncDaemonSets(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: DaemonSet,
+        obj: apps_v1.DaemonSet,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet:
+    ) -> apps_v1.DaemonSet:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1905,20 +1904,20 @@ class AsyncDaemonSets(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
     async def apply_status(
         self,
-        obj: DaemonSet,
+        obj: apps_v1.DaemonSet,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet:
+    ) -> apps_v1.DaemonSet:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1947,19 +1946,19 @@ class AsyncDaemonSets(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
     async def create(
         self,
-        body: DaemonSet,
+        body: apps_v1.DaemonSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet:
+    ) -> apps_v1.DaemonSet:
         """Create a DaemonSet.
 
         Args:
@@ -1984,7 +1983,7 @@ class AsyncDaemonSets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
@@ -1999,7 +1998,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> DaemonSet | meta_v1.Status:
+    ) -> apps_v1.DaemonSet | meta_v1.Status:
         """Delete the DaemonSet ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2036,7 +2035,7 @@ class AsyncDaemonSets(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DaemonSet, meta_v1.Status),
+                response=OrStatus(apps_v1.DaemonSet, meta_v1.Status),
             )
         )
 
@@ -2059,7 +2058,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DaemonSetList | meta_v1.Status:
+    ) -> apps_v1.DaemonSetList | meta_v1.Status:
         """Delete every DaemonSet in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2126,11 +2125,11 @@ class AsyncDaemonSets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DaemonSetList, meta_v1.Status),
+                response=OrStatus(apps_v1.DaemonSetList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> DaemonSet:
+    async def get(self, name: str, *, namespace: str | None = None) -> apps_v1.DaemonSet:
         """Read the DaemonSet ``name``.
 
         Args:
@@ -2138,10 +2137,10 @@ class AsyncDaemonSets(AsyncResourceClient):
             namespace: Namespace of the DaemonSet; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=DaemonSet)
+            self._request("GET", name=name, namespace=namespace, response=apps_v1.DaemonSet)
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> DaemonSet:
+    async def get_status(self, name: str, *, namespace: str | None = None) -> apps_v1.DaemonSet:
         """Read the status of the DaemonSet ``name``.
 
         Args:
@@ -2150,7 +2149,11 @@ class AsyncDaemonSets(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=DaemonSet
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=apps_v1.DaemonSet,
             )
         )
 
@@ -2167,7 +2170,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DaemonSetList:
+    ) -> apps_v1.DaemonSetList:
         """List DaemonSet objects, one page at a time.
 
         The DaemonSet objects in a namespace (or in every namespace): at most ``limit`` of
@@ -2212,7 +2215,7 @@ class AsyncDaemonSets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DaemonSetList,
+                response=apps_v1.DaemonSetList,
             )
         )
 
@@ -2228,7 +2231,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[DaemonSet]:
+    ) -> AsyncListIterator[apps_v1.DaemonSet]:
         """Every DaemonSet, following ``continue`` across pages.
 
         The DaemonSet objects in a namespace (or in every namespace), ``limit`` per request
@@ -2272,7 +2275,7 @@ class AsyncDaemonSets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
@@ -2287,32 +2290,32 @@ class AsyncDaemonSets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet: ...
+    ) -> apps_v1.DaemonSet: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: DaemonSet | Mapping[str, Any],
+        body: apps_v1.DaemonSet | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet: ...
+    ) -> apps_v1.DaemonSet: ...
 
     async def patch(
         self,
         name: str,
-        body: DaemonSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.DaemonSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet:
+    ) -> apps_v1.DaemonSet:
         """Patch the DaemonSet ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2345,7 +2348,7 @@ class AsyncDaemonSets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
@@ -2360,32 +2363,32 @@ class AsyncDaemonSets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet: ...
+    ) -> apps_v1.DaemonSet: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: DaemonSet | Mapping[str, Any],
+        body: apps_v1.DaemonSet | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet: ...
+    ) -> apps_v1.DaemonSet: ...
 
     async def patch_status(
         self,
         name: str,
-        body: DaemonSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.DaemonSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet:
+    ) -> apps_v1.DaemonSet:
         """Patch the status of the DaemonSet ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2419,20 +2422,20 @@ class AsyncDaemonSets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: DaemonSet,
+        body: apps_v1.DaemonSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet:
+    ) -> apps_v1.DaemonSet:
         """Replace the DaemonSet ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2462,20 +2465,20 @@ class AsyncDaemonSets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: DaemonSet,
+        body: apps_v1.DaemonSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DaemonSet:
+    ) -> apps_v1.DaemonSet:
         """Replace the status of the DaemonSet ``name``.
 
         Args:
@@ -2503,7 +2506,7 @@ class AsyncDaemonSets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             )
         )
 
@@ -2521,7 +2524,7 @@ class AsyncDaemonSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[DaemonSet]:
+    ) -> AsyncWatch[apps_v1.DaemonSet]:
         """Watch DaemonSet objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2571,7 +2574,7 @@ class AsyncDaemonSets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DaemonSet,
+                response=apps_v1.DaemonSet,
             ),
             resume=resume,
         )
@@ -2594,14 +2597,14 @@ class Deployments(ResourceClient):
 
     def apply(
         self,
-        obj: Deployment,
+        obj: apps_v1.Deployment,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment:
+    ) -> apps_v1.Deployment:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2629,20 +2632,20 @@ class Deployments(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
     def apply_status(
         self,
-        obj: Deployment,
+        obj: apps_v1.Deployment,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment:
+    ) -> apps_v1.Deployment:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2671,19 +2674,19 @@ class Deployments(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
     def create(
         self,
-        body: Deployment,
+        body: apps_v1.Deployment,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment:
+    ) -> apps_v1.Deployment:
         """Create a Deployment.
 
         Args:
@@ -2708,7 +2711,7 @@ class Deployments(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
@@ -2723,7 +2726,7 @@ class Deployments(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Deployment | meta_v1.Status:
+    ) -> apps_v1.Deployment | meta_v1.Status:
         """Delete the Deployment ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2760,7 +2763,7 @@ class Deployments(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Deployment, meta_v1.Status),
+                response=OrStatus(apps_v1.Deployment, meta_v1.Status),
             )
         )
 
@@ -2783,7 +2786,7 @@ class Deployments(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeploymentList | meta_v1.Status:
+    ) -> apps_v1.DeploymentList | meta_v1.Status:
         """Delete every Deployment in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2850,18 +2853,20 @@ class Deployments(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeploymentList, meta_v1.Status),
+                response=OrStatus(apps_v1.DeploymentList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> Deployment:
+    def get(self, name: str, *, namespace: str | None = None) -> apps_v1.Deployment:
         """Read the Deployment ``name``.
 
         Args:
             name: Name of the Deployment.
             namespace: Namespace of the Deployment; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=Deployment))
+        return self._send(
+            self._request("GET", name=name, namespace=namespace, response=apps_v1.Deployment)
+        )
 
     def get_scale(self, name: str, *, namespace: str | None = None) -> autoscaling_v1.Scale:
         """Read the scale of the Deployment ``name``.
@@ -2882,7 +2887,7 @@ class Deployments(ResourceClient):
             )
         )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> Deployment:
+    def get_status(self, name: str, *, namespace: str | None = None) -> apps_v1.Deployment:
         """Read the status of the Deployment ``name``.
 
         Args:
@@ -2891,7 +2896,11 @@ class Deployments(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=Deployment
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=apps_v1.Deployment,
             )
         )
 
@@ -2908,7 +2917,7 @@ class Deployments(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeploymentList:
+    ) -> apps_v1.DeploymentList:
         """List Deployment objects, one page at a time.
 
         The Deployment objects in a namespace (or in every namespace): at most ``limit`` of
@@ -2953,7 +2962,7 @@ class Deployments(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeploymentList,
+                response=apps_v1.DeploymentList,
             )
         )
 
@@ -2969,7 +2978,7 @@ class Deployments(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[Deployment]:
+    ) -> ListIterator[apps_v1.Deployment]:
         """Every Deployment, following ``continue`` across pages.
 
         The Deployment objects in a namespace (or in every namespace), ``limit`` per request
@@ -3013,7 +3022,7 @@ class Deployments(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
@@ -3028,32 +3037,32 @@ class Deployments(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment: ...
+    ) -> apps_v1.Deployment: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: Deployment | Mapping[str, Any],
+        body: apps_v1.Deployment | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment: ...
+    ) -> apps_v1.Deployment: ...
 
     def patch(
         self,
         name: str,
-        body: Deployment | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.Deployment | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment:
+    ) -> apps_v1.Deployment:
         """Patch the Deployment ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3086,7 +3095,7 @@ class Deployments(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
@@ -3177,32 +3186,32 @@ class Deployments(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment: ...
+    ) -> apps_v1.Deployment: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: Deployment | Mapping[str, Any],
+        body: apps_v1.Deployment | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment: ...
+    ) -> apps_v1.Deployment: ...
 
     def patch_status(
         self,
         name: str,
-        body: Deployment | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.Deployment | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment:
+    ) -> apps_v1.Deployment:
         """Patch the status of the Deployment ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3236,20 +3245,20 @@ class Deployments(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: Deployment,
+        body: apps_v1.Deployment,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment:
+    ) -> apps_v1.Deployment:
         """Replace the Deployment ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -3279,7 +3288,7 @@ class Deployments(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
@@ -3329,13 +3338,13 @@ class Deployments(ResourceClient):
     def replace_status(
         self,
         name: str,
-        body: Deployment,
+        body: apps_v1.Deployment,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment:
+    ) -> apps_v1.Deployment:
         """Replace the status of the Deployment ``name``.
 
         Args:
@@ -3363,7 +3372,7 @@ class Deployments(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
@@ -3381,7 +3390,7 @@ class Deployments(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[Deployment]:
+    ) -> Watch[apps_v1.Deployment]:
         """Watch Deployment objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -3431,7 +3440,7 @@ class Deployments(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Deployment,
+                response=apps_v1.Deployment,
             ),
             resume=resume,
         )
@@ -3444,14 +3453,14 @@ class AsyncDeployments(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: Deployment,
+        obj: apps_v1.Deployment,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment:
+    ) -> apps_v1.Deployment:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3479,20 +3488,20 @@ class AsyncDeployments(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
     async def apply_status(
         self,
-        obj: Deployment,
+        obj: apps_v1.Deployment,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment:
+    ) -> apps_v1.Deployment:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3521,19 +3530,19 @@ class AsyncDeployments(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
     async def create(
         self,
-        body: Deployment,
+        body: apps_v1.Deployment,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment:
+    ) -> apps_v1.Deployment:
         """Create a Deployment.
 
         Args:
@@ -3558,7 +3567,7 @@ class AsyncDeployments(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
@@ -3573,7 +3582,7 @@ class AsyncDeployments(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Deployment | meta_v1.Status:
+    ) -> apps_v1.Deployment | meta_v1.Status:
         """Delete the Deployment ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -3610,7 +3619,7 @@ class AsyncDeployments(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Deployment, meta_v1.Status),
+                response=OrStatus(apps_v1.Deployment, meta_v1.Status),
             )
         )
 
@@ -3633,7 +3642,7 @@ class AsyncDeployments(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeploymentList | meta_v1.Status:
+    ) -> apps_v1.DeploymentList | meta_v1.Status:
         """Delete every Deployment in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -3700,11 +3709,11 @@ class AsyncDeployments(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeploymentList, meta_v1.Status),
+                response=OrStatus(apps_v1.DeploymentList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> Deployment:
+    async def get(self, name: str, *, namespace: str | None = None) -> apps_v1.Deployment:
         """Read the Deployment ``name``.
 
         Args:
@@ -3712,7 +3721,7 @@ class AsyncDeployments(AsyncResourceClient):
             namespace: Namespace of the Deployment; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=Deployment)
+            self._request("GET", name=name, namespace=namespace, response=apps_v1.Deployment)
         )
 
     async def get_scale(self, name: str, *, namespace: str | None = None) -> autoscaling_v1.Scale:
@@ -3734,7 +3743,7 @@ class AsyncDeployments(AsyncResourceClient):
             )
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> Deployment:
+    async def get_status(self, name: str, *, namespace: str | None = None) -> apps_v1.Deployment:
         """Read the status of the Deployment ``name``.
 
         Args:
@@ -3743,7 +3752,11 @@ class AsyncDeployments(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=Deployment
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=apps_v1.Deployment,
             )
         )
 
@@ -3760,7 +3773,7 @@ class AsyncDeployments(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeploymentList:
+    ) -> apps_v1.DeploymentList:
         """List Deployment objects, one page at a time.
 
         The Deployment objects in a namespace (or in every namespace): at most ``limit`` of
@@ -3805,7 +3818,7 @@ class AsyncDeployments(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeploymentList,
+                response=apps_v1.DeploymentList,
             )
         )
 
@@ -3821,7 +3834,7 @@ class AsyncDeployments(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[Deployment]:
+    ) -> AsyncListIterator[apps_v1.Deployment]:
         """Every Deployment, following ``continue`` across pages.
 
         The Deployment objects in a namespace (or in every namespace), ``limit`` per request
@@ -3865,7 +3878,7 @@ class AsyncDeployments(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
@@ -3880,32 +3893,32 @@ class AsyncDeployments(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment: ...
+    ) -> apps_v1.Deployment: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: Deployment | Mapping[str, Any],
+        body: apps_v1.Deployment | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment: ...
+    ) -> apps_v1.Deployment: ...
 
     async def patch(
         self,
         name: str,
-        body: Deployment | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.Deployment | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment:
+    ) -> apps_v1.Deployment:
         """Patch the Deployment ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3938,7 +3951,7 @@ class AsyncDeployments(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
@@ -4029,32 +4042,32 @@ class AsyncDeployments(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment: ...
+    ) -> apps_v1.Deployment: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: Deployment | Mapping[str, Any],
+        body: apps_v1.Deployment | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment: ...
+    ) -> apps_v1.Deployment: ...
 
     async def patch_status(
         self,
         name: str,
-        body: Deployment | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.Deployment | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment:
+    ) -> apps_v1.Deployment:
         """Patch the status of the Deployment ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4088,20 +4101,20 @@ class AsyncDeployments(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: Deployment,
+        body: apps_v1.Deployment,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment:
+    ) -> apps_v1.Deployment:
         """Replace the Deployment ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -4131,7 +4144,7 @@ class AsyncDeployments(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
@@ -4181,13 +4194,13 @@ class AsyncDeployments(AsyncResourceClient):
     async def replace_status(
         self,
         name: str,
-        body: Deployment,
+        body: apps_v1.Deployment,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Deployment:
+    ) -> apps_v1.Deployment:
         """Replace the status of the Deployment ``name``.
 
         Args:
@@ -4215,7 +4228,7 @@ class AsyncDeployments(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Deployment,
+                response=apps_v1.Deployment,
             )
         )
 
@@ -4233,7 +4246,7 @@ class AsyncDeployments(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[Deployment]:
+    ) -> AsyncWatch[apps_v1.Deployment]:
         """Watch Deployment objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -4283,7 +4296,7 @@ class AsyncDeployments(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Deployment,
+                response=apps_v1.Deployment,
             ),
             resume=resume,
         )
@@ -4306,14 +4319,14 @@ class ReplicaSets(ResourceClient):
 
     def apply(
         self,
-        obj: ReplicaSet,
+        obj: apps_v1.ReplicaSet,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet:
+    ) -> apps_v1.ReplicaSet:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -4341,20 +4354,20 @@ class ReplicaSets(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
     def apply_status(
         self,
-        obj: ReplicaSet,
+        obj: apps_v1.ReplicaSet,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet:
+    ) -> apps_v1.ReplicaSet:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -4383,19 +4396,19 @@ class ReplicaSets(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
     def create(
         self,
-        body: ReplicaSet,
+        body: apps_v1.ReplicaSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet:
+    ) -> apps_v1.ReplicaSet:
         """Create a ReplicaSet.
 
         Args:
@@ -4420,7 +4433,7 @@ class ReplicaSets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
@@ -4435,7 +4448,7 @@ class ReplicaSets(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ReplicaSet | meta_v1.Status:
+    ) -> apps_v1.ReplicaSet | meta_v1.Status:
         """Delete the ReplicaSet ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -4472,7 +4485,7 @@ class ReplicaSets(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ReplicaSet, meta_v1.Status),
+                response=OrStatus(apps_v1.ReplicaSet, meta_v1.Status),
             )
         )
 
@@ -4495,7 +4508,7 @@ class ReplicaSets(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ReplicaSetList | meta_v1.Status:
+    ) -> apps_v1.ReplicaSetList | meta_v1.Status:
         """Delete every ReplicaSet in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -4562,18 +4575,20 @@ class ReplicaSets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ReplicaSetList, meta_v1.Status),
+                response=OrStatus(apps_v1.ReplicaSetList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> ReplicaSet:
+    def get(self, name: str, *, namespace: str | None = None) -> apps_v1.ReplicaSet:
         """Read the ReplicaSet ``name``.
 
         Args:
             name: Name of the ReplicaSet.
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=ReplicaSet))
+        return self._send(
+            self._request("GET", name=name, namespace=namespace, response=apps_v1.ReplicaSet)
+        )
 
     def get_scale(self, name: str, *, namespace: str | None = None) -> autoscaling_v1.Scale:
         """Read the scale of the ReplicaSet ``name``.
@@ -4594,7 +4609,7 @@ class ReplicaSets(ResourceClient):
             )
         )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> ReplicaSet:
+    def get_status(self, name: str, *, namespace: str | None = None) -> apps_v1.ReplicaSet:
         """Read the status of the ReplicaSet ``name``.
 
         Args:
@@ -4603,7 +4618,11 @@ class ReplicaSets(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=ReplicaSet
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=apps_v1.ReplicaSet,
             )
         )
 
@@ -4620,7 +4639,7 @@ class ReplicaSets(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ReplicaSetList:
+    ) -> apps_v1.ReplicaSetList:
         """List ReplicaSet objects, one page at a time.
 
         The ReplicaSet objects in a namespace (or in every namespace): at most ``limit`` of
@@ -4665,7 +4684,7 @@ class ReplicaSets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ReplicaSetList,
+                response=apps_v1.ReplicaSetList,
             )
         )
 
@@ -4681,7 +4700,7 @@ class ReplicaSets(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ReplicaSet]:
+    ) -> ListIterator[apps_v1.ReplicaSet]:
         """Every ReplicaSet, following ``continue`` across pages.
 
         The ReplicaSet objects in a namespace (or in every namespace), ``limit`` per request
@@ -4725,7 +4744,7 @@ class ReplicaSets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
@@ -4740,32 +4759,32 @@ class ReplicaSets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet: ...
+    ) -> apps_v1.ReplicaSet: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ReplicaSet | Mapping[str, Any],
+        body: apps_v1.ReplicaSet | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet: ...
+    ) -> apps_v1.ReplicaSet: ...
 
     def patch(
         self,
         name: str,
-        body: ReplicaSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.ReplicaSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet:
+    ) -> apps_v1.ReplicaSet:
         """Patch the ReplicaSet ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4798,7 +4817,7 @@ class ReplicaSets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
@@ -4889,32 +4908,32 @@ class ReplicaSets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet: ...
+    ) -> apps_v1.ReplicaSet: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: ReplicaSet | Mapping[str, Any],
+        body: apps_v1.ReplicaSet | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet: ...
+    ) -> apps_v1.ReplicaSet: ...
 
     def patch_status(
         self,
         name: str,
-        body: ReplicaSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.ReplicaSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet:
+    ) -> apps_v1.ReplicaSet:
         """Patch the status of the ReplicaSet ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4948,20 +4967,20 @@ class ReplicaSets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ReplicaSet,
+        body: apps_v1.ReplicaSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet:
+    ) -> apps_v1.ReplicaSet:
         """Replace the ReplicaSet ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -4991,7 +5010,7 @@ class ReplicaSets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
@@ -5041,13 +5060,13 @@ class ReplicaSets(ResourceClient):
     def replace_status(
         self,
         name: str,
-        body: ReplicaSet,
+        body: apps_v1.ReplicaSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet:
+    ) -> apps_v1.ReplicaSet:
         """Replace the status of the ReplicaSet ``name``.
 
         Args:
@@ -5075,7 +5094,7 @@ class ReplicaSets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
@@ -5093,7 +5112,7 @@ class ReplicaSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ReplicaSet]:
+    ) -> Watch[apps_v1.ReplicaSet]:
         """Watch ReplicaSet objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -5143,7 +5162,7 @@ class ReplicaSets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             ),
             resume=resume,
         )
@@ -5156,14 +5175,14 @@ class AsyncReplicaSets(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ReplicaSet,
+        obj: apps_v1.ReplicaSet,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet:
+    ) -> apps_v1.ReplicaSet:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -5191,20 +5210,20 @@ class AsyncReplicaSets(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
     async def apply_status(
         self,
-        obj: ReplicaSet,
+        obj: apps_v1.ReplicaSet,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet:
+    ) -> apps_v1.ReplicaSet:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -5233,19 +5252,19 @@ class AsyncReplicaSets(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
     async def create(
         self,
-        body: ReplicaSet,
+        body: apps_v1.ReplicaSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet:
+    ) -> apps_v1.ReplicaSet:
         """Create a ReplicaSet.
 
         Args:
@@ -5270,7 +5289,7 @@ class AsyncReplicaSets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
@@ -5285,7 +5304,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ReplicaSet | meta_v1.Status:
+    ) -> apps_v1.ReplicaSet | meta_v1.Status:
         """Delete the ReplicaSet ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -5322,7 +5341,7 @@ class AsyncReplicaSets(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ReplicaSet, meta_v1.Status),
+                response=OrStatus(apps_v1.ReplicaSet, meta_v1.Status),
             )
         )
 
@@ -5345,7 +5364,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ReplicaSetList | meta_v1.Status:
+    ) -> apps_v1.ReplicaSetList | meta_v1.Status:
         """Delete every ReplicaSet in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -5412,11 +5431,11 @@ class AsyncReplicaSets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ReplicaSetList, meta_v1.Status),
+                response=OrStatus(apps_v1.ReplicaSetList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> ReplicaSet:
+    async def get(self, name: str, *, namespace: str | None = None) -> apps_v1.ReplicaSet:
         """Read the ReplicaSet ``name``.
 
         Args:
@@ -5424,7 +5443,7 @@ class AsyncReplicaSets(AsyncResourceClient):
             namespace: Namespace of the ReplicaSet; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=ReplicaSet)
+            self._request("GET", name=name, namespace=namespace, response=apps_v1.ReplicaSet)
         )
 
     async def get_scale(self, name: str, *, namespace: str | None = None) -> autoscaling_v1.Scale:
@@ -5446,7 +5465,7 @@ class AsyncReplicaSets(AsyncResourceClient):
             )
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> ReplicaSet:
+    async def get_status(self, name: str, *, namespace: str | None = None) -> apps_v1.ReplicaSet:
         """Read the status of the ReplicaSet ``name``.
 
         Args:
@@ -5455,7 +5474,11 @@ class AsyncReplicaSets(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=ReplicaSet
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=apps_v1.ReplicaSet,
             )
         )
 
@@ -5472,7 +5495,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ReplicaSetList:
+    ) -> apps_v1.ReplicaSetList:
         """List ReplicaSet objects, one page at a time.
 
         The ReplicaSet objects in a namespace (or in every namespace): at most ``limit`` of
@@ -5517,7 +5540,7 @@ class AsyncReplicaSets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ReplicaSetList,
+                response=apps_v1.ReplicaSetList,
             )
         )
 
@@ -5533,7 +5556,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ReplicaSet]:
+    ) -> AsyncListIterator[apps_v1.ReplicaSet]:
         """Every ReplicaSet, following ``continue`` across pages.
 
         The ReplicaSet objects in a namespace (or in every namespace), ``limit`` per request
@@ -5577,7 +5600,7 @@ class AsyncReplicaSets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
@@ -5592,32 +5615,32 @@ class AsyncReplicaSets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet: ...
+    ) -> apps_v1.ReplicaSet: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ReplicaSet | Mapping[str, Any],
+        body: apps_v1.ReplicaSet | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet: ...
+    ) -> apps_v1.ReplicaSet: ...
 
     async def patch(
         self,
         name: str,
-        body: ReplicaSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.ReplicaSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet:
+    ) -> apps_v1.ReplicaSet:
         """Patch the ReplicaSet ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5650,7 +5673,7 @@ class AsyncReplicaSets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
@@ -5741,32 +5764,32 @@ class AsyncReplicaSets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet: ...
+    ) -> apps_v1.ReplicaSet: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: ReplicaSet | Mapping[str, Any],
+        body: apps_v1.ReplicaSet | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet: ...
+    ) -> apps_v1.ReplicaSet: ...
 
     async def patch_status(
         self,
         name: str,
-        body: ReplicaSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.ReplicaSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet:
+    ) -> apps_v1.ReplicaSet:
         """Patch the status of the ReplicaSet ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5800,20 +5823,20 @@ class AsyncReplicaSets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ReplicaSet,
+        body: apps_v1.ReplicaSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet:
+    ) -> apps_v1.ReplicaSet:
         """Replace the ReplicaSet ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -5843,7 +5866,7 @@ class AsyncReplicaSets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
@@ -5893,13 +5916,13 @@ class AsyncReplicaSets(AsyncResourceClient):
     async def replace_status(
         self,
         name: str,
-        body: ReplicaSet,
+        body: apps_v1.ReplicaSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicaSet:
+    ) -> apps_v1.ReplicaSet:
         """Replace the status of the ReplicaSet ``name``.
 
         Args:
@@ -5927,7 +5950,7 @@ class AsyncReplicaSets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             )
         )
 
@@ -5945,7 +5968,7 @@ class AsyncReplicaSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ReplicaSet]:
+    ) -> AsyncWatch[apps_v1.ReplicaSet]:
         """Watch ReplicaSet objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -5995,7 +6018,7 @@ class AsyncReplicaSets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ReplicaSet,
+                response=apps_v1.ReplicaSet,
             ),
             resume=resume,
         )
@@ -6018,14 +6041,14 @@ class StatefulSets(ResourceClient):
 
     def apply(
         self,
-        obj: StatefulSet,
+        obj: apps_v1.StatefulSet,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet:
+    ) -> apps_v1.StatefulSet:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -6053,20 +6076,20 @@ class StatefulSets(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
     def apply_status(
         self,
-        obj: StatefulSet,
+        obj: apps_v1.StatefulSet,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet:
+    ) -> apps_v1.StatefulSet:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -6095,19 +6118,19 @@ class StatefulSets(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
     def create(
         self,
-        body: StatefulSet,
+        body: apps_v1.StatefulSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet:
+    ) -> apps_v1.StatefulSet:
         """Create a StatefulSet.
 
         Args:
@@ -6132,7 +6155,7 @@ class StatefulSets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
@@ -6147,7 +6170,7 @@ class StatefulSets(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> StatefulSet | meta_v1.Status:
+    ) -> apps_v1.StatefulSet | meta_v1.Status:
         """Delete the StatefulSet ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -6184,7 +6207,7 @@ class StatefulSets(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StatefulSet, meta_v1.Status),
+                response=OrStatus(apps_v1.StatefulSet, meta_v1.Status),
             )
         )
 
@@ -6207,7 +6230,7 @@ class StatefulSets(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StatefulSetList | meta_v1.Status:
+    ) -> apps_v1.StatefulSetList | meta_v1.Status:
         """Delete every StatefulSet in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -6274,11 +6297,11 @@ class StatefulSets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StatefulSetList, meta_v1.Status),
+                response=OrStatus(apps_v1.StatefulSetList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> StatefulSet:
+    def get(self, name: str, *, namespace: str | None = None) -> apps_v1.StatefulSet:
         """Read the StatefulSet ``name``.
 
         Args:
@@ -6286,7 +6309,7 @@ class StatefulSets(ResourceClient):
             namespace: Namespace of the StatefulSet; default: the client's namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=StatefulSet)
+            self._request("GET", name=name, namespace=namespace, response=apps_v1.StatefulSet)
         )
 
     def get_scale(self, name: str, *, namespace: str | None = None) -> autoscaling_v1.Scale:
@@ -6308,7 +6331,7 @@ class StatefulSets(ResourceClient):
             )
         )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> StatefulSet:
+    def get_status(self, name: str, *, namespace: str | None = None) -> apps_v1.StatefulSet:
         """Read the status of the StatefulSet ``name``.
 
         Args:
@@ -6317,7 +6340,11 @@ class StatefulSets(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=StatefulSet
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=apps_v1.StatefulSet,
             )
         )
 
@@ -6334,7 +6361,7 @@ class StatefulSets(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StatefulSetList:
+    ) -> apps_v1.StatefulSetList:
         """List StatefulSet objects, one page at a time.
 
         The StatefulSet objects in a namespace (or in every namespace): at most ``limit`` of
@@ -6379,7 +6406,7 @@ class StatefulSets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StatefulSetList,
+                response=apps_v1.StatefulSetList,
             )
         )
 
@@ -6395,7 +6422,7 @@ class StatefulSets(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[StatefulSet]:
+    ) -> ListIterator[apps_v1.StatefulSet]:
         """Every StatefulSet, following ``continue`` across pages.
 
         The StatefulSet objects in a namespace (or in every namespace), ``limit`` per
@@ -6439,7 +6466,7 @@ class StatefulSets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
@@ -6454,32 +6481,32 @@ class StatefulSets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet: ...
+    ) -> apps_v1.StatefulSet: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: StatefulSet | Mapping[str, Any],
+        body: apps_v1.StatefulSet | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet: ...
+    ) -> apps_v1.StatefulSet: ...
 
     def patch(
         self,
         name: str,
-        body: StatefulSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.StatefulSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet:
+    ) -> apps_v1.StatefulSet:
         """Patch the StatefulSet ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -6512,7 +6539,7 @@ class StatefulSets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
@@ -6603,32 +6630,32 @@ class StatefulSets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet: ...
+    ) -> apps_v1.StatefulSet: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: StatefulSet | Mapping[str, Any],
+        body: apps_v1.StatefulSet | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet: ...
+    ) -> apps_v1.StatefulSet: ...
 
     def patch_status(
         self,
         name: str,
-        body: StatefulSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.StatefulSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet:
+    ) -> apps_v1.StatefulSet:
         """Patch the status of the StatefulSet ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -6662,20 +6689,20 @@ class StatefulSets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: StatefulSet,
+        body: apps_v1.StatefulSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet:
+    ) -> apps_v1.StatefulSet:
         """Replace the StatefulSet ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -6705,7 +6732,7 @@ class StatefulSets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
@@ -6755,13 +6782,13 @@ class StatefulSets(ResourceClient):
     def replace_status(
         self,
         name: str,
-        body: StatefulSet,
+        body: apps_v1.StatefulSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet:
+    ) -> apps_v1.StatefulSet:
         """Replace the status of the StatefulSet ``name``.
 
         Args:
@@ -6789,7 +6816,7 @@ class StatefulSets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
@@ -6807,7 +6834,7 @@ class StatefulSets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[StatefulSet]:
+    ) -> Watch[apps_v1.StatefulSet]:
         """Watch StatefulSet objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -6857,7 +6884,7 @@ class StatefulSets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             ),
             resume=resume,
         )
@@ -6870,14 +6897,14 @@ class AsyncStatefulSets(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: StatefulSet,
+        obj: apps_v1.StatefulSet,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet:
+    ) -> apps_v1.StatefulSet:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -6905,20 +6932,20 @@ class AsyncStatefulSets(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
     async def apply_status(
         self,
-        obj: StatefulSet,
+        obj: apps_v1.StatefulSet,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet:
+    ) -> apps_v1.StatefulSet:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -6947,19 +6974,19 @@ class AsyncStatefulSets(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
     async def create(
         self,
-        body: StatefulSet,
+        body: apps_v1.StatefulSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet:
+    ) -> apps_v1.StatefulSet:
         """Create a StatefulSet.
 
         Args:
@@ -6984,7 +7011,7 @@ class AsyncStatefulSets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
@@ -6999,7 +7026,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> StatefulSet | meta_v1.Status:
+    ) -> apps_v1.StatefulSet | meta_v1.Status:
         """Delete the StatefulSet ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -7036,7 +7063,7 @@ class AsyncStatefulSets(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StatefulSet, meta_v1.Status),
+                response=OrStatus(apps_v1.StatefulSet, meta_v1.Status),
             )
         )
 
@@ -7059,7 +7086,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StatefulSetList | meta_v1.Status:
+    ) -> apps_v1.StatefulSetList | meta_v1.Status:
         """Delete every StatefulSet in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -7126,11 +7153,11 @@ class AsyncStatefulSets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StatefulSetList, meta_v1.Status),
+                response=OrStatus(apps_v1.StatefulSetList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> StatefulSet:
+    async def get(self, name: str, *, namespace: str | None = None) -> apps_v1.StatefulSet:
         """Read the StatefulSet ``name``.
 
         Args:
@@ -7138,7 +7165,7 @@ class AsyncStatefulSets(AsyncResourceClient):
             namespace: Namespace of the StatefulSet; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=StatefulSet)
+            self._request("GET", name=name, namespace=namespace, response=apps_v1.StatefulSet)
         )
 
     async def get_scale(self, name: str, *, namespace: str | None = None) -> autoscaling_v1.Scale:
@@ -7160,7 +7187,7 @@ class AsyncStatefulSets(AsyncResourceClient):
             )
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> StatefulSet:
+    async def get_status(self, name: str, *, namespace: str | None = None) -> apps_v1.StatefulSet:
         """Read the status of the StatefulSet ``name``.
 
         Args:
@@ -7169,7 +7196,11 @@ class AsyncStatefulSets(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=StatefulSet
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=apps_v1.StatefulSet,
             )
         )
 
@@ -7186,7 +7217,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StatefulSetList:
+    ) -> apps_v1.StatefulSetList:
         """List StatefulSet objects, one page at a time.
 
         The StatefulSet objects in a namespace (or in every namespace): at most ``limit`` of
@@ -7231,7 +7262,7 @@ class AsyncStatefulSets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StatefulSetList,
+                response=apps_v1.StatefulSetList,
             )
         )
 
@@ -7247,7 +7278,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[StatefulSet]:
+    ) -> AsyncListIterator[apps_v1.StatefulSet]:
         """Every StatefulSet, following ``continue`` across pages.
 
         The StatefulSet objects in a namespace (or in every namespace), ``limit`` per
@@ -7291,7 +7322,7 @@ class AsyncStatefulSets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
@@ -7306,32 +7337,32 @@ class AsyncStatefulSets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet: ...
+    ) -> apps_v1.StatefulSet: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: StatefulSet | Mapping[str, Any],
+        body: apps_v1.StatefulSet | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet: ...
+    ) -> apps_v1.StatefulSet: ...
 
     async def patch(
         self,
         name: str,
-        body: StatefulSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.StatefulSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet:
+    ) -> apps_v1.StatefulSet:
         """Patch the StatefulSet ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -7364,7 +7395,7 @@ class AsyncStatefulSets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
@@ -7455,32 +7486,32 @@ class AsyncStatefulSets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet: ...
+    ) -> apps_v1.StatefulSet: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: StatefulSet | Mapping[str, Any],
+        body: apps_v1.StatefulSet | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet: ...
+    ) -> apps_v1.StatefulSet: ...
 
     async def patch_status(
         self,
         name: str,
-        body: StatefulSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: apps_v1.StatefulSet | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet:
+    ) -> apps_v1.StatefulSet:
         """Patch the status of the StatefulSet ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -7514,20 +7545,20 @@ class AsyncStatefulSets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: StatefulSet,
+        body: apps_v1.StatefulSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet:
+    ) -> apps_v1.StatefulSet:
         """Replace the StatefulSet ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -7557,7 +7588,7 @@ class AsyncStatefulSets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
@@ -7607,13 +7638,13 @@ class AsyncStatefulSets(AsyncResourceClient):
     async def replace_status(
         self,
         name: str,
-        body: StatefulSet,
+        body: apps_v1.StatefulSet,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StatefulSet:
+    ) -> apps_v1.StatefulSet:
         """Replace the status of the StatefulSet ``name``.
 
         Args:
@@ -7641,7 +7672,7 @@ class AsyncStatefulSets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             )
         )
 
@@ -7659,7 +7690,7 @@ class AsyncStatefulSets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[StatefulSet]:
+    ) -> AsyncWatch[apps_v1.StatefulSet]:
         """Watch StatefulSet objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -7709,7 +7740,7 @@ class AsyncStatefulSets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StatefulSet,
+                response=apps_v1.StatefulSet,
             ),
             resume=resume,
         )

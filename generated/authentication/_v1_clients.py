@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from .v1 import SelfSubjectReview, TokenReview
+from ..authentication import v1 as authentication_v1
 
 __all__ = [
     "AsyncSelfSubjectReviews",
@@ -31,12 +31,12 @@ class SelfSubjectReviews(ResourceClient):
 
     def create(
         self,
-        body: SelfSubjectReview,
+        body: authentication_v1.SelfSubjectReview,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> SelfSubjectReview:
+    ) -> authentication_v1.SelfSubjectReview:
         """Create a SelfSubjectReview.
 
         Args:
@@ -58,7 +58,7 @@ class SelfSubjectReviews(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=SelfSubjectReview,
+                response=authentication_v1.SelfSubjectReview,
             )
         )
 
@@ -70,12 +70,12 @@ class AsyncSelfSubjectReviews(AsyncResourceClient):
 
     async def create(
         self,
-        body: SelfSubjectReview,
+        body: authentication_v1.SelfSubjectReview,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> SelfSubjectReview:
+    ) -> authentication_v1.SelfSubjectReview:
         """Create a SelfSubjectReview.
 
         Args:
@@ -97,7 +97,7 @@ class AsyncSelfSubjectReviews(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=SelfSubjectReview,
+                response=authentication_v1.SelfSubjectReview,
             )
         )
 
@@ -117,12 +117,12 @@ class TokenReviews(ResourceClient):
 
     def create(
         self,
-        body: TokenReview,
+        body: authentication_v1.TokenReview,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> TokenReview:
+    ) -> authentication_v1.TokenReview:
         """Create a TokenReview.
 
         Args:
@@ -144,7 +144,7 @@ class TokenReviews(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=TokenReview,
+                response=authentication_v1.TokenReview,
             )
         )
 
@@ -156,12 +156,12 @@ class AsyncTokenReviews(AsyncResourceClient):
 
     async def create(
         self,
-        body: TokenReview,
+        body: authentication_v1.TokenReview,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> TokenReview:
+    ) -> authentication_v1.TokenReview:
         """Create a TokenReview.
 
         Args:
@@ -183,6 +183,6 @@ class AsyncTokenReviews(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=TokenReview,
+                response=authentication_v1.TokenReview,
             )
         )

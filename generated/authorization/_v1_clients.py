@@ -6,12 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
-from .v1 import (
-    LocalSubjectAccessReview,
-    SelfSubjectAccessReview,
-    SelfSubjectRulesReview,
-    SubjectAccessReview,
-)
+from ..authorization import v1 as authorization_v1
 
 __all__ = [
     "AsyncLocalSubjectAccessReviews",
@@ -40,13 +35,13 @@ class LocalSubjectAccessReviews(ResourceClient):
 
     def create(
         self,
-        body: LocalSubjectAccessReview,
+        body: authorization_v1.LocalSubjectAccessReview,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LocalSubjectAccessReview:
+    ) -> authorization_v1.LocalSubjectAccessReview:
         """Create a LocalSubjectAccessReview.
 
         Args:
@@ -71,7 +66,7 @@ class LocalSubjectAccessReviews(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=LocalSubjectAccessReview,
+                response=authorization_v1.LocalSubjectAccessReview,
             )
         )
 
@@ -83,13 +78,13 @@ class AsyncLocalSubjectAccessReviews(AsyncResourceClient):
 
     async def create(
         self,
-        body: LocalSubjectAccessReview,
+        body: authorization_v1.LocalSubjectAccessReview,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LocalSubjectAccessReview:
+    ) -> authorization_v1.LocalSubjectAccessReview:
         """Create a LocalSubjectAccessReview.
 
         Args:
@@ -114,7 +109,7 @@ class AsyncLocalSubjectAccessReviews(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=LocalSubjectAccessReview,
+                response=authorization_v1.LocalSubjectAccessReview,
             )
         )
 
@@ -134,12 +129,12 @@ class SelfSubjectAccessReviews(ResourceClient):
 
     def create(
         self,
-        body: SelfSubjectAccessReview,
+        body: authorization_v1.SelfSubjectAccessReview,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> SelfSubjectAccessReview:
+    ) -> authorization_v1.SelfSubjectAccessReview:
         """Create a SelfSubjectAccessReview.
 
         Args:
@@ -161,7 +156,7 @@ class SelfSubjectAccessReviews(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=SelfSubjectAccessReview,
+                response=authorization_v1.SelfSubjectAccessReview,
             )
         )
 
@@ -173,12 +168,12 @@ class AsyncSelfSubjectAccessReviews(AsyncResourceClient):
 
     async def create(
         self,
-        body: SelfSubjectAccessReview,
+        body: authorization_v1.SelfSubjectAccessReview,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> SelfSubjectAccessReview:
+    ) -> authorization_v1.SelfSubjectAccessReview:
         """Create a SelfSubjectAccessReview.
 
         Args:
@@ -200,7 +195,7 @@ class AsyncSelfSubjectAccessReviews(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=SelfSubjectAccessReview,
+                response=authorization_v1.SelfSubjectAccessReview,
             )
         )
 
@@ -220,12 +215,12 @@ class SelfSubjectRulesReviews(ResourceClient):
 
     def create(
         self,
-        body: SelfSubjectRulesReview,
+        body: authorization_v1.SelfSubjectRulesReview,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> SelfSubjectRulesReview:
+    ) -> authorization_v1.SelfSubjectRulesReview:
         """Create a SelfSubjectRulesReview.
 
         Args:
@@ -247,7 +242,7 @@ class SelfSubjectRulesReviews(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=SelfSubjectRulesReview,
+                response=authorization_v1.SelfSubjectRulesReview,
             )
         )
 
@@ -259,12 +254,12 @@ class AsyncSelfSubjectRulesReviews(AsyncResourceClient):
 
     async def create(
         self,
-        body: SelfSubjectRulesReview,
+        body: authorization_v1.SelfSubjectRulesReview,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> SelfSubjectRulesReview:
+    ) -> authorization_v1.SelfSubjectRulesReview:
         """Create a SelfSubjectRulesReview.
 
         Args:
@@ -286,7 +281,7 @@ class AsyncSelfSubjectRulesReviews(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=SelfSubjectRulesReview,
+                response=authorization_v1.SelfSubjectRulesReview,
             )
         )
 
@@ -306,12 +301,12 @@ class SubjectAccessReviews(ResourceClient):
 
     def create(
         self,
-        body: SubjectAccessReview,
+        body: authorization_v1.SubjectAccessReview,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> SubjectAccessReview:
+    ) -> authorization_v1.SubjectAccessReview:
         """Create a SubjectAccessReview.
 
         Args:
@@ -333,7 +328,7 @@ class SubjectAccessReviews(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=SubjectAccessReview,
+                response=authorization_v1.SubjectAccessReview,
             )
         )
 
@@ -345,12 +340,12 @@ class AsyncSubjectAccessReviews(AsyncResourceClient):
 
     async def create(
         self,
-        body: SubjectAccessReview,
+        body: authorization_v1.SubjectAccessReview,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> SubjectAccessReview:
+    ) -> authorization_v1.SubjectAccessReview:
         """Create a SubjectAccessReview.
 
         Args:
@@ -372,6 +367,6 @@ class AsyncSubjectAccessReviews(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=SubjectAccessReview,
+                response=authorization_v1.SubjectAccessReview,
             )
         )

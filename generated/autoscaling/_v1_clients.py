@@ -10,8 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..autoscaling import v1 as autoscaling_v1
 from ..meta import v1 as meta_v1
-from .v1 import HorizontalPodAutoscaler, HorizontalPodAutoscalerList
 
 __all__ = [
     "AsyncHorizontalPodAutoscalers",
@@ -36,14 +36,14 @@ class HorizontalPodAutoscalers(ResourceClient):
 
     def apply(
         self,
-        obj: HorizontalPodAutoscaler,
+        obj: autoscaling_v1.HorizontalPodAutoscaler,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -71,20 +71,20 @@ class HorizontalPodAutoscalers(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
     def apply_status(
         self,
-        obj: HorizontalPodAutoscaler,
+        obj: autoscaling_v1.HorizontalPodAutoscaler,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -113,19 +113,19 @@ class HorizontalPodAutoscalers(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
     def create(
         self,
-        body: HorizontalPodAutoscaler,
+        body: autoscaling_v1.HorizontalPodAutoscaler,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Create a HorizontalPodAutoscaler.
 
         Args:
@@ -150,7 +150,7 @@ class HorizontalPodAutoscalers(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
@@ -165,7 +165,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> HorizontalPodAutoscaler | meta_v1.Status:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler | meta_v1.Status:
         """Delete the HorizontalPodAutoscaler ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -203,7 +203,7 @@ class HorizontalPodAutoscalers(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(HorizontalPodAutoscaler, meta_v1.Status),
+                response=OrStatus(autoscaling_v1.HorizontalPodAutoscaler, meta_v1.Status),
             )
         )
 
@@ -226,7 +226,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> HorizontalPodAutoscalerList | meta_v1.Status:
+    ) -> autoscaling_v1.HorizontalPodAutoscalerList | meta_v1.Status:
         """Delete every HorizontalPodAutoscaler in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -294,11 +294,13 @@ class HorizontalPodAutoscalers(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(HorizontalPodAutoscalerList, meta_v1.Status),
+                response=OrStatus(autoscaling_v1.HorizontalPodAutoscalerList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> HorizontalPodAutoscaler:
+    def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Read the HorizontalPodAutoscaler ``name``.
 
         Args:
@@ -307,10 +309,17 @@ class HorizontalPodAutoscalers(ResourceClient):
                 namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=HorizontalPodAutoscaler)
+            self._request(
+                "GET",
+                name=name,
+                namespace=namespace,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
+            )
         )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> HorizontalPodAutoscaler:
+    def get_status(
+        self, name: str, *, namespace: str | None = None
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Read the status of the HorizontalPodAutoscaler ``name``.
 
         Args:
@@ -324,7 +333,7 @@ class HorizontalPodAutoscalers(ResourceClient):
                 name=name,
                 namespace=namespace,
                 subresource="status",
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
@@ -341,7 +350,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> HorizontalPodAutoscalerList:
+    ) -> autoscaling_v1.HorizontalPodAutoscalerList:
         """List HorizontalPodAutoscaler objects, one page at a time.
 
         The HorizontalPodAutoscaler objects in a namespace (or in every namespace): at most
@@ -388,7 +397,7 @@ class HorizontalPodAutoscalers(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=HorizontalPodAutoscalerList,
+                response=autoscaling_v1.HorizontalPodAutoscalerList,
             )
         )
 
@@ -404,7 +413,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[HorizontalPodAutoscaler]:
+    ) -> ListIterator[autoscaling_v1.HorizontalPodAutoscaler]:
         """Every HorizontalPodAutoscaler, following ``continue`` across pages.
 
         The HorizontalPodAutoscaler objects in a namespace (or in every namespace),
@@ -449,7 +458,7 @@ class HorizontalPodAutoscalers(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
@@ -464,32 +473,34 @@ class HorizontalPodAutoscalers(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler: ...
+    ) -> autoscaling_v1.HorizontalPodAutoscaler: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: HorizontalPodAutoscaler | Mapping[str, Any],
+        body: autoscaling_v1.HorizontalPodAutoscaler | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler: ...
+    ) -> autoscaling_v1.HorizontalPodAutoscaler: ...
 
     def patch(
         self,
         name: str,
-        body: HorizontalPodAutoscaler | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: autoscaling_v1.HorizontalPodAutoscaler
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Patch the HorizontalPodAutoscaler ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -523,7 +534,7 @@ class HorizontalPodAutoscalers(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
@@ -538,32 +549,34 @@ class HorizontalPodAutoscalers(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler: ...
+    ) -> autoscaling_v1.HorizontalPodAutoscaler: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: HorizontalPodAutoscaler | Mapping[str, Any],
+        body: autoscaling_v1.HorizontalPodAutoscaler | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler: ...
+    ) -> autoscaling_v1.HorizontalPodAutoscaler: ...
 
     def patch_status(
         self,
         name: str,
-        body: HorizontalPodAutoscaler | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: autoscaling_v1.HorizontalPodAutoscaler
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Patch the status of the HorizontalPodAutoscaler ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -598,20 +611,20 @@ class HorizontalPodAutoscalers(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: HorizontalPodAutoscaler,
+        body: autoscaling_v1.HorizontalPodAutoscaler,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Replace the HorizontalPodAutoscaler ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -641,20 +654,20 @@ class HorizontalPodAutoscalers(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: HorizontalPodAutoscaler,
+        body: autoscaling_v1.HorizontalPodAutoscaler,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Replace the status of the HorizontalPodAutoscaler ``name``.
 
         Args:
@@ -682,7 +695,7 @@ class HorizontalPodAutoscalers(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
@@ -700,7 +713,7 @@ class HorizontalPodAutoscalers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[HorizontalPodAutoscaler]:
+    ) -> Watch[autoscaling_v1.HorizontalPodAutoscaler]:
         """Watch HorizontalPodAutoscaler objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -751,7 +764,7 @@ class HorizontalPodAutoscalers(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             ),
             resume=resume,
         )
@@ -764,14 +777,14 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: HorizontalPodAutoscaler,
+        obj: autoscaling_v1.HorizontalPodAutoscaler,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -799,20 +812,20 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
     async def apply_status(
         self,
-        obj: HorizontalPodAutoscaler,
+        obj: autoscaling_v1.HorizontalPodAutoscaler,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -841,19 +854,19 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
     async def create(
         self,
-        body: HorizontalPodAutoscaler,
+        body: autoscaling_v1.HorizontalPodAutoscaler,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Create a HorizontalPodAutoscaler.
 
         Args:
@@ -878,7 +891,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
@@ -893,7 +906,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> HorizontalPodAutoscaler | meta_v1.Status:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler | meta_v1.Status:
         """Delete the HorizontalPodAutoscaler ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -931,7 +944,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(HorizontalPodAutoscaler, meta_v1.Status),
+                response=OrStatus(autoscaling_v1.HorizontalPodAutoscaler, meta_v1.Status),
             )
         )
 
@@ -954,7 +967,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> HorizontalPodAutoscalerList | meta_v1.Status:
+    ) -> autoscaling_v1.HorizontalPodAutoscalerList | meta_v1.Status:
         """Delete every HorizontalPodAutoscaler in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1022,11 +1035,13 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(HorizontalPodAutoscalerList, meta_v1.Status),
+                response=OrStatus(autoscaling_v1.HorizontalPodAutoscalerList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> HorizontalPodAutoscaler:
+    async def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Read the HorizontalPodAutoscaler ``name``.
 
         Args:
@@ -1035,12 +1050,17 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
                 namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=HorizontalPodAutoscaler)
+            self._request(
+                "GET",
+                name=name,
+                namespace=namespace,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
+            )
         )
 
     async def get_status(
         self, name: str, *, namespace: str | None = None
-    ) -> HorizontalPodAutoscaler:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Read the status of the HorizontalPodAutoscaler ``name``.
 
         Args:
@@ -1054,7 +1074,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
                 name=name,
                 namespace=namespace,
                 subresource="status",
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
@@ -1071,7 +1091,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> HorizontalPodAutoscalerList:
+    ) -> autoscaling_v1.HorizontalPodAutoscalerList:
         """List HorizontalPodAutoscaler objects, one page at a time.
 
         The HorizontalPodAutoscaler objects in a namespace (or in every namespace): at most
@@ -1118,7 +1138,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=HorizontalPodAutoscalerList,
+                response=autoscaling_v1.HorizontalPodAutoscalerList,
             )
         )
 
@@ -1134,7 +1154,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[HorizontalPodAutoscaler]:
+    ) -> AsyncListIterator[autoscaling_v1.HorizontalPodAutoscaler]:
         """Every HorizontalPodAutoscaler, following ``continue`` across pages.
 
         The HorizontalPodAutoscaler objects in a namespace (or in every namespace),
@@ -1179,7 +1199,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
@@ -1194,32 +1214,34 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler: ...
+    ) -> autoscaling_v1.HorizontalPodAutoscaler: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: HorizontalPodAutoscaler | Mapping[str, Any],
+        body: autoscaling_v1.HorizontalPodAutoscaler | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler: ...
+    ) -> autoscaling_v1.HorizontalPodAutoscaler: ...
 
     async def patch(
         self,
         name: str,
-        body: HorizontalPodAutoscaler | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: autoscaling_v1.HorizontalPodAutoscaler
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Patch the HorizontalPodAutoscaler ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1253,7 +1275,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
@@ -1268,32 +1290,34 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler: ...
+    ) -> autoscaling_v1.HorizontalPodAutoscaler: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: HorizontalPodAutoscaler | Mapping[str, Any],
+        body: autoscaling_v1.HorizontalPodAutoscaler | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler: ...
+    ) -> autoscaling_v1.HorizontalPodAutoscaler: ...
 
     async def patch_status(
         self,
         name: str,
-        body: HorizontalPodAutoscaler | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: autoscaling_v1.HorizontalPodAutoscaler
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Patch the status of the HorizontalPodAutoscaler ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1328,20 +1352,20 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: HorizontalPodAutoscaler,
+        body: autoscaling_v1.HorizontalPodAutoscaler,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Replace the HorizontalPodAutoscaler ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1371,20 +1395,20 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: HorizontalPodAutoscaler,
+        body: autoscaling_v1.HorizontalPodAutoscaler,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> HorizontalPodAutoscaler:
+    ) -> autoscaling_v1.HorizontalPodAutoscaler:
         """Replace the status of the HorizontalPodAutoscaler ``name``.
 
         Args:
@@ -1412,7 +1436,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             )
         )
 
@@ -1430,7 +1454,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[HorizontalPodAutoscaler]:
+    ) -> AsyncWatch[autoscaling_v1.HorizontalPodAutoscaler]:
         """Watch HorizontalPodAutoscaler objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1481,7 +1505,7 @@ class AsyncHorizontalPodAutoscalers(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=HorizontalPodAutoscaler,
+                response=autoscaling_v1.HorizontalPodAutoscaler,
             ),
             resume=resume,
         )

@@ -10,8 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..batch import v1 as batch_v1
 from ..meta import v1 as meta_v1
-from .v1 import CronJob, CronJobList, Job, JobList
 
 __all__ = [
     "AsyncCronJobs",
@@ -38,14 +38,14 @@ class CronJobs(ResourceClient):
 
     def apply(
         self,
-        obj: CronJob,
+        obj: batch_v1.CronJob,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob:
+    ) -> batch_v1.CronJob:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -73,20 +73,20 @@ class CronJobs(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
     def apply_status(
         self,
-        obj: CronJob,
+        obj: batch_v1.CronJob,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob:
+    ) -> batch_v1.CronJob:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -115,19 +115,19 @@ class CronJobs(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
     def create(
         self,
-        body: CronJob,
+        body: batch_v1.CronJob,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob:
+    ) -> batch_v1.CronJob:
         """Create a CronJob.
 
         Args:
@@ -152,7 +152,7 @@ class CronJobs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
@@ -167,7 +167,7 @@ class CronJobs(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> CronJob | meta_v1.Status:
+    ) -> batch_v1.CronJob | meta_v1.Status:
         """Delete the CronJob ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -204,7 +204,7 @@ class CronJobs(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CronJob, meta_v1.Status),
+                response=OrStatus(batch_v1.CronJob, meta_v1.Status),
             )
         )
 
@@ -227,7 +227,7 @@ class CronJobs(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CronJobList | meta_v1.Status:
+    ) -> batch_v1.CronJobList | meta_v1.Status:
         """Delete every CronJob in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -294,20 +294,22 @@ class CronJobs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CronJobList, meta_v1.Status),
+                response=OrStatus(batch_v1.CronJobList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> CronJob:
+    def get(self, name: str, *, namespace: str | None = None) -> batch_v1.CronJob:
         """Read the CronJob ``name``.
 
         Args:
             name: Name of the CronJob.
             namespace: Namespace of the CronJob; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=CronJob))
+        return self._send(
+            self._request("GET", name=name, namespace=namespace, response=batch_v1.CronJob)
+        )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> CronJob:
+    def get_status(self, name: str, *, namespace: str | None = None) -> batch_v1.CronJob:
         """Read the status of the CronJob ``name``.
 
         Args:
@@ -316,7 +318,11 @@ class CronJobs(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=CronJob
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=batch_v1.CronJob,
             )
         )
 
@@ -333,7 +339,7 @@ class CronJobs(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CronJobList:
+    ) -> batch_v1.CronJobList:
         """List CronJob objects, one page at a time.
 
         The CronJob objects in a namespace (or in every namespace): at most ``limit`` of
@@ -378,7 +384,7 @@ class CronJobs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CronJobList,
+                response=batch_v1.CronJobList,
             )
         )
 
@@ -394,7 +400,7 @@ class CronJobs(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[CronJob]:
+    ) -> ListIterator[batch_v1.CronJob]:
         """Every CronJob, following ``continue`` across pages.
 
         The CronJob objects in a namespace (or in every namespace), ``limit`` per request
@@ -438,7 +444,7 @@ class CronJobs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
@@ -453,32 +459,32 @@ class CronJobs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob: ...
+    ) -> batch_v1.CronJob: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: CronJob | Mapping[str, Any],
+        body: batch_v1.CronJob | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob: ...
+    ) -> batch_v1.CronJob: ...
 
     def patch(
         self,
         name: str,
-        body: CronJob | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: batch_v1.CronJob | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob:
+    ) -> batch_v1.CronJob:
         """Patch the CronJob ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -511,7 +517,7 @@ class CronJobs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
@@ -526,32 +532,32 @@ class CronJobs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob: ...
+    ) -> batch_v1.CronJob: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: CronJob | Mapping[str, Any],
+        body: batch_v1.CronJob | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob: ...
+    ) -> batch_v1.CronJob: ...
 
     def patch_status(
         self,
         name: str,
-        body: CronJob | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: batch_v1.CronJob | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob:
+    ) -> batch_v1.CronJob:
         """Patch the status of the CronJob ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -585,20 +591,20 @@ class CronJobs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: CronJob,
+        body: batch_v1.CronJob,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob:
+    ) -> batch_v1.CronJob:
         """Replace the CronJob ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -628,20 +634,20 @@ class CronJobs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: CronJob,
+        body: batch_v1.CronJob,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob:
+    ) -> batch_v1.CronJob:
         """Replace the status of the CronJob ``name``.
 
         Args:
@@ -669,7 +675,7 @@ class CronJobs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
@@ -687,7 +693,7 @@ class CronJobs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[CronJob]:
+    ) -> Watch[batch_v1.CronJob]:
         """Watch CronJob objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -737,7 +743,7 @@ class CronJobs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CronJob,
+                response=batch_v1.CronJob,
             ),
             resume=resume,
         )
@@ -750,14 +756,14 @@ class AsyncCronJobs(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: CronJob,
+        obj: batch_v1.CronJob,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob:
+    ) -> batch_v1.CronJob:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -785,20 +791,20 @@ class AsyncCronJobs(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
     async def apply_status(
         self,
-        obj: CronJob,
+        obj: batch_v1.CronJob,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob:
+    ) -> batch_v1.CronJob:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -827,19 +833,19 @@ class AsyncCronJobs(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
     async def create(
         self,
-        body: CronJob,
+        body: batch_v1.CronJob,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob:
+    ) -> batch_v1.CronJob:
         """Create a CronJob.
 
         Args:
@@ -864,7 +870,7 @@ class AsyncCronJobs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
@@ -879,7 +885,7 @@ class AsyncCronJobs(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> CronJob | meta_v1.Status:
+    ) -> batch_v1.CronJob | meta_v1.Status:
         """Delete the CronJob ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -916,7 +922,7 @@ class AsyncCronJobs(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CronJob, meta_v1.Status),
+                response=OrStatus(batch_v1.CronJob, meta_v1.Status),
             )
         )
 
@@ -939,7 +945,7 @@ class AsyncCronJobs(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CronJobList | meta_v1.Status:
+    ) -> batch_v1.CronJobList | meta_v1.Status:
         """Delete every CronJob in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1006,11 +1012,11 @@ class AsyncCronJobs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CronJobList, meta_v1.Status),
+                response=OrStatus(batch_v1.CronJobList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> CronJob:
+    async def get(self, name: str, *, namespace: str | None = None) -> batch_v1.CronJob:
         """Read the CronJob ``name``.
 
         Args:
@@ -1018,10 +1024,10 @@ class AsyncCronJobs(AsyncResourceClient):
             namespace: Namespace of the CronJob; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=CronJob)
+            self._request("GET", name=name, namespace=namespace, response=batch_v1.CronJob)
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> CronJob:
+    async def get_status(self, name: str, *, namespace: str | None = None) -> batch_v1.CronJob:
         """Read the status of the CronJob ``name``.
 
         Args:
@@ -1030,7 +1036,11 @@ class AsyncCronJobs(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=CronJob
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=batch_v1.CronJob,
             )
         )
 
@@ -1047,7 +1057,7 @@ class AsyncCronJobs(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CronJobList:
+    ) -> batch_v1.CronJobList:
         """List CronJob objects, one page at a time.
 
         The CronJob objects in a namespace (or in every namespace): at most ``limit`` of
@@ -1092,7 +1102,7 @@ class AsyncCronJobs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CronJobList,
+                response=batch_v1.CronJobList,
             )
         )
 
@@ -1108,7 +1118,7 @@ class AsyncCronJobs(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[CronJob]:
+    ) -> AsyncListIterator[batch_v1.CronJob]:
         """Every CronJob, following ``continue`` across pages.
 
         The CronJob objects in a namespace (or in every namespace), ``limit`` per request
@@ -1152,7 +1162,7 @@ class AsyncCronJobs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
@@ -1167,32 +1177,32 @@ class AsyncCronJobs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob: ...
+    ) -> batch_v1.CronJob: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: CronJob | Mapping[str, Any],
+        body: batch_v1.CronJob | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob: ...
+    ) -> batch_v1.CronJob: ...
 
     async def patch(
         self,
         name: str,
-        body: CronJob | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: batch_v1.CronJob | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob:
+    ) -> batch_v1.CronJob:
         """Patch the CronJob ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1225,7 +1235,7 @@ class AsyncCronJobs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
@@ -1240,32 +1250,32 @@ class AsyncCronJobs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob: ...
+    ) -> batch_v1.CronJob: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: CronJob | Mapping[str, Any],
+        body: batch_v1.CronJob | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob: ...
+    ) -> batch_v1.CronJob: ...
 
     async def patch_status(
         self,
         name: str,
-        body: CronJob | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: batch_v1.CronJob | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob:
+    ) -> batch_v1.CronJob:
         """Patch the status of the CronJob ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1299,20 +1309,20 @@ class AsyncCronJobs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: CronJob,
+        body: batch_v1.CronJob,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob:
+    ) -> batch_v1.CronJob:
         """Replace the CronJob ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1342,20 +1352,20 @@ class AsyncCronJobs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: CronJob,
+        body: batch_v1.CronJob,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CronJob:
+    ) -> batch_v1.CronJob:
         """Replace the status of the CronJob ``name``.
 
         Args:
@@ -1383,7 +1393,7 @@ class AsyncCronJobs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CronJob,
+                response=batch_v1.CronJob,
             )
         )
 
@@ -1401,7 +1411,7 @@ class AsyncCronJobs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[CronJob]:
+    ) -> AsyncWatch[batch_v1.CronJob]:
         """Watch CronJob objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1451,7 +1461,7 @@ class AsyncCronJobs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CronJob,
+                response=batch_v1.CronJob,
             ),
             resume=resume,
         )
@@ -1474,14 +1484,14 @@ class Jobs(ResourceClient):
 
     def apply(
         self,
-        obj: Job,
+        obj: batch_v1.Job,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job:
+    ) -> batch_v1.Job:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1509,20 +1519,20 @@ class Jobs(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
     def apply_status(
         self,
-        obj: Job,
+        obj: batch_v1.Job,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job:
+    ) -> batch_v1.Job:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1551,19 +1561,19 @@ class Jobs(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
     def create(
         self,
-        body: Job,
+        body: batch_v1.Job,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job:
+    ) -> batch_v1.Job:
         """Create a Job.
 
         Args:
@@ -1588,7 +1598,7 @@ class Jobs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
@@ -1603,7 +1613,7 @@ class Jobs(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Job | meta_v1.Status:
+    ) -> batch_v1.Job | meta_v1.Status:
         """Delete the Job ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1640,7 +1650,7 @@ class Jobs(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Job, meta_v1.Status),
+                response=OrStatus(batch_v1.Job, meta_v1.Status),
             )
         )
 
@@ -1663,7 +1673,7 @@ class Jobs(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> JobList | meta_v1.Status:
+    ) -> batch_v1.JobList | meta_v1.Status:
         """Delete every Job in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1730,20 +1740,22 @@ class Jobs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(JobList, meta_v1.Status),
+                response=OrStatus(batch_v1.JobList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> Job:
+    def get(self, name: str, *, namespace: str | None = None) -> batch_v1.Job:
         """Read the Job ``name``.
 
         Args:
             name: Name of the Job.
             namespace: Namespace of the Job; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=Job))
+        return self._send(
+            self._request("GET", name=name, namespace=namespace, response=batch_v1.Job)
+        )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> Job:
+    def get_status(self, name: str, *, namespace: str | None = None) -> batch_v1.Job:
         """Read the status of the Job ``name``.
 
         Args:
@@ -1751,7 +1763,9 @@ class Jobs(ResourceClient):
             namespace: Namespace of the Job; default: the client's namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, subresource="status", response=Job)
+            self._request(
+                "GET", name=name, namespace=namespace, subresource="status", response=batch_v1.Job
+            )
         )
 
     def list(
@@ -1767,7 +1781,7 @@ class Jobs(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> JobList:
+    ) -> batch_v1.JobList:
         """List Job objects, one page at a time.
 
         The Job objects in a namespace (or in every namespace): at most ``limit`` of them;
@@ -1812,7 +1826,7 @@ class Jobs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=JobList,
+                response=batch_v1.JobList,
             )
         )
 
@@ -1828,7 +1842,7 @@ class Jobs(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[Job]:
+    ) -> ListIterator[batch_v1.Job]:
         """Every Job, following ``continue`` across pages.
 
         The Job objects in a namespace (or in every namespace), ``limit`` per request (500
@@ -1871,7 +1885,7 @@ class Jobs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
@@ -1886,32 +1900,32 @@ class Jobs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job: ...
+    ) -> batch_v1.Job: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: Job | Mapping[str, Any],
+        body: batch_v1.Job | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job: ...
+    ) -> batch_v1.Job: ...
 
     def patch(
         self,
         name: str,
-        body: Job | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: batch_v1.Job | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job:
+    ) -> batch_v1.Job:
         """Patch the Job ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1944,7 +1958,7 @@ class Jobs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
@@ -1959,32 +1973,32 @@ class Jobs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job: ...
+    ) -> batch_v1.Job: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: Job | Mapping[str, Any],
+        body: batch_v1.Job | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job: ...
+    ) -> batch_v1.Job: ...
 
     def patch_status(
         self,
         name: str,
-        body: Job | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: batch_v1.Job | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job:
+    ) -> batch_v1.Job:
         """Patch the status of the Job ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2018,20 +2032,20 @@ class Jobs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: Job,
+        body: batch_v1.Job,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job:
+    ) -> batch_v1.Job:
         """Replace the Job ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2061,20 +2075,20 @@ class Jobs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: Job,
+        body: batch_v1.Job,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job:
+    ) -> batch_v1.Job:
         """Replace the status of the Job ``name``.
 
         Args:
@@ -2102,7 +2116,7 @@ class Jobs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
@@ -2120,7 +2134,7 @@ class Jobs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[Job]:
+    ) -> Watch[batch_v1.Job]:
         """Watch Job objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2170,7 +2184,7 @@ class Jobs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Job,
+                response=batch_v1.Job,
             ),
             resume=resume,
         )
@@ -2183,14 +2197,14 @@ class AsyncJobs(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: Job,
+        obj: batch_v1.Job,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job:
+    ) -> batch_v1.Job:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2218,20 +2232,20 @@ class AsyncJobs(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
     async def apply_status(
         self,
-        obj: Job,
+        obj: batch_v1.Job,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job:
+    ) -> batch_v1.Job:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2260,19 +2274,19 @@ class AsyncJobs(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
     async def create(
         self,
-        body: Job,
+        body: batch_v1.Job,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job:
+    ) -> batch_v1.Job:
         """Create a Job.
 
         Args:
@@ -2297,7 +2311,7 @@ class AsyncJobs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
@@ -2312,7 +2326,7 @@ class AsyncJobs(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Job | meta_v1.Status:
+    ) -> batch_v1.Job | meta_v1.Status:
         """Delete the Job ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2349,7 +2363,7 @@ class AsyncJobs(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Job, meta_v1.Status),
+                response=OrStatus(batch_v1.Job, meta_v1.Status),
             )
         )
 
@@ -2372,7 +2386,7 @@ class AsyncJobs(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> JobList | meta_v1.Status:
+    ) -> batch_v1.JobList | meta_v1.Status:
         """Delete every Job in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2439,20 +2453,22 @@ class AsyncJobs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(JobList, meta_v1.Status),
+                response=OrStatus(batch_v1.JobList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> Job:
+    async def get(self, name: str, *, namespace: str | None = None) -> batch_v1.Job:
         """Read the Job ``name``.
 
         Args:
             name: Name of the Job.
             namespace: Namespace of the Job; default: the client's namespace.
         """
-        return await self._send(self._request("GET", name=name, namespace=namespace, response=Job))
+        return await self._send(
+            self._request("GET", name=name, namespace=namespace, response=batch_v1.Job)
+        )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> Job:
+    async def get_status(self, name: str, *, namespace: str | None = None) -> batch_v1.Job:
         """Read the status of the Job ``name``.
 
         Args:
@@ -2460,7 +2476,9 @@ class AsyncJobs(AsyncResourceClient):
             namespace: Namespace of the Job; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, subresource="status", response=Job)
+            self._request(
+                "GET", name=name, namespace=namespace, subresource="status", response=batch_v1.Job
+            )
         )
 
     async def list(
@@ -2476,7 +2494,7 @@ class AsyncJobs(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> JobList:
+    ) -> batch_v1.JobList:
         """List Job objects, one page at a time.
 
         The Job objects in a namespace (or in every namespace): at most ``limit`` of them;
@@ -2521,7 +2539,7 @@ class AsyncJobs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=JobList,
+                response=batch_v1.JobList,
             )
         )
 
@@ -2537,7 +2555,7 @@ class AsyncJobs(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[Job]:
+    ) -> AsyncListIterator[batch_v1.Job]:
         """Every Job, following ``continue`` across pages.
 
         The Job objects in a namespace (or in every namespace), ``limit`` per request (500
@@ -2580,7 +2598,7 @@ class AsyncJobs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
@@ -2595,32 +2613,32 @@ class AsyncJobs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job: ...
+    ) -> batch_v1.Job: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: Job | Mapping[str, Any],
+        body: batch_v1.Job | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job: ...
+    ) -> batch_v1.Job: ...
 
     async def patch(
         self,
         name: str,
-        body: Job | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: batch_v1.Job | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job:
+    ) -> batch_v1.Job:
         """Patch the Job ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2653,7 +2671,7 @@ class AsyncJobs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
@@ -2668,32 +2686,32 @@ class AsyncJobs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job: ...
+    ) -> batch_v1.Job: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: Job | Mapping[str, Any],
+        body: batch_v1.Job | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job: ...
+    ) -> batch_v1.Job: ...
 
     async def patch_status(
         self,
         name: str,
-        body: Job | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: batch_v1.Job | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job:
+    ) -> batch_v1.Job:
         """Patch the status of the Job ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2727,20 +2745,20 @@ class AsyncJobs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: Job,
+        body: batch_v1.Job,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job:
+    ) -> batch_v1.Job:
         """Replace the Job ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2770,20 +2788,20 @@ class AsyncJobs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: Job,
+        body: batch_v1.Job,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Job:
+    ) -> batch_v1.Job:
         """Replace the status of the Job ``name``.
 
         Args:
@@ -2811,7 +2829,7 @@ class AsyncJobs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Job,
+                response=batch_v1.Job,
             )
         )
 
@@ -2829,7 +2847,7 @@ class AsyncJobs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[Job]:
+    ) -> AsyncWatch[batch_v1.Job]:
         """Watch Job objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2879,7 +2897,7 @@ class AsyncJobs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Job,
+                response=batch_v1.Job,
             ),
             resume=resume,
         )

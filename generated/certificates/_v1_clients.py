@@ -10,8 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..certificates import v1 as certificates_v1
 from ..meta import v1 as meta_v1
-from .v1 import CertificateSigningRequest, CertificateSigningRequestList
 
 __all__ = [
     "AsyncCertificateSigningRequests",
@@ -38,13 +38,13 @@ class CertificateSigningRequests(ResourceClient):
 
     def apply(
         self,
-        obj: CertificateSigningRequest,
+        obj: certificates_v1.CertificateSigningRequest,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -69,19 +69,19 @@ class CertificateSigningRequests(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
     def apply_status(
         self,
-        obj: CertificateSigningRequest,
+        obj: certificates_v1.CertificateSigningRequest,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -107,18 +107,18 @@ class CertificateSigningRequests(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
     def create(
         self,
-        body: CertificateSigningRequest,
+        body: certificates_v1.CertificateSigningRequest,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Create a CertificateSigningRequest.
 
         Args:
@@ -140,7 +140,7 @@ class CertificateSigningRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
@@ -154,7 +154,7 @@ class CertificateSigningRequests(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> CertificateSigningRequest | meta_v1.Status:
+    ) -> certificates_v1.CertificateSigningRequest | meta_v1.Status:
         """Delete the CertificateSigningRequest ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -189,7 +189,7 @@ class CertificateSigningRequests(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CertificateSigningRequest, meta_v1.Status),
+                response=OrStatus(certificates_v1.CertificateSigningRequest, meta_v1.Status),
             )
         )
 
@@ -211,7 +211,7 @@ class CertificateSigningRequests(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CertificateSigningRequestList | meta_v1.Status:
+    ) -> certificates_v1.CertificateSigningRequestList | meta_v1.Status:
         """Delete every CertificateSigningRequest that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -276,19 +276,21 @@ class CertificateSigningRequests(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CertificateSigningRequestList, meta_v1.Status),
+                response=OrStatus(certificates_v1.CertificateSigningRequestList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> CertificateSigningRequest:
+    def get(self, name: str) -> certificates_v1.CertificateSigningRequest:
         """Read the CertificateSigningRequest ``name``.
 
         Args:
             name: Name of the CertificateSigningRequest.
         """
-        return self._send(self._request("GET", name=name, response=CertificateSigningRequest))
+        return self._send(
+            self._request("GET", name=name, response=certificates_v1.CertificateSigningRequest)
+        )
 
-    def get_approval(self, name: str) -> CertificateSigningRequest:
+    def get_approval(self, name: str) -> certificates_v1.CertificateSigningRequest:
         """Read the approval of the CertificateSigningRequest ``name``.
 
         Args:
@@ -296,11 +298,14 @@ class CertificateSigningRequests(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, subresource="approval", response=CertificateSigningRequest
+                "GET",
+                name=name,
+                subresource="approval",
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
-    def get_status(self, name: str) -> CertificateSigningRequest:
+    def get_status(self, name: str) -> certificates_v1.CertificateSigningRequest:
         """Read the status of the CertificateSigningRequest ``name``.
 
         Args:
@@ -308,7 +313,10 @@ class CertificateSigningRequests(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, subresource="status", response=CertificateSigningRequest
+                "GET",
+                name=name,
+                subresource="status",
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
@@ -323,7 +331,7 @@ class CertificateSigningRequests(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CertificateSigningRequestList:
+    ) -> certificates_v1.CertificateSigningRequestList:
         """List CertificateSigningRequest objects, one page at a time.
 
         The CertificateSigningRequest objects: at most ``limit`` of them; pass the answer's
@@ -364,7 +372,7 @@ class CertificateSigningRequests(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CertificateSigningRequestList,
+                response=certificates_v1.CertificateSigningRequestList,
             )
         )
 
@@ -378,7 +386,7 @@ class CertificateSigningRequests(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[CertificateSigningRequest]:
+    ) -> ListIterator[certificates_v1.CertificateSigningRequest]:
         """Every CertificateSigningRequest, following ``continue`` across pages.
 
         The CertificateSigningRequest objects, ``limit`` per request (500 by default). Once
@@ -417,7 +425,7 @@ class CertificateSigningRequests(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
@@ -431,30 +439,32 @@ class CertificateSigningRequests(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest: ...
+    ) -> certificates_v1.CertificateSigningRequest: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: CertificateSigningRequest | Mapping[str, Any],
+        body: certificates_v1.CertificateSigningRequest | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest: ...
+    ) -> certificates_v1.CertificateSigningRequest: ...
 
     def patch(
         self,
         name: str,
-        body: CertificateSigningRequest | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: certificates_v1.CertificateSigningRequest
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Patch the CertificateSigningRequest ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -485,7 +495,7 @@ class CertificateSigningRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
@@ -499,30 +509,32 @@ class CertificateSigningRequests(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest: ...
+    ) -> certificates_v1.CertificateSigningRequest: ...
 
     @overload
     def patch_approval(
         self,
         name: str,
-        body: CertificateSigningRequest | Mapping[str, Any],
+        body: certificates_v1.CertificateSigningRequest | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest: ...
+    ) -> certificates_v1.CertificateSigningRequest: ...
 
     def patch_approval(
         self,
         name: str,
-        body: CertificateSigningRequest | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: certificates_v1.CertificateSigningRequest
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Patch the approval of the CertificateSigningRequest ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -554,7 +566,7 @@ class CertificateSigningRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
@@ -568,30 +580,32 @@ class CertificateSigningRequests(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest: ...
+    ) -> certificates_v1.CertificateSigningRequest: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: CertificateSigningRequest | Mapping[str, Any],
+        body: certificates_v1.CertificateSigningRequest | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest: ...
+    ) -> certificates_v1.CertificateSigningRequest: ...
 
     def patch_status(
         self,
         name: str,
-        body: CertificateSigningRequest | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: certificates_v1.CertificateSigningRequest
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Patch the status of the CertificateSigningRequest ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -623,19 +637,19 @@ class CertificateSigningRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: CertificateSigningRequest,
+        body: certificates_v1.CertificateSigningRequest,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Replace the CertificateSigningRequest ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -662,19 +676,19 @@ class CertificateSigningRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
     def replace_approval(
         self,
         name: str,
-        body: CertificateSigningRequest,
+        body: certificates_v1.CertificateSigningRequest,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Replace the approval of the CertificateSigningRequest ``name``.
 
         Args:
@@ -699,19 +713,19 @@ class CertificateSigningRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: CertificateSigningRequest,
+        body: certificates_v1.CertificateSigningRequest,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Replace the status of the CertificateSigningRequest ``name``.
 
         Args:
@@ -736,7 +750,7 @@ class CertificateSigningRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
@@ -752,7 +766,7 @@ class CertificateSigningRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[CertificateSigningRequest]:
+    ) -> Watch[certificates_v1.CertificateSigningRequest]:
         """Watch CertificateSigningRequest objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -798,7 +812,7 @@ class CertificateSigningRequests(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             ),
             resume=resume,
         )
@@ -813,13 +827,13 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: CertificateSigningRequest,
+        obj: certificates_v1.CertificateSigningRequest,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -844,19 +858,19 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
     async def apply_status(
         self,
-        obj: CertificateSigningRequest,
+        obj: certificates_v1.CertificateSigningRequest,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -882,18 +896,18 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
     async def create(
         self,
-        body: CertificateSigningRequest,
+        body: certificates_v1.CertificateSigningRequest,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Create a CertificateSigningRequest.
 
         Args:
@@ -915,7 +929,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
@@ -929,7 +943,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> CertificateSigningRequest | meta_v1.Status:
+    ) -> certificates_v1.CertificateSigningRequest | meta_v1.Status:
         """Delete the CertificateSigningRequest ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -964,7 +978,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CertificateSigningRequest, meta_v1.Status),
+                response=OrStatus(certificates_v1.CertificateSigningRequest, meta_v1.Status),
             )
         )
 
@@ -986,7 +1000,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CertificateSigningRequestList | meta_v1.Status:
+    ) -> certificates_v1.CertificateSigningRequestList | meta_v1.Status:
         """Delete every CertificateSigningRequest that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1051,19 +1065,21 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CertificateSigningRequestList, meta_v1.Status),
+                response=OrStatus(certificates_v1.CertificateSigningRequestList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> CertificateSigningRequest:
+    async def get(self, name: str) -> certificates_v1.CertificateSigningRequest:
         """Read the CertificateSigningRequest ``name``.
 
         Args:
             name: Name of the CertificateSigningRequest.
         """
-        return await self._send(self._request("GET", name=name, response=CertificateSigningRequest))
+        return await self._send(
+            self._request("GET", name=name, response=certificates_v1.CertificateSigningRequest)
+        )
 
-    async def get_approval(self, name: str) -> CertificateSigningRequest:
+    async def get_approval(self, name: str) -> certificates_v1.CertificateSigningRequest:
         """Read the approval of the CertificateSigningRequest ``name``.
 
         Args:
@@ -1071,11 +1087,14 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, subresource="approval", response=CertificateSigningRequest
+                "GET",
+                name=name,
+                subresource="approval",
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
-    async def get_status(self, name: str) -> CertificateSigningRequest:
+    async def get_status(self, name: str) -> certificates_v1.CertificateSigningRequest:
         """Read the status of the CertificateSigningRequest ``name``.
 
         Args:
@@ -1083,7 +1102,10 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, subresource="status", response=CertificateSigningRequest
+                "GET",
+                name=name,
+                subresource="status",
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
@@ -1098,7 +1120,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CertificateSigningRequestList:
+    ) -> certificates_v1.CertificateSigningRequestList:
         """List CertificateSigningRequest objects, one page at a time.
 
         The CertificateSigningRequest objects: at most ``limit`` of them; pass the answer's
@@ -1139,7 +1161,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CertificateSigningRequestList,
+                response=certificates_v1.CertificateSigningRequestList,
             )
         )
 
@@ -1153,7 +1175,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[CertificateSigningRequest]:
+    ) -> AsyncListIterator[certificates_v1.CertificateSigningRequest]:
         """Every CertificateSigningRequest, following ``continue`` across pages.
 
         The CertificateSigningRequest objects, ``limit`` per request (500 by default). Once
@@ -1192,7 +1214,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
@@ -1206,30 +1228,32 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest: ...
+    ) -> certificates_v1.CertificateSigningRequest: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: CertificateSigningRequest | Mapping[str, Any],
+        body: certificates_v1.CertificateSigningRequest | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest: ...
+    ) -> certificates_v1.CertificateSigningRequest: ...
 
     async def patch(
         self,
         name: str,
-        body: CertificateSigningRequest | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: certificates_v1.CertificateSigningRequest
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Patch the CertificateSigningRequest ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1260,7 +1284,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
@@ -1274,30 +1298,32 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest: ...
+    ) -> certificates_v1.CertificateSigningRequest: ...
 
     @overload
     async def patch_approval(
         self,
         name: str,
-        body: CertificateSigningRequest | Mapping[str, Any],
+        body: certificates_v1.CertificateSigningRequest | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest: ...
+    ) -> certificates_v1.CertificateSigningRequest: ...
 
     async def patch_approval(
         self,
         name: str,
-        body: CertificateSigningRequest | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: certificates_v1.CertificateSigningRequest
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Patch the approval of the CertificateSigningRequest ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1329,7 +1355,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
@@ -1343,30 +1369,32 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest: ...
+    ) -> certificates_v1.CertificateSigningRequest: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: CertificateSigningRequest | Mapping[str, Any],
+        body: certificates_v1.CertificateSigningRequest | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest: ...
+    ) -> certificates_v1.CertificateSigningRequest: ...
 
     async def patch_status(
         self,
         name: str,
-        body: CertificateSigningRequest | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: certificates_v1.CertificateSigningRequest
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Patch the status of the CertificateSigningRequest ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1398,19 +1426,19 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: CertificateSigningRequest,
+        body: certificates_v1.CertificateSigningRequest,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Replace the CertificateSigningRequest ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1437,19 +1465,19 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
     async def replace_approval(
         self,
         name: str,
-        body: CertificateSigningRequest,
+        body: certificates_v1.CertificateSigningRequest,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Replace the approval of the CertificateSigningRequest ``name``.
 
         Args:
@@ -1474,19 +1502,19 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: CertificateSigningRequest,
+        body: certificates_v1.CertificateSigningRequest,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CertificateSigningRequest:
+    ) -> certificates_v1.CertificateSigningRequest:
         """Replace the status of the CertificateSigningRequest ``name``.
 
         Args:
@@ -1511,7 +1539,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             )
         )
 
@@ -1527,7 +1555,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[CertificateSigningRequest]:
+    ) -> AsyncWatch[certificates_v1.CertificateSigningRequest]:
         """Watch CertificateSigningRequest objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1573,7 +1601,7 @@ class AsyncCertificateSigningRequests(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CertificateSigningRequest,
+                response=certificates_v1.CertificateSigningRequest,
             ),
             resume=resume,
         )

@@ -10,8 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..certificates import v1alpha1 as certificates_v1alpha1
 from ..meta import v1 as meta_v1
-from .v1alpha1 import ClusterTrustBundle, ClusterTrustBundleList
 
 __all__ = [
     "AsyncClusterTrustBundles",
@@ -36,13 +36,13 @@ class ClusterTrustBundles(ResourceClient):
 
     def apply(
         self,
-        obj: ClusterTrustBundle,
+        obj: certificates_v1alpha1.ClusterTrustBundle,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1alpha1.ClusterTrustBundle:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -67,18 +67,18 @@ class ClusterTrustBundles(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ClusterTrustBundle,
+                response=certificates_v1alpha1.ClusterTrustBundle,
             )
         )
 
     def create(
         self,
-        body: ClusterTrustBundle,
+        body: certificates_v1alpha1.ClusterTrustBundle,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1alpha1.ClusterTrustBundle:
         """Create a ClusterTrustBundle.
 
         Args:
@@ -100,7 +100,7 @@ class ClusterTrustBundles(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1alpha1.ClusterTrustBundle,
             )
         )
 
@@ -114,7 +114,7 @@ class ClusterTrustBundles(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ClusterTrustBundle | meta_v1.Status:
+    ) -> certificates_v1alpha1.ClusterTrustBundle | meta_v1.Status:
         """Delete the ClusterTrustBundle ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -149,7 +149,7 @@ class ClusterTrustBundles(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterTrustBundle, meta_v1.Status),
+                response=OrStatus(certificates_v1alpha1.ClusterTrustBundle, meta_v1.Status),
             )
         )
 
@@ -171,7 +171,7 @@ class ClusterTrustBundles(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterTrustBundleList | meta_v1.Status:
+    ) -> certificates_v1alpha1.ClusterTrustBundleList | meta_v1.Status:
         """Delete every ClusterTrustBundle that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -236,17 +236,19 @@ class ClusterTrustBundles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterTrustBundleList, meta_v1.Status),
+                response=OrStatus(certificates_v1alpha1.ClusterTrustBundleList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> ClusterTrustBundle:
+    def get(self, name: str) -> certificates_v1alpha1.ClusterTrustBundle:
         """Read the ClusterTrustBundle ``name``.
 
         Args:
             name: Name of the ClusterTrustBundle.
         """
-        return self._send(self._request("GET", name=name, response=ClusterTrustBundle))
+        return self._send(
+            self._request("GET", name=name, response=certificates_v1alpha1.ClusterTrustBundle)
+        )
 
     def list(
         self,
@@ -259,7 +261,7 @@ class ClusterTrustBundles(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterTrustBundleList:
+    ) -> certificates_v1alpha1.ClusterTrustBundleList:
         """List ClusterTrustBundle objects, one page at a time.
 
         The ClusterTrustBundle objects: at most ``limit`` of them; pass the answer's
@@ -300,7 +302,7 @@ class ClusterTrustBundles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterTrustBundleList,
+                response=certificates_v1alpha1.ClusterTrustBundleList,
             )
         )
 
@@ -314,7 +316,7 @@ class ClusterTrustBundles(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ClusterTrustBundle]:
+    ) -> ListIterator[certificates_v1alpha1.ClusterTrustBundle]:
         """Every ClusterTrustBundle, following ``continue`` across pages.
 
         The ClusterTrustBundle objects, ``limit`` per request (500 by default). Once
@@ -353,7 +355,7 @@ class ClusterTrustBundles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1alpha1.ClusterTrustBundle,
             )
         )
 
@@ -367,30 +369,32 @@ class ClusterTrustBundles(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle: ...
+    ) -> certificates_v1alpha1.ClusterTrustBundle: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ClusterTrustBundle | Mapping[str, Any],
+        body: certificates_v1alpha1.ClusterTrustBundle | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle: ...
+    ) -> certificates_v1alpha1.ClusterTrustBundle: ...
 
     def patch(
         self,
         name: str,
-        body: ClusterTrustBundle | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: certificates_v1alpha1.ClusterTrustBundle
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1alpha1.ClusterTrustBundle:
         """Patch the ClusterTrustBundle ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -421,19 +425,19 @@ class ClusterTrustBundles(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1alpha1.ClusterTrustBundle,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ClusterTrustBundle,
+        body: certificates_v1alpha1.ClusterTrustBundle,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1alpha1.ClusterTrustBundle:
         """Replace the ClusterTrustBundle ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -460,7 +464,7 @@ class ClusterTrustBundles(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1alpha1.ClusterTrustBundle,
             )
         )
 
@@ -476,7 +480,7 @@ class ClusterTrustBundles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ClusterTrustBundle]:
+    ) -> Watch[certificates_v1alpha1.ClusterTrustBundle]:
         """Watch ClusterTrustBundle objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -522,7 +526,7 @@ class ClusterTrustBundles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1alpha1.ClusterTrustBundle,
             ),
             resume=resume,
         )
@@ -535,13 +539,13 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ClusterTrustBundle,
+        obj: certificates_v1alpha1.ClusterTrustBundle,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1alpha1.ClusterTrustBundle:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -566,18 +570,18 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ClusterTrustBundle,
+                response=certificates_v1alpha1.ClusterTrustBundle,
             )
         )
 
     async def create(
         self,
-        body: ClusterTrustBundle,
+        body: certificates_v1alpha1.ClusterTrustBundle,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1alpha1.ClusterTrustBundle:
         """Create a ClusterTrustBundle.
 
         Args:
@@ -599,7 +603,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1alpha1.ClusterTrustBundle,
             )
         )
 
@@ -613,7 +617,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ClusterTrustBundle | meta_v1.Status:
+    ) -> certificates_v1alpha1.ClusterTrustBundle | meta_v1.Status:
         """Delete the ClusterTrustBundle ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -648,7 +652,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterTrustBundle, meta_v1.Status),
+                response=OrStatus(certificates_v1alpha1.ClusterTrustBundle, meta_v1.Status),
             )
         )
 
@@ -670,7 +674,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterTrustBundleList | meta_v1.Status:
+    ) -> certificates_v1alpha1.ClusterTrustBundleList | meta_v1.Status:
         """Delete every ClusterTrustBundle that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -735,17 +739,19 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterTrustBundleList, meta_v1.Status),
+                response=OrStatus(certificates_v1alpha1.ClusterTrustBundleList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> ClusterTrustBundle:
+    async def get(self, name: str) -> certificates_v1alpha1.ClusterTrustBundle:
         """Read the ClusterTrustBundle ``name``.
 
         Args:
             name: Name of the ClusterTrustBundle.
         """
-        return await self._send(self._request("GET", name=name, response=ClusterTrustBundle))
+        return await self._send(
+            self._request("GET", name=name, response=certificates_v1alpha1.ClusterTrustBundle)
+        )
 
     async def list(
         self,
@@ -758,7 +764,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterTrustBundleList:
+    ) -> certificates_v1alpha1.ClusterTrustBundleList:
         """List ClusterTrustBundle objects, one page at a time.
 
         The ClusterTrustBundle objects: at most ``limit`` of them; pass the answer's
@@ -799,7 +805,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterTrustBundleList,
+                response=certificates_v1alpha1.ClusterTrustBundleList,
             )
         )
 
@@ -813,7 +819,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ClusterTrustBundle]:
+    ) -> AsyncListIterator[certificates_v1alpha1.ClusterTrustBundle]:
         """Every ClusterTrustBundle, following ``continue`` across pages.
 
         The ClusterTrustBundle objects, ``limit`` per request (500 by default). Once
@@ -852,7 +858,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1alpha1.ClusterTrustBundle,
             )
         )
 
@@ -866,30 +872,32 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle: ...
+    ) -> certificates_v1alpha1.ClusterTrustBundle: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ClusterTrustBundle | Mapping[str, Any],
+        body: certificates_v1alpha1.ClusterTrustBundle | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle: ...
+    ) -> certificates_v1alpha1.ClusterTrustBundle: ...
 
     async def patch(
         self,
         name: str,
-        body: ClusterTrustBundle | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: certificates_v1alpha1.ClusterTrustBundle
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1alpha1.ClusterTrustBundle:
         """Patch the ClusterTrustBundle ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -920,19 +928,19 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1alpha1.ClusterTrustBundle,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ClusterTrustBundle,
+        body: certificates_v1alpha1.ClusterTrustBundle,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1alpha1.ClusterTrustBundle:
         """Replace the ClusterTrustBundle ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -959,7 +967,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1alpha1.ClusterTrustBundle,
             )
         )
 
@@ -975,7 +983,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ClusterTrustBundle]:
+    ) -> AsyncWatch[certificates_v1alpha1.ClusterTrustBundle]:
         """Watch ClusterTrustBundle objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1021,7 +1029,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1alpha1.ClusterTrustBundle,
             ),
             resume=resume,
         )

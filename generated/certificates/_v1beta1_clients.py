@@ -10,13 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..certificates import v1beta1 as certificates_v1beta1
 from ..meta import v1 as meta_v1
-from .v1beta1 import (
-    ClusterTrustBundle,
-    ClusterTrustBundleList,
-    PodCertificateRequest,
-    PodCertificateRequestList,
-)
 
 __all__ = [
     "AsyncClusterTrustBundles",
@@ -43,13 +38,13 @@ class ClusterTrustBundles(ResourceClient):
 
     def apply(
         self,
-        obj: ClusterTrustBundle,
+        obj: certificates_v1beta1.ClusterTrustBundle,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1beta1.ClusterTrustBundle:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -74,18 +69,18 @@ class ClusterTrustBundles(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ClusterTrustBundle,
+                response=certificates_v1beta1.ClusterTrustBundle,
             )
         )
 
     def create(
         self,
-        body: ClusterTrustBundle,
+        body: certificates_v1beta1.ClusterTrustBundle,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1beta1.ClusterTrustBundle:
         """Create a ClusterTrustBundle.
 
         Args:
@@ -107,7 +102,7 @@ class ClusterTrustBundles(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1beta1.ClusterTrustBundle,
             )
         )
 
@@ -121,7 +116,7 @@ class ClusterTrustBundles(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ClusterTrustBundle | meta_v1.Status:
+    ) -> certificates_v1beta1.ClusterTrustBundle | meta_v1.Status:
         """Delete the ClusterTrustBundle ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -156,7 +151,7 @@ class ClusterTrustBundles(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterTrustBundle, meta_v1.Status),
+                response=OrStatus(certificates_v1beta1.ClusterTrustBundle, meta_v1.Status),
             )
         )
 
@@ -178,7 +173,7 @@ class ClusterTrustBundles(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterTrustBundleList | meta_v1.Status:
+    ) -> certificates_v1beta1.ClusterTrustBundleList | meta_v1.Status:
         """Delete every ClusterTrustBundle that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -243,17 +238,19 @@ class ClusterTrustBundles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterTrustBundleList, meta_v1.Status),
+                response=OrStatus(certificates_v1beta1.ClusterTrustBundleList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> ClusterTrustBundle:
+    def get(self, name: str) -> certificates_v1beta1.ClusterTrustBundle:
         """Read the ClusterTrustBundle ``name``.
 
         Args:
             name: Name of the ClusterTrustBundle.
         """
-        return self._send(self._request("GET", name=name, response=ClusterTrustBundle))
+        return self._send(
+            self._request("GET", name=name, response=certificates_v1beta1.ClusterTrustBundle)
+        )
 
     def list(
         self,
@@ -266,7 +263,7 @@ class ClusterTrustBundles(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterTrustBundleList:
+    ) -> certificates_v1beta1.ClusterTrustBundleList:
         """List ClusterTrustBundle objects, one page at a time.
 
         The ClusterTrustBundle objects: at most ``limit`` of them; pass the answer's
@@ -307,7 +304,7 @@ class ClusterTrustBundles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterTrustBundleList,
+                response=certificates_v1beta1.ClusterTrustBundleList,
             )
         )
 
@@ -321,7 +318,7 @@ class ClusterTrustBundles(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ClusterTrustBundle]:
+    ) -> ListIterator[certificates_v1beta1.ClusterTrustBundle]:
         """Every ClusterTrustBundle, following ``continue`` across pages.
 
         The ClusterTrustBundle objects, ``limit`` per request (500 by default). Once
@@ -360,7 +357,7 @@ class ClusterTrustBundles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1beta1.ClusterTrustBundle,
             )
         )
 
@@ -374,30 +371,32 @@ class ClusterTrustBundles(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle: ...
+    ) -> certificates_v1beta1.ClusterTrustBundle: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ClusterTrustBundle | Mapping[str, Any],
+        body: certificates_v1beta1.ClusterTrustBundle | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle: ...
+    ) -> certificates_v1beta1.ClusterTrustBundle: ...
 
     def patch(
         self,
         name: str,
-        body: ClusterTrustBundle | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: certificates_v1beta1.ClusterTrustBundle
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1beta1.ClusterTrustBundle:
         """Patch the ClusterTrustBundle ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -428,19 +427,19 @@ class ClusterTrustBundles(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1beta1.ClusterTrustBundle,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ClusterTrustBundle,
+        body: certificates_v1beta1.ClusterTrustBundle,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1beta1.ClusterTrustBundle:
         """Replace the ClusterTrustBundle ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -467,7 +466,7 @@ class ClusterTrustBundles(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1beta1.ClusterTrustBundle,
             )
         )
 
@@ -483,7 +482,7 @@ class ClusterTrustBundles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ClusterTrustBundle]:
+    ) -> Watch[certificates_v1beta1.ClusterTrustBundle]:
         """Watch ClusterTrustBundle objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -529,7 +528,7 @@ class ClusterTrustBundles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1beta1.ClusterTrustBundle,
             ),
             resume=resume,
         )
@@ -542,13 +541,13 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ClusterTrustBundle,
+        obj: certificates_v1beta1.ClusterTrustBundle,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1beta1.ClusterTrustBundle:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -573,18 +572,18 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ClusterTrustBundle,
+                response=certificates_v1beta1.ClusterTrustBundle,
             )
         )
 
     async def create(
         self,
-        body: ClusterTrustBundle,
+        body: certificates_v1beta1.ClusterTrustBundle,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1beta1.ClusterTrustBundle:
         """Create a ClusterTrustBundle.
 
         Args:
@@ -606,7 +605,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1beta1.ClusterTrustBundle,
             )
         )
 
@@ -620,7 +619,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ClusterTrustBundle | meta_v1.Status:
+    ) -> certificates_v1beta1.ClusterTrustBundle | meta_v1.Status:
         """Delete the ClusterTrustBundle ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -655,7 +654,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterTrustBundle, meta_v1.Status),
+                response=OrStatus(certificates_v1beta1.ClusterTrustBundle, meta_v1.Status),
             )
         )
 
@@ -677,7 +676,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterTrustBundleList | meta_v1.Status:
+    ) -> certificates_v1beta1.ClusterTrustBundleList | meta_v1.Status:
         """Delete every ClusterTrustBundle that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -742,17 +741,19 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterTrustBundleList, meta_v1.Status),
+                response=OrStatus(certificates_v1beta1.ClusterTrustBundleList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> ClusterTrustBundle:
+    async def get(self, name: str) -> certificates_v1beta1.ClusterTrustBundle:
         """Read the ClusterTrustBundle ``name``.
 
         Args:
             name: Name of the ClusterTrustBundle.
         """
-        return await self._send(self._request("GET", name=name, response=ClusterTrustBundle))
+        return await self._send(
+            self._request("GET", name=name, response=certificates_v1beta1.ClusterTrustBundle)
+        )
 
     async def list(
         self,
@@ -765,7 +766,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterTrustBundleList:
+    ) -> certificates_v1beta1.ClusterTrustBundleList:
         """List ClusterTrustBundle objects, one page at a time.
 
         The ClusterTrustBundle objects: at most ``limit`` of them; pass the answer's
@@ -806,7 +807,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterTrustBundleList,
+                response=certificates_v1beta1.ClusterTrustBundleList,
             )
         )
 
@@ -820,7 +821,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ClusterTrustBundle]:
+    ) -> AsyncListIterator[certificates_v1beta1.ClusterTrustBundle]:
         """Every ClusterTrustBundle, following ``continue`` across pages.
 
         The ClusterTrustBundle objects, ``limit`` per request (500 by default). Once
@@ -859,7 +860,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1beta1.ClusterTrustBundle,
             )
         )
 
@@ -873,30 +874,32 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle: ...
+    ) -> certificates_v1beta1.ClusterTrustBundle: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ClusterTrustBundle | Mapping[str, Any],
+        body: certificates_v1beta1.ClusterTrustBundle | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle: ...
+    ) -> certificates_v1beta1.ClusterTrustBundle: ...
 
     async def patch(
         self,
         name: str,
-        body: ClusterTrustBundle | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: certificates_v1beta1.ClusterTrustBundle
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1beta1.ClusterTrustBundle:
         """Patch the ClusterTrustBundle ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -927,19 +930,19 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1beta1.ClusterTrustBundle,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ClusterTrustBundle,
+        body: certificates_v1beta1.ClusterTrustBundle,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterTrustBundle:
+    ) -> certificates_v1beta1.ClusterTrustBundle:
         """Replace the ClusterTrustBundle ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -966,7 +969,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1beta1.ClusterTrustBundle,
             )
         )
 
@@ -982,7 +985,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ClusterTrustBundle]:
+    ) -> AsyncWatch[certificates_v1beta1.ClusterTrustBundle]:
         """Watch ClusterTrustBundle objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1028,7 +1031,7 @@ class AsyncClusterTrustBundles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterTrustBundle,
+                response=certificates_v1beta1.ClusterTrustBundle,
             ),
             resume=resume,
         )
@@ -1051,14 +1054,14 @@ class PodCertificateRequests(ResourceClient):
 
     def apply(
         self,
-        obj: PodCertificateRequest,
+        obj: certificates_v1beta1.PodCertificateRequest,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest:
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1086,20 +1089,20 @@ class PodCertificateRequests(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
     def apply_status(
         self,
-        obj: PodCertificateRequest,
+        obj: certificates_v1beta1.PodCertificateRequest,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest:
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1128,19 +1131,19 @@ class PodCertificateRequests(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
     def create(
         self,
-        body: PodCertificateRequest,
+        body: certificates_v1beta1.PodCertificateRequest,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest:
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Create a PodCertificateRequest.
 
         Args:
@@ -1165,7 +1168,7 @@ class PodCertificateRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
@@ -1180,7 +1183,7 @@ class PodCertificateRequests(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PodCertificateRequest | meta_v1.Status:
+    ) -> certificates_v1beta1.PodCertificateRequest | meta_v1.Status:
         """Delete the PodCertificateRequest ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1218,7 +1221,7 @@ class PodCertificateRequests(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodCertificateRequest, meta_v1.Status),
+                response=OrStatus(certificates_v1beta1.PodCertificateRequest, meta_v1.Status),
             )
         )
 
@@ -1241,7 +1244,7 @@ class PodCertificateRequests(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodCertificateRequestList | meta_v1.Status:
+    ) -> certificates_v1beta1.PodCertificateRequestList | meta_v1.Status:
         """Delete every PodCertificateRequest in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1309,11 +1312,13 @@ class PodCertificateRequests(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodCertificateRequestList, meta_v1.Status),
+                response=OrStatus(certificates_v1beta1.PodCertificateRequestList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> PodCertificateRequest:
+    def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Read the PodCertificateRequest ``name``.
 
         Args:
@@ -1322,10 +1327,17 @@ class PodCertificateRequests(ResourceClient):
                 namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=PodCertificateRequest)
+            self._request(
+                "GET",
+                name=name,
+                namespace=namespace,
+                response=certificates_v1beta1.PodCertificateRequest,
+            )
         )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> PodCertificateRequest:
+    def get_status(
+        self, name: str, *, namespace: str | None = None
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Read the status of the PodCertificateRequest ``name``.
 
         Args:
@@ -1339,7 +1351,7 @@ class PodCertificateRequests(ResourceClient):
                 name=name,
                 namespace=namespace,
                 subresource="status",
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
@@ -1356,7 +1368,7 @@ class PodCertificateRequests(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodCertificateRequestList:
+    ) -> certificates_v1beta1.PodCertificateRequestList:
         """List PodCertificateRequest objects, one page at a time.
 
         The PodCertificateRequest objects in a namespace (or in every namespace): at most
@@ -1403,7 +1415,7 @@ class PodCertificateRequests(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodCertificateRequestList,
+                response=certificates_v1beta1.PodCertificateRequestList,
             )
         )
 
@@ -1419,7 +1431,7 @@ class PodCertificateRequests(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[PodCertificateRequest]:
+    ) -> ListIterator[certificates_v1beta1.PodCertificateRequest]:
         """Every PodCertificateRequest, following ``continue`` across pages.
 
         The PodCertificateRequest objects in a namespace (or in every namespace), ``limit``
@@ -1464,7 +1476,7 @@ class PodCertificateRequests(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
@@ -1479,32 +1491,34 @@ class PodCertificateRequests(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest: ...
+    ) -> certificates_v1beta1.PodCertificateRequest: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: PodCertificateRequest | Mapping[str, Any],
+        body: certificates_v1beta1.PodCertificateRequest | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest: ...
+    ) -> certificates_v1beta1.PodCertificateRequest: ...
 
     def patch(
         self,
         name: str,
-        body: PodCertificateRequest | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: certificates_v1beta1.PodCertificateRequest
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest:
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Patch the PodCertificateRequest ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1538,7 +1552,7 @@ class PodCertificateRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
@@ -1553,32 +1567,34 @@ class PodCertificateRequests(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest: ...
+    ) -> certificates_v1beta1.PodCertificateRequest: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: PodCertificateRequest | Mapping[str, Any],
+        body: certificates_v1beta1.PodCertificateRequest | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest: ...
+    ) -> certificates_v1beta1.PodCertificateRequest: ...
 
     def patch_status(
         self,
         name: str,
-        body: PodCertificateRequest | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: certificates_v1beta1.PodCertificateRequest
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest:
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Patch the status of the PodCertificateRequest ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1613,20 +1629,20 @@ class PodCertificateRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: PodCertificateRequest,
+        body: certificates_v1beta1.PodCertificateRequest,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest:
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Replace the PodCertificateRequest ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1656,20 +1672,20 @@ class PodCertificateRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: PodCertificateRequest,
+        body: certificates_v1beta1.PodCertificateRequest,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest:
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Replace the status of the PodCertificateRequest ``name``.
 
         Args:
@@ -1697,7 +1713,7 @@ class PodCertificateRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
@@ -1715,7 +1731,7 @@ class PodCertificateRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[PodCertificateRequest]:
+    ) -> Watch[certificates_v1beta1.PodCertificateRequest]:
         """Watch PodCertificateRequest objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1766,7 +1782,7 @@ class PodCertificateRequests(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             ),
             resume=resume,
         )
@@ -1779,14 +1795,14 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: PodCertificateRequest,
+        obj: certificates_v1beta1.PodCertificateRequest,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest:
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1814,20 +1830,20 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
     async def apply_status(
         self,
-        obj: PodCertificateRequest,
+        obj: certificates_v1beta1.PodCertificateRequest,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest:
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1856,19 +1872,19 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
     async def create(
         self,
-        body: PodCertificateRequest,
+        body: certificates_v1beta1.PodCertificateRequest,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest:
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Create a PodCertificateRequest.
 
         Args:
@@ -1893,7 +1909,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
@@ -1908,7 +1924,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PodCertificateRequest | meta_v1.Status:
+    ) -> certificates_v1beta1.PodCertificateRequest | meta_v1.Status:
         """Delete the PodCertificateRequest ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1946,7 +1962,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodCertificateRequest, meta_v1.Status),
+                response=OrStatus(certificates_v1beta1.PodCertificateRequest, meta_v1.Status),
             )
         )
 
@@ -1969,7 +1985,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodCertificateRequestList | meta_v1.Status:
+    ) -> certificates_v1beta1.PodCertificateRequestList | meta_v1.Status:
         """Delete every PodCertificateRequest in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2037,11 +2053,13 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodCertificateRequestList, meta_v1.Status),
+                response=OrStatus(certificates_v1beta1.PodCertificateRequestList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> PodCertificateRequest:
+    async def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Read the PodCertificateRequest ``name``.
 
         Args:
@@ -2050,10 +2068,17 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                 namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=PodCertificateRequest)
+            self._request(
+                "GET",
+                name=name,
+                namespace=namespace,
+                response=certificates_v1beta1.PodCertificateRequest,
+            )
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> PodCertificateRequest:
+    async def get_status(
+        self, name: str, *, namespace: str | None = None
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Read the status of the PodCertificateRequest ``name``.
 
         Args:
@@ -2067,7 +2092,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                 name=name,
                 namespace=namespace,
                 subresource="status",
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
@@ -2084,7 +2109,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodCertificateRequestList:
+    ) -> certificates_v1beta1.PodCertificateRequestList:
         """List PodCertificateRequest objects, one page at a time.
 
         The PodCertificateRequest objects in a namespace (or in every namespace): at most
@@ -2131,7 +2156,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodCertificateRequestList,
+                response=certificates_v1beta1.PodCertificateRequestList,
             )
         )
 
@@ -2147,7 +2172,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[PodCertificateRequest]:
+    ) -> AsyncListIterator[certificates_v1beta1.PodCertificateRequest]:
         """Every PodCertificateRequest, following ``continue`` across pages.
 
         The PodCertificateRequest objects in a namespace (or in every namespace), ``limit``
@@ -2192,7 +2217,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
@@ -2207,32 +2232,34 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest: ...
+    ) -> certificates_v1beta1.PodCertificateRequest: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: PodCertificateRequest | Mapping[str, Any],
+        body: certificates_v1beta1.PodCertificateRequest | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest: ...
+    ) -> certificates_v1beta1.PodCertificateRequest: ...
 
     async def patch(
         self,
         name: str,
-        body: PodCertificateRequest | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: certificates_v1beta1.PodCertificateRequest
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest:
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Patch the PodCertificateRequest ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2266,7 +2293,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
@@ -2281,32 +2308,34 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest: ...
+    ) -> certificates_v1beta1.PodCertificateRequest: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: PodCertificateRequest | Mapping[str, Any],
+        body: certificates_v1beta1.PodCertificateRequest | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest: ...
+    ) -> certificates_v1beta1.PodCertificateRequest: ...
 
     async def patch_status(
         self,
         name: str,
-        body: PodCertificateRequest | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: certificates_v1beta1.PodCertificateRequest
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest:
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Patch the status of the PodCertificateRequest ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2341,20 +2370,20 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: PodCertificateRequest,
+        body: certificates_v1beta1.PodCertificateRequest,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest:
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Replace the PodCertificateRequest ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2384,20 +2413,20 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: PodCertificateRequest,
+        body: certificates_v1beta1.PodCertificateRequest,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodCertificateRequest:
+    ) -> certificates_v1beta1.PodCertificateRequest:
         """Replace the status of the PodCertificateRequest ``name``.
 
         Args:
@@ -2425,7 +2454,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             )
         )
 
@@ -2443,7 +2472,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[PodCertificateRequest]:
+    ) -> AsyncWatch[certificates_v1beta1.PodCertificateRequest]:
         """Watch PodCertificateRequest objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2494,7 +2523,7 @@ class AsyncPodCertificateRequests(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodCertificateRequest,
+                response=certificates_v1beta1.PodCertificateRequest,
             ),
             resume=resume,
         )

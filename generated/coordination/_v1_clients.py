@@ -10,8 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..coordination import v1 as coordination_v1
 from ..meta import v1 as meta_v1
-from .v1 import Lease, LeaseList
 
 __all__ = [
     "AsyncLeases",
@@ -36,14 +36,14 @@ class Leases(ResourceClient):
 
     def apply(
         self,
-        obj: Lease,
+        obj: coordination_v1.Lease,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Lease:
+    ) -> coordination_v1.Lease:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -71,19 +71,19 @@ class Leases(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Lease,
+                response=coordination_v1.Lease,
             )
         )
 
     def create(
         self,
-        body: Lease,
+        body: coordination_v1.Lease,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Lease:
+    ) -> coordination_v1.Lease:
         """Create a Lease.
 
         Args:
@@ -108,7 +108,7 @@ class Leases(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Lease,
+                response=coordination_v1.Lease,
             )
         )
 
@@ -123,7 +123,7 @@ class Leases(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Lease | meta_v1.Status:
+    ) -> coordination_v1.Lease | meta_v1.Status:
         """Delete the Lease ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -160,7 +160,7 @@ class Leases(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Lease, meta_v1.Status),
+                response=OrStatus(coordination_v1.Lease, meta_v1.Status),
             )
         )
 
@@ -183,7 +183,7 @@ class Leases(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LeaseList | meta_v1.Status:
+    ) -> coordination_v1.LeaseList | meta_v1.Status:
         """Delete every Lease in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -250,18 +250,20 @@ class Leases(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(LeaseList, meta_v1.Status),
+                response=OrStatus(coordination_v1.LeaseList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> Lease:
+    def get(self, name: str, *, namespace: str | None = None) -> coordination_v1.Lease:
         """Read the Lease ``name``.
 
         Args:
             name: Name of the Lease.
             namespace: Namespace of the Lease; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=Lease))
+        return self._send(
+            self._request("GET", name=name, namespace=namespace, response=coordination_v1.Lease)
+        )
 
     def list(
         self,
@@ -276,7 +278,7 @@ class Leases(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LeaseList:
+    ) -> coordination_v1.LeaseList:
         """List Lease objects, one page at a time.
 
         The Lease objects in a namespace (or in every namespace): at most ``limit`` of them;
@@ -321,7 +323,7 @@ class Leases(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=LeaseList,
+                response=coordination_v1.LeaseList,
             )
         )
 
@@ -337,7 +339,7 @@ class Leases(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[Lease]:
+    ) -> ListIterator[coordination_v1.Lease]:
         """Every Lease, following ``continue`` across pages.
 
         The Lease objects in a namespace (or in every namespace), ``limit`` per request (500
@@ -380,7 +382,7 @@ class Leases(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Lease,
+                response=coordination_v1.Lease,
             )
         )
 
@@ -395,32 +397,32 @@ class Leases(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Lease: ...
+    ) -> coordination_v1.Lease: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: Lease | Mapping[str, Any],
+        body: coordination_v1.Lease | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Lease: ...
+    ) -> coordination_v1.Lease: ...
 
     def patch(
         self,
         name: str,
-        body: Lease | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: coordination_v1.Lease | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Lease:
+    ) -> coordination_v1.Lease:
         """Patch the Lease ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -453,20 +455,20 @@ class Leases(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Lease,
+                response=coordination_v1.Lease,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: Lease,
+        body: coordination_v1.Lease,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Lease:
+    ) -> coordination_v1.Lease:
         """Replace the Lease ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -496,7 +498,7 @@ class Leases(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Lease,
+                response=coordination_v1.Lease,
             )
         )
 
@@ -514,7 +516,7 @@ class Leases(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[Lease]:
+    ) -> Watch[coordination_v1.Lease]:
         """Watch Lease objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -564,7 +566,7 @@ class Leases(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Lease,
+                response=coordination_v1.Lease,
             ),
             resume=resume,
         )
@@ -577,14 +579,14 @@ class AsyncLeases(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: Lease,
+        obj: coordination_v1.Lease,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Lease:
+    ) -> coordination_v1.Lease:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -612,19 +614,19 @@ class AsyncLeases(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Lease,
+                response=coordination_v1.Lease,
             )
         )
 
     async def create(
         self,
-        body: Lease,
+        body: coordination_v1.Lease,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Lease:
+    ) -> coordination_v1.Lease:
         """Create a Lease.
 
         Args:
@@ -649,7 +651,7 @@ class AsyncLeases(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Lease,
+                response=coordination_v1.Lease,
             )
         )
 
@@ -664,7 +666,7 @@ class AsyncLeases(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Lease | meta_v1.Status:
+    ) -> coordination_v1.Lease | meta_v1.Status:
         """Delete the Lease ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -701,7 +703,7 @@ class AsyncLeases(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Lease, meta_v1.Status),
+                response=OrStatus(coordination_v1.Lease, meta_v1.Status),
             )
         )
 
@@ -724,7 +726,7 @@ class AsyncLeases(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LeaseList | meta_v1.Status:
+    ) -> coordination_v1.LeaseList | meta_v1.Status:
         """Delete every Lease in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -791,11 +793,11 @@ class AsyncLeases(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(LeaseList, meta_v1.Status),
+                response=OrStatus(coordination_v1.LeaseList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> Lease:
+    async def get(self, name: str, *, namespace: str | None = None) -> coordination_v1.Lease:
         """Read the Lease ``name``.
 
         Args:
@@ -803,7 +805,7 @@ class AsyncLeases(AsyncResourceClient):
             namespace: Namespace of the Lease; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=Lease)
+            self._request("GET", name=name, namespace=namespace, response=coordination_v1.Lease)
         )
 
     async def list(
@@ -819,7 +821,7 @@ class AsyncLeases(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LeaseList:
+    ) -> coordination_v1.LeaseList:
         """List Lease objects, one page at a time.
 
         The Lease objects in a namespace (or in every namespace): at most ``limit`` of them;
@@ -864,7 +866,7 @@ class AsyncLeases(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=LeaseList,
+                response=coordination_v1.LeaseList,
             )
         )
 
@@ -880,7 +882,7 @@ class AsyncLeases(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[Lease]:
+    ) -> AsyncListIterator[coordination_v1.Lease]:
         """Every Lease, following ``continue`` across pages.
 
         The Lease objects in a namespace (or in every namespace), ``limit`` per request (500
@@ -923,7 +925,7 @@ class AsyncLeases(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Lease,
+                response=coordination_v1.Lease,
             )
         )
 
@@ -938,32 +940,32 @@ class AsyncLeases(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Lease: ...
+    ) -> coordination_v1.Lease: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: Lease | Mapping[str, Any],
+        body: coordination_v1.Lease | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Lease: ...
+    ) -> coordination_v1.Lease: ...
 
     async def patch(
         self,
         name: str,
-        body: Lease | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: coordination_v1.Lease | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Lease:
+    ) -> coordination_v1.Lease:
         """Patch the Lease ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -996,20 +998,20 @@ class AsyncLeases(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Lease,
+                response=coordination_v1.Lease,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: Lease,
+        body: coordination_v1.Lease,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Lease:
+    ) -> coordination_v1.Lease:
         """Replace the Lease ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1039,7 +1041,7 @@ class AsyncLeases(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Lease,
+                response=coordination_v1.Lease,
             )
         )
 
@@ -1057,7 +1059,7 @@ class AsyncLeases(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[Lease]:
+    ) -> AsyncWatch[coordination_v1.Lease]:
         """Watch Lease objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1107,7 +1109,7 @@ class AsyncLeases(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Lease,
+                response=coordination_v1.Lease,
             ),
             resume=resume,
         )

@@ -10,8 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..coordination import v1alpha2 as coordination_v1alpha2
 from ..meta import v1 as meta_v1
-from .v1alpha2 import LeaseCandidate, LeaseCandidateList
 
 __all__ = [
     "AsyncLeaseCandidates",
@@ -36,14 +36,14 @@ class LeaseCandidates(ResourceClient):
 
     def apply(
         self,
-        obj: LeaseCandidate,
+        obj: coordination_v1alpha2.LeaseCandidate,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LeaseCandidate:
+    ) -> coordination_v1alpha2.LeaseCandidate:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -71,19 +71,19 @@ class LeaseCandidates(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=LeaseCandidate,
+                response=coordination_v1alpha2.LeaseCandidate,
             )
         )
 
     def create(
         self,
-        body: LeaseCandidate,
+        body: coordination_v1alpha2.LeaseCandidate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LeaseCandidate:
+    ) -> coordination_v1alpha2.LeaseCandidate:
         """Create a LeaseCandidate.
 
         Args:
@@ -108,7 +108,7 @@ class LeaseCandidates(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=LeaseCandidate,
+                response=coordination_v1alpha2.LeaseCandidate,
             )
         )
 
@@ -123,7 +123,7 @@ class LeaseCandidates(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> LeaseCandidate | meta_v1.Status:
+    ) -> coordination_v1alpha2.LeaseCandidate | meta_v1.Status:
         """Delete the LeaseCandidate ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -160,7 +160,7 @@ class LeaseCandidates(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(LeaseCandidate, meta_v1.Status),
+                response=OrStatus(coordination_v1alpha2.LeaseCandidate, meta_v1.Status),
             )
         )
 
@@ -183,7 +183,7 @@ class LeaseCandidates(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LeaseCandidateList | meta_v1.Status:
+    ) -> coordination_v1alpha2.LeaseCandidateList | meta_v1.Status:
         """Delete every LeaseCandidate in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -250,11 +250,13 @@ class LeaseCandidates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(LeaseCandidateList, meta_v1.Status),
+                response=OrStatus(coordination_v1alpha2.LeaseCandidateList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> LeaseCandidate:
+    def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> coordination_v1alpha2.LeaseCandidate:
         """Read the LeaseCandidate ``name``.
 
         Args:
@@ -262,7 +264,9 @@ class LeaseCandidates(ResourceClient):
             namespace: Namespace of the LeaseCandidate; default: the client's namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=LeaseCandidate)
+            self._request(
+                "GET", name=name, namespace=namespace, response=coordination_v1alpha2.LeaseCandidate
+            )
         )
 
     def list(
@@ -278,7 +282,7 @@ class LeaseCandidates(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LeaseCandidateList:
+    ) -> coordination_v1alpha2.LeaseCandidateList:
         """List LeaseCandidate objects, one page at a time.
 
         The LeaseCandidate objects in a namespace (or in every namespace): at most ``limit``
@@ -324,7 +328,7 @@ class LeaseCandidates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=LeaseCandidateList,
+                response=coordination_v1alpha2.LeaseCandidateList,
             )
         )
 
@@ -340,7 +344,7 @@ class LeaseCandidates(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[LeaseCandidate]:
+    ) -> ListIterator[coordination_v1alpha2.LeaseCandidate]:
         """Every LeaseCandidate, following ``continue`` across pages.
 
         The LeaseCandidate objects in a namespace (or in every namespace), ``limit`` per
@@ -384,7 +388,7 @@ class LeaseCandidates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=LeaseCandidate,
+                response=coordination_v1alpha2.LeaseCandidate,
             )
         )
 
@@ -399,32 +403,34 @@ class LeaseCandidates(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LeaseCandidate: ...
+    ) -> coordination_v1alpha2.LeaseCandidate: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: LeaseCandidate | Mapping[str, Any],
+        body: coordination_v1alpha2.LeaseCandidate | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LeaseCandidate: ...
+    ) -> coordination_v1alpha2.LeaseCandidate: ...
 
     def patch(
         self,
         name: str,
-        body: LeaseCandidate | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: coordination_v1alpha2.LeaseCandidate
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LeaseCandidate:
+    ) -> coordination_v1alpha2.LeaseCandidate:
         """Patch the LeaseCandidate ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -457,20 +463,20 @@ class LeaseCandidates(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=LeaseCandidate,
+                response=coordination_v1alpha2.LeaseCandidate,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: LeaseCandidate,
+        body: coordination_v1alpha2.LeaseCandidate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LeaseCandidate:
+    ) -> coordination_v1alpha2.LeaseCandidate:
         """Replace the LeaseCandidate ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -500,7 +506,7 @@ class LeaseCandidates(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=LeaseCandidate,
+                response=coordination_v1alpha2.LeaseCandidate,
             )
         )
 
@@ -518,7 +524,7 @@ class LeaseCandidates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[LeaseCandidate]:
+    ) -> Watch[coordination_v1alpha2.LeaseCandidate]:
         """Watch LeaseCandidate objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -568,7 +574,7 @@ class LeaseCandidates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=LeaseCandidate,
+                response=coordination_v1alpha2.LeaseCandidate,
             ),
             resume=resume,
         )
@@ -581,14 +587,14 @@ class AsyncLeaseCandidates(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: LeaseCandidate,
+        obj: coordination_v1alpha2.LeaseCandidate,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LeaseCandidate:
+    ) -> coordination_v1alpha2.LeaseCandidate:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -616,19 +622,19 @@ class AsyncLeaseCandidates(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=LeaseCandidate,
+                response=coordination_v1alpha2.LeaseCandidate,
             )
         )
 
     async def create(
         self,
-        body: LeaseCandidate,
+        body: coordination_v1alpha2.LeaseCandidate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LeaseCandidate:
+    ) -> coordination_v1alpha2.LeaseCandidate:
         """Create a LeaseCandidate.
 
         Args:
@@ -653,7 +659,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=LeaseCandidate,
+                response=coordination_v1alpha2.LeaseCandidate,
             )
         )
 
@@ -668,7 +674,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> LeaseCandidate | meta_v1.Status:
+    ) -> coordination_v1alpha2.LeaseCandidate | meta_v1.Status:
         """Delete the LeaseCandidate ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -705,7 +711,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(LeaseCandidate, meta_v1.Status),
+                response=OrStatus(coordination_v1alpha2.LeaseCandidate, meta_v1.Status),
             )
         )
 
@@ -728,7 +734,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LeaseCandidateList | meta_v1.Status:
+    ) -> coordination_v1alpha2.LeaseCandidateList | meta_v1.Status:
         """Delete every LeaseCandidate in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -795,11 +801,13 @@ class AsyncLeaseCandidates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(LeaseCandidateList, meta_v1.Status),
+                response=OrStatus(coordination_v1alpha2.LeaseCandidateList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> LeaseCandidate:
+    async def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> coordination_v1alpha2.LeaseCandidate:
         """Read the LeaseCandidate ``name``.
 
         Args:
@@ -807,7 +815,9 @@ class AsyncLeaseCandidates(AsyncResourceClient):
             namespace: Namespace of the LeaseCandidate; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=LeaseCandidate)
+            self._request(
+                "GET", name=name, namespace=namespace, response=coordination_v1alpha2.LeaseCandidate
+            )
         )
 
     async def list(
@@ -823,7 +833,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LeaseCandidateList:
+    ) -> coordination_v1alpha2.LeaseCandidateList:
         """List LeaseCandidate objects, one page at a time.
 
         The LeaseCandidate objects in a namespace (or in every namespace): at most ``limit``
@@ -869,7 +879,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=LeaseCandidateList,
+                response=coordination_v1alpha2.LeaseCandidateList,
             )
         )
 
@@ -885,7 +895,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[LeaseCandidate]:
+    ) -> AsyncListIterator[coordination_v1alpha2.LeaseCandidate]:
         """Every LeaseCandidate, following ``continue`` across pages.
 
         The LeaseCandidate objects in a namespace (or in every namespace), ``limit`` per
@@ -929,7 +939,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=LeaseCandidate,
+                response=coordination_v1alpha2.LeaseCandidate,
             )
         )
 
@@ -944,32 +954,34 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LeaseCandidate: ...
+    ) -> coordination_v1alpha2.LeaseCandidate: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: LeaseCandidate | Mapping[str, Any],
+        body: coordination_v1alpha2.LeaseCandidate | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LeaseCandidate: ...
+    ) -> coordination_v1alpha2.LeaseCandidate: ...
 
     async def patch(
         self,
         name: str,
-        body: LeaseCandidate | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: coordination_v1alpha2.LeaseCandidate
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LeaseCandidate:
+    ) -> coordination_v1alpha2.LeaseCandidate:
         """Patch the LeaseCandidate ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1002,20 +1014,20 @@ class AsyncLeaseCandidates(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=LeaseCandidate,
+                response=coordination_v1alpha2.LeaseCandidate,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: LeaseCandidate,
+        body: coordination_v1alpha2.LeaseCandidate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LeaseCandidate:
+    ) -> coordination_v1alpha2.LeaseCandidate:
         """Replace the LeaseCandidate ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1045,7 +1057,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=LeaseCandidate,
+                response=coordination_v1alpha2.LeaseCandidate,
             )
         )
 
@@ -1063,7 +1075,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[LeaseCandidate]:
+    ) -> AsyncWatch[coordination_v1alpha2.LeaseCandidate]:
         """Watch LeaseCandidate objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1113,7 +1125,7 @@ class AsyncLeaseCandidates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=LeaseCandidate,
+                response=coordination_v1alpha2.LeaseCandidate,
             ),
             resume=resume,
         )

@@ -10,42 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..core import v1 as core_v1
 from ..meta import v1 as meta_v1
-from .v1 import (
-    Binding,
-    ComponentStatus,
-    ComponentStatusList,
-    ConfigMap,
-    ConfigMapList,
-    Endpoints,
-    EndpointsList,
-    Event,
-    EventList,
-    LimitRange,
-    LimitRangeList,
-    Namespace,
-    NamespaceList,
-    Node,
-    NodeList,
-    PersistentVolume,
-    PersistentVolumeClaim,
-    PersistentVolumeClaimList,
-    PersistentVolumeList,
-    Pod,
-    PodList,
-    PodTemplate,
-    PodTemplateList,
-    ReplicationController,
-    ReplicationControllerList,
-    ResourceQuota,
-    ResourceQuotaList,
-    Secret,
-    SecretList,
-    Service,
-    ServiceAccount,
-    ServiceAccountList,
-    ServiceList,
-)
 
 if TYPE_CHECKING:
     from httpx import Response
@@ -115,13 +81,13 @@ class Bindings(ResourceClient):
 
     def create(
         self,
-        body: Binding,
+        body: core_v1.Binding,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Binding:
+    ) -> core_v1.Binding:
         """Create a Binding.
 
         Args:
@@ -146,7 +112,7 @@ class Bindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Binding,
+                response=core_v1.Binding,
             )
         )
 
@@ -158,13 +124,13 @@ class AsyncBindings(AsyncResourceClient):
 
     async def create(
         self,
-        body: Binding,
+        body: core_v1.Binding,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Binding:
+    ) -> core_v1.Binding:
         """Create a Binding.
 
         Args:
@@ -189,7 +155,7 @@ class AsyncBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Binding,
+                response=core_v1.Binding,
             )
         )
 
@@ -207,13 +173,13 @@ class ComponentStatuses(ResourceClient):
         subresources=frozenset(),
     )
 
-    def get(self, name: str) -> ComponentStatus:
+    def get(self, name: str) -> core_v1.ComponentStatus:
         """Read the ComponentStatus ``name``.
 
         Args:
             name: Name of the ComponentStatus.
         """
-        return self._send(self._request("GET", name=name, response=ComponentStatus))
+        return self._send(self._request("GET", name=name, response=core_v1.ComponentStatus))
 
     def list(
         self,
@@ -226,7 +192,7 @@ class ComponentStatuses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ComponentStatusList:
+    ) -> core_v1.ComponentStatusList:
         """List ComponentStatus objects, one page at a time.
 
         The ComponentStatus objects: at most ``limit`` of them; pass the answer's
@@ -267,7 +233,7 @@ class ComponentStatuses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ComponentStatusList,
+                response=core_v1.ComponentStatusList,
             )
         )
 
@@ -281,7 +247,7 @@ class ComponentStatuses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ComponentStatus]:
+    ) -> ListIterator[core_v1.ComponentStatus]:
         """Every ComponentStatus, following ``continue`` across pages.
 
         The ComponentStatus objects, ``limit`` per request (500 by default). Once exhausted,
@@ -320,7 +286,7 @@ class ComponentStatuses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ComponentStatus,
+                response=core_v1.ComponentStatus,
             )
         )
 
@@ -336,7 +302,7 @@ class ComponentStatuses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ComponentStatus]:
+    ) -> Watch[core_v1.ComponentStatus]:
         """Watch ComponentStatus objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -382,7 +348,7 @@ class ComponentStatuses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ComponentStatus,
+                response=core_v1.ComponentStatus,
             ),
             resume=resume,
         )
@@ -393,13 +359,13 @@ class AsyncComponentStatuses(AsyncResourceClient):
 
     info = ComponentStatuses.info
 
-    async def get(self, name: str) -> ComponentStatus:
+    async def get(self, name: str) -> core_v1.ComponentStatus:
         """Read the ComponentStatus ``name``.
 
         Args:
             name: Name of the ComponentStatus.
         """
-        return await self._send(self._request("GET", name=name, response=ComponentStatus))
+        return await self._send(self._request("GET", name=name, response=core_v1.ComponentStatus))
 
     async def list(
         self,
@@ -412,7 +378,7 @@ class AsyncComponentStatuses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ComponentStatusList:
+    ) -> core_v1.ComponentStatusList:
         """List ComponentStatus objects, one page at a time.
 
         The ComponentStatus objects: at most ``limit`` of them; pass the answer's
@@ -453,7 +419,7 @@ class AsyncComponentStatuses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ComponentStatusList,
+                response=core_v1.ComponentStatusList,
             )
         )
 
@@ -467,7 +433,7 @@ class AsyncComponentStatuses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ComponentStatus]:
+    ) -> AsyncListIterator[core_v1.ComponentStatus]:
         """Every ComponentStatus, following ``continue`` across pages.
 
         The ComponentStatus objects, ``limit`` per request (500 by default). Once exhausted,
@@ -506,7 +472,7 @@ class AsyncComponentStatuses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ComponentStatus,
+                response=core_v1.ComponentStatus,
             )
         )
 
@@ -522,7 +488,7 @@ class AsyncComponentStatuses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ComponentStatus]:
+    ) -> AsyncWatch[core_v1.ComponentStatus]:
         """Watch ComponentStatus objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -568,7 +534,7 @@ class AsyncComponentStatuses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ComponentStatus,
+                response=core_v1.ComponentStatus,
             ),
             resume=resume,
         )
@@ -591,14 +557,14 @@ class ConfigMaps(ResourceClient):
 
     def apply(
         self,
-        obj: ConfigMap,
+        obj: core_v1.ConfigMap,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ConfigMap:
+    ) -> core_v1.ConfigMap:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -626,19 +592,19 @@ class ConfigMaps(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ConfigMap,
+                response=core_v1.ConfigMap,
             )
         )
 
     def create(
         self,
-        body: ConfigMap,
+        body: core_v1.ConfigMap,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ConfigMap:
+    ) -> core_v1.ConfigMap:
         """Create a ConfigMap.
 
         Args:
@@ -663,7 +629,7 @@ class ConfigMaps(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ConfigMap,
+                response=core_v1.ConfigMap,
             )
         )
 
@@ -678,7 +644,7 @@ class ConfigMaps(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ConfigMap | meta_v1.Status:
+    ) -> core_v1.ConfigMap | meta_v1.Status:
         """Delete the ConfigMap ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -715,7 +681,7 @@ class ConfigMaps(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ConfigMap, meta_v1.Status),
+                response=OrStatus(core_v1.ConfigMap, meta_v1.Status),
             )
         )
 
@@ -738,7 +704,7 @@ class ConfigMaps(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ConfigMapList | meta_v1.Status:
+    ) -> core_v1.ConfigMapList | meta_v1.Status:
         """Delete every ConfigMap in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -805,18 +771,20 @@ class ConfigMaps(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ConfigMapList, meta_v1.Status),
+                response=OrStatus(core_v1.ConfigMapList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> ConfigMap:
+    def get(self, name: str, *, namespace: str | None = None) -> core_v1.ConfigMap:
         """Read the ConfigMap ``name``.
 
         Args:
             name: Name of the ConfigMap.
             namespace: Namespace of the ConfigMap; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=ConfigMap))
+        return self._send(
+            self._request("GET", name=name, namespace=namespace, response=core_v1.ConfigMap)
+        )
 
     def list(
         self,
@@ -831,7 +799,7 @@ class ConfigMaps(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ConfigMapList:
+    ) -> core_v1.ConfigMapList:
         """List ConfigMap objects, one page at a time.
 
         The ConfigMap objects in a namespace (or in every namespace): at most ``limit`` of
@@ -876,7 +844,7 @@ class ConfigMaps(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ConfigMapList,
+                response=core_v1.ConfigMapList,
             )
         )
 
@@ -892,7 +860,7 @@ class ConfigMaps(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ConfigMap]:
+    ) -> ListIterator[core_v1.ConfigMap]:
         """Every ConfigMap, following ``continue`` across pages.
 
         The ConfigMap objects in a namespace (or in every namespace), ``limit`` per request
@@ -936,7 +904,7 @@ class ConfigMaps(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ConfigMap,
+                response=core_v1.ConfigMap,
             )
         )
 
@@ -951,32 +919,32 @@ class ConfigMaps(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ConfigMap: ...
+    ) -> core_v1.ConfigMap: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ConfigMap | Mapping[str, Any],
+        body: core_v1.ConfigMap | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ConfigMap: ...
+    ) -> core_v1.ConfigMap: ...
 
     def patch(
         self,
         name: str,
-        body: ConfigMap | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.ConfigMap | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ConfigMap:
+    ) -> core_v1.ConfigMap:
         """Patch the ConfigMap ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1009,20 +977,20 @@ class ConfigMaps(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ConfigMap,
+                response=core_v1.ConfigMap,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ConfigMap,
+        body: core_v1.ConfigMap,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ConfigMap:
+    ) -> core_v1.ConfigMap:
         """Replace the ConfigMap ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1052,7 +1020,7 @@ class ConfigMaps(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ConfigMap,
+                response=core_v1.ConfigMap,
             )
         )
 
@@ -1070,7 +1038,7 @@ class ConfigMaps(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ConfigMap]:
+    ) -> Watch[core_v1.ConfigMap]:
         """Watch ConfigMap objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1120,7 +1088,7 @@ class ConfigMaps(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ConfigMap,
+                response=core_v1.ConfigMap,
             ),
             resume=resume,
         )
@@ -1133,14 +1101,14 @@ class AsyncConfigMaps(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ConfigMap,
+        obj: core_v1.ConfigMap,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ConfigMap:
+    ) -> core_v1.ConfigMap:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1168,19 +1136,19 @@ class AsyncConfigMaps(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ConfigMap,
+                response=core_v1.ConfigMap,
             )
         )
 
     async def create(
         self,
-        body: ConfigMap,
+        body: core_v1.ConfigMap,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ConfigMap:
+    ) -> core_v1.ConfigMap:
         """Create a ConfigMap.
 
         Args:
@@ -1205,7 +1173,7 @@ class AsyncConfigMaps(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ConfigMap,
+                response=core_v1.ConfigMap,
             )
         )
 
@@ -1220,7 +1188,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ConfigMap | meta_v1.Status:
+    ) -> core_v1.ConfigMap | meta_v1.Status:
         """Delete the ConfigMap ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1257,7 +1225,7 @@ class AsyncConfigMaps(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ConfigMap, meta_v1.Status),
+                response=OrStatus(core_v1.ConfigMap, meta_v1.Status),
             )
         )
 
@@ -1280,7 +1248,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ConfigMapList | meta_v1.Status:
+    ) -> core_v1.ConfigMapList | meta_v1.Status:
         """Delete every ConfigMap in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1347,11 +1315,11 @@ class AsyncConfigMaps(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ConfigMapList, meta_v1.Status),
+                response=OrStatus(core_v1.ConfigMapList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> ConfigMap:
+    async def get(self, name: str, *, namespace: str | None = None) -> core_v1.ConfigMap:
         """Read the ConfigMap ``name``.
 
         Args:
@@ -1359,7 +1327,7 @@ class AsyncConfigMaps(AsyncResourceClient):
             namespace: Namespace of the ConfigMap; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=ConfigMap)
+            self._request("GET", name=name, namespace=namespace, response=core_v1.ConfigMap)
         )
 
     async def list(
@@ -1375,7 +1343,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ConfigMapList:
+    ) -> core_v1.ConfigMapList:
         """List ConfigMap objects, one page at a time.
 
         The ConfigMap objects in a namespace (or in every namespace): at most ``limit`` of
@@ -1420,7 +1388,7 @@ class AsyncConfigMaps(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ConfigMapList,
+                response=core_v1.ConfigMapList,
             )
         )
 
@@ -1436,7 +1404,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ConfigMap]:
+    ) -> AsyncListIterator[core_v1.ConfigMap]:
         """Every ConfigMap, following ``continue`` across pages.
 
         The ConfigMap objects in a namespace (or in every namespace), ``limit`` per request
@@ -1480,7 +1448,7 @@ class AsyncConfigMaps(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ConfigMap,
+                response=core_v1.ConfigMap,
             )
         )
 
@@ -1495,32 +1463,32 @@ class AsyncConfigMaps(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ConfigMap: ...
+    ) -> core_v1.ConfigMap: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ConfigMap | Mapping[str, Any],
+        body: core_v1.ConfigMap | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ConfigMap: ...
+    ) -> core_v1.ConfigMap: ...
 
     async def patch(
         self,
         name: str,
-        body: ConfigMap | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.ConfigMap | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ConfigMap:
+    ) -> core_v1.ConfigMap:
         """Patch the ConfigMap ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1553,20 +1521,20 @@ class AsyncConfigMaps(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ConfigMap,
+                response=core_v1.ConfigMap,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ConfigMap,
+        body: core_v1.ConfigMap,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ConfigMap:
+    ) -> core_v1.ConfigMap:
         """Replace the ConfigMap ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1596,7 +1564,7 @@ class AsyncConfigMaps(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ConfigMap,
+                response=core_v1.ConfigMap,
             )
         )
 
@@ -1614,7 +1582,7 @@ class AsyncConfigMaps(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ConfigMap]:
+    ) -> AsyncWatch[core_v1.ConfigMap]:
         """Watch ConfigMap objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1664,7 +1632,7 @@ class AsyncConfigMaps(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ConfigMap,
+                response=core_v1.ConfigMap,
             ),
             resume=resume,
         )
@@ -1687,14 +1655,14 @@ class EndpointsResource(ResourceClient):
 
     def apply(
         self,
-        obj: Endpoints,
+        obj: core_v1.Endpoints,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Endpoints:
+    ) -> core_v1.Endpoints:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1722,19 +1690,19 @@ class EndpointsResource(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Endpoints,
+                response=core_v1.Endpoints,
             )
         )
 
     def create(
         self,
-        body: Endpoints,
+        body: core_v1.Endpoints,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Endpoints:
+    ) -> core_v1.Endpoints:
         """Create a Endpoints.
 
         Args:
@@ -1759,7 +1727,7 @@ class EndpointsResource(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Endpoints,
+                response=core_v1.Endpoints,
             )
         )
 
@@ -1774,7 +1742,7 @@ class EndpointsResource(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Endpoints | meta_v1.Status:
+    ) -> core_v1.Endpoints | meta_v1.Status:
         """Delete the Endpoints ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1811,7 +1779,7 @@ class EndpointsResource(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Endpoints, meta_v1.Status),
+                response=OrStatus(core_v1.Endpoints, meta_v1.Status),
             )
         )
 
@@ -1834,7 +1802,7 @@ class EndpointsResource(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EndpointsList | meta_v1.Status:
+    ) -> core_v1.EndpointsList | meta_v1.Status:
         """Delete every Endpoints in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1901,18 +1869,20 @@ class EndpointsResource(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EndpointsList, meta_v1.Status),
+                response=OrStatus(core_v1.EndpointsList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> Endpoints:
+    def get(self, name: str, *, namespace: str | None = None) -> core_v1.Endpoints:
         """Read the Endpoints ``name``.
 
         Args:
             name: Name of the Endpoints.
             namespace: Namespace of the Endpoints; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=Endpoints))
+        return self._send(
+            self._request("GET", name=name, namespace=namespace, response=core_v1.Endpoints)
+        )
 
     def list(
         self,
@@ -1927,7 +1897,7 @@ class EndpointsResource(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EndpointsList:
+    ) -> core_v1.EndpointsList:
         """List Endpoints objects, one page at a time.
 
         The Endpoints objects in a namespace (or in every namespace): at most ``limit`` of
@@ -1972,7 +1942,7 @@ class EndpointsResource(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=EndpointsList,
+                response=core_v1.EndpointsList,
             )
         )
 
@@ -1988,7 +1958,7 @@ class EndpointsResource(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[Endpoints]:
+    ) -> ListIterator[core_v1.Endpoints]:
         """Every Endpoints, following ``continue`` across pages.
 
         The Endpoints objects in a namespace (or in every namespace), ``limit`` per request
@@ -2032,7 +2002,7 @@ class EndpointsResource(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Endpoints,
+                response=core_v1.Endpoints,
             )
         )
 
@@ -2047,32 +2017,32 @@ class EndpointsResource(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Endpoints: ...
+    ) -> core_v1.Endpoints: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: Endpoints | Mapping[str, Any],
+        body: core_v1.Endpoints | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Endpoints: ...
+    ) -> core_v1.Endpoints: ...
 
     def patch(
         self,
         name: str,
-        body: Endpoints | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Endpoints | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Endpoints:
+    ) -> core_v1.Endpoints:
         """Patch the Endpoints ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2105,20 +2075,20 @@ class EndpointsResource(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Endpoints,
+                response=core_v1.Endpoints,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: Endpoints,
+        body: core_v1.Endpoints,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Endpoints:
+    ) -> core_v1.Endpoints:
         """Replace the Endpoints ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2148,7 +2118,7 @@ class EndpointsResource(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Endpoints,
+                response=core_v1.Endpoints,
             )
         )
 
@@ -2166,7 +2136,7 @@ class EndpointsResource(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[Endpoints]:
+    ) -> Watch[core_v1.Endpoints]:
         """Watch Endpoints objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2216,7 +2186,7 @@ class EndpointsResource(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Endpoints,
+                response=core_v1.Endpoints,
             ),
             resume=resume,
         )
@@ -2229,14 +2199,14 @@ class AsyncEndpointsResource(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: Endpoints,
+        obj: core_v1.Endpoints,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Endpoints:
+    ) -> core_v1.Endpoints:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2264,19 +2234,19 @@ class AsyncEndpointsResource(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Endpoints,
+                response=core_v1.Endpoints,
             )
         )
 
     async def create(
         self,
-        body: Endpoints,
+        body: core_v1.Endpoints,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Endpoints:
+    ) -> core_v1.Endpoints:
         """Create a Endpoints.
 
         Args:
@@ -2301,7 +2271,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Endpoints,
+                response=core_v1.Endpoints,
             )
         )
 
@@ -2316,7 +2286,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Endpoints | meta_v1.Status:
+    ) -> core_v1.Endpoints | meta_v1.Status:
         """Delete the Endpoints ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2353,7 +2323,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Endpoints, meta_v1.Status),
+                response=OrStatus(core_v1.Endpoints, meta_v1.Status),
             )
         )
 
@@ -2376,7 +2346,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EndpointsList | meta_v1.Status:
+    ) -> core_v1.EndpointsList | meta_v1.Status:
         """Delete every Endpoints in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2443,11 +2413,11 @@ class AsyncEndpointsResource(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EndpointsList, meta_v1.Status),
+                response=OrStatus(core_v1.EndpointsList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> Endpoints:
+    async def get(self, name: str, *, namespace: str | None = None) -> core_v1.Endpoints:
         """Read the Endpoints ``name``.
 
         Args:
@@ -2455,7 +2425,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
             namespace: Namespace of the Endpoints; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=Endpoints)
+            self._request("GET", name=name, namespace=namespace, response=core_v1.Endpoints)
         )
 
     async def list(
@@ -2471,7 +2441,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EndpointsList:
+    ) -> core_v1.EndpointsList:
         """List Endpoints objects, one page at a time.
 
         The Endpoints objects in a namespace (or in every namespace): at most ``limit`` of
@@ -2516,7 +2486,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=EndpointsList,
+                response=core_v1.EndpointsList,
             )
         )
 
@@ -2532,7 +2502,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[Endpoints]:
+    ) -> AsyncListIterator[core_v1.Endpoints]:
         """Every Endpoints, following ``continue`` across pages.
 
         The Endpoints objects in a namespace (or in every namespace), ``limit`` per request
@@ -2576,7 +2546,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Endpoints,
+                response=core_v1.Endpoints,
             )
         )
 
@@ -2591,32 +2561,32 @@ class AsyncEndpointsResource(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Endpoints: ...
+    ) -> core_v1.Endpoints: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: Endpoints | Mapping[str, Any],
+        body: core_v1.Endpoints | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Endpoints: ...
+    ) -> core_v1.Endpoints: ...
 
     async def patch(
         self,
         name: str,
-        body: Endpoints | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Endpoints | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Endpoints:
+    ) -> core_v1.Endpoints:
         """Patch the Endpoints ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2649,20 +2619,20 @@ class AsyncEndpointsResource(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Endpoints,
+                response=core_v1.Endpoints,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: Endpoints,
+        body: core_v1.Endpoints,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Endpoints:
+    ) -> core_v1.Endpoints:
         """Replace the Endpoints ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2692,7 +2662,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Endpoints,
+                response=core_v1.Endpoints,
             )
         )
 
@@ -2710,7 +2680,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[Endpoints]:
+    ) -> AsyncWatch[core_v1.Endpoints]:
         """Watch Endpoints objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2760,7 +2730,7 @@ class AsyncEndpointsResource(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Endpoints,
+                response=core_v1.Endpoints,
             ),
             resume=resume,
         )
@@ -2783,14 +2753,14 @@ class Events(ResourceClient):
 
     def apply(
         self,
-        obj: Event,
+        obj: core_v1.Event,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> core_v1.Event:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2818,19 +2788,19 @@ class Events(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Event,
+                response=core_v1.Event,
             )
         )
 
     def create(
         self,
-        body: Event,
+        body: core_v1.Event,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> core_v1.Event:
         """Create a Event.
 
         Args:
@@ -2855,7 +2825,7 @@ class Events(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Event,
+                response=core_v1.Event,
             )
         )
 
@@ -2870,7 +2840,7 @@ class Events(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Event | meta_v1.Status:
+    ) -> core_v1.Event | meta_v1.Status:
         """Delete the Event ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2907,7 +2877,7 @@ class Events(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Event, meta_v1.Status),
+                response=OrStatus(core_v1.Event, meta_v1.Status),
             )
         )
 
@@ -2930,7 +2900,7 @@ class Events(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EventList | meta_v1.Status:
+    ) -> core_v1.EventList | meta_v1.Status:
         """Delete every Event in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2997,18 +2967,20 @@ class Events(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EventList, meta_v1.Status),
+                response=OrStatus(core_v1.EventList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> Event:
+    def get(self, name: str, *, namespace: str | None = None) -> core_v1.Event:
         """Read the Event ``name``.
 
         Args:
             name: Name of the Event.
             namespace: Namespace of the Event; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=Event))
+        return self._send(
+            self._request("GET", name=name, namespace=namespace, response=core_v1.Event)
+        )
 
     def list(
         self,
@@ -3023,7 +2995,7 @@ class Events(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EventList:
+    ) -> core_v1.EventList:
         """List Event objects, one page at a time.
 
         The Event objects in a namespace (or in every namespace): at most ``limit`` of them;
@@ -3068,7 +3040,7 @@ class Events(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=EventList,
+                response=core_v1.EventList,
             )
         )
 
@@ -3084,7 +3056,7 @@ class Events(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[Event]:
+    ) -> ListIterator[core_v1.Event]:
         """Every Event, following ``continue`` across pages.
 
         The Event objects in a namespace (or in every namespace), ``limit`` per request (500
@@ -3127,7 +3099,7 @@ class Events(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Event,
+                response=core_v1.Event,
             )
         )
 
@@ -3142,32 +3114,32 @@ class Events(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event: ...
+    ) -> core_v1.Event: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: Event | Mapping[str, Any],
+        body: core_v1.Event | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event: ...
+    ) -> core_v1.Event: ...
 
     def patch(
         self,
         name: str,
-        body: Event | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Event | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> core_v1.Event:
         """Patch the Event ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3200,20 +3172,20 @@ class Events(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Event,
+                response=core_v1.Event,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: Event,
+        body: core_v1.Event,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> core_v1.Event:
         """Replace the Event ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -3243,7 +3215,7 @@ class Events(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Event,
+                response=core_v1.Event,
             )
         )
 
@@ -3261,7 +3233,7 @@ class Events(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[Event]:
+    ) -> Watch[core_v1.Event]:
         """Watch Event objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -3311,7 +3283,7 @@ class Events(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Event,
+                response=core_v1.Event,
             ),
             resume=resume,
         )
@@ -3324,14 +3296,14 @@ class AsyncEvents(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: Event,
+        obj: core_v1.Event,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> core_v1.Event:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3359,19 +3331,19 @@ class AsyncEvents(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Event,
+                response=core_v1.Event,
             )
         )
 
     async def create(
         self,
-        body: Event,
+        body: core_v1.Event,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> core_v1.Event:
         """Create a Event.
 
         Args:
@@ -3396,7 +3368,7 @@ class AsyncEvents(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Event,
+                response=core_v1.Event,
             )
         )
 
@@ -3411,7 +3383,7 @@ class AsyncEvents(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Event | meta_v1.Status:
+    ) -> core_v1.Event | meta_v1.Status:
         """Delete the Event ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -3448,7 +3420,7 @@ class AsyncEvents(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Event, meta_v1.Status),
+                response=OrStatus(core_v1.Event, meta_v1.Status),
             )
         )
 
@@ -3471,7 +3443,7 @@ class AsyncEvents(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EventList | meta_v1.Status:
+    ) -> core_v1.EventList | meta_v1.Status:
         """Delete every Event in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -3538,11 +3510,11 @@ class AsyncEvents(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EventList, meta_v1.Status),
+                response=OrStatus(core_v1.EventList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> Event:
+    async def get(self, name: str, *, namespace: str | None = None) -> core_v1.Event:
         """Read the Event ``name``.
 
         Args:
@@ -3550,7 +3522,7 @@ class AsyncEvents(AsyncResourceClient):
             namespace: Namespace of the Event; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=Event)
+            self._request("GET", name=name, namespace=namespace, response=core_v1.Event)
         )
 
     async def list(
@@ -3566,7 +3538,7 @@ class AsyncEvents(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EventList:
+    ) -> core_v1.EventList:
         """List Event objects, one page at a time.
 
         The Event objects in a namespace (or in every namespace): at most ``limit`` of them;
@@ -3611,7 +3583,7 @@ class AsyncEvents(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=EventList,
+                response=core_v1.EventList,
             )
         )
 
@@ -3627,7 +3599,7 @@ class AsyncEvents(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[Event]:
+    ) -> AsyncListIterator[core_v1.Event]:
         """Every Event, following ``continue`` across pages.
 
         The Event objects in a namespace (or in every namespace), ``limit`` per request (500
@@ -3670,7 +3642,7 @@ class AsyncEvents(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Event,
+                response=core_v1.Event,
             )
         )
 
@@ -3685,32 +3657,32 @@ class AsyncEvents(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event: ...
+    ) -> core_v1.Event: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: Event | Mapping[str, Any],
+        body: core_v1.Event | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event: ...
+    ) -> core_v1.Event: ...
 
     async def patch(
         self,
         name: str,
-        body: Event | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Event | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> core_v1.Event:
         """Patch the Event ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3743,20 +3715,20 @@ class AsyncEvents(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Event,
+                response=core_v1.Event,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: Event,
+        body: core_v1.Event,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> core_v1.Event:
         """Replace the Event ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -3786,7 +3758,7 @@ class AsyncEvents(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Event,
+                response=core_v1.Event,
             )
         )
 
@@ -3804,7 +3776,7 @@ class AsyncEvents(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[Event]:
+    ) -> AsyncWatch[core_v1.Event]:
         """Watch Event objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -3854,7 +3826,7 @@ class AsyncEvents(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Event,
+                response=core_v1.Event,
             ),
             resume=resume,
         )
@@ -3877,14 +3849,14 @@ class LimitRanges(ResourceClient):
 
     def apply(
         self,
-        obj: LimitRange,
+        obj: core_v1.LimitRange,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LimitRange:
+    ) -> core_v1.LimitRange:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3912,19 +3884,19 @@ class LimitRanges(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=LimitRange,
+                response=core_v1.LimitRange,
             )
         )
 
     def create(
         self,
-        body: LimitRange,
+        body: core_v1.LimitRange,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LimitRange:
+    ) -> core_v1.LimitRange:
         """Create a LimitRange.
 
         Args:
@@ -3949,7 +3921,7 @@ class LimitRanges(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=LimitRange,
+                response=core_v1.LimitRange,
             )
         )
 
@@ -3964,7 +3936,7 @@ class LimitRanges(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> LimitRange | meta_v1.Status:
+    ) -> core_v1.LimitRange | meta_v1.Status:
         """Delete the LimitRange ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -4001,7 +3973,7 @@ class LimitRanges(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(LimitRange, meta_v1.Status),
+                response=OrStatus(core_v1.LimitRange, meta_v1.Status),
             )
         )
 
@@ -4024,7 +3996,7 @@ class LimitRanges(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LimitRangeList | meta_v1.Status:
+    ) -> core_v1.LimitRangeList | meta_v1.Status:
         """Delete every LimitRange in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -4091,18 +4063,20 @@ class LimitRanges(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(LimitRangeList, meta_v1.Status),
+                response=OrStatus(core_v1.LimitRangeList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> LimitRange:
+    def get(self, name: str, *, namespace: str | None = None) -> core_v1.LimitRange:
         """Read the LimitRange ``name``.
 
         Args:
             name: Name of the LimitRange.
             namespace: Namespace of the LimitRange; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=LimitRange))
+        return self._send(
+            self._request("GET", name=name, namespace=namespace, response=core_v1.LimitRange)
+        )
 
     def list(
         self,
@@ -4117,7 +4091,7 @@ class LimitRanges(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LimitRangeList:
+    ) -> core_v1.LimitRangeList:
         """List LimitRange objects, one page at a time.
 
         The LimitRange objects in a namespace (or in every namespace): at most ``limit`` of
@@ -4162,7 +4136,7 @@ class LimitRanges(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=LimitRangeList,
+                response=core_v1.LimitRangeList,
             )
         )
 
@@ -4178,7 +4152,7 @@ class LimitRanges(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[LimitRange]:
+    ) -> ListIterator[core_v1.LimitRange]:
         """Every LimitRange, following ``continue`` across pages.
 
         The LimitRange objects in a namespace (or in every namespace), ``limit`` per request
@@ -4222,7 +4196,7 @@ class LimitRanges(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=LimitRange,
+                response=core_v1.LimitRange,
             )
         )
 
@@ -4237,32 +4211,32 @@ class LimitRanges(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LimitRange: ...
+    ) -> core_v1.LimitRange: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: LimitRange | Mapping[str, Any],
+        body: core_v1.LimitRange | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LimitRange: ...
+    ) -> core_v1.LimitRange: ...
 
     def patch(
         self,
         name: str,
-        body: LimitRange | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.LimitRange | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LimitRange:
+    ) -> core_v1.LimitRange:
         """Patch the LimitRange ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4295,20 +4269,20 @@ class LimitRanges(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=LimitRange,
+                response=core_v1.LimitRange,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: LimitRange,
+        body: core_v1.LimitRange,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LimitRange:
+    ) -> core_v1.LimitRange:
         """Replace the LimitRange ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -4338,7 +4312,7 @@ class LimitRanges(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=LimitRange,
+                response=core_v1.LimitRange,
             )
         )
 
@@ -4356,7 +4330,7 @@ class LimitRanges(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[LimitRange]:
+    ) -> Watch[core_v1.LimitRange]:
         """Watch LimitRange objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -4406,7 +4380,7 @@ class LimitRanges(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=LimitRange,
+                response=core_v1.LimitRange,
             ),
             resume=resume,
         )
@@ -4419,14 +4393,14 @@ class AsyncLimitRanges(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: LimitRange,
+        obj: core_v1.LimitRange,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LimitRange:
+    ) -> core_v1.LimitRange:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -4454,19 +4428,19 @@ class AsyncLimitRanges(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=LimitRange,
+                response=core_v1.LimitRange,
             )
         )
 
     async def create(
         self,
-        body: LimitRange,
+        body: core_v1.LimitRange,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LimitRange:
+    ) -> core_v1.LimitRange:
         """Create a LimitRange.
 
         Args:
@@ -4491,7 +4465,7 @@ class AsyncLimitRanges(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=LimitRange,
+                response=core_v1.LimitRange,
             )
         )
 
@@ -4506,7 +4480,7 @@ class AsyncLimitRanges(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> LimitRange | meta_v1.Status:
+    ) -> core_v1.LimitRange | meta_v1.Status:
         """Delete the LimitRange ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -4543,7 +4517,7 @@ class AsyncLimitRanges(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(LimitRange, meta_v1.Status),
+                response=OrStatus(core_v1.LimitRange, meta_v1.Status),
             )
         )
 
@@ -4566,7 +4540,7 @@ class AsyncLimitRanges(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LimitRangeList | meta_v1.Status:
+    ) -> core_v1.LimitRangeList | meta_v1.Status:
         """Delete every LimitRange in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -4633,11 +4607,11 @@ class AsyncLimitRanges(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(LimitRangeList, meta_v1.Status),
+                response=OrStatus(core_v1.LimitRangeList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> LimitRange:
+    async def get(self, name: str, *, namespace: str | None = None) -> core_v1.LimitRange:
         """Read the LimitRange ``name``.
 
         Args:
@@ -4645,7 +4619,7 @@ class AsyncLimitRanges(AsyncResourceClient):
             namespace: Namespace of the LimitRange; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=LimitRange)
+            self._request("GET", name=name, namespace=namespace, response=core_v1.LimitRange)
         )
 
     async def list(
@@ -4661,7 +4635,7 @@ class AsyncLimitRanges(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> LimitRangeList:
+    ) -> core_v1.LimitRangeList:
         """List LimitRange objects, one page at a time.
 
         The LimitRange objects in a namespace (or in every namespace): at most ``limit`` of
@@ -4706,7 +4680,7 @@ class AsyncLimitRanges(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=LimitRangeList,
+                response=core_v1.LimitRangeList,
             )
         )
 
@@ -4722,7 +4696,7 @@ class AsyncLimitRanges(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[LimitRange]:
+    ) -> AsyncListIterator[core_v1.LimitRange]:
         """Every LimitRange, following ``continue`` across pages.
 
         The LimitRange objects in a namespace (or in every namespace), ``limit`` per request
@@ -4766,7 +4740,7 @@ class AsyncLimitRanges(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=LimitRange,
+                response=core_v1.LimitRange,
             )
         )
 
@@ -4781,32 +4755,32 @@ class AsyncLimitRanges(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LimitRange: ...
+    ) -> core_v1.LimitRange: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: LimitRange | Mapping[str, Any],
+        body: core_v1.LimitRange | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LimitRange: ...
+    ) -> core_v1.LimitRange: ...
 
     async def patch(
         self,
         name: str,
-        body: LimitRange | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.LimitRange | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LimitRange:
+    ) -> core_v1.LimitRange:
         """Patch the LimitRange ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4839,20 +4813,20 @@ class AsyncLimitRanges(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=LimitRange,
+                response=core_v1.LimitRange,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: LimitRange,
+        body: core_v1.LimitRange,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> LimitRange:
+    ) -> core_v1.LimitRange:
         """Replace the LimitRange ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -4882,7 +4856,7 @@ class AsyncLimitRanges(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=LimitRange,
+                response=core_v1.LimitRange,
             )
         )
 
@@ -4900,7 +4874,7 @@ class AsyncLimitRanges(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[LimitRange]:
+    ) -> AsyncWatch[core_v1.LimitRange]:
         """Watch LimitRange objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -4950,7 +4924,7 @@ class AsyncLimitRanges(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=LimitRange,
+                response=core_v1.LimitRange,
             ),
             resume=resume,
         )
@@ -4971,13 +4945,13 @@ class Namespaces(ResourceClient):
 
     def apply(
         self,
-        obj: Namespace,
+        obj: core_v1.Namespace,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -5002,19 +4976,19 @@ class Namespaces(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
     def apply_status(
         self,
-        obj: Namespace,
+        obj: core_v1.Namespace,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -5040,18 +5014,18 @@ class Namespaces(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
     def create(
         self,
-        body: Namespace,
+        body: core_v1.Namespace,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Create a Namespace.
 
         Args:
@@ -5073,7 +5047,7 @@ class Namespaces(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
@@ -5087,7 +5061,7 @@ class Namespaces(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Namespace | meta_v1.Status:
+    ) -> core_v1.Namespace | meta_v1.Status:
         """Delete the Namespace ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -5122,25 +5096,27 @@ class Namespaces(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Namespace, meta_v1.Status),
+                response=OrStatus(core_v1.Namespace, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> Namespace:
+    def get(self, name: str) -> core_v1.Namespace:
         """Read the Namespace ``name``.
 
         Args:
             name: Name of the Namespace.
         """
-        return self._send(self._request("GET", name=name, response=Namespace))
+        return self._send(self._request("GET", name=name, response=core_v1.Namespace))
 
-    def get_status(self, name: str) -> Namespace:
+    def get_status(self, name: str) -> core_v1.Namespace:
         """Read the status of the Namespace ``name``.
 
         Args:
             name: Name of the Namespace.
         """
-        return self._send(self._request("GET", name=name, subresource="status", response=Namespace))
+        return self._send(
+            self._request("GET", name=name, subresource="status", response=core_v1.Namespace)
+        )
 
     def list(
         self,
@@ -5153,7 +5129,7 @@ class Namespaces(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> NamespaceList:
+    ) -> core_v1.NamespaceList:
         """List Namespace objects, one page at a time.
 
         The Namespace objects: at most ``limit`` of them; pass the answer's
@@ -5194,7 +5170,7 @@ class Namespaces(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=NamespaceList,
+                response=core_v1.NamespaceList,
             )
         )
 
@@ -5208,7 +5184,7 @@ class Namespaces(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[Namespace]:
+    ) -> ListIterator[core_v1.Namespace]:
         """Every Namespace, following ``continue`` across pages.
 
         The Namespace objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -5247,7 +5223,7 @@ class Namespaces(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
@@ -5261,30 +5237,30 @@ class Namespaces(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace: ...
+    ) -> core_v1.Namespace: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: Namespace | Mapping[str, Any],
+        body: core_v1.Namespace | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace: ...
+    ) -> core_v1.Namespace: ...
 
     def patch(
         self,
         name: str,
-        body: Namespace | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Namespace | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Patch the Namespace ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5315,7 +5291,7 @@ class Namespaces(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
@@ -5329,30 +5305,30 @@ class Namespaces(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace: ...
+    ) -> core_v1.Namespace: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: Namespace | Mapping[str, Any],
+        body: core_v1.Namespace | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace: ...
+    ) -> core_v1.Namespace: ...
 
     def patch_status(
         self,
         name: str,
-        body: Namespace | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Namespace | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Patch the status of the Namespace ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5384,19 +5360,19 @@ class Namespaces(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: Namespace,
+        body: core_v1.Namespace,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Replace the Namespace ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -5423,19 +5399,19 @@ class Namespaces(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
     def replace_finalize(
         self,
         name: str,
-        body: Namespace,
+        body: core_v1.Namespace,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Replace the finalize of the Namespace ``name``.
 
         Args:
@@ -5460,19 +5436,19 @@ class Namespaces(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: Namespace,
+        body: core_v1.Namespace,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Replace the status of the Namespace ``name``.
 
         Args:
@@ -5497,7 +5473,7 @@ class Namespaces(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
@@ -5513,7 +5489,7 @@ class Namespaces(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[Namespace]:
+    ) -> Watch[core_v1.Namespace]:
         """Watch Namespace objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -5559,7 +5535,7 @@ class Namespaces(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             ),
             resume=resume,
         )
@@ -5572,13 +5548,13 @@ class AsyncNamespaces(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: Namespace,
+        obj: core_v1.Namespace,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -5603,19 +5579,19 @@ class AsyncNamespaces(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
     async def apply_status(
         self,
-        obj: Namespace,
+        obj: core_v1.Namespace,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -5641,18 +5617,18 @@ class AsyncNamespaces(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
     async def create(
         self,
-        body: Namespace,
+        body: core_v1.Namespace,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Create a Namespace.
 
         Args:
@@ -5674,7 +5650,7 @@ class AsyncNamespaces(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
@@ -5688,7 +5664,7 @@ class AsyncNamespaces(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Namespace | meta_v1.Status:
+    ) -> core_v1.Namespace | meta_v1.Status:
         """Delete the Namespace ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -5723,26 +5699,26 @@ class AsyncNamespaces(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Namespace, meta_v1.Status),
+                response=OrStatus(core_v1.Namespace, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> Namespace:
+    async def get(self, name: str) -> core_v1.Namespace:
         """Read the Namespace ``name``.
 
         Args:
             name: Name of the Namespace.
         """
-        return await self._send(self._request("GET", name=name, response=Namespace))
+        return await self._send(self._request("GET", name=name, response=core_v1.Namespace))
 
-    async def get_status(self, name: str) -> Namespace:
+    async def get_status(self, name: str) -> core_v1.Namespace:
         """Read the status of the Namespace ``name``.
 
         Args:
             name: Name of the Namespace.
         """
         return await self._send(
-            self._request("GET", name=name, subresource="status", response=Namespace)
+            self._request("GET", name=name, subresource="status", response=core_v1.Namespace)
         )
 
     async def list(
@@ -5756,7 +5732,7 @@ class AsyncNamespaces(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> NamespaceList:
+    ) -> core_v1.NamespaceList:
         """List Namespace objects, one page at a time.
 
         The Namespace objects: at most ``limit`` of them; pass the answer's
@@ -5797,7 +5773,7 @@ class AsyncNamespaces(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=NamespaceList,
+                response=core_v1.NamespaceList,
             )
         )
 
@@ -5811,7 +5787,7 @@ class AsyncNamespaces(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[Namespace]:
+    ) -> AsyncListIterator[core_v1.Namespace]:
         """Every Namespace, following ``continue`` across pages.
 
         The Namespace objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -5850,7 +5826,7 @@ class AsyncNamespaces(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
@@ -5864,30 +5840,30 @@ class AsyncNamespaces(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace: ...
+    ) -> core_v1.Namespace: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: Namespace | Mapping[str, Any],
+        body: core_v1.Namespace | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace: ...
+    ) -> core_v1.Namespace: ...
 
     async def patch(
         self,
         name: str,
-        body: Namespace | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Namespace | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Patch the Namespace ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5918,7 +5894,7 @@ class AsyncNamespaces(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
@@ -5932,30 +5908,30 @@ class AsyncNamespaces(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace: ...
+    ) -> core_v1.Namespace: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: Namespace | Mapping[str, Any],
+        body: core_v1.Namespace | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace: ...
+    ) -> core_v1.Namespace: ...
 
     async def patch_status(
         self,
         name: str,
-        body: Namespace | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Namespace | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Patch the status of the Namespace ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5987,19 +5963,19 @@ class AsyncNamespaces(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: Namespace,
+        body: core_v1.Namespace,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Replace the Namespace ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -6026,19 +6002,19 @@ class AsyncNamespaces(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
     async def replace_finalize(
         self,
         name: str,
-        body: Namespace,
+        body: core_v1.Namespace,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Replace the finalize of the Namespace ``name``.
 
         Args:
@@ -6063,19 +6039,19 @@ class AsyncNamespaces(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: Namespace,
+        body: core_v1.Namespace,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Namespace:
+    ) -> core_v1.Namespace:
         """Replace the status of the Namespace ``name``.
 
         Args:
@@ -6100,7 +6076,7 @@ class AsyncNamespaces(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             )
         )
 
@@ -6116,7 +6092,7 @@ class AsyncNamespaces(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[Namespace]:
+    ) -> AsyncWatch[core_v1.Namespace]:
         """Watch Namespace objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -6162,7 +6138,7 @@ class AsyncNamespaces(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Namespace,
+                response=core_v1.Namespace,
             ),
             resume=resume,
         )
@@ -6185,13 +6161,13 @@ class Nodes(ResourceClient):
 
     def apply(
         self,
-        obj: Node,
+        obj: core_v1.Node,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node:
+    ) -> core_v1.Node:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -6216,19 +6192,19 @@ class Nodes(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
     def apply_status(
         self,
-        obj: Node,
+        obj: core_v1.Node,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node:
+    ) -> core_v1.Node:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -6254,18 +6230,18 @@ class Nodes(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
     def create(
         self,
-        body: Node,
+        body: core_v1.Node,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node:
+    ) -> core_v1.Node:
         """Create a Node.
 
         Args:
@@ -6287,7 +6263,7 @@ class Nodes(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
@@ -6301,7 +6277,7 @@ class Nodes(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Node | meta_v1.Status:
+    ) -> core_v1.Node | meta_v1.Status:
         """Delete the Node ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -6336,7 +6312,7 @@ class Nodes(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Node, meta_v1.Status),
+                response=OrStatus(core_v1.Node, meta_v1.Status),
             )
         )
 
@@ -6358,7 +6334,7 @@ class Nodes(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> NodeList | meta_v1.Status:
+    ) -> core_v1.NodeList | meta_v1.Status:
         """Delete every Node that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -6423,25 +6399,27 @@ class Nodes(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(NodeList, meta_v1.Status),
+                response=OrStatus(core_v1.NodeList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> Node:
+    def get(self, name: str) -> core_v1.Node:
         """Read the Node ``name``.
 
         Args:
             name: Name of the Node.
         """
-        return self._send(self._request("GET", name=name, response=Node))
+        return self._send(self._request("GET", name=name, response=core_v1.Node))
 
-    def get_status(self, name: str) -> Node:
+    def get_status(self, name: str) -> core_v1.Node:
         """Read the status of the Node ``name``.
 
         Args:
             name: Name of the Node.
         """
-        return self._send(self._request("GET", name=name, subresource="status", response=Node))
+        return self._send(
+            self._request("GET", name=name, subresource="status", response=core_v1.Node)
+        )
 
     def list(
         self,
@@ -6454,7 +6432,7 @@ class Nodes(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> NodeList:
+    ) -> core_v1.NodeList:
         """List Node objects, one page at a time.
 
         The Node objects: at most ``limit`` of them; pass the answer's
@@ -6495,7 +6473,7 @@ class Nodes(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=NodeList,
+                response=core_v1.NodeList,
             )
         )
 
@@ -6509,7 +6487,7 @@ class Nodes(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[Node]:
+    ) -> ListIterator[core_v1.Node]:
         """Every Node, following ``continue`` across pages.
 
         The Node objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -6548,7 +6526,7 @@ class Nodes(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
@@ -6562,30 +6540,30 @@ class Nodes(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node: ...
+    ) -> core_v1.Node: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: Node | Mapping[str, Any],
+        body: core_v1.Node | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node: ...
+    ) -> core_v1.Node: ...
 
     def patch(
         self,
         name: str,
-        body: Node | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Node | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node:
+    ) -> core_v1.Node:
         """Patch the Node ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -6616,7 +6594,7 @@ class Nodes(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
@@ -6630,30 +6608,30 @@ class Nodes(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node: ...
+    ) -> core_v1.Node: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: Node | Mapping[str, Any],
+        body: core_v1.Node | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node: ...
+    ) -> core_v1.Node: ...
 
     def patch_status(
         self,
         name: str,
-        body: Node | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Node | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node:
+    ) -> core_v1.Node:
         """Patch the status of the Node ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -6685,7 +6663,7 @@ class Nodes(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
@@ -6734,12 +6712,12 @@ class Nodes(ResourceClient):
     def replace(
         self,
         name: str,
-        body: Node,
+        body: core_v1.Node,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node:
+    ) -> core_v1.Node:
         """Replace the Node ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -6766,19 +6744,19 @@ class Nodes(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: Node,
+        body: core_v1.Node,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node:
+    ) -> core_v1.Node:
         """Replace the status of the Node ``name``.
 
         Args:
@@ -6803,7 +6781,7 @@ class Nodes(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
@@ -6819,7 +6797,7 @@ class Nodes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[Node]:
+    ) -> Watch[core_v1.Node]:
         """Watch Node objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -6865,7 +6843,7 @@ class Nodes(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Node,
+                response=core_v1.Node,
             ),
             resume=resume,
         )
@@ -6878,13 +6856,13 @@ class AsyncNodes(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: Node,
+        obj: core_v1.Node,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node:
+    ) -> core_v1.Node:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -6909,19 +6887,19 @@ class AsyncNodes(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
     async def apply_status(
         self,
-        obj: Node,
+        obj: core_v1.Node,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node:
+    ) -> core_v1.Node:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -6947,18 +6925,18 @@ class AsyncNodes(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
     async def create(
         self,
-        body: Node,
+        body: core_v1.Node,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node:
+    ) -> core_v1.Node:
         """Create a Node.
 
         Args:
@@ -6980,7 +6958,7 @@ class AsyncNodes(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
@@ -6994,7 +6972,7 @@ class AsyncNodes(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Node | meta_v1.Status:
+    ) -> core_v1.Node | meta_v1.Status:
         """Delete the Node ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -7029,7 +7007,7 @@ class AsyncNodes(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Node, meta_v1.Status),
+                response=OrStatus(core_v1.Node, meta_v1.Status),
             )
         )
 
@@ -7051,7 +7029,7 @@ class AsyncNodes(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> NodeList | meta_v1.Status:
+    ) -> core_v1.NodeList | meta_v1.Status:
         """Delete every Node that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -7116,26 +7094,26 @@ class AsyncNodes(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(NodeList, meta_v1.Status),
+                response=OrStatus(core_v1.NodeList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> Node:
+    async def get(self, name: str) -> core_v1.Node:
         """Read the Node ``name``.
 
         Args:
             name: Name of the Node.
         """
-        return await self._send(self._request("GET", name=name, response=Node))
+        return await self._send(self._request("GET", name=name, response=core_v1.Node))
 
-    async def get_status(self, name: str) -> Node:
+    async def get_status(self, name: str) -> core_v1.Node:
         """Read the status of the Node ``name``.
 
         Args:
             name: Name of the Node.
         """
         return await self._send(
-            self._request("GET", name=name, subresource="status", response=Node)
+            self._request("GET", name=name, subresource="status", response=core_v1.Node)
         )
 
     async def list(
@@ -7149,7 +7127,7 @@ class AsyncNodes(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> NodeList:
+    ) -> core_v1.NodeList:
         """List Node objects, one page at a time.
 
         The Node objects: at most ``limit`` of them; pass the answer's
@@ -7190,7 +7168,7 @@ class AsyncNodes(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=NodeList,
+                response=core_v1.NodeList,
             )
         )
 
@@ -7204,7 +7182,7 @@ class AsyncNodes(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[Node]:
+    ) -> AsyncListIterator[core_v1.Node]:
         """Every Node, following ``continue`` across pages.
 
         The Node objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -7243,7 +7221,7 @@ class AsyncNodes(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
@@ -7257,30 +7235,30 @@ class AsyncNodes(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node: ...
+    ) -> core_v1.Node: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: Node | Mapping[str, Any],
+        body: core_v1.Node | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node: ...
+    ) -> core_v1.Node: ...
 
     async def patch(
         self,
         name: str,
-        body: Node | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Node | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node:
+    ) -> core_v1.Node:
         """Patch the Node ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -7311,7 +7289,7 @@ class AsyncNodes(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
@@ -7325,30 +7303,30 @@ class AsyncNodes(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node: ...
+    ) -> core_v1.Node: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: Node | Mapping[str, Any],
+        body: core_v1.Node | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node: ...
+    ) -> core_v1.Node: ...
 
     async def patch_status(
         self,
         name: str,
-        body: Node | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Node | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node:
+    ) -> core_v1.Node:
         """Patch the status of the Node ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -7380,7 +7358,7 @@ class AsyncNodes(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
@@ -7429,12 +7407,12 @@ class AsyncNodes(AsyncResourceClient):
     async def replace(
         self,
         name: str,
-        body: Node,
+        body: core_v1.Node,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node:
+    ) -> core_v1.Node:
         """Replace the Node ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -7461,19 +7439,19 @@ class AsyncNodes(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: Node,
+        body: core_v1.Node,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Node:
+    ) -> core_v1.Node:
         """Replace the status of the Node ``name``.
 
         Args:
@@ -7498,7 +7476,7 @@ class AsyncNodes(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Node,
+                response=core_v1.Node,
             )
         )
 
@@ -7514,7 +7492,7 @@ class AsyncNodes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[Node]:
+    ) -> AsyncWatch[core_v1.Node]:
         """Watch Node objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -7560,7 +7538,7 @@ class AsyncNodes(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Node,
+                response=core_v1.Node,
             ),
             resume=resume,
         )
@@ -7583,14 +7561,14 @@ class PersistentVolumeClaims(ResourceClient):
 
     def apply(
         self,
-        obj: PersistentVolumeClaim,
+        obj: core_v1.PersistentVolumeClaim,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim:
+    ) -> core_v1.PersistentVolumeClaim:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -7618,20 +7596,20 @@ class PersistentVolumeClaims(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
     def apply_status(
         self,
-        obj: PersistentVolumeClaim,
+        obj: core_v1.PersistentVolumeClaim,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim:
+    ) -> core_v1.PersistentVolumeClaim:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -7660,19 +7638,19 @@ class PersistentVolumeClaims(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
     def create(
         self,
-        body: PersistentVolumeClaim,
+        body: core_v1.PersistentVolumeClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim:
+    ) -> core_v1.PersistentVolumeClaim:
         """Create a PersistentVolumeClaim.
 
         Args:
@@ -7697,7 +7675,7 @@ class PersistentVolumeClaims(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
@@ -7712,7 +7690,7 @@ class PersistentVolumeClaims(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PersistentVolumeClaim | meta_v1.Status:
+    ) -> core_v1.PersistentVolumeClaim | meta_v1.Status:
         """Delete the PersistentVolumeClaim ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -7750,7 +7728,7 @@ class PersistentVolumeClaims(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PersistentVolumeClaim, meta_v1.Status),
+                response=OrStatus(core_v1.PersistentVolumeClaim, meta_v1.Status),
             )
         )
 
@@ -7773,7 +7751,7 @@ class PersistentVolumeClaims(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PersistentVolumeClaimList | meta_v1.Status:
+    ) -> core_v1.PersistentVolumeClaimList | meta_v1.Status:
         """Delete every PersistentVolumeClaim in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -7841,11 +7819,11 @@ class PersistentVolumeClaims(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PersistentVolumeClaimList, meta_v1.Status),
+                response=OrStatus(core_v1.PersistentVolumeClaimList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> PersistentVolumeClaim:
+    def get(self, name: str, *, namespace: str | None = None) -> core_v1.PersistentVolumeClaim:
         """Read the PersistentVolumeClaim ``name``.
 
         Args:
@@ -7854,10 +7832,14 @@ class PersistentVolumeClaims(ResourceClient):
                 namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=PersistentVolumeClaim)
+            self._request(
+                "GET", name=name, namespace=namespace, response=core_v1.PersistentVolumeClaim
+            )
         )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> PersistentVolumeClaim:
+    def get_status(
+        self, name: str, *, namespace: str | None = None
+    ) -> core_v1.PersistentVolumeClaim:
         """Read the status of the PersistentVolumeClaim ``name``.
 
         Args:
@@ -7871,7 +7853,7 @@ class PersistentVolumeClaims(ResourceClient):
                 name=name,
                 namespace=namespace,
                 subresource="status",
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
@@ -7888,7 +7870,7 @@ class PersistentVolumeClaims(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PersistentVolumeClaimList:
+    ) -> core_v1.PersistentVolumeClaimList:
         """List PersistentVolumeClaim objects, one page at a time.
 
         The PersistentVolumeClaim objects in a namespace (or in every namespace): at most
@@ -7935,7 +7917,7 @@ class PersistentVolumeClaims(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PersistentVolumeClaimList,
+                response=core_v1.PersistentVolumeClaimList,
             )
         )
 
@@ -7951,7 +7933,7 @@ class PersistentVolumeClaims(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[PersistentVolumeClaim]:
+    ) -> ListIterator[core_v1.PersistentVolumeClaim]:
         """Every PersistentVolumeClaim, following ``continue`` across pages.
 
         The PersistentVolumeClaim objects in a namespace (or in every namespace), ``limit``
@@ -7996,7 +7978,7 @@ class PersistentVolumeClaims(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
@@ -8011,32 +7993,32 @@ class PersistentVolumeClaims(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim: ...
+    ) -> core_v1.PersistentVolumeClaim: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: PersistentVolumeClaim | Mapping[str, Any],
+        body: core_v1.PersistentVolumeClaim | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim: ...
+    ) -> core_v1.PersistentVolumeClaim: ...
 
     def patch(
         self,
         name: str,
-        body: PersistentVolumeClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.PersistentVolumeClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim:
+    ) -> core_v1.PersistentVolumeClaim:
         """Patch the PersistentVolumeClaim ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -8070,7 +8052,7 @@ class PersistentVolumeClaims(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
@@ -8085,32 +8067,32 @@ class PersistentVolumeClaims(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim: ...
+    ) -> core_v1.PersistentVolumeClaim: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: PersistentVolumeClaim | Mapping[str, Any],
+        body: core_v1.PersistentVolumeClaim | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim: ...
+    ) -> core_v1.PersistentVolumeClaim: ...
 
     def patch_status(
         self,
         name: str,
-        body: PersistentVolumeClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.PersistentVolumeClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim:
+    ) -> core_v1.PersistentVolumeClaim:
         """Patch the status of the PersistentVolumeClaim ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -8145,20 +8127,20 @@ class PersistentVolumeClaims(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: PersistentVolumeClaim,
+        body: core_v1.PersistentVolumeClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim:
+    ) -> core_v1.PersistentVolumeClaim:
         """Replace the PersistentVolumeClaim ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -8188,20 +8170,20 @@ class PersistentVolumeClaims(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: PersistentVolumeClaim,
+        body: core_v1.PersistentVolumeClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim:
+    ) -> core_v1.PersistentVolumeClaim:
         """Replace the status of the PersistentVolumeClaim ``name``.
 
         Args:
@@ -8229,7 +8211,7 @@ class PersistentVolumeClaims(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
@@ -8247,7 +8229,7 @@ class PersistentVolumeClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[PersistentVolumeClaim]:
+    ) -> Watch[core_v1.PersistentVolumeClaim]:
         """Watch PersistentVolumeClaim objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -8298,7 +8280,7 @@ class PersistentVolumeClaims(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             ),
             resume=resume,
         )
@@ -8311,14 +8293,14 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: PersistentVolumeClaim,
+        obj: core_v1.PersistentVolumeClaim,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim:
+    ) -> core_v1.PersistentVolumeClaim:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -8346,20 +8328,20 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
     async def apply_status(
         self,
-        obj: PersistentVolumeClaim,
+        obj: core_v1.PersistentVolumeClaim,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim:
+    ) -> core_v1.PersistentVolumeClaim:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -8388,19 +8370,19 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
     async def create(
         self,
-        body: PersistentVolumeClaim,
+        body: core_v1.PersistentVolumeClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim:
+    ) -> core_v1.PersistentVolumeClaim:
         """Create a PersistentVolumeClaim.
 
         Args:
@@ -8425,7 +8407,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
@@ -8440,7 +8422,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PersistentVolumeClaim | meta_v1.Status:
+    ) -> core_v1.PersistentVolumeClaim | meta_v1.Status:
         """Delete the PersistentVolumeClaim ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -8478,7 +8460,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PersistentVolumeClaim, meta_v1.Status),
+                response=OrStatus(core_v1.PersistentVolumeClaim, meta_v1.Status),
             )
         )
 
@@ -8501,7 +8483,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PersistentVolumeClaimList | meta_v1.Status:
+    ) -> core_v1.PersistentVolumeClaimList | meta_v1.Status:
         """Delete every PersistentVolumeClaim in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -8569,11 +8551,13 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PersistentVolumeClaimList, meta_v1.Status),
+                response=OrStatus(core_v1.PersistentVolumeClaimList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> PersistentVolumeClaim:
+    async def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> core_v1.PersistentVolumeClaim:
         """Read the PersistentVolumeClaim ``name``.
 
         Args:
@@ -8582,10 +8566,14 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                 namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=PersistentVolumeClaim)
+            self._request(
+                "GET", name=name, namespace=namespace, response=core_v1.PersistentVolumeClaim
+            )
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> PersistentVolumeClaim:
+    async def get_status(
+        self, name: str, *, namespace: str | None = None
+    ) -> core_v1.PersistentVolumeClaim:
         """Read the status of the PersistentVolumeClaim ``name``.
 
         Args:
@@ -8599,7 +8587,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                 name=name,
                 namespace=namespace,
                 subresource="status",
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
@@ -8616,7 +8604,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PersistentVolumeClaimList:
+    ) -> core_v1.PersistentVolumeClaimList:
         """List PersistentVolumeClaim objects, one page at a time.
 
         The PersistentVolumeClaim objects in a namespace (or in every namespace): at most
@@ -8663,7 +8651,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PersistentVolumeClaimList,
+                response=core_v1.PersistentVolumeClaimList,
             )
         )
 
@@ -8679,7 +8667,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[PersistentVolumeClaim]:
+    ) -> AsyncListIterator[core_v1.PersistentVolumeClaim]:
         """Every PersistentVolumeClaim, following ``continue`` across pages.
 
         The PersistentVolumeClaim objects in a namespace (or in every namespace), ``limit``
@@ -8724,7 +8712,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
@@ -8739,32 +8727,32 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim: ...
+    ) -> core_v1.PersistentVolumeClaim: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: PersistentVolumeClaim | Mapping[str, Any],
+        body: core_v1.PersistentVolumeClaim | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim: ...
+    ) -> core_v1.PersistentVolumeClaim: ...
 
     async def patch(
         self,
         name: str,
-        body: PersistentVolumeClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.PersistentVolumeClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim:
+    ) -> core_v1.PersistentVolumeClaim:
         """Patch the PersistentVolumeClaim ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -8798,7 +8786,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
@@ -8813,32 +8801,32 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim: ...
+    ) -> core_v1.PersistentVolumeClaim: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: PersistentVolumeClaim | Mapping[str, Any],
+        body: core_v1.PersistentVolumeClaim | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim: ...
+    ) -> core_v1.PersistentVolumeClaim: ...
 
     async def patch_status(
         self,
         name: str,
-        body: PersistentVolumeClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.PersistentVolumeClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim:
+    ) -> core_v1.PersistentVolumeClaim:
         """Patch the status of the PersistentVolumeClaim ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -8873,20 +8861,20 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: PersistentVolumeClaim,
+        body: core_v1.PersistentVolumeClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim:
+    ) -> core_v1.PersistentVolumeClaim:
         """Replace the PersistentVolumeClaim ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -8916,20 +8904,20 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: PersistentVolumeClaim,
+        body: core_v1.PersistentVolumeClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolumeClaim:
+    ) -> core_v1.PersistentVolumeClaim:
         """Replace the status of the PersistentVolumeClaim ``name``.
 
         Args:
@@ -8957,7 +8945,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             )
         )
 
@@ -8975,7 +8963,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[PersistentVolumeClaim]:
+    ) -> AsyncWatch[core_v1.PersistentVolumeClaim]:
         """Watch PersistentVolumeClaim objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -9026,7 +9014,7 @@ class AsyncPersistentVolumeClaims(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PersistentVolumeClaim,
+                response=core_v1.PersistentVolumeClaim,
             ),
             resume=resume,
         )
@@ -9049,13 +9037,13 @@ class PersistentVolumes(ResourceClient):
 
     def apply(
         self,
-        obj: PersistentVolume,
+        obj: core_v1.PersistentVolume,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume:
+    ) -> core_v1.PersistentVolume:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -9080,19 +9068,19 @@ class PersistentVolumes(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
     def apply_status(
         self,
-        obj: PersistentVolume,
+        obj: core_v1.PersistentVolume,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume:
+    ) -> core_v1.PersistentVolume:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -9118,18 +9106,18 @@ class PersistentVolumes(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
     def create(
         self,
-        body: PersistentVolume,
+        body: core_v1.PersistentVolume,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume:
+    ) -> core_v1.PersistentVolume:
         """Create a PersistentVolume.
 
         Args:
@@ -9151,7 +9139,7 @@ class PersistentVolumes(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
@@ -9165,7 +9153,7 @@ class PersistentVolumes(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PersistentVolume | meta_v1.Status:
+    ) -> core_v1.PersistentVolume | meta_v1.Status:
         """Delete the PersistentVolume ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -9200,7 +9188,7 @@ class PersistentVolumes(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PersistentVolume, meta_v1.Status),
+                response=OrStatus(core_v1.PersistentVolume, meta_v1.Status),
             )
         )
 
@@ -9222,7 +9210,7 @@ class PersistentVolumes(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PersistentVolumeList | meta_v1.Status:
+    ) -> core_v1.PersistentVolumeList | meta_v1.Status:
         """Delete every PersistentVolume that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -9287,26 +9275,26 @@ class PersistentVolumes(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PersistentVolumeList, meta_v1.Status),
+                response=OrStatus(core_v1.PersistentVolumeList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> PersistentVolume:
+    def get(self, name: str) -> core_v1.PersistentVolume:
         """Read the PersistentVolume ``name``.
 
         Args:
             name: Name of the PersistentVolume.
         """
-        return self._send(self._request("GET", name=name, response=PersistentVolume))
+        return self._send(self._request("GET", name=name, response=core_v1.PersistentVolume))
 
-    def get_status(self, name: str) -> PersistentVolume:
+    def get_status(self, name: str) -> core_v1.PersistentVolume:
         """Read the status of the PersistentVolume ``name``.
 
         Args:
             name: Name of the PersistentVolume.
         """
         return self._send(
-            self._request("GET", name=name, subresource="status", response=PersistentVolume)
+            self._request("GET", name=name, subresource="status", response=core_v1.PersistentVolume)
         )
 
     def list(
@@ -9320,7 +9308,7 @@ class PersistentVolumes(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PersistentVolumeList:
+    ) -> core_v1.PersistentVolumeList:
         """List PersistentVolume objects, one page at a time.
 
         The PersistentVolume objects: at most ``limit`` of them; pass the answer's
@@ -9361,7 +9349,7 @@ class PersistentVolumes(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PersistentVolumeList,
+                response=core_v1.PersistentVolumeList,
             )
         )
 
@@ -9375,7 +9363,7 @@ class PersistentVolumes(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[PersistentVolume]:
+    ) -> ListIterator[core_v1.PersistentVolume]:
         """Every PersistentVolume, following ``continue`` across pages.
 
         The PersistentVolume objects, ``limit`` per request (500 by default). Once
@@ -9414,7 +9402,7 @@ class PersistentVolumes(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
@@ -9428,30 +9416,30 @@ class PersistentVolumes(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume: ...
+    ) -> core_v1.PersistentVolume: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: PersistentVolume | Mapping[str, Any],
+        body: core_v1.PersistentVolume | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume: ...
+    ) -> core_v1.PersistentVolume: ...
 
     def patch(
         self,
         name: str,
-        body: PersistentVolume | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.PersistentVolume | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume:
+    ) -> core_v1.PersistentVolume:
         """Patch the PersistentVolume ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -9482,7 +9470,7 @@ class PersistentVolumes(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
@@ -9496,30 +9484,30 @@ class PersistentVolumes(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume: ...
+    ) -> core_v1.PersistentVolume: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: PersistentVolume | Mapping[str, Any],
+        body: core_v1.PersistentVolume | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume: ...
+    ) -> core_v1.PersistentVolume: ...
 
     def patch_status(
         self,
         name: str,
-        body: PersistentVolume | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.PersistentVolume | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume:
+    ) -> core_v1.PersistentVolume:
         """Patch the status of the PersistentVolume ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -9551,19 +9539,19 @@ class PersistentVolumes(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: PersistentVolume,
+        body: core_v1.PersistentVolume,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume:
+    ) -> core_v1.PersistentVolume:
         """Replace the PersistentVolume ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -9590,19 +9578,19 @@ class PersistentVolumes(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: PersistentVolume,
+        body: core_v1.PersistentVolume,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume:
+    ) -> core_v1.PersistentVolume:
         """Replace the status of the PersistentVolume ``name``.
 
         Args:
@@ -9627,7 +9615,7 @@ class PersistentVolumes(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
@@ -9643,7 +9631,7 @@ class PersistentVolumes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[PersistentVolume]:
+    ) -> Watch[core_v1.PersistentVolume]:
         """Watch PersistentVolume objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -9689,7 +9677,7 @@ class PersistentVolumes(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             ),
             resume=resume,
         )
@@ -9702,13 +9690,13 @@ class AsyncPersistentVolumes(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: PersistentVolume,
+        obj: core_v1.PersistentVolume,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume:
+    ) -> core_v1.PersistentVolume:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -9733,19 +9721,19 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
     async def apply_status(
         self,
-        obj: PersistentVolume,
+        obj: core_v1.PersistentVolume,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume:
+    ) -> core_v1.PersistentVolume:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -9771,18 +9759,18 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
     async def create(
         self,
-        body: PersistentVolume,
+        body: core_v1.PersistentVolume,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume:
+    ) -> core_v1.PersistentVolume:
         """Create a PersistentVolume.
 
         Args:
@@ -9804,7 +9792,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
@@ -9818,7 +9806,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PersistentVolume | meta_v1.Status:
+    ) -> core_v1.PersistentVolume | meta_v1.Status:
         """Delete the PersistentVolume ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -9853,7 +9841,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PersistentVolume, meta_v1.Status),
+                response=OrStatus(core_v1.PersistentVolume, meta_v1.Status),
             )
         )
 
@@ -9875,7 +9863,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PersistentVolumeList | meta_v1.Status:
+    ) -> core_v1.PersistentVolumeList | meta_v1.Status:
         """Delete every PersistentVolume that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -9940,26 +9928,26 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PersistentVolumeList, meta_v1.Status),
+                response=OrStatus(core_v1.PersistentVolumeList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> PersistentVolume:
+    async def get(self, name: str) -> core_v1.PersistentVolume:
         """Read the PersistentVolume ``name``.
 
         Args:
             name: Name of the PersistentVolume.
         """
-        return await self._send(self._request("GET", name=name, response=PersistentVolume))
+        return await self._send(self._request("GET", name=name, response=core_v1.PersistentVolume))
 
-    async def get_status(self, name: str) -> PersistentVolume:
+    async def get_status(self, name: str) -> core_v1.PersistentVolume:
         """Read the status of the PersistentVolume ``name``.
 
         Args:
             name: Name of the PersistentVolume.
         """
         return await self._send(
-            self._request("GET", name=name, subresource="status", response=PersistentVolume)
+            self._request("GET", name=name, subresource="status", response=core_v1.PersistentVolume)
         )
 
     async def list(
@@ -9973,7 +9961,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PersistentVolumeList:
+    ) -> core_v1.PersistentVolumeList:
         """List PersistentVolume objects, one page at a time.
 
         The PersistentVolume objects: at most ``limit`` of them; pass the answer's
@@ -10014,7 +10002,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PersistentVolumeList,
+                response=core_v1.PersistentVolumeList,
             )
         )
 
@@ -10028,7 +10016,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[PersistentVolume]:
+    ) -> AsyncListIterator[core_v1.PersistentVolume]:
         """Every PersistentVolume, following ``continue`` across pages.
 
         The PersistentVolume objects, ``limit`` per request (500 by default). Once
@@ -10067,7 +10055,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
@@ -10081,30 +10069,30 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume: ...
+    ) -> core_v1.PersistentVolume: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: PersistentVolume | Mapping[str, Any],
+        body: core_v1.PersistentVolume | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume: ...
+    ) -> core_v1.PersistentVolume: ...
 
     async def patch(
         self,
         name: str,
-        body: PersistentVolume | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.PersistentVolume | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume:
+    ) -> core_v1.PersistentVolume:
         """Patch the PersistentVolume ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -10135,7 +10123,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
@@ -10149,30 +10137,30 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume: ...
+    ) -> core_v1.PersistentVolume: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: PersistentVolume | Mapping[str, Any],
+        body: core_v1.PersistentVolume | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume: ...
+    ) -> core_v1.PersistentVolume: ...
 
     async def patch_status(
         self,
         name: str,
-        body: PersistentVolume | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.PersistentVolume | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume:
+    ) -> core_v1.PersistentVolume:
         """Patch the status of the PersistentVolume ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -10204,19 +10192,19 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: PersistentVolume,
+        body: core_v1.PersistentVolume,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume:
+    ) -> core_v1.PersistentVolume:
         """Replace the PersistentVolume ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -10243,19 +10231,19 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: PersistentVolume,
+        body: core_v1.PersistentVolume,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PersistentVolume:
+    ) -> core_v1.PersistentVolume:
         """Replace the status of the PersistentVolume ``name``.
 
         Args:
@@ -10280,7 +10268,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             )
         )
 
@@ -10296,7 +10284,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[PersistentVolume]:
+    ) -> AsyncWatch[core_v1.PersistentVolume]:
         """Watch PersistentVolume objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -10342,7 +10330,7 @@ class AsyncPersistentVolumes(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PersistentVolume,
+                response=core_v1.PersistentVolume,
             ),
             resume=resume,
         )
@@ -10378,14 +10366,14 @@ class Pods(ResourceClient):
 
     def apply(
         self,
-        obj: Pod,
+        obj: core_v1.Pod,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -10413,20 +10401,20 @@ class Pods(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
     def apply_status(
         self,
-        obj: Pod,
+        obj: core_v1.Pod,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -10455,7 +10443,7 @@ class Pods(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
@@ -10498,13 +10486,13 @@ class Pods(ResourceClient):
 
     def create(
         self,
-        body: Pod,
+        body: core_v1.Pod,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Create a Pod.
 
         Args:
@@ -10529,20 +10517,20 @@ class Pods(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
     def create_binding(
         self,
         name: str,
-        body: Binding,
+        body: core_v1.Binding,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Binding | meta_v1.Status:
+    ) -> core_v1.Binding | meta_v1.Status:
         """Create the binding of the Pod ``name``.
 
         Args:
@@ -10570,7 +10558,7 @@ class Pods(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=OrStatus(Binding, meta_v1.Status),
+                response=OrStatus(core_v1.Binding, meta_v1.Status),
             )
         )
 
@@ -10628,7 +10616,7 @@ class Pods(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Pod | meta_v1.Status:
+    ) -> core_v1.Pod | meta_v1.Status:
         """Delete the Pod ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -10665,7 +10653,7 @@ class Pods(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Pod, meta_v1.Status),
+                response=OrStatus(core_v1.Pod, meta_v1.Status),
             )
         )
 
@@ -10688,7 +10676,7 @@ class Pods(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodList | meta_v1.Status:
+    ) -> core_v1.PodList | meta_v1.Status:
         """Delete every Pod in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -10755,7 +10743,7 @@ class Pods(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodList, meta_v1.Status),
+                response=OrStatus(core_v1.PodList, meta_v1.Status),
             )
         )
 
@@ -10842,16 +10830,18 @@ class Pods(ResourceClient):
             tty=tty,
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> Pod:
+    def get(self, name: str, *, namespace: str | None = None) -> core_v1.Pod:
         """Read the Pod ``name``.
 
         Args:
             name: Name of the Pod.
             namespace: Namespace of the Pod; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=Pod))
+        return self._send(
+            self._request("GET", name=name, namespace=namespace, response=core_v1.Pod)
+        )
 
-    def get_ephemeralcontainers(self, name: str, *, namespace: str | None = None) -> Pod:
+    def get_ephemeralcontainers(self, name: str, *, namespace: str | None = None) -> core_v1.Pod:
         """Read the ephemeralcontainers of the Pod ``name``.
 
         Args:
@@ -10864,11 +10854,11 @@ class Pods(ResourceClient):
                 name=name,
                 namespace=namespace,
                 subresource="ephemeralcontainers",
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
-    def get_resize(self, name: str, *, namespace: str | None = None) -> Pod:
+    def get_resize(self, name: str, *, namespace: str | None = None) -> core_v1.Pod:
         """Read the resize of the Pod ``name``.
 
         Args:
@@ -10876,10 +10866,12 @@ class Pods(ResourceClient):
             namespace: Namespace of the Pod; default: the client's namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, subresource="resize", response=Pod)
+            self._request(
+                "GET", name=name, namespace=namespace, subresource="resize", response=core_v1.Pod
+            )
         )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> Pod:
+    def get_status(self, name: str, *, namespace: str | None = None) -> core_v1.Pod:
         """Read the status of the Pod ``name``.
 
         Args:
@@ -10887,7 +10879,9 @@ class Pods(ResourceClient):
             namespace: Namespace of the Pod; default: the client's namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, subresource="status", response=Pod)
+            self._request(
+                "GET", name=name, namespace=namespace, subresource="status", response=core_v1.Pod
+            )
         )
 
     def list(
@@ -10903,7 +10897,7 @@ class Pods(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodList:
+    ) -> core_v1.PodList:
         """List Pod objects, one page at a time.
 
         The Pod objects in a namespace (or in every namespace): at most ``limit`` of them;
@@ -10948,7 +10942,7 @@ class Pods(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodList,
+                response=core_v1.PodList,
             )
         )
 
@@ -10964,7 +10958,7 @@ class Pods(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[Pod]:
+    ) -> ListIterator[core_v1.Pod]:
         """Every Pod, following ``continue`` across pages.
 
         The Pod objects in a namespace (or in every namespace), ``limit`` per request (500
@@ -11007,7 +11001,7 @@ class Pods(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
@@ -11170,32 +11164,32 @@ class Pods(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: Pod | Mapping[str, Any],
+        body: core_v1.Pod | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     def patch(
         self,
         name: str,
-        body: Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Patch the Pod ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -11228,7 +11222,7 @@ class Pods(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
@@ -11243,32 +11237,32 @@ class Pods(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     @overload
     def patch_ephemeralcontainers(
         self,
         name: str,
-        body: Pod | Mapping[str, Any],
+        body: core_v1.Pod | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     def patch_ephemeralcontainers(
         self,
         name: str,
-        body: Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Patch the ephemeralcontainers of the Pod ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -11302,7 +11296,7 @@ class Pods(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
@@ -11317,32 +11311,32 @@ class Pods(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     @overload
     def patch_resize(
         self,
         name: str,
-        body: Pod | Mapping[str, Any],
+        body: core_v1.Pod | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     def patch_resize(
         self,
         name: str,
-        body: Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Patch the resize of the Pod ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -11376,7 +11370,7 @@ class Pods(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
@@ -11391,32 +11385,32 @@ class Pods(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: Pod | Mapping[str, Any],
+        body: core_v1.Pod | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     def patch_status(
         self,
         name: str,
-        body: Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Patch the status of the Pod ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -11450,7 +11444,7 @@ class Pods(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
@@ -11536,13 +11530,13 @@ class Pods(ResourceClient):
     def replace(
         self,
         name: str,
-        body: Pod,
+        body: core_v1.Pod,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Replace the Pod ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -11572,20 +11566,20 @@ class Pods(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
     def replace_ephemeralcontainers(
         self,
         name: str,
-        body: Pod,
+        body: core_v1.Pod,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Replace the ephemeralcontainers of the Pod ``name``.
 
         Args:
@@ -11613,20 +11607,20 @@ class Pods(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
     def replace_resize(
         self,
         name: str,
-        body: Pod,
+        body: core_v1.Pod,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Replace the resize of the Pod ``name``.
 
         Args:
@@ -11654,20 +11648,20 @@ class Pods(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: Pod,
+        body: core_v1.Pod,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Replace the status of the Pod ``name``.
 
         Args:
@@ -11695,7 +11689,7 @@ class Pods(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
@@ -11713,7 +11707,7 @@ class Pods(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[Pod]:
+    ) -> Watch[core_v1.Pod]:
         """Watch Pod objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -11763,7 +11757,7 @@ class Pods(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             ),
             resume=resume,
         )
@@ -11776,14 +11770,14 @@ class AsyncPods(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: Pod,
+        obj: core_v1.Pod,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -11811,20 +11805,20 @@ class AsyncPods(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
     async def apply_status(
         self,
-        obj: Pod,
+        obj: core_v1.Pod,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -11853,7 +11847,7 @@ class AsyncPods(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
@@ -11896,13 +11890,13 @@ class AsyncPods(AsyncResourceClient):
 
     async def create(
         self,
-        body: Pod,
+        body: core_v1.Pod,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Create a Pod.
 
         Args:
@@ -11927,20 +11921,20 @@ class AsyncPods(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
     async def create_binding(
         self,
         name: str,
-        body: Binding,
+        body: core_v1.Binding,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Binding | meta_v1.Status:
+    ) -> core_v1.Binding | meta_v1.Status:
         """Create the binding of the Pod ``name``.
 
         Args:
@@ -11968,7 +11962,7 @@ class AsyncPods(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=OrStatus(Binding, meta_v1.Status),
+                response=OrStatus(core_v1.Binding, meta_v1.Status),
             )
         )
 
@@ -12026,7 +12020,7 @@ class AsyncPods(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Pod | meta_v1.Status:
+    ) -> core_v1.Pod | meta_v1.Status:
         """Delete the Pod ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -12063,7 +12057,7 @@ class AsyncPods(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Pod, meta_v1.Status),
+                response=OrStatus(core_v1.Pod, meta_v1.Status),
             )
         )
 
@@ -12086,7 +12080,7 @@ class AsyncPods(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodList | meta_v1.Status:
+    ) -> core_v1.PodList | meta_v1.Status:
         """Delete every Pod in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -12153,7 +12147,7 @@ class AsyncPods(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodList, meta_v1.Status),
+                response=OrStatus(core_v1.PodList, meta_v1.Status),
             )
         )
 
@@ -12240,16 +12234,20 @@ class AsyncPods(AsyncResourceClient):
             tty=tty,
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> Pod:
+    async def get(self, name: str, *, namespace: str | None = None) -> core_v1.Pod:
         """Read the Pod ``name``.
 
         Args:
             name: Name of the Pod.
             namespace: Namespace of the Pod; default: the client's namespace.
         """
-        return await self._send(self._request("GET", name=name, namespace=namespace, response=Pod))
+        return await self._send(
+            self._request("GET", name=name, namespace=namespace, response=core_v1.Pod)
+        )
 
-    async def get_ephemeralcontainers(self, name: str, *, namespace: str | None = None) -> Pod:
+    async def get_ephemeralcontainers(
+        self, name: str, *, namespace: str | None = None
+    ) -> core_v1.Pod:
         """Read the ephemeralcontainers of the Pod ``name``.
 
         Args:
@@ -12262,11 +12260,11 @@ class AsyncPods(AsyncResourceClient):
                 name=name,
                 namespace=namespace,
                 subresource="ephemeralcontainers",
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
-    async def get_resize(self, name: str, *, namespace: str | None = None) -> Pod:
+    async def get_resize(self, name: str, *, namespace: str | None = None) -> core_v1.Pod:
         """Read the resize of the Pod ``name``.
 
         Args:
@@ -12274,10 +12272,12 @@ class AsyncPods(AsyncResourceClient):
             namespace: Namespace of the Pod; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, subresource="resize", response=Pod)
+            self._request(
+                "GET", name=name, namespace=namespace, subresource="resize", response=core_v1.Pod
+            )
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> Pod:
+    async def get_status(self, name: str, *, namespace: str | None = None) -> core_v1.Pod:
         """Read the status of the Pod ``name``.
 
         Args:
@@ -12285,7 +12285,9 @@ class AsyncPods(AsyncResourceClient):
             namespace: Namespace of the Pod; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, subresource="status", response=Pod)
+            self._request(
+                "GET", name=name, namespace=namespace, subresource="status", response=core_v1.Pod
+            )
         )
 
     async def list(
@@ -12301,7 +12303,7 @@ class AsyncPods(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodList:
+    ) -> core_v1.PodList:
         """List Pod objects, one page at a time.
 
         The Pod objects in a namespace (or in every namespace): at most ``limit`` of them;
@@ -12346,7 +12348,7 @@ class AsyncPods(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodList,
+                response=core_v1.PodList,
             )
         )
 
@@ -12362,7 +12364,7 @@ class AsyncPods(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[Pod]:
+    ) -> AsyncListIterator[core_v1.Pod]:
         """Every Pod, following ``continue`` across pages.
 
         The Pod objects in a namespace (or in every namespace), ``limit`` per request (500
@@ -12405,7 +12407,7 @@ class AsyncPods(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
@@ -12568,32 +12570,32 @@ class AsyncPods(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: Pod | Mapping[str, Any],
+        body: core_v1.Pod | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     async def patch(
         self,
         name: str,
-        body: Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Patch the Pod ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -12626,7 +12628,7 @@ class AsyncPods(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
@@ -12641,32 +12643,32 @@ class AsyncPods(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     @overload
     async def patch_ephemeralcontainers(
         self,
         name: str,
-        body: Pod | Mapping[str, Any],
+        body: core_v1.Pod | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     async def patch_ephemeralcontainers(
         self,
         name: str,
-        body: Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Patch the ephemeralcontainers of the Pod ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -12700,7 +12702,7 @@ class AsyncPods(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
@@ -12715,32 +12717,32 @@ class AsyncPods(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     @overload
     async def patch_resize(
         self,
         name: str,
-        body: Pod | Mapping[str, Any],
+        body: core_v1.Pod | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     async def patch_resize(
         self,
         name: str,
-        body: Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Patch the resize of the Pod ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -12774,7 +12776,7 @@ class AsyncPods(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
@@ -12789,32 +12791,32 @@ class AsyncPods(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: Pod | Mapping[str, Any],
+        body: core_v1.Pod | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod: ...
+    ) -> core_v1.Pod: ...
 
     async def patch_status(
         self,
         name: str,
-        body: Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Pod | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Patch the status of the Pod ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -12848,7 +12850,7 @@ class AsyncPods(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
@@ -12934,13 +12936,13 @@ class AsyncPods(AsyncResourceClient):
     async def replace(
         self,
         name: str,
-        body: Pod,
+        body: core_v1.Pod,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Replace the Pod ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -12970,20 +12972,20 @@ class AsyncPods(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
     async def replace_ephemeralcontainers(
         self,
         name: str,
-        body: Pod,
+        body: core_v1.Pod,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Replace the ephemeralcontainers of the Pod ``name``.
 
         Args:
@@ -13011,20 +13013,20 @@ class AsyncPods(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
     async def replace_resize(
         self,
         name: str,
-        body: Pod,
+        body: core_v1.Pod,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Replace the resize of the Pod ``name``.
 
         Args:
@@ -13052,20 +13054,20 @@ class AsyncPods(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: Pod,
+        body: core_v1.Pod,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Pod:
+    ) -> core_v1.Pod:
         """Replace the status of the Pod ``name``.
 
         Args:
@@ -13093,7 +13095,7 @@ class AsyncPods(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             )
         )
 
@@ -13111,7 +13113,7 @@ class AsyncPods(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[Pod]:
+    ) -> AsyncWatch[core_v1.Pod]:
         """Watch Pod objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -13161,7 +13163,7 @@ class AsyncPods(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Pod,
+                response=core_v1.Pod,
             ),
             resume=resume,
         )
@@ -13184,14 +13186,14 @@ class PodTemplates(ResourceClient):
 
     def apply(
         self,
-        obj: PodTemplate,
+        obj: core_v1.PodTemplate,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodTemplate:
+    ) -> core_v1.PodTemplate:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -13219,19 +13221,19 @@ class PodTemplates(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PodTemplate,
+                response=core_v1.PodTemplate,
             )
         )
 
     def create(
         self,
-        body: PodTemplate,
+        body: core_v1.PodTemplate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodTemplate:
+    ) -> core_v1.PodTemplate:
         """Create a PodTemplate.
 
         Args:
@@ -13256,7 +13258,7 @@ class PodTemplates(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodTemplate,
+                response=core_v1.PodTemplate,
             )
         )
 
@@ -13271,7 +13273,7 @@ class PodTemplates(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PodTemplate | meta_v1.Status:
+    ) -> core_v1.PodTemplate | meta_v1.Status:
         """Delete the PodTemplate ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -13308,7 +13310,7 @@ class PodTemplates(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodTemplate, meta_v1.Status),
+                response=OrStatus(core_v1.PodTemplate, meta_v1.Status),
             )
         )
 
@@ -13331,7 +13333,7 @@ class PodTemplates(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodTemplateList | meta_v1.Status:
+    ) -> core_v1.PodTemplateList | meta_v1.Status:
         """Delete every PodTemplate in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -13398,11 +13400,11 @@ class PodTemplates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodTemplateList, meta_v1.Status),
+                response=OrStatus(core_v1.PodTemplateList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> PodTemplate:
+    def get(self, name: str, *, namespace: str | None = None) -> core_v1.PodTemplate:
         """Read the PodTemplate ``name``.
 
         Args:
@@ -13410,7 +13412,7 @@ class PodTemplates(ResourceClient):
             namespace: Namespace of the PodTemplate; default: the client's namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=PodTemplate)
+            self._request("GET", name=name, namespace=namespace, response=core_v1.PodTemplate)
         )
 
     def list(
@@ -13426,7 +13428,7 @@ class PodTemplates(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodTemplateList:
+    ) -> core_v1.PodTemplateList:
         """List PodTemplate objects, one page at a time.
 
         The PodTemplate objects in a namespace (or in every namespace): at most ``limit`` of
@@ -13471,7 +13473,7 @@ class PodTemplates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodTemplateList,
+                response=core_v1.PodTemplateList,
             )
         )
 
@@ -13487,7 +13489,7 @@ class PodTemplates(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[PodTemplate]:
+    ) -> ListIterator[core_v1.PodTemplate]:
         """Every PodTemplate, following ``continue`` across pages.
 
         The PodTemplate objects in a namespace (or in every namespace), ``limit`` per
@@ -13531,7 +13533,7 @@ class PodTemplates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodTemplate,
+                response=core_v1.PodTemplate,
             )
         )
 
@@ -13546,32 +13548,32 @@ class PodTemplates(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodTemplate: ...
+    ) -> core_v1.PodTemplate: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: PodTemplate | Mapping[str, Any],
+        body: core_v1.PodTemplate | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodTemplate: ...
+    ) -> core_v1.PodTemplate: ...
 
     def patch(
         self,
         name: str,
-        body: PodTemplate | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.PodTemplate | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodTemplate:
+    ) -> core_v1.PodTemplate:
         """Patch the PodTemplate ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -13604,20 +13606,20 @@ class PodTemplates(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodTemplate,
+                response=core_v1.PodTemplate,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: PodTemplate,
+        body: core_v1.PodTemplate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodTemplate:
+    ) -> core_v1.PodTemplate:
         """Replace the PodTemplate ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -13647,7 +13649,7 @@ class PodTemplates(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodTemplate,
+                response=core_v1.PodTemplate,
             )
         )
 
@@ -13665,7 +13667,7 @@ class PodTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[PodTemplate]:
+    ) -> Watch[core_v1.PodTemplate]:
         """Watch PodTemplate objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -13715,7 +13717,7 @@ class PodTemplates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodTemplate,
+                response=core_v1.PodTemplate,
             ),
             resume=resume,
         )
@@ -13728,14 +13730,14 @@ class AsyncPodTemplates(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: PodTemplate,
+        obj: core_v1.PodTemplate,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodTemplate:
+    ) -> core_v1.PodTemplate:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -13763,19 +13765,19 @@ class AsyncPodTemplates(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PodTemplate,
+                response=core_v1.PodTemplate,
             )
         )
 
     async def create(
         self,
-        body: PodTemplate,
+        body: core_v1.PodTemplate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodTemplate:
+    ) -> core_v1.PodTemplate:
         """Create a PodTemplate.
 
         Args:
@@ -13800,7 +13802,7 @@ class AsyncPodTemplates(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodTemplate,
+                response=core_v1.PodTemplate,
             )
         )
 
@@ -13815,7 +13817,7 @@ class AsyncPodTemplates(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PodTemplate | meta_v1.Status:
+    ) -> core_v1.PodTemplate | meta_v1.Status:
         """Delete the PodTemplate ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -13852,7 +13854,7 @@ class AsyncPodTemplates(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodTemplate, meta_v1.Status),
+                response=OrStatus(core_v1.PodTemplate, meta_v1.Status),
             )
         )
 
@@ -13875,7 +13877,7 @@ class AsyncPodTemplates(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodTemplateList | meta_v1.Status:
+    ) -> core_v1.PodTemplateList | meta_v1.Status:
         """Delete every PodTemplate in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -13942,11 +13944,11 @@ class AsyncPodTemplates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodTemplateList, meta_v1.Status),
+                response=OrStatus(core_v1.PodTemplateList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> PodTemplate:
+    async def get(self, name: str, *, namespace: str | None = None) -> core_v1.PodTemplate:
         """Read the PodTemplate ``name``.
 
         Args:
@@ -13954,7 +13956,7 @@ class AsyncPodTemplates(AsyncResourceClient):
             namespace: Namespace of the PodTemplate; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=PodTemplate)
+            self._request("GET", name=name, namespace=namespace, response=core_v1.PodTemplate)
         )
 
     async def list(
@@ -13970,7 +13972,7 @@ class AsyncPodTemplates(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodTemplateList:
+    ) -> core_v1.PodTemplateList:
         """List PodTemplate objects, one page at a time.
 
         The PodTemplate objects in a namespace (or in every namespace): at most ``limit`` of
@@ -14015,7 +14017,7 @@ class AsyncPodTemplates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodTemplateList,
+                response=core_v1.PodTemplateList,
             )
         )
 
@@ -14031,7 +14033,7 @@ class AsyncPodTemplates(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[PodTemplate]:
+    ) -> AsyncListIterator[core_v1.PodTemplate]:
         """Every PodTemplate, following ``continue`` across pages.
 
         The PodTemplate objects in a namespace (or in every namespace), ``limit`` per
@@ -14075,7 +14077,7 @@ class AsyncPodTemplates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodTemplate,
+                response=core_v1.PodTemplate,
             )
         )
 
@@ -14090,32 +14092,32 @@ class AsyncPodTemplates(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodTemplate: ...
+    ) -> core_v1.PodTemplate: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: PodTemplate | Mapping[str, Any],
+        body: core_v1.PodTemplate | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodTemplate: ...
+    ) -> core_v1.PodTemplate: ...
 
     async def patch(
         self,
         name: str,
-        body: PodTemplate | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.PodTemplate | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodTemplate:
+    ) -> core_v1.PodTemplate:
         """Patch the PodTemplate ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -14148,20 +14150,20 @@ class AsyncPodTemplates(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodTemplate,
+                response=core_v1.PodTemplate,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: PodTemplate,
+        body: core_v1.PodTemplate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodTemplate:
+    ) -> core_v1.PodTemplate:
         """Replace the PodTemplate ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -14191,7 +14193,7 @@ class AsyncPodTemplates(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodTemplate,
+                response=core_v1.PodTemplate,
             )
         )
 
@@ -14209,7 +14211,7 @@ class AsyncPodTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[PodTemplate]:
+    ) -> AsyncWatch[core_v1.PodTemplate]:
         """Watch PodTemplate objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -14259,7 +14261,7 @@ class AsyncPodTemplates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodTemplate,
+                response=core_v1.PodTemplate,
             ),
             resume=resume,
         )
@@ -14282,14 +14284,14 @@ class ReplicationControllers(ResourceClient):
 
     def apply(
         self,
-        obj: ReplicationController,
+        obj: core_v1.ReplicationController,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController:
+    ) -> core_v1.ReplicationController:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -14317,20 +14319,20 @@ class ReplicationControllers(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
     def apply_status(
         self,
-        obj: ReplicationController,
+        obj: core_v1.ReplicationController,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController:
+    ) -> core_v1.ReplicationController:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -14359,19 +14361,19 @@ class ReplicationControllers(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
     def create(
         self,
-        body: ReplicationController,
+        body: core_v1.ReplicationController,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController:
+    ) -> core_v1.ReplicationController:
         """Create a ReplicationController.
 
         Args:
@@ -14396,7 +14398,7 @@ class ReplicationControllers(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
@@ -14411,7 +14413,7 @@ class ReplicationControllers(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ReplicationController | meta_v1.Status:
+    ) -> core_v1.ReplicationController | meta_v1.Status:
         """Delete the ReplicationController ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -14449,7 +14451,7 @@ class ReplicationControllers(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ReplicationController, meta_v1.Status),
+                response=OrStatus(core_v1.ReplicationController, meta_v1.Status),
             )
         )
 
@@ -14472,7 +14474,7 @@ class ReplicationControllers(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ReplicationControllerList | meta_v1.Status:
+    ) -> core_v1.ReplicationControllerList | meta_v1.Status:
         """Delete every ReplicationController in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -14540,11 +14542,11 @@ class ReplicationControllers(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ReplicationControllerList, meta_v1.Status),
+                response=OrStatus(core_v1.ReplicationControllerList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> ReplicationController:
+    def get(self, name: str, *, namespace: str | None = None) -> core_v1.ReplicationController:
         """Read the ReplicationController ``name``.
 
         Args:
@@ -14553,7 +14555,9 @@ class ReplicationControllers(ResourceClient):
                 namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=ReplicationController)
+            self._request(
+                "GET", name=name, namespace=namespace, response=core_v1.ReplicationController
+            )
         )
 
     def get_scale(self, name: str, *, namespace: str | None = None) -> autoscaling_v1.Scale:
@@ -14576,7 +14580,9 @@ class ReplicationControllers(ResourceClient):
             )
         )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> ReplicationController:
+    def get_status(
+        self, name: str, *, namespace: str | None = None
+    ) -> core_v1.ReplicationController:
         """Read the status of the ReplicationController ``name``.
 
         Args:
@@ -14590,7 +14596,7 @@ class ReplicationControllers(ResourceClient):
                 name=name,
                 namespace=namespace,
                 subresource="status",
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
@@ -14607,7 +14613,7 @@ class ReplicationControllers(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ReplicationControllerList:
+    ) -> core_v1.ReplicationControllerList:
         """List ReplicationController objects, one page at a time.
 
         The ReplicationController objects in a namespace (or in every namespace): at most
@@ -14654,7 +14660,7 @@ class ReplicationControllers(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ReplicationControllerList,
+                response=core_v1.ReplicationControllerList,
             )
         )
 
@@ -14670,7 +14676,7 @@ class ReplicationControllers(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ReplicationController]:
+    ) -> ListIterator[core_v1.ReplicationController]:
         """Every ReplicationController, following ``continue`` across pages.
 
         The ReplicationController objects in a namespace (or in every namespace), ``limit``
@@ -14715,7 +14721,7 @@ class ReplicationControllers(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
@@ -14730,32 +14736,32 @@ class ReplicationControllers(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController: ...
+    ) -> core_v1.ReplicationController: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ReplicationController | Mapping[str, Any],
+        body: core_v1.ReplicationController | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController: ...
+    ) -> core_v1.ReplicationController: ...
 
     def patch(
         self,
         name: str,
-        body: ReplicationController | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.ReplicationController | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController:
+    ) -> core_v1.ReplicationController:
         """Patch the ReplicationController ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -14789,7 +14795,7 @@ class ReplicationControllers(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
@@ -14881,32 +14887,32 @@ class ReplicationControllers(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController: ...
+    ) -> core_v1.ReplicationController: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: ReplicationController | Mapping[str, Any],
+        body: core_v1.ReplicationController | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController: ...
+    ) -> core_v1.ReplicationController: ...
 
     def patch_status(
         self,
         name: str,
-        body: ReplicationController | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.ReplicationController | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController:
+    ) -> core_v1.ReplicationController:
         """Patch the status of the ReplicationController ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -14941,20 +14947,20 @@ class ReplicationControllers(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ReplicationController,
+        body: core_v1.ReplicationController,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController:
+    ) -> core_v1.ReplicationController:
         """Replace the ReplicationController ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -14984,7 +14990,7 @@ class ReplicationControllers(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
@@ -15034,13 +15040,13 @@ class ReplicationControllers(ResourceClient):
     def replace_status(
         self,
         name: str,
-        body: ReplicationController,
+        body: core_v1.ReplicationController,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController:
+    ) -> core_v1.ReplicationController:
         """Replace the status of the ReplicationController ``name``.
 
         Args:
@@ -15068,7 +15074,7 @@ class ReplicationControllers(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
@@ -15086,7 +15092,7 @@ class ReplicationControllers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ReplicationController]:
+    ) -> Watch[core_v1.ReplicationController]:
         """Watch ReplicationController objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -15137,7 +15143,7 @@ class ReplicationControllers(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             ),
             resume=resume,
         )
@@ -15150,14 +15156,14 @@ class AsyncReplicationControllers(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ReplicationController,
+        obj: core_v1.ReplicationController,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController:
+    ) -> core_v1.ReplicationController:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -15185,20 +15191,20 @@ class AsyncReplicationControllers(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
     async def apply_status(
         self,
-        obj: ReplicationController,
+        obj: core_v1.ReplicationController,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController:
+    ) -> core_v1.ReplicationController:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -15227,19 +15233,19 @@ class AsyncReplicationControllers(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
     async def create(
         self,
-        body: ReplicationController,
+        body: core_v1.ReplicationController,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController:
+    ) -> core_v1.ReplicationController:
         """Create a ReplicationController.
 
         Args:
@@ -15264,7 +15270,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
@@ -15279,7 +15285,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ReplicationController | meta_v1.Status:
+    ) -> core_v1.ReplicationController | meta_v1.Status:
         """Delete the ReplicationController ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -15317,7 +15323,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ReplicationController, meta_v1.Status),
+                response=OrStatus(core_v1.ReplicationController, meta_v1.Status),
             )
         )
 
@@ -15340,7 +15346,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ReplicationControllerList | meta_v1.Status:
+    ) -> core_v1.ReplicationControllerList | meta_v1.Status:
         """Delete every ReplicationController in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -15408,11 +15414,13 @@ class AsyncReplicationControllers(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ReplicationControllerList, meta_v1.Status),
+                response=OrStatus(core_v1.ReplicationControllerList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> ReplicationController:
+    async def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> core_v1.ReplicationController:
         """Read the ReplicationController ``name``.
 
         Args:
@@ -15421,7 +15429,9 @@ class AsyncReplicationControllers(AsyncResourceClient):
                 namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=ReplicationController)
+            self._request(
+                "GET", name=name, namespace=namespace, response=core_v1.ReplicationController
+            )
         )
 
     async def get_scale(self, name: str, *, namespace: str | None = None) -> autoscaling_v1.Scale:
@@ -15444,7 +15454,9 @@ class AsyncReplicationControllers(AsyncResourceClient):
             )
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> ReplicationController:
+    async def get_status(
+        self, name: str, *, namespace: str | None = None
+    ) -> core_v1.ReplicationController:
         """Read the status of the ReplicationController ``name``.
 
         Args:
@@ -15458,7 +15470,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
                 name=name,
                 namespace=namespace,
                 subresource="status",
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
@@ -15475,7 +15487,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ReplicationControllerList:
+    ) -> core_v1.ReplicationControllerList:
         """List ReplicationController objects, one page at a time.
 
         The ReplicationController objects in a namespace (or in every namespace): at most
@@ -15522,7 +15534,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ReplicationControllerList,
+                response=core_v1.ReplicationControllerList,
             )
         )
 
@@ -15538,7 +15550,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ReplicationController]:
+    ) -> AsyncListIterator[core_v1.ReplicationController]:
         """Every ReplicationController, following ``continue`` across pages.
 
         The ReplicationController objects in a namespace (or in every namespace), ``limit``
@@ -15583,7 +15595,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
@@ -15598,32 +15610,32 @@ class AsyncReplicationControllers(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController: ...
+    ) -> core_v1.ReplicationController: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ReplicationController | Mapping[str, Any],
+        body: core_v1.ReplicationController | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController: ...
+    ) -> core_v1.ReplicationController: ...
 
     async def patch(
         self,
         name: str,
-        body: ReplicationController | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.ReplicationController | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController:
+    ) -> core_v1.ReplicationController:
         """Patch the ReplicationController ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -15657,7 +15669,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
@@ -15749,32 +15761,32 @@ class AsyncReplicationControllers(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController: ...
+    ) -> core_v1.ReplicationController: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: ReplicationController | Mapping[str, Any],
+        body: core_v1.ReplicationController | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController: ...
+    ) -> core_v1.ReplicationController: ...
 
     async def patch_status(
         self,
         name: str,
-        body: ReplicationController | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.ReplicationController | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController:
+    ) -> core_v1.ReplicationController:
         """Patch the status of the ReplicationController ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -15809,20 +15821,20 @@ class AsyncReplicationControllers(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ReplicationController,
+        body: core_v1.ReplicationController,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController:
+    ) -> core_v1.ReplicationController:
         """Replace the ReplicationController ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -15852,7 +15864,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
@@ -15902,13 +15914,13 @@ class AsyncReplicationControllers(AsyncResourceClient):
     async def replace_status(
         self,
         name: str,
-        body: ReplicationController,
+        body: core_v1.ReplicationController,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ReplicationController:
+    ) -> core_v1.ReplicationController:
         """Replace the status of the ReplicationController ``name``.
 
         Args:
@@ -15936,7 +15948,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             )
         )
 
@@ -15954,7 +15966,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ReplicationController]:
+    ) -> AsyncWatch[core_v1.ReplicationController]:
         """Watch ReplicationController objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -16005,7 +16017,7 @@ class AsyncReplicationControllers(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ReplicationController,
+                response=core_v1.ReplicationController,
             ),
             resume=resume,
         )
@@ -16028,14 +16040,14 @@ class ResourceQuotas(ResourceClient):
 
     def apply(
         self,
-        obj: ResourceQuota,
+        obj: core_v1.ResourceQuota,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota:
+    ) -> core_v1.ResourceQuota:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -16063,20 +16075,20 @@ class ResourceQuotas(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
     def apply_status(
         self,
-        obj: ResourceQuota,
+        obj: core_v1.ResourceQuota,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota:
+    ) -> core_v1.ResourceQuota:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -16105,19 +16117,19 @@ class ResourceQuotas(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
     def create(
         self,
-        body: ResourceQuota,
+        body: core_v1.ResourceQuota,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota:
+    ) -> core_v1.ResourceQuota:
         """Create a ResourceQuota.
 
         Args:
@@ -16142,7 +16154,7 @@ class ResourceQuotas(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
@@ -16157,7 +16169,7 @@ class ResourceQuotas(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourceQuota | meta_v1.Status:
+    ) -> core_v1.ResourceQuota | meta_v1.Status:
         """Delete the ResourceQuota ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -16194,7 +16206,7 @@ class ResourceQuotas(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceQuota, meta_v1.Status),
+                response=OrStatus(core_v1.ResourceQuota, meta_v1.Status),
             )
         )
 
@@ -16217,7 +16229,7 @@ class ResourceQuotas(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceQuotaList | meta_v1.Status:
+    ) -> core_v1.ResourceQuotaList | meta_v1.Status:
         """Delete every ResourceQuota in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -16284,11 +16296,11 @@ class ResourceQuotas(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceQuotaList, meta_v1.Status),
+                response=OrStatus(core_v1.ResourceQuotaList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> ResourceQuota:
+    def get(self, name: str, *, namespace: str | None = None) -> core_v1.ResourceQuota:
         """Read the ResourceQuota ``name``.
 
         Args:
@@ -16296,10 +16308,10 @@ class ResourceQuotas(ResourceClient):
             namespace: Namespace of the ResourceQuota; default: the client's namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=ResourceQuota)
+            self._request("GET", name=name, namespace=namespace, response=core_v1.ResourceQuota)
         )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> ResourceQuota:
+    def get_status(self, name: str, *, namespace: str | None = None) -> core_v1.ResourceQuota:
         """Read the status of the ResourceQuota ``name``.
 
         Args:
@@ -16308,7 +16320,11 @@ class ResourceQuotas(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=ResourceQuota
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=core_v1.ResourceQuota,
             )
         )
 
@@ -16325,7 +16341,7 @@ class ResourceQuotas(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceQuotaList:
+    ) -> core_v1.ResourceQuotaList:
         """List ResourceQuota objects, one page at a time.
 
         The ResourceQuota objects in a namespace (or in every namespace): at most ``limit``
@@ -16371,7 +16387,7 @@ class ResourceQuotas(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceQuotaList,
+                response=core_v1.ResourceQuotaList,
             )
         )
 
@@ -16387,7 +16403,7 @@ class ResourceQuotas(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ResourceQuota]:
+    ) -> ListIterator[core_v1.ResourceQuota]:
         """Every ResourceQuota, following ``continue`` across pages.
 
         The ResourceQuota objects in a namespace (or in every namespace), ``limit`` per
@@ -16431,7 +16447,7 @@ class ResourceQuotas(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
@@ -16446,32 +16462,32 @@ class ResourceQuotas(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota: ...
+    ) -> core_v1.ResourceQuota: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ResourceQuota | Mapping[str, Any],
+        body: core_v1.ResourceQuota | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota: ...
+    ) -> core_v1.ResourceQuota: ...
 
     def patch(
         self,
         name: str,
-        body: ResourceQuota | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.ResourceQuota | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota:
+    ) -> core_v1.ResourceQuota:
         """Patch the ResourceQuota ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -16504,7 +16520,7 @@ class ResourceQuotas(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
@@ -16519,32 +16535,32 @@ class ResourceQuotas(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota: ...
+    ) -> core_v1.ResourceQuota: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: ResourceQuota | Mapping[str, Any],
+        body: core_v1.ResourceQuota | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota: ...
+    ) -> core_v1.ResourceQuota: ...
 
     def patch_status(
         self,
         name: str,
-        body: ResourceQuota | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.ResourceQuota | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota:
+    ) -> core_v1.ResourceQuota:
         """Patch the status of the ResourceQuota ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -16578,20 +16594,20 @@ class ResourceQuotas(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ResourceQuota,
+        body: core_v1.ResourceQuota,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota:
+    ) -> core_v1.ResourceQuota:
         """Replace the ResourceQuota ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -16621,20 +16637,20 @@ class ResourceQuotas(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: ResourceQuota,
+        body: core_v1.ResourceQuota,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota:
+    ) -> core_v1.ResourceQuota:
         """Replace the status of the ResourceQuota ``name``.
 
         Args:
@@ -16662,7 +16678,7 @@ class ResourceQuotas(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
@@ -16680,7 +16696,7 @@ class ResourceQuotas(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ResourceQuota]:
+    ) -> Watch[core_v1.ResourceQuota]:
         """Watch ResourceQuota objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -16730,7 +16746,7 @@ class ResourceQuotas(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             ),
             resume=resume,
         )
@@ -16743,14 +16759,14 @@ class AsyncResourceQuotas(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ResourceQuota,
+        obj: core_v1.ResourceQuota,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota:
+    ) -> core_v1.ResourceQuota:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -16778,20 +16794,20 @@ class AsyncResourceQuotas(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
     async def apply_status(
         self,
-        obj: ResourceQuota,
+        obj: core_v1.ResourceQuota,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota:
+    ) -> core_v1.ResourceQuota:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -16820,19 +16836,19 @@ class AsyncResourceQuotas(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
     async def create(
         self,
-        body: ResourceQuota,
+        body: core_v1.ResourceQuota,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota:
+    ) -> core_v1.ResourceQuota:
         """Create a ResourceQuota.
 
         Args:
@@ -16857,7 +16873,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
@@ -16872,7 +16888,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourceQuota | meta_v1.Status:
+    ) -> core_v1.ResourceQuota | meta_v1.Status:
         """Delete the ResourceQuota ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -16909,7 +16925,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceQuota, meta_v1.Status),
+                response=OrStatus(core_v1.ResourceQuota, meta_v1.Status),
             )
         )
 
@@ -16932,7 +16948,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceQuotaList | meta_v1.Status:
+    ) -> core_v1.ResourceQuotaList | meta_v1.Status:
         """Delete every ResourceQuota in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -16999,11 +17015,11 @@ class AsyncResourceQuotas(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceQuotaList, meta_v1.Status),
+                response=OrStatus(core_v1.ResourceQuotaList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> ResourceQuota:
+    async def get(self, name: str, *, namespace: str | None = None) -> core_v1.ResourceQuota:
         """Read the ResourceQuota ``name``.
 
         Args:
@@ -17011,10 +17027,10 @@ class AsyncResourceQuotas(AsyncResourceClient):
             namespace: Namespace of the ResourceQuota; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=ResourceQuota)
+            self._request("GET", name=name, namespace=namespace, response=core_v1.ResourceQuota)
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> ResourceQuota:
+    async def get_status(self, name: str, *, namespace: str | None = None) -> core_v1.ResourceQuota:
         """Read the status of the ResourceQuota ``name``.
 
         Args:
@@ -17023,7 +17039,11 @@ class AsyncResourceQuotas(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=ResourceQuota
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=core_v1.ResourceQuota,
             )
         )
 
@@ -17040,7 +17060,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceQuotaList:
+    ) -> core_v1.ResourceQuotaList:
         """List ResourceQuota objects, one page at a time.
 
         The ResourceQuota objects in a namespace (or in every namespace): at most ``limit``
@@ -17086,7 +17106,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceQuotaList,
+                response=core_v1.ResourceQuotaList,
             )
         )
 
@@ -17102,7 +17122,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ResourceQuota]:
+    ) -> AsyncListIterator[core_v1.ResourceQuota]:
         """Every ResourceQuota, following ``continue`` across pages.
 
         The ResourceQuota objects in a namespace (or in every namespace), ``limit`` per
@@ -17146,7 +17166,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
@@ -17161,32 +17181,32 @@ class AsyncResourceQuotas(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota: ...
+    ) -> core_v1.ResourceQuota: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ResourceQuota | Mapping[str, Any],
+        body: core_v1.ResourceQuota | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota: ...
+    ) -> core_v1.ResourceQuota: ...
 
     async def patch(
         self,
         name: str,
-        body: ResourceQuota | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.ResourceQuota | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota:
+    ) -> core_v1.ResourceQuota:
         """Patch the ResourceQuota ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -17219,7 +17239,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
@@ -17234,32 +17254,32 @@ class AsyncResourceQuotas(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota: ...
+    ) -> core_v1.ResourceQuota: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: ResourceQuota | Mapping[str, Any],
+        body: core_v1.ResourceQuota | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota: ...
+    ) -> core_v1.ResourceQuota: ...
 
     async def patch_status(
         self,
         name: str,
-        body: ResourceQuota | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.ResourceQuota | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota:
+    ) -> core_v1.ResourceQuota:
         """Patch the status of the ResourceQuota ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -17293,20 +17313,20 @@ class AsyncResourceQuotas(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ResourceQuota,
+        body: core_v1.ResourceQuota,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota:
+    ) -> core_v1.ResourceQuota:
         """Replace the ResourceQuota ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -17336,20 +17356,20 @@ class AsyncResourceQuotas(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: ResourceQuota,
+        body: core_v1.ResourceQuota,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceQuota:
+    ) -> core_v1.ResourceQuota:
         """Replace the status of the ResourceQuota ``name``.
 
         Args:
@@ -17377,7 +17397,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             )
         )
 
@@ -17395,7 +17415,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ResourceQuota]:
+    ) -> AsyncWatch[core_v1.ResourceQuota]:
         """Watch ResourceQuota objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -17445,7 +17465,7 @@ class AsyncResourceQuotas(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceQuota,
+                response=core_v1.ResourceQuota,
             ),
             resume=resume,
         )
@@ -17468,14 +17488,14 @@ class Secrets(ResourceClient):
 
     def apply(
         self,
-        obj: Secret,
+        obj: core_v1.Secret,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Secret:
+    ) -> core_v1.Secret:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -17503,19 +17523,19 @@ class Secrets(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Secret,
+                response=core_v1.Secret,
             )
         )
 
     def create(
         self,
-        body: Secret,
+        body: core_v1.Secret,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Secret:
+    ) -> core_v1.Secret:
         """Create a Secret.
 
         Args:
@@ -17540,7 +17560,7 @@ class Secrets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Secret,
+                response=core_v1.Secret,
             )
         )
 
@@ -17555,7 +17575,7 @@ class Secrets(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Secret | meta_v1.Status:
+    ) -> core_v1.Secret | meta_v1.Status:
         """Delete the Secret ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -17592,7 +17612,7 @@ class Secrets(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Secret, meta_v1.Status),
+                response=OrStatus(core_v1.Secret, meta_v1.Status),
             )
         )
 
@@ -17615,7 +17635,7 @@ class Secrets(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> SecretList | meta_v1.Status:
+    ) -> core_v1.SecretList | meta_v1.Status:
         """Delete every Secret in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -17682,18 +17702,20 @@ class Secrets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(SecretList, meta_v1.Status),
+                response=OrStatus(core_v1.SecretList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> Secret:
+    def get(self, name: str, *, namespace: str | None = None) -> core_v1.Secret:
         """Read the Secret ``name``.
 
         Args:
             name: Name of the Secret.
             namespace: Namespace of the Secret; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=Secret))
+        return self._send(
+            self._request("GET", name=name, namespace=namespace, response=core_v1.Secret)
+        )
 
     def list(
         self,
@@ -17708,7 +17730,7 @@ class Secrets(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> SecretList:
+    ) -> core_v1.SecretList:
         """List Secret objects, one page at a time.
 
         The Secret objects in a namespace (or in every namespace): at most ``limit`` of
@@ -17753,7 +17775,7 @@ class Secrets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=SecretList,
+                response=core_v1.SecretList,
             )
         )
 
@@ -17769,7 +17791,7 @@ class Secrets(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[Secret]:
+    ) -> ListIterator[core_v1.Secret]:
         """Every Secret, following ``continue`` across pages.
 
         The Secret objects in a namespace (or in every namespace), ``limit`` per request
@@ -17813,7 +17835,7 @@ class Secrets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Secret,
+                response=core_v1.Secret,
             )
         )
 
@@ -17828,32 +17850,32 @@ class Secrets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Secret: ...
+    ) -> core_v1.Secret: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: Secret | Mapping[str, Any],
+        body: core_v1.Secret | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Secret: ...
+    ) -> core_v1.Secret: ...
 
     def patch(
         self,
         name: str,
-        body: Secret | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Secret | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Secret:
+    ) -> core_v1.Secret:
         """Patch the Secret ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -17886,20 +17908,20 @@ class Secrets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Secret,
+                response=core_v1.Secret,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: Secret,
+        body: core_v1.Secret,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Secret:
+    ) -> core_v1.Secret:
         """Replace the Secret ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -17929,7 +17951,7 @@ class Secrets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Secret,
+                response=core_v1.Secret,
             )
         )
 
@@ -17947,7 +17969,7 @@ class Secrets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[Secret]:
+    ) -> Watch[core_v1.Secret]:
         """Watch Secret objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -17997,7 +18019,7 @@ class Secrets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Secret,
+                response=core_v1.Secret,
             ),
             resume=resume,
         )
@@ -18010,14 +18032,14 @@ class AsyncSecrets(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: Secret,
+        obj: core_v1.Secret,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Secret:
+    ) -> core_v1.Secret:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -18045,19 +18067,19 @@ class AsyncSecrets(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Secret,
+                response=core_v1.Secret,
             )
         )
 
     async def create(
         self,
-        body: Secret,
+        body: core_v1.Secret,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Secret:
+    ) -> core_v1.Secret:
         """Create a Secret.
 
         Args:
@@ -18082,7 +18104,7 @@ class AsyncSecrets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Secret,
+                response=core_v1.Secret,
             )
         )
 
@@ -18097,7 +18119,7 @@ class AsyncSecrets(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Secret | meta_v1.Status:
+    ) -> core_v1.Secret | meta_v1.Status:
         """Delete the Secret ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -18134,7 +18156,7 @@ class AsyncSecrets(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Secret, meta_v1.Status),
+                response=OrStatus(core_v1.Secret, meta_v1.Status),
             )
         )
 
@@ -18157,7 +18179,7 @@ class AsyncSecrets(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> SecretList | meta_v1.Status:
+    ) -> core_v1.SecretList | meta_v1.Status:
         """Delete every Secret in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -18224,11 +18246,11 @@ class AsyncSecrets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(SecretList, meta_v1.Status),
+                response=OrStatus(core_v1.SecretList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> Secret:
+    async def get(self, name: str, *, namespace: str | None = None) -> core_v1.Secret:
         """Read the Secret ``name``.
 
         Args:
@@ -18236,7 +18258,7 @@ class AsyncSecrets(AsyncResourceClient):
             namespace: Namespace of the Secret; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=Secret)
+            self._request("GET", name=name, namespace=namespace, response=core_v1.Secret)
         )
 
     async def list(
@@ -18252,7 +18274,7 @@ class AsyncSecrets(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> SecretList:
+    ) -> core_v1.SecretList:
         """List Secret objects, one page at a time.
 
         The Secret objects in a namespace (or in every namespace): at most ``limit`` of
@@ -18297,7 +18319,7 @@ class AsyncSecrets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=SecretList,
+                response=core_v1.SecretList,
             )
         )
 
@@ -18313,7 +18335,7 @@ class AsyncSecrets(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[Secret]:
+    ) -> AsyncListIterator[core_v1.Secret]:
         """Every Secret, following ``continue`` across pages.
 
         The Secret objects in a namespace (or in every namespace), ``limit`` per request
@@ -18357,7 +18379,7 @@ class AsyncSecrets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Secret,
+                response=core_v1.Secret,
             )
         )
 
@@ -18372,32 +18394,32 @@ class AsyncSecrets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Secret: ...
+    ) -> core_v1.Secret: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: Secret | Mapping[str, Any],
+        body: core_v1.Secret | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Secret: ...
+    ) -> core_v1.Secret: ...
 
     async def patch(
         self,
         name: str,
-        body: Secret | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Secret | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Secret:
+    ) -> core_v1.Secret:
         """Patch the Secret ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -18430,20 +18452,20 @@ class AsyncSecrets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Secret,
+                response=core_v1.Secret,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: Secret,
+        body: core_v1.Secret,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Secret:
+    ) -> core_v1.Secret:
         """Replace the Secret ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -18473,7 +18495,7 @@ class AsyncSecrets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Secret,
+                response=core_v1.Secret,
             )
         )
 
@@ -18491,7 +18513,7 @@ class AsyncSecrets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[Secret]:
+    ) -> AsyncWatch[core_v1.Secret]:
         """Watch Secret objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -18541,7 +18563,7 @@ class AsyncSecrets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Secret,
+                response=core_v1.Secret,
             ),
             resume=resume,
         )
@@ -18564,14 +18586,14 @@ class ServiceAccounts(ResourceClient):
 
     def apply(
         self,
-        obj: ServiceAccount,
+        obj: core_v1.ServiceAccount,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceAccount:
+    ) -> core_v1.ServiceAccount:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -18599,19 +18621,19 @@ class ServiceAccounts(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ServiceAccount,
+                response=core_v1.ServiceAccount,
             )
         )
 
     def create(
         self,
-        body: ServiceAccount,
+        body: core_v1.ServiceAccount,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceAccount:
+    ) -> core_v1.ServiceAccount:
         """Create a ServiceAccount.
 
         Args:
@@ -18636,7 +18658,7 @@ class ServiceAccounts(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceAccount,
+                response=core_v1.ServiceAccount,
             )
         )
 
@@ -18694,7 +18716,7 @@ class ServiceAccounts(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ServiceAccount | meta_v1.Status:
+    ) -> core_v1.ServiceAccount | meta_v1.Status:
         """Delete the ServiceAccount ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -18731,7 +18753,7 @@ class ServiceAccounts(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ServiceAccount, meta_v1.Status),
+                response=OrStatus(core_v1.ServiceAccount, meta_v1.Status),
             )
         )
 
@@ -18754,7 +18776,7 @@ class ServiceAccounts(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceAccountList | meta_v1.Status:
+    ) -> core_v1.ServiceAccountList | meta_v1.Status:
         """Delete every ServiceAccount in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -18821,11 +18843,11 @@ class ServiceAccounts(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceAccountList, meta_v1.Status),
+                response=OrStatus(core_v1.ServiceAccountList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> ServiceAccount:
+    def get(self, name: str, *, namespace: str | None = None) -> core_v1.ServiceAccount:
         """Read the ServiceAccount ``name``.
 
         Args:
@@ -18833,7 +18855,7 @@ class ServiceAccounts(ResourceClient):
             namespace: Namespace of the ServiceAccount; default: the client's namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=ServiceAccount)
+            self._request("GET", name=name, namespace=namespace, response=core_v1.ServiceAccount)
         )
 
     def list(
@@ -18849,7 +18871,7 @@ class ServiceAccounts(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceAccountList:
+    ) -> core_v1.ServiceAccountList:
         """List ServiceAccount objects, one page at a time.
 
         The ServiceAccount objects in a namespace (or in every namespace): at most ``limit``
@@ -18895,7 +18917,7 @@ class ServiceAccounts(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceAccountList,
+                response=core_v1.ServiceAccountList,
             )
         )
 
@@ -18911,7 +18933,7 @@ class ServiceAccounts(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ServiceAccount]:
+    ) -> ListIterator[core_v1.ServiceAccount]:
         """Every ServiceAccount, following ``continue`` across pages.
 
         The ServiceAccount objects in a namespace (or in every namespace), ``limit`` per
@@ -18955,7 +18977,7 @@ class ServiceAccounts(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceAccount,
+                response=core_v1.ServiceAccount,
             )
         )
 
@@ -18970,32 +18992,32 @@ class ServiceAccounts(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceAccount: ...
+    ) -> core_v1.ServiceAccount: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ServiceAccount | Mapping[str, Any],
+        body: core_v1.ServiceAccount | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceAccount: ...
+    ) -> core_v1.ServiceAccount: ...
 
     def patch(
         self,
         name: str,
-        body: ServiceAccount | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.ServiceAccount | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceAccount:
+    ) -> core_v1.ServiceAccount:
         """Patch the ServiceAccount ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -19028,20 +19050,20 @@ class ServiceAccounts(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceAccount,
+                response=core_v1.ServiceAccount,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ServiceAccount,
+        body: core_v1.ServiceAccount,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceAccount:
+    ) -> core_v1.ServiceAccount:
         """Replace the ServiceAccount ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -19071,7 +19093,7 @@ class ServiceAccounts(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceAccount,
+                response=core_v1.ServiceAccount,
             )
         )
 
@@ -19089,7 +19111,7 @@ class ServiceAccounts(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ServiceAccount]:
+    ) -> Watch[core_v1.ServiceAccount]:
         """Watch ServiceAccount objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -19139,7 +19161,7 @@ class ServiceAccounts(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceAccount,
+                response=core_v1.ServiceAccount,
             ),
             resume=resume,
         )
@@ -19152,14 +19174,14 @@ class AsyncServiceAccounts(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ServiceAccount,
+        obj: core_v1.ServiceAccount,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceAccount:
+    ) -> core_v1.ServiceAccount:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -19187,19 +19209,19 @@ class AsyncServiceAccounts(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ServiceAccount,
+                response=core_v1.ServiceAccount,
             )
         )
 
     async def create(
         self,
-        body: ServiceAccount,
+        body: core_v1.ServiceAccount,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceAccount:
+    ) -> core_v1.ServiceAccount:
         """Create a ServiceAccount.
 
         Args:
@@ -19224,7 +19246,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceAccount,
+                response=core_v1.ServiceAccount,
             )
         )
 
@@ -19282,7 +19304,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ServiceAccount | meta_v1.Status:
+    ) -> core_v1.ServiceAccount | meta_v1.Status:
         """Delete the ServiceAccount ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -19319,7 +19341,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ServiceAccount, meta_v1.Status),
+                response=OrStatus(core_v1.ServiceAccount, meta_v1.Status),
             )
         )
 
@@ -19342,7 +19364,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceAccountList | meta_v1.Status:
+    ) -> core_v1.ServiceAccountList | meta_v1.Status:
         """Delete every ServiceAccount in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -19409,11 +19431,11 @@ class AsyncServiceAccounts(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceAccountList, meta_v1.Status),
+                response=OrStatus(core_v1.ServiceAccountList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> ServiceAccount:
+    async def get(self, name: str, *, namespace: str | None = None) -> core_v1.ServiceAccount:
         """Read the ServiceAccount ``name``.
 
         Args:
@@ -19421,7 +19443,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
             namespace: Namespace of the ServiceAccount; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=ServiceAccount)
+            self._request("GET", name=name, namespace=namespace, response=core_v1.ServiceAccount)
         )
 
     async def list(
@@ -19437,7 +19459,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceAccountList:
+    ) -> core_v1.ServiceAccountList:
         """List ServiceAccount objects, one page at a time.
 
         The ServiceAccount objects in a namespace (or in every namespace): at most ``limit``
@@ -19483,7 +19505,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceAccountList,
+                response=core_v1.ServiceAccountList,
             )
         )
 
@@ -19499,7 +19521,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ServiceAccount]:
+    ) -> AsyncListIterator[core_v1.ServiceAccount]:
         """Every ServiceAccount, following ``continue`` across pages.
 
         The ServiceAccount objects in a namespace (or in every namespace), ``limit`` per
@@ -19543,7 +19565,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceAccount,
+                response=core_v1.ServiceAccount,
             )
         )
 
@@ -19558,32 +19580,32 @@ class AsyncServiceAccounts(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceAccount: ...
+    ) -> core_v1.ServiceAccount: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ServiceAccount | Mapping[str, Any],
+        body: core_v1.ServiceAccount | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceAccount: ...
+    ) -> core_v1.ServiceAccount: ...
 
     async def patch(
         self,
         name: str,
-        body: ServiceAccount | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.ServiceAccount | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceAccount:
+    ) -> core_v1.ServiceAccount:
         """Patch the ServiceAccount ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -19616,20 +19638,20 @@ class AsyncServiceAccounts(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceAccount,
+                response=core_v1.ServiceAccount,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ServiceAccount,
+        body: core_v1.ServiceAccount,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceAccount:
+    ) -> core_v1.ServiceAccount:
         """Replace the ServiceAccount ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -19659,7 +19681,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceAccount,
+                response=core_v1.ServiceAccount,
             )
         )
 
@@ -19677,7 +19699,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ServiceAccount]:
+    ) -> AsyncWatch[core_v1.ServiceAccount]:
         """Watch ServiceAccount objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -19727,7 +19749,7 @@ class AsyncServiceAccounts(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceAccount,
+                response=core_v1.ServiceAccount,
             ),
             resume=resume,
         )
@@ -19750,14 +19772,14 @@ class Services(ResourceClient):
 
     def apply(
         self,
-        obj: Service,
+        obj: core_v1.Service,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service:
+    ) -> core_v1.Service:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -19785,20 +19807,20 @@ class Services(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
     def apply_status(
         self,
-        obj: Service,
+        obj: core_v1.Service,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service:
+    ) -> core_v1.Service:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -19827,19 +19849,19 @@ class Services(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
     def create(
         self,
-        body: Service,
+        body: core_v1.Service,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service:
+    ) -> core_v1.Service:
         """Create a Service.
 
         Args:
@@ -19864,7 +19886,7 @@ class Services(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
@@ -19879,7 +19901,7 @@ class Services(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Service | meta_v1.Status:
+    ) -> core_v1.Service | meta_v1.Status:
         """Delete the Service ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -19916,7 +19938,7 @@ class Services(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Service, meta_v1.Status),
+                response=OrStatus(core_v1.Service, meta_v1.Status),
             )
         )
 
@@ -19939,7 +19961,7 @@ class Services(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceList | meta_v1.Status:
+    ) -> core_v1.ServiceList | meta_v1.Status:
         """Delete every Service in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -20006,20 +20028,22 @@ class Services(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceList, meta_v1.Status),
+                response=OrStatus(core_v1.ServiceList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> Service:
+    def get(self, name: str, *, namespace: str | None = None) -> core_v1.Service:
         """Read the Service ``name``.
 
         Args:
             name: Name of the Service.
             namespace: Namespace of the Service; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=Service))
+        return self._send(
+            self._request("GET", name=name, namespace=namespace, response=core_v1.Service)
+        )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> Service:
+    def get_status(self, name: str, *, namespace: str | None = None) -> core_v1.Service:
         """Read the status of the Service ``name``.
 
         Args:
@@ -20028,7 +20052,11 @@ class Services(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=Service
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=core_v1.Service,
             )
         )
 
@@ -20045,7 +20073,7 @@ class Services(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceList:
+    ) -> core_v1.ServiceList:
         """List Service objects, one page at a time.
 
         The Service objects in a namespace (or in every namespace): at most ``limit`` of
@@ -20090,7 +20118,7 @@ class Services(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceList,
+                response=core_v1.ServiceList,
             )
         )
 
@@ -20106,7 +20134,7 @@ class Services(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[Service]:
+    ) -> ListIterator[core_v1.Service]:
         """Every Service, following ``continue`` across pages.
 
         The Service objects in a namespace (or in every namespace), ``limit`` per request
@@ -20150,7 +20178,7 @@ class Services(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
@@ -20165,32 +20193,32 @@ class Services(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service: ...
+    ) -> core_v1.Service: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: Service | Mapping[str, Any],
+        body: core_v1.Service | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service: ...
+    ) -> core_v1.Service: ...
 
     def patch(
         self,
         name: str,
-        body: Service | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Service | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service:
+    ) -> core_v1.Service:
         """Patch the Service ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -20223,7 +20251,7 @@ class Services(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
@@ -20238,32 +20266,32 @@ class Services(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service: ...
+    ) -> core_v1.Service: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: Service | Mapping[str, Any],
+        body: core_v1.Service | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service: ...
+    ) -> core_v1.Service: ...
 
     def patch_status(
         self,
         name: str,
-        body: Service | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Service | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service:
+    ) -> core_v1.Service:
         """Patch the status of the Service ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -20297,7 +20325,7 @@ class Services(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
@@ -20349,13 +20377,13 @@ class Services(ResourceClient):
     def replace(
         self,
         name: str,
-        body: Service,
+        body: core_v1.Service,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service:
+    ) -> core_v1.Service:
         """Replace the Service ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -20385,20 +20413,20 @@ class Services(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: Service,
+        body: core_v1.Service,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service:
+    ) -> core_v1.Service:
         """Replace the status of the Service ``name``.
 
         Args:
@@ -20426,7 +20454,7 @@ class Services(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
@@ -20444,7 +20472,7 @@ class Services(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[Service]:
+    ) -> Watch[core_v1.Service]:
         """Watch Service objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -20494,7 +20522,7 @@ class Services(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Service,
+                response=core_v1.Service,
             ),
             resume=resume,
         )
@@ -20507,14 +20535,14 @@ class AsyncServices(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: Service,
+        obj: core_v1.Service,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service:
+    ) -> core_v1.Service:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -20542,20 +20570,20 @@ class AsyncServices(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
     async def apply_status(
         self,
-        obj: Service,
+        obj: core_v1.Service,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service:
+    ) -> core_v1.Service:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -20584,19 +20612,19 @@ class AsyncServices(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
     async def create(
         self,
-        body: Service,
+        body: core_v1.Service,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service:
+    ) -> core_v1.Service:
         """Create a Service.
 
         Args:
@@ -20621,7 +20649,7 @@ class AsyncServices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
@@ -20636,7 +20664,7 @@ class AsyncServices(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Service | meta_v1.Status:
+    ) -> core_v1.Service | meta_v1.Status:
         """Delete the Service ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -20673,7 +20701,7 @@ class AsyncServices(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Service, meta_v1.Status),
+                response=OrStatus(core_v1.Service, meta_v1.Status),
             )
         )
 
@@ -20696,7 +20724,7 @@ class AsyncServices(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceList | meta_v1.Status:
+    ) -> core_v1.ServiceList | meta_v1.Status:
         """Delete every Service in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -20763,11 +20791,11 @@ class AsyncServices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceList, meta_v1.Status),
+                response=OrStatus(core_v1.ServiceList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> Service:
+    async def get(self, name: str, *, namespace: str | None = None) -> core_v1.Service:
         """Read the Service ``name``.
 
         Args:
@@ -20775,10 +20803,10 @@ class AsyncServices(AsyncResourceClient):
             namespace: Namespace of the Service; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=Service)
+            self._request("GET", name=name, namespace=namespace, response=core_v1.Service)
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> Service:
+    async def get_status(self, name: str, *, namespace: str | None = None) -> core_v1.Service:
         """Read the status of the Service ``name``.
 
         Args:
@@ -20787,7 +20815,11 @@ class AsyncServices(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=Service
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=core_v1.Service,
             )
         )
 
@@ -20804,7 +20836,7 @@ class AsyncServices(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceList:
+    ) -> core_v1.ServiceList:
         """List Service objects, one page at a time.
 
         The Service objects in a namespace (or in every namespace): at most ``limit`` of
@@ -20849,7 +20881,7 @@ class AsyncServices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceList,
+                response=core_v1.ServiceList,
             )
         )
 
@@ -20865,7 +20897,7 @@ class AsyncServices(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[Service]:
+    ) -> AsyncListIterator[core_v1.Service]:
         """Every Service, following ``continue`` across pages.
 
         The Service objects in a namespace (or in every namespace), ``limit`` per request
@@ -20909,7 +20941,7 @@ class AsyncServices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
@@ -20924,32 +20956,32 @@ class AsyncServices(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service: ...
+    ) -> core_v1.Service: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: Service | Mapping[str, Any],
+        body: core_v1.Service | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service: ...
+    ) -> core_v1.Service: ...
 
     async def patch(
         self,
         name: str,
-        body: Service | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Service | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service:
+    ) -> core_v1.Service:
         """Patch the Service ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -20982,7 +21014,7 @@ class AsyncServices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
@@ -20997,32 +21029,32 @@ class AsyncServices(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service: ...
+    ) -> core_v1.Service: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: Service | Mapping[str, Any],
+        body: core_v1.Service | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service: ...
+    ) -> core_v1.Service: ...
 
     async def patch_status(
         self,
         name: str,
-        body: Service | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: core_v1.Service | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service:
+    ) -> core_v1.Service:
         """Patch the status of the Service ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -21056,7 +21088,7 @@ class AsyncServices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
@@ -21108,13 +21140,13 @@ class AsyncServices(AsyncResourceClient):
     async def replace(
         self,
         name: str,
-        body: Service,
+        body: core_v1.Service,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service:
+    ) -> core_v1.Service:
         """Replace the Service ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -21144,20 +21176,20 @@ class AsyncServices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: Service,
+        body: core_v1.Service,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Service:
+    ) -> core_v1.Service:
         """Replace the status of the Service ``name``.
 
         Args:
@@ -21185,7 +21217,7 @@ class AsyncServices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Service,
+                response=core_v1.Service,
             )
         )
 
@@ -21203,7 +21235,7 @@ class AsyncServices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[Service]:
+    ) -> AsyncWatch[core_v1.Service]:
         """Watch Service objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -21253,7 +21285,7 @@ class AsyncServices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Service,
+                response=core_v1.Service,
             ),
             resume=resume,
         )

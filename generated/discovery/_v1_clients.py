@@ -10,8 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..discovery import v1 as discovery_v1
 from ..meta import v1 as meta_v1
-from .v1 import EndpointSlice, EndpointSliceList
 
 __all__ = [
     "AsyncEndpointSlices",
@@ -36,14 +36,14 @@ class EndpointSlices(ResourceClient):
 
     def apply(
         self,
-        obj: EndpointSlice,
+        obj: discovery_v1.EndpointSlice,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> EndpointSlice:
+    ) -> discovery_v1.EndpointSlice:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -71,19 +71,19 @@ class EndpointSlices(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=EndpointSlice,
+                response=discovery_v1.EndpointSlice,
             )
         )
 
     def create(
         self,
-        body: EndpointSlice,
+        body: discovery_v1.EndpointSlice,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> EndpointSlice:
+    ) -> discovery_v1.EndpointSlice:
         """Create a EndpointSlice.
 
         Args:
@@ -108,7 +108,7 @@ class EndpointSlices(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=EndpointSlice,
+                response=discovery_v1.EndpointSlice,
             )
         )
 
@@ -123,7 +123,7 @@ class EndpointSlices(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> EndpointSlice | meta_v1.Status:
+    ) -> discovery_v1.EndpointSlice | meta_v1.Status:
         """Delete the EndpointSlice ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -160,7 +160,7 @@ class EndpointSlices(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(EndpointSlice, meta_v1.Status),
+                response=OrStatus(discovery_v1.EndpointSlice, meta_v1.Status),
             )
         )
 
@@ -183,7 +183,7 @@ class EndpointSlices(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EndpointSliceList | meta_v1.Status:
+    ) -> discovery_v1.EndpointSliceList | meta_v1.Status:
         """Delete every EndpointSlice in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -250,11 +250,11 @@ class EndpointSlices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EndpointSliceList, meta_v1.Status),
+                response=OrStatus(discovery_v1.EndpointSliceList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> EndpointSlice:
+    def get(self, name: str, *, namespace: str | None = None) -> discovery_v1.EndpointSlice:
         """Read the EndpointSlice ``name``.
 
         Args:
@@ -262,7 +262,9 @@ class EndpointSlices(ResourceClient):
             namespace: Namespace of the EndpointSlice; default: the client's namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=EndpointSlice)
+            self._request(
+                "GET", name=name, namespace=namespace, response=discovery_v1.EndpointSlice
+            )
         )
 
     def list(
@@ -278,7 +280,7 @@ class EndpointSlices(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EndpointSliceList:
+    ) -> discovery_v1.EndpointSliceList:
         """List EndpointSlice objects, one page at a time.
 
         The EndpointSlice objects in a namespace (or in every namespace): at most ``limit``
@@ -324,7 +326,7 @@ class EndpointSlices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=EndpointSliceList,
+                response=discovery_v1.EndpointSliceList,
             )
         )
 
@@ -340,7 +342,7 @@ class EndpointSlices(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[EndpointSlice]:
+    ) -> ListIterator[discovery_v1.EndpointSlice]:
         """Every EndpointSlice, following ``continue`` across pages.
 
         The EndpointSlice objects in a namespace (or in every namespace), ``limit`` per
@@ -384,7 +386,7 @@ class EndpointSlices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=EndpointSlice,
+                response=discovery_v1.EndpointSlice,
             )
         )
 
@@ -399,32 +401,32 @@ class EndpointSlices(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> EndpointSlice: ...
+    ) -> discovery_v1.EndpointSlice: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: EndpointSlice | Mapping[str, Any],
+        body: discovery_v1.EndpointSlice | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> EndpointSlice: ...
+    ) -> discovery_v1.EndpointSlice: ...
 
     def patch(
         self,
         name: str,
-        body: EndpointSlice | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: discovery_v1.EndpointSlice | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> EndpointSlice:
+    ) -> discovery_v1.EndpointSlice:
         """Patch the EndpointSlice ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -457,20 +459,20 @@ class EndpointSlices(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=EndpointSlice,
+                response=discovery_v1.EndpointSlice,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: EndpointSlice,
+        body: discovery_v1.EndpointSlice,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> EndpointSlice:
+    ) -> discovery_v1.EndpointSlice:
         """Replace the EndpointSlice ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -500,7 +502,7 @@ class EndpointSlices(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=EndpointSlice,
+                response=discovery_v1.EndpointSlice,
             )
         )
 
@@ -518,7 +520,7 @@ class EndpointSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[EndpointSlice]:
+    ) -> Watch[discovery_v1.EndpointSlice]:
         """Watch EndpointSlice objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -568,7 +570,7 @@ class EndpointSlices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=EndpointSlice,
+                response=discovery_v1.EndpointSlice,
             ),
             resume=resume,
         )
@@ -581,14 +583,14 @@ class AsyncEndpointSlices(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: EndpointSlice,
+        obj: discovery_v1.EndpointSlice,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> EndpointSlice:
+    ) -> discovery_v1.EndpointSlice:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -616,19 +618,19 @@ class AsyncEndpointSlices(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=EndpointSlice,
+                response=discovery_v1.EndpointSlice,
             )
         )
 
     async def create(
         self,
-        body: EndpointSlice,
+        body: discovery_v1.EndpointSlice,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> EndpointSlice:
+    ) -> discovery_v1.EndpointSlice:
         """Create a EndpointSlice.
 
         Args:
@@ -653,7 +655,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=EndpointSlice,
+                response=discovery_v1.EndpointSlice,
             )
         )
 
@@ -668,7 +670,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> EndpointSlice | meta_v1.Status:
+    ) -> discovery_v1.EndpointSlice | meta_v1.Status:
         """Delete the EndpointSlice ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -705,7 +707,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(EndpointSlice, meta_v1.Status),
+                response=OrStatus(discovery_v1.EndpointSlice, meta_v1.Status),
             )
         )
 
@@ -728,7 +730,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EndpointSliceList | meta_v1.Status:
+    ) -> discovery_v1.EndpointSliceList | meta_v1.Status:
         """Delete every EndpointSlice in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -795,11 +797,11 @@ class AsyncEndpointSlices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EndpointSliceList, meta_v1.Status),
+                response=OrStatus(discovery_v1.EndpointSliceList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> EndpointSlice:
+    async def get(self, name: str, *, namespace: str | None = None) -> discovery_v1.EndpointSlice:
         """Read the EndpointSlice ``name``.
 
         Args:
@@ -807,7 +809,9 @@ class AsyncEndpointSlices(AsyncResourceClient):
             namespace: Namespace of the EndpointSlice; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=EndpointSlice)
+            self._request(
+                "GET", name=name, namespace=namespace, response=discovery_v1.EndpointSlice
+            )
         )
 
     async def list(
@@ -823,7 +827,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EndpointSliceList:
+    ) -> discovery_v1.EndpointSliceList:
         """List EndpointSlice objects, one page at a time.
 
         The EndpointSlice objects in a namespace (or in every namespace): at most ``limit``
@@ -869,7 +873,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=EndpointSliceList,
+                response=discovery_v1.EndpointSliceList,
             )
         )
 
@@ -885,7 +889,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[EndpointSlice]:
+    ) -> AsyncListIterator[discovery_v1.EndpointSlice]:
         """Every EndpointSlice, following ``continue`` across pages.
 
         The EndpointSlice objects in a namespace (or in every namespace), ``limit`` per
@@ -929,7 +933,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=EndpointSlice,
+                response=discovery_v1.EndpointSlice,
             )
         )
 
@@ -944,32 +948,32 @@ class AsyncEndpointSlices(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> EndpointSlice: ...
+    ) -> discovery_v1.EndpointSlice: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: EndpointSlice | Mapping[str, Any],
+        body: discovery_v1.EndpointSlice | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> EndpointSlice: ...
+    ) -> discovery_v1.EndpointSlice: ...
 
     async def patch(
         self,
         name: str,
-        body: EndpointSlice | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: discovery_v1.EndpointSlice | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> EndpointSlice:
+    ) -> discovery_v1.EndpointSlice:
         """Patch the EndpointSlice ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1002,20 +1006,20 @@ class AsyncEndpointSlices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=EndpointSlice,
+                response=discovery_v1.EndpointSlice,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: EndpointSlice,
+        body: discovery_v1.EndpointSlice,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> EndpointSlice:
+    ) -> discovery_v1.EndpointSlice:
         """Replace the EndpointSlice ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1045,7 +1049,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=EndpointSlice,
+                response=discovery_v1.EndpointSlice,
             )
         )
 
@@ -1063,7 +1067,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[EndpointSlice]:
+    ) -> AsyncWatch[discovery_v1.EndpointSlice]:
         """Watch EndpointSlice objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1113,7 +1117,7 @@ class AsyncEndpointSlices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=EndpointSlice,
+                response=discovery_v1.EndpointSlice,
             ),
             resume=resume,
         )

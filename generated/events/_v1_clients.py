@@ -10,8 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..events import v1 as events_v1
 from ..meta import v1 as meta_v1
-from .v1 import Event, EventList
 
 __all__ = [
     "AsyncEvents",
@@ -36,14 +36,14 @@ class Events(ResourceClient):
 
     def apply(
         self,
-        obj: Event,
+        obj: events_v1.Event,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> events_v1.Event:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -71,19 +71,19 @@ class Events(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Event,
+                response=events_v1.Event,
             )
         )
 
     def create(
         self,
-        body: Event,
+        body: events_v1.Event,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> events_v1.Event:
         """Create a Event.
 
         Args:
@@ -108,7 +108,7 @@ class Events(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Event,
+                response=events_v1.Event,
             )
         )
 
@@ -123,7 +123,7 @@ class Events(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Event | meta_v1.Status:
+    ) -> events_v1.Event | meta_v1.Status:
         """Delete the Event ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -160,7 +160,7 @@ class Events(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Event, meta_v1.Status),
+                response=OrStatus(events_v1.Event, meta_v1.Status),
             )
         )
 
@@ -183,7 +183,7 @@ class Events(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EventList | meta_v1.Status:
+    ) -> events_v1.EventList | meta_v1.Status:
         """Delete every Event in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -250,18 +250,20 @@ class Events(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EventList, meta_v1.Status),
+                response=OrStatus(events_v1.EventList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> Event:
+    def get(self, name: str, *, namespace: str | None = None) -> events_v1.Event:
         """Read the Event ``name``.
 
         Args:
             name: Name of the Event.
             namespace: Namespace of the Event; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=Event))
+        return self._send(
+            self._request("GET", name=name, namespace=namespace, response=events_v1.Event)
+        )
 
     def list(
         self,
@@ -276,7 +278,7 @@ class Events(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EventList:
+    ) -> events_v1.EventList:
         """List Event objects, one page at a time.
 
         The Event objects in a namespace (or in every namespace): at most ``limit`` of them;
@@ -321,7 +323,7 @@ class Events(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=EventList,
+                response=events_v1.EventList,
             )
         )
 
@@ -337,7 +339,7 @@ class Events(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[Event]:
+    ) -> ListIterator[events_v1.Event]:
         """Every Event, following ``continue`` across pages.
 
         The Event objects in a namespace (or in every namespace), ``limit`` per request (500
@@ -380,7 +382,7 @@ class Events(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Event,
+                response=events_v1.Event,
             )
         )
 
@@ -395,32 +397,32 @@ class Events(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event: ...
+    ) -> events_v1.Event: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: Event | Mapping[str, Any],
+        body: events_v1.Event | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event: ...
+    ) -> events_v1.Event: ...
 
     def patch(
         self,
         name: str,
-        body: Event | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: events_v1.Event | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> events_v1.Event:
         """Patch the Event ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -453,20 +455,20 @@ class Events(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Event,
+                response=events_v1.Event,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: Event,
+        body: events_v1.Event,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> events_v1.Event:
         """Replace the Event ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -496,7 +498,7 @@ class Events(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Event,
+                response=events_v1.Event,
             )
         )
 
@@ -514,7 +516,7 @@ class Events(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[Event]:
+    ) -> Watch[events_v1.Event]:
         """Watch Event objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -564,7 +566,7 @@ class Events(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Event,
+                response=events_v1.Event,
             ),
             resume=resume,
         )
@@ -577,14 +579,14 @@ class AsyncEvents(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: Event,
+        obj: events_v1.Event,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> events_v1.Event:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -612,19 +614,19 @@ class AsyncEvents(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Event,
+                response=events_v1.Event,
             )
         )
 
     async def create(
         self,
-        body: Event,
+        body: events_v1.Event,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> events_v1.Event:
         """Create a Event.
 
         Args:
@@ -649,7 +651,7 @@ class AsyncEvents(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Event,
+                response=events_v1.Event,
             )
         )
 
@@ -664,7 +666,7 @@ class AsyncEvents(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Event | meta_v1.Status:
+    ) -> events_v1.Event | meta_v1.Status:
         """Delete the Event ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -701,7 +703,7 @@ class AsyncEvents(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Event, meta_v1.Status),
+                response=OrStatus(events_v1.Event, meta_v1.Status),
             )
         )
 
@@ -724,7 +726,7 @@ class AsyncEvents(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EventList | meta_v1.Status:
+    ) -> events_v1.EventList | meta_v1.Status:
         """Delete every Event in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -791,11 +793,11 @@ class AsyncEvents(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(EventList, meta_v1.Status),
+                response=OrStatus(events_v1.EventList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> Event:
+    async def get(self, name: str, *, namespace: str | None = None) -> events_v1.Event:
         """Read the Event ``name``.
 
         Args:
@@ -803,7 +805,7 @@ class AsyncEvents(AsyncResourceClient):
             namespace: Namespace of the Event; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=Event)
+            self._request("GET", name=name, namespace=namespace, response=events_v1.Event)
         )
 
     async def list(
@@ -819,7 +821,7 @@ class AsyncEvents(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> EventList:
+    ) -> events_v1.EventList:
         """List Event objects, one page at a time.
 
         The Event objects in a namespace (or in every namespace): at most ``limit`` of them;
@@ -864,7 +866,7 @@ class AsyncEvents(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=EventList,
+                response=events_v1.EventList,
             )
         )
 
@@ -880,7 +882,7 @@ class AsyncEvents(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[Event]:
+    ) -> AsyncListIterator[events_v1.Event]:
         """Every Event, following ``continue`` across pages.
 
         The Event objects in a namespace (or in every namespace), ``limit`` per request (500
@@ -923,7 +925,7 @@ class AsyncEvents(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Event,
+                response=events_v1.Event,
             )
         )
 
@@ -938,32 +940,32 @@ class AsyncEvents(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event: ...
+    ) -> events_v1.Event: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: Event | Mapping[str, Any],
+        body: events_v1.Event | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event: ...
+    ) -> events_v1.Event: ...
 
     async def patch(
         self,
         name: str,
-        body: Event | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: events_v1.Event | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> events_v1.Event:
         """Patch the Event ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -996,20 +998,20 @@ class AsyncEvents(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Event,
+                response=events_v1.Event,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: Event,
+        body: events_v1.Event,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Event:
+    ) -> events_v1.Event:
         """Replace the Event ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1039,7 +1041,7 @@ class AsyncEvents(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Event,
+                response=events_v1.Event,
             )
         )
 
@@ -1057,7 +1059,7 @@ class AsyncEvents(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[Event]:
+    ) -> AsyncWatch[events_v1.Event]:
         """Watch Event objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1107,7 +1109,7 @@ class AsyncEvents(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Event,
+                response=events_v1.Event,
             ),
             resume=resume,
         )

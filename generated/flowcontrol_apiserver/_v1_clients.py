@@ -10,13 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..flowcontrol_apiserver import v1 as flowcontrol_apiserver_v1
 from ..meta import v1 as meta_v1
-from .v1 import (
-    FlowSchema,
-    FlowSchemaList,
-    PriorityLevelConfiguration,
-    PriorityLevelConfigurationList,
-)
 
 __all__ = [
     "AsyncFlowSchemas",
@@ -43,13 +38,13 @@ class FlowSchemas(ResourceClient):
 
     def apply(
         self,
-        obj: FlowSchema,
+        obj: flowcontrol_apiserver_v1.FlowSchema,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema:
+    ) -> flowcontrol_apiserver_v1.FlowSchema:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -74,19 +69,19 @@ class FlowSchemas(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
     def apply_status(
         self,
-        obj: FlowSchema,
+        obj: flowcontrol_apiserver_v1.FlowSchema,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema:
+    ) -> flowcontrol_apiserver_v1.FlowSchema:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -112,18 +107,18 @@ class FlowSchemas(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
     def create(
         self,
-        body: FlowSchema,
+        body: flowcontrol_apiserver_v1.FlowSchema,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema:
+    ) -> flowcontrol_apiserver_v1.FlowSchema:
         """Create a FlowSchema.
 
         Args:
@@ -145,7 +140,7 @@ class FlowSchemas(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
@@ -159,7 +154,7 @@ class FlowSchemas(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> FlowSchema | meta_v1.Status:
+    ) -> flowcontrol_apiserver_v1.FlowSchema | meta_v1.Status:
         """Delete the FlowSchema ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -194,7 +189,7 @@ class FlowSchemas(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(FlowSchema, meta_v1.Status),
+                response=OrStatus(flowcontrol_apiserver_v1.FlowSchema, meta_v1.Status),
             )
         )
 
@@ -216,7 +211,7 @@ class FlowSchemas(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> FlowSchemaList | meta_v1.Status:
+    ) -> flowcontrol_apiserver_v1.FlowSchemaList | meta_v1.Status:
         """Delete every FlowSchema that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -281,26 +276,30 @@ class FlowSchemas(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(FlowSchemaList, meta_v1.Status),
+                response=OrStatus(flowcontrol_apiserver_v1.FlowSchemaList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> FlowSchema:
+    def get(self, name: str) -> flowcontrol_apiserver_v1.FlowSchema:
         """Read the FlowSchema ``name``.
 
         Args:
             name: Name of the FlowSchema.
         """
-        return self._send(self._request("GET", name=name, response=FlowSchema))
+        return self._send(
+            self._request("GET", name=name, response=flowcontrol_apiserver_v1.FlowSchema)
+        )
 
-    def get_status(self, name: str) -> FlowSchema:
+    def get_status(self, name: str) -> flowcontrol_apiserver_v1.FlowSchema:
         """Read the status of the FlowSchema ``name``.
 
         Args:
             name: Name of the FlowSchema.
         """
         return self._send(
-            self._request("GET", name=name, subresource="status", response=FlowSchema)
+            self._request(
+                "GET", name=name, subresource="status", response=flowcontrol_apiserver_v1.FlowSchema
+            )
         )
 
     def list(
@@ -314,7 +313,7 @@ class FlowSchemas(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> FlowSchemaList:
+    ) -> flowcontrol_apiserver_v1.FlowSchemaList:
         """List FlowSchema objects, one page at a time.
 
         The FlowSchema objects: at most ``limit`` of them; pass the answer's
@@ -355,7 +354,7 @@ class FlowSchemas(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=FlowSchemaList,
+                response=flowcontrol_apiserver_v1.FlowSchemaList,
             )
         )
 
@@ -369,7 +368,7 @@ class FlowSchemas(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[FlowSchema]:
+    ) -> ListIterator[flowcontrol_apiserver_v1.FlowSchema]:
         """Every FlowSchema, following ``continue`` across pages.
 
         The FlowSchema objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -408,7 +407,7 @@ class FlowSchemas(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
@@ -422,30 +421,32 @@ class FlowSchemas(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema: ...
+    ) -> flowcontrol_apiserver_v1.FlowSchema: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: FlowSchema | Mapping[str, Any],
+        body: flowcontrol_apiserver_v1.FlowSchema | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema: ...
+    ) -> flowcontrol_apiserver_v1.FlowSchema: ...
 
     def patch(
         self,
         name: str,
-        body: FlowSchema | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: flowcontrol_apiserver_v1.FlowSchema
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema:
+    ) -> flowcontrol_apiserver_v1.FlowSchema:
         """Patch the FlowSchema ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -476,7 +477,7 @@ class FlowSchemas(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
@@ -490,30 +491,32 @@ class FlowSchemas(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema: ...
+    ) -> flowcontrol_apiserver_v1.FlowSchema: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: FlowSchema | Mapping[str, Any],
+        body: flowcontrol_apiserver_v1.FlowSchema | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema: ...
+    ) -> flowcontrol_apiserver_v1.FlowSchema: ...
 
     def patch_status(
         self,
         name: str,
-        body: FlowSchema | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: flowcontrol_apiserver_v1.FlowSchema
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema:
+    ) -> flowcontrol_apiserver_v1.FlowSchema:
         """Patch the status of the FlowSchema ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -545,19 +548,19 @@ class FlowSchemas(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: FlowSchema,
+        body: flowcontrol_apiserver_v1.FlowSchema,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema:
+    ) -> flowcontrol_apiserver_v1.FlowSchema:
         """Replace the FlowSchema ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -584,19 +587,19 @@ class FlowSchemas(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: FlowSchema,
+        body: flowcontrol_apiserver_v1.FlowSchema,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema:
+    ) -> flowcontrol_apiserver_v1.FlowSchema:
         """Replace the status of the FlowSchema ``name``.
 
         Args:
@@ -621,7 +624,7 @@ class FlowSchemas(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
@@ -637,7 +640,7 @@ class FlowSchemas(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[FlowSchema]:
+    ) -> Watch[flowcontrol_apiserver_v1.FlowSchema]:
         """Watch FlowSchema objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -683,7 +686,7 @@ class FlowSchemas(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             ),
             resume=resume,
         )
@@ -696,13 +699,13 @@ class AsyncFlowSchemas(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: FlowSchema,
+        obj: flowcontrol_apiserver_v1.FlowSchema,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema:
+    ) -> flowcontrol_apiserver_v1.FlowSchema:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -727,19 +730,19 @@ class AsyncFlowSchemas(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
     async def apply_status(
         self,
-        obj: FlowSchema,
+        obj: flowcontrol_apiserver_v1.FlowSchema,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema:
+    ) -> flowcontrol_apiserver_v1.FlowSchema:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -765,18 +768,18 @@ class AsyncFlowSchemas(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
     async def create(
         self,
-        body: FlowSchema,
+        body: flowcontrol_apiserver_v1.FlowSchema,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema:
+    ) -> flowcontrol_apiserver_v1.FlowSchema:
         """Create a FlowSchema.
 
         Args:
@@ -798,7 +801,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
@@ -812,7 +815,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> FlowSchema | meta_v1.Status:
+    ) -> flowcontrol_apiserver_v1.FlowSchema | meta_v1.Status:
         """Delete the FlowSchema ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -847,7 +850,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(FlowSchema, meta_v1.Status),
+                response=OrStatus(flowcontrol_apiserver_v1.FlowSchema, meta_v1.Status),
             )
         )
 
@@ -869,7 +872,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> FlowSchemaList | meta_v1.Status:
+    ) -> flowcontrol_apiserver_v1.FlowSchemaList | meta_v1.Status:
         """Delete every FlowSchema that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -934,26 +937,30 @@ class AsyncFlowSchemas(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(FlowSchemaList, meta_v1.Status),
+                response=OrStatus(flowcontrol_apiserver_v1.FlowSchemaList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> FlowSchema:
+    async def get(self, name: str) -> flowcontrol_apiserver_v1.FlowSchema:
         """Read the FlowSchema ``name``.
 
         Args:
             name: Name of the FlowSchema.
         """
-        return await self._send(self._request("GET", name=name, response=FlowSchema))
+        return await self._send(
+            self._request("GET", name=name, response=flowcontrol_apiserver_v1.FlowSchema)
+        )
 
-    async def get_status(self, name: str) -> FlowSchema:
+    async def get_status(self, name: str) -> flowcontrol_apiserver_v1.FlowSchema:
         """Read the status of the FlowSchema ``name``.
 
         Args:
             name: Name of the FlowSchema.
         """
         return await self._send(
-            self._request("GET", name=name, subresource="status", response=FlowSchema)
+            self._request(
+                "GET", name=name, subresource="status", response=flowcontrol_apiserver_v1.FlowSchema
+            )
         )
 
     async def list(
@@ -967,7 +974,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> FlowSchemaList:
+    ) -> flowcontrol_apiserver_v1.FlowSchemaList:
         """List FlowSchema objects, one page at a time.
 
         The FlowSchema objects: at most ``limit`` of them; pass the answer's
@@ -1008,7 +1015,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=FlowSchemaList,
+                response=flowcontrol_apiserver_v1.FlowSchemaList,
             )
         )
 
@@ -1022,7 +1029,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[FlowSchema]:
+    ) -> AsyncListIterator[flowcontrol_apiserver_v1.FlowSchema]:
         """Every FlowSchema, following ``continue`` across pages.
 
         The FlowSchema objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -1061,7 +1068,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
@@ -1075,30 +1082,32 @@ class AsyncFlowSchemas(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema: ...
+    ) -> flowcontrol_apiserver_v1.FlowSchema: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: FlowSchema | Mapping[str, Any],
+        body: flowcontrol_apiserver_v1.FlowSchema | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema: ...
+    ) -> flowcontrol_apiserver_v1.FlowSchema: ...
 
     async def patch(
         self,
         name: str,
-        body: FlowSchema | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: flowcontrol_apiserver_v1.FlowSchema
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema:
+    ) -> flowcontrol_apiserver_v1.FlowSchema:
         """Patch the FlowSchema ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1129,7 +1138,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
@@ -1143,30 +1152,32 @@ class AsyncFlowSchemas(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema: ...
+    ) -> flowcontrol_apiserver_v1.FlowSchema: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: FlowSchema | Mapping[str, Any],
+        body: flowcontrol_apiserver_v1.FlowSchema | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema: ...
+    ) -> flowcontrol_apiserver_v1.FlowSchema: ...
 
     async def patch_status(
         self,
         name: str,
-        body: FlowSchema | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: flowcontrol_apiserver_v1.FlowSchema
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema:
+    ) -> flowcontrol_apiserver_v1.FlowSchema:
         """Patch the status of the FlowSchema ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1198,19 +1209,19 @@ class AsyncFlowSchemas(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: FlowSchema,
+        body: flowcontrol_apiserver_v1.FlowSchema,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema:
+    ) -> flowcontrol_apiserver_v1.FlowSchema:
         """Replace the FlowSchema ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1237,19 +1248,19 @@ class AsyncFlowSchemas(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: FlowSchema,
+        body: flowcontrol_apiserver_v1.FlowSchema,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> FlowSchema:
+    ) -> flowcontrol_apiserver_v1.FlowSchema:
         """Replace the status of the FlowSchema ``name``.
 
         Args:
@@ -1274,7 +1285,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             )
         )
 
@@ -1290,7 +1301,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[FlowSchema]:
+    ) -> AsyncWatch[flowcontrol_apiserver_v1.FlowSchema]:
         """Watch FlowSchema objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1336,7 +1347,7 @@ class AsyncFlowSchemas(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=FlowSchema,
+                response=flowcontrol_apiserver_v1.FlowSchema,
             ),
             resume=resume,
         )
@@ -1361,13 +1372,13 @@ class PriorityLevelConfigurations(ResourceClient):
 
     def apply(
         self,
-        obj: PriorityLevelConfiguration,
+        obj: flowcontrol_apiserver_v1.PriorityLevelConfiguration,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1392,19 +1403,19 @@ class PriorityLevelConfigurations(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
     def apply_status(
         self,
-        obj: PriorityLevelConfiguration,
+        obj: flowcontrol_apiserver_v1.PriorityLevelConfiguration,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1430,18 +1441,18 @@ class PriorityLevelConfigurations(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
     def create(
         self,
-        body: PriorityLevelConfiguration,
+        body: flowcontrol_apiserver_v1.PriorityLevelConfiguration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Create a PriorityLevelConfiguration.
 
         Args:
@@ -1463,7 +1474,7 @@ class PriorityLevelConfigurations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
@@ -1477,7 +1488,7 @@ class PriorityLevelConfigurations(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PriorityLevelConfiguration | meta_v1.Status:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration | meta_v1.Status:
         """Delete the PriorityLevelConfiguration ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1512,7 +1523,9 @@ class PriorityLevelConfigurations(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PriorityLevelConfiguration, meta_v1.Status),
+                response=OrStatus(
+                    flowcontrol_apiserver_v1.PriorityLevelConfiguration, meta_v1.Status
+                ),
             )
         )
 
@@ -1534,7 +1547,7 @@ class PriorityLevelConfigurations(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PriorityLevelConfigurationList | meta_v1.Status:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfigurationList | meta_v1.Status:
         """Delete every PriorityLevelConfiguration that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1599,19 +1612,25 @@ class PriorityLevelConfigurations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PriorityLevelConfigurationList, meta_v1.Status),
+                response=OrStatus(
+                    flowcontrol_apiserver_v1.PriorityLevelConfigurationList, meta_v1.Status
+                ),
             )
         )
 
-    def get(self, name: str) -> PriorityLevelConfiguration:
+    def get(self, name: str) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Read the PriorityLevelConfiguration ``name``.
 
         Args:
             name: Name of the PriorityLevelConfiguration.
         """
-        return self._send(self._request("GET", name=name, response=PriorityLevelConfiguration))
+        return self._send(
+            self._request(
+                "GET", name=name, response=flowcontrol_apiserver_v1.PriorityLevelConfiguration
+            )
+        )
 
-    def get_status(self, name: str) -> PriorityLevelConfiguration:
+    def get_status(self, name: str) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Read the status of the PriorityLevelConfiguration ``name``.
 
         Args:
@@ -1619,7 +1638,10 @@ class PriorityLevelConfigurations(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, subresource="status", response=PriorityLevelConfiguration
+                "GET",
+                name=name,
+                subresource="status",
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
@@ -1634,7 +1656,7 @@ class PriorityLevelConfigurations(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PriorityLevelConfigurationList:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfigurationList:
         """List PriorityLevelConfiguration objects, one page at a time.
 
         The PriorityLevelConfiguration objects: at most ``limit`` of them; pass the answer's
@@ -1675,7 +1697,7 @@ class PriorityLevelConfigurations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PriorityLevelConfigurationList,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfigurationList,
             )
         )
 
@@ -1689,7 +1711,7 @@ class PriorityLevelConfigurations(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[PriorityLevelConfiguration]:
+    ) -> ListIterator[flowcontrol_apiserver_v1.PriorityLevelConfiguration]:
         """Every PriorityLevelConfiguration, following ``continue`` across pages.
 
         The PriorityLevelConfiguration objects, ``limit`` per request (500 by default). Once
@@ -1728,7 +1750,7 @@ class PriorityLevelConfigurations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
@@ -1742,30 +1764,32 @@ class PriorityLevelConfigurations(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration: ...
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: PriorityLevelConfiguration | Mapping[str, Any],
+        body: flowcontrol_apiserver_v1.PriorityLevelConfiguration | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration: ...
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration: ...
 
     def patch(
         self,
         name: str,
-        body: PriorityLevelConfiguration | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: flowcontrol_apiserver_v1.PriorityLevelConfiguration
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Patch the PriorityLevelConfiguration ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1796,7 +1820,7 @@ class PriorityLevelConfigurations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
@@ -1810,30 +1834,32 @@ class PriorityLevelConfigurations(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration: ...
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: PriorityLevelConfiguration | Mapping[str, Any],
+        body: flowcontrol_apiserver_v1.PriorityLevelConfiguration | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration: ...
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration: ...
 
     def patch_status(
         self,
         name: str,
-        body: PriorityLevelConfiguration | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: flowcontrol_apiserver_v1.PriorityLevelConfiguration
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Patch the status of the PriorityLevelConfiguration ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1865,19 +1891,19 @@ class PriorityLevelConfigurations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: PriorityLevelConfiguration,
+        body: flowcontrol_apiserver_v1.PriorityLevelConfiguration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Replace the PriorityLevelConfiguration ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1904,19 +1930,19 @@ class PriorityLevelConfigurations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: PriorityLevelConfiguration,
+        body: flowcontrol_apiserver_v1.PriorityLevelConfiguration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Replace the status of the PriorityLevelConfiguration ``name``.
 
         Args:
@@ -1941,7 +1967,7 @@ class PriorityLevelConfigurations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
@@ -1957,7 +1983,7 @@ class PriorityLevelConfigurations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[PriorityLevelConfiguration]:
+    ) -> Watch[flowcontrol_apiserver_v1.PriorityLevelConfiguration]:
         """Watch PriorityLevelConfiguration objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2003,7 +2029,7 @@ class PriorityLevelConfigurations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             ),
             resume=resume,
         )
@@ -2018,13 +2044,13 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: PriorityLevelConfiguration,
+        obj: flowcontrol_apiserver_v1.PriorityLevelConfiguration,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2049,19 +2075,19 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
     async def apply_status(
         self,
-        obj: PriorityLevelConfiguration,
+        obj: flowcontrol_apiserver_v1.PriorityLevelConfiguration,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2087,18 +2113,18 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
     async def create(
         self,
-        body: PriorityLevelConfiguration,
+        body: flowcontrol_apiserver_v1.PriorityLevelConfiguration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Create a PriorityLevelConfiguration.
 
         Args:
@@ -2120,7 +2146,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
@@ -2134,7 +2160,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PriorityLevelConfiguration | meta_v1.Status:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration | meta_v1.Status:
         """Delete the PriorityLevelConfiguration ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2169,7 +2195,9 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PriorityLevelConfiguration, meta_v1.Status),
+                response=OrStatus(
+                    flowcontrol_apiserver_v1.PriorityLevelConfiguration, meta_v1.Status
+                ),
             )
         )
 
@@ -2191,7 +2219,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PriorityLevelConfigurationList | meta_v1.Status:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfigurationList | meta_v1.Status:
         """Delete every PriorityLevelConfiguration that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2256,21 +2284,25 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PriorityLevelConfigurationList, meta_v1.Status),
+                response=OrStatus(
+                    flowcontrol_apiserver_v1.PriorityLevelConfigurationList, meta_v1.Status
+                ),
             )
         )
 
-    async def get(self, name: str) -> PriorityLevelConfiguration:
+    async def get(self, name: str) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Read the PriorityLevelConfiguration ``name``.
 
         Args:
             name: Name of the PriorityLevelConfiguration.
         """
         return await self._send(
-            self._request("GET", name=name, response=PriorityLevelConfiguration)
+            self._request(
+                "GET", name=name, response=flowcontrol_apiserver_v1.PriorityLevelConfiguration
+            )
         )
 
-    async def get_status(self, name: str) -> PriorityLevelConfiguration:
+    async def get_status(self, name: str) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Read the status of the PriorityLevelConfiguration ``name``.
 
         Args:
@@ -2278,7 +2310,10 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, subresource="status", response=PriorityLevelConfiguration
+                "GET",
+                name=name,
+                subresource="status",
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
@@ -2293,7 +2328,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PriorityLevelConfigurationList:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfigurationList:
         """List PriorityLevelConfiguration objects, one page at a time.
 
         The PriorityLevelConfiguration objects: at most ``limit`` of them; pass the answer's
@@ -2334,7 +2369,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PriorityLevelConfigurationList,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfigurationList,
             )
         )
 
@@ -2348,7 +2383,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[PriorityLevelConfiguration]:
+    ) -> AsyncListIterator[flowcontrol_apiserver_v1.PriorityLevelConfiguration]:
         """Every PriorityLevelConfiguration, following ``continue`` across pages.
 
         The PriorityLevelConfiguration objects, ``limit`` per request (500 by default). Once
@@ -2387,7 +2422,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
@@ -2401,30 +2436,32 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration: ...
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: PriorityLevelConfiguration | Mapping[str, Any],
+        body: flowcontrol_apiserver_v1.PriorityLevelConfiguration | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration: ...
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration: ...
 
     async def patch(
         self,
         name: str,
-        body: PriorityLevelConfiguration | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: flowcontrol_apiserver_v1.PriorityLevelConfiguration
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Patch the PriorityLevelConfiguration ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2455,7 +2492,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
@@ -2469,30 +2506,32 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration: ...
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: PriorityLevelConfiguration | Mapping[str, Any],
+        body: flowcontrol_apiserver_v1.PriorityLevelConfiguration | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration: ...
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration: ...
 
     async def patch_status(
         self,
         name: str,
-        body: PriorityLevelConfiguration | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: flowcontrol_apiserver_v1.PriorityLevelConfiguration
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Patch the status of the PriorityLevelConfiguration ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2524,19 +2563,19 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: PriorityLevelConfiguration,
+        body: flowcontrol_apiserver_v1.PriorityLevelConfiguration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Replace the PriorityLevelConfiguration ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2563,19 +2602,19 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: PriorityLevelConfiguration,
+        body: flowcontrol_apiserver_v1.PriorityLevelConfiguration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityLevelConfiguration:
+    ) -> flowcontrol_apiserver_v1.PriorityLevelConfiguration:
         """Replace the status of the PriorityLevelConfiguration ``name``.
 
         Args:
@@ -2600,7 +2639,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             )
         )
 
@@ -2616,7 +2655,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[PriorityLevelConfiguration]:
+    ) -> AsyncWatch[flowcontrol_apiserver_v1.PriorityLevelConfiguration]:
         """Watch PriorityLevelConfiguration objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2662,7 +2701,7 @@ class AsyncPriorityLevelConfigurations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PriorityLevelConfiguration,
+                response=flowcontrol_apiserver_v1.PriorityLevelConfiguration,
             ),
             resume=resume,
         )

@@ -10,8 +10,8 @@ from kubetyped.listwatch import AsyncListIterator, AsyncWatch, ListIterator, Wat
 from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
+from ..internal_apiserver import v1alpha1 as internal_apiserver_v1alpha1
 from ..meta import v1 as meta_v1
-from .v1alpha1 import StorageVersion, StorageVersionList
 
 __all__ = [
     "AsyncStorageVersions",
@@ -36,13 +36,13 @@ class StorageVersions(ResourceClient):
 
     def apply(
         self,
-        obj: StorageVersion,
+        obj: internal_apiserver_v1alpha1.StorageVersion,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion:
+    ) -> internal_apiserver_v1alpha1.StorageVersion:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -67,19 +67,19 @@ class StorageVersions(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
     def apply_status(
         self,
-        obj: StorageVersion,
+        obj: internal_apiserver_v1alpha1.StorageVersion,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion:
+    ) -> internal_apiserver_v1alpha1.StorageVersion:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -105,18 +105,18 @@ class StorageVersions(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
     def create(
         self,
-        body: StorageVersion,
+        body: internal_apiserver_v1alpha1.StorageVersion,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion:
+    ) -> internal_apiserver_v1alpha1.StorageVersion:
         """Create a StorageVersion.
 
         Args:
@@ -138,7 +138,7 @@ class StorageVersions(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
@@ -152,7 +152,7 @@ class StorageVersions(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> StorageVersion | meta_v1.Status:
+    ) -> internal_apiserver_v1alpha1.StorageVersion | meta_v1.Status:
         """Delete the StorageVersion ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -187,7 +187,7 @@ class StorageVersions(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StorageVersion, meta_v1.Status),
+                response=OrStatus(internal_apiserver_v1alpha1.StorageVersion, meta_v1.Status),
             )
         )
 
@@ -209,7 +209,7 @@ class StorageVersions(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageVersionList | meta_v1.Status:
+    ) -> internal_apiserver_v1alpha1.StorageVersionList | meta_v1.Status:
         """Delete every StorageVersion that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -274,26 +274,33 @@ class StorageVersions(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StorageVersionList, meta_v1.Status),
+                response=OrStatus(internal_apiserver_v1alpha1.StorageVersionList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> StorageVersion:
+    def get(self, name: str) -> internal_apiserver_v1alpha1.StorageVersion:
         """Read the StorageVersion ``name``.
 
         Args:
             name: Name of the StorageVersion.
         """
-        return self._send(self._request("GET", name=name, response=StorageVersion))
+        return self._send(
+            self._request("GET", name=name, response=internal_apiserver_v1alpha1.StorageVersion)
+        )
 
-    def get_status(self, name: str) -> StorageVersion:
+    def get_status(self, name: str) -> internal_apiserver_v1alpha1.StorageVersion:
         """Read the status of the StorageVersion ``name``.
 
         Args:
             name: Name of the StorageVersion.
         """
         return self._send(
-            self._request("GET", name=name, subresource="status", response=StorageVersion)
+            self._request(
+                "GET",
+                name=name,
+                subresource="status",
+                response=internal_apiserver_v1alpha1.StorageVersion,
+            )
         )
 
     def list(
@@ -307,7 +314,7 @@ class StorageVersions(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageVersionList:
+    ) -> internal_apiserver_v1alpha1.StorageVersionList:
         """List StorageVersion objects, one page at a time.
 
         The StorageVersion objects: at most ``limit`` of them; pass the answer's
@@ -348,7 +355,7 @@ class StorageVersions(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageVersionList,
+                response=internal_apiserver_v1alpha1.StorageVersionList,
             )
         )
 
@@ -362,7 +369,7 @@ class StorageVersions(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[StorageVersion]:
+    ) -> ListIterator[internal_apiserver_v1alpha1.StorageVersion]:
         """Every StorageVersion, following ``continue`` across pages.
 
         The StorageVersion objects, ``limit`` per request (500 by default). Once exhausted,
@@ -401,7 +408,7 @@ class StorageVersions(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
@@ -415,30 +422,32 @@ class StorageVersions(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion: ...
+    ) -> internal_apiserver_v1alpha1.StorageVersion: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: StorageVersion | Mapping[str, Any],
+        body: internal_apiserver_v1alpha1.StorageVersion | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion: ...
+    ) -> internal_apiserver_v1alpha1.StorageVersion: ...
 
     def patch(
         self,
         name: str,
-        body: StorageVersion | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: internal_apiserver_v1alpha1.StorageVersion
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion:
+    ) -> internal_apiserver_v1alpha1.StorageVersion:
         """Patch the StorageVersion ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -469,7 +478,7 @@ class StorageVersions(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
@@ -483,30 +492,32 @@ class StorageVersions(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion: ...
+    ) -> internal_apiserver_v1alpha1.StorageVersion: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: StorageVersion | Mapping[str, Any],
+        body: internal_apiserver_v1alpha1.StorageVersion | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion: ...
+    ) -> internal_apiserver_v1alpha1.StorageVersion: ...
 
     def patch_status(
         self,
         name: str,
-        body: StorageVersion | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: internal_apiserver_v1alpha1.StorageVersion
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion:
+    ) -> internal_apiserver_v1alpha1.StorageVersion:
         """Patch the status of the StorageVersion ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -538,19 +549,19 @@ class StorageVersions(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: StorageVersion,
+        body: internal_apiserver_v1alpha1.StorageVersion,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion:
+    ) -> internal_apiserver_v1alpha1.StorageVersion:
         """Replace the StorageVersion ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -577,19 +588,19 @@ class StorageVersions(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: StorageVersion,
+        body: internal_apiserver_v1alpha1.StorageVersion,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion:
+    ) -> internal_apiserver_v1alpha1.StorageVersion:
         """Replace the status of the StorageVersion ``name``.
 
         Args:
@@ -614,7 +625,7 @@ class StorageVersions(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
@@ -630,7 +641,7 @@ class StorageVersions(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[StorageVersion]:
+    ) -> Watch[internal_apiserver_v1alpha1.StorageVersion]:
         """Watch StorageVersion objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -676,7 +687,7 @@ class StorageVersions(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             ),
             resume=resume,
         )
@@ -689,13 +700,13 @@ class AsyncStorageVersions(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: StorageVersion,
+        obj: internal_apiserver_v1alpha1.StorageVersion,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion:
+    ) -> internal_apiserver_v1alpha1.StorageVersion:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -720,19 +731,19 @@ class AsyncStorageVersions(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
     async def apply_status(
         self,
-        obj: StorageVersion,
+        obj: internal_apiserver_v1alpha1.StorageVersion,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion:
+    ) -> internal_apiserver_v1alpha1.StorageVersion:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -758,18 +769,18 @@ class AsyncStorageVersions(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
     async def create(
         self,
-        body: StorageVersion,
+        body: internal_apiserver_v1alpha1.StorageVersion,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion:
+    ) -> internal_apiserver_v1alpha1.StorageVersion:
         """Create a StorageVersion.
 
         Args:
@@ -791,7 +802,7 @@ class AsyncStorageVersions(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
@@ -805,7 +816,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> StorageVersion | meta_v1.Status:
+    ) -> internal_apiserver_v1alpha1.StorageVersion | meta_v1.Status:
         """Delete the StorageVersion ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -840,7 +851,7 @@ class AsyncStorageVersions(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StorageVersion, meta_v1.Status),
+                response=OrStatus(internal_apiserver_v1alpha1.StorageVersion, meta_v1.Status),
             )
         )
 
@@ -862,7 +873,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageVersionList | meta_v1.Status:
+    ) -> internal_apiserver_v1alpha1.StorageVersionList | meta_v1.Status:
         """Delete every StorageVersion that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -927,26 +938,33 @@ class AsyncStorageVersions(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StorageVersionList, meta_v1.Status),
+                response=OrStatus(internal_apiserver_v1alpha1.StorageVersionList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> StorageVersion:
+    async def get(self, name: str) -> internal_apiserver_v1alpha1.StorageVersion:
         """Read the StorageVersion ``name``.
 
         Args:
             name: Name of the StorageVersion.
         """
-        return await self._send(self._request("GET", name=name, response=StorageVersion))
+        return await self._send(
+            self._request("GET", name=name, response=internal_apiserver_v1alpha1.StorageVersion)
+        )
 
-    async def get_status(self, name: str) -> StorageVersion:
+    async def get_status(self, name: str) -> internal_apiserver_v1alpha1.StorageVersion:
         """Read the status of the StorageVersion ``name``.
 
         Args:
             name: Name of the StorageVersion.
         """
         return await self._send(
-            self._request("GET", name=name, subresource="status", response=StorageVersion)
+            self._request(
+                "GET",
+                name=name,
+                subresource="status",
+                response=internal_apiserver_v1alpha1.StorageVersion,
+            )
         )
 
     async def list(
@@ -960,7 +978,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageVersionList:
+    ) -> internal_apiserver_v1alpha1.StorageVersionList:
         """List StorageVersion objects, one page at a time.
 
         The StorageVersion objects: at most ``limit`` of them; pass the answer's
@@ -1001,7 +1019,7 @@ class AsyncStorageVersions(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageVersionList,
+                response=internal_apiserver_v1alpha1.StorageVersionList,
             )
         )
 
@@ -1015,7 +1033,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[StorageVersion]:
+    ) -> AsyncListIterator[internal_apiserver_v1alpha1.StorageVersion]:
         """Every StorageVersion, following ``continue`` across pages.
 
         The StorageVersion objects, ``limit`` per request (500 by default). Once exhausted,
@@ -1054,7 +1072,7 @@ class AsyncStorageVersions(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
@@ -1068,30 +1086,32 @@ class AsyncStorageVersions(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion: ...
+    ) -> internal_apiserver_v1alpha1.StorageVersion: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: StorageVersion | Mapping[str, Any],
+        body: internal_apiserver_v1alpha1.StorageVersion | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion: ...
+    ) -> internal_apiserver_v1alpha1.StorageVersion: ...
 
     async def patch(
         self,
         name: str,
-        body: StorageVersion | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: internal_apiserver_v1alpha1.StorageVersion
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion:
+    ) -> internal_apiserver_v1alpha1.StorageVersion:
         """Patch the StorageVersion ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1122,7 +1142,7 @@ class AsyncStorageVersions(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
@@ -1136,30 +1156,32 @@ class AsyncStorageVersions(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion: ...
+    ) -> internal_apiserver_v1alpha1.StorageVersion: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: StorageVersion | Mapping[str, Any],
+        body: internal_apiserver_v1alpha1.StorageVersion | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion: ...
+    ) -> internal_apiserver_v1alpha1.StorageVersion: ...
 
     async def patch_status(
         self,
         name: str,
-        body: StorageVersion | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: internal_apiserver_v1alpha1.StorageVersion
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion:
+    ) -> internal_apiserver_v1alpha1.StorageVersion:
         """Patch the status of the StorageVersion ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1191,19 +1213,19 @@ class AsyncStorageVersions(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: StorageVersion,
+        body: internal_apiserver_v1alpha1.StorageVersion,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion:
+    ) -> internal_apiserver_v1alpha1.StorageVersion:
         """Replace the StorageVersion ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1230,19 +1252,19 @@ class AsyncStorageVersions(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: StorageVersion,
+        body: internal_apiserver_v1alpha1.StorageVersion,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersion:
+    ) -> internal_apiserver_v1alpha1.StorageVersion:
         """Replace the status of the StorageVersion ``name``.
 
         Args:
@@ -1267,7 +1289,7 @@ class AsyncStorageVersions(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             )
         )
 
@@ -1283,7 +1305,7 @@ class AsyncStorageVersions(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[StorageVersion]:
+    ) -> AsyncWatch[internal_apiserver_v1alpha1.StorageVersion]:
         """Watch StorageVersion objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1329,7 +1351,7 @@ class AsyncStorageVersions(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageVersion,
+                response=internal_apiserver_v1alpha1.StorageVersion,
             ),
             resume=resume,
         )

@@ -11,18 +11,7 @@ from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
 from ..meta import v1 as meta_v1
-from .v1 import (
-    IPAddress,
-    IPAddressList,
-    Ingress,
-    IngressClass,
-    IngressClassList,
-    IngressList,
-    NetworkPolicy,
-    NetworkPolicyList,
-    ServiceCIDR,
-    ServiceCIDRList,
-)
+from ..networking import v1 as networking_v1
 
 __all__ = [
     "AsyncIPAddresses",
@@ -55,13 +44,13 @@ class IngressClasses(ResourceClient):
 
     def apply(
         self,
-        obj: IngressClass,
+        obj: networking_v1.IngressClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IngressClass:
+    ) -> networking_v1.IngressClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -86,18 +75,18 @@ class IngressClasses(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=IngressClass,
+                response=networking_v1.IngressClass,
             )
         )
 
     def create(
         self,
-        body: IngressClass,
+        body: networking_v1.IngressClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IngressClass:
+    ) -> networking_v1.IngressClass:
         """Create a IngressClass.
 
         Args:
@@ -119,7 +108,7 @@ class IngressClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IngressClass,
+                response=networking_v1.IngressClass,
             )
         )
 
@@ -133,7 +122,7 @@ class IngressClasses(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> IngressClass | meta_v1.Status:
+    ) -> networking_v1.IngressClass | meta_v1.Status:
         """Delete the IngressClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -168,7 +157,7 @@ class IngressClasses(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(IngressClass, meta_v1.Status),
+                response=OrStatus(networking_v1.IngressClass, meta_v1.Status),
             )
         )
 
@@ -190,7 +179,7 @@ class IngressClasses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IngressClassList | meta_v1.Status:
+    ) -> networking_v1.IngressClassList | meta_v1.Status:
         """Delete every IngressClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -255,17 +244,17 @@ class IngressClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IngressClassList, meta_v1.Status),
+                response=OrStatus(networking_v1.IngressClassList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> IngressClass:
+    def get(self, name: str) -> networking_v1.IngressClass:
         """Read the IngressClass ``name``.
 
         Args:
             name: Name of the IngressClass.
         """
-        return self._send(self._request("GET", name=name, response=IngressClass))
+        return self._send(self._request("GET", name=name, response=networking_v1.IngressClass))
 
     def list(
         self,
@@ -278,7 +267,7 @@ class IngressClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IngressClassList:
+    ) -> networking_v1.IngressClassList:
         """List IngressClass objects, one page at a time.
 
         The IngressClass objects: at most ``limit`` of them; pass the answer's
@@ -319,7 +308,7 @@ class IngressClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IngressClassList,
+                response=networking_v1.IngressClassList,
             )
         )
 
@@ -333,7 +322,7 @@ class IngressClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[IngressClass]:
+    ) -> ListIterator[networking_v1.IngressClass]:
         """Every IngressClass, following ``continue`` across pages.
 
         The IngressClass objects, ``limit`` per request (500 by default). Once exhausted,
@@ -372,7 +361,7 @@ class IngressClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IngressClass,
+                response=networking_v1.IngressClass,
             )
         )
 
@@ -386,30 +375,30 @@ class IngressClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IngressClass: ...
+    ) -> networking_v1.IngressClass: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: IngressClass | Mapping[str, Any],
+        body: networking_v1.IngressClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IngressClass: ...
+    ) -> networking_v1.IngressClass: ...
 
     def patch(
         self,
         name: str,
-        body: IngressClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1.IngressClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IngressClass:
+    ) -> networking_v1.IngressClass:
         """Patch the IngressClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -440,19 +429,19 @@ class IngressClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IngressClass,
+                response=networking_v1.IngressClass,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: IngressClass,
+        body: networking_v1.IngressClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IngressClass:
+    ) -> networking_v1.IngressClass:
         """Replace the IngressClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -479,7 +468,7 @@ class IngressClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IngressClass,
+                response=networking_v1.IngressClass,
             )
         )
 
@@ -495,7 +484,7 @@ class IngressClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[IngressClass]:
+    ) -> Watch[networking_v1.IngressClass]:
         """Watch IngressClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -541,7 +530,7 @@ class IngressClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IngressClass,
+                response=networking_v1.IngressClass,
             ),
             resume=resume,
         )
@@ -554,13 +543,13 @@ class AsyncIngressClasses(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: IngressClass,
+        obj: networking_v1.IngressClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IngressClass:
+    ) -> networking_v1.IngressClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -585,18 +574,18 @@ class AsyncIngressClasses(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=IngressClass,
+                response=networking_v1.IngressClass,
             )
         )
 
     async def create(
         self,
-        body: IngressClass,
+        body: networking_v1.IngressClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IngressClass:
+    ) -> networking_v1.IngressClass:
         """Create a IngressClass.
 
         Args:
@@ -618,7 +607,7 @@ class AsyncIngressClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IngressClass,
+                response=networking_v1.IngressClass,
             )
         )
 
@@ -632,7 +621,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> IngressClass | meta_v1.Status:
+    ) -> networking_v1.IngressClass | meta_v1.Status:
         """Delete the IngressClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -667,7 +656,7 @@ class AsyncIngressClasses(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(IngressClass, meta_v1.Status),
+                response=OrStatus(networking_v1.IngressClass, meta_v1.Status),
             )
         )
 
@@ -689,7 +678,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IngressClassList | meta_v1.Status:
+    ) -> networking_v1.IngressClassList | meta_v1.Status:
         """Delete every IngressClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -754,17 +743,19 @@ class AsyncIngressClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IngressClassList, meta_v1.Status),
+                response=OrStatus(networking_v1.IngressClassList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> IngressClass:
+    async def get(self, name: str) -> networking_v1.IngressClass:
         """Read the IngressClass ``name``.
 
         Args:
             name: Name of the IngressClass.
         """
-        return await self._send(self._request("GET", name=name, response=IngressClass))
+        return await self._send(
+            self._request("GET", name=name, response=networking_v1.IngressClass)
+        )
 
     async def list(
         self,
@@ -777,7 +768,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IngressClassList:
+    ) -> networking_v1.IngressClassList:
         """List IngressClass objects, one page at a time.
 
         The IngressClass objects: at most ``limit`` of them; pass the answer's
@@ -818,7 +809,7 @@ class AsyncIngressClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IngressClassList,
+                response=networking_v1.IngressClassList,
             )
         )
 
@@ -832,7 +823,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[IngressClass]:
+    ) -> AsyncListIterator[networking_v1.IngressClass]:
         """Every IngressClass, following ``continue`` across pages.
 
         The IngressClass objects, ``limit`` per request (500 by default). Once exhausted,
@@ -871,7 +862,7 @@ class AsyncIngressClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IngressClass,
+                response=networking_v1.IngressClass,
             )
         )
 
@@ -885,30 +876,30 @@ class AsyncIngressClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IngressClass: ...
+    ) -> networking_v1.IngressClass: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: IngressClass | Mapping[str, Any],
+        body: networking_v1.IngressClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IngressClass: ...
+    ) -> networking_v1.IngressClass: ...
 
     async def patch(
         self,
         name: str,
-        body: IngressClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1.IngressClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IngressClass:
+    ) -> networking_v1.IngressClass:
         """Patch the IngressClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -939,19 +930,19 @@ class AsyncIngressClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IngressClass,
+                response=networking_v1.IngressClass,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: IngressClass,
+        body: networking_v1.IngressClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IngressClass:
+    ) -> networking_v1.IngressClass:
         """Replace the IngressClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -978,7 +969,7 @@ class AsyncIngressClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IngressClass,
+                response=networking_v1.IngressClass,
             )
         )
 
@@ -994,7 +985,7 @@ class AsyncIngressClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[IngressClass]:
+    ) -> AsyncWatch[networking_v1.IngressClass]:
         """Watch IngressClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1040,7 +1031,7 @@ class AsyncIngressClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IngressClass,
+                response=networking_v1.IngressClass,
             ),
             resume=resume,
         )
@@ -1063,14 +1054,14 @@ class Ingresses(ResourceClient):
 
     def apply(
         self,
-        obj: Ingress,
+        obj: networking_v1.Ingress,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress:
+    ) -> networking_v1.Ingress:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1098,20 +1089,20 @@ class Ingresses(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
     def apply_status(
         self,
-        obj: Ingress,
+        obj: networking_v1.Ingress,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress:
+    ) -> networking_v1.Ingress:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1140,19 +1131,19 @@ class Ingresses(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
     def create(
         self,
-        body: Ingress,
+        body: networking_v1.Ingress,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress:
+    ) -> networking_v1.Ingress:
         """Create a Ingress.
 
         Args:
@@ -1177,7 +1168,7 @@ class Ingresses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
@@ -1192,7 +1183,7 @@ class Ingresses(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Ingress | meta_v1.Status:
+    ) -> networking_v1.Ingress | meta_v1.Status:
         """Delete the Ingress ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1229,7 +1220,7 @@ class Ingresses(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Ingress, meta_v1.Status),
+                response=OrStatus(networking_v1.Ingress, meta_v1.Status),
             )
         )
 
@@ -1252,7 +1243,7 @@ class Ingresses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IngressList | meta_v1.Status:
+    ) -> networking_v1.IngressList | meta_v1.Status:
         """Delete every Ingress in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1319,20 +1310,22 @@ class Ingresses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IngressList, meta_v1.Status),
+                response=OrStatus(networking_v1.IngressList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> Ingress:
+    def get(self, name: str, *, namespace: str | None = None) -> networking_v1.Ingress:
         """Read the Ingress ``name``.
 
         Args:
             name: Name of the Ingress.
             namespace: Namespace of the Ingress; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=Ingress))
+        return self._send(
+            self._request("GET", name=name, namespace=namespace, response=networking_v1.Ingress)
+        )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> Ingress:
+    def get_status(self, name: str, *, namespace: str | None = None) -> networking_v1.Ingress:
         """Read the status of the Ingress ``name``.
 
         Args:
@@ -1341,7 +1334,11 @@ class Ingresses(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=Ingress
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=networking_v1.Ingress,
             )
         )
 
@@ -1358,7 +1355,7 @@ class Ingresses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IngressList:
+    ) -> networking_v1.IngressList:
         """List Ingress objects, one page at a time.
 
         The Ingress objects in a namespace (or in every namespace): at most ``limit`` of
@@ -1403,7 +1400,7 @@ class Ingresses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IngressList,
+                response=networking_v1.IngressList,
             )
         )
 
@@ -1419,7 +1416,7 @@ class Ingresses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[Ingress]:
+    ) -> ListIterator[networking_v1.Ingress]:
         """Every Ingress, following ``continue`` across pages.
 
         The Ingress objects in a namespace (or in every namespace), ``limit`` per request
@@ -1463,7 +1460,7 @@ class Ingresses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
@@ -1478,32 +1475,32 @@ class Ingresses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress: ...
+    ) -> networking_v1.Ingress: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: Ingress | Mapping[str, Any],
+        body: networking_v1.Ingress | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress: ...
+    ) -> networking_v1.Ingress: ...
 
     def patch(
         self,
         name: str,
-        body: Ingress | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1.Ingress | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress:
+    ) -> networking_v1.Ingress:
         """Patch the Ingress ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1536,7 +1533,7 @@ class Ingresses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
@@ -1551,32 +1548,32 @@ class Ingresses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress: ...
+    ) -> networking_v1.Ingress: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: Ingress | Mapping[str, Any],
+        body: networking_v1.Ingress | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress: ...
+    ) -> networking_v1.Ingress: ...
 
     def patch_status(
         self,
         name: str,
-        body: Ingress | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1.Ingress | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress:
+    ) -> networking_v1.Ingress:
         """Patch the status of the Ingress ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1610,20 +1607,20 @@ class Ingresses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: Ingress,
+        body: networking_v1.Ingress,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress:
+    ) -> networking_v1.Ingress:
         """Replace the Ingress ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1653,20 +1650,20 @@ class Ingresses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: Ingress,
+        body: networking_v1.Ingress,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress:
+    ) -> networking_v1.Ingress:
         """Replace the status of the Ingress ``name``.
 
         Args:
@@ -1694,7 +1691,7 @@ class Ingresses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
@@ -1712,7 +1709,7 @@ class Ingresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[Ingress]:
+    ) -> Watch[networking_v1.Ingress]:
         """Watch Ingress objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1762,7 +1759,7 @@ class Ingresses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Ingress,
+                response=networking_v1.Ingress,
             ),
             resume=resume,
         )
@@ -1775,14 +1772,14 @@ class AsyncIngresses(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: Ingress,
+        obj: networking_v1.Ingress,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress:
+    ) -> networking_v1.Ingress:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1810,20 +1807,20 @@ class AsyncIngresses(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
     async def apply_status(
         self,
-        obj: Ingress,
+        obj: networking_v1.Ingress,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress:
+    ) -> networking_v1.Ingress:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1852,19 +1849,19 @@ class AsyncIngresses(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
     async def create(
         self,
-        body: Ingress,
+        body: networking_v1.Ingress,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress:
+    ) -> networking_v1.Ingress:
         """Create a Ingress.
 
         Args:
@@ -1889,7 +1886,7 @@ class AsyncIngresses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
@@ -1904,7 +1901,7 @@ class AsyncIngresses(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Ingress | meta_v1.Status:
+    ) -> networking_v1.Ingress | meta_v1.Status:
         """Delete the Ingress ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1941,7 +1938,7 @@ class AsyncIngresses(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Ingress, meta_v1.Status),
+                response=OrStatus(networking_v1.Ingress, meta_v1.Status),
             )
         )
 
@@ -1964,7 +1961,7 @@ class AsyncIngresses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IngressList | meta_v1.Status:
+    ) -> networking_v1.IngressList | meta_v1.Status:
         """Delete every Ingress in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2031,11 +2028,11 @@ class AsyncIngresses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IngressList, meta_v1.Status),
+                response=OrStatus(networking_v1.IngressList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> Ingress:
+    async def get(self, name: str, *, namespace: str | None = None) -> networking_v1.Ingress:
         """Read the Ingress ``name``.
 
         Args:
@@ -2043,10 +2040,10 @@ class AsyncIngresses(AsyncResourceClient):
             namespace: Namespace of the Ingress; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=Ingress)
+            self._request("GET", name=name, namespace=namespace, response=networking_v1.Ingress)
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> Ingress:
+    async def get_status(self, name: str, *, namespace: str | None = None) -> networking_v1.Ingress:
         """Read the status of the Ingress ``name``.
 
         Args:
@@ -2055,7 +2052,11 @@ class AsyncIngresses(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=Ingress
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=networking_v1.Ingress,
             )
         )
 
@@ -2072,7 +2073,7 @@ class AsyncIngresses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IngressList:
+    ) -> networking_v1.IngressList:
         """List Ingress objects, one page at a time.
 
         The Ingress objects in a namespace (or in every namespace): at most ``limit`` of
@@ -2117,7 +2118,7 @@ class AsyncIngresses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IngressList,
+                response=networking_v1.IngressList,
             )
         )
 
@@ -2133,7 +2134,7 @@ class AsyncIngresses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[Ingress]:
+    ) -> AsyncListIterator[networking_v1.Ingress]:
         """Every Ingress, following ``continue`` across pages.
 
         The Ingress objects in a namespace (or in every namespace), ``limit`` per request
@@ -2177,7 +2178,7 @@ class AsyncIngresses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
@@ -2192,32 +2193,32 @@ class AsyncIngresses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress: ...
+    ) -> networking_v1.Ingress: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: Ingress | Mapping[str, Any],
+        body: networking_v1.Ingress | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress: ...
+    ) -> networking_v1.Ingress: ...
 
     async def patch(
         self,
         name: str,
-        body: Ingress | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1.Ingress | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress:
+    ) -> networking_v1.Ingress:
         """Patch the Ingress ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2250,7 +2251,7 @@ class AsyncIngresses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
@@ -2265,32 +2266,32 @@ class AsyncIngresses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress: ...
+    ) -> networking_v1.Ingress: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: Ingress | Mapping[str, Any],
+        body: networking_v1.Ingress | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress: ...
+    ) -> networking_v1.Ingress: ...
 
     async def patch_status(
         self,
         name: str,
-        body: Ingress | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1.Ingress | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress:
+    ) -> networking_v1.Ingress:
         """Patch the status of the Ingress ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2324,20 +2325,20 @@ class AsyncIngresses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: Ingress,
+        body: networking_v1.Ingress,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress:
+    ) -> networking_v1.Ingress:
         """Replace the Ingress ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2367,20 +2368,20 @@ class AsyncIngresses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: Ingress,
+        body: networking_v1.Ingress,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Ingress:
+    ) -> networking_v1.Ingress:
         """Replace the status of the Ingress ``name``.
 
         Args:
@@ -2408,7 +2409,7 @@ class AsyncIngresses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Ingress,
+                response=networking_v1.Ingress,
             )
         )
 
@@ -2426,7 +2427,7 @@ class AsyncIngresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[Ingress]:
+    ) -> AsyncWatch[networking_v1.Ingress]:
         """Watch Ingress objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2476,7 +2477,7 @@ class AsyncIngresses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Ingress,
+                response=networking_v1.Ingress,
             ),
             resume=resume,
         )
@@ -2499,13 +2500,13 @@ class IPAddresses(ResourceClient):
 
     def apply(
         self,
-        obj: IPAddress,
+        obj: networking_v1.IPAddress,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1.IPAddress:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2530,18 +2531,18 @@ class IPAddresses(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=IPAddress,
+                response=networking_v1.IPAddress,
             )
         )
 
     def create(
         self,
-        body: IPAddress,
+        body: networking_v1.IPAddress,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1.IPAddress:
         """Create a IPAddress.
 
         Args:
@@ -2563,7 +2564,7 @@ class IPAddresses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IPAddress,
+                response=networking_v1.IPAddress,
             )
         )
 
@@ -2577,7 +2578,7 @@ class IPAddresses(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> IPAddress | meta_v1.Status:
+    ) -> networking_v1.IPAddress | meta_v1.Status:
         """Delete the IPAddress ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2612,7 +2613,7 @@ class IPAddresses(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(IPAddress, meta_v1.Status),
+                response=OrStatus(networking_v1.IPAddress, meta_v1.Status),
             )
         )
 
@@ -2634,7 +2635,7 @@ class IPAddresses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IPAddressList | meta_v1.Status:
+    ) -> networking_v1.IPAddressList | meta_v1.Status:
         """Delete every IPAddress that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2699,17 +2700,17 @@ class IPAddresses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IPAddressList, meta_v1.Status),
+                response=OrStatus(networking_v1.IPAddressList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> IPAddress:
+    def get(self, name: str) -> networking_v1.IPAddress:
         """Read the IPAddress ``name``.
 
         Args:
             name: Name of the IPAddress.
         """
-        return self._send(self._request("GET", name=name, response=IPAddress))
+        return self._send(self._request("GET", name=name, response=networking_v1.IPAddress))
 
     def list(
         self,
@@ -2722,7 +2723,7 @@ class IPAddresses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IPAddressList:
+    ) -> networking_v1.IPAddressList:
         """List IPAddress objects, one page at a time.
 
         The IPAddress objects: at most ``limit`` of them; pass the answer's
@@ -2763,7 +2764,7 @@ class IPAddresses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IPAddressList,
+                response=networking_v1.IPAddressList,
             )
         )
 
@@ -2777,7 +2778,7 @@ class IPAddresses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[IPAddress]:
+    ) -> ListIterator[networking_v1.IPAddress]:
         """Every IPAddress, following ``continue`` across pages.
 
         The IPAddress objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -2816,7 +2817,7 @@ class IPAddresses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IPAddress,
+                response=networking_v1.IPAddress,
             )
         )
 
@@ -2830,30 +2831,30 @@ class IPAddresses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress: ...
+    ) -> networking_v1.IPAddress: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: IPAddress | Mapping[str, Any],
+        body: networking_v1.IPAddress | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress: ...
+    ) -> networking_v1.IPAddress: ...
 
     def patch(
         self,
         name: str,
-        body: IPAddress | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1.IPAddress | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1.IPAddress:
         """Patch the IPAddress ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2884,19 +2885,19 @@ class IPAddresses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IPAddress,
+                response=networking_v1.IPAddress,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: IPAddress,
+        body: networking_v1.IPAddress,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1.IPAddress:
         """Replace the IPAddress ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2923,7 +2924,7 @@ class IPAddresses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IPAddress,
+                response=networking_v1.IPAddress,
             )
         )
 
@@ -2939,7 +2940,7 @@ class IPAddresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[IPAddress]:
+    ) -> Watch[networking_v1.IPAddress]:
         """Watch IPAddress objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2985,7 +2986,7 @@ class IPAddresses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IPAddress,
+                response=networking_v1.IPAddress,
             ),
             resume=resume,
         )
@@ -2998,13 +2999,13 @@ class AsyncIPAddresses(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: IPAddress,
+        obj: networking_v1.IPAddress,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1.IPAddress:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3029,18 +3030,18 @@ class AsyncIPAddresses(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=IPAddress,
+                response=networking_v1.IPAddress,
             )
         )
 
     async def create(
         self,
-        body: IPAddress,
+        body: networking_v1.IPAddress,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1.IPAddress:
         """Create a IPAddress.
 
         Args:
@@ -3062,7 +3063,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IPAddress,
+                response=networking_v1.IPAddress,
             )
         )
 
@@ -3076,7 +3077,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> IPAddress | meta_v1.Status:
+    ) -> networking_v1.IPAddress | meta_v1.Status:
         """Delete the IPAddress ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -3111,7 +3112,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(IPAddress, meta_v1.Status),
+                response=OrStatus(networking_v1.IPAddress, meta_v1.Status),
             )
         )
 
@@ -3133,7 +3134,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IPAddressList | meta_v1.Status:
+    ) -> networking_v1.IPAddressList | meta_v1.Status:
         """Delete every IPAddress that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -3198,17 +3199,17 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IPAddressList, meta_v1.Status),
+                response=OrStatus(networking_v1.IPAddressList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> IPAddress:
+    async def get(self, name: str) -> networking_v1.IPAddress:
         """Read the IPAddress ``name``.
 
         Args:
             name: Name of the IPAddress.
         """
-        return await self._send(self._request("GET", name=name, response=IPAddress))
+        return await self._send(self._request("GET", name=name, response=networking_v1.IPAddress))
 
     async def list(
         self,
@@ -3221,7 +3222,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IPAddressList:
+    ) -> networking_v1.IPAddressList:
         """List IPAddress objects, one page at a time.
 
         The IPAddress objects: at most ``limit`` of them; pass the answer's
@@ -3262,7 +3263,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IPAddressList,
+                response=networking_v1.IPAddressList,
             )
         )
 
@@ -3276,7 +3277,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[IPAddress]:
+    ) -> AsyncListIterator[networking_v1.IPAddress]:
         """Every IPAddress, following ``continue`` across pages.
 
         The IPAddress objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -3315,7 +3316,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IPAddress,
+                response=networking_v1.IPAddress,
             )
         )
 
@@ -3329,30 +3330,30 @@ class AsyncIPAddresses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress: ...
+    ) -> networking_v1.IPAddress: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: IPAddress | Mapping[str, Any],
+        body: networking_v1.IPAddress | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress: ...
+    ) -> networking_v1.IPAddress: ...
 
     async def patch(
         self,
         name: str,
-        body: IPAddress | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1.IPAddress | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1.IPAddress:
         """Patch the IPAddress ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3383,19 +3384,19 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IPAddress,
+                response=networking_v1.IPAddress,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: IPAddress,
+        body: networking_v1.IPAddress,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1.IPAddress:
         """Replace the IPAddress ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -3422,7 +3423,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IPAddress,
+                response=networking_v1.IPAddress,
             )
         )
 
@@ -3438,7 +3439,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[IPAddress]:
+    ) -> AsyncWatch[networking_v1.IPAddress]:
         """Watch IPAddress objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -3484,7 +3485,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IPAddress,
+                response=networking_v1.IPAddress,
             ),
             resume=resume,
         )
@@ -3507,14 +3508,14 @@ class NetworkPolicies(ResourceClient):
 
     def apply(
         self,
-        obj: NetworkPolicy,
+        obj: networking_v1.NetworkPolicy,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> NetworkPolicy:
+    ) -> networking_v1.NetworkPolicy:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3542,19 +3543,19 @@ class NetworkPolicies(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=NetworkPolicy,
+                response=networking_v1.NetworkPolicy,
             )
         )
 
     def create(
         self,
-        body: NetworkPolicy,
+        body: networking_v1.NetworkPolicy,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> NetworkPolicy:
+    ) -> networking_v1.NetworkPolicy:
         """Create a NetworkPolicy.
 
         Args:
@@ -3579,7 +3580,7 @@ class NetworkPolicies(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=NetworkPolicy,
+                response=networking_v1.NetworkPolicy,
             )
         )
 
@@ -3594,7 +3595,7 @@ class NetworkPolicies(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> NetworkPolicy | meta_v1.Status:
+    ) -> networking_v1.NetworkPolicy | meta_v1.Status:
         """Delete the NetworkPolicy ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -3631,7 +3632,7 @@ class NetworkPolicies(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(NetworkPolicy, meta_v1.Status),
+                response=OrStatus(networking_v1.NetworkPolicy, meta_v1.Status),
             )
         )
 
@@ -3654,7 +3655,7 @@ class NetworkPolicies(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> NetworkPolicyList | meta_v1.Status:
+    ) -> networking_v1.NetworkPolicyList | meta_v1.Status:
         """Delete every NetworkPolicy in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -3721,11 +3722,11 @@ class NetworkPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(NetworkPolicyList, meta_v1.Status),
+                response=OrStatus(networking_v1.NetworkPolicyList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> NetworkPolicy:
+    def get(self, name: str, *, namespace: str | None = None) -> networking_v1.NetworkPolicy:
         """Read the NetworkPolicy ``name``.
 
         Args:
@@ -3733,7 +3734,9 @@ class NetworkPolicies(ResourceClient):
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=NetworkPolicy)
+            self._request(
+                "GET", name=name, namespace=namespace, response=networking_v1.NetworkPolicy
+            )
         )
 
     def list(
@@ -3749,7 +3752,7 @@ class NetworkPolicies(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> NetworkPolicyList:
+    ) -> networking_v1.NetworkPolicyList:
         """List NetworkPolicy objects, one page at a time.
 
         The NetworkPolicy objects in a namespace (or in every namespace): at most ``limit``
@@ -3795,7 +3798,7 @@ class NetworkPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=NetworkPolicyList,
+                response=networking_v1.NetworkPolicyList,
             )
         )
 
@@ -3811,7 +3814,7 @@ class NetworkPolicies(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[NetworkPolicy]:
+    ) -> ListIterator[networking_v1.NetworkPolicy]:
         """Every NetworkPolicy, following ``continue`` across pages.
 
         The NetworkPolicy objects in a namespace (or in every namespace), ``limit`` per
@@ -3855,7 +3858,7 @@ class NetworkPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=NetworkPolicy,
+                response=networking_v1.NetworkPolicy,
             )
         )
 
@@ -3870,32 +3873,32 @@ class NetworkPolicies(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> NetworkPolicy: ...
+    ) -> networking_v1.NetworkPolicy: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: NetworkPolicy | Mapping[str, Any],
+        body: networking_v1.NetworkPolicy | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> NetworkPolicy: ...
+    ) -> networking_v1.NetworkPolicy: ...
 
     def patch(
         self,
         name: str,
-        body: NetworkPolicy | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1.NetworkPolicy | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> NetworkPolicy:
+    ) -> networking_v1.NetworkPolicy:
         """Patch the NetworkPolicy ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3928,20 +3931,20 @@ class NetworkPolicies(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=NetworkPolicy,
+                response=networking_v1.NetworkPolicy,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: NetworkPolicy,
+        body: networking_v1.NetworkPolicy,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> NetworkPolicy:
+    ) -> networking_v1.NetworkPolicy:
         """Replace the NetworkPolicy ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -3971,7 +3974,7 @@ class NetworkPolicies(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=NetworkPolicy,
+                response=networking_v1.NetworkPolicy,
             )
         )
 
@@ -3989,7 +3992,7 @@ class NetworkPolicies(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[NetworkPolicy]:
+    ) -> Watch[networking_v1.NetworkPolicy]:
         """Watch NetworkPolicy objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -4039,7 +4042,7 @@ class NetworkPolicies(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=NetworkPolicy,
+                response=networking_v1.NetworkPolicy,
             ),
             resume=resume,
         )
@@ -4052,14 +4055,14 @@ class AsyncNetworkPolicies(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: NetworkPolicy,
+        obj: networking_v1.NetworkPolicy,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> NetworkPolicy:
+    ) -> networking_v1.NetworkPolicy:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -4087,19 +4090,19 @@ class AsyncNetworkPolicies(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=NetworkPolicy,
+                response=networking_v1.NetworkPolicy,
             )
         )
 
     async def create(
         self,
-        body: NetworkPolicy,
+        body: networking_v1.NetworkPolicy,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> NetworkPolicy:
+    ) -> networking_v1.NetworkPolicy:
         """Create a NetworkPolicy.
 
         Args:
@@ -4124,7 +4127,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=NetworkPolicy,
+                response=networking_v1.NetworkPolicy,
             )
         )
 
@@ -4139,7 +4142,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> NetworkPolicy | meta_v1.Status:
+    ) -> networking_v1.NetworkPolicy | meta_v1.Status:
         """Delete the NetworkPolicy ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -4176,7 +4179,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(NetworkPolicy, meta_v1.Status),
+                response=OrStatus(networking_v1.NetworkPolicy, meta_v1.Status),
             )
         )
 
@@ -4199,7 +4202,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> NetworkPolicyList | meta_v1.Status:
+    ) -> networking_v1.NetworkPolicyList | meta_v1.Status:
         """Delete every NetworkPolicy in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -4266,11 +4269,11 @@ class AsyncNetworkPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(NetworkPolicyList, meta_v1.Status),
+                response=OrStatus(networking_v1.NetworkPolicyList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> NetworkPolicy:
+    async def get(self, name: str, *, namespace: str | None = None) -> networking_v1.NetworkPolicy:
         """Read the NetworkPolicy ``name``.
 
         Args:
@@ -4278,7 +4281,9 @@ class AsyncNetworkPolicies(AsyncResourceClient):
             namespace: Namespace of the NetworkPolicy; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=NetworkPolicy)
+            self._request(
+                "GET", name=name, namespace=namespace, response=networking_v1.NetworkPolicy
+            )
         )
 
     async def list(
@@ -4294,7 +4299,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> NetworkPolicyList:
+    ) -> networking_v1.NetworkPolicyList:
         """List NetworkPolicy objects, one page at a time.
 
         The NetworkPolicy objects in a namespace (or in every namespace): at most ``limit``
@@ -4340,7 +4345,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=NetworkPolicyList,
+                response=networking_v1.NetworkPolicyList,
             )
         )
 
@@ -4356,7 +4361,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[NetworkPolicy]:
+    ) -> AsyncListIterator[networking_v1.NetworkPolicy]:
         """Every NetworkPolicy, following ``continue`` across pages.
 
         The NetworkPolicy objects in a namespace (or in every namespace), ``limit`` per
@@ -4400,7 +4405,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=NetworkPolicy,
+                response=networking_v1.NetworkPolicy,
             )
         )
 
@@ -4415,32 +4420,32 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> NetworkPolicy: ...
+    ) -> networking_v1.NetworkPolicy: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: NetworkPolicy | Mapping[str, Any],
+        body: networking_v1.NetworkPolicy | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> NetworkPolicy: ...
+    ) -> networking_v1.NetworkPolicy: ...
 
     async def patch(
         self,
         name: str,
-        body: NetworkPolicy | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1.NetworkPolicy | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> NetworkPolicy:
+    ) -> networking_v1.NetworkPolicy:
         """Patch the NetworkPolicy ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4473,20 +4478,20 @@ class AsyncNetworkPolicies(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=NetworkPolicy,
+                response=networking_v1.NetworkPolicy,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: NetworkPolicy,
+        body: networking_v1.NetworkPolicy,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> NetworkPolicy:
+    ) -> networking_v1.NetworkPolicy:
         """Replace the NetworkPolicy ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -4516,7 +4521,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=NetworkPolicy,
+                response=networking_v1.NetworkPolicy,
             )
         )
 
@@ -4534,7 +4539,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[NetworkPolicy]:
+    ) -> AsyncWatch[networking_v1.NetworkPolicy]:
         """Watch NetworkPolicy objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -4584,7 +4589,7 @@ class AsyncNetworkPolicies(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=NetworkPolicy,
+                response=networking_v1.NetworkPolicy,
             ),
             resume=resume,
         )
@@ -4607,13 +4612,13 @@ class ServiceCIDRs(ResourceClient):
 
     def apply(
         self,
-        obj: ServiceCIDR,
+        obj: networking_v1.ServiceCIDR,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1.ServiceCIDR:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -4638,19 +4643,19 @@ class ServiceCIDRs(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
     def apply_status(
         self,
-        obj: ServiceCIDR,
+        obj: networking_v1.ServiceCIDR,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1.ServiceCIDR:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -4676,18 +4681,18 @@ class ServiceCIDRs(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
     def create(
         self,
-        body: ServiceCIDR,
+        body: networking_v1.ServiceCIDR,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1.ServiceCIDR:
         """Create a ServiceCIDR.
 
         Args:
@@ -4709,7 +4714,7 @@ class ServiceCIDRs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
@@ -4723,7 +4728,7 @@ class ServiceCIDRs(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ServiceCIDR | meta_v1.Status:
+    ) -> networking_v1.ServiceCIDR | meta_v1.Status:
         """Delete the ServiceCIDR ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -4758,7 +4763,7 @@ class ServiceCIDRs(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ServiceCIDR, meta_v1.Status),
+                response=OrStatus(networking_v1.ServiceCIDR, meta_v1.Status),
             )
         )
 
@@ -4780,7 +4785,7 @@ class ServiceCIDRs(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceCIDRList | meta_v1.Status:
+    ) -> networking_v1.ServiceCIDRList | meta_v1.Status:
         """Delete every ServiceCIDR that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -4845,26 +4850,28 @@ class ServiceCIDRs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceCIDRList, meta_v1.Status),
+                response=OrStatus(networking_v1.ServiceCIDRList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> ServiceCIDR:
+    def get(self, name: str) -> networking_v1.ServiceCIDR:
         """Read the ServiceCIDR ``name``.
 
         Args:
             name: Name of the ServiceCIDR.
         """
-        return self._send(self._request("GET", name=name, response=ServiceCIDR))
+        return self._send(self._request("GET", name=name, response=networking_v1.ServiceCIDR))
 
-    def get_status(self, name: str) -> ServiceCIDR:
+    def get_status(self, name: str) -> networking_v1.ServiceCIDR:
         """Read the status of the ServiceCIDR ``name``.
 
         Args:
             name: Name of the ServiceCIDR.
         """
         return self._send(
-            self._request("GET", name=name, subresource="status", response=ServiceCIDR)
+            self._request(
+                "GET", name=name, subresource="status", response=networking_v1.ServiceCIDR
+            )
         )
 
     def list(
@@ -4878,7 +4885,7 @@ class ServiceCIDRs(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceCIDRList:
+    ) -> networking_v1.ServiceCIDRList:
         """List ServiceCIDR objects, one page at a time.
 
         The ServiceCIDR objects: at most ``limit`` of them; pass the answer's
@@ -4919,7 +4926,7 @@ class ServiceCIDRs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceCIDRList,
+                response=networking_v1.ServiceCIDRList,
             )
         )
 
@@ -4933,7 +4940,7 @@ class ServiceCIDRs(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ServiceCIDR]:
+    ) -> ListIterator[networking_v1.ServiceCIDR]:
         """Every ServiceCIDR, following ``continue`` across pages.
 
         The ServiceCIDR objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -4972,7 +4979,7 @@ class ServiceCIDRs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
@@ -4986,30 +4993,30 @@ class ServiceCIDRs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1.ServiceCIDR: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any],
+        body: networking_v1.ServiceCIDR | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1.ServiceCIDR: ...
 
     def patch(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1.ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1.ServiceCIDR:
         """Patch the ServiceCIDR ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5040,7 +5047,7 @@ class ServiceCIDRs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
@@ -5054,30 +5061,30 @@ class ServiceCIDRs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1.ServiceCIDR: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any],
+        body: networking_v1.ServiceCIDR | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1.ServiceCIDR: ...
 
     def patch_status(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1.ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1.ServiceCIDR:
         """Patch the status of the ServiceCIDR ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5109,19 +5116,19 @@ class ServiceCIDRs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ServiceCIDR,
+        body: networking_v1.ServiceCIDR,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1.ServiceCIDR:
         """Replace the ServiceCIDR ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -5148,19 +5155,19 @@ class ServiceCIDRs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: ServiceCIDR,
+        body: networking_v1.ServiceCIDR,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1.ServiceCIDR:
         """Replace the status of the ServiceCIDR ``name``.
 
         Args:
@@ -5185,7 +5192,7 @@ class ServiceCIDRs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
@@ -5201,7 +5208,7 @@ class ServiceCIDRs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ServiceCIDR]:
+    ) -> Watch[networking_v1.ServiceCIDR]:
         """Watch ServiceCIDR objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -5247,7 +5254,7 @@ class ServiceCIDRs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             ),
             resume=resume,
         )
@@ -5260,13 +5267,13 @@ class AsyncServiceCIDRs(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ServiceCIDR,
+        obj: networking_v1.ServiceCIDR,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1.ServiceCIDR:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -5291,19 +5298,19 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
     async def apply_status(
         self,
-        obj: ServiceCIDR,
+        obj: networking_v1.ServiceCIDR,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1.ServiceCIDR:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -5329,18 +5336,18 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
     async def create(
         self,
-        body: ServiceCIDR,
+        body: networking_v1.ServiceCIDR,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1.ServiceCIDR:
         """Create a ServiceCIDR.
 
         Args:
@@ -5362,7 +5369,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
@@ -5376,7 +5383,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ServiceCIDR | meta_v1.Status:
+    ) -> networking_v1.ServiceCIDR | meta_v1.Status:
         """Delete the ServiceCIDR ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -5411,7 +5418,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ServiceCIDR, meta_v1.Status),
+                response=OrStatus(networking_v1.ServiceCIDR, meta_v1.Status),
             )
         )
 
@@ -5433,7 +5440,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceCIDRList | meta_v1.Status:
+    ) -> networking_v1.ServiceCIDRList | meta_v1.Status:
         """Delete every ServiceCIDR that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -5498,26 +5505,28 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceCIDRList, meta_v1.Status),
+                response=OrStatus(networking_v1.ServiceCIDRList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> ServiceCIDR:
+    async def get(self, name: str) -> networking_v1.ServiceCIDR:
         """Read the ServiceCIDR ``name``.
 
         Args:
             name: Name of the ServiceCIDR.
         """
-        return await self._send(self._request("GET", name=name, response=ServiceCIDR))
+        return await self._send(self._request("GET", name=name, response=networking_v1.ServiceCIDR))
 
-    async def get_status(self, name: str) -> ServiceCIDR:
+    async def get_status(self, name: str) -> networking_v1.ServiceCIDR:
         """Read the status of the ServiceCIDR ``name``.
 
         Args:
             name: Name of the ServiceCIDR.
         """
         return await self._send(
-            self._request("GET", name=name, subresource="status", response=ServiceCIDR)
+            self._request(
+                "GET", name=name, subresource="status", response=networking_v1.ServiceCIDR
+            )
         )
 
     async def list(
@@ -5531,7 +5540,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceCIDRList:
+    ) -> networking_v1.ServiceCIDRList:
         """List ServiceCIDR objects, one page at a time.
 
         The ServiceCIDR objects: at most ``limit`` of them; pass the answer's
@@ -5572,7 +5581,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceCIDRList,
+                response=networking_v1.ServiceCIDRList,
             )
         )
 
@@ -5586,7 +5595,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ServiceCIDR]:
+    ) -> AsyncListIterator[networking_v1.ServiceCIDR]:
         """Every ServiceCIDR, following ``continue`` across pages.
 
         The ServiceCIDR objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -5625,7 +5634,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
@@ -5639,30 +5648,30 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1.ServiceCIDR: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any],
+        body: networking_v1.ServiceCIDR | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1.ServiceCIDR: ...
 
     async def patch(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1.ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1.ServiceCIDR:
         """Patch the ServiceCIDR ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5693,7 +5702,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
@@ -5707,30 +5716,30 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1.ServiceCIDR: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any],
+        body: networking_v1.ServiceCIDR | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1.ServiceCIDR: ...
 
     async def patch_status(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1.ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1.ServiceCIDR:
         """Patch the status of the ServiceCIDR ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5762,19 +5771,19 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ServiceCIDR,
+        body: networking_v1.ServiceCIDR,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1.ServiceCIDR:
         """Replace the ServiceCIDR ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -5801,19 +5810,19 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: ServiceCIDR,
+        body: networking_v1.ServiceCIDR,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1.ServiceCIDR:
         """Replace the status of the ServiceCIDR ``name``.
 
         Args:
@@ -5838,7 +5847,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             )
         )
 
@@ -5854,7 +5863,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ServiceCIDR]:
+    ) -> AsyncWatch[networking_v1.ServiceCIDR]:
         """Watch ServiceCIDR objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -5900,7 +5909,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceCIDR,
+                response=networking_v1.ServiceCIDR,
             ),
             resume=resume,
         )

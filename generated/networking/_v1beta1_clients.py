@@ -11,7 +11,7 @@ from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
 from ..meta import v1 as meta_v1
-from .v1beta1 import IPAddress, IPAddressList, ServiceCIDR, ServiceCIDRList
+from ..networking import v1beta1 as networking_v1beta1
 
 __all__ = [
     "AsyncIPAddresses",
@@ -38,13 +38,13 @@ class IPAddresses(ResourceClient):
 
     def apply(
         self,
-        obj: IPAddress,
+        obj: networking_v1beta1.IPAddress,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1beta1.IPAddress:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -69,18 +69,18 @@ class IPAddresses(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=IPAddress,
+                response=networking_v1beta1.IPAddress,
             )
         )
 
     def create(
         self,
-        body: IPAddress,
+        body: networking_v1beta1.IPAddress,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1beta1.IPAddress:
         """Create a IPAddress.
 
         Args:
@@ -102,7 +102,7 @@ class IPAddresses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IPAddress,
+                response=networking_v1beta1.IPAddress,
             )
         )
 
@@ -116,7 +116,7 @@ class IPAddresses(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> IPAddress | meta_v1.Status:
+    ) -> networking_v1beta1.IPAddress | meta_v1.Status:
         """Delete the IPAddress ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -151,7 +151,7 @@ class IPAddresses(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(IPAddress, meta_v1.Status),
+                response=OrStatus(networking_v1beta1.IPAddress, meta_v1.Status),
             )
         )
 
@@ -173,7 +173,7 @@ class IPAddresses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IPAddressList | meta_v1.Status:
+    ) -> networking_v1beta1.IPAddressList | meta_v1.Status:
         """Delete every IPAddress that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -238,17 +238,17 @@ class IPAddresses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IPAddressList, meta_v1.Status),
+                response=OrStatus(networking_v1beta1.IPAddressList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> IPAddress:
+    def get(self, name: str) -> networking_v1beta1.IPAddress:
         """Read the IPAddress ``name``.
 
         Args:
             name: Name of the IPAddress.
         """
-        return self._send(self._request("GET", name=name, response=IPAddress))
+        return self._send(self._request("GET", name=name, response=networking_v1beta1.IPAddress))
 
     def list(
         self,
@@ -261,7 +261,7 @@ class IPAddresses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IPAddressList:
+    ) -> networking_v1beta1.IPAddressList:
         """List IPAddress objects, one page at a time.
 
         The IPAddress objects: at most ``limit`` of them; pass the answer's
@@ -302,7 +302,7 @@ class IPAddresses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IPAddressList,
+                response=networking_v1beta1.IPAddressList,
             )
         )
 
@@ -316,7 +316,7 @@ class IPAddresses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[IPAddress]:
+    ) -> ListIterator[networking_v1beta1.IPAddress]:
         """Every IPAddress, following ``continue`` across pages.
 
         The IPAddress objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -355,7 +355,7 @@ class IPAddresses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IPAddress,
+                response=networking_v1beta1.IPAddress,
             )
         )
 
@@ -369,30 +369,30 @@ class IPAddresses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress: ...
+    ) -> networking_v1beta1.IPAddress: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: IPAddress | Mapping[str, Any],
+        body: networking_v1beta1.IPAddress | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress: ...
+    ) -> networking_v1beta1.IPAddress: ...
 
     def patch(
         self,
         name: str,
-        body: IPAddress | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1beta1.IPAddress | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1beta1.IPAddress:
         """Patch the IPAddress ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -423,19 +423,19 @@ class IPAddresses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IPAddress,
+                response=networking_v1beta1.IPAddress,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: IPAddress,
+        body: networking_v1beta1.IPAddress,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1beta1.IPAddress:
         """Replace the IPAddress ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -462,7 +462,7 @@ class IPAddresses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IPAddress,
+                response=networking_v1beta1.IPAddress,
             )
         )
 
@@ -478,7 +478,7 @@ class IPAddresses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[IPAddress]:
+    ) -> Watch[networking_v1beta1.IPAddress]:
         """Watch IPAddress objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -524,7 +524,7 @@ class IPAddresses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IPAddress,
+                response=networking_v1beta1.IPAddress,
             ),
             resume=resume,
         )
@@ -537,13 +537,13 @@ class AsyncIPAddresses(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: IPAddress,
+        obj: networking_v1beta1.IPAddress,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1beta1.IPAddress:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -568,18 +568,18 @@ class AsyncIPAddresses(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=IPAddress,
+                response=networking_v1beta1.IPAddress,
             )
         )
 
     async def create(
         self,
-        body: IPAddress,
+        body: networking_v1beta1.IPAddress,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1beta1.IPAddress:
         """Create a IPAddress.
 
         Args:
@@ -601,7 +601,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IPAddress,
+                response=networking_v1beta1.IPAddress,
             )
         )
 
@@ -615,7 +615,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> IPAddress | meta_v1.Status:
+    ) -> networking_v1beta1.IPAddress | meta_v1.Status:
         """Delete the IPAddress ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -650,7 +650,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(IPAddress, meta_v1.Status),
+                response=OrStatus(networking_v1beta1.IPAddress, meta_v1.Status),
             )
         )
 
@@ -672,7 +672,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IPAddressList | meta_v1.Status:
+    ) -> networking_v1beta1.IPAddressList | meta_v1.Status:
         """Delete every IPAddress that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -737,17 +737,19 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(IPAddressList, meta_v1.Status),
+                response=OrStatus(networking_v1beta1.IPAddressList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> IPAddress:
+    async def get(self, name: str) -> networking_v1beta1.IPAddress:
         """Read the IPAddress ``name``.
 
         Args:
             name: Name of the IPAddress.
         """
-        return await self._send(self._request("GET", name=name, response=IPAddress))
+        return await self._send(
+            self._request("GET", name=name, response=networking_v1beta1.IPAddress)
+        )
 
     async def list(
         self,
@@ -760,7 +762,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> IPAddressList:
+    ) -> networking_v1beta1.IPAddressList:
         """List IPAddress objects, one page at a time.
 
         The IPAddress objects: at most ``limit`` of them; pass the answer's
@@ -801,7 +803,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IPAddressList,
+                response=networking_v1beta1.IPAddressList,
             )
         )
 
@@ -815,7 +817,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[IPAddress]:
+    ) -> AsyncListIterator[networking_v1beta1.IPAddress]:
         """Every IPAddress, following ``continue`` across pages.
 
         The IPAddress objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -854,7 +856,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IPAddress,
+                response=networking_v1beta1.IPAddress,
             )
         )
 
@@ -868,30 +870,30 @@ class AsyncIPAddresses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress: ...
+    ) -> networking_v1beta1.IPAddress: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: IPAddress | Mapping[str, Any],
+        body: networking_v1beta1.IPAddress | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress: ...
+    ) -> networking_v1beta1.IPAddress: ...
 
     async def patch(
         self,
         name: str,
-        body: IPAddress | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1beta1.IPAddress | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1beta1.IPAddress:
         """Patch the IPAddress ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -922,19 +924,19 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IPAddress,
+                response=networking_v1beta1.IPAddress,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: IPAddress,
+        body: networking_v1beta1.IPAddress,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> IPAddress:
+    ) -> networking_v1beta1.IPAddress:
         """Replace the IPAddress ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -961,7 +963,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=IPAddress,
+                response=networking_v1beta1.IPAddress,
             )
         )
 
@@ -977,7 +979,7 @@ class AsyncIPAddresses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[IPAddress]:
+    ) -> AsyncWatch[networking_v1beta1.IPAddress]:
         """Watch IPAddress objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1023,7 +1025,7 @@ class AsyncIPAddresses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=IPAddress,
+                response=networking_v1beta1.IPAddress,
             ),
             resume=resume,
         )
@@ -1046,13 +1048,13 @@ class ServiceCIDRs(ResourceClient):
 
     def apply(
         self,
-        obj: ServiceCIDR,
+        obj: networking_v1beta1.ServiceCIDR,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1beta1.ServiceCIDR:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1077,19 +1079,19 @@ class ServiceCIDRs(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
     def apply_status(
         self,
-        obj: ServiceCIDR,
+        obj: networking_v1beta1.ServiceCIDR,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1beta1.ServiceCIDR:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1115,18 +1117,18 @@ class ServiceCIDRs(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
     def create(
         self,
-        body: ServiceCIDR,
+        body: networking_v1beta1.ServiceCIDR,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1beta1.ServiceCIDR:
         """Create a ServiceCIDR.
 
         Args:
@@ -1148,7 +1150,7 @@ class ServiceCIDRs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
@@ -1162,7 +1164,7 @@ class ServiceCIDRs(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ServiceCIDR | meta_v1.Status:
+    ) -> networking_v1beta1.ServiceCIDR | meta_v1.Status:
         """Delete the ServiceCIDR ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1197,7 +1199,7 @@ class ServiceCIDRs(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ServiceCIDR, meta_v1.Status),
+                response=OrStatus(networking_v1beta1.ServiceCIDR, meta_v1.Status),
             )
         )
 
@@ -1219,7 +1221,7 @@ class ServiceCIDRs(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceCIDRList | meta_v1.Status:
+    ) -> networking_v1beta1.ServiceCIDRList | meta_v1.Status:
         """Delete every ServiceCIDR that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1284,26 +1286,28 @@ class ServiceCIDRs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceCIDRList, meta_v1.Status),
+                response=OrStatus(networking_v1beta1.ServiceCIDRList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> ServiceCIDR:
+    def get(self, name: str) -> networking_v1beta1.ServiceCIDR:
         """Read the ServiceCIDR ``name``.
 
         Args:
             name: Name of the ServiceCIDR.
         """
-        return self._send(self._request("GET", name=name, response=ServiceCIDR))
+        return self._send(self._request("GET", name=name, response=networking_v1beta1.ServiceCIDR))
 
-    def get_status(self, name: str) -> ServiceCIDR:
+    def get_status(self, name: str) -> networking_v1beta1.ServiceCIDR:
         """Read the status of the ServiceCIDR ``name``.
 
         Args:
             name: Name of the ServiceCIDR.
         """
         return self._send(
-            self._request("GET", name=name, subresource="status", response=ServiceCIDR)
+            self._request(
+                "GET", name=name, subresource="status", response=networking_v1beta1.ServiceCIDR
+            )
         )
 
     def list(
@@ -1317,7 +1321,7 @@ class ServiceCIDRs(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceCIDRList:
+    ) -> networking_v1beta1.ServiceCIDRList:
         """List ServiceCIDR objects, one page at a time.
 
         The ServiceCIDR objects: at most ``limit`` of them; pass the answer's
@@ -1358,7 +1362,7 @@ class ServiceCIDRs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceCIDRList,
+                response=networking_v1beta1.ServiceCIDRList,
             )
         )
 
@@ -1372,7 +1376,7 @@ class ServiceCIDRs(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ServiceCIDR]:
+    ) -> ListIterator[networking_v1beta1.ServiceCIDR]:
         """Every ServiceCIDR, following ``continue`` across pages.
 
         The ServiceCIDR objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -1411,7 +1415,7 @@ class ServiceCIDRs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
@@ -1425,30 +1429,30 @@ class ServiceCIDRs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1beta1.ServiceCIDR: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any],
+        body: networking_v1beta1.ServiceCIDR | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1beta1.ServiceCIDR: ...
 
     def patch(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1beta1.ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1beta1.ServiceCIDR:
         """Patch the ServiceCIDR ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1479,7 +1483,7 @@ class ServiceCIDRs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
@@ -1493,30 +1497,30 @@ class ServiceCIDRs(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1beta1.ServiceCIDR: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any],
+        body: networking_v1beta1.ServiceCIDR | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1beta1.ServiceCIDR: ...
 
     def patch_status(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1beta1.ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1beta1.ServiceCIDR:
         """Patch the status of the ServiceCIDR ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1548,19 +1552,19 @@ class ServiceCIDRs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ServiceCIDR,
+        body: networking_v1beta1.ServiceCIDR,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1beta1.ServiceCIDR:
         """Replace the ServiceCIDR ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1587,19 +1591,19 @@ class ServiceCIDRs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: ServiceCIDR,
+        body: networking_v1beta1.ServiceCIDR,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1beta1.ServiceCIDR:
         """Replace the status of the ServiceCIDR ``name``.
 
         Args:
@@ -1624,7 +1628,7 @@ class ServiceCIDRs(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
@@ -1640,7 +1644,7 @@ class ServiceCIDRs(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ServiceCIDR]:
+    ) -> Watch[networking_v1beta1.ServiceCIDR]:
         """Watch ServiceCIDR objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1686,7 +1690,7 @@ class ServiceCIDRs(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             ),
             resume=resume,
         )
@@ -1699,13 +1703,13 @@ class AsyncServiceCIDRs(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ServiceCIDR,
+        obj: networking_v1beta1.ServiceCIDR,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1beta1.ServiceCIDR:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1730,19 +1734,19 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
     async def apply_status(
         self,
-        obj: ServiceCIDR,
+        obj: networking_v1beta1.ServiceCIDR,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1beta1.ServiceCIDR:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1768,18 +1772,18 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
     async def create(
         self,
-        body: ServiceCIDR,
+        body: networking_v1beta1.ServiceCIDR,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1beta1.ServiceCIDR:
         """Create a ServiceCIDR.
 
         Args:
@@ -1801,7 +1805,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
@@ -1815,7 +1819,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ServiceCIDR | meta_v1.Status:
+    ) -> networking_v1beta1.ServiceCIDR | meta_v1.Status:
         """Delete the ServiceCIDR ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1850,7 +1854,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ServiceCIDR, meta_v1.Status),
+                response=OrStatus(networking_v1beta1.ServiceCIDR, meta_v1.Status),
             )
         )
 
@@ -1872,7 +1876,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceCIDRList | meta_v1.Status:
+    ) -> networking_v1beta1.ServiceCIDRList | meta_v1.Status:
         """Delete every ServiceCIDR that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1937,26 +1941,30 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ServiceCIDRList, meta_v1.Status),
+                response=OrStatus(networking_v1beta1.ServiceCIDRList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> ServiceCIDR:
+    async def get(self, name: str) -> networking_v1beta1.ServiceCIDR:
         """Read the ServiceCIDR ``name``.
 
         Args:
             name: Name of the ServiceCIDR.
         """
-        return await self._send(self._request("GET", name=name, response=ServiceCIDR))
+        return await self._send(
+            self._request("GET", name=name, response=networking_v1beta1.ServiceCIDR)
+        )
 
-    async def get_status(self, name: str) -> ServiceCIDR:
+    async def get_status(self, name: str) -> networking_v1beta1.ServiceCIDR:
         """Read the status of the ServiceCIDR ``name``.
 
         Args:
             name: Name of the ServiceCIDR.
         """
         return await self._send(
-            self._request("GET", name=name, subresource="status", response=ServiceCIDR)
+            self._request(
+                "GET", name=name, subresource="status", response=networking_v1beta1.ServiceCIDR
+            )
         )
 
     async def list(
@@ -1970,7 +1978,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ServiceCIDRList:
+    ) -> networking_v1beta1.ServiceCIDRList:
         """List ServiceCIDR objects, one page at a time.
 
         The ServiceCIDR objects: at most ``limit`` of them; pass the answer's
@@ -2011,7 +2019,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceCIDRList,
+                response=networking_v1beta1.ServiceCIDRList,
             )
         )
 
@@ -2025,7 +2033,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ServiceCIDR]:
+    ) -> AsyncListIterator[networking_v1beta1.ServiceCIDR]:
         """Every ServiceCIDR, following ``continue`` across pages.
 
         The ServiceCIDR objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -2064,7 +2072,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
@@ -2078,30 +2086,30 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1beta1.ServiceCIDR: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any],
+        body: networking_v1beta1.ServiceCIDR | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1beta1.ServiceCIDR: ...
 
     async def patch(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1beta1.ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1beta1.ServiceCIDR:
         """Patch the ServiceCIDR ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2132,7 +2140,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
@@ -2146,30 +2154,30 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1beta1.ServiceCIDR: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any],
+        body: networking_v1beta1.ServiceCIDR | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR: ...
+    ) -> networking_v1beta1.ServiceCIDR: ...
 
     async def patch_status(
         self,
         name: str,
-        body: ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: networking_v1beta1.ServiceCIDR | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1beta1.ServiceCIDR:
         """Patch the status of the ServiceCIDR ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2201,19 +2209,19 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ServiceCIDR,
+        body: networking_v1beta1.ServiceCIDR,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1beta1.ServiceCIDR:
         """Replace the ServiceCIDR ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2240,19 +2248,19 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: ServiceCIDR,
+        body: networking_v1beta1.ServiceCIDR,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ServiceCIDR:
+    ) -> networking_v1beta1.ServiceCIDR:
         """Replace the status of the ServiceCIDR ``name``.
 
         Args:
@@ -2277,7 +2285,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             )
         )
 
@@ -2293,7 +2301,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ServiceCIDR]:
+    ) -> AsyncWatch[networking_v1beta1.ServiceCIDR]:
         """Watch ServiceCIDR objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2339,7 +2347,7 @@ class AsyncServiceCIDRs(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ServiceCIDR,
+                response=networking_v1beta1.ServiceCIDR,
             ),
             resume=resume,
         )

@@ -11,7 +11,7 @@ from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
 from ..meta import v1 as meta_v1
-from .v1 import RuntimeClass, RuntimeClassList
+from ..node import v1 as node_v1
 
 __all__ = [
     "AsyncRuntimeClasses",
@@ -36,13 +36,13 @@ class RuntimeClasses(ResourceClient):
 
     def apply(
         self,
-        obj: RuntimeClass,
+        obj: node_v1.RuntimeClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RuntimeClass:
+    ) -> node_v1.RuntimeClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -67,18 +67,18 @@ class RuntimeClasses(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=RuntimeClass,
+                response=node_v1.RuntimeClass,
             )
         )
 
     def create(
         self,
-        body: RuntimeClass,
+        body: node_v1.RuntimeClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RuntimeClass:
+    ) -> node_v1.RuntimeClass:
         """Create a RuntimeClass.
 
         Args:
@@ -100,7 +100,7 @@ class RuntimeClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=RuntimeClass,
+                response=node_v1.RuntimeClass,
             )
         )
 
@@ -114,7 +114,7 @@ class RuntimeClasses(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> RuntimeClass | meta_v1.Status:
+    ) -> node_v1.RuntimeClass | meta_v1.Status:
         """Delete the RuntimeClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -149,7 +149,7 @@ class RuntimeClasses(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(RuntimeClass, meta_v1.Status),
+                response=OrStatus(node_v1.RuntimeClass, meta_v1.Status),
             )
         )
 
@@ -171,7 +171,7 @@ class RuntimeClasses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RuntimeClassList | meta_v1.Status:
+    ) -> node_v1.RuntimeClassList | meta_v1.Status:
         """Delete every RuntimeClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -236,17 +236,17 @@ class RuntimeClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(RuntimeClassList, meta_v1.Status),
+                response=OrStatus(node_v1.RuntimeClassList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> RuntimeClass:
+    def get(self, name: str) -> node_v1.RuntimeClass:
         """Read the RuntimeClass ``name``.
 
         Args:
             name: Name of the RuntimeClass.
         """
-        return self._send(self._request("GET", name=name, response=RuntimeClass))
+        return self._send(self._request("GET", name=name, response=node_v1.RuntimeClass))
 
     def list(
         self,
@@ -259,7 +259,7 @@ class RuntimeClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RuntimeClassList:
+    ) -> node_v1.RuntimeClassList:
         """List RuntimeClass objects, one page at a time.
 
         The RuntimeClass objects: at most ``limit`` of them; pass the answer's
@@ -300,7 +300,7 @@ class RuntimeClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=RuntimeClassList,
+                response=node_v1.RuntimeClassList,
             )
         )
 
@@ -314,7 +314,7 @@ class RuntimeClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[RuntimeClass]:
+    ) -> ListIterator[node_v1.RuntimeClass]:
         """Every RuntimeClass, following ``continue`` across pages.
 
         The RuntimeClass objects, ``limit`` per request (500 by default). Once exhausted,
@@ -353,7 +353,7 @@ class RuntimeClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=RuntimeClass,
+                response=node_v1.RuntimeClass,
             )
         )
 
@@ -367,30 +367,30 @@ class RuntimeClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RuntimeClass: ...
+    ) -> node_v1.RuntimeClass: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: RuntimeClass | Mapping[str, Any],
+        body: node_v1.RuntimeClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RuntimeClass: ...
+    ) -> node_v1.RuntimeClass: ...
 
     def patch(
         self,
         name: str,
-        body: RuntimeClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: node_v1.RuntimeClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RuntimeClass:
+    ) -> node_v1.RuntimeClass:
         """Patch the RuntimeClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -421,19 +421,19 @@ class RuntimeClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=RuntimeClass,
+                response=node_v1.RuntimeClass,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: RuntimeClass,
+        body: node_v1.RuntimeClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RuntimeClass:
+    ) -> node_v1.RuntimeClass:
         """Replace the RuntimeClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -460,7 +460,7 @@ class RuntimeClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=RuntimeClass,
+                response=node_v1.RuntimeClass,
             )
         )
 
@@ -476,7 +476,7 @@ class RuntimeClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[RuntimeClass]:
+    ) -> Watch[node_v1.RuntimeClass]:
         """Watch RuntimeClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -522,7 +522,7 @@ class RuntimeClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=RuntimeClass,
+                response=node_v1.RuntimeClass,
             ),
             resume=resume,
         )
@@ -535,13 +535,13 @@ class AsyncRuntimeClasses(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: RuntimeClass,
+        obj: node_v1.RuntimeClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RuntimeClass:
+    ) -> node_v1.RuntimeClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -566,18 +566,18 @@ class AsyncRuntimeClasses(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=RuntimeClass,
+                response=node_v1.RuntimeClass,
             )
         )
 
     async def create(
         self,
-        body: RuntimeClass,
+        body: node_v1.RuntimeClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RuntimeClass:
+    ) -> node_v1.RuntimeClass:
         """Create a RuntimeClass.
 
         Args:
@@ -599,7 +599,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=RuntimeClass,
+                response=node_v1.RuntimeClass,
             )
         )
 
@@ -613,7 +613,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> RuntimeClass | meta_v1.Status:
+    ) -> node_v1.RuntimeClass | meta_v1.Status:
         """Delete the RuntimeClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -648,7 +648,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(RuntimeClass, meta_v1.Status),
+                response=OrStatus(node_v1.RuntimeClass, meta_v1.Status),
             )
         )
 
@@ -670,7 +670,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RuntimeClassList | meta_v1.Status:
+    ) -> node_v1.RuntimeClassList | meta_v1.Status:
         """Delete every RuntimeClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -735,17 +735,17 @@ class AsyncRuntimeClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(RuntimeClassList, meta_v1.Status),
+                response=OrStatus(node_v1.RuntimeClassList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> RuntimeClass:
+    async def get(self, name: str) -> node_v1.RuntimeClass:
         """Read the RuntimeClass ``name``.
 
         Args:
             name: Name of the RuntimeClass.
         """
-        return await self._send(self._request("GET", name=name, response=RuntimeClass))
+        return await self._send(self._request("GET", name=name, response=node_v1.RuntimeClass))
 
     async def list(
         self,
@@ -758,7 +758,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RuntimeClassList:
+    ) -> node_v1.RuntimeClassList:
         """List RuntimeClass objects, one page at a time.
 
         The RuntimeClass objects: at most ``limit`` of them; pass the answer's
@@ -799,7 +799,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=RuntimeClassList,
+                response=node_v1.RuntimeClassList,
             )
         )
 
@@ -813,7 +813,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[RuntimeClass]:
+    ) -> AsyncListIterator[node_v1.RuntimeClass]:
         """Every RuntimeClass, following ``continue`` across pages.
 
         The RuntimeClass objects, ``limit`` per request (500 by default). Once exhausted,
@@ -852,7 +852,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=RuntimeClass,
+                response=node_v1.RuntimeClass,
             )
         )
 
@@ -866,30 +866,30 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RuntimeClass: ...
+    ) -> node_v1.RuntimeClass: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: RuntimeClass | Mapping[str, Any],
+        body: node_v1.RuntimeClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RuntimeClass: ...
+    ) -> node_v1.RuntimeClass: ...
 
     async def patch(
         self,
         name: str,
-        body: RuntimeClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: node_v1.RuntimeClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RuntimeClass:
+    ) -> node_v1.RuntimeClass:
         """Patch the RuntimeClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -920,19 +920,19 @@ class AsyncRuntimeClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=RuntimeClass,
+                response=node_v1.RuntimeClass,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: RuntimeClass,
+        body: node_v1.RuntimeClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RuntimeClass:
+    ) -> node_v1.RuntimeClass:
         """Replace the RuntimeClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -959,7 +959,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=RuntimeClass,
+                response=node_v1.RuntimeClass,
             )
         )
 
@@ -975,7 +975,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[RuntimeClass]:
+    ) -> AsyncWatch[node_v1.RuntimeClass]:
         """Watch RuntimeClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1021,7 +1021,7 @@ class AsyncRuntimeClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=RuntimeClass,
+                response=node_v1.RuntimeClass,
             ),
             resume=resume,
         )

@@ -11,7 +11,7 @@ from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
 from ..meta import v1 as meta_v1
-from .v1 import PodDisruptionBudget, PodDisruptionBudgetList
+from ..policy import v1 as policy_v1
 
 __all__ = [
     "AsyncPodDisruptionBudgets",
@@ -36,14 +36,14 @@ class PodDisruptionBudgets(ResourceClient):
 
     def apply(
         self,
-        obj: PodDisruptionBudget,
+        obj: policy_v1.PodDisruptionBudget,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget:
+    ) -> policy_v1.PodDisruptionBudget:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -71,20 +71,20 @@ class PodDisruptionBudgets(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
     def apply_status(
         self,
-        obj: PodDisruptionBudget,
+        obj: policy_v1.PodDisruptionBudget,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget:
+    ) -> policy_v1.PodDisruptionBudget:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -113,19 +113,19 @@ class PodDisruptionBudgets(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
     def create(
         self,
-        body: PodDisruptionBudget,
+        body: policy_v1.PodDisruptionBudget,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget:
+    ) -> policy_v1.PodDisruptionBudget:
         """Create a PodDisruptionBudget.
 
         Args:
@@ -150,7 +150,7 @@ class PodDisruptionBudgets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
@@ -165,7 +165,7 @@ class PodDisruptionBudgets(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PodDisruptionBudget | meta_v1.Status:
+    ) -> policy_v1.PodDisruptionBudget | meta_v1.Status:
         """Delete the PodDisruptionBudget ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -203,7 +203,7 @@ class PodDisruptionBudgets(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodDisruptionBudget, meta_v1.Status),
+                response=OrStatus(policy_v1.PodDisruptionBudget, meta_v1.Status),
             )
         )
 
@@ -226,7 +226,7 @@ class PodDisruptionBudgets(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodDisruptionBudgetList | meta_v1.Status:
+    ) -> policy_v1.PodDisruptionBudgetList | meta_v1.Status:
         """Delete every PodDisruptionBudget in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -294,11 +294,11 @@ class PodDisruptionBudgets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodDisruptionBudgetList, meta_v1.Status),
+                response=OrStatus(policy_v1.PodDisruptionBudgetList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> PodDisruptionBudget:
+    def get(self, name: str, *, namespace: str | None = None) -> policy_v1.PodDisruptionBudget:
         """Read the PodDisruptionBudget ``name``.
 
         Args:
@@ -307,10 +307,14 @@ class PodDisruptionBudgets(ResourceClient):
                 namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=PodDisruptionBudget)
+            self._request(
+                "GET", name=name, namespace=namespace, response=policy_v1.PodDisruptionBudget
+            )
         )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> PodDisruptionBudget:
+    def get_status(
+        self, name: str, *, namespace: str | None = None
+    ) -> policy_v1.PodDisruptionBudget:
         """Read the status of the PodDisruptionBudget ``name``.
 
         Args:
@@ -324,7 +328,7 @@ class PodDisruptionBudgets(ResourceClient):
                 name=name,
                 namespace=namespace,
                 subresource="status",
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
@@ -341,7 +345,7 @@ class PodDisruptionBudgets(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodDisruptionBudgetList:
+    ) -> policy_v1.PodDisruptionBudgetList:
         """List PodDisruptionBudget objects, one page at a time.
 
         The PodDisruptionBudget objects in a namespace (or in every namespace): at most
@@ -388,7 +392,7 @@ class PodDisruptionBudgets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodDisruptionBudgetList,
+                response=policy_v1.PodDisruptionBudgetList,
             )
         )
 
@@ -404,7 +408,7 @@ class PodDisruptionBudgets(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[PodDisruptionBudget]:
+    ) -> ListIterator[policy_v1.PodDisruptionBudget]:
         """Every PodDisruptionBudget, following ``continue`` across pages.
 
         The PodDisruptionBudget objects in a namespace (or in every namespace), ``limit``
@@ -449,7 +453,7 @@ class PodDisruptionBudgets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
@@ -464,32 +468,32 @@ class PodDisruptionBudgets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget: ...
+    ) -> policy_v1.PodDisruptionBudget: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: PodDisruptionBudget | Mapping[str, Any],
+        body: policy_v1.PodDisruptionBudget | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget: ...
+    ) -> policy_v1.PodDisruptionBudget: ...
 
     def patch(
         self,
         name: str,
-        body: PodDisruptionBudget | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: policy_v1.PodDisruptionBudget | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget:
+    ) -> policy_v1.PodDisruptionBudget:
         """Patch the PodDisruptionBudget ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -523,7 +527,7 @@ class PodDisruptionBudgets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
@@ -538,32 +542,32 @@ class PodDisruptionBudgets(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget: ...
+    ) -> policy_v1.PodDisruptionBudget: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: PodDisruptionBudget | Mapping[str, Any],
+        body: policy_v1.PodDisruptionBudget | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget: ...
+    ) -> policy_v1.PodDisruptionBudget: ...
 
     def patch_status(
         self,
         name: str,
-        body: PodDisruptionBudget | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: policy_v1.PodDisruptionBudget | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget:
+    ) -> policy_v1.PodDisruptionBudget:
         """Patch the status of the PodDisruptionBudget ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -598,20 +602,20 @@ class PodDisruptionBudgets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: PodDisruptionBudget,
+        body: policy_v1.PodDisruptionBudget,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget:
+    ) -> policy_v1.PodDisruptionBudget:
         """Replace the PodDisruptionBudget ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -641,20 +645,20 @@ class PodDisruptionBudgets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: PodDisruptionBudget,
+        body: policy_v1.PodDisruptionBudget,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget:
+    ) -> policy_v1.PodDisruptionBudget:
         """Replace the status of the PodDisruptionBudget ``name``.
 
         Args:
@@ -682,7 +686,7 @@ class PodDisruptionBudgets(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
@@ -700,7 +704,7 @@ class PodDisruptionBudgets(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[PodDisruptionBudget]:
+    ) -> Watch[policy_v1.PodDisruptionBudget]:
         """Watch PodDisruptionBudget objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -751,7 +755,7 @@ class PodDisruptionBudgets(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             ),
             resume=resume,
         )
@@ -764,14 +768,14 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: PodDisruptionBudget,
+        obj: policy_v1.PodDisruptionBudget,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget:
+    ) -> policy_v1.PodDisruptionBudget:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -799,20 +803,20 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
     async def apply_status(
         self,
-        obj: PodDisruptionBudget,
+        obj: policy_v1.PodDisruptionBudget,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget:
+    ) -> policy_v1.PodDisruptionBudget:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -841,19 +845,19 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
     async def create(
         self,
-        body: PodDisruptionBudget,
+        body: policy_v1.PodDisruptionBudget,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget:
+    ) -> policy_v1.PodDisruptionBudget:
         """Create a PodDisruptionBudget.
 
         Args:
@@ -878,7 +882,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
@@ -893,7 +897,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PodDisruptionBudget | meta_v1.Status:
+    ) -> policy_v1.PodDisruptionBudget | meta_v1.Status:
         """Delete the PodDisruptionBudget ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -931,7 +935,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodDisruptionBudget, meta_v1.Status),
+                response=OrStatus(policy_v1.PodDisruptionBudget, meta_v1.Status),
             )
         )
 
@@ -954,7 +958,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodDisruptionBudgetList | meta_v1.Status:
+    ) -> policy_v1.PodDisruptionBudgetList | meta_v1.Status:
         """Delete every PodDisruptionBudget in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1022,11 +1026,13 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodDisruptionBudgetList, meta_v1.Status),
+                response=OrStatus(policy_v1.PodDisruptionBudgetList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> PodDisruptionBudget:
+    async def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> policy_v1.PodDisruptionBudget:
         """Read the PodDisruptionBudget ``name``.
 
         Args:
@@ -1035,10 +1041,14 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                 namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=PodDisruptionBudget)
+            self._request(
+                "GET", name=name, namespace=namespace, response=policy_v1.PodDisruptionBudget
+            )
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> PodDisruptionBudget:
+    async def get_status(
+        self, name: str, *, namespace: str | None = None
+    ) -> policy_v1.PodDisruptionBudget:
         """Read the status of the PodDisruptionBudget ``name``.
 
         Args:
@@ -1052,7 +1062,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                 name=name,
                 namespace=namespace,
                 subresource="status",
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
@@ -1069,7 +1079,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodDisruptionBudgetList:
+    ) -> policy_v1.PodDisruptionBudgetList:
         """List PodDisruptionBudget objects, one page at a time.
 
         The PodDisruptionBudget objects in a namespace (or in every namespace): at most
@@ -1116,7 +1126,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodDisruptionBudgetList,
+                response=policy_v1.PodDisruptionBudgetList,
             )
         )
 
@@ -1132,7 +1142,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[PodDisruptionBudget]:
+    ) -> AsyncListIterator[policy_v1.PodDisruptionBudget]:
         """Every PodDisruptionBudget, following ``continue`` across pages.
 
         The PodDisruptionBudget objects in a namespace (or in every namespace), ``limit``
@@ -1177,7 +1187,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
@@ -1192,32 +1202,32 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget: ...
+    ) -> policy_v1.PodDisruptionBudget: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: PodDisruptionBudget | Mapping[str, Any],
+        body: policy_v1.PodDisruptionBudget | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget: ...
+    ) -> policy_v1.PodDisruptionBudget: ...
 
     async def patch(
         self,
         name: str,
-        body: PodDisruptionBudget | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: policy_v1.PodDisruptionBudget | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget:
+    ) -> policy_v1.PodDisruptionBudget:
         """Patch the PodDisruptionBudget ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1251,7 +1261,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
@@ -1266,32 +1276,32 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget: ...
+    ) -> policy_v1.PodDisruptionBudget: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: PodDisruptionBudget | Mapping[str, Any],
+        body: policy_v1.PodDisruptionBudget | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget: ...
+    ) -> policy_v1.PodDisruptionBudget: ...
 
     async def patch_status(
         self,
         name: str,
-        body: PodDisruptionBudget | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: policy_v1.PodDisruptionBudget | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget:
+    ) -> policy_v1.PodDisruptionBudget:
         """Patch the status of the PodDisruptionBudget ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1326,20 +1336,20 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: PodDisruptionBudget,
+        body: policy_v1.PodDisruptionBudget,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget:
+    ) -> policy_v1.PodDisruptionBudget:
         """Replace the PodDisruptionBudget ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1369,20 +1379,20 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: PodDisruptionBudget,
+        body: policy_v1.PodDisruptionBudget,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodDisruptionBudget:
+    ) -> policy_v1.PodDisruptionBudget:
         """Replace the status of the PodDisruptionBudget ``name``.
 
         Args:
@@ -1410,7 +1420,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             )
         )
 
@@ -1428,7 +1438,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[PodDisruptionBudget]:
+    ) -> AsyncWatch[policy_v1.PodDisruptionBudget]:
         """Watch PodDisruptionBudget objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1479,7 +1489,7 @@ class AsyncPodDisruptionBudgets(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodDisruptionBudget,
+                response=policy_v1.PodDisruptionBudget,
             ),
             resume=resume,
         )

@@ -11,16 +11,7 @@ from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
 from ..meta import v1 as meta_v1
-from .v1 import (
-    ClusterRole,
-    ClusterRoleBinding,
-    ClusterRoleBindingList,
-    ClusterRoleList,
-    Role,
-    RoleBinding,
-    RoleBindingList,
-    RoleList,
-)
+from ..rbac_authorization import v1 as rbac_authorization_v1
 
 __all__ = [
     "AsyncClusterRoleBindings",
@@ -51,13 +42,13 @@ class ClusterRoleBindings(ResourceClient):
 
     def apply(
         self,
-        obj: ClusterRoleBinding,
+        obj: rbac_authorization_v1.ClusterRoleBinding,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRoleBinding:
+    ) -> rbac_authorization_v1.ClusterRoleBinding:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -82,18 +73,18 @@ class ClusterRoleBindings(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ClusterRoleBinding,
+                response=rbac_authorization_v1.ClusterRoleBinding,
             )
         )
 
     def create(
         self,
-        body: ClusterRoleBinding,
+        body: rbac_authorization_v1.ClusterRoleBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRoleBinding:
+    ) -> rbac_authorization_v1.ClusterRoleBinding:
         """Create a ClusterRoleBinding.
 
         Args:
@@ -115,7 +106,7 @@ class ClusterRoleBindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterRoleBinding,
+                response=rbac_authorization_v1.ClusterRoleBinding,
             )
         )
 
@@ -129,7 +120,7 @@ class ClusterRoleBindings(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ClusterRoleBinding | meta_v1.Status:
+    ) -> rbac_authorization_v1.ClusterRoleBinding | meta_v1.Status:
         """Delete the ClusterRoleBinding ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -164,7 +155,7 @@ class ClusterRoleBindings(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterRoleBinding, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.ClusterRoleBinding, meta_v1.Status),
             )
         )
 
@@ -186,7 +177,7 @@ class ClusterRoleBindings(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterRoleBindingList | meta_v1.Status:
+    ) -> rbac_authorization_v1.ClusterRoleBindingList | meta_v1.Status:
         """Delete every ClusterRoleBinding that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -251,17 +242,19 @@ class ClusterRoleBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterRoleBindingList, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.ClusterRoleBindingList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> ClusterRoleBinding:
+    def get(self, name: str) -> rbac_authorization_v1.ClusterRoleBinding:
         """Read the ClusterRoleBinding ``name``.
 
         Args:
             name: Name of the ClusterRoleBinding.
         """
-        return self._send(self._request("GET", name=name, response=ClusterRoleBinding))
+        return self._send(
+            self._request("GET", name=name, response=rbac_authorization_v1.ClusterRoleBinding)
+        )
 
     def list(
         self,
@@ -274,7 +267,7 @@ class ClusterRoleBindings(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterRoleBindingList:
+    ) -> rbac_authorization_v1.ClusterRoleBindingList:
         """List ClusterRoleBinding objects, one page at a time.
 
         The ClusterRoleBinding objects: at most ``limit`` of them; pass the answer's
@@ -315,7 +308,7 @@ class ClusterRoleBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterRoleBindingList,
+                response=rbac_authorization_v1.ClusterRoleBindingList,
             )
         )
 
@@ -329,7 +322,7 @@ class ClusterRoleBindings(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ClusterRoleBinding]:
+    ) -> ListIterator[rbac_authorization_v1.ClusterRoleBinding]:
         """Every ClusterRoleBinding, following ``continue`` across pages.
 
         The ClusterRoleBinding objects, ``limit`` per request (500 by default). Once
@@ -368,7 +361,7 @@ class ClusterRoleBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterRoleBinding,
+                response=rbac_authorization_v1.ClusterRoleBinding,
             )
         )
 
@@ -382,30 +375,32 @@ class ClusterRoleBindings(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRoleBinding: ...
+    ) -> rbac_authorization_v1.ClusterRoleBinding: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ClusterRoleBinding | Mapping[str, Any],
+        body: rbac_authorization_v1.ClusterRoleBinding | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRoleBinding: ...
+    ) -> rbac_authorization_v1.ClusterRoleBinding: ...
 
     def patch(
         self,
         name: str,
-        body: ClusterRoleBinding | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: rbac_authorization_v1.ClusterRoleBinding
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRoleBinding:
+    ) -> rbac_authorization_v1.ClusterRoleBinding:
         """Patch the ClusterRoleBinding ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -436,19 +431,19 @@ class ClusterRoleBindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterRoleBinding,
+                response=rbac_authorization_v1.ClusterRoleBinding,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ClusterRoleBinding,
+        body: rbac_authorization_v1.ClusterRoleBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRoleBinding:
+    ) -> rbac_authorization_v1.ClusterRoleBinding:
         """Replace the ClusterRoleBinding ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -475,7 +470,7 @@ class ClusterRoleBindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterRoleBinding,
+                response=rbac_authorization_v1.ClusterRoleBinding,
             )
         )
 
@@ -491,7 +486,7 @@ class ClusterRoleBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ClusterRoleBinding]:
+    ) -> Watch[rbac_authorization_v1.ClusterRoleBinding]:
         """Watch ClusterRoleBinding objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -537,7 +532,7 @@ class ClusterRoleBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterRoleBinding,
+                response=rbac_authorization_v1.ClusterRoleBinding,
             ),
             resume=resume,
         )
@@ -550,13 +545,13 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ClusterRoleBinding,
+        obj: rbac_authorization_v1.ClusterRoleBinding,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRoleBinding:
+    ) -> rbac_authorization_v1.ClusterRoleBinding:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -581,18 +576,18 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ClusterRoleBinding,
+                response=rbac_authorization_v1.ClusterRoleBinding,
             )
         )
 
     async def create(
         self,
-        body: ClusterRoleBinding,
+        body: rbac_authorization_v1.ClusterRoleBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRoleBinding:
+    ) -> rbac_authorization_v1.ClusterRoleBinding:
         """Create a ClusterRoleBinding.
 
         Args:
@@ -614,7 +609,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterRoleBinding,
+                response=rbac_authorization_v1.ClusterRoleBinding,
             )
         )
 
@@ -628,7 +623,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ClusterRoleBinding | meta_v1.Status:
+    ) -> rbac_authorization_v1.ClusterRoleBinding | meta_v1.Status:
         """Delete the ClusterRoleBinding ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -663,7 +658,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterRoleBinding, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.ClusterRoleBinding, meta_v1.Status),
             )
         )
 
@@ -685,7 +680,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterRoleBindingList | meta_v1.Status:
+    ) -> rbac_authorization_v1.ClusterRoleBindingList | meta_v1.Status:
         """Delete every ClusterRoleBinding that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -750,17 +745,19 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterRoleBindingList, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.ClusterRoleBindingList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> ClusterRoleBinding:
+    async def get(self, name: str) -> rbac_authorization_v1.ClusterRoleBinding:
         """Read the ClusterRoleBinding ``name``.
 
         Args:
             name: Name of the ClusterRoleBinding.
         """
-        return await self._send(self._request("GET", name=name, response=ClusterRoleBinding))
+        return await self._send(
+            self._request("GET", name=name, response=rbac_authorization_v1.ClusterRoleBinding)
+        )
 
     async def list(
         self,
@@ -773,7 +770,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterRoleBindingList:
+    ) -> rbac_authorization_v1.ClusterRoleBindingList:
         """List ClusterRoleBinding objects, one page at a time.
 
         The ClusterRoleBinding objects: at most ``limit`` of them; pass the answer's
@@ -814,7 +811,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterRoleBindingList,
+                response=rbac_authorization_v1.ClusterRoleBindingList,
             )
         )
 
@@ -828,7 +825,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ClusterRoleBinding]:
+    ) -> AsyncListIterator[rbac_authorization_v1.ClusterRoleBinding]:
         """Every ClusterRoleBinding, following ``continue`` across pages.
 
         The ClusterRoleBinding objects, ``limit`` per request (500 by default). Once
@@ -867,7 +864,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterRoleBinding,
+                response=rbac_authorization_v1.ClusterRoleBinding,
             )
         )
 
@@ -881,30 +878,32 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRoleBinding: ...
+    ) -> rbac_authorization_v1.ClusterRoleBinding: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ClusterRoleBinding | Mapping[str, Any],
+        body: rbac_authorization_v1.ClusterRoleBinding | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRoleBinding: ...
+    ) -> rbac_authorization_v1.ClusterRoleBinding: ...
 
     async def patch(
         self,
         name: str,
-        body: ClusterRoleBinding | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: rbac_authorization_v1.ClusterRoleBinding
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRoleBinding:
+    ) -> rbac_authorization_v1.ClusterRoleBinding:
         """Patch the ClusterRoleBinding ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -935,19 +934,19 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterRoleBinding,
+                response=rbac_authorization_v1.ClusterRoleBinding,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ClusterRoleBinding,
+        body: rbac_authorization_v1.ClusterRoleBinding,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRoleBinding:
+    ) -> rbac_authorization_v1.ClusterRoleBinding:
         """Replace the ClusterRoleBinding ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -974,7 +973,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterRoleBinding,
+                response=rbac_authorization_v1.ClusterRoleBinding,
             )
         )
 
@@ -990,7 +989,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ClusterRoleBinding]:
+    ) -> AsyncWatch[rbac_authorization_v1.ClusterRoleBinding]:
         """Watch ClusterRoleBinding objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1036,7 +1035,7 @@ class AsyncClusterRoleBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterRoleBinding,
+                response=rbac_authorization_v1.ClusterRoleBinding,
             ),
             resume=resume,
         )
@@ -1059,13 +1058,13 @@ class ClusterRoles(ResourceClient):
 
     def apply(
         self,
-        obj: ClusterRole,
+        obj: rbac_authorization_v1.ClusterRole,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRole:
+    ) -> rbac_authorization_v1.ClusterRole:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1090,18 +1089,18 @@ class ClusterRoles(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ClusterRole,
+                response=rbac_authorization_v1.ClusterRole,
             )
         )
 
     def create(
         self,
-        body: ClusterRole,
+        body: rbac_authorization_v1.ClusterRole,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRole:
+    ) -> rbac_authorization_v1.ClusterRole:
         """Create a ClusterRole.
 
         Args:
@@ -1123,7 +1122,7 @@ class ClusterRoles(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterRole,
+                response=rbac_authorization_v1.ClusterRole,
             )
         )
 
@@ -1137,7 +1136,7 @@ class ClusterRoles(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ClusterRole | meta_v1.Status:
+    ) -> rbac_authorization_v1.ClusterRole | meta_v1.Status:
         """Delete the ClusterRole ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1172,7 +1171,7 @@ class ClusterRoles(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterRole, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.ClusterRole, meta_v1.Status),
             )
         )
 
@@ -1194,7 +1193,7 @@ class ClusterRoles(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterRoleList | meta_v1.Status:
+    ) -> rbac_authorization_v1.ClusterRoleList | meta_v1.Status:
         """Delete every ClusterRole that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1259,17 +1258,19 @@ class ClusterRoles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterRoleList, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.ClusterRoleList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> ClusterRole:
+    def get(self, name: str) -> rbac_authorization_v1.ClusterRole:
         """Read the ClusterRole ``name``.
 
         Args:
             name: Name of the ClusterRole.
         """
-        return self._send(self._request("GET", name=name, response=ClusterRole))
+        return self._send(
+            self._request("GET", name=name, response=rbac_authorization_v1.ClusterRole)
+        )
 
     def list(
         self,
@@ -1282,7 +1283,7 @@ class ClusterRoles(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterRoleList:
+    ) -> rbac_authorization_v1.ClusterRoleList:
         """List ClusterRole objects, one page at a time.
 
         The ClusterRole objects: at most ``limit`` of them; pass the answer's
@@ -1323,7 +1324,7 @@ class ClusterRoles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterRoleList,
+                response=rbac_authorization_v1.ClusterRoleList,
             )
         )
 
@@ -1337,7 +1338,7 @@ class ClusterRoles(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ClusterRole]:
+    ) -> ListIterator[rbac_authorization_v1.ClusterRole]:
         """Every ClusterRole, following ``continue`` across pages.
 
         The ClusterRole objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -1376,7 +1377,7 @@ class ClusterRoles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterRole,
+                response=rbac_authorization_v1.ClusterRole,
             )
         )
 
@@ -1390,30 +1391,30 @@ class ClusterRoles(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRole: ...
+    ) -> rbac_authorization_v1.ClusterRole: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ClusterRole | Mapping[str, Any],
+        body: rbac_authorization_v1.ClusterRole | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRole: ...
+    ) -> rbac_authorization_v1.ClusterRole: ...
 
     def patch(
         self,
         name: str,
-        body: ClusterRole | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: rbac_authorization_v1.ClusterRole | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRole:
+    ) -> rbac_authorization_v1.ClusterRole:
         """Patch the ClusterRole ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1444,19 +1445,19 @@ class ClusterRoles(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterRole,
+                response=rbac_authorization_v1.ClusterRole,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ClusterRole,
+        body: rbac_authorization_v1.ClusterRole,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRole:
+    ) -> rbac_authorization_v1.ClusterRole:
         """Replace the ClusterRole ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1483,7 +1484,7 @@ class ClusterRoles(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterRole,
+                response=rbac_authorization_v1.ClusterRole,
             )
         )
 
@@ -1499,7 +1500,7 @@ class ClusterRoles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ClusterRole]:
+    ) -> Watch[rbac_authorization_v1.ClusterRole]:
         """Watch ClusterRole objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1545,7 +1546,7 @@ class ClusterRoles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterRole,
+                response=rbac_authorization_v1.ClusterRole,
             ),
             resume=resume,
         )
@@ -1558,13 +1559,13 @@ class AsyncClusterRoles(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ClusterRole,
+        obj: rbac_authorization_v1.ClusterRole,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRole:
+    ) -> rbac_authorization_v1.ClusterRole:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1589,18 +1590,18 @@ class AsyncClusterRoles(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ClusterRole,
+                response=rbac_authorization_v1.ClusterRole,
             )
         )
 
     async def create(
         self,
-        body: ClusterRole,
+        body: rbac_authorization_v1.ClusterRole,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRole:
+    ) -> rbac_authorization_v1.ClusterRole:
         """Create a ClusterRole.
 
         Args:
@@ -1622,7 +1623,7 @@ class AsyncClusterRoles(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterRole,
+                response=rbac_authorization_v1.ClusterRole,
             )
         )
 
@@ -1636,7 +1637,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ClusterRole | meta_v1.Status:
+    ) -> rbac_authorization_v1.ClusterRole | meta_v1.Status:
         """Delete the ClusterRole ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1671,7 +1672,7 @@ class AsyncClusterRoles(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ClusterRole, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.ClusterRole, meta_v1.Status),
             )
         )
 
@@ -1693,7 +1694,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterRoleList | meta_v1.Status:
+    ) -> rbac_authorization_v1.ClusterRoleList | meta_v1.Status:
         """Delete every ClusterRole that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1758,17 +1759,19 @@ class AsyncClusterRoles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ClusterRoleList, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.ClusterRoleList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> ClusterRole:
+    async def get(self, name: str) -> rbac_authorization_v1.ClusterRole:
         """Read the ClusterRole ``name``.
 
         Args:
             name: Name of the ClusterRole.
         """
-        return await self._send(self._request("GET", name=name, response=ClusterRole))
+        return await self._send(
+            self._request("GET", name=name, response=rbac_authorization_v1.ClusterRole)
+        )
 
     async def list(
         self,
@@ -1781,7 +1784,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ClusterRoleList:
+    ) -> rbac_authorization_v1.ClusterRoleList:
         """List ClusterRole objects, one page at a time.
 
         The ClusterRole objects: at most ``limit`` of them; pass the answer's
@@ -1822,7 +1825,7 @@ class AsyncClusterRoles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterRoleList,
+                response=rbac_authorization_v1.ClusterRoleList,
             )
         )
 
@@ -1836,7 +1839,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ClusterRole]:
+    ) -> AsyncListIterator[rbac_authorization_v1.ClusterRole]:
         """Every ClusterRole, following ``continue`` across pages.
 
         The ClusterRole objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -1875,7 +1878,7 @@ class AsyncClusterRoles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterRole,
+                response=rbac_authorization_v1.ClusterRole,
             )
         )
 
@@ -1889,30 +1892,30 @@ class AsyncClusterRoles(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRole: ...
+    ) -> rbac_authorization_v1.ClusterRole: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ClusterRole | Mapping[str, Any],
+        body: rbac_authorization_v1.ClusterRole | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRole: ...
+    ) -> rbac_authorization_v1.ClusterRole: ...
 
     async def patch(
         self,
         name: str,
-        body: ClusterRole | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: rbac_authorization_v1.ClusterRole | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRole:
+    ) -> rbac_authorization_v1.ClusterRole:
         """Patch the ClusterRole ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1943,19 +1946,19 @@ class AsyncClusterRoles(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterRole,
+                response=rbac_authorization_v1.ClusterRole,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ClusterRole,
+        body: rbac_authorization_v1.ClusterRole,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ClusterRole:
+    ) -> rbac_authorization_v1.ClusterRole:
         """Replace the ClusterRole ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1982,7 +1985,7 @@ class AsyncClusterRoles(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ClusterRole,
+                response=rbac_authorization_v1.ClusterRole,
             )
         )
 
@@ -1998,7 +2001,7 @@ class AsyncClusterRoles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ClusterRole]:
+    ) -> AsyncWatch[rbac_authorization_v1.ClusterRole]:
         """Watch ClusterRole objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2044,7 +2047,7 @@ class AsyncClusterRoles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ClusterRole,
+                response=rbac_authorization_v1.ClusterRole,
             ),
             resume=resume,
         )
@@ -2067,14 +2070,14 @@ class RoleBindings(ResourceClient):
 
     def apply(
         self,
-        obj: RoleBinding,
+        obj: rbac_authorization_v1.RoleBinding,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RoleBinding:
+    ) -> rbac_authorization_v1.RoleBinding:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2102,19 +2105,19 @@ class RoleBindings(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=RoleBinding,
+                response=rbac_authorization_v1.RoleBinding,
             )
         )
 
     def create(
         self,
-        body: RoleBinding,
+        body: rbac_authorization_v1.RoleBinding,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RoleBinding:
+    ) -> rbac_authorization_v1.RoleBinding:
         """Create a RoleBinding.
 
         Args:
@@ -2139,7 +2142,7 @@ class RoleBindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=RoleBinding,
+                response=rbac_authorization_v1.RoleBinding,
             )
         )
 
@@ -2154,7 +2157,7 @@ class RoleBindings(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> RoleBinding | meta_v1.Status:
+    ) -> rbac_authorization_v1.RoleBinding | meta_v1.Status:
         """Delete the RoleBinding ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2191,7 +2194,7 @@ class RoleBindings(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(RoleBinding, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.RoleBinding, meta_v1.Status),
             )
         )
 
@@ -2214,7 +2217,7 @@ class RoleBindings(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RoleBindingList | meta_v1.Status:
+    ) -> rbac_authorization_v1.RoleBindingList | meta_v1.Status:
         """Delete every RoleBinding in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2281,11 +2284,11 @@ class RoleBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(RoleBindingList, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.RoleBindingList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> RoleBinding:
+    def get(self, name: str, *, namespace: str | None = None) -> rbac_authorization_v1.RoleBinding:
         """Read the RoleBinding ``name``.
 
         Args:
@@ -2293,7 +2296,9 @@ class RoleBindings(ResourceClient):
             namespace: Namespace of the RoleBinding; default: the client's namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=RoleBinding)
+            self._request(
+                "GET", name=name, namespace=namespace, response=rbac_authorization_v1.RoleBinding
+            )
         )
 
     def list(
@@ -2309,7 +2314,7 @@ class RoleBindings(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RoleBindingList:
+    ) -> rbac_authorization_v1.RoleBindingList:
         """List RoleBinding objects, one page at a time.
 
         The RoleBinding objects in a namespace (or in every namespace): at most ``limit`` of
@@ -2354,7 +2359,7 @@ class RoleBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=RoleBindingList,
+                response=rbac_authorization_v1.RoleBindingList,
             )
         )
 
@@ -2370,7 +2375,7 @@ class RoleBindings(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[RoleBinding]:
+    ) -> ListIterator[rbac_authorization_v1.RoleBinding]:
         """Every RoleBinding, following ``continue`` across pages.
 
         The RoleBinding objects in a namespace (or in every namespace), ``limit`` per
@@ -2414,7 +2419,7 @@ class RoleBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=RoleBinding,
+                response=rbac_authorization_v1.RoleBinding,
             )
         )
 
@@ -2429,32 +2434,32 @@ class RoleBindings(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RoleBinding: ...
+    ) -> rbac_authorization_v1.RoleBinding: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: RoleBinding | Mapping[str, Any],
+        body: rbac_authorization_v1.RoleBinding | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RoleBinding: ...
+    ) -> rbac_authorization_v1.RoleBinding: ...
 
     def patch(
         self,
         name: str,
-        body: RoleBinding | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: rbac_authorization_v1.RoleBinding | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RoleBinding:
+    ) -> rbac_authorization_v1.RoleBinding:
         """Patch the RoleBinding ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2487,20 +2492,20 @@ class RoleBindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=RoleBinding,
+                response=rbac_authorization_v1.RoleBinding,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: RoleBinding,
+        body: rbac_authorization_v1.RoleBinding,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RoleBinding:
+    ) -> rbac_authorization_v1.RoleBinding:
         """Replace the RoleBinding ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2530,7 +2535,7 @@ class RoleBindings(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=RoleBinding,
+                response=rbac_authorization_v1.RoleBinding,
             )
         )
 
@@ -2548,7 +2553,7 @@ class RoleBindings(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[RoleBinding]:
+    ) -> Watch[rbac_authorization_v1.RoleBinding]:
         """Watch RoleBinding objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2598,7 +2603,7 @@ class RoleBindings(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=RoleBinding,
+                response=rbac_authorization_v1.RoleBinding,
             ),
             resume=resume,
         )
@@ -2611,14 +2616,14 @@ class AsyncRoleBindings(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: RoleBinding,
+        obj: rbac_authorization_v1.RoleBinding,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RoleBinding:
+    ) -> rbac_authorization_v1.RoleBinding:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2646,19 +2651,19 @@ class AsyncRoleBindings(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=RoleBinding,
+                response=rbac_authorization_v1.RoleBinding,
             )
         )
 
     async def create(
         self,
-        body: RoleBinding,
+        body: rbac_authorization_v1.RoleBinding,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RoleBinding:
+    ) -> rbac_authorization_v1.RoleBinding:
         """Create a RoleBinding.
 
         Args:
@@ -2683,7 +2688,7 @@ class AsyncRoleBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=RoleBinding,
+                response=rbac_authorization_v1.RoleBinding,
             )
         )
 
@@ -2698,7 +2703,7 @@ class AsyncRoleBindings(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> RoleBinding | meta_v1.Status:
+    ) -> rbac_authorization_v1.RoleBinding | meta_v1.Status:
         """Delete the RoleBinding ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2735,7 +2740,7 @@ class AsyncRoleBindings(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(RoleBinding, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.RoleBinding, meta_v1.Status),
             )
         )
 
@@ -2758,7 +2763,7 @@ class AsyncRoleBindings(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RoleBindingList | meta_v1.Status:
+    ) -> rbac_authorization_v1.RoleBindingList | meta_v1.Status:
         """Delete every RoleBinding in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2825,11 +2830,13 @@ class AsyncRoleBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(RoleBindingList, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.RoleBindingList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> RoleBinding:
+    async def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> rbac_authorization_v1.RoleBinding:
         """Read the RoleBinding ``name``.
 
         Args:
@@ -2837,7 +2844,9 @@ class AsyncRoleBindings(AsyncResourceClient):
             namespace: Namespace of the RoleBinding; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=RoleBinding)
+            self._request(
+                "GET", name=name, namespace=namespace, response=rbac_authorization_v1.RoleBinding
+            )
         )
 
     async def list(
@@ -2853,7 +2862,7 @@ class AsyncRoleBindings(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RoleBindingList:
+    ) -> rbac_authorization_v1.RoleBindingList:
         """List RoleBinding objects, one page at a time.
 
         The RoleBinding objects in a namespace (or in every namespace): at most ``limit`` of
@@ -2898,7 +2907,7 @@ class AsyncRoleBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=RoleBindingList,
+                response=rbac_authorization_v1.RoleBindingList,
             )
         )
 
@@ -2914,7 +2923,7 @@ class AsyncRoleBindings(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[RoleBinding]:
+    ) -> AsyncListIterator[rbac_authorization_v1.RoleBinding]:
         """Every RoleBinding, following ``continue`` across pages.
 
         The RoleBinding objects in a namespace (or in every namespace), ``limit`` per
@@ -2958,7 +2967,7 @@ class AsyncRoleBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=RoleBinding,
+                response=rbac_authorization_v1.RoleBinding,
             )
         )
 
@@ -2973,32 +2982,32 @@ class AsyncRoleBindings(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RoleBinding: ...
+    ) -> rbac_authorization_v1.RoleBinding: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: RoleBinding | Mapping[str, Any],
+        body: rbac_authorization_v1.RoleBinding | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RoleBinding: ...
+    ) -> rbac_authorization_v1.RoleBinding: ...
 
     async def patch(
         self,
         name: str,
-        body: RoleBinding | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: rbac_authorization_v1.RoleBinding | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RoleBinding:
+    ) -> rbac_authorization_v1.RoleBinding:
         """Patch the RoleBinding ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3031,20 +3040,20 @@ class AsyncRoleBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=RoleBinding,
+                response=rbac_authorization_v1.RoleBinding,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: RoleBinding,
+        body: rbac_authorization_v1.RoleBinding,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> RoleBinding:
+    ) -> rbac_authorization_v1.RoleBinding:
         """Replace the RoleBinding ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -3074,7 +3083,7 @@ class AsyncRoleBindings(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=RoleBinding,
+                response=rbac_authorization_v1.RoleBinding,
             )
         )
 
@@ -3092,7 +3101,7 @@ class AsyncRoleBindings(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[RoleBinding]:
+    ) -> AsyncWatch[rbac_authorization_v1.RoleBinding]:
         """Watch RoleBinding objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -3142,7 +3151,7 @@ class AsyncRoleBindings(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=RoleBinding,
+                response=rbac_authorization_v1.RoleBinding,
             ),
             resume=resume,
         )
@@ -3165,14 +3174,14 @@ class Roles(ResourceClient):
 
     def apply(
         self,
-        obj: Role,
+        obj: rbac_authorization_v1.Role,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Role:
+    ) -> rbac_authorization_v1.Role:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3200,19 +3209,19 @@ class Roles(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Role,
+                response=rbac_authorization_v1.Role,
             )
         )
 
     def create(
         self,
-        body: Role,
+        body: rbac_authorization_v1.Role,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Role:
+    ) -> rbac_authorization_v1.Role:
         """Create a Role.
 
         Args:
@@ -3237,7 +3246,7 @@ class Roles(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Role,
+                response=rbac_authorization_v1.Role,
             )
         )
 
@@ -3252,7 +3261,7 @@ class Roles(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Role | meta_v1.Status:
+    ) -> rbac_authorization_v1.Role | meta_v1.Status:
         """Delete the Role ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -3289,7 +3298,7 @@ class Roles(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Role, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.Role, meta_v1.Status),
             )
         )
 
@@ -3312,7 +3321,7 @@ class Roles(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RoleList | meta_v1.Status:
+    ) -> rbac_authorization_v1.RoleList | meta_v1.Status:
         """Delete every Role in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -3379,18 +3388,22 @@ class Roles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(RoleList, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.RoleList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> Role:
+    def get(self, name: str, *, namespace: str | None = None) -> rbac_authorization_v1.Role:
         """Read the Role ``name``.
 
         Args:
             name: Name of the Role.
             namespace: Namespace of the Role; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=Role))
+        return self._send(
+            self._request(
+                "GET", name=name, namespace=namespace, response=rbac_authorization_v1.Role
+            )
+        )
 
     def list(
         self,
@@ -3405,7 +3418,7 @@ class Roles(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RoleList:
+    ) -> rbac_authorization_v1.RoleList:
         """List Role objects, one page at a time.
 
         The Role objects in a namespace (or in every namespace): at most ``limit`` of them;
@@ -3450,7 +3463,7 @@ class Roles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=RoleList,
+                response=rbac_authorization_v1.RoleList,
             )
         )
 
@@ -3466,7 +3479,7 @@ class Roles(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[Role]:
+    ) -> ListIterator[rbac_authorization_v1.Role]:
         """Every Role, following ``continue`` across pages.
 
         The Role objects in a namespace (or in every namespace), ``limit`` per request (500
@@ -3509,7 +3522,7 @@ class Roles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Role,
+                response=rbac_authorization_v1.Role,
             )
         )
 
@@ -3524,32 +3537,32 @@ class Roles(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Role: ...
+    ) -> rbac_authorization_v1.Role: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: Role | Mapping[str, Any],
+        body: rbac_authorization_v1.Role | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Role: ...
+    ) -> rbac_authorization_v1.Role: ...
 
     def patch(
         self,
         name: str,
-        body: Role | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: rbac_authorization_v1.Role | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Role:
+    ) -> rbac_authorization_v1.Role:
         """Patch the Role ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3582,20 +3595,20 @@ class Roles(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Role,
+                response=rbac_authorization_v1.Role,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: Role,
+        body: rbac_authorization_v1.Role,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Role:
+    ) -> rbac_authorization_v1.Role:
         """Replace the Role ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -3625,7 +3638,7 @@ class Roles(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Role,
+                response=rbac_authorization_v1.Role,
             )
         )
 
@@ -3643,7 +3656,7 @@ class Roles(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[Role]:
+    ) -> Watch[rbac_authorization_v1.Role]:
         """Watch Role objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -3693,7 +3706,7 @@ class Roles(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Role,
+                response=rbac_authorization_v1.Role,
             ),
             resume=resume,
         )
@@ -3706,14 +3719,14 @@ class AsyncRoles(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: Role,
+        obj: rbac_authorization_v1.Role,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Role:
+    ) -> rbac_authorization_v1.Role:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3741,19 +3754,19 @@ class AsyncRoles(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Role,
+                response=rbac_authorization_v1.Role,
             )
         )
 
     async def create(
         self,
-        body: Role,
+        body: rbac_authorization_v1.Role,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Role:
+    ) -> rbac_authorization_v1.Role:
         """Create a Role.
 
         Args:
@@ -3778,7 +3791,7 @@ class AsyncRoles(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Role,
+                response=rbac_authorization_v1.Role,
             )
         )
 
@@ -3793,7 +3806,7 @@ class AsyncRoles(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Role | meta_v1.Status:
+    ) -> rbac_authorization_v1.Role | meta_v1.Status:
         """Delete the Role ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -3830,7 +3843,7 @@ class AsyncRoles(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Role, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.Role, meta_v1.Status),
             )
         )
 
@@ -3853,7 +3866,7 @@ class AsyncRoles(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RoleList | meta_v1.Status:
+    ) -> rbac_authorization_v1.RoleList | meta_v1.Status:
         """Delete every Role in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -3920,18 +3933,22 @@ class AsyncRoles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(RoleList, meta_v1.Status),
+                response=OrStatus(rbac_authorization_v1.RoleList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> Role:
+    async def get(self, name: str, *, namespace: str | None = None) -> rbac_authorization_v1.Role:
         """Read the Role ``name``.
 
         Args:
             name: Name of the Role.
             namespace: Namespace of the Role; default: the client's namespace.
         """
-        return await self._send(self._request("GET", name=name, namespace=namespace, response=Role))
+        return await self._send(
+            self._request(
+                "GET", name=name, namespace=namespace, response=rbac_authorization_v1.Role
+            )
+        )
 
     async def list(
         self,
@@ -3946,7 +3963,7 @@ class AsyncRoles(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> RoleList:
+    ) -> rbac_authorization_v1.RoleList:
         """List Role objects, one page at a time.
 
         The Role objects in a namespace (or in every namespace): at most ``limit`` of them;
@@ -3991,7 +4008,7 @@ class AsyncRoles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=RoleList,
+                response=rbac_authorization_v1.RoleList,
             )
         )
 
@@ -4007,7 +4024,7 @@ class AsyncRoles(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[Role]:
+    ) -> AsyncListIterator[rbac_authorization_v1.Role]:
         """Every Role, following ``continue`` across pages.
 
         The Role objects in a namespace (or in every namespace), ``limit`` per request (500
@@ -4050,7 +4067,7 @@ class AsyncRoles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Role,
+                response=rbac_authorization_v1.Role,
             )
         )
 
@@ -4065,32 +4082,32 @@ class AsyncRoles(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Role: ...
+    ) -> rbac_authorization_v1.Role: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: Role | Mapping[str, Any],
+        body: rbac_authorization_v1.Role | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Role: ...
+    ) -> rbac_authorization_v1.Role: ...
 
     async def patch(
         self,
         name: str,
-        body: Role | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: rbac_authorization_v1.Role | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Role:
+    ) -> rbac_authorization_v1.Role:
         """Patch the Role ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4123,20 +4140,20 @@ class AsyncRoles(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Role,
+                response=rbac_authorization_v1.Role,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: Role,
+        body: rbac_authorization_v1.Role,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Role:
+    ) -> rbac_authorization_v1.Role:
         """Replace the Role ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -4166,7 +4183,7 @@ class AsyncRoles(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Role,
+                response=rbac_authorization_v1.Role,
             )
         )
 
@@ -4184,7 +4201,7 @@ class AsyncRoles(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[Role]:
+    ) -> AsyncWatch[rbac_authorization_v1.Role]:
         """Watch Role objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -4234,7 +4251,7 @@ class AsyncRoles(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Role,
+                response=rbac_authorization_v1.Role,
             ),
             resume=resume,
         )

@@ -11,12 +11,7 @@ from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
 from ..meta import v1 as meta_v1
-from .v1alpha3 import (
-    DeviceTaintRule,
-    DeviceTaintRuleList,
-    ResourcePoolStatusRequest,
-    ResourcePoolStatusRequestList,
-)
+from ..resource import v1alpha3 as resource_v1alpha3
 
 __all__ = [
     "AsyncDeviceTaintRules",
@@ -43,13 +38,13 @@ class DeviceTaintRules(ResourceClient):
 
     def apply(
         self,
-        obj: DeviceTaintRule,
+        obj: resource_v1alpha3.DeviceTaintRule,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1alpha3.DeviceTaintRule:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -74,19 +69,19 @@ class DeviceTaintRules(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
     def apply_status(
         self,
-        obj: DeviceTaintRule,
+        obj: resource_v1alpha3.DeviceTaintRule,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1alpha3.DeviceTaintRule:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -112,18 +107,18 @@ class DeviceTaintRules(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
     def create(
         self,
-        body: DeviceTaintRule,
+        body: resource_v1alpha3.DeviceTaintRule,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1alpha3.DeviceTaintRule:
         """Create a DeviceTaintRule.
 
         Args:
@@ -145,7 +140,7 @@ class DeviceTaintRules(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
@@ -159,7 +154,7 @@ class DeviceTaintRules(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> DeviceTaintRule | meta_v1.Status:
+    ) -> resource_v1alpha3.DeviceTaintRule | meta_v1.Status:
         """Delete the DeviceTaintRule ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -194,7 +189,7 @@ class DeviceTaintRules(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceTaintRule, meta_v1.Status),
+                response=OrStatus(resource_v1alpha3.DeviceTaintRule, meta_v1.Status),
             )
         )
 
@@ -216,7 +211,7 @@ class DeviceTaintRules(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceTaintRuleList | meta_v1.Status:
+    ) -> resource_v1alpha3.DeviceTaintRuleList | meta_v1.Status:
         """Delete every DeviceTaintRule that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -281,26 +276,30 @@ class DeviceTaintRules(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceTaintRuleList, meta_v1.Status),
+                response=OrStatus(resource_v1alpha3.DeviceTaintRuleList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> DeviceTaintRule:
+    def get(self, name: str) -> resource_v1alpha3.DeviceTaintRule:
         """Read the DeviceTaintRule ``name``.
 
         Args:
             name: Name of the DeviceTaintRule.
         """
-        return self._send(self._request("GET", name=name, response=DeviceTaintRule))
+        return self._send(
+            self._request("GET", name=name, response=resource_v1alpha3.DeviceTaintRule)
+        )
 
-    def get_status(self, name: str) -> DeviceTaintRule:
+    def get_status(self, name: str) -> resource_v1alpha3.DeviceTaintRule:
         """Read the status of the DeviceTaintRule ``name``.
 
         Args:
             name: Name of the DeviceTaintRule.
         """
         return self._send(
-            self._request("GET", name=name, subresource="status", response=DeviceTaintRule)
+            self._request(
+                "GET", name=name, subresource="status", response=resource_v1alpha3.DeviceTaintRule
+            )
         )
 
     def list(
@@ -314,7 +313,7 @@ class DeviceTaintRules(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceTaintRuleList:
+    ) -> resource_v1alpha3.DeviceTaintRuleList:
         """List DeviceTaintRule objects, one page at a time.
 
         The DeviceTaintRule objects: at most ``limit`` of them; pass the answer's
@@ -355,7 +354,7 @@ class DeviceTaintRules(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceTaintRuleList,
+                response=resource_v1alpha3.DeviceTaintRuleList,
             )
         )
 
@@ -369,7 +368,7 @@ class DeviceTaintRules(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[DeviceTaintRule]:
+    ) -> ListIterator[resource_v1alpha3.DeviceTaintRule]:
         """Every DeviceTaintRule, following ``continue`` across pages.
 
         The DeviceTaintRule objects, ``limit`` per request (500 by default). Once exhausted,
@@ -408,7 +407,7 @@ class DeviceTaintRules(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
@@ -422,30 +421,30 @@ class DeviceTaintRules(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1alpha3.DeviceTaintRule: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any],
+        body: resource_v1alpha3.DeviceTaintRule | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1alpha3.DeviceTaintRule: ...
 
     def patch(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1alpha3.DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1alpha3.DeviceTaintRule:
         """Patch the DeviceTaintRule ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -476,7 +475,7 @@ class DeviceTaintRules(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
@@ -490,30 +489,30 @@ class DeviceTaintRules(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1alpha3.DeviceTaintRule: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any],
+        body: resource_v1alpha3.DeviceTaintRule | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1alpha3.DeviceTaintRule: ...
 
     def patch_status(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1alpha3.DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1alpha3.DeviceTaintRule:
         """Patch the status of the DeviceTaintRule ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -545,19 +544,19 @@ class DeviceTaintRules(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: DeviceTaintRule,
+        body: resource_v1alpha3.DeviceTaintRule,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1alpha3.DeviceTaintRule:
         """Replace the DeviceTaintRule ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -584,19 +583,19 @@ class DeviceTaintRules(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: DeviceTaintRule,
+        body: resource_v1alpha3.DeviceTaintRule,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1alpha3.DeviceTaintRule:
         """Replace the status of the DeviceTaintRule ``name``.
 
         Args:
@@ -621,7 +620,7 @@ class DeviceTaintRules(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
@@ -637,7 +636,7 @@ class DeviceTaintRules(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[DeviceTaintRule]:
+    ) -> Watch[resource_v1alpha3.DeviceTaintRule]:
         """Watch DeviceTaintRule objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -683,7 +682,7 @@ class DeviceTaintRules(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             ),
             resume=resume,
         )
@@ -696,13 +695,13 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: DeviceTaintRule,
+        obj: resource_v1alpha3.DeviceTaintRule,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1alpha3.DeviceTaintRule:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -727,19 +726,19 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
     async def apply_status(
         self,
-        obj: DeviceTaintRule,
+        obj: resource_v1alpha3.DeviceTaintRule,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1alpha3.DeviceTaintRule:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -765,18 +764,18 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
     async def create(
         self,
-        body: DeviceTaintRule,
+        body: resource_v1alpha3.DeviceTaintRule,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1alpha3.DeviceTaintRule:
         """Create a DeviceTaintRule.
 
         Args:
@@ -798,7 +797,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
@@ -812,7 +811,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> DeviceTaintRule | meta_v1.Status:
+    ) -> resource_v1alpha3.DeviceTaintRule | meta_v1.Status:
         """Delete the DeviceTaintRule ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -847,7 +846,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceTaintRule, meta_v1.Status),
+                response=OrStatus(resource_v1alpha3.DeviceTaintRule, meta_v1.Status),
             )
         )
 
@@ -869,7 +868,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceTaintRuleList | meta_v1.Status:
+    ) -> resource_v1alpha3.DeviceTaintRuleList | meta_v1.Status:
         """Delete every DeviceTaintRule that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -934,26 +933,30 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceTaintRuleList, meta_v1.Status),
+                response=OrStatus(resource_v1alpha3.DeviceTaintRuleList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> DeviceTaintRule:
+    async def get(self, name: str) -> resource_v1alpha3.DeviceTaintRule:
         """Read the DeviceTaintRule ``name``.
 
         Args:
             name: Name of the DeviceTaintRule.
         """
-        return await self._send(self._request("GET", name=name, response=DeviceTaintRule))
+        return await self._send(
+            self._request("GET", name=name, response=resource_v1alpha3.DeviceTaintRule)
+        )
 
-    async def get_status(self, name: str) -> DeviceTaintRule:
+    async def get_status(self, name: str) -> resource_v1alpha3.DeviceTaintRule:
         """Read the status of the DeviceTaintRule ``name``.
 
         Args:
             name: Name of the DeviceTaintRule.
         """
         return await self._send(
-            self._request("GET", name=name, subresource="status", response=DeviceTaintRule)
+            self._request(
+                "GET", name=name, subresource="status", response=resource_v1alpha3.DeviceTaintRule
+            )
         )
 
     async def list(
@@ -967,7 +970,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceTaintRuleList:
+    ) -> resource_v1alpha3.DeviceTaintRuleList:
         """List DeviceTaintRule objects, one page at a time.
 
         The DeviceTaintRule objects: at most ``limit`` of them; pass the answer's
@@ -1008,7 +1011,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceTaintRuleList,
+                response=resource_v1alpha3.DeviceTaintRuleList,
             )
         )
 
@@ -1022,7 +1025,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[DeviceTaintRule]:
+    ) -> AsyncListIterator[resource_v1alpha3.DeviceTaintRule]:
         """Every DeviceTaintRule, following ``continue`` across pages.
 
         The DeviceTaintRule objects, ``limit`` per request (500 by default). Once exhausted,
@@ -1061,7 +1064,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
@@ -1075,30 +1078,30 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1alpha3.DeviceTaintRule: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any],
+        body: resource_v1alpha3.DeviceTaintRule | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1alpha3.DeviceTaintRule: ...
 
     async def patch(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1alpha3.DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1alpha3.DeviceTaintRule:
         """Patch the DeviceTaintRule ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1129,7 +1132,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
@@ -1143,30 +1146,30 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1alpha3.DeviceTaintRule: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any],
+        body: resource_v1alpha3.DeviceTaintRule | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1alpha3.DeviceTaintRule: ...
 
     async def patch_status(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1alpha3.DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1alpha3.DeviceTaintRule:
         """Patch the status of the DeviceTaintRule ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1198,19 +1201,19 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: DeviceTaintRule,
+        body: resource_v1alpha3.DeviceTaintRule,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1alpha3.DeviceTaintRule:
         """Replace the DeviceTaintRule ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1237,19 +1240,19 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: DeviceTaintRule,
+        body: resource_v1alpha3.DeviceTaintRule,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1alpha3.DeviceTaintRule:
         """Replace the status of the DeviceTaintRule ``name``.
 
         Args:
@@ -1274,7 +1277,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             )
         )
 
@@ -1290,7 +1293,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[DeviceTaintRule]:
+    ) -> AsyncWatch[resource_v1alpha3.DeviceTaintRule]:
         """Watch DeviceTaintRule objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1336,7 +1339,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1alpha3.DeviceTaintRule,
             ),
             resume=resume,
         )
@@ -1361,13 +1364,13 @@ class ResourcePoolStatusRequests(ResourceClient):
 
     def apply(
         self,
-        obj: ResourcePoolStatusRequest,
+        obj: resource_v1alpha3.ResourcePoolStatusRequest,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1392,19 +1395,19 @@ class ResourcePoolStatusRequests(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
     def apply_status(
         self,
-        obj: ResourcePoolStatusRequest,
+        obj: resource_v1alpha3.ResourcePoolStatusRequest,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1430,18 +1433,18 @@ class ResourcePoolStatusRequests(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
     def create(
         self,
-        body: ResourcePoolStatusRequest,
+        body: resource_v1alpha3.ResourcePoolStatusRequest,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Create a ResourcePoolStatusRequest.
 
         Args:
@@ -1463,7 +1466,7 @@ class ResourcePoolStatusRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
@@ -1477,7 +1480,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourcePoolStatusRequest | meta_v1.Status:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest | meta_v1.Status:
         """Delete the ResourcePoolStatusRequest ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1512,7 +1515,7 @@ class ResourcePoolStatusRequests(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourcePoolStatusRequest, meta_v1.Status),
+                response=OrStatus(resource_v1alpha3.ResourcePoolStatusRequest, meta_v1.Status),
             )
         )
 
@@ -1534,7 +1537,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourcePoolStatusRequestList | meta_v1.Status:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequestList | meta_v1.Status:
         """Delete every ResourcePoolStatusRequest that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1599,19 +1602,21 @@ class ResourcePoolStatusRequests(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourcePoolStatusRequestList, meta_v1.Status),
+                response=OrStatus(resource_v1alpha3.ResourcePoolStatusRequestList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> ResourcePoolStatusRequest:
+    def get(self, name: str) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Read the ResourcePoolStatusRequest ``name``.
 
         Args:
             name: Name of the ResourcePoolStatusRequest.
         """
-        return self._send(self._request("GET", name=name, response=ResourcePoolStatusRequest))
+        return self._send(
+            self._request("GET", name=name, response=resource_v1alpha3.ResourcePoolStatusRequest)
+        )
 
-    def get_status(self, name: str) -> ResourcePoolStatusRequest:
+    def get_status(self, name: str) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Read the status of the ResourcePoolStatusRequest ``name``.
 
         Args:
@@ -1619,7 +1624,10 @@ class ResourcePoolStatusRequests(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, subresource="status", response=ResourcePoolStatusRequest
+                "GET",
+                name=name,
+                subresource="status",
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
@@ -1634,7 +1642,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourcePoolStatusRequestList:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequestList:
         """List ResourcePoolStatusRequest objects, one page at a time.
 
         The ResourcePoolStatusRequest objects: at most ``limit`` of them; pass the answer's
@@ -1675,7 +1683,7 @@ class ResourcePoolStatusRequests(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourcePoolStatusRequestList,
+                response=resource_v1alpha3.ResourcePoolStatusRequestList,
             )
         )
 
@@ -1689,7 +1697,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ResourcePoolStatusRequest]:
+    ) -> ListIterator[resource_v1alpha3.ResourcePoolStatusRequest]:
         """Every ResourcePoolStatusRequest, following ``continue`` across pages.
 
         The ResourcePoolStatusRequest objects, ``limit`` per request (500 by default). Once
@@ -1728,7 +1736,7 @@ class ResourcePoolStatusRequests(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
@@ -1742,30 +1750,32 @@ class ResourcePoolStatusRequests(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest: ...
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ResourcePoolStatusRequest | Mapping[str, Any],
+        body: resource_v1alpha3.ResourcePoolStatusRequest | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest: ...
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest: ...
 
     def patch(
         self,
         name: str,
-        body: ResourcePoolStatusRequest | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1alpha3.ResourcePoolStatusRequest
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Patch the ResourcePoolStatusRequest ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1796,7 +1806,7 @@ class ResourcePoolStatusRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
@@ -1810,30 +1820,32 @@ class ResourcePoolStatusRequests(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest: ...
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: ResourcePoolStatusRequest | Mapping[str, Any],
+        body: resource_v1alpha3.ResourcePoolStatusRequest | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest: ...
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest: ...
 
     def patch_status(
         self,
         name: str,
-        body: ResourcePoolStatusRequest | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1alpha3.ResourcePoolStatusRequest
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Patch the status of the ResourcePoolStatusRequest ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1865,19 +1877,19 @@ class ResourcePoolStatusRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ResourcePoolStatusRequest,
+        body: resource_v1alpha3.ResourcePoolStatusRequest,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Replace the ResourcePoolStatusRequest ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1904,19 +1916,19 @@ class ResourcePoolStatusRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: ResourcePoolStatusRequest,
+        body: resource_v1alpha3.ResourcePoolStatusRequest,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Replace the status of the ResourcePoolStatusRequest ``name``.
 
         Args:
@@ -1941,7 +1953,7 @@ class ResourcePoolStatusRequests(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
@@ -1957,7 +1969,7 @@ class ResourcePoolStatusRequests(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ResourcePoolStatusRequest]:
+    ) -> Watch[resource_v1alpha3.ResourcePoolStatusRequest]:
         """Watch ResourcePoolStatusRequest objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2003,7 +2015,7 @@ class ResourcePoolStatusRequests(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             ),
             resume=resume,
         )
@@ -2018,13 +2030,13 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ResourcePoolStatusRequest,
+        obj: resource_v1alpha3.ResourcePoolStatusRequest,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2049,19 +2061,19 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
     async def apply_status(
         self,
-        obj: ResourcePoolStatusRequest,
+        obj: resource_v1alpha3.ResourcePoolStatusRequest,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2087,18 +2099,18 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
     async def create(
         self,
-        body: ResourcePoolStatusRequest,
+        body: resource_v1alpha3.ResourcePoolStatusRequest,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Create a ResourcePoolStatusRequest.
 
         Args:
@@ -2120,7 +2132,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
@@ -2134,7 +2146,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourcePoolStatusRequest | meta_v1.Status:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest | meta_v1.Status:
         """Delete the ResourcePoolStatusRequest ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2169,7 +2181,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourcePoolStatusRequest, meta_v1.Status),
+                response=OrStatus(resource_v1alpha3.ResourcePoolStatusRequest, meta_v1.Status),
             )
         )
 
@@ -2191,7 +2203,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourcePoolStatusRequestList | meta_v1.Status:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequestList | meta_v1.Status:
         """Delete every ResourcePoolStatusRequest that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2256,19 +2268,21 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourcePoolStatusRequestList, meta_v1.Status),
+                response=OrStatus(resource_v1alpha3.ResourcePoolStatusRequestList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> ResourcePoolStatusRequest:
+    async def get(self, name: str) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Read the ResourcePoolStatusRequest ``name``.
 
         Args:
             name: Name of the ResourcePoolStatusRequest.
         """
-        return await self._send(self._request("GET", name=name, response=ResourcePoolStatusRequest))
+        return await self._send(
+            self._request("GET", name=name, response=resource_v1alpha3.ResourcePoolStatusRequest)
+        )
 
-    async def get_status(self, name: str) -> ResourcePoolStatusRequest:
+    async def get_status(self, name: str) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Read the status of the ResourcePoolStatusRequest ``name``.
 
         Args:
@@ -2276,7 +2290,10 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, subresource="status", response=ResourcePoolStatusRequest
+                "GET",
+                name=name,
+                subresource="status",
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
@@ -2291,7 +2308,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourcePoolStatusRequestList:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequestList:
         """List ResourcePoolStatusRequest objects, one page at a time.
 
         The ResourcePoolStatusRequest objects: at most ``limit`` of them; pass the answer's
@@ -2332,7 +2349,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourcePoolStatusRequestList,
+                response=resource_v1alpha3.ResourcePoolStatusRequestList,
             )
         )
 
@@ -2346,7 +2363,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ResourcePoolStatusRequest]:
+    ) -> AsyncListIterator[resource_v1alpha3.ResourcePoolStatusRequest]:
         """Every ResourcePoolStatusRequest, following ``continue`` across pages.
 
         The ResourcePoolStatusRequest objects, ``limit`` per request (500 by default). Once
@@ -2385,7 +2402,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
@@ -2399,30 +2416,32 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest: ...
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ResourcePoolStatusRequest | Mapping[str, Any],
+        body: resource_v1alpha3.ResourcePoolStatusRequest | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest: ...
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest: ...
 
     async def patch(
         self,
         name: str,
-        body: ResourcePoolStatusRequest | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1alpha3.ResourcePoolStatusRequest
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Patch the ResourcePoolStatusRequest ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2453,7 +2472,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
@@ -2467,30 +2486,32 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest: ...
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: ResourcePoolStatusRequest | Mapping[str, Any],
+        body: resource_v1alpha3.ResourcePoolStatusRequest | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest: ...
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest: ...
 
     async def patch_status(
         self,
         name: str,
-        body: ResourcePoolStatusRequest | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1alpha3.ResourcePoolStatusRequest
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Patch the status of the ResourcePoolStatusRequest ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2522,19 +2543,19 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ResourcePoolStatusRequest,
+        body: resource_v1alpha3.ResourcePoolStatusRequest,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Replace the ResourcePoolStatusRequest ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2561,19 +2582,19 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: ResourcePoolStatusRequest,
+        body: resource_v1alpha3.ResourcePoolStatusRequest,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourcePoolStatusRequest:
+    ) -> resource_v1alpha3.ResourcePoolStatusRequest:
         """Replace the status of the ResourcePoolStatusRequest ``name``.
 
         Args:
@@ -2598,7 +2619,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             )
         )
 
@@ -2614,7 +2635,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ResourcePoolStatusRequest]:
+    ) -> AsyncWatch[resource_v1alpha3.ResourcePoolStatusRequest]:
         """Watch ResourcePoolStatusRequest objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2660,7 +2681,7 @@ class AsyncResourcePoolStatusRequests(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourcePoolStatusRequest,
+                response=resource_v1alpha3.ResourcePoolStatusRequest,
             ),
             resume=resume,
         )

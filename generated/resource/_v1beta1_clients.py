@@ -11,16 +11,7 @@ from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
 from ..meta import v1 as meta_v1
-from .v1beta1 import (
-    DeviceClass,
-    DeviceClassList,
-    ResourceClaim,
-    ResourceClaimList,
-    ResourceClaimTemplate,
-    ResourceClaimTemplateList,
-    ResourceSlice,
-    ResourceSliceList,
-)
+from ..resource import v1beta1 as resource_v1beta1
 
 __all__ = [
     "AsyncDeviceClasses",
@@ -51,13 +42,13 @@ class DeviceClasses(ResourceClient):
 
     def apply(
         self,
-        obj: DeviceClass,
+        obj: resource_v1beta1.DeviceClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta1.DeviceClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -82,18 +73,18 @@ class DeviceClasses(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DeviceClass,
+                response=resource_v1beta1.DeviceClass,
             )
         )
 
     def create(
         self,
-        body: DeviceClass,
+        body: resource_v1beta1.DeviceClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta1.DeviceClass:
         """Create a DeviceClass.
 
         Args:
@@ -115,7 +106,7 @@ class DeviceClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceClass,
+                response=resource_v1beta1.DeviceClass,
             )
         )
 
@@ -129,7 +120,7 @@ class DeviceClasses(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> DeviceClass | meta_v1.Status:
+    ) -> resource_v1beta1.DeviceClass | meta_v1.Status:
         """Delete the DeviceClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -164,7 +155,7 @@ class DeviceClasses(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceClass, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.DeviceClass, meta_v1.Status),
             )
         )
 
@@ -186,7 +177,7 @@ class DeviceClasses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceClassList | meta_v1.Status:
+    ) -> resource_v1beta1.DeviceClassList | meta_v1.Status:
         """Delete every DeviceClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -251,17 +242,17 @@ class DeviceClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceClassList, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.DeviceClassList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> DeviceClass:
+    def get(self, name: str) -> resource_v1beta1.DeviceClass:
         """Read the DeviceClass ``name``.
 
         Args:
             name: Name of the DeviceClass.
         """
-        return self._send(self._request("GET", name=name, response=DeviceClass))
+        return self._send(self._request("GET", name=name, response=resource_v1beta1.DeviceClass))
 
     def list(
         self,
@@ -274,7 +265,7 @@ class DeviceClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceClassList:
+    ) -> resource_v1beta1.DeviceClassList:
         """List DeviceClass objects, one page at a time.
 
         The DeviceClass objects: at most ``limit`` of them; pass the answer's
@@ -315,7 +306,7 @@ class DeviceClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceClassList,
+                response=resource_v1beta1.DeviceClassList,
             )
         )
 
@@ -329,7 +320,7 @@ class DeviceClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[DeviceClass]:
+    ) -> ListIterator[resource_v1beta1.DeviceClass]:
         """Every DeviceClass, following ``continue`` across pages.
 
         The DeviceClass objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -368,7 +359,7 @@ class DeviceClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceClass,
+                response=resource_v1beta1.DeviceClass,
             )
         )
 
@@ -382,30 +373,30 @@ class DeviceClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass: ...
+    ) -> resource_v1beta1.DeviceClass: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: DeviceClass | Mapping[str, Any],
+        body: resource_v1beta1.DeviceClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass: ...
+    ) -> resource_v1beta1.DeviceClass: ...
 
     def patch(
         self,
         name: str,
-        body: DeviceClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta1.DeviceClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta1.DeviceClass:
         """Patch the DeviceClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -436,19 +427,19 @@ class DeviceClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceClass,
+                response=resource_v1beta1.DeviceClass,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: DeviceClass,
+        body: resource_v1beta1.DeviceClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta1.DeviceClass:
         """Replace the DeviceClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -475,7 +466,7 @@ class DeviceClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceClass,
+                response=resource_v1beta1.DeviceClass,
             )
         )
 
@@ -491,7 +482,7 @@ class DeviceClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[DeviceClass]:
+    ) -> Watch[resource_v1beta1.DeviceClass]:
         """Watch DeviceClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -537,7 +528,7 @@ class DeviceClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceClass,
+                response=resource_v1beta1.DeviceClass,
             ),
             resume=resume,
         )
@@ -550,13 +541,13 @@ class AsyncDeviceClasses(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: DeviceClass,
+        obj: resource_v1beta1.DeviceClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta1.DeviceClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -581,18 +572,18 @@ class AsyncDeviceClasses(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DeviceClass,
+                response=resource_v1beta1.DeviceClass,
             )
         )
 
     async def create(
         self,
-        body: DeviceClass,
+        body: resource_v1beta1.DeviceClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta1.DeviceClass:
         """Create a DeviceClass.
 
         Args:
@@ -614,7 +605,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceClass,
+                response=resource_v1beta1.DeviceClass,
             )
         )
 
@@ -628,7 +619,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> DeviceClass | meta_v1.Status:
+    ) -> resource_v1beta1.DeviceClass | meta_v1.Status:
         """Delete the DeviceClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -663,7 +654,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceClass, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.DeviceClass, meta_v1.Status),
             )
         )
 
@@ -685,7 +676,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceClassList | meta_v1.Status:
+    ) -> resource_v1beta1.DeviceClassList | meta_v1.Status:
         """Delete every DeviceClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -750,17 +741,19 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceClassList, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.DeviceClassList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> DeviceClass:
+    async def get(self, name: str) -> resource_v1beta1.DeviceClass:
         """Read the DeviceClass ``name``.
 
         Args:
             name: Name of the DeviceClass.
         """
-        return await self._send(self._request("GET", name=name, response=DeviceClass))
+        return await self._send(
+            self._request("GET", name=name, response=resource_v1beta1.DeviceClass)
+        )
 
     async def list(
         self,
@@ -773,7 +766,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceClassList:
+    ) -> resource_v1beta1.DeviceClassList:
         """List DeviceClass objects, one page at a time.
 
         The DeviceClass objects: at most ``limit`` of them; pass the answer's
@@ -814,7 +807,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceClassList,
+                response=resource_v1beta1.DeviceClassList,
             )
         )
 
@@ -828,7 +821,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[DeviceClass]:
+    ) -> AsyncListIterator[resource_v1beta1.DeviceClass]:
         """Every DeviceClass, following ``continue`` across pages.
 
         The DeviceClass objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -867,7 +860,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceClass,
+                response=resource_v1beta1.DeviceClass,
             )
         )
 
@@ -881,30 +874,30 @@ class AsyncDeviceClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass: ...
+    ) -> resource_v1beta1.DeviceClass: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: DeviceClass | Mapping[str, Any],
+        body: resource_v1beta1.DeviceClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass: ...
+    ) -> resource_v1beta1.DeviceClass: ...
 
     async def patch(
         self,
         name: str,
-        body: DeviceClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta1.DeviceClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta1.DeviceClass:
         """Patch the DeviceClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -935,19 +928,19 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceClass,
+                response=resource_v1beta1.DeviceClass,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: DeviceClass,
+        body: resource_v1beta1.DeviceClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta1.DeviceClass:
         """Replace the DeviceClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -974,7 +967,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceClass,
+                response=resource_v1beta1.DeviceClass,
             )
         )
 
@@ -990,7 +983,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[DeviceClass]:
+    ) -> AsyncWatch[resource_v1beta1.DeviceClass]:
         """Watch DeviceClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1036,7 +1029,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceClass,
+                response=resource_v1beta1.DeviceClass,
             ),
             resume=resume,
         )
@@ -1059,14 +1052,14 @@ class ResourceClaims(ResourceClient):
 
     def apply(
         self,
-        obj: ResourceClaim,
+        obj: resource_v1beta1.ResourceClaim,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta1.ResourceClaim:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1094,20 +1087,20 @@ class ResourceClaims(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
     def apply_status(
         self,
-        obj: ResourceClaim,
+        obj: resource_v1beta1.ResourceClaim,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta1.ResourceClaim:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1136,19 +1129,19 @@ class ResourceClaims(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
     def create(
         self,
-        body: ResourceClaim,
+        body: resource_v1beta1.ResourceClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta1.ResourceClaim:
         """Create a ResourceClaim.
 
         Args:
@@ -1173,7 +1166,7 @@ class ResourceClaims(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
@@ -1188,7 +1181,7 @@ class ResourceClaims(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourceClaim | meta_v1.Status:
+    ) -> resource_v1beta1.ResourceClaim | meta_v1.Status:
         """Delete the ResourceClaim ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1225,7 +1218,7 @@ class ResourceClaims(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaim, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.ResourceClaim, meta_v1.Status),
             )
         )
 
@@ -1248,7 +1241,7 @@ class ResourceClaims(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimList | meta_v1.Status:
+    ) -> resource_v1beta1.ResourceClaimList | meta_v1.Status:
         """Delete every ResourceClaim in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1315,11 +1308,11 @@ class ResourceClaims(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimList, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.ResourceClaimList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> ResourceClaim:
+    def get(self, name: str, *, namespace: str | None = None) -> resource_v1beta1.ResourceClaim:
         """Read the ResourceClaim ``name``.
 
         Args:
@@ -1327,10 +1320,14 @@ class ResourceClaims(ResourceClient):
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=ResourceClaim)
+            self._request(
+                "GET", name=name, namespace=namespace, response=resource_v1beta1.ResourceClaim
+            )
         )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> ResourceClaim:
+    def get_status(
+        self, name: str, *, namespace: str | None = None
+    ) -> resource_v1beta1.ResourceClaim:
         """Read the status of the ResourceClaim ``name``.
 
         Args:
@@ -1339,7 +1336,11 @@ class ResourceClaims(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=ResourceClaim
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
@@ -1356,7 +1357,7 @@ class ResourceClaims(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimList:
+    ) -> resource_v1beta1.ResourceClaimList:
         """List ResourceClaim objects, one page at a time.
 
         The ResourceClaim objects in a namespace (or in every namespace): at most ``limit``
@@ -1402,7 +1403,7 @@ class ResourceClaims(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimList,
+                response=resource_v1beta1.ResourceClaimList,
             )
         )
 
@@ -1418,7 +1419,7 @@ class ResourceClaims(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ResourceClaim]:
+    ) -> ListIterator[resource_v1beta1.ResourceClaim]:
         """Every ResourceClaim, following ``continue`` across pages.
 
         The ResourceClaim objects in a namespace (or in every namespace), ``limit`` per
@@ -1462,7 +1463,7 @@ class ResourceClaims(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
@@ -1477,32 +1478,32 @@ class ResourceClaims(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta1.ResourceClaim: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any],
+        body: resource_v1beta1.ResourceClaim | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta1.ResourceClaim: ...
 
     def patch(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta1.ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta1.ResourceClaim:
         """Patch the ResourceClaim ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1535,7 +1536,7 @@ class ResourceClaims(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
@@ -1550,32 +1551,32 @@ class ResourceClaims(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta1.ResourceClaim: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any],
+        body: resource_v1beta1.ResourceClaim | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta1.ResourceClaim: ...
 
     def patch_status(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta1.ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta1.ResourceClaim:
         """Patch the status of the ResourceClaim ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1609,20 +1610,20 @@ class ResourceClaims(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ResourceClaim,
+        body: resource_v1beta1.ResourceClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta1.ResourceClaim:
         """Replace the ResourceClaim ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1652,20 +1653,20 @@ class ResourceClaims(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: ResourceClaim,
+        body: resource_v1beta1.ResourceClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta1.ResourceClaim:
         """Replace the status of the ResourceClaim ``name``.
 
         Args:
@@ -1693,7 +1694,7 @@ class ResourceClaims(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
@@ -1711,7 +1712,7 @@ class ResourceClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ResourceClaim]:
+    ) -> Watch[resource_v1beta1.ResourceClaim]:
         """Watch ResourceClaim objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1761,7 +1762,7 @@ class ResourceClaims(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             ),
             resume=resume,
         )
@@ -1774,14 +1775,14 @@ class AsyncResourceClaims(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ResourceClaim,
+        obj: resource_v1beta1.ResourceClaim,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta1.ResourceClaim:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1809,20 +1810,20 @@ class AsyncResourceClaims(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
     async def apply_status(
         self,
-        obj: ResourceClaim,
+        obj: resource_v1beta1.ResourceClaim,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta1.ResourceClaim:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1851,19 +1852,19 @@ class AsyncResourceClaims(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
     async def create(
         self,
-        body: ResourceClaim,
+        body: resource_v1beta1.ResourceClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta1.ResourceClaim:
         """Create a ResourceClaim.
 
         Args:
@@ -1888,7 +1889,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
@@ -1903,7 +1904,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourceClaim | meta_v1.Status:
+    ) -> resource_v1beta1.ResourceClaim | meta_v1.Status:
         """Delete the ResourceClaim ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1940,7 +1941,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaim, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.ResourceClaim, meta_v1.Status),
             )
         )
 
@@ -1963,7 +1964,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimList | meta_v1.Status:
+    ) -> resource_v1beta1.ResourceClaimList | meta_v1.Status:
         """Delete every ResourceClaim in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2030,11 +2031,13 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimList, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.ResourceClaimList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> ResourceClaim:
+    async def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> resource_v1beta1.ResourceClaim:
         """Read the ResourceClaim ``name``.
 
         Args:
@@ -2042,10 +2045,14 @@ class AsyncResourceClaims(AsyncResourceClient):
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=ResourceClaim)
+            self._request(
+                "GET", name=name, namespace=namespace, response=resource_v1beta1.ResourceClaim
+            )
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> ResourceClaim:
+    async def get_status(
+        self, name: str, *, namespace: str | None = None
+    ) -> resource_v1beta1.ResourceClaim:
         """Read the status of the ResourceClaim ``name``.
 
         Args:
@@ -2054,7 +2061,11 @@ class AsyncResourceClaims(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=ResourceClaim
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
@@ -2071,7 +2082,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimList:
+    ) -> resource_v1beta1.ResourceClaimList:
         """List ResourceClaim objects, one page at a time.
 
         The ResourceClaim objects in a namespace (or in every namespace): at most ``limit``
@@ -2117,7 +2128,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimList,
+                response=resource_v1beta1.ResourceClaimList,
             )
         )
 
@@ -2133,7 +2144,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ResourceClaim]:
+    ) -> AsyncListIterator[resource_v1beta1.ResourceClaim]:
         """Every ResourceClaim, following ``continue`` across pages.
 
         The ResourceClaim objects in a namespace (or in every namespace), ``limit`` per
@@ -2177,7 +2188,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
@@ -2192,32 +2203,32 @@ class AsyncResourceClaims(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta1.ResourceClaim: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any],
+        body: resource_v1beta1.ResourceClaim | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta1.ResourceClaim: ...
 
     async def patch(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta1.ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta1.ResourceClaim:
         """Patch the ResourceClaim ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2250,7 +2261,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
@@ -2265,32 +2276,32 @@ class AsyncResourceClaims(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta1.ResourceClaim: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any],
+        body: resource_v1beta1.ResourceClaim | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta1.ResourceClaim: ...
 
     async def patch_status(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta1.ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta1.ResourceClaim:
         """Patch the status of the ResourceClaim ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2324,20 +2335,20 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ResourceClaim,
+        body: resource_v1beta1.ResourceClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta1.ResourceClaim:
         """Replace the ResourceClaim ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2367,20 +2378,20 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: ResourceClaim,
+        body: resource_v1beta1.ResourceClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta1.ResourceClaim:
         """Replace the status of the ResourceClaim ``name``.
 
         Args:
@@ -2408,7 +2419,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             )
         )
 
@@ -2426,7 +2437,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ResourceClaim]:
+    ) -> AsyncWatch[resource_v1beta1.ResourceClaim]:
         """Watch ResourceClaim objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2476,7 +2487,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta1.ResourceClaim,
             ),
             resume=resume,
         )
@@ -2499,14 +2510,14 @@ class ResourceClaimTemplates(ResourceClient):
 
     def apply(
         self,
-        obj: ResourceClaimTemplate,
+        obj: resource_v1beta1.ResourceClaimTemplate,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta1.ResourceClaimTemplate:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2534,19 +2545,19 @@ class ResourceClaimTemplates(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceClaimTemplate,
+                response=resource_v1beta1.ResourceClaimTemplate,
             )
         )
 
     def create(
         self,
-        body: ResourceClaimTemplate,
+        body: resource_v1beta1.ResourceClaimTemplate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta1.ResourceClaimTemplate:
         """Create a ResourceClaimTemplate.
 
         Args:
@@ -2571,7 +2582,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta1.ResourceClaimTemplate,
             )
         )
 
@@ -2586,7 +2597,7 @@ class ResourceClaimTemplates(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourceClaimTemplate | meta_v1.Status:
+    ) -> resource_v1beta1.ResourceClaimTemplate | meta_v1.Status:
         """Delete the ResourceClaimTemplate ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2624,7 +2635,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaimTemplate, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.ResourceClaimTemplate, meta_v1.Status),
             )
         )
 
@@ -2647,7 +2658,7 @@ class ResourceClaimTemplates(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimTemplateList | meta_v1.Status:
+    ) -> resource_v1beta1.ResourceClaimTemplateList | meta_v1.Status:
         """Delete every ResourceClaimTemplate in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2715,11 +2726,13 @@ class ResourceClaimTemplates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimTemplateList, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.ResourceClaimTemplateList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> ResourceClaimTemplate:
+    def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> resource_v1beta1.ResourceClaimTemplate:
         """Read the ResourceClaimTemplate ``name``.
 
         Args:
@@ -2728,7 +2741,12 @@ class ResourceClaimTemplates(ResourceClient):
                 namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=ResourceClaimTemplate)
+            self._request(
+                "GET",
+                name=name,
+                namespace=namespace,
+                response=resource_v1beta1.ResourceClaimTemplate,
+            )
         )
 
     def list(
@@ -2744,7 +2762,7 @@ class ResourceClaimTemplates(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimTemplateList:
+    ) -> resource_v1beta1.ResourceClaimTemplateList:
         """List ResourceClaimTemplate objects, one page at a time.
 
         The ResourceClaimTemplate objects in a namespace (or in every namespace): at most
@@ -2791,7 +2809,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimTemplateList,
+                response=resource_v1beta1.ResourceClaimTemplateList,
             )
         )
 
@@ -2807,7 +2825,7 @@ class ResourceClaimTemplates(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ResourceClaimTemplate]:
+    ) -> ListIterator[resource_v1beta1.ResourceClaimTemplate]:
         """Every ResourceClaimTemplate, following ``continue`` across pages.
 
         The ResourceClaimTemplate objects in a namespace (or in every namespace), ``limit``
@@ -2852,7 +2870,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta1.ResourceClaimTemplate,
             )
         )
 
@@ -2867,32 +2885,34 @@ class ResourceClaimTemplates(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate: ...
+    ) -> resource_v1beta1.ResourceClaimTemplate: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ResourceClaimTemplate | Mapping[str, Any],
+        body: resource_v1beta1.ResourceClaimTemplate | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate: ...
+    ) -> resource_v1beta1.ResourceClaimTemplate: ...
 
     def patch(
         self,
         name: str,
-        body: ResourceClaimTemplate | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta1.ResourceClaimTemplate
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta1.ResourceClaimTemplate:
         """Patch the ResourceClaimTemplate ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2926,20 +2946,20 @@ class ResourceClaimTemplates(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta1.ResourceClaimTemplate,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ResourceClaimTemplate,
+        body: resource_v1beta1.ResourceClaimTemplate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta1.ResourceClaimTemplate:
         """Replace the ResourceClaimTemplate ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2969,7 +2989,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta1.ResourceClaimTemplate,
             )
         )
 
@@ -2987,7 +3007,7 @@ class ResourceClaimTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ResourceClaimTemplate]:
+    ) -> Watch[resource_v1beta1.ResourceClaimTemplate]:
         """Watch ResourceClaimTemplate objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -3038,7 +3058,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta1.ResourceClaimTemplate,
             ),
             resume=resume,
         )
@@ -3051,14 +3071,14 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ResourceClaimTemplate,
+        obj: resource_v1beta1.ResourceClaimTemplate,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta1.ResourceClaimTemplate:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3086,19 +3106,19 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceClaimTemplate,
+                response=resource_v1beta1.ResourceClaimTemplate,
             )
         )
 
     async def create(
         self,
-        body: ResourceClaimTemplate,
+        body: resource_v1beta1.ResourceClaimTemplate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta1.ResourceClaimTemplate:
         """Create a ResourceClaimTemplate.
 
         Args:
@@ -3123,7 +3143,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta1.ResourceClaimTemplate,
             )
         )
 
@@ -3138,7 +3158,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourceClaimTemplate | meta_v1.Status:
+    ) -> resource_v1beta1.ResourceClaimTemplate | meta_v1.Status:
         """Delete the ResourceClaimTemplate ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -3176,7 +3196,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaimTemplate, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.ResourceClaimTemplate, meta_v1.Status),
             )
         )
 
@@ -3199,7 +3219,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimTemplateList | meta_v1.Status:
+    ) -> resource_v1beta1.ResourceClaimTemplateList | meta_v1.Status:
         """Delete every ResourceClaimTemplate in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -3267,11 +3287,13 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimTemplateList, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.ResourceClaimTemplateList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> ResourceClaimTemplate:
+    async def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> resource_v1beta1.ResourceClaimTemplate:
         """Read the ResourceClaimTemplate ``name``.
 
         Args:
@@ -3280,7 +3302,12 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                 namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=ResourceClaimTemplate)
+            self._request(
+                "GET",
+                name=name,
+                namespace=namespace,
+                response=resource_v1beta1.ResourceClaimTemplate,
+            )
         )
 
     async def list(
@@ -3296,7 +3323,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimTemplateList:
+    ) -> resource_v1beta1.ResourceClaimTemplateList:
         """List ResourceClaimTemplate objects, one page at a time.
 
         The ResourceClaimTemplate objects in a namespace (or in every namespace): at most
@@ -3343,7 +3370,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimTemplateList,
+                response=resource_v1beta1.ResourceClaimTemplateList,
             )
         )
 
@@ -3359,7 +3386,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ResourceClaimTemplate]:
+    ) -> AsyncListIterator[resource_v1beta1.ResourceClaimTemplate]:
         """Every ResourceClaimTemplate, following ``continue`` across pages.
 
         The ResourceClaimTemplate objects in a namespace (or in every namespace), ``limit``
@@ -3404,7 +3431,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta1.ResourceClaimTemplate,
             )
         )
 
@@ -3419,32 +3446,34 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate: ...
+    ) -> resource_v1beta1.ResourceClaimTemplate: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ResourceClaimTemplate | Mapping[str, Any],
+        body: resource_v1beta1.ResourceClaimTemplate | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate: ...
+    ) -> resource_v1beta1.ResourceClaimTemplate: ...
 
     async def patch(
         self,
         name: str,
-        body: ResourceClaimTemplate | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta1.ResourceClaimTemplate
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta1.ResourceClaimTemplate:
         """Patch the ResourceClaimTemplate ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3478,20 +3507,20 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta1.ResourceClaimTemplate,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ResourceClaimTemplate,
+        body: resource_v1beta1.ResourceClaimTemplate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta1.ResourceClaimTemplate:
         """Replace the ResourceClaimTemplate ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -3521,7 +3550,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta1.ResourceClaimTemplate,
             )
         )
 
@@ -3539,7 +3568,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ResourceClaimTemplate]:
+    ) -> AsyncWatch[resource_v1beta1.ResourceClaimTemplate]:
         """Watch ResourceClaimTemplate objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -3590,7 +3619,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta1.ResourceClaimTemplate,
             ),
             resume=resume,
         )
@@ -3613,13 +3642,13 @@ class ResourceSlices(ResourceClient):
 
     def apply(
         self,
-        obj: ResourceSlice,
+        obj: resource_v1beta1.ResourceSlice,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta1.ResourceSlice:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3644,18 +3673,18 @@ class ResourceSlices(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceSlice,
+                response=resource_v1beta1.ResourceSlice,
             )
         )
 
     def create(
         self,
-        body: ResourceSlice,
+        body: resource_v1beta1.ResourceSlice,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta1.ResourceSlice:
         """Create a ResourceSlice.
 
         Args:
@@ -3677,7 +3706,7 @@ class ResourceSlices(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta1.ResourceSlice,
             )
         )
 
@@ -3691,7 +3720,7 @@ class ResourceSlices(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourceSlice | meta_v1.Status:
+    ) -> resource_v1beta1.ResourceSlice | meta_v1.Status:
         """Delete the ResourceSlice ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -3726,7 +3755,7 @@ class ResourceSlices(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceSlice, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.ResourceSlice, meta_v1.Status),
             )
         )
 
@@ -3748,7 +3777,7 @@ class ResourceSlices(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceSliceList | meta_v1.Status:
+    ) -> resource_v1beta1.ResourceSliceList | meta_v1.Status:
         """Delete every ResourceSlice that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -3813,17 +3842,17 @@ class ResourceSlices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceSliceList, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.ResourceSliceList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> ResourceSlice:
+    def get(self, name: str) -> resource_v1beta1.ResourceSlice:
         """Read the ResourceSlice ``name``.
 
         Args:
             name: Name of the ResourceSlice.
         """
-        return self._send(self._request("GET", name=name, response=ResourceSlice))
+        return self._send(self._request("GET", name=name, response=resource_v1beta1.ResourceSlice))
 
     def list(
         self,
@@ -3836,7 +3865,7 @@ class ResourceSlices(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceSliceList:
+    ) -> resource_v1beta1.ResourceSliceList:
         """List ResourceSlice objects, one page at a time.
 
         The ResourceSlice objects: at most ``limit`` of them; pass the answer's
@@ -3877,7 +3906,7 @@ class ResourceSlices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceSliceList,
+                response=resource_v1beta1.ResourceSliceList,
             )
         )
 
@@ -3891,7 +3920,7 @@ class ResourceSlices(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ResourceSlice]:
+    ) -> ListIterator[resource_v1beta1.ResourceSlice]:
         """Every ResourceSlice, following ``continue`` across pages.
 
         The ResourceSlice objects, ``limit`` per request (500 by default). Once exhausted,
@@ -3930,7 +3959,7 @@ class ResourceSlices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta1.ResourceSlice,
             )
         )
 
@@ -3944,30 +3973,30 @@ class ResourceSlices(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice: ...
+    ) -> resource_v1beta1.ResourceSlice: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ResourceSlice | Mapping[str, Any],
+        body: resource_v1beta1.ResourceSlice | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice: ...
+    ) -> resource_v1beta1.ResourceSlice: ...
 
     def patch(
         self,
         name: str,
-        body: ResourceSlice | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta1.ResourceSlice | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta1.ResourceSlice:
         """Patch the ResourceSlice ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3998,19 +4027,19 @@ class ResourceSlices(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta1.ResourceSlice,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ResourceSlice,
+        body: resource_v1beta1.ResourceSlice,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta1.ResourceSlice:
         """Replace the ResourceSlice ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -4037,7 +4066,7 @@ class ResourceSlices(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta1.ResourceSlice,
             )
         )
 
@@ -4053,7 +4082,7 @@ class ResourceSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ResourceSlice]:
+    ) -> Watch[resource_v1beta1.ResourceSlice]:
         """Watch ResourceSlice objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -4099,7 +4128,7 @@ class ResourceSlices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta1.ResourceSlice,
             ),
             resume=resume,
         )
@@ -4112,13 +4141,13 @@ class AsyncResourceSlices(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ResourceSlice,
+        obj: resource_v1beta1.ResourceSlice,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta1.ResourceSlice:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -4143,18 +4172,18 @@ class AsyncResourceSlices(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceSlice,
+                response=resource_v1beta1.ResourceSlice,
             )
         )
 
     async def create(
         self,
-        body: ResourceSlice,
+        body: resource_v1beta1.ResourceSlice,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta1.ResourceSlice:
         """Create a ResourceSlice.
 
         Args:
@@ -4176,7 +4205,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta1.ResourceSlice,
             )
         )
 
@@ -4190,7 +4219,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourceSlice | meta_v1.Status:
+    ) -> resource_v1beta1.ResourceSlice | meta_v1.Status:
         """Delete the ResourceSlice ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -4225,7 +4254,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceSlice, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.ResourceSlice, meta_v1.Status),
             )
         )
 
@@ -4247,7 +4276,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceSliceList | meta_v1.Status:
+    ) -> resource_v1beta1.ResourceSliceList | meta_v1.Status:
         """Delete every ResourceSlice that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -4312,17 +4341,19 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceSliceList, meta_v1.Status),
+                response=OrStatus(resource_v1beta1.ResourceSliceList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> ResourceSlice:
+    async def get(self, name: str) -> resource_v1beta1.ResourceSlice:
         """Read the ResourceSlice ``name``.
 
         Args:
             name: Name of the ResourceSlice.
         """
-        return await self._send(self._request("GET", name=name, response=ResourceSlice))
+        return await self._send(
+            self._request("GET", name=name, response=resource_v1beta1.ResourceSlice)
+        )
 
     async def list(
         self,
@@ -4335,7 +4366,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceSliceList:
+    ) -> resource_v1beta1.ResourceSliceList:
         """List ResourceSlice objects, one page at a time.
 
         The ResourceSlice objects: at most ``limit`` of them; pass the answer's
@@ -4376,7 +4407,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceSliceList,
+                response=resource_v1beta1.ResourceSliceList,
             )
         )
 
@@ -4390,7 +4421,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ResourceSlice]:
+    ) -> AsyncListIterator[resource_v1beta1.ResourceSlice]:
         """Every ResourceSlice, following ``continue`` across pages.
 
         The ResourceSlice objects, ``limit`` per request (500 by default). Once exhausted,
@@ -4429,7 +4460,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta1.ResourceSlice,
             )
         )
 
@@ -4443,30 +4474,30 @@ class AsyncResourceSlices(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice: ...
+    ) -> resource_v1beta1.ResourceSlice: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ResourceSlice | Mapping[str, Any],
+        body: resource_v1beta1.ResourceSlice | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice: ...
+    ) -> resource_v1beta1.ResourceSlice: ...
 
     async def patch(
         self,
         name: str,
-        body: ResourceSlice | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta1.ResourceSlice | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta1.ResourceSlice:
         """Patch the ResourceSlice ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4497,19 +4528,19 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta1.ResourceSlice,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ResourceSlice,
+        body: resource_v1beta1.ResourceSlice,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta1.ResourceSlice:
         """Replace the ResourceSlice ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -4536,7 +4567,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta1.ResourceSlice,
             )
         )
 
@@ -4552,7 +4583,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ResourceSlice]:
+    ) -> AsyncWatch[resource_v1beta1.ResourceSlice]:
         """Watch ResourceSlice objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -4598,7 +4629,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta1.ResourceSlice,
             ),
             resume=resume,
         )

@@ -11,18 +11,7 @@ from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
 from ..meta import v1 as meta_v1
-from .v1beta2 import (
-    DeviceClass,
-    DeviceClassList,
-    DeviceTaintRule,
-    DeviceTaintRuleList,
-    ResourceClaim,
-    ResourceClaimList,
-    ResourceClaimTemplate,
-    ResourceClaimTemplateList,
-    ResourceSlice,
-    ResourceSliceList,
-)
+from ..resource import v1beta2 as resource_v1beta2
 
 __all__ = [
     "AsyncDeviceClasses",
@@ -55,13 +44,13 @@ class DeviceClasses(ResourceClient):
 
     def apply(
         self,
-        obj: DeviceClass,
+        obj: resource_v1beta2.DeviceClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta2.DeviceClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -86,18 +75,18 @@ class DeviceClasses(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DeviceClass,
+                response=resource_v1beta2.DeviceClass,
             )
         )
 
     def create(
         self,
-        body: DeviceClass,
+        body: resource_v1beta2.DeviceClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta2.DeviceClass:
         """Create a DeviceClass.
 
         Args:
@@ -119,7 +108,7 @@ class DeviceClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceClass,
+                response=resource_v1beta2.DeviceClass,
             )
         )
 
@@ -133,7 +122,7 @@ class DeviceClasses(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> DeviceClass | meta_v1.Status:
+    ) -> resource_v1beta2.DeviceClass | meta_v1.Status:
         """Delete the DeviceClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -168,7 +157,7 @@ class DeviceClasses(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceClass, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.DeviceClass, meta_v1.Status),
             )
         )
 
@@ -190,7 +179,7 @@ class DeviceClasses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceClassList | meta_v1.Status:
+    ) -> resource_v1beta2.DeviceClassList | meta_v1.Status:
         """Delete every DeviceClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -255,17 +244,17 @@ class DeviceClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceClassList, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.DeviceClassList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> DeviceClass:
+    def get(self, name: str) -> resource_v1beta2.DeviceClass:
         """Read the DeviceClass ``name``.
 
         Args:
             name: Name of the DeviceClass.
         """
-        return self._send(self._request("GET", name=name, response=DeviceClass))
+        return self._send(self._request("GET", name=name, response=resource_v1beta2.DeviceClass))
 
     def list(
         self,
@@ -278,7 +267,7 @@ class DeviceClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceClassList:
+    ) -> resource_v1beta2.DeviceClassList:
         """List DeviceClass objects, one page at a time.
 
         The DeviceClass objects: at most ``limit`` of them; pass the answer's
@@ -319,7 +308,7 @@ class DeviceClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceClassList,
+                response=resource_v1beta2.DeviceClassList,
             )
         )
 
@@ -333,7 +322,7 @@ class DeviceClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[DeviceClass]:
+    ) -> ListIterator[resource_v1beta2.DeviceClass]:
         """Every DeviceClass, following ``continue`` across pages.
 
         The DeviceClass objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -372,7 +361,7 @@ class DeviceClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceClass,
+                response=resource_v1beta2.DeviceClass,
             )
         )
 
@@ -386,30 +375,30 @@ class DeviceClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass: ...
+    ) -> resource_v1beta2.DeviceClass: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: DeviceClass | Mapping[str, Any],
+        body: resource_v1beta2.DeviceClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass: ...
+    ) -> resource_v1beta2.DeviceClass: ...
 
     def patch(
         self,
         name: str,
-        body: DeviceClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta2.DeviceClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta2.DeviceClass:
         """Patch the DeviceClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -440,19 +429,19 @@ class DeviceClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceClass,
+                response=resource_v1beta2.DeviceClass,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: DeviceClass,
+        body: resource_v1beta2.DeviceClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta2.DeviceClass:
         """Replace the DeviceClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -479,7 +468,7 @@ class DeviceClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceClass,
+                response=resource_v1beta2.DeviceClass,
             )
         )
 
@@ -495,7 +484,7 @@ class DeviceClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[DeviceClass]:
+    ) -> Watch[resource_v1beta2.DeviceClass]:
         """Watch DeviceClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -541,7 +530,7 @@ class DeviceClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceClass,
+                response=resource_v1beta2.DeviceClass,
             ),
             resume=resume,
         )
@@ -554,13 +543,13 @@ class AsyncDeviceClasses(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: DeviceClass,
+        obj: resource_v1beta2.DeviceClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta2.DeviceClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -585,18 +574,18 @@ class AsyncDeviceClasses(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DeviceClass,
+                response=resource_v1beta2.DeviceClass,
             )
         )
 
     async def create(
         self,
-        body: DeviceClass,
+        body: resource_v1beta2.DeviceClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta2.DeviceClass:
         """Create a DeviceClass.
 
         Args:
@@ -618,7 +607,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceClass,
+                response=resource_v1beta2.DeviceClass,
             )
         )
 
@@ -632,7 +621,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> DeviceClass | meta_v1.Status:
+    ) -> resource_v1beta2.DeviceClass | meta_v1.Status:
         """Delete the DeviceClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -667,7 +656,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceClass, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.DeviceClass, meta_v1.Status),
             )
         )
 
@@ -689,7 +678,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceClassList | meta_v1.Status:
+    ) -> resource_v1beta2.DeviceClassList | meta_v1.Status:
         """Delete every DeviceClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -754,17 +743,19 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceClassList, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.DeviceClassList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> DeviceClass:
+    async def get(self, name: str) -> resource_v1beta2.DeviceClass:
         """Read the DeviceClass ``name``.
 
         Args:
             name: Name of the DeviceClass.
         """
-        return await self._send(self._request("GET", name=name, response=DeviceClass))
+        return await self._send(
+            self._request("GET", name=name, response=resource_v1beta2.DeviceClass)
+        )
 
     async def list(
         self,
@@ -777,7 +768,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceClassList:
+    ) -> resource_v1beta2.DeviceClassList:
         """List DeviceClass objects, one page at a time.
 
         The DeviceClass objects: at most ``limit`` of them; pass the answer's
@@ -818,7 +809,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceClassList,
+                response=resource_v1beta2.DeviceClassList,
             )
         )
 
@@ -832,7 +823,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[DeviceClass]:
+    ) -> AsyncListIterator[resource_v1beta2.DeviceClass]:
         """Every DeviceClass, following ``continue`` across pages.
 
         The DeviceClass objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -871,7 +862,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceClass,
+                response=resource_v1beta2.DeviceClass,
             )
         )
 
@@ -885,30 +876,30 @@ class AsyncDeviceClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass: ...
+    ) -> resource_v1beta2.DeviceClass: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: DeviceClass | Mapping[str, Any],
+        body: resource_v1beta2.DeviceClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass: ...
+    ) -> resource_v1beta2.DeviceClass: ...
 
     async def patch(
         self,
         name: str,
-        body: DeviceClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta2.DeviceClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta2.DeviceClass:
         """Patch the DeviceClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -939,19 +930,19 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceClass,
+                response=resource_v1beta2.DeviceClass,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: DeviceClass,
+        body: resource_v1beta2.DeviceClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceClass:
+    ) -> resource_v1beta2.DeviceClass:
         """Replace the DeviceClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -978,7 +969,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceClass,
+                response=resource_v1beta2.DeviceClass,
             )
         )
 
@@ -994,7 +985,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[DeviceClass]:
+    ) -> AsyncWatch[resource_v1beta2.DeviceClass]:
         """Watch DeviceClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1040,7 +1031,7 @@ class AsyncDeviceClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceClass,
+                response=resource_v1beta2.DeviceClass,
             ),
             resume=resume,
         )
@@ -1063,13 +1054,13 @@ class DeviceTaintRules(ResourceClient):
 
     def apply(
         self,
-        obj: DeviceTaintRule,
+        obj: resource_v1beta2.DeviceTaintRule,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1beta2.DeviceTaintRule:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1094,19 +1085,19 @@ class DeviceTaintRules(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
     def apply_status(
         self,
-        obj: DeviceTaintRule,
+        obj: resource_v1beta2.DeviceTaintRule,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1beta2.DeviceTaintRule:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1132,18 +1123,18 @@ class DeviceTaintRules(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
     def create(
         self,
-        body: DeviceTaintRule,
+        body: resource_v1beta2.DeviceTaintRule,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1beta2.DeviceTaintRule:
         """Create a DeviceTaintRule.
 
         Args:
@@ -1165,7 +1156,7 @@ class DeviceTaintRules(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
@@ -1179,7 +1170,7 @@ class DeviceTaintRules(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> DeviceTaintRule | meta_v1.Status:
+    ) -> resource_v1beta2.DeviceTaintRule | meta_v1.Status:
         """Delete the DeviceTaintRule ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1214,7 +1205,7 @@ class DeviceTaintRules(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceTaintRule, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.DeviceTaintRule, meta_v1.Status),
             )
         )
 
@@ -1236,7 +1227,7 @@ class DeviceTaintRules(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceTaintRuleList | meta_v1.Status:
+    ) -> resource_v1beta2.DeviceTaintRuleList | meta_v1.Status:
         """Delete every DeviceTaintRule that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1301,26 +1292,30 @@ class DeviceTaintRules(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceTaintRuleList, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.DeviceTaintRuleList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> DeviceTaintRule:
+    def get(self, name: str) -> resource_v1beta2.DeviceTaintRule:
         """Read the DeviceTaintRule ``name``.
 
         Args:
             name: Name of the DeviceTaintRule.
         """
-        return self._send(self._request("GET", name=name, response=DeviceTaintRule))
+        return self._send(
+            self._request("GET", name=name, response=resource_v1beta2.DeviceTaintRule)
+        )
 
-    def get_status(self, name: str) -> DeviceTaintRule:
+    def get_status(self, name: str) -> resource_v1beta2.DeviceTaintRule:
         """Read the status of the DeviceTaintRule ``name``.
 
         Args:
             name: Name of the DeviceTaintRule.
         """
         return self._send(
-            self._request("GET", name=name, subresource="status", response=DeviceTaintRule)
+            self._request(
+                "GET", name=name, subresource="status", response=resource_v1beta2.DeviceTaintRule
+            )
         )
 
     def list(
@@ -1334,7 +1329,7 @@ class DeviceTaintRules(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceTaintRuleList:
+    ) -> resource_v1beta2.DeviceTaintRuleList:
         """List DeviceTaintRule objects, one page at a time.
 
         The DeviceTaintRule objects: at most ``limit`` of them; pass the answer's
@@ -1375,7 +1370,7 @@ class DeviceTaintRules(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceTaintRuleList,
+                response=resource_v1beta2.DeviceTaintRuleList,
             )
         )
 
@@ -1389,7 +1384,7 @@ class DeviceTaintRules(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[DeviceTaintRule]:
+    ) -> ListIterator[resource_v1beta2.DeviceTaintRule]:
         """Every DeviceTaintRule, following ``continue`` across pages.
 
         The DeviceTaintRule objects, ``limit`` per request (500 by default). Once exhausted,
@@ -1428,7 +1423,7 @@ class DeviceTaintRules(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
@@ -1442,30 +1437,30 @@ class DeviceTaintRules(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1beta2.DeviceTaintRule: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any],
+        body: resource_v1beta2.DeviceTaintRule | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1beta2.DeviceTaintRule: ...
 
     def patch(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta2.DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1beta2.DeviceTaintRule:
         """Patch the DeviceTaintRule ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1496,7 +1491,7 @@ class DeviceTaintRules(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
@@ -1510,30 +1505,30 @@ class DeviceTaintRules(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1beta2.DeviceTaintRule: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any],
+        body: resource_v1beta2.DeviceTaintRule | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1beta2.DeviceTaintRule: ...
 
     def patch_status(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta2.DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1beta2.DeviceTaintRule:
         """Patch the status of the DeviceTaintRule ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1565,19 +1560,19 @@ class DeviceTaintRules(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: DeviceTaintRule,
+        body: resource_v1beta2.DeviceTaintRule,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1beta2.DeviceTaintRule:
         """Replace the DeviceTaintRule ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1604,19 +1599,19 @@ class DeviceTaintRules(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: DeviceTaintRule,
+        body: resource_v1beta2.DeviceTaintRule,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1beta2.DeviceTaintRule:
         """Replace the status of the DeviceTaintRule ``name``.
 
         Args:
@@ -1641,7 +1636,7 @@ class DeviceTaintRules(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
@@ -1657,7 +1652,7 @@ class DeviceTaintRules(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[DeviceTaintRule]:
+    ) -> Watch[resource_v1beta2.DeviceTaintRule]:
         """Watch DeviceTaintRule objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1703,7 +1698,7 @@ class DeviceTaintRules(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             ),
             resume=resume,
         )
@@ -1716,13 +1711,13 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: DeviceTaintRule,
+        obj: resource_v1beta2.DeviceTaintRule,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1beta2.DeviceTaintRule:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1747,19 +1742,19 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
     async def apply_status(
         self,
-        obj: DeviceTaintRule,
+        obj: resource_v1beta2.DeviceTaintRule,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1beta2.DeviceTaintRule:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1785,18 +1780,18 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
     async def create(
         self,
-        body: DeviceTaintRule,
+        body: resource_v1beta2.DeviceTaintRule,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1beta2.DeviceTaintRule:
         """Create a DeviceTaintRule.
 
         Args:
@@ -1818,7 +1813,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
@@ -1832,7 +1827,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> DeviceTaintRule | meta_v1.Status:
+    ) -> resource_v1beta2.DeviceTaintRule | meta_v1.Status:
         """Delete the DeviceTaintRule ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1867,7 +1862,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(DeviceTaintRule, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.DeviceTaintRule, meta_v1.Status),
             )
         )
 
@@ -1889,7 +1884,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceTaintRuleList | meta_v1.Status:
+    ) -> resource_v1beta2.DeviceTaintRuleList | meta_v1.Status:
         """Delete every DeviceTaintRule that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1954,26 +1949,30 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(DeviceTaintRuleList, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.DeviceTaintRuleList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> DeviceTaintRule:
+    async def get(self, name: str) -> resource_v1beta2.DeviceTaintRule:
         """Read the DeviceTaintRule ``name``.
 
         Args:
             name: Name of the DeviceTaintRule.
         """
-        return await self._send(self._request("GET", name=name, response=DeviceTaintRule))
+        return await self._send(
+            self._request("GET", name=name, response=resource_v1beta2.DeviceTaintRule)
+        )
 
-    async def get_status(self, name: str) -> DeviceTaintRule:
+    async def get_status(self, name: str) -> resource_v1beta2.DeviceTaintRule:
         """Read the status of the DeviceTaintRule ``name``.
 
         Args:
             name: Name of the DeviceTaintRule.
         """
         return await self._send(
-            self._request("GET", name=name, subresource="status", response=DeviceTaintRule)
+            self._request(
+                "GET", name=name, subresource="status", response=resource_v1beta2.DeviceTaintRule
+            )
         )
 
     async def list(
@@ -1987,7 +1986,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> DeviceTaintRuleList:
+    ) -> resource_v1beta2.DeviceTaintRuleList:
         """List DeviceTaintRule objects, one page at a time.
 
         The DeviceTaintRule objects: at most ``limit`` of them; pass the answer's
@@ -2028,7 +2027,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceTaintRuleList,
+                response=resource_v1beta2.DeviceTaintRuleList,
             )
         )
 
@@ -2042,7 +2041,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[DeviceTaintRule]:
+    ) -> AsyncListIterator[resource_v1beta2.DeviceTaintRule]:
         """Every DeviceTaintRule, following ``continue`` across pages.
 
         The DeviceTaintRule objects, ``limit`` per request (500 by default). Once exhausted,
@@ -2081,7 +2080,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
@@ -2095,30 +2094,30 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1beta2.DeviceTaintRule: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any],
+        body: resource_v1beta2.DeviceTaintRule | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1beta2.DeviceTaintRule: ...
 
     async def patch(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta2.DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1beta2.DeviceTaintRule:
         """Patch the DeviceTaintRule ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2149,7 +2148,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
@@ -2163,30 +2162,30 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1beta2.DeviceTaintRule: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any],
+        body: resource_v1beta2.DeviceTaintRule | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule: ...
+    ) -> resource_v1beta2.DeviceTaintRule: ...
 
     async def patch_status(
         self,
         name: str,
-        body: DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta2.DeviceTaintRule | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1beta2.DeviceTaintRule:
         """Patch the status of the DeviceTaintRule ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2218,19 +2217,19 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: DeviceTaintRule,
+        body: resource_v1beta2.DeviceTaintRule,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1beta2.DeviceTaintRule:
         """Replace the DeviceTaintRule ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2257,19 +2256,19 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: DeviceTaintRule,
+        body: resource_v1beta2.DeviceTaintRule,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> DeviceTaintRule:
+    ) -> resource_v1beta2.DeviceTaintRule:
         """Replace the status of the DeviceTaintRule ``name``.
 
         Args:
@@ -2294,7 +2293,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             )
         )
 
@@ -2310,7 +2309,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[DeviceTaintRule]:
+    ) -> AsyncWatch[resource_v1beta2.DeviceTaintRule]:
         """Watch DeviceTaintRule objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2356,7 +2355,7 @@ class AsyncDeviceTaintRules(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=DeviceTaintRule,
+                response=resource_v1beta2.DeviceTaintRule,
             ),
             resume=resume,
         )
@@ -2379,14 +2378,14 @@ class ResourceClaims(ResourceClient):
 
     def apply(
         self,
-        obj: ResourceClaim,
+        obj: resource_v1beta2.ResourceClaim,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta2.ResourceClaim:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2414,20 +2413,20 @@ class ResourceClaims(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
     def apply_status(
         self,
-        obj: ResourceClaim,
+        obj: resource_v1beta2.ResourceClaim,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta2.ResourceClaim:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2456,19 +2455,19 @@ class ResourceClaims(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
     def create(
         self,
-        body: ResourceClaim,
+        body: resource_v1beta2.ResourceClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta2.ResourceClaim:
         """Create a ResourceClaim.
 
         Args:
@@ -2493,7 +2492,7 @@ class ResourceClaims(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
@@ -2508,7 +2507,7 @@ class ResourceClaims(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourceClaim | meta_v1.Status:
+    ) -> resource_v1beta2.ResourceClaim | meta_v1.Status:
         """Delete the ResourceClaim ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2545,7 +2544,7 @@ class ResourceClaims(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaim, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.ResourceClaim, meta_v1.Status),
             )
         )
 
@@ -2568,7 +2567,7 @@ class ResourceClaims(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimList | meta_v1.Status:
+    ) -> resource_v1beta2.ResourceClaimList | meta_v1.Status:
         """Delete every ResourceClaim in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2635,11 +2634,11 @@ class ResourceClaims(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimList, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.ResourceClaimList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> ResourceClaim:
+    def get(self, name: str, *, namespace: str | None = None) -> resource_v1beta2.ResourceClaim:
         """Read the ResourceClaim ``name``.
 
         Args:
@@ -2647,10 +2646,14 @@ class ResourceClaims(ResourceClient):
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=ResourceClaim)
+            self._request(
+                "GET", name=name, namespace=namespace, response=resource_v1beta2.ResourceClaim
+            )
         )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> ResourceClaim:
+    def get_status(
+        self, name: str, *, namespace: str | None = None
+    ) -> resource_v1beta2.ResourceClaim:
         """Read the status of the ResourceClaim ``name``.
 
         Args:
@@ -2659,7 +2662,11 @@ class ResourceClaims(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=ResourceClaim
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
@@ -2676,7 +2683,7 @@ class ResourceClaims(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimList:
+    ) -> resource_v1beta2.ResourceClaimList:
         """List ResourceClaim objects, one page at a time.
 
         The ResourceClaim objects in a namespace (or in every namespace): at most ``limit``
@@ -2722,7 +2729,7 @@ class ResourceClaims(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimList,
+                response=resource_v1beta2.ResourceClaimList,
             )
         )
 
@@ -2738,7 +2745,7 @@ class ResourceClaims(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ResourceClaim]:
+    ) -> ListIterator[resource_v1beta2.ResourceClaim]:
         """Every ResourceClaim, following ``continue`` across pages.
 
         The ResourceClaim objects in a namespace (or in every namespace), ``limit`` per
@@ -2782,7 +2789,7 @@ class ResourceClaims(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
@@ -2797,32 +2804,32 @@ class ResourceClaims(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta2.ResourceClaim: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any],
+        body: resource_v1beta2.ResourceClaim | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta2.ResourceClaim: ...
 
     def patch(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta2.ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta2.ResourceClaim:
         """Patch the ResourceClaim ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2855,7 +2862,7 @@ class ResourceClaims(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
@@ -2870,32 +2877,32 @@ class ResourceClaims(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta2.ResourceClaim: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any],
+        body: resource_v1beta2.ResourceClaim | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta2.ResourceClaim: ...
 
     def patch_status(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta2.ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta2.ResourceClaim:
         """Patch the status of the ResourceClaim ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2929,20 +2936,20 @@ class ResourceClaims(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ResourceClaim,
+        body: resource_v1beta2.ResourceClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta2.ResourceClaim:
         """Replace the ResourceClaim ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2972,20 +2979,20 @@ class ResourceClaims(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: ResourceClaim,
+        body: resource_v1beta2.ResourceClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta2.ResourceClaim:
         """Replace the status of the ResourceClaim ``name``.
 
         Args:
@@ -3013,7 +3020,7 @@ class ResourceClaims(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
@@ -3031,7 +3038,7 @@ class ResourceClaims(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ResourceClaim]:
+    ) -> Watch[resource_v1beta2.ResourceClaim]:
         """Watch ResourceClaim objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -3081,7 +3088,7 @@ class ResourceClaims(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             ),
             resume=resume,
         )
@@ -3094,14 +3101,14 @@ class AsyncResourceClaims(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ResourceClaim,
+        obj: resource_v1beta2.ResourceClaim,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta2.ResourceClaim:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3129,20 +3136,20 @@ class AsyncResourceClaims(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
     async def apply_status(
         self,
-        obj: ResourceClaim,
+        obj: resource_v1beta2.ResourceClaim,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta2.ResourceClaim:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3171,19 +3178,19 @@ class AsyncResourceClaims(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
     async def create(
         self,
-        body: ResourceClaim,
+        body: resource_v1beta2.ResourceClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta2.ResourceClaim:
         """Create a ResourceClaim.
 
         Args:
@@ -3208,7 +3215,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
@@ -3223,7 +3230,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourceClaim | meta_v1.Status:
+    ) -> resource_v1beta2.ResourceClaim | meta_v1.Status:
         """Delete the ResourceClaim ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -3260,7 +3267,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaim, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.ResourceClaim, meta_v1.Status),
             )
         )
 
@@ -3283,7 +3290,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimList | meta_v1.Status:
+    ) -> resource_v1beta2.ResourceClaimList | meta_v1.Status:
         """Delete every ResourceClaim in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -3350,11 +3357,13 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimList, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.ResourceClaimList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> ResourceClaim:
+    async def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> resource_v1beta2.ResourceClaim:
         """Read the ResourceClaim ``name``.
 
         Args:
@@ -3362,10 +3371,14 @@ class AsyncResourceClaims(AsyncResourceClient):
             namespace: Namespace of the ResourceClaim; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=ResourceClaim)
+            self._request(
+                "GET", name=name, namespace=namespace, response=resource_v1beta2.ResourceClaim
+            )
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> ResourceClaim:
+    async def get_status(
+        self, name: str, *, namespace: str | None = None
+    ) -> resource_v1beta2.ResourceClaim:
         """Read the status of the ResourceClaim ``name``.
 
         Args:
@@ -3374,7 +3387,11 @@ class AsyncResourceClaims(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=ResourceClaim
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
@@ -3391,7 +3408,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimList:
+    ) -> resource_v1beta2.ResourceClaimList:
         """List ResourceClaim objects, one page at a time.
 
         The ResourceClaim objects in a namespace (or in every namespace): at most ``limit``
@@ -3437,7 +3454,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimList,
+                response=resource_v1beta2.ResourceClaimList,
             )
         )
 
@@ -3453,7 +3470,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ResourceClaim]:
+    ) -> AsyncListIterator[resource_v1beta2.ResourceClaim]:
         """Every ResourceClaim, following ``continue`` across pages.
 
         The ResourceClaim objects in a namespace (or in every namespace), ``limit`` per
@@ -3497,7 +3514,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
@@ -3512,32 +3529,32 @@ class AsyncResourceClaims(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta2.ResourceClaim: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any],
+        body: resource_v1beta2.ResourceClaim | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta2.ResourceClaim: ...
 
     async def patch(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta2.ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta2.ResourceClaim:
         """Patch the ResourceClaim ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3570,7 +3587,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
@@ -3585,32 +3602,32 @@ class AsyncResourceClaims(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta2.ResourceClaim: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any],
+        body: resource_v1beta2.ResourceClaim | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim: ...
+    ) -> resource_v1beta2.ResourceClaim: ...
 
     async def patch_status(
         self,
         name: str,
-        body: ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta2.ResourceClaim | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta2.ResourceClaim:
         """Patch the status of the ResourceClaim ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3644,20 +3661,20 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ResourceClaim,
+        body: resource_v1beta2.ResourceClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta2.ResourceClaim:
         """Replace the ResourceClaim ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -3687,20 +3704,20 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: ResourceClaim,
+        body: resource_v1beta2.ResourceClaim,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaim:
+    ) -> resource_v1beta2.ResourceClaim:
         """Replace the status of the ResourceClaim ``name``.
 
         Args:
@@ -3728,7 +3745,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             )
         )
 
@@ -3746,7 +3763,7 @@ class AsyncResourceClaims(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ResourceClaim]:
+    ) -> AsyncWatch[resource_v1beta2.ResourceClaim]:
         """Watch ResourceClaim objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -3796,7 +3813,7 @@ class AsyncResourceClaims(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaim,
+                response=resource_v1beta2.ResourceClaim,
             ),
             resume=resume,
         )
@@ -3819,14 +3836,14 @@ class ResourceClaimTemplates(ResourceClient):
 
     def apply(
         self,
-        obj: ResourceClaimTemplate,
+        obj: resource_v1beta2.ResourceClaimTemplate,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta2.ResourceClaimTemplate:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3854,19 +3871,19 @@ class ResourceClaimTemplates(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceClaimTemplate,
+                response=resource_v1beta2.ResourceClaimTemplate,
             )
         )
 
     def create(
         self,
-        body: ResourceClaimTemplate,
+        body: resource_v1beta2.ResourceClaimTemplate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta2.ResourceClaimTemplate:
         """Create a ResourceClaimTemplate.
 
         Args:
@@ -3891,7 +3908,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta2.ResourceClaimTemplate,
             )
         )
 
@@ -3906,7 +3923,7 @@ class ResourceClaimTemplates(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourceClaimTemplate | meta_v1.Status:
+    ) -> resource_v1beta2.ResourceClaimTemplate | meta_v1.Status:
         """Delete the ResourceClaimTemplate ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -3944,7 +3961,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaimTemplate, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.ResourceClaimTemplate, meta_v1.Status),
             )
         )
 
@@ -3967,7 +3984,7 @@ class ResourceClaimTemplates(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimTemplateList | meta_v1.Status:
+    ) -> resource_v1beta2.ResourceClaimTemplateList | meta_v1.Status:
         """Delete every ResourceClaimTemplate in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -4035,11 +4052,13 @@ class ResourceClaimTemplates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimTemplateList, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.ResourceClaimTemplateList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> ResourceClaimTemplate:
+    def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> resource_v1beta2.ResourceClaimTemplate:
         """Read the ResourceClaimTemplate ``name``.
 
         Args:
@@ -4048,7 +4067,12 @@ class ResourceClaimTemplates(ResourceClient):
                 namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=ResourceClaimTemplate)
+            self._request(
+                "GET",
+                name=name,
+                namespace=namespace,
+                response=resource_v1beta2.ResourceClaimTemplate,
+            )
         )
 
     def list(
@@ -4064,7 +4088,7 @@ class ResourceClaimTemplates(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimTemplateList:
+    ) -> resource_v1beta2.ResourceClaimTemplateList:
         """List ResourceClaimTemplate objects, one page at a time.
 
         The ResourceClaimTemplate objects in a namespace (or in every namespace): at most
@@ -4111,7 +4135,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimTemplateList,
+                response=resource_v1beta2.ResourceClaimTemplateList,
             )
         )
 
@@ -4127,7 +4151,7 @@ class ResourceClaimTemplates(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ResourceClaimTemplate]:
+    ) -> ListIterator[resource_v1beta2.ResourceClaimTemplate]:
         """Every ResourceClaimTemplate, following ``continue`` across pages.
 
         The ResourceClaimTemplate objects in a namespace (or in every namespace), ``limit``
@@ -4172,7 +4196,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta2.ResourceClaimTemplate,
             )
         )
 
@@ -4187,32 +4211,34 @@ class ResourceClaimTemplates(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate: ...
+    ) -> resource_v1beta2.ResourceClaimTemplate: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ResourceClaimTemplate | Mapping[str, Any],
+        body: resource_v1beta2.ResourceClaimTemplate | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate: ...
+    ) -> resource_v1beta2.ResourceClaimTemplate: ...
 
     def patch(
         self,
         name: str,
-        body: ResourceClaimTemplate | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta2.ResourceClaimTemplate
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta2.ResourceClaimTemplate:
         """Patch the ResourceClaimTemplate ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4246,20 +4272,20 @@ class ResourceClaimTemplates(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta2.ResourceClaimTemplate,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ResourceClaimTemplate,
+        body: resource_v1beta2.ResourceClaimTemplate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta2.ResourceClaimTemplate:
         """Replace the ResourceClaimTemplate ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -4289,7 +4315,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta2.ResourceClaimTemplate,
             )
         )
 
@@ -4307,7 +4333,7 @@ class ResourceClaimTemplates(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ResourceClaimTemplate]:
+    ) -> Watch[resource_v1beta2.ResourceClaimTemplate]:
         """Watch ResourceClaimTemplate objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -4358,7 +4384,7 @@ class ResourceClaimTemplates(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta2.ResourceClaimTemplate,
             ),
             resume=resume,
         )
@@ -4371,14 +4397,14 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ResourceClaimTemplate,
+        obj: resource_v1beta2.ResourceClaimTemplate,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta2.ResourceClaimTemplate:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -4406,19 +4432,19 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceClaimTemplate,
+                response=resource_v1beta2.ResourceClaimTemplate,
             )
         )
 
     async def create(
         self,
-        body: ResourceClaimTemplate,
+        body: resource_v1beta2.ResourceClaimTemplate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta2.ResourceClaimTemplate:
         """Create a ResourceClaimTemplate.
 
         Args:
@@ -4443,7 +4469,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta2.ResourceClaimTemplate,
             )
         )
 
@@ -4458,7 +4484,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourceClaimTemplate | meta_v1.Status:
+    ) -> resource_v1beta2.ResourceClaimTemplate | meta_v1.Status:
         """Delete the ResourceClaimTemplate ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -4496,7 +4522,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceClaimTemplate, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.ResourceClaimTemplate, meta_v1.Status),
             )
         )
 
@@ -4519,7 +4545,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimTemplateList | meta_v1.Status:
+    ) -> resource_v1beta2.ResourceClaimTemplateList | meta_v1.Status:
         """Delete every ResourceClaimTemplate in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -4587,11 +4613,13 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceClaimTemplateList, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.ResourceClaimTemplateList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> ResourceClaimTemplate:
+    async def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> resource_v1beta2.ResourceClaimTemplate:
         """Read the ResourceClaimTemplate ``name``.
 
         Args:
@@ -4600,7 +4628,12 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                 namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=ResourceClaimTemplate)
+            self._request(
+                "GET",
+                name=name,
+                namespace=namespace,
+                response=resource_v1beta2.ResourceClaimTemplate,
+            )
         )
 
     async def list(
@@ -4616,7 +4649,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceClaimTemplateList:
+    ) -> resource_v1beta2.ResourceClaimTemplateList:
         """List ResourceClaimTemplate objects, one page at a time.
 
         The ResourceClaimTemplate objects in a namespace (or in every namespace): at most
@@ -4663,7 +4696,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimTemplateList,
+                response=resource_v1beta2.ResourceClaimTemplateList,
             )
         )
 
@@ -4679,7 +4712,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ResourceClaimTemplate]:
+    ) -> AsyncListIterator[resource_v1beta2.ResourceClaimTemplate]:
         """Every ResourceClaimTemplate, following ``continue`` across pages.
 
         The ResourceClaimTemplate objects in a namespace (or in every namespace), ``limit``
@@ -4724,7 +4757,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta2.ResourceClaimTemplate,
             )
         )
 
@@ -4739,32 +4772,34 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate: ...
+    ) -> resource_v1beta2.ResourceClaimTemplate: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ResourceClaimTemplate | Mapping[str, Any],
+        body: resource_v1beta2.ResourceClaimTemplate | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate: ...
+    ) -> resource_v1beta2.ResourceClaimTemplate: ...
 
     async def patch(
         self,
         name: str,
-        body: ResourceClaimTemplate | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta2.ResourceClaimTemplate
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta2.ResourceClaimTemplate:
         """Patch the ResourceClaimTemplate ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4798,20 +4833,20 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta2.ResourceClaimTemplate,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ResourceClaimTemplate,
+        body: resource_v1beta2.ResourceClaimTemplate,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceClaimTemplate:
+    ) -> resource_v1beta2.ResourceClaimTemplate:
         """Replace the ResourceClaimTemplate ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -4841,7 +4876,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta2.ResourceClaimTemplate,
             )
         )
 
@@ -4859,7 +4894,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ResourceClaimTemplate]:
+    ) -> AsyncWatch[resource_v1beta2.ResourceClaimTemplate]:
         """Watch ResourceClaimTemplate objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -4910,7 +4945,7 @@ class AsyncResourceClaimTemplates(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceClaimTemplate,
+                response=resource_v1beta2.ResourceClaimTemplate,
             ),
             resume=resume,
         )
@@ -4933,13 +4968,13 @@ class ResourceSlices(ResourceClient):
 
     def apply(
         self,
-        obj: ResourceSlice,
+        obj: resource_v1beta2.ResourceSlice,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta2.ResourceSlice:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -4964,18 +4999,18 @@ class ResourceSlices(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceSlice,
+                response=resource_v1beta2.ResourceSlice,
             )
         )
 
     def create(
         self,
-        body: ResourceSlice,
+        body: resource_v1beta2.ResourceSlice,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta2.ResourceSlice:
         """Create a ResourceSlice.
 
         Args:
@@ -4997,7 +5032,7 @@ class ResourceSlices(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta2.ResourceSlice,
             )
         )
 
@@ -5011,7 +5046,7 @@ class ResourceSlices(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourceSlice | meta_v1.Status:
+    ) -> resource_v1beta2.ResourceSlice | meta_v1.Status:
         """Delete the ResourceSlice ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -5046,7 +5081,7 @@ class ResourceSlices(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceSlice, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.ResourceSlice, meta_v1.Status),
             )
         )
 
@@ -5068,7 +5103,7 @@ class ResourceSlices(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceSliceList | meta_v1.Status:
+    ) -> resource_v1beta2.ResourceSliceList | meta_v1.Status:
         """Delete every ResourceSlice that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -5133,17 +5168,17 @@ class ResourceSlices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceSliceList, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.ResourceSliceList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> ResourceSlice:
+    def get(self, name: str) -> resource_v1beta2.ResourceSlice:
         """Read the ResourceSlice ``name``.
 
         Args:
             name: Name of the ResourceSlice.
         """
-        return self._send(self._request("GET", name=name, response=ResourceSlice))
+        return self._send(self._request("GET", name=name, response=resource_v1beta2.ResourceSlice))
 
     def list(
         self,
@@ -5156,7 +5191,7 @@ class ResourceSlices(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceSliceList:
+    ) -> resource_v1beta2.ResourceSliceList:
         """List ResourceSlice objects, one page at a time.
 
         The ResourceSlice objects: at most ``limit`` of them; pass the answer's
@@ -5197,7 +5232,7 @@ class ResourceSlices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceSliceList,
+                response=resource_v1beta2.ResourceSliceList,
             )
         )
 
@@ -5211,7 +5246,7 @@ class ResourceSlices(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[ResourceSlice]:
+    ) -> ListIterator[resource_v1beta2.ResourceSlice]:
         """Every ResourceSlice, following ``continue`` across pages.
 
         The ResourceSlice objects, ``limit`` per request (500 by default). Once exhausted,
@@ -5250,7 +5285,7 @@ class ResourceSlices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta2.ResourceSlice,
             )
         )
 
@@ -5264,30 +5299,30 @@ class ResourceSlices(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice: ...
+    ) -> resource_v1beta2.ResourceSlice: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: ResourceSlice | Mapping[str, Any],
+        body: resource_v1beta2.ResourceSlice | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice: ...
+    ) -> resource_v1beta2.ResourceSlice: ...
 
     def patch(
         self,
         name: str,
-        body: ResourceSlice | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta2.ResourceSlice | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta2.ResourceSlice:
         """Patch the ResourceSlice ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5318,19 +5353,19 @@ class ResourceSlices(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta2.ResourceSlice,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: ResourceSlice,
+        body: resource_v1beta2.ResourceSlice,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta2.ResourceSlice:
         """Replace the ResourceSlice ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -5357,7 +5392,7 @@ class ResourceSlices(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta2.ResourceSlice,
             )
         )
 
@@ -5373,7 +5408,7 @@ class ResourceSlices(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[ResourceSlice]:
+    ) -> Watch[resource_v1beta2.ResourceSlice]:
         """Watch ResourceSlice objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -5419,7 +5454,7 @@ class ResourceSlices(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta2.ResourceSlice,
             ),
             resume=resume,
         )
@@ -5432,13 +5467,13 @@ class AsyncResourceSlices(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: ResourceSlice,
+        obj: resource_v1beta2.ResourceSlice,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta2.ResourceSlice:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -5463,18 +5498,18 @@ class AsyncResourceSlices(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=ResourceSlice,
+                response=resource_v1beta2.ResourceSlice,
             )
         )
 
     async def create(
         self,
-        body: ResourceSlice,
+        body: resource_v1beta2.ResourceSlice,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta2.ResourceSlice:
         """Create a ResourceSlice.
 
         Args:
@@ -5496,7 +5531,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta2.ResourceSlice,
             )
         )
 
@@ -5510,7 +5545,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> ResourceSlice | meta_v1.Status:
+    ) -> resource_v1beta2.ResourceSlice | meta_v1.Status:
         """Delete the ResourceSlice ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -5545,7 +5580,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(ResourceSlice, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.ResourceSlice, meta_v1.Status),
             )
         )
 
@@ -5567,7 +5602,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceSliceList | meta_v1.Status:
+    ) -> resource_v1beta2.ResourceSliceList | meta_v1.Status:
         """Delete every ResourceSlice that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -5632,17 +5667,19 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(ResourceSliceList, meta_v1.Status),
+                response=OrStatus(resource_v1beta2.ResourceSliceList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> ResourceSlice:
+    async def get(self, name: str) -> resource_v1beta2.ResourceSlice:
         """Read the ResourceSlice ``name``.
 
         Args:
             name: Name of the ResourceSlice.
         """
-        return await self._send(self._request("GET", name=name, response=ResourceSlice))
+        return await self._send(
+            self._request("GET", name=name, response=resource_v1beta2.ResourceSlice)
+        )
 
     async def list(
         self,
@@ -5655,7 +5692,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ResourceSliceList:
+    ) -> resource_v1beta2.ResourceSliceList:
         """List ResourceSlice objects, one page at a time.
 
         The ResourceSlice objects: at most ``limit`` of them; pass the answer's
@@ -5696,7 +5733,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceSliceList,
+                response=resource_v1beta2.ResourceSliceList,
             )
         )
 
@@ -5710,7 +5747,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[ResourceSlice]:
+    ) -> AsyncListIterator[resource_v1beta2.ResourceSlice]:
         """Every ResourceSlice, following ``continue`` across pages.
 
         The ResourceSlice objects, ``limit`` per request (500 by default). Once exhausted,
@@ -5749,7 +5786,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta2.ResourceSlice,
             )
         )
 
@@ -5763,30 +5800,30 @@ class AsyncResourceSlices(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice: ...
+    ) -> resource_v1beta2.ResourceSlice: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: ResourceSlice | Mapping[str, Any],
+        body: resource_v1beta2.ResourceSlice | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice: ...
+    ) -> resource_v1beta2.ResourceSlice: ...
 
     async def patch(
         self,
         name: str,
-        body: ResourceSlice | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: resource_v1beta2.ResourceSlice | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta2.ResourceSlice:
         """Patch the ResourceSlice ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5817,19 +5854,19 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta2.ResourceSlice,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: ResourceSlice,
+        body: resource_v1beta2.ResourceSlice,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> ResourceSlice:
+    ) -> resource_v1beta2.ResourceSlice:
         """Replace the ResourceSlice ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -5856,7 +5893,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta2.ResourceSlice,
             )
         )
 
@@ -5872,7 +5909,7 @@ class AsyncResourceSlices(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[ResourceSlice]:
+    ) -> AsyncWatch[resource_v1beta2.ResourceSlice]:
         """Watch ResourceSlice objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -5918,7 +5955,7 @@ class AsyncResourceSlices(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=ResourceSlice,
+                response=resource_v1beta2.ResourceSlice,
             ),
             resume=resume,
         )

@@ -11,7 +11,7 @@ from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
 from ..meta import v1 as meta_v1
-from .v1 import PriorityClass, PriorityClassList
+from ..scheduling import v1 as scheduling_v1
 
 __all__ = [
     "AsyncPriorityClasses",
@@ -36,13 +36,13 @@ class PriorityClasses(ResourceClient):
 
     def apply(
         self,
-        obj: PriorityClass,
+        obj: scheduling_v1.PriorityClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityClass:
+    ) -> scheduling_v1.PriorityClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -67,18 +67,18 @@ class PriorityClasses(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PriorityClass,
+                response=scheduling_v1.PriorityClass,
             )
         )
 
     def create(
         self,
-        body: PriorityClass,
+        body: scheduling_v1.PriorityClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityClass:
+    ) -> scheduling_v1.PriorityClass:
         """Create a PriorityClass.
 
         Args:
@@ -100,7 +100,7 @@ class PriorityClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityClass,
+                response=scheduling_v1.PriorityClass,
             )
         )
 
@@ -114,7 +114,7 @@ class PriorityClasses(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PriorityClass | meta_v1.Status:
+    ) -> scheduling_v1.PriorityClass | meta_v1.Status:
         """Delete the PriorityClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -149,7 +149,7 @@ class PriorityClasses(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PriorityClass, meta_v1.Status),
+                response=OrStatus(scheduling_v1.PriorityClass, meta_v1.Status),
             )
         )
 
@@ -171,7 +171,7 @@ class PriorityClasses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PriorityClassList | meta_v1.Status:
+    ) -> scheduling_v1.PriorityClassList | meta_v1.Status:
         """Delete every PriorityClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -236,17 +236,17 @@ class PriorityClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PriorityClassList, meta_v1.Status),
+                response=OrStatus(scheduling_v1.PriorityClassList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> PriorityClass:
+    def get(self, name: str) -> scheduling_v1.PriorityClass:
         """Read the PriorityClass ``name``.
 
         Args:
             name: Name of the PriorityClass.
         """
-        return self._send(self._request("GET", name=name, response=PriorityClass))
+        return self._send(self._request("GET", name=name, response=scheduling_v1.PriorityClass))
 
     def list(
         self,
@@ -259,7 +259,7 @@ class PriorityClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PriorityClassList:
+    ) -> scheduling_v1.PriorityClassList:
         """List PriorityClass objects, one page at a time.
 
         The PriorityClass objects: at most ``limit`` of them; pass the answer's
@@ -300,7 +300,7 @@ class PriorityClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PriorityClassList,
+                response=scheduling_v1.PriorityClassList,
             )
         )
 
@@ -314,7 +314,7 @@ class PriorityClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[PriorityClass]:
+    ) -> ListIterator[scheduling_v1.PriorityClass]:
         """Every PriorityClass, following ``continue`` across pages.
 
         The PriorityClass objects, ``limit`` per request (500 by default). Once exhausted,
@@ -353,7 +353,7 @@ class PriorityClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PriorityClass,
+                response=scheduling_v1.PriorityClass,
             )
         )
 
@@ -367,30 +367,30 @@ class PriorityClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityClass: ...
+    ) -> scheduling_v1.PriorityClass: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: PriorityClass | Mapping[str, Any],
+        body: scheduling_v1.PriorityClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityClass: ...
+    ) -> scheduling_v1.PriorityClass: ...
 
     def patch(
         self,
         name: str,
-        body: PriorityClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: scheduling_v1.PriorityClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityClass:
+    ) -> scheduling_v1.PriorityClass:
         """Patch the PriorityClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -421,19 +421,19 @@ class PriorityClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityClass,
+                response=scheduling_v1.PriorityClass,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: PriorityClass,
+        body: scheduling_v1.PriorityClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityClass:
+    ) -> scheduling_v1.PriorityClass:
         """Replace the PriorityClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -460,7 +460,7 @@ class PriorityClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityClass,
+                response=scheduling_v1.PriorityClass,
             )
         )
 
@@ -476,7 +476,7 @@ class PriorityClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[PriorityClass]:
+    ) -> Watch[scheduling_v1.PriorityClass]:
         """Watch PriorityClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -522,7 +522,7 @@ class PriorityClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PriorityClass,
+                response=scheduling_v1.PriorityClass,
             ),
             resume=resume,
         )
@@ -535,13 +535,13 @@ class AsyncPriorityClasses(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: PriorityClass,
+        obj: scheduling_v1.PriorityClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityClass:
+    ) -> scheduling_v1.PriorityClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -566,18 +566,18 @@ class AsyncPriorityClasses(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PriorityClass,
+                response=scheduling_v1.PriorityClass,
             )
         )
 
     async def create(
         self,
-        body: PriorityClass,
+        body: scheduling_v1.PriorityClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityClass:
+    ) -> scheduling_v1.PriorityClass:
         """Create a PriorityClass.
 
         Args:
@@ -599,7 +599,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityClass,
+                response=scheduling_v1.PriorityClass,
             )
         )
 
@@ -613,7 +613,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PriorityClass | meta_v1.Status:
+    ) -> scheduling_v1.PriorityClass | meta_v1.Status:
         """Delete the PriorityClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -648,7 +648,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PriorityClass, meta_v1.Status),
+                response=OrStatus(scheduling_v1.PriorityClass, meta_v1.Status),
             )
         )
 
@@ -670,7 +670,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PriorityClassList | meta_v1.Status:
+    ) -> scheduling_v1.PriorityClassList | meta_v1.Status:
         """Delete every PriorityClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -735,17 +735,19 @@ class AsyncPriorityClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PriorityClassList, meta_v1.Status),
+                response=OrStatus(scheduling_v1.PriorityClassList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> PriorityClass:
+    async def get(self, name: str) -> scheduling_v1.PriorityClass:
         """Read the PriorityClass ``name``.
 
         Args:
             name: Name of the PriorityClass.
         """
-        return await self._send(self._request("GET", name=name, response=PriorityClass))
+        return await self._send(
+            self._request("GET", name=name, response=scheduling_v1.PriorityClass)
+        )
 
     async def list(
         self,
@@ -758,7 +760,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PriorityClassList:
+    ) -> scheduling_v1.PriorityClassList:
         """List PriorityClass objects, one page at a time.
 
         The PriorityClass objects: at most ``limit`` of them; pass the answer's
@@ -799,7 +801,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PriorityClassList,
+                response=scheduling_v1.PriorityClassList,
             )
         )
 
@@ -813,7 +815,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[PriorityClass]:
+    ) -> AsyncListIterator[scheduling_v1.PriorityClass]:
         """Every PriorityClass, following ``continue`` across pages.
 
         The PriorityClass objects, ``limit`` per request (500 by default). Once exhausted,
@@ -852,7 +854,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PriorityClass,
+                response=scheduling_v1.PriorityClass,
             )
         )
 
@@ -866,30 +868,30 @@ class AsyncPriorityClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityClass: ...
+    ) -> scheduling_v1.PriorityClass: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: PriorityClass | Mapping[str, Any],
+        body: scheduling_v1.PriorityClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityClass: ...
+    ) -> scheduling_v1.PriorityClass: ...
 
     async def patch(
         self,
         name: str,
-        body: PriorityClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: scheduling_v1.PriorityClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityClass:
+    ) -> scheduling_v1.PriorityClass:
         """Patch the PriorityClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -920,19 +922,19 @@ class AsyncPriorityClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityClass,
+                response=scheduling_v1.PriorityClass,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: PriorityClass,
+        body: scheduling_v1.PriorityClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PriorityClass:
+    ) -> scheduling_v1.PriorityClass:
         """Replace the PriorityClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -959,7 +961,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PriorityClass,
+                response=scheduling_v1.PriorityClass,
             )
         )
 
@@ -975,7 +977,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[PriorityClass]:
+    ) -> AsyncWatch[scheduling_v1.PriorityClass]:
         """Watch PriorityClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1021,7 +1023,7 @@ class AsyncPriorityClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PriorityClass,
+                response=scheduling_v1.PriorityClass,
             ),
             resume=resume,
         )

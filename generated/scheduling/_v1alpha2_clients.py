@@ -11,7 +11,7 @@ from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
 from ..meta import v1 as meta_v1
-from .v1alpha2 import PodGroup, PodGroupList, Workload, WorkloadList
+from ..scheduling import v1alpha2 as scheduling_v1alpha2
 
 __all__ = [
     "AsyncPodGroups",
@@ -38,14 +38,14 @@ class PodGroups(ResourceClient):
 
     def apply(
         self,
-        obj: PodGroup,
+        obj: scheduling_v1alpha2.PodGroup,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup:
+    ) -> scheduling_v1alpha2.PodGroup:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -73,20 +73,20 @@ class PodGroups(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
     def apply_status(
         self,
-        obj: PodGroup,
+        obj: scheduling_v1alpha2.PodGroup,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup:
+    ) -> scheduling_v1alpha2.PodGroup:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -115,19 +115,19 @@ class PodGroups(ResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
     def create(
         self,
-        body: PodGroup,
+        body: scheduling_v1alpha2.PodGroup,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup:
+    ) -> scheduling_v1alpha2.PodGroup:
         """Create a PodGroup.
 
         Args:
@@ -152,7 +152,7 @@ class PodGroups(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
@@ -167,7 +167,7 @@ class PodGroups(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PodGroup | meta_v1.Status:
+    ) -> scheduling_v1alpha2.PodGroup | meta_v1.Status:
         """Delete the PodGroup ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -204,7 +204,7 @@ class PodGroups(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodGroup, meta_v1.Status),
+                response=OrStatus(scheduling_v1alpha2.PodGroup, meta_v1.Status),
             )
         )
 
@@ -227,7 +227,7 @@ class PodGroups(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodGroupList | meta_v1.Status:
+    ) -> scheduling_v1alpha2.PodGroupList | meta_v1.Status:
         """Delete every PodGroup in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -294,20 +294,26 @@ class PodGroups(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodGroupList, meta_v1.Status),
+                response=OrStatus(scheduling_v1alpha2.PodGroupList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> PodGroup:
+    def get(self, name: str, *, namespace: str | None = None) -> scheduling_v1alpha2.PodGroup:
         """Read the PodGroup ``name``.
 
         Args:
             name: Name of the PodGroup.
             namespace: Namespace of the PodGroup; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=PodGroup))
+        return self._send(
+            self._request(
+                "GET", name=name, namespace=namespace, response=scheduling_v1alpha2.PodGroup
+            )
+        )
 
-    def get_status(self, name: str, *, namespace: str | None = None) -> PodGroup:
+    def get_status(
+        self, name: str, *, namespace: str | None = None
+    ) -> scheduling_v1alpha2.PodGroup:
         """Read the status of the PodGroup ``name``.
 
         Args:
@@ -316,7 +322,11 @@ class PodGroups(ResourceClient):
         """
         return self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=PodGroup
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
@@ -333,7 +343,7 @@ class PodGroups(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodGroupList:
+    ) -> scheduling_v1alpha2.PodGroupList:
         """List PodGroup objects, one page at a time.
 
         The PodGroup objects in a namespace (or in every namespace): at most ``limit`` of
@@ -378,7 +388,7 @@ class PodGroups(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodGroupList,
+                response=scheduling_v1alpha2.PodGroupList,
             )
         )
 
@@ -394,7 +404,7 @@ class PodGroups(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[PodGroup]:
+    ) -> ListIterator[scheduling_v1alpha2.PodGroup]:
         """Every PodGroup, following ``continue`` across pages.
 
         The PodGroup objects in a namespace (or in every namespace), ``limit`` per request
@@ -438,7 +448,7 @@ class PodGroups(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
@@ -453,32 +463,32 @@ class PodGroups(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup: ...
+    ) -> scheduling_v1alpha2.PodGroup: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: PodGroup | Mapping[str, Any],
+        body: scheduling_v1alpha2.PodGroup | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup: ...
+    ) -> scheduling_v1alpha2.PodGroup: ...
 
     def patch(
         self,
         name: str,
-        body: PodGroup | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: scheduling_v1alpha2.PodGroup | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup:
+    ) -> scheduling_v1alpha2.PodGroup:
         """Patch the PodGroup ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -511,7 +521,7 @@ class PodGroups(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
@@ -526,32 +536,32 @@ class PodGroups(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup: ...
+    ) -> scheduling_v1alpha2.PodGroup: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: PodGroup | Mapping[str, Any],
+        body: scheduling_v1alpha2.PodGroup | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup: ...
+    ) -> scheduling_v1alpha2.PodGroup: ...
 
     def patch_status(
         self,
         name: str,
-        body: PodGroup | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: scheduling_v1alpha2.PodGroup | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup:
+    ) -> scheduling_v1alpha2.PodGroup:
         """Patch the status of the PodGroup ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -585,20 +595,20 @@ class PodGroups(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: PodGroup,
+        body: scheduling_v1alpha2.PodGroup,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup:
+    ) -> scheduling_v1alpha2.PodGroup:
         """Replace the PodGroup ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -628,20 +638,20 @@ class PodGroups(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: PodGroup,
+        body: scheduling_v1alpha2.PodGroup,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup:
+    ) -> scheduling_v1alpha2.PodGroup:
         """Replace the status of the PodGroup ``name``.
 
         Args:
@@ -669,7 +679,7 @@ class PodGroups(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
@@ -687,7 +697,7 @@ class PodGroups(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[PodGroup]:
+    ) -> Watch[scheduling_v1alpha2.PodGroup]:
         """Watch PodGroup objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -737,7 +747,7 @@ class PodGroups(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             ),
             resume=resume,
         )
@@ -750,14 +760,14 @@ class AsyncPodGroups(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: PodGroup,
+        obj: scheduling_v1alpha2.PodGroup,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup:
+    ) -> scheduling_v1alpha2.PodGroup:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -785,20 +795,20 @@ class AsyncPodGroups(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
     async def apply_status(
         self,
-        obj: PodGroup,
+        obj: scheduling_v1alpha2.PodGroup,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup:
+    ) -> scheduling_v1alpha2.PodGroup:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -827,19 +837,19 @@ class AsyncPodGroups(AsyncResourceClient):
                 namespace=namespace,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
     async def create(
         self,
-        body: PodGroup,
+        body: scheduling_v1alpha2.PodGroup,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup:
+    ) -> scheduling_v1alpha2.PodGroup:
         """Create a PodGroup.
 
         Args:
@@ -864,7 +874,7 @@ class AsyncPodGroups(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
@@ -879,7 +889,7 @@ class AsyncPodGroups(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> PodGroup | meta_v1.Status:
+    ) -> scheduling_v1alpha2.PodGroup | meta_v1.Status:
         """Delete the PodGroup ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -916,7 +926,7 @@ class AsyncPodGroups(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(PodGroup, meta_v1.Status),
+                response=OrStatus(scheduling_v1alpha2.PodGroup, meta_v1.Status),
             )
         )
 
@@ -939,7 +949,7 @@ class AsyncPodGroups(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodGroupList | meta_v1.Status:
+    ) -> scheduling_v1alpha2.PodGroupList | meta_v1.Status:
         """Delete every PodGroup in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1006,11 +1016,11 @@ class AsyncPodGroups(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(PodGroupList, meta_v1.Status),
+                response=OrStatus(scheduling_v1alpha2.PodGroupList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> PodGroup:
+    async def get(self, name: str, *, namespace: str | None = None) -> scheduling_v1alpha2.PodGroup:
         """Read the PodGroup ``name``.
 
         Args:
@@ -1018,10 +1028,14 @@ class AsyncPodGroups(AsyncResourceClient):
             namespace: Namespace of the PodGroup; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=PodGroup)
+            self._request(
+                "GET", name=name, namespace=namespace, response=scheduling_v1alpha2.PodGroup
+            )
         )
 
-    async def get_status(self, name: str, *, namespace: str | None = None) -> PodGroup:
+    async def get_status(
+        self, name: str, *, namespace: str | None = None
+    ) -> scheduling_v1alpha2.PodGroup:
         """Read the status of the PodGroup ``name``.
 
         Args:
@@ -1030,7 +1044,11 @@ class AsyncPodGroups(AsyncResourceClient):
         """
         return await self._send(
             self._request(
-                "GET", name=name, namespace=namespace, subresource="status", response=PodGroup
+                "GET",
+                name=name,
+                namespace=namespace,
+                subresource="status",
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
@@ -1047,7 +1065,7 @@ class AsyncPodGroups(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> PodGroupList:
+    ) -> scheduling_v1alpha2.PodGroupList:
         """List PodGroup objects, one page at a time.
 
         The PodGroup objects in a namespace (or in every namespace): at most ``limit`` of
@@ -1092,7 +1110,7 @@ class AsyncPodGroups(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodGroupList,
+                response=scheduling_v1alpha2.PodGroupList,
             )
         )
 
@@ -1108,7 +1126,7 @@ class AsyncPodGroups(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[PodGroup]:
+    ) -> AsyncListIterator[scheduling_v1alpha2.PodGroup]:
         """Every PodGroup, following ``continue`` across pages.
 
         The PodGroup objects in a namespace (or in every namespace), ``limit`` per request
@@ -1152,7 +1170,7 @@ class AsyncPodGroups(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
@@ -1167,32 +1185,32 @@ class AsyncPodGroups(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup: ...
+    ) -> scheduling_v1alpha2.PodGroup: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: PodGroup | Mapping[str, Any],
+        body: scheduling_v1alpha2.PodGroup | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup: ...
+    ) -> scheduling_v1alpha2.PodGroup: ...
 
     async def patch(
         self,
         name: str,
-        body: PodGroup | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: scheduling_v1alpha2.PodGroup | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup:
+    ) -> scheduling_v1alpha2.PodGroup:
         """Patch the PodGroup ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1225,7 +1243,7 @@ class AsyncPodGroups(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
@@ -1240,32 +1258,32 @@ class AsyncPodGroups(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup: ...
+    ) -> scheduling_v1alpha2.PodGroup: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: PodGroup | Mapping[str, Any],
+        body: scheduling_v1alpha2.PodGroup | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup: ...
+    ) -> scheduling_v1alpha2.PodGroup: ...
 
     async def patch_status(
         self,
         name: str,
-        body: PodGroup | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: scheduling_v1alpha2.PodGroup | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup:
+    ) -> scheduling_v1alpha2.PodGroup:
         """Patch the status of the PodGroup ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1299,20 +1317,20 @@ class AsyncPodGroups(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: PodGroup,
+        body: scheduling_v1alpha2.PodGroup,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup:
+    ) -> scheduling_v1alpha2.PodGroup:
         """Replace the PodGroup ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1342,20 +1360,20 @@ class AsyncPodGroups(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: PodGroup,
+        body: scheduling_v1alpha2.PodGroup,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> PodGroup:
+    ) -> scheduling_v1alpha2.PodGroup:
         """Replace the status of the PodGroup ``name``.
 
         Args:
@@ -1383,7 +1401,7 @@ class AsyncPodGroups(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             )
         )
 
@@ -1401,7 +1419,7 @@ class AsyncPodGroups(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[PodGroup]:
+    ) -> AsyncWatch[scheduling_v1alpha2.PodGroup]:
         """Watch PodGroup objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1451,7 +1469,7 @@ class AsyncPodGroups(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=PodGroup,
+                response=scheduling_v1alpha2.PodGroup,
             ),
             resume=resume,
         )
@@ -1474,14 +1492,14 @@ class Workloads(ResourceClient):
 
     def apply(
         self,
-        obj: Workload,
+        obj: scheduling_v1alpha2.Workload,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Workload:
+    ) -> scheduling_v1alpha2.Workload:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1509,19 +1527,19 @@ class Workloads(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Workload,
+                response=scheduling_v1alpha2.Workload,
             )
         )
 
     def create(
         self,
-        body: Workload,
+        body: scheduling_v1alpha2.Workload,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Workload:
+    ) -> scheduling_v1alpha2.Workload:
         """Create a Workload.
 
         Args:
@@ -1546,7 +1564,7 @@ class Workloads(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Workload,
+                response=scheduling_v1alpha2.Workload,
             )
         )
 
@@ -1561,7 +1579,7 @@ class Workloads(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Workload | meta_v1.Status:
+    ) -> scheduling_v1alpha2.Workload | meta_v1.Status:
         """Delete the Workload ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1598,7 +1616,7 @@ class Workloads(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Workload, meta_v1.Status),
+                response=OrStatus(scheduling_v1alpha2.Workload, meta_v1.Status),
             )
         )
 
@@ -1621,7 +1639,7 @@ class Workloads(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> WorkloadList | meta_v1.Status:
+    ) -> scheduling_v1alpha2.WorkloadList | meta_v1.Status:
         """Delete every Workload in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1688,18 +1706,22 @@ class Workloads(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(WorkloadList, meta_v1.Status),
+                response=OrStatus(scheduling_v1alpha2.WorkloadList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> Workload:
+    def get(self, name: str, *, namespace: str | None = None) -> scheduling_v1alpha2.Workload:
         """Read the Workload ``name``.
 
         Args:
             name: Name of the Workload.
             namespace: Namespace of the Workload; default: the client's namespace.
         """
-        return self._send(self._request("GET", name=name, namespace=namespace, response=Workload))
+        return self._send(
+            self._request(
+                "GET", name=name, namespace=namespace, response=scheduling_v1alpha2.Workload
+            )
+        )
 
     def list(
         self,
@@ -1714,7 +1736,7 @@ class Workloads(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> WorkloadList:
+    ) -> scheduling_v1alpha2.WorkloadList:
         """List Workload objects, one page at a time.
 
         The Workload objects in a namespace (or in every namespace): at most ``limit`` of
@@ -1759,7 +1781,7 @@ class Workloads(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=WorkloadList,
+                response=scheduling_v1alpha2.WorkloadList,
             )
         )
 
@@ -1775,7 +1797,7 @@ class Workloads(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[Workload]:
+    ) -> ListIterator[scheduling_v1alpha2.Workload]:
         """Every Workload, following ``continue`` across pages.
 
         The Workload objects in a namespace (or in every namespace), ``limit`` per request
@@ -1819,7 +1841,7 @@ class Workloads(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Workload,
+                response=scheduling_v1alpha2.Workload,
             )
         )
 
@@ -1834,32 +1856,32 @@ class Workloads(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Workload: ...
+    ) -> scheduling_v1alpha2.Workload: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: Workload | Mapping[str, Any],
+        body: scheduling_v1alpha2.Workload | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Workload: ...
+    ) -> scheduling_v1alpha2.Workload: ...
 
     def patch(
         self,
         name: str,
-        body: Workload | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: scheduling_v1alpha2.Workload | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Workload:
+    ) -> scheduling_v1alpha2.Workload:
         """Patch the Workload ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1892,20 +1914,20 @@ class Workloads(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Workload,
+                response=scheduling_v1alpha2.Workload,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: Workload,
+        body: scheduling_v1alpha2.Workload,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Workload:
+    ) -> scheduling_v1alpha2.Workload:
         """Replace the Workload ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1935,7 +1957,7 @@ class Workloads(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Workload,
+                response=scheduling_v1alpha2.Workload,
             )
         )
 
@@ -1953,7 +1975,7 @@ class Workloads(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[Workload]:
+    ) -> Watch[scheduling_v1alpha2.Workload]:
         """Watch Workload objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2003,7 +2025,7 @@ class Workloads(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Workload,
+                response=scheduling_v1alpha2.Workload,
             ),
             resume=resume,
         )
@@ -2016,14 +2038,14 @@ class AsyncWorkloads(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: Workload,
+        obj: scheduling_v1alpha2.Workload,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Workload:
+    ) -> scheduling_v1alpha2.Workload:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2051,19 +2073,19 @@ class AsyncWorkloads(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=Workload,
+                response=scheduling_v1alpha2.Workload,
             )
         )
 
     async def create(
         self,
-        body: Workload,
+        body: scheduling_v1alpha2.Workload,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Workload:
+    ) -> scheduling_v1alpha2.Workload:
         """Create a Workload.
 
         Args:
@@ -2088,7 +2110,7 @@ class AsyncWorkloads(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Workload,
+                response=scheduling_v1alpha2.Workload,
             )
         )
 
@@ -2103,7 +2125,7 @@ class AsyncWorkloads(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> Workload | meta_v1.Status:
+    ) -> scheduling_v1alpha2.Workload | meta_v1.Status:
         """Delete the Workload ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2140,7 +2162,7 @@ class AsyncWorkloads(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(Workload, meta_v1.Status),
+                response=OrStatus(scheduling_v1alpha2.Workload, meta_v1.Status),
             )
         )
 
@@ -2163,7 +2185,7 @@ class AsyncWorkloads(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> WorkloadList | meta_v1.Status:
+    ) -> scheduling_v1alpha2.WorkloadList | meta_v1.Status:
         """Delete every Workload in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2230,11 +2252,11 @@ class AsyncWorkloads(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(WorkloadList, meta_v1.Status),
+                response=OrStatus(scheduling_v1alpha2.WorkloadList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> Workload:
+    async def get(self, name: str, *, namespace: str | None = None) -> scheduling_v1alpha2.Workload:
         """Read the Workload ``name``.
 
         Args:
@@ -2242,7 +2264,9 @@ class AsyncWorkloads(AsyncResourceClient):
             namespace: Namespace of the Workload; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=Workload)
+            self._request(
+                "GET", name=name, namespace=namespace, response=scheduling_v1alpha2.Workload
+            )
         )
 
     async def list(
@@ -2258,7 +2282,7 @@ class AsyncWorkloads(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> WorkloadList:
+    ) -> scheduling_v1alpha2.WorkloadList:
         """List Workload objects, one page at a time.
 
         The Workload objects in a namespace (or in every namespace): at most ``limit`` of
@@ -2303,7 +2327,7 @@ class AsyncWorkloads(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=WorkloadList,
+                response=scheduling_v1alpha2.WorkloadList,
             )
         )
 
@@ -2319,7 +2343,7 @@ class AsyncWorkloads(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[Workload]:
+    ) -> AsyncListIterator[scheduling_v1alpha2.Workload]:
         """Every Workload, following ``continue`` across pages.
 
         The Workload objects in a namespace (or in every namespace), ``limit`` per request
@@ -2363,7 +2387,7 @@ class AsyncWorkloads(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Workload,
+                response=scheduling_v1alpha2.Workload,
             )
         )
 
@@ -2378,32 +2402,32 @@ class AsyncWorkloads(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Workload: ...
+    ) -> scheduling_v1alpha2.Workload: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: Workload | Mapping[str, Any],
+        body: scheduling_v1alpha2.Workload | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Workload: ...
+    ) -> scheduling_v1alpha2.Workload: ...
 
     async def patch(
         self,
         name: str,
-        body: Workload | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: scheduling_v1alpha2.Workload | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Workload:
+    ) -> scheduling_v1alpha2.Workload:
         """Patch the Workload ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2436,20 +2460,20 @@ class AsyncWorkloads(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Workload,
+                response=scheduling_v1alpha2.Workload,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: Workload,
+        body: scheduling_v1alpha2.Workload,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> Workload:
+    ) -> scheduling_v1alpha2.Workload:
         """Replace the Workload ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2479,7 +2503,7 @@ class AsyncWorkloads(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=Workload,
+                response=scheduling_v1alpha2.Workload,
             )
         )
 
@@ -2497,7 +2521,7 @@ class AsyncWorkloads(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[Workload]:
+    ) -> AsyncWatch[scheduling_v1alpha2.Workload]:
         """Watch Workload objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2547,7 +2571,7 @@ class AsyncWorkloads(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=Workload,
+                response=scheduling_v1alpha2.Workload,
             ),
             resume=resume,
         )

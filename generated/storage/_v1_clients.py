@@ -11,20 +11,7 @@ from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
 from ..meta import v1 as meta_v1
-from .v1 import (
-    CSIDriver,
-    CSIDriverList,
-    CSINode,
-    CSINodeList,
-    CSIStorageCapacity,
-    CSIStorageCapacityList,
-    StorageClass,
-    StorageClassList,
-    VolumeAttachment,
-    VolumeAttachmentList,
-    VolumeAttributesClass,
-    VolumeAttributesClassList,
-)
+from ..storage import v1 as storage_v1
 
 __all__ = [
     "AsyncCSIDrivers",
@@ -59,13 +46,13 @@ class CSIDrivers(ResourceClient):
 
     def apply(
         self,
-        obj: CSIDriver,
+        obj: storage_v1.CSIDriver,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIDriver:
+    ) -> storage_v1.CSIDriver:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -90,18 +77,18 @@ class CSIDrivers(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CSIDriver,
+                response=storage_v1.CSIDriver,
             )
         )
 
     def create(
         self,
-        body: CSIDriver,
+        body: storage_v1.CSIDriver,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIDriver:
+    ) -> storage_v1.CSIDriver:
         """Create a CSIDriver.
 
         Args:
@@ -123,7 +110,7 @@ class CSIDrivers(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSIDriver,
+                response=storage_v1.CSIDriver,
             )
         )
 
@@ -137,7 +124,7 @@ class CSIDrivers(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> CSIDriver | meta_v1.Status:
+    ) -> storage_v1.CSIDriver | meta_v1.Status:
         """Delete the CSIDriver ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -172,7 +159,7 @@ class CSIDrivers(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CSIDriver, meta_v1.Status),
+                response=OrStatus(storage_v1.CSIDriver, meta_v1.Status),
             )
         )
 
@@ -194,7 +181,7 @@ class CSIDrivers(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSIDriverList | meta_v1.Status:
+    ) -> storage_v1.CSIDriverList | meta_v1.Status:
         """Delete every CSIDriver that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -259,17 +246,17 @@ class CSIDrivers(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CSIDriverList, meta_v1.Status),
+                response=OrStatus(storage_v1.CSIDriverList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> CSIDriver:
+    def get(self, name: str) -> storage_v1.CSIDriver:
         """Read the CSIDriver ``name``.
 
         Args:
             name: Name of the CSIDriver.
         """
-        return self._send(self._request("GET", name=name, response=CSIDriver))
+        return self._send(self._request("GET", name=name, response=storage_v1.CSIDriver))
 
     def list(
         self,
@@ -282,7 +269,7 @@ class CSIDrivers(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSIDriverList:
+    ) -> storage_v1.CSIDriverList:
         """List CSIDriver objects, one page at a time.
 
         The CSIDriver objects: at most ``limit`` of them; pass the answer's
@@ -323,7 +310,7 @@ class CSIDrivers(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSIDriverList,
+                response=storage_v1.CSIDriverList,
             )
         )
 
@@ -337,7 +324,7 @@ class CSIDrivers(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[CSIDriver]:
+    ) -> ListIterator[storage_v1.CSIDriver]:
         """Every CSIDriver, following ``continue`` across pages.
 
         The CSIDriver objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -376,7 +363,7 @@ class CSIDrivers(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSIDriver,
+                response=storage_v1.CSIDriver,
             )
         )
 
@@ -390,30 +377,30 @@ class CSIDrivers(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIDriver: ...
+    ) -> storage_v1.CSIDriver: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: CSIDriver | Mapping[str, Any],
+        body: storage_v1.CSIDriver | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIDriver: ...
+    ) -> storage_v1.CSIDriver: ...
 
     def patch(
         self,
         name: str,
-        body: CSIDriver | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1.CSIDriver | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIDriver:
+    ) -> storage_v1.CSIDriver:
         """Patch the CSIDriver ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -444,19 +431,19 @@ class CSIDrivers(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSIDriver,
+                response=storage_v1.CSIDriver,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: CSIDriver,
+        body: storage_v1.CSIDriver,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIDriver:
+    ) -> storage_v1.CSIDriver:
         """Replace the CSIDriver ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -483,7 +470,7 @@ class CSIDrivers(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSIDriver,
+                response=storage_v1.CSIDriver,
             )
         )
 
@@ -499,7 +486,7 @@ class CSIDrivers(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[CSIDriver]:
+    ) -> Watch[storage_v1.CSIDriver]:
         """Watch CSIDriver objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -545,7 +532,7 @@ class CSIDrivers(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSIDriver,
+                response=storage_v1.CSIDriver,
             ),
             resume=resume,
         )
@@ -558,13 +545,13 @@ class AsyncCSIDrivers(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: CSIDriver,
+        obj: storage_v1.CSIDriver,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIDriver:
+    ) -> storage_v1.CSIDriver:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -589,18 +576,18 @@ class AsyncCSIDrivers(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CSIDriver,
+                response=storage_v1.CSIDriver,
             )
         )
 
     async def create(
         self,
-        body: CSIDriver,
+        body: storage_v1.CSIDriver,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIDriver:
+    ) -> storage_v1.CSIDriver:
         """Create a CSIDriver.
 
         Args:
@@ -622,7 +609,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSIDriver,
+                response=storage_v1.CSIDriver,
             )
         )
 
@@ -636,7 +623,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> CSIDriver | meta_v1.Status:
+    ) -> storage_v1.CSIDriver | meta_v1.Status:
         """Delete the CSIDriver ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -671,7 +658,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CSIDriver, meta_v1.Status),
+                response=OrStatus(storage_v1.CSIDriver, meta_v1.Status),
             )
         )
 
@@ -693,7 +680,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSIDriverList | meta_v1.Status:
+    ) -> storage_v1.CSIDriverList | meta_v1.Status:
         """Delete every CSIDriver that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -758,17 +745,17 @@ class AsyncCSIDrivers(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CSIDriverList, meta_v1.Status),
+                response=OrStatus(storage_v1.CSIDriverList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> CSIDriver:
+    async def get(self, name: str) -> storage_v1.CSIDriver:
         """Read the CSIDriver ``name``.
 
         Args:
             name: Name of the CSIDriver.
         """
-        return await self._send(self._request("GET", name=name, response=CSIDriver))
+        return await self._send(self._request("GET", name=name, response=storage_v1.CSIDriver))
 
     async def list(
         self,
@@ -781,7 +768,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSIDriverList:
+    ) -> storage_v1.CSIDriverList:
         """List CSIDriver objects, one page at a time.
 
         The CSIDriver objects: at most ``limit`` of them; pass the answer's
@@ -822,7 +809,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSIDriverList,
+                response=storage_v1.CSIDriverList,
             )
         )
 
@@ -836,7 +823,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[CSIDriver]:
+    ) -> AsyncListIterator[storage_v1.CSIDriver]:
         """Every CSIDriver, following ``continue`` across pages.
 
         The CSIDriver objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -875,7 +862,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSIDriver,
+                response=storage_v1.CSIDriver,
             )
         )
 
@@ -889,30 +876,30 @@ class AsyncCSIDrivers(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIDriver: ...
+    ) -> storage_v1.CSIDriver: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: CSIDriver | Mapping[str, Any],
+        body: storage_v1.CSIDriver | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIDriver: ...
+    ) -> storage_v1.CSIDriver: ...
 
     async def patch(
         self,
         name: str,
-        body: CSIDriver | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1.CSIDriver | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIDriver:
+    ) -> storage_v1.CSIDriver:
         """Patch the CSIDriver ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -943,19 +930,19 @@ class AsyncCSIDrivers(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSIDriver,
+                response=storage_v1.CSIDriver,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: CSIDriver,
+        body: storage_v1.CSIDriver,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIDriver:
+    ) -> storage_v1.CSIDriver:
         """Replace the CSIDriver ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -982,7 +969,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSIDriver,
+                response=storage_v1.CSIDriver,
             )
         )
 
@@ -998,7 +985,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[CSIDriver]:
+    ) -> AsyncWatch[storage_v1.CSIDriver]:
         """Watch CSIDriver objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1044,7 +1031,7 @@ class AsyncCSIDrivers(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSIDriver,
+                response=storage_v1.CSIDriver,
             ),
             resume=resume,
         )
@@ -1067,13 +1054,13 @@ class CSINodes(ResourceClient):
 
     def apply(
         self,
-        obj: CSINode,
+        obj: storage_v1.CSINode,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSINode:
+    ) -> storage_v1.CSINode:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1098,18 +1085,18 @@ class CSINodes(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CSINode,
+                response=storage_v1.CSINode,
             )
         )
 
     def create(
         self,
-        body: CSINode,
+        body: storage_v1.CSINode,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSINode:
+    ) -> storage_v1.CSINode:
         """Create a CSINode.
 
         Args:
@@ -1131,7 +1118,7 @@ class CSINodes(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSINode,
+                response=storage_v1.CSINode,
             )
         )
 
@@ -1145,7 +1132,7 @@ class CSINodes(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> CSINode | meta_v1.Status:
+    ) -> storage_v1.CSINode | meta_v1.Status:
         """Delete the CSINode ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1180,7 +1167,7 @@ class CSINodes(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CSINode, meta_v1.Status),
+                response=OrStatus(storage_v1.CSINode, meta_v1.Status),
             )
         )
 
@@ -1202,7 +1189,7 @@ class CSINodes(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSINodeList | meta_v1.Status:
+    ) -> storage_v1.CSINodeList | meta_v1.Status:
         """Delete every CSINode that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1267,17 +1254,17 @@ class CSINodes(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CSINodeList, meta_v1.Status),
+                response=OrStatus(storage_v1.CSINodeList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> CSINode:
+    def get(self, name: str) -> storage_v1.CSINode:
         """Read the CSINode ``name``.
 
         Args:
             name: Name of the CSINode.
         """
-        return self._send(self._request("GET", name=name, response=CSINode))
+        return self._send(self._request("GET", name=name, response=storage_v1.CSINode))
 
     def list(
         self,
@@ -1290,7 +1277,7 @@ class CSINodes(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSINodeList:
+    ) -> storage_v1.CSINodeList:
         """List CSINode objects, one page at a time.
 
         The CSINode objects: at most ``limit`` of them; pass the answer's
@@ -1331,7 +1318,7 @@ class CSINodes(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSINodeList,
+                response=storage_v1.CSINodeList,
             )
         )
 
@@ -1345,7 +1332,7 @@ class CSINodes(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[CSINode]:
+    ) -> ListIterator[storage_v1.CSINode]:
         """Every CSINode, following ``continue`` across pages.
 
         The CSINode objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -1384,7 +1371,7 @@ class CSINodes(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSINode,
+                response=storage_v1.CSINode,
             )
         )
 
@@ -1398,30 +1385,30 @@ class CSINodes(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSINode: ...
+    ) -> storage_v1.CSINode: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: CSINode | Mapping[str, Any],
+        body: storage_v1.CSINode | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSINode: ...
+    ) -> storage_v1.CSINode: ...
 
     def patch(
         self,
         name: str,
-        body: CSINode | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1.CSINode | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSINode:
+    ) -> storage_v1.CSINode:
         """Patch the CSINode ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1452,19 +1439,19 @@ class CSINodes(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSINode,
+                response=storage_v1.CSINode,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: CSINode,
+        body: storage_v1.CSINode,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSINode:
+    ) -> storage_v1.CSINode:
         """Replace the CSINode ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1491,7 +1478,7 @@ class CSINodes(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSINode,
+                response=storage_v1.CSINode,
             )
         )
 
@@ -1507,7 +1494,7 @@ class CSINodes(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[CSINode]:
+    ) -> Watch[storage_v1.CSINode]:
         """Watch CSINode objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1553,7 +1540,7 @@ class CSINodes(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSINode,
+                response=storage_v1.CSINode,
             ),
             resume=resume,
         )
@@ -1566,13 +1553,13 @@ class AsyncCSINodes(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: CSINode,
+        obj: storage_v1.CSINode,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSINode:
+    ) -> storage_v1.CSINode:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -1597,18 +1584,18 @@ class AsyncCSINodes(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CSINode,
+                response=storage_v1.CSINode,
             )
         )
 
     async def create(
         self,
-        body: CSINode,
+        body: storage_v1.CSINode,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSINode:
+    ) -> storage_v1.CSINode:
         """Create a CSINode.
 
         Args:
@@ -1630,7 +1617,7 @@ class AsyncCSINodes(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSINode,
+                response=storage_v1.CSINode,
             )
         )
 
@@ -1644,7 +1631,7 @@ class AsyncCSINodes(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> CSINode | meta_v1.Status:
+    ) -> storage_v1.CSINode | meta_v1.Status:
         """Delete the CSINode ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -1679,7 +1666,7 @@ class AsyncCSINodes(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CSINode, meta_v1.Status),
+                response=OrStatus(storage_v1.CSINode, meta_v1.Status),
             )
         )
 
@@ -1701,7 +1688,7 @@ class AsyncCSINodes(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSINodeList | meta_v1.Status:
+    ) -> storage_v1.CSINodeList | meta_v1.Status:
         """Delete every CSINode that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -1766,17 +1753,17 @@ class AsyncCSINodes(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CSINodeList, meta_v1.Status),
+                response=OrStatus(storage_v1.CSINodeList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> CSINode:
+    async def get(self, name: str) -> storage_v1.CSINode:
         """Read the CSINode ``name``.
 
         Args:
             name: Name of the CSINode.
         """
-        return await self._send(self._request("GET", name=name, response=CSINode))
+        return await self._send(self._request("GET", name=name, response=storage_v1.CSINode))
 
     async def list(
         self,
@@ -1789,7 +1776,7 @@ class AsyncCSINodes(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSINodeList:
+    ) -> storage_v1.CSINodeList:
         """List CSINode objects, one page at a time.
 
         The CSINode objects: at most ``limit`` of them; pass the answer's
@@ -1830,7 +1817,7 @@ class AsyncCSINodes(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSINodeList,
+                response=storage_v1.CSINodeList,
             )
         )
 
@@ -1844,7 +1831,7 @@ class AsyncCSINodes(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[CSINode]:
+    ) -> AsyncListIterator[storage_v1.CSINode]:
         """Every CSINode, following ``continue`` across pages.
 
         The CSINode objects, ``limit`` per request (500 by default). Once exhausted, the
@@ -1883,7 +1870,7 @@ class AsyncCSINodes(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSINode,
+                response=storage_v1.CSINode,
             )
         )
 
@@ -1897,30 +1884,30 @@ class AsyncCSINodes(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSINode: ...
+    ) -> storage_v1.CSINode: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: CSINode | Mapping[str, Any],
+        body: storage_v1.CSINode | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSINode: ...
+    ) -> storage_v1.CSINode: ...
 
     async def patch(
         self,
         name: str,
-        body: CSINode | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1.CSINode | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSINode:
+    ) -> storage_v1.CSINode:
         """Patch the CSINode ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1951,19 +1938,19 @@ class AsyncCSINodes(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSINode,
+                response=storage_v1.CSINode,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: CSINode,
+        body: storage_v1.CSINode,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSINode:
+    ) -> storage_v1.CSINode:
         """Replace the CSINode ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1990,7 +1977,7 @@ class AsyncCSINodes(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSINode,
+                response=storage_v1.CSINode,
             )
         )
 
@@ -2006,7 +1993,7 @@ class AsyncCSINodes(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[CSINode]:
+    ) -> AsyncWatch[storage_v1.CSINode]:
         """Watch CSINode objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2052,7 +2039,7 @@ class AsyncCSINodes(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSINode,
+                response=storage_v1.CSINode,
             ),
             resume=resume,
         )
@@ -2075,14 +2062,14 @@ class CSIStorageCapacities(ResourceClient):
 
     def apply(
         self,
-        obj: CSIStorageCapacity,
+        obj: storage_v1.CSIStorageCapacity,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIStorageCapacity:
+    ) -> storage_v1.CSIStorageCapacity:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2110,19 +2097,19 @@ class CSIStorageCapacities(ResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CSIStorageCapacity,
+                response=storage_v1.CSIStorageCapacity,
             )
         )
 
     def create(
         self,
-        body: CSIStorageCapacity,
+        body: storage_v1.CSIStorageCapacity,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIStorageCapacity:
+    ) -> storage_v1.CSIStorageCapacity:
         """Create a CSIStorageCapacity.
 
         Args:
@@ -2147,7 +2134,7 @@ class CSIStorageCapacities(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSIStorageCapacity,
+                response=storage_v1.CSIStorageCapacity,
             )
         )
 
@@ -2162,7 +2149,7 @@ class CSIStorageCapacities(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> CSIStorageCapacity | meta_v1.Status:
+    ) -> storage_v1.CSIStorageCapacity | meta_v1.Status:
         """Delete the CSIStorageCapacity ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2199,7 +2186,7 @@ class CSIStorageCapacities(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CSIStorageCapacity, meta_v1.Status),
+                response=OrStatus(storage_v1.CSIStorageCapacity, meta_v1.Status),
             )
         )
 
@@ -2222,7 +2209,7 @@ class CSIStorageCapacities(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSIStorageCapacityList | meta_v1.Status:
+    ) -> storage_v1.CSIStorageCapacityList | meta_v1.Status:
         """Delete every CSIStorageCapacity in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2289,11 +2276,11 @@ class CSIStorageCapacities(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CSIStorageCapacityList, meta_v1.Status),
+                response=OrStatus(storage_v1.CSIStorageCapacityList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str, *, namespace: str | None = None) -> CSIStorageCapacity:
+    def get(self, name: str, *, namespace: str | None = None) -> storage_v1.CSIStorageCapacity:
         """Read the CSIStorageCapacity ``name``.
 
         Args:
@@ -2301,7 +2288,9 @@ class CSIStorageCapacities(ResourceClient):
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
         """
         return self._send(
-            self._request("GET", name=name, namespace=namespace, response=CSIStorageCapacity)
+            self._request(
+                "GET", name=name, namespace=namespace, response=storage_v1.CSIStorageCapacity
+            )
         )
 
     def list(
@@ -2317,7 +2306,7 @@ class CSIStorageCapacities(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSIStorageCapacityList:
+    ) -> storage_v1.CSIStorageCapacityList:
         """List CSIStorageCapacity objects, one page at a time.
 
         The CSIStorageCapacity objects in a namespace (or in every namespace): at most
@@ -2363,7 +2352,7 @@ class CSIStorageCapacities(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSIStorageCapacityList,
+                response=storage_v1.CSIStorageCapacityList,
             )
         )
 
@@ -2379,7 +2368,7 @@ class CSIStorageCapacities(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[CSIStorageCapacity]:
+    ) -> ListIterator[storage_v1.CSIStorageCapacity]:
         """Every CSIStorageCapacity, following ``continue`` across pages.
 
         The CSIStorageCapacity objects in a namespace (or in every namespace), ``limit`` per
@@ -2423,7 +2412,7 @@ class CSIStorageCapacities(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSIStorageCapacity,
+                response=storage_v1.CSIStorageCapacity,
             )
         )
 
@@ -2438,32 +2427,32 @@ class CSIStorageCapacities(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIStorageCapacity: ...
+    ) -> storage_v1.CSIStorageCapacity: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: CSIStorageCapacity | Mapping[str, Any],
+        body: storage_v1.CSIStorageCapacity | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIStorageCapacity: ...
+    ) -> storage_v1.CSIStorageCapacity: ...
 
     def patch(
         self,
         name: str,
-        body: CSIStorageCapacity | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1.CSIStorageCapacity | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIStorageCapacity:
+    ) -> storage_v1.CSIStorageCapacity:
         """Patch the CSIStorageCapacity ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -2496,20 +2485,20 @@ class CSIStorageCapacities(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSIStorageCapacity,
+                response=storage_v1.CSIStorageCapacity,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: CSIStorageCapacity,
+        body: storage_v1.CSIStorageCapacity,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIStorageCapacity:
+    ) -> storage_v1.CSIStorageCapacity:
         """Replace the CSIStorageCapacity ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -2539,7 +2528,7 @@ class CSIStorageCapacities(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSIStorageCapacity,
+                response=storage_v1.CSIStorageCapacity,
             )
         )
 
@@ -2557,7 +2546,7 @@ class CSIStorageCapacities(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[CSIStorageCapacity]:
+    ) -> Watch[storage_v1.CSIStorageCapacity]:
         """Watch CSIStorageCapacity objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -2607,7 +2596,7 @@ class CSIStorageCapacities(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSIStorageCapacity,
+                response=storage_v1.CSIStorageCapacity,
             ),
             resume=resume,
         )
@@ -2620,14 +2609,14 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: CSIStorageCapacity,
+        obj: storage_v1.CSIStorageCapacity,
         *,
         field_manager: str,
         force: bool = False,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIStorageCapacity:
+    ) -> storage_v1.CSIStorageCapacity:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -2655,19 +2644,19 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
                 force=force,
                 namespace=namespace,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=CSIStorageCapacity,
+                response=storage_v1.CSIStorageCapacity,
             )
         )
 
     async def create(
         self,
-        body: CSIStorageCapacity,
+        body: storage_v1.CSIStorageCapacity,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIStorageCapacity:
+    ) -> storage_v1.CSIStorageCapacity:
         """Create a CSIStorageCapacity.
 
         Args:
@@ -2692,7 +2681,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSIStorageCapacity,
+                response=storage_v1.CSIStorageCapacity,
             )
         )
 
@@ -2707,7 +2696,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> CSIStorageCapacity | meta_v1.Status:
+    ) -> storage_v1.CSIStorageCapacity | meta_v1.Status:
         """Delete the CSIStorageCapacity ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -2744,7 +2733,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(CSIStorageCapacity, meta_v1.Status),
+                response=OrStatus(storage_v1.CSIStorageCapacity, meta_v1.Status),
             )
         )
 
@@ -2767,7 +2756,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSIStorageCapacityList | meta_v1.Status:
+    ) -> storage_v1.CSIStorageCapacityList | meta_v1.Status:
         """Delete every CSIStorageCapacity in a namespace that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -2834,11 +2823,13 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(CSIStorageCapacityList, meta_v1.Status),
+                response=OrStatus(storage_v1.CSIStorageCapacityList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str, *, namespace: str | None = None) -> CSIStorageCapacity:
+    async def get(
+        self, name: str, *, namespace: str | None = None
+    ) -> storage_v1.CSIStorageCapacity:
         """Read the CSIStorageCapacity ``name``.
 
         Args:
@@ -2846,7 +2837,9 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
             namespace: Namespace of the CSIStorageCapacity; default: the client's namespace.
         """
         return await self._send(
-            self._request("GET", name=name, namespace=namespace, response=CSIStorageCapacity)
+            self._request(
+                "GET", name=name, namespace=namespace, response=storage_v1.CSIStorageCapacity
+            )
         )
 
     async def list(
@@ -2862,7 +2855,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> CSIStorageCapacityList:
+    ) -> storage_v1.CSIStorageCapacityList:
         """List CSIStorageCapacity objects, one page at a time.
 
         The CSIStorageCapacity objects in a namespace (or in every namespace): at most
@@ -2908,7 +2901,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSIStorageCapacityList,
+                response=storage_v1.CSIStorageCapacityList,
             )
         )
 
@@ -2924,7 +2917,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[CSIStorageCapacity]:
+    ) -> AsyncListIterator[storage_v1.CSIStorageCapacity]:
         """Every CSIStorageCapacity, following ``continue`` across pages.
 
         The CSIStorageCapacity objects in a namespace (or in every namespace), ``limit`` per
@@ -2968,7 +2961,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSIStorageCapacity,
+                response=storage_v1.CSIStorageCapacity,
             )
         )
 
@@ -2983,32 +2976,32 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIStorageCapacity: ...
+    ) -> storage_v1.CSIStorageCapacity: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: CSIStorageCapacity | Mapping[str, Any],
+        body: storage_v1.CSIStorageCapacity | Mapping[str, Any],
         *,
         namespace: str | None = None,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIStorageCapacity: ...
+    ) -> storage_v1.CSIStorageCapacity: ...
 
     async def patch(
         self,
         name: str,
-        body: CSIStorageCapacity | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1.CSIStorageCapacity | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         namespace: str | None = None,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIStorageCapacity:
+    ) -> storage_v1.CSIStorageCapacity:
         """Patch the CSIStorageCapacity ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3041,20 +3034,20 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSIStorageCapacity,
+                response=storage_v1.CSIStorageCapacity,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: CSIStorageCapacity,
+        body: storage_v1.CSIStorageCapacity,
         *,
         namespace: str | None = None,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> CSIStorageCapacity:
+    ) -> storage_v1.CSIStorageCapacity:
         """Replace the CSIStorageCapacity ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -3084,7 +3077,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=CSIStorageCapacity,
+                response=storage_v1.CSIStorageCapacity,
             )
         )
 
@@ -3102,7 +3095,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[CSIStorageCapacity]:
+    ) -> AsyncWatch[storage_v1.CSIStorageCapacity]:
         """Watch CSIStorageCapacity objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -3152,7 +3145,7 @@ class AsyncCSIStorageCapacities(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=CSIStorageCapacity,
+                response=storage_v1.CSIStorageCapacity,
             ),
             resume=resume,
         )
@@ -3175,13 +3168,13 @@ class StorageClasses(ResourceClient):
 
     def apply(
         self,
-        obj: StorageClass,
+        obj: storage_v1.StorageClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageClass:
+    ) -> storage_v1.StorageClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3206,18 +3199,18 @@ class StorageClasses(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=StorageClass,
+                response=storage_v1.StorageClass,
             )
         )
 
     def create(
         self,
-        body: StorageClass,
+        body: storage_v1.StorageClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageClass:
+    ) -> storage_v1.StorageClass:
         """Create a StorageClass.
 
         Args:
@@ -3239,7 +3232,7 @@ class StorageClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageClass,
+                response=storage_v1.StorageClass,
             )
         )
 
@@ -3253,7 +3246,7 @@ class StorageClasses(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> StorageClass | meta_v1.Status:
+    ) -> storage_v1.StorageClass | meta_v1.Status:
         """Delete the StorageClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -3288,7 +3281,7 @@ class StorageClasses(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StorageClass, meta_v1.Status),
+                response=OrStatus(storage_v1.StorageClass, meta_v1.Status),
             )
         )
 
@@ -3310,7 +3303,7 @@ class StorageClasses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageClassList | meta_v1.Status:
+    ) -> storage_v1.StorageClassList | meta_v1.Status:
         """Delete every StorageClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -3375,17 +3368,17 @@ class StorageClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StorageClassList, meta_v1.Status),
+                response=OrStatus(storage_v1.StorageClassList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> StorageClass:
+    def get(self, name: str) -> storage_v1.StorageClass:
         """Read the StorageClass ``name``.
 
         Args:
             name: Name of the StorageClass.
         """
-        return self._send(self._request("GET", name=name, response=StorageClass))
+        return self._send(self._request("GET", name=name, response=storage_v1.StorageClass))
 
     def list(
         self,
@@ -3398,7 +3391,7 @@ class StorageClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageClassList:
+    ) -> storage_v1.StorageClassList:
         """List StorageClass objects, one page at a time.
 
         The StorageClass objects: at most ``limit`` of them; pass the answer's
@@ -3439,7 +3432,7 @@ class StorageClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageClassList,
+                response=storage_v1.StorageClassList,
             )
         )
 
@@ -3453,7 +3446,7 @@ class StorageClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[StorageClass]:
+    ) -> ListIterator[storage_v1.StorageClass]:
         """Every StorageClass, following ``continue`` across pages.
 
         The StorageClass objects, ``limit`` per request (500 by default). Once exhausted,
@@ -3492,7 +3485,7 @@ class StorageClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageClass,
+                response=storage_v1.StorageClass,
             )
         )
 
@@ -3506,30 +3499,30 @@ class StorageClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageClass: ...
+    ) -> storage_v1.StorageClass: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: StorageClass | Mapping[str, Any],
+        body: storage_v1.StorageClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageClass: ...
+    ) -> storage_v1.StorageClass: ...
 
     def patch(
         self,
         name: str,
-        body: StorageClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1.StorageClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageClass:
+    ) -> storage_v1.StorageClass:
         """Patch the StorageClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -3560,19 +3553,19 @@ class StorageClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageClass,
+                response=storage_v1.StorageClass,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: StorageClass,
+        body: storage_v1.StorageClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageClass:
+    ) -> storage_v1.StorageClass:
         """Replace the StorageClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -3599,7 +3592,7 @@ class StorageClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageClass,
+                response=storage_v1.StorageClass,
             )
         )
 
@@ -3615,7 +3608,7 @@ class StorageClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[StorageClass]:
+    ) -> Watch[storage_v1.StorageClass]:
         """Watch StorageClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -3661,7 +3654,7 @@ class StorageClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageClass,
+                response=storage_v1.StorageClass,
             ),
             resume=resume,
         )
@@ -3674,13 +3667,13 @@ class AsyncStorageClasses(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: StorageClass,
+        obj: storage_v1.StorageClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageClass:
+    ) -> storage_v1.StorageClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -3705,18 +3698,18 @@ class AsyncStorageClasses(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=StorageClass,
+                response=storage_v1.StorageClass,
             )
         )
 
     async def create(
         self,
-        body: StorageClass,
+        body: storage_v1.StorageClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageClass:
+    ) -> storage_v1.StorageClass:
         """Create a StorageClass.
 
         Args:
@@ -3738,7 +3731,7 @@ class AsyncStorageClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageClass,
+                response=storage_v1.StorageClass,
             )
         )
 
@@ -3752,7 +3745,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> StorageClass | meta_v1.Status:
+    ) -> storage_v1.StorageClass | meta_v1.Status:
         """Delete the StorageClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -3787,7 +3780,7 @@ class AsyncStorageClasses(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StorageClass, meta_v1.Status),
+                response=OrStatus(storage_v1.StorageClass, meta_v1.Status),
             )
         )
 
@@ -3809,7 +3802,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageClassList | meta_v1.Status:
+    ) -> storage_v1.StorageClassList | meta_v1.Status:
         """Delete every StorageClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -3874,17 +3867,17 @@ class AsyncStorageClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StorageClassList, meta_v1.Status),
+                response=OrStatus(storage_v1.StorageClassList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> StorageClass:
+    async def get(self, name: str) -> storage_v1.StorageClass:
         """Read the StorageClass ``name``.
 
         Args:
             name: Name of the StorageClass.
         """
-        return await self._send(self._request("GET", name=name, response=StorageClass))
+        return await self._send(self._request("GET", name=name, response=storage_v1.StorageClass))
 
     async def list(
         self,
@@ -3897,7 +3890,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageClassList:
+    ) -> storage_v1.StorageClassList:
         """List StorageClass objects, one page at a time.
 
         The StorageClass objects: at most ``limit`` of them; pass the answer's
@@ -3938,7 +3931,7 @@ class AsyncStorageClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageClassList,
+                response=storage_v1.StorageClassList,
             )
         )
 
@@ -3952,7 +3945,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[StorageClass]:
+    ) -> AsyncListIterator[storage_v1.StorageClass]:
         """Every StorageClass, following ``continue`` across pages.
 
         The StorageClass objects, ``limit`` per request (500 by default). Once exhausted,
@@ -3991,7 +3984,7 @@ class AsyncStorageClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageClass,
+                response=storage_v1.StorageClass,
             )
         )
 
@@ -4005,30 +3998,30 @@ class AsyncStorageClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageClass: ...
+    ) -> storage_v1.StorageClass: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: StorageClass | Mapping[str, Any],
+        body: storage_v1.StorageClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageClass: ...
+    ) -> storage_v1.StorageClass: ...
 
     async def patch(
         self,
         name: str,
-        body: StorageClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1.StorageClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageClass:
+    ) -> storage_v1.StorageClass:
         """Patch the StorageClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4059,19 +4052,19 @@ class AsyncStorageClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageClass,
+                response=storage_v1.StorageClass,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: StorageClass,
+        body: storage_v1.StorageClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageClass:
+    ) -> storage_v1.StorageClass:
         """Replace the StorageClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -4098,7 +4091,7 @@ class AsyncStorageClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageClass,
+                response=storage_v1.StorageClass,
             )
         )
 
@@ -4114,7 +4107,7 @@ class AsyncStorageClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[StorageClass]:
+    ) -> AsyncWatch[storage_v1.StorageClass]:
         """Watch StorageClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -4160,7 +4153,7 @@ class AsyncStorageClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageClass,
+                response=storage_v1.StorageClass,
             ),
             resume=resume,
         )
@@ -4183,13 +4176,13 @@ class VolumeAttachments(ResourceClient):
 
     def apply(
         self,
-        obj: VolumeAttachment,
+        obj: storage_v1.VolumeAttachment,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment:
+    ) -> storage_v1.VolumeAttachment:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -4214,19 +4207,19 @@ class VolumeAttachments(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
     def apply_status(
         self,
-        obj: VolumeAttachment,
+        obj: storage_v1.VolumeAttachment,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment:
+    ) -> storage_v1.VolumeAttachment:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -4252,18 +4245,18 @@ class VolumeAttachments(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
     def create(
         self,
-        body: VolumeAttachment,
+        body: storage_v1.VolumeAttachment,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment:
+    ) -> storage_v1.VolumeAttachment:
         """Create a VolumeAttachment.
 
         Args:
@@ -4285,7 +4278,7 @@ class VolumeAttachments(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
@@ -4299,7 +4292,7 @@ class VolumeAttachments(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> VolumeAttachment | meta_v1.Status:
+    ) -> storage_v1.VolumeAttachment | meta_v1.Status:
         """Delete the VolumeAttachment ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -4334,7 +4327,7 @@ class VolumeAttachments(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(VolumeAttachment, meta_v1.Status),
+                response=OrStatus(storage_v1.VolumeAttachment, meta_v1.Status),
             )
         )
 
@@ -4356,7 +4349,7 @@ class VolumeAttachments(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttachmentList | meta_v1.Status:
+    ) -> storage_v1.VolumeAttachmentList | meta_v1.Status:
         """Delete every VolumeAttachment that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -4421,26 +4414,28 @@ class VolumeAttachments(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(VolumeAttachmentList, meta_v1.Status),
+                response=OrStatus(storage_v1.VolumeAttachmentList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> VolumeAttachment:
+    def get(self, name: str) -> storage_v1.VolumeAttachment:
         """Read the VolumeAttachment ``name``.
 
         Args:
             name: Name of the VolumeAttachment.
         """
-        return self._send(self._request("GET", name=name, response=VolumeAttachment))
+        return self._send(self._request("GET", name=name, response=storage_v1.VolumeAttachment))
 
-    def get_status(self, name: str) -> VolumeAttachment:
+    def get_status(self, name: str) -> storage_v1.VolumeAttachment:
         """Read the status of the VolumeAttachment ``name``.
 
         Args:
             name: Name of the VolumeAttachment.
         """
         return self._send(
-            self._request("GET", name=name, subresource="status", response=VolumeAttachment)
+            self._request(
+                "GET", name=name, subresource="status", response=storage_v1.VolumeAttachment
+            )
         )
 
     def list(
@@ -4454,7 +4449,7 @@ class VolumeAttachments(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttachmentList:
+    ) -> storage_v1.VolumeAttachmentList:
         """List VolumeAttachment objects, one page at a time.
 
         The VolumeAttachment objects: at most ``limit`` of them; pass the answer's
@@ -4495,7 +4490,7 @@ class VolumeAttachments(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttachmentList,
+                response=storage_v1.VolumeAttachmentList,
             )
         )
 
@@ -4509,7 +4504,7 @@ class VolumeAttachments(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[VolumeAttachment]:
+    ) -> ListIterator[storage_v1.VolumeAttachment]:
         """Every VolumeAttachment, following ``continue`` across pages.
 
         The VolumeAttachment objects, ``limit`` per request (500 by default). Once
@@ -4548,7 +4543,7 @@ class VolumeAttachments(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
@@ -4562,30 +4557,30 @@ class VolumeAttachments(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment: ...
+    ) -> storage_v1.VolumeAttachment: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: VolumeAttachment | Mapping[str, Any],
+        body: storage_v1.VolumeAttachment | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment: ...
+    ) -> storage_v1.VolumeAttachment: ...
 
     def patch(
         self,
         name: str,
-        body: VolumeAttachment | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1.VolumeAttachment | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment:
+    ) -> storage_v1.VolumeAttachment:
         """Patch the VolumeAttachment ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4616,7 +4611,7 @@ class VolumeAttachments(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
@@ -4630,30 +4625,30 @@ class VolumeAttachments(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment: ...
+    ) -> storage_v1.VolumeAttachment: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: VolumeAttachment | Mapping[str, Any],
+        body: storage_v1.VolumeAttachment | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment: ...
+    ) -> storage_v1.VolumeAttachment: ...
 
     def patch_status(
         self,
         name: str,
-        body: VolumeAttachment | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1.VolumeAttachment | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment:
+    ) -> storage_v1.VolumeAttachment:
         """Patch the status of the VolumeAttachment ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -4685,19 +4680,19 @@ class VolumeAttachments(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: VolumeAttachment,
+        body: storage_v1.VolumeAttachment,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment:
+    ) -> storage_v1.VolumeAttachment:
         """Replace the VolumeAttachment ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -4724,19 +4719,19 @@ class VolumeAttachments(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: VolumeAttachment,
+        body: storage_v1.VolumeAttachment,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment:
+    ) -> storage_v1.VolumeAttachment:
         """Replace the status of the VolumeAttachment ``name``.
 
         Args:
@@ -4761,7 +4756,7 @@ class VolumeAttachments(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
@@ -4777,7 +4772,7 @@ class VolumeAttachments(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[VolumeAttachment]:
+    ) -> Watch[storage_v1.VolumeAttachment]:
         """Watch VolumeAttachment objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -4823,7 +4818,7 @@ class VolumeAttachments(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             ),
             resume=resume,
         )
@@ -4836,13 +4831,13 @@ class AsyncVolumeAttachments(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: VolumeAttachment,
+        obj: storage_v1.VolumeAttachment,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment:
+    ) -> storage_v1.VolumeAttachment:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -4867,19 +4862,19 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
     async def apply_status(
         self,
-        obj: VolumeAttachment,
+        obj: storage_v1.VolumeAttachment,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment:
+    ) -> storage_v1.VolumeAttachment:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -4905,18 +4900,18 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
     async def create(
         self,
-        body: VolumeAttachment,
+        body: storage_v1.VolumeAttachment,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment:
+    ) -> storage_v1.VolumeAttachment:
         """Create a VolumeAttachment.
 
         Args:
@@ -4938,7 +4933,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
@@ -4952,7 +4947,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> VolumeAttachment | meta_v1.Status:
+    ) -> storage_v1.VolumeAttachment | meta_v1.Status:
         """Delete the VolumeAttachment ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -4987,7 +4982,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(VolumeAttachment, meta_v1.Status),
+                response=OrStatus(storage_v1.VolumeAttachment, meta_v1.Status),
             )
         )
 
@@ -5009,7 +5004,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttachmentList | meta_v1.Status:
+    ) -> storage_v1.VolumeAttachmentList | meta_v1.Status:
         """Delete every VolumeAttachment that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -5074,26 +5069,30 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(VolumeAttachmentList, meta_v1.Status),
+                response=OrStatus(storage_v1.VolumeAttachmentList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> VolumeAttachment:
+    async def get(self, name: str) -> storage_v1.VolumeAttachment:
         """Read the VolumeAttachment ``name``.
 
         Args:
             name: Name of the VolumeAttachment.
         """
-        return await self._send(self._request("GET", name=name, response=VolumeAttachment))
+        return await self._send(
+            self._request("GET", name=name, response=storage_v1.VolumeAttachment)
+        )
 
-    async def get_status(self, name: str) -> VolumeAttachment:
+    async def get_status(self, name: str) -> storage_v1.VolumeAttachment:
         """Read the status of the VolumeAttachment ``name``.
 
         Args:
             name: Name of the VolumeAttachment.
         """
         return await self._send(
-            self._request("GET", name=name, subresource="status", response=VolumeAttachment)
+            self._request(
+                "GET", name=name, subresource="status", response=storage_v1.VolumeAttachment
+            )
         )
 
     async def list(
@@ -5107,7 +5106,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttachmentList:
+    ) -> storage_v1.VolumeAttachmentList:
         """List VolumeAttachment objects, one page at a time.
 
         The VolumeAttachment objects: at most ``limit`` of them; pass the answer's
@@ -5148,7 +5147,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttachmentList,
+                response=storage_v1.VolumeAttachmentList,
             )
         )
 
@@ -5162,7 +5161,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[VolumeAttachment]:
+    ) -> AsyncListIterator[storage_v1.VolumeAttachment]:
         """Every VolumeAttachment, following ``continue`` across pages.
 
         The VolumeAttachment objects, ``limit`` per request (500 by default). Once
@@ -5201,7 +5200,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
@@ -5215,30 +5214,30 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment: ...
+    ) -> storage_v1.VolumeAttachment: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: VolumeAttachment | Mapping[str, Any],
+        body: storage_v1.VolumeAttachment | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment: ...
+    ) -> storage_v1.VolumeAttachment: ...
 
     async def patch(
         self,
         name: str,
-        body: VolumeAttachment | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1.VolumeAttachment | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment:
+    ) -> storage_v1.VolumeAttachment:
         """Patch the VolumeAttachment ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5269,7 +5268,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
@@ -5283,30 +5282,30 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment: ...
+    ) -> storage_v1.VolumeAttachment: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: VolumeAttachment | Mapping[str, Any],
+        body: storage_v1.VolumeAttachment | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment: ...
+    ) -> storage_v1.VolumeAttachment: ...
 
     async def patch_status(
         self,
         name: str,
-        body: VolumeAttachment | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1.VolumeAttachment | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment:
+    ) -> storage_v1.VolumeAttachment:
         """Patch the status of the VolumeAttachment ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5338,19 +5337,19 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: VolumeAttachment,
+        body: storage_v1.VolumeAttachment,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment:
+    ) -> storage_v1.VolumeAttachment:
         """Replace the VolumeAttachment ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -5377,19 +5376,19 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: VolumeAttachment,
+        body: storage_v1.VolumeAttachment,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttachment:
+    ) -> storage_v1.VolumeAttachment:
         """Replace the status of the VolumeAttachment ``name``.
 
         Args:
@@ -5414,7 +5413,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             )
         )
 
@@ -5430,7 +5429,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[VolumeAttachment]:
+    ) -> AsyncWatch[storage_v1.VolumeAttachment]:
         """Watch VolumeAttachment objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -5476,7 +5475,7 @@ class AsyncVolumeAttachments(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttachment,
+                response=storage_v1.VolumeAttachment,
             ),
             resume=resume,
         )
@@ -5499,13 +5498,13 @@ class VolumeAttributesClasses(ResourceClient):
 
     def apply(
         self,
-        obj: VolumeAttributesClass,
+        obj: storage_v1.VolumeAttributesClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1.VolumeAttributesClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -5530,18 +5529,18 @@ class VolumeAttributesClasses(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=VolumeAttributesClass,
+                response=storage_v1.VolumeAttributesClass,
             )
         )
 
     def create(
         self,
-        body: VolumeAttributesClass,
+        body: storage_v1.VolumeAttributesClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1.VolumeAttributesClass:
         """Create a VolumeAttributesClass.
 
         Args:
@@ -5563,7 +5562,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1.VolumeAttributesClass,
             )
         )
 
@@ -5577,7 +5576,7 @@ class VolumeAttributesClasses(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> VolumeAttributesClass | meta_v1.Status:
+    ) -> storage_v1.VolumeAttributesClass | meta_v1.Status:
         """Delete the VolumeAttributesClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -5612,7 +5611,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(VolumeAttributesClass, meta_v1.Status),
+                response=OrStatus(storage_v1.VolumeAttributesClass, meta_v1.Status),
             )
         )
 
@@ -5634,7 +5633,7 @@ class VolumeAttributesClasses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttributesClassList | meta_v1.Status:
+    ) -> storage_v1.VolumeAttributesClassList | meta_v1.Status:
         """Delete every VolumeAttributesClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -5699,17 +5698,19 @@ class VolumeAttributesClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(VolumeAttributesClassList, meta_v1.Status),
+                response=OrStatus(storage_v1.VolumeAttributesClassList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> VolumeAttributesClass:
+    def get(self, name: str) -> storage_v1.VolumeAttributesClass:
         """Read the VolumeAttributesClass ``name``.
 
         Args:
             name: Name of the VolumeAttributesClass.
         """
-        return self._send(self._request("GET", name=name, response=VolumeAttributesClass))
+        return self._send(
+            self._request("GET", name=name, response=storage_v1.VolumeAttributesClass)
+        )
 
     def list(
         self,
@@ -5722,7 +5723,7 @@ class VolumeAttributesClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttributesClassList:
+    ) -> storage_v1.VolumeAttributesClassList:
         """List VolumeAttributesClass objects, one page at a time.
 
         The VolumeAttributesClass objects: at most ``limit`` of them; pass the answer's
@@ -5763,7 +5764,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttributesClassList,
+                response=storage_v1.VolumeAttributesClassList,
             )
         )
 
@@ -5777,7 +5778,7 @@ class VolumeAttributesClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[VolumeAttributesClass]:
+    ) -> ListIterator[storage_v1.VolumeAttributesClass]:
         """Every VolumeAttributesClass, following ``continue`` across pages.
 
         The VolumeAttributesClass objects, ``limit`` per request (500 by default). Once
@@ -5816,7 +5817,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1.VolumeAttributesClass,
             )
         )
 
@@ -5830,30 +5831,30 @@ class VolumeAttributesClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass: ...
+    ) -> storage_v1.VolumeAttributesClass: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: VolumeAttributesClass | Mapping[str, Any],
+        body: storage_v1.VolumeAttributesClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass: ...
+    ) -> storage_v1.VolumeAttributesClass: ...
 
     def patch(
         self,
         name: str,
-        body: VolumeAttributesClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1.VolumeAttributesClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1.VolumeAttributesClass:
         """Patch the VolumeAttributesClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -5884,19 +5885,19 @@ class VolumeAttributesClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1.VolumeAttributesClass,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: VolumeAttributesClass,
+        body: storage_v1.VolumeAttributesClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1.VolumeAttributesClass:
         """Replace the VolumeAttributesClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -5923,7 +5924,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1.VolumeAttributesClass,
             )
         )
 
@@ -5939,7 +5940,7 @@ class VolumeAttributesClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[VolumeAttributesClass]:
+    ) -> Watch[storage_v1.VolumeAttributesClass]:
         """Watch VolumeAttributesClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -5985,7 +5986,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1.VolumeAttributesClass,
             ),
             resume=resume,
         )
@@ -5998,13 +5999,13 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: VolumeAttributesClass,
+        obj: storage_v1.VolumeAttributesClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1.VolumeAttributesClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -6029,18 +6030,18 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=VolumeAttributesClass,
+                response=storage_v1.VolumeAttributesClass,
             )
         )
 
     async def create(
         self,
-        body: VolumeAttributesClass,
+        body: storage_v1.VolumeAttributesClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1.VolumeAttributesClass:
         """Create a VolumeAttributesClass.
 
         Args:
@@ -6062,7 +6063,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1.VolumeAttributesClass,
             )
         )
 
@@ -6076,7 +6077,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> VolumeAttributesClass | meta_v1.Status:
+    ) -> storage_v1.VolumeAttributesClass | meta_v1.Status:
         """Delete the VolumeAttributesClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -6111,7 +6112,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(VolumeAttributesClass, meta_v1.Status),
+                response=OrStatus(storage_v1.VolumeAttributesClass, meta_v1.Status),
             )
         )
 
@@ -6133,7 +6134,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttributesClassList | meta_v1.Status:
+    ) -> storage_v1.VolumeAttributesClassList | meta_v1.Status:
         """Delete every VolumeAttributesClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -6198,17 +6199,19 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(VolumeAttributesClassList, meta_v1.Status),
+                response=OrStatus(storage_v1.VolumeAttributesClassList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> VolumeAttributesClass:
+    async def get(self, name: str) -> storage_v1.VolumeAttributesClass:
         """Read the VolumeAttributesClass ``name``.
 
         Args:
             name: Name of the VolumeAttributesClass.
         """
-        return await self._send(self._request("GET", name=name, response=VolumeAttributesClass))
+        return await self._send(
+            self._request("GET", name=name, response=storage_v1.VolumeAttributesClass)
+        )
 
     async def list(
         self,
@@ -6221,7 +6224,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttributesClassList:
+    ) -> storage_v1.VolumeAttributesClassList:
         """List VolumeAttributesClass objects, one page at a time.
 
         The VolumeAttributesClass objects: at most ``limit`` of them; pass the answer's
@@ -6262,7 +6265,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttributesClassList,
+                response=storage_v1.VolumeAttributesClassList,
             )
         )
 
@@ -6276,7 +6279,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[VolumeAttributesClass]:
+    ) -> AsyncListIterator[storage_v1.VolumeAttributesClass]:
         """Every VolumeAttributesClass, following ``continue`` across pages.
 
         The VolumeAttributesClass objects, ``limit`` per request (500 by default). Once
@@ -6315,7 +6318,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1.VolumeAttributesClass,
             )
         )
 
@@ -6329,30 +6332,30 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass: ...
+    ) -> storage_v1.VolumeAttributesClass: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: VolumeAttributesClass | Mapping[str, Any],
+        body: storage_v1.VolumeAttributesClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass: ...
+    ) -> storage_v1.VolumeAttributesClass: ...
 
     async def patch(
         self,
         name: str,
-        body: VolumeAttributesClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1.VolumeAttributesClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1.VolumeAttributesClass:
         """Patch the VolumeAttributesClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -6383,19 +6386,19 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1.VolumeAttributesClass,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: VolumeAttributesClass,
+        body: storage_v1.VolumeAttributesClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1.VolumeAttributesClass:
         """Replace the VolumeAttributesClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -6422,7 +6425,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1.VolumeAttributesClass,
             )
         )
 
@@ -6438,7 +6441,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[VolumeAttributesClass]:
+    ) -> AsyncWatch[storage_v1.VolumeAttributesClass]:
         """Watch VolumeAttributesClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -6484,7 +6487,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1.VolumeAttributesClass,
             ),
             resume=resume,
         )

@@ -11,7 +11,7 @@ from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
 from ..meta import v1 as meta_v1
-from .v1beta1 import VolumeAttributesClass, VolumeAttributesClassList
+from ..storage import v1beta1 as storage_v1beta1
 
 __all__ = [
     "AsyncVolumeAttributesClasses",
@@ -36,13 +36,13 @@ class VolumeAttributesClasses(ResourceClient):
 
     def apply(
         self,
-        obj: VolumeAttributesClass,
+        obj: storage_v1beta1.VolumeAttributesClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1beta1.VolumeAttributesClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -67,18 +67,18 @@ class VolumeAttributesClasses(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=VolumeAttributesClass,
+                response=storage_v1beta1.VolumeAttributesClass,
             )
         )
 
     def create(
         self,
-        body: VolumeAttributesClass,
+        body: storage_v1beta1.VolumeAttributesClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1beta1.VolumeAttributesClass:
         """Create a VolumeAttributesClass.
 
         Args:
@@ -100,7 +100,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1beta1.VolumeAttributesClass,
             )
         )
 
@@ -114,7 +114,7 @@ class VolumeAttributesClasses(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> VolumeAttributesClass | meta_v1.Status:
+    ) -> storage_v1beta1.VolumeAttributesClass | meta_v1.Status:
         """Delete the VolumeAttributesClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -149,7 +149,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(VolumeAttributesClass, meta_v1.Status),
+                response=OrStatus(storage_v1beta1.VolumeAttributesClass, meta_v1.Status),
             )
         )
 
@@ -171,7 +171,7 @@ class VolumeAttributesClasses(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttributesClassList | meta_v1.Status:
+    ) -> storage_v1beta1.VolumeAttributesClassList | meta_v1.Status:
         """Delete every VolumeAttributesClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -236,17 +236,19 @@ class VolumeAttributesClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(VolumeAttributesClassList, meta_v1.Status),
+                response=OrStatus(storage_v1beta1.VolumeAttributesClassList, meta_v1.Status),
             )
         )
 
-    def get(self, name: str) -> VolumeAttributesClass:
+    def get(self, name: str) -> storage_v1beta1.VolumeAttributesClass:
         """Read the VolumeAttributesClass ``name``.
 
         Args:
             name: Name of the VolumeAttributesClass.
         """
-        return self._send(self._request("GET", name=name, response=VolumeAttributesClass))
+        return self._send(
+            self._request("GET", name=name, response=storage_v1beta1.VolumeAttributesClass)
+        )
 
     def list(
         self,
@@ -259,7 +261,7 @@ class VolumeAttributesClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttributesClassList:
+    ) -> storage_v1beta1.VolumeAttributesClassList:
         """List VolumeAttributesClass objects, one page at a time.
 
         The VolumeAttributesClass objects: at most ``limit`` of them; pass the answer's
@@ -300,7 +302,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttributesClassList,
+                response=storage_v1beta1.VolumeAttributesClassList,
             )
         )
 
@@ -314,7 +316,7 @@ class VolumeAttributesClasses(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[VolumeAttributesClass]:
+    ) -> ListIterator[storage_v1beta1.VolumeAttributesClass]:
         """Every VolumeAttributesClass, following ``continue`` across pages.
 
         The VolumeAttributesClass objects, ``limit`` per request (500 by default). Once
@@ -353,7 +355,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1beta1.VolumeAttributesClass,
             )
         )
 
@@ -367,30 +369,32 @@ class VolumeAttributesClasses(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass: ...
+    ) -> storage_v1beta1.VolumeAttributesClass: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: VolumeAttributesClass | Mapping[str, Any],
+        body: storage_v1beta1.VolumeAttributesClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass: ...
+    ) -> storage_v1beta1.VolumeAttributesClass: ...
 
     def patch(
         self,
         name: str,
-        body: VolumeAttributesClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1beta1.VolumeAttributesClass
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1beta1.VolumeAttributesClass:
         """Patch the VolumeAttributesClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -421,19 +425,19 @@ class VolumeAttributesClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1beta1.VolumeAttributesClass,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: VolumeAttributesClass,
+        body: storage_v1beta1.VolumeAttributesClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1beta1.VolumeAttributesClass:
         """Replace the VolumeAttributesClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -460,7 +464,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1beta1.VolumeAttributesClass,
             )
         )
 
@@ -476,7 +480,7 @@ class VolumeAttributesClasses(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[VolumeAttributesClass]:
+    ) -> Watch[storage_v1beta1.VolumeAttributesClass]:
         """Watch VolumeAttributesClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -522,7 +526,7 @@ class VolumeAttributesClasses(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1beta1.VolumeAttributesClass,
             ),
             resume=resume,
         )
@@ -535,13 +539,13 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: VolumeAttributesClass,
+        obj: storage_v1beta1.VolumeAttributesClass,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1beta1.VolumeAttributesClass:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -566,18 +570,18 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=VolumeAttributesClass,
+                response=storage_v1beta1.VolumeAttributesClass,
             )
         )
 
     async def create(
         self,
-        body: VolumeAttributesClass,
+        body: storage_v1beta1.VolumeAttributesClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1beta1.VolumeAttributesClass:
         """Create a VolumeAttributesClass.
 
         Args:
@@ -599,7 +603,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1beta1.VolumeAttributesClass,
             )
         )
 
@@ -613,7 +617,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> VolumeAttributesClass | meta_v1.Status:
+    ) -> storage_v1beta1.VolumeAttributesClass | meta_v1.Status:
         """Delete the VolumeAttributesClass ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -648,7 +652,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(VolumeAttributesClass, meta_v1.Status),
+                response=OrStatus(storage_v1beta1.VolumeAttributesClass, meta_v1.Status),
             )
         )
 
@@ -670,7 +674,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttributesClassList | meta_v1.Status:
+    ) -> storage_v1beta1.VolumeAttributesClassList | meta_v1.Status:
         """Delete every VolumeAttributesClass that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -735,17 +739,19 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(VolumeAttributesClassList, meta_v1.Status),
+                response=OrStatus(storage_v1beta1.VolumeAttributesClassList, meta_v1.Status),
             )
         )
 
-    async def get(self, name: str) -> VolumeAttributesClass:
+    async def get(self, name: str) -> storage_v1beta1.VolumeAttributesClass:
         """Read the VolumeAttributesClass ``name``.
 
         Args:
             name: Name of the VolumeAttributesClass.
         """
-        return await self._send(self._request("GET", name=name, response=VolumeAttributesClass))
+        return await self._send(
+            self._request("GET", name=name, response=storage_v1beta1.VolumeAttributesClass)
+        )
 
     async def list(
         self,
@@ -758,7 +764,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> VolumeAttributesClassList:
+    ) -> storage_v1beta1.VolumeAttributesClassList:
         """List VolumeAttributesClass objects, one page at a time.
 
         The VolumeAttributesClass objects: at most ``limit`` of them; pass the answer's
@@ -799,7 +805,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttributesClassList,
+                response=storage_v1beta1.VolumeAttributesClassList,
             )
         )
 
@@ -813,7 +819,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[VolumeAttributesClass]:
+    ) -> AsyncListIterator[storage_v1beta1.VolumeAttributesClass]:
         """Every VolumeAttributesClass, following ``continue`` across pages.
 
         The VolumeAttributesClass objects, ``limit`` per request (500 by default). Once
@@ -852,7 +858,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1beta1.VolumeAttributesClass,
             )
         )
 
@@ -866,30 +872,32 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass: ...
+    ) -> storage_v1beta1.VolumeAttributesClass: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: VolumeAttributesClass | Mapping[str, Any],
+        body: storage_v1beta1.VolumeAttributesClass | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass: ...
+    ) -> storage_v1beta1.VolumeAttributesClass: ...
 
     async def patch(
         self,
         name: str,
-        body: VolumeAttributesClass | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storage_v1beta1.VolumeAttributesClass
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1beta1.VolumeAttributesClass:
         """Patch the VolumeAttributesClass ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -920,19 +928,19 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1beta1.VolumeAttributesClass,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: VolumeAttributesClass,
+        body: storage_v1beta1.VolumeAttributesClass,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> VolumeAttributesClass:
+    ) -> storage_v1beta1.VolumeAttributesClass:
         """Replace the VolumeAttributesClass ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -959,7 +967,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1beta1.VolumeAttributesClass,
             )
         )
 
@@ -975,7 +983,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[VolumeAttributesClass]:
+    ) -> AsyncWatch[storage_v1beta1.VolumeAttributesClass]:
         """Watch VolumeAttributesClass objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1021,7 +1029,7 @@ class AsyncVolumeAttributesClasses(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=VolumeAttributesClass,
+                response=storage_v1beta1.VolumeAttributesClass,
             ),
             resume=resume,
         )

@@ -11,7 +11,7 @@ from kubetyped.request import OrStatus
 from kubetyped.resource import AsyncResourceClient, ResourceClient, ResourceInfo
 from kubetyped.types import JsonPatchOperation
 from ..meta import v1 as meta_v1
-from .v1beta1 import StorageVersionMigration, StorageVersionMigrationList
+from ..storagemigration import v1beta1 as storagemigration_v1beta1
 
 __all__ = [
     "AsyncStorageVersionMigrations",
@@ -38,13 +38,13 @@ class StorageVersionMigrations(ResourceClient):
 
     def apply(
         self,
-        obj: StorageVersionMigration,
+        obj: storagemigration_v1beta1.StorageVersionMigration,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration:
+    ) -> storagemigration_v1beta1.StorageVersionMigration:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -69,19 +69,19 @@ class StorageVersionMigrations(ResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
     def apply_status(
         self,
-        obj: StorageVersionMigration,
+        obj: storagemigration_v1beta1.StorageVersionMigration,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration:
+    ) -> storagemigration_v1beta1.StorageVersionMigration:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -107,18 +107,18 @@ class StorageVersionMigrations(ResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
     def create(
         self,
-        body: StorageVersionMigration,
+        body: storagemigration_v1beta1.StorageVersionMigration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration:
+    ) -> storagemigration_v1beta1.StorageVersionMigration:
         """Create a StorageVersionMigration.
 
         Args:
@@ -140,7 +140,7 @@ class StorageVersionMigrations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
@@ -154,7 +154,7 @@ class StorageVersionMigrations(ResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> StorageVersionMigration | meta_v1.Status:
+    ) -> storagemigration_v1beta1.StorageVersionMigration | meta_v1.Status:
         """Delete the StorageVersionMigration ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -189,7 +189,7 @@ class StorageVersionMigrations(ResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StorageVersionMigration, meta_v1.Status),
+                response=OrStatus(storagemigration_v1beta1.StorageVersionMigration, meta_v1.Status),
             )
         )
 
@@ -211,7 +211,7 @@ class StorageVersionMigrations(ResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageVersionMigrationList | meta_v1.Status:
+    ) -> storagemigration_v1beta1.StorageVersionMigrationList | meta_v1.Status:
         """Delete every StorageVersionMigration that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -276,26 +276,37 @@ class StorageVersionMigrations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StorageVersionMigrationList, meta_v1.Status),
+                response=OrStatus(
+                    storagemigration_v1beta1.StorageVersionMigrationList, meta_v1.Status
+                ),
             )
         )
 
-    def get(self, name: str) -> StorageVersionMigration:
+    def get(self, name: str) -> storagemigration_v1beta1.StorageVersionMigration:
         """Read the StorageVersionMigration ``name``.
 
         Args:
             name: Name of the StorageVersionMigration.
         """
-        return self._send(self._request("GET", name=name, response=StorageVersionMigration))
+        return self._send(
+            self._request(
+                "GET", name=name, response=storagemigration_v1beta1.StorageVersionMigration
+            )
+        )
 
-    def get_status(self, name: str) -> StorageVersionMigration:
+    def get_status(self, name: str) -> storagemigration_v1beta1.StorageVersionMigration:
         """Read the status of the StorageVersionMigration ``name``.
 
         Args:
             name: Name of the StorageVersionMigration.
         """
         return self._send(
-            self._request("GET", name=name, subresource="status", response=StorageVersionMigration)
+            self._request(
+                "GET",
+                name=name,
+                subresource="status",
+                response=storagemigration_v1beta1.StorageVersionMigration,
+            )
         )
 
     def list(
@@ -309,7 +320,7 @@ class StorageVersionMigrations(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageVersionMigrationList:
+    ) -> storagemigration_v1beta1.StorageVersionMigrationList:
         """List StorageVersionMigration objects, one page at a time.
 
         The StorageVersionMigration objects: at most ``limit`` of them; pass the answer's
@@ -350,7 +361,7 @@ class StorageVersionMigrations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageVersionMigrationList,
+                response=storagemigration_v1beta1.StorageVersionMigrationList,
             )
         )
 
@@ -364,7 +375,7 @@ class StorageVersionMigrations(ResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> ListIterator[StorageVersionMigration]:
+    ) -> ListIterator[storagemigration_v1beta1.StorageVersionMigration]:
         """Every StorageVersionMigration, following ``continue`` across pages.
 
         The StorageVersionMigration objects, ``limit`` per request (500 by default). Once
@@ -403,7 +414,7 @@ class StorageVersionMigrations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
@@ -417,30 +428,32 @@ class StorageVersionMigrations(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration: ...
+    ) -> storagemigration_v1beta1.StorageVersionMigration: ...
 
     @overload
     def patch(
         self,
         name: str,
-        body: StorageVersionMigration | Mapping[str, Any],
+        body: storagemigration_v1beta1.StorageVersionMigration | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration: ...
+    ) -> storagemigration_v1beta1.StorageVersionMigration: ...
 
     def patch(
         self,
         name: str,
-        body: StorageVersionMigration | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storagemigration_v1beta1.StorageVersionMigration
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration:
+    ) -> storagemigration_v1beta1.StorageVersionMigration:
         """Patch the StorageVersionMigration ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -471,7 +484,7 @@ class StorageVersionMigrations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
@@ -485,30 +498,32 @@ class StorageVersionMigrations(ResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration: ...
+    ) -> storagemigration_v1beta1.StorageVersionMigration: ...
 
     @overload
     def patch_status(
         self,
         name: str,
-        body: StorageVersionMigration | Mapping[str, Any],
+        body: storagemigration_v1beta1.StorageVersionMigration | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration: ...
+    ) -> storagemigration_v1beta1.StorageVersionMigration: ...
 
     def patch_status(
         self,
         name: str,
-        body: StorageVersionMigration | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storagemigration_v1beta1.StorageVersionMigration
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration:
+    ) -> storagemigration_v1beta1.StorageVersionMigration:
         """Patch the status of the StorageVersionMigration ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -540,19 +555,19 @@ class StorageVersionMigrations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
     def replace(
         self,
         name: str,
-        body: StorageVersionMigration,
+        body: storagemigration_v1beta1.StorageVersionMigration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration:
+    ) -> storagemigration_v1beta1.StorageVersionMigration:
         """Replace the StorageVersionMigration ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -579,19 +594,19 @@ class StorageVersionMigrations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
     def replace_status(
         self,
         name: str,
-        body: StorageVersionMigration,
+        body: storagemigration_v1beta1.StorageVersionMigration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration:
+    ) -> storagemigration_v1beta1.StorageVersionMigration:
         """Replace the status of the StorageVersionMigration ``name``.
 
         Args:
@@ -616,7 +631,7 @@ class StorageVersionMigrations(ResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
@@ -632,7 +647,7 @@ class StorageVersionMigrations(ResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> Watch[StorageVersionMigration]:
+    ) -> Watch[storagemigration_v1beta1.StorageVersionMigration]:
         """Watch StorageVersionMigration objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -678,7 +693,7 @@ class StorageVersionMigrations(ResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             ),
             resume=resume,
         )
@@ -693,13 +708,13 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
 
     async def apply(
         self,
-        obj: StorageVersionMigration,
+        obj: storagemigration_v1beta1.StorageVersionMigration,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration:
+    ) -> storagemigration_v1beta1.StorageVersionMigration:
         """Server-side apply of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -724,19 +739,19 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
                 field_manager=field_manager,
                 force=force,
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
     async def apply_status(
         self,
-        obj: StorageVersionMigration,
+        obj: storagemigration_v1beta1.StorageVersionMigration,
         *,
         field_manager: str,
         force: bool = False,
         dry_run: Literal["All"] | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration:
+    ) -> storagemigration_v1beta1.StorageVersionMigration:
         """Server-side apply of the status of ``obj``, as ``field_manager``.
 
         Only the fields set on ``obj`` are sent, and owned by ``field_manager``;
@@ -762,18 +777,18 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
                 force=force,
                 subresource="status",
                 params={"dryRun": dry_run, "fieldValidation": field_validation},
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
     async def create(
         self,
-        body: StorageVersionMigration,
+        body: storagemigration_v1beta1.StorageVersionMigration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration:
+    ) -> storagemigration_v1beta1.StorageVersionMigration:
         """Create a StorageVersionMigration.
 
         Args:
@@ -795,7 +810,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
@@ -809,7 +824,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         ignore_store_read_error_with_cluster_breaking_potential: bool | None = None,
         orphan_dependents: bool | None = None,
         propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
-    ) -> StorageVersionMigration | meta_v1.Status:
+    ) -> storagemigration_v1beta1.StorageVersionMigration | meta_v1.Status:
         """Delete the StorageVersionMigration ``name``.
 
         Answers with the object while finalizers keep it, else with a ``Status``.
@@ -844,7 +859,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
                     "orphanDependents": orphan_dependents,
                     "propagationPolicy": propagation_policy,
                 },
-                response=OrStatus(StorageVersionMigration, meta_v1.Status),
+                response=OrStatus(storagemigration_v1beta1.StorageVersionMigration, meta_v1.Status),
             )
         )
 
@@ -866,7 +881,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         send_initial_events: bool | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageVersionMigrationList | meta_v1.Status:
+    ) -> storagemigration_v1beta1.StorageVersionMigrationList | meta_v1.Status:
         """Delete every StorageVersionMigration that the selectors match.
 
         Answers with the deleted objects' list, or with a ``Status``.
@@ -931,26 +946,37 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=OrStatus(StorageVersionMigrationList, meta_v1.Status),
+                response=OrStatus(
+                    storagemigration_v1beta1.StorageVersionMigrationList, meta_v1.Status
+                ),
             )
         )
 
-    async def get(self, name: str) -> StorageVersionMigration:
+    async def get(self, name: str) -> storagemigration_v1beta1.StorageVersionMigration:
         """Read the StorageVersionMigration ``name``.
 
         Args:
             name: Name of the StorageVersionMigration.
         """
-        return await self._send(self._request("GET", name=name, response=StorageVersionMigration))
+        return await self._send(
+            self._request(
+                "GET", name=name, response=storagemigration_v1beta1.StorageVersionMigration
+            )
+        )
 
-    async def get_status(self, name: str) -> StorageVersionMigration:
+    async def get_status(self, name: str) -> storagemigration_v1beta1.StorageVersionMigration:
         """Read the status of the StorageVersionMigration ``name``.
 
         Args:
             name: Name of the StorageVersionMigration.
         """
         return await self._send(
-            self._request("GET", name=name, subresource="status", response=StorageVersionMigration)
+            self._request(
+                "GET",
+                name=name,
+                subresource="status",
+                response=storagemigration_v1beta1.StorageVersionMigration,
+            )
         )
 
     async def list(
@@ -964,7 +990,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> StorageVersionMigrationList:
+    ) -> storagemigration_v1beta1.StorageVersionMigrationList:
         """List StorageVersionMigration objects, one page at a time.
 
         The StorageVersionMigration objects: at most ``limit`` of them; pass the answer's
@@ -1005,7 +1031,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageVersionMigrationList,
+                response=storagemigration_v1beta1.StorageVersionMigrationList,
             )
         )
 
@@ -1019,7 +1045,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         resource_version_match: Literal["NotOlderThan", "Exact"] | None = None,
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
-    ) -> AsyncListIterator[StorageVersionMigration]:
+    ) -> AsyncListIterator[storagemigration_v1beta1.StorageVersionMigration]:
         """Every StorageVersionMigration, following ``continue`` across pages.
 
         The StorageVersionMigration objects, ``limit`` per request (500 by default). Once
@@ -1058,7 +1084,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
@@ -1072,30 +1098,32 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration: ...
+    ) -> storagemigration_v1beta1.StorageVersionMigration: ...
 
     @overload
     async def patch(
         self,
         name: str,
-        body: StorageVersionMigration | Mapping[str, Any],
+        body: storagemigration_v1beta1.StorageVersionMigration | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration: ...
+    ) -> storagemigration_v1beta1.StorageVersionMigration: ...
 
     async def patch(
         self,
         name: str,
-        body: StorageVersionMigration | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storagemigration_v1beta1.StorageVersionMigration
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration:
+    ) -> storagemigration_v1beta1.StorageVersionMigration:
         """Patch the StorageVersionMigration ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1126,7 +1154,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
@@ -1140,30 +1168,32 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration: ...
+    ) -> storagemigration_v1beta1.StorageVersionMigration: ...
 
     @overload
     async def patch_status(
         self,
         name: str,
-        body: StorageVersionMigration | Mapping[str, Any],
+        body: storagemigration_v1beta1.StorageVersionMigration | Mapping[str, Any],
         *,
         patch_type: Literal["merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration: ...
+    ) -> storagemigration_v1beta1.StorageVersionMigration: ...
 
     async def patch_status(
         self,
         name: str,
-        body: StorageVersionMigration | Mapping[str, Any] | Sequence[JsonPatchOperation],
+        body: storagemigration_v1beta1.StorageVersionMigration
+        | Mapping[str, Any]
+        | Sequence[JsonPatchOperation],
         *,
         patch_type: Literal["json", "merge", "strategic"] = "strategic",
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration:
+    ) -> storagemigration_v1beta1.StorageVersionMigration:
         """Patch the status of the StorageVersionMigration ``name``.
 
         Only what ``body`` says changes; the answer is the whole object.
@@ -1195,19 +1225,19 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
     async def replace(
         self,
         name: str,
-        body: StorageVersionMigration,
+        body: storagemigration_v1beta1.StorageVersionMigration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration:
+    ) -> storagemigration_v1beta1.StorageVersionMigration:
         """Replace the StorageVersionMigration ``name`` with ``body``.
 
         Its ``metadata.resource_version``, if set, guards against overwriting a change made
@@ -1234,19 +1264,19 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
     async def replace_status(
         self,
         name: str,
-        body: StorageVersionMigration,
+        body: storagemigration_v1beta1.StorageVersionMigration,
         *,
         dry_run: Literal["All"] | None = None,
         field_manager: str | None = None,
         field_validation: Literal["Ignore", "Warn", "Strict"] | None = None,
-    ) -> StorageVersionMigration:
+    ) -> storagemigration_v1beta1.StorageVersionMigration:
         """Replace the status of the StorageVersionMigration ``name``.
 
         Args:
@@ -1271,7 +1301,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
                     "fieldManager": field_manager,
                     "fieldValidation": field_validation,
                 },
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             )
         )
 
@@ -1287,7 +1317,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
         shard_selector: str | None = None,
         timeout_seconds: int | None = None,
         resume: bool = True,
-    ) -> AsyncWatch[StorageVersionMigration]:
+    ) -> AsyncWatch[storagemigration_v1beta1.StorageVersionMigration]:
         """Watch StorageVersionMigration objects: an event each time one changes.
 
         ``ADDED``, ``MODIFIED`` and ``DELETED`` events, resumed across server timeouts and
@@ -1333,7 +1363,7 @@ class AsyncStorageVersionMigrations(AsyncResourceClient):
                     "shardSelector": shard_selector,
                     "timeoutSeconds": timeout_seconds,
                 },
-                response=StorageVersionMigration,
+                response=storagemigration_v1beta1.StorageVersionMigration,
             ),
             resume=resume,
         )

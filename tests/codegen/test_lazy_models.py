@@ -209,3 +209,22 @@ def test_threads_asking_at_once_get_one_class() -> None:
     )
     assert out["result"][:2] == [8, 0]
     assert out["built"] == out["result"][2]
+
+
+def test_a_client_builds_only_what_its_answers_decode_to() -> None:
+    out = _probe(
+        "import httpx, typing\n"
+        "from kubetyped import Client, ClusterConfig\n"
+        "from kubetyped.k8s.core.v1 import Pods\n"
+        "before = built()\n"
+        "hints = typing.get_type_hints(Pods.get)\n"  # annotations still evaluate
+        "pod = {'apiVersion': 'v1', 'kind': 'Pod', 'metadata': {'name': 'p'}}\n"
+        "answer = lambda request: httpx.Response(200, json=pod)\n"
+        "config = ClusterConfig(server='https://k8s.test')\n"
+        "with Client(config, transport=httpx.MockTransport(answer)) as c:\n"
+        "    got = Pods(c).get('p', namespace='x')\n"
+        "result = [before, hints['return'] is type(got), got.to_dict() == pod,"
+        " closure(type(got))]"
+    )
+    assert out["result"][:3] == [[], True, True]
+    assert out["built"] == out["result"][3]
