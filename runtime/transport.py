@@ -632,7 +632,7 @@ def _with_our_http2(connection: Any) -> Any:
         # check of every connection (is it idle, available, closed?), and a property's
         # getter, a Python call each time, cost more than the checks themselves.
         def __setattr__(self: Any, name: str, value: Any) -> None:
-            if name == "_connection" and type(value) is not type(None):
+            if name == "_connection" and value is not None:
                 if type(value) is httpcore.AsyncHTTP2Connection:
                     value.__class__ = _AsyncHTTP2Connection
                 _quick_locks(value)
