@@ -291,7 +291,7 @@ def _models_source(
     for name, where in sorted(reexported.items()):
         if name not in named:
             lazy.setdefault(where, []).append(name)
-    stdlib, runtime = _import_groups(imports - {_FIELD})
+    stdlib, runtime = _import_groups(imports - {_FIELD, _LAZY_MODELS, _TYPE_CHECKING})
     return env.get_template("module.py.jinja").render(
         module=module,
         package_name=package_name,

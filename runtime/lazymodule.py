@@ -5,12 +5,16 @@ as an ordinary module-level class under a guard::
 
     _models = lazy_models(globals(), {"Pod": ("PodSpec", "PodStatus"), ...}, {...})
 
+    if TYPE_CHECKING or _models.building():
+        from kubetyped.model import K8sObject
+
     if TYPE_CHECKING or _models.wanted("Pod"):
 
         class Pod(K8sObject): ...
 
-Type checkers and IDEs take the guard as true and read every class as written. At runtime
-importing the module defines none of them; the module's ``__getattr__`` (PEP 562) builds a
+Type checkers and IDEs take the guards as true and read every class as written. At runtime
+importing the module defines none of them, nor imports what they use (pydantic and the
+runtime's model classes); the module's ``__getattr__`` (PEP 562) builds a
 class the first time it is asked for, together with the classes of the module its fields name
 (its closure in the table above; a class of another module is named through that module, which
 builds it the same way), by running the module's code again with exactly those guards true.
@@ -52,6 +56,11 @@ class LazyModels:
         self._uses = uses  # class -> the classes of this module its fields name
         self._exports = exports  # other names (the resource clients) -> module they live in
         self._wanted: set[str] = set()
+
+    def building(self) -> bool:
+        """Whether the module's code is running to build classes (then it imports what they
+        use; an import of the module alone imports none of it)."""
+        return bool(self._wanted)
 
     def wanted(self, name: str) -> bool:
         """Whether the module's code, running now, is to define class ``name``."""

@@ -5,15 +5,9 @@ Each class is built the first time it is used, with the classes its fields name,
 before: importing the module builds none of them (see ``kubetyped.lazymodule``).
 """
 
-from typing import Annotated, Literal, TYPE_CHECKING
-
-from pydantic import Field
+from typing import TYPE_CHECKING
 
 from kubetyped.lazymodule import lazy_models
-from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
-from kubetyped.types import Quantity
-from ..core import v1 as core_v1
-from ..meta import v1 as meta_v1
 
 __all__ = [
     "AsyncRuntimeClasses",
@@ -47,6 +41,15 @@ if TYPE_CHECKING:
 else:
     __getattr__ = _models.getattr
     __dir__ = _models.dir
+
+# What the classes use: imported when the first of them is built.
+if TYPE_CHECKING or _models.building():
+    from typing import Annotated, Literal
+    from pydantic import Field
+    from kubetyped.model import K8sModel, K8sObject, ListMarkers, NullOnWire
+    from kubetyped.types import Quantity
+    from ..core import v1 as core_v1
+    from ..meta import v1 as meta_v1
 
 
 if TYPE_CHECKING or _models.wanted("Overhead"):

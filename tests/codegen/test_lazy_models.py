@@ -228,3 +228,13 @@ def test_a_client_builds_only_what_its_answers_decode_to() -> None:
     )
     assert out["result"][:3] == [[], True, True]
     assert out["built"] == out["result"][3]
+
+
+def test_importing_a_module_imports_no_model_machinery() -> None:
+    """What the classes use (pydantic, kubetyped.model, meta/v1) is imported by the first
+    class built, not by the import of the module."""
+    code = "import sys, kubetyped.k8s.core.v1\nprint(sorted(sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(done.stdout.replace("'", '"')))
+    assert {"pydantic", "kubetyped.model", "kubetyped.k8s.meta.v1"}.isdisjoint(loaded)
+    assert "kubetyped.k8s.core.v1" in loaded
