@@ -16,19 +16,7 @@ import httpx
 import pytest
 from kubetyped import auth as auth_module
 from kubetyped.auth import ExecConfig, ExecCredentialAuth, TokenFile
-
-
-class Recorder:
-    """Records Authorization headers; answers 401 to the listed ones, else 200."""
-
-    def __init__(self, reject: tuple[str, ...] = ()) -> None:
-        self.seen: list[str | None] = []
-        self.reject = reject
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        header = request.headers.get("Authorization")
-        self.seen.append(header)
-        return httpx.Response(401 if header in self.reject else 200, json={})
+from test_auth import Recorder
 
 
 @pytest.fixture
