@@ -302,7 +302,10 @@ def test_cancelled_async_start_leaves_nothing(apiserver_binaries: Binaries) -> N
 
 _OWNER = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
+    # A test run started in the background (nohup, a non-interactive shell's `&`) hands its
+    # children SIGINT ignored, and Python then leaves it ignored: restore Ctrl-C's behaviour.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from kubetyped.testing import ApiServer
     with ApiServer() as server:
         print(server.dir, server.apiserver_pid, server.etcd_pid, flush=True)
