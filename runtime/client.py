@@ -432,8 +432,9 @@ class _BaseClient(Generic[H]):
                 response.reason_phrase,
                 round((time.perf_counter() - started) * 1000),
             )
+        # Every answer's warnings reach the handler, also those of an answer about to be retried.
+        warnings = self._warn(response)
         if response.is_success:
-            self._warn(response)
             return None
         url = _safe_url(request.url)
         retry_after = response.headers.get("Retry-After")
@@ -441,7 +442,6 @@ class _BaseClient(Generic[H]):
         if delay is not None and self._retry.allows(first_started, delay):
             self._log_retry(request, url, delay, attempt, f"HTTP {response.status_code}")
             return delay
-        warnings = self._warn(response)
         raise error_from_response(
             response.status_code,
             response.content,

@@ -687,6 +687,20 @@ async def test_warning_handler_replaces_logging(
     assert seen == ["deprecated"] and caplog.records == []
 
 
+async def test_warnings_of_a_retried_answer_reach_the_handler(mode: str) -> None:
+    seen: list[str] = []
+    throttled = failure(
+        429, "TooManyRequests", headers={"Retry-After": "0", "Warning": '299 - "slow down"'}
+    )
+    h = Harness(
+        mode,
+        Server(throttled, ok(headers={"Warning": '299 - "deprecated"'})),
+        warning_handler=seen.append,
+    )
+    await run(h.deployments.get("web"))
+    assert seen == ["slow down", "deprecated"]
+
+
 async def test_debug_log_lines(mode: str, caplog: pytest.LogCaptureFixture) -> None:
     h = Harness(mode, Server(failure(429, "TooManyRequests", headers={"Retry-After": "1"}), ok()))
     caplog.set_level(logging.DEBUG, logger="kubetyped")
