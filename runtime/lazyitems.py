@@ -26,17 +26,21 @@ from typing import Any, SupportsIndex, overload
 from pydantic import BaseModel, GetCoreSchemaHandler
 from pydantic_core import core_schema
 
+from .lazyfields import NoCheck, from_wire, wire_model
+
 __all__ = ["LAZY", "LazyItems", "lazy_items"]
 
 
 class LazyItems(list[Any]):
     """A list whose wire-dict entries become models when read (see the module docstring)."""
 
-    __slots__ = ("_all_read", "_model")
+    __slots__ = ("_all_read", "_model", "_wire")
 
     def __init__(self, raw: Iterable[Any], model: type[BaseModel]) -> None:
         super().__init__(raw)
         self._model = model
+        # A generated model is made over its wire dict, its fields converted when read.
+        self._wire = wire_model(model)
         # Set once a full pass has replaced every dict. No counter: threads reading the same
         # entry at once may both validate it, and a count would then drift.
         self._all_read = False
@@ -44,7 +48,8 @@ class LazyItems(list[Any]):
     def _read(self, index: int) -> Any:
         value = list.__getitem__(self, index)
         if type(value) is dict:
-            value = self._model.model_validate(value)
+            model = self._model
+            value = from_wire(model, value) if self._wire else model.model_validate(value)
             list.__setitem__(self, index, value)
         return value
 
@@ -124,7 +129,7 @@ for _name in (
     setattr(LazyItems, _name, _reading_all(_name))
 
 
-class _LazyItemsMarker:
+class _LazyItemsMarker(NoCheck):
     """Field metadata of a list kind's ``items``: JSON input becomes a :class:`LazyItems`;
     Python input is validated at once; dumps validate what was not read."""
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
 from pydantic.alias_generators import to_camel
 from pydantic_core import core_schema
 
+from .lazyfields import RAW, REAL_DICT, NoCheck, materialize, read_field
 from .lazyitems import lazy_items
 
 __all__ = [
@@ -35,7 +36,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class ListMarkers:
+class ListMarkers(NoCheck):
     """Kubernetes merge markers of a field, kept as field metadata for merge and apply helpers.
 
     Read them with ``Model.model_fields["name"].metadata``.
@@ -48,7 +49,7 @@ class ListMarkers:
     patch_merge_key: str | None = None
 
 
-class _NullOnWire:
+class _NullOnWire(NoCheck):
     """``Annotated[list[Foo], NullOnWire]``: the type users see and construct with is
     ``list[Foo]``, but wire data may hold ``null`` here, as Go's encoding/json writes a nil
     slice, map or pointer and a zero ``metav1.Time``; the null is kept and sent back as is."""
@@ -134,6 +135,28 @@ class K8sModel(BaseModel):
                     names.setdefault(alias, attr)
         cls.__k8s_names__ = names
         return names
+
+    if not TYPE_CHECKING:
+        # A model decoded by ``from_wire`` (see lazyfields) converts a field when it is first
+        # read: attribute lookup finds the converted ones in the instance dict and asks here
+        # for the others. Whatever reads ``__dict__`` itself (pydantic's dumps, ==, repr,
+        # copies, pickling, setting a field) gets every field converted first.
+        def __getattr__(self, name: str) -> Any:
+            try:
+                return read_field(self, REAL_DICT.__get__(self), name)
+            except AttributeError:
+                return super().__getattr__(name)
+
+        def _instance_dict(self) -> dict[str, Any]:
+            values = REAL_DICT.__get__(self)
+            if values and RAW in values:
+                materialize(values, type(self))
+            return values
+
+        def _set_instance_dict(self, values: dict[str, Any]) -> None:
+            REAL_DICT.__set__(self, values)
+
+        __dict__ = property(_instance_dict, _set_instance_dict)
 
     def set_extra(self, wire_name: str, value: Any) -> None:
         """Set a field the bindings do not know, by its wire name, to a JSON value; it is sent

@@ -14,8 +14,10 @@ from functools import lru_cache
 from typing import Any, Generic, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic_core import from_json
 
 from .errors import ResponseTooLarge, decode_error, error_from_status
+from .lazyfields import from_wire, has_required, wire_model
 from .request import ApiRequest
 from .status import Status
 
@@ -24,6 +26,7 @@ __all__ = ["EventType", "LineBuffer", "WatchDecoder", "WatchEvent", "watch_reque
 T = TypeVar("T")
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]
+_EVENT_TYPES = frozenset(("ADDED", "MODIFIED", "DELETED", "BOOKMARK"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,18 +102,41 @@ class LineBuffer:
 
 class WatchDecoder(Generic[T]):
     """Decodes watch lines into ``WatchEvent[T]``; ``method`` and ``url`` name the watch in
-    errors."""
+    errors.
 
-    __slots__ = ("_envelope", "_item", "_method", "_url")
+    A generated model's object is made with ``from_wire`` (see lazyfields): the line is
+    parsed, and each field of the object is converted when the consumer first reads it.
+    """
+
+    __slots__ = ("_envelope", "_item", "_method", "_url", "_wire")
 
     def __init__(self, item: type[T], *, method: str = "GET", url: str = "") -> None:
         self._item = item
         self._envelope: type[_Event[T]] = _Event[item]  # type: ignore[valid-type]
         self._method = method
         self._url = url
+        self._wire = wire_model(item)
 
     def decode(self, line: bytes) -> WatchEvent[T]:
         """Decode one line; raise the ``ApiError`` of an ``ERROR`` event, or ``DecodeError``."""
+        if self._wire:
+            item: Any = self._item
+            try:
+                event = from_json(line)
+            except ValueError:
+                event = None
+            if type(event) is dict:
+                kind, obj = event.get("type"), event.get("object")
+                if (
+                    kind in _EVENT_TYPES
+                    and type(obj) is dict
+                    and (kind == "BOOKMARK" or has_required(item, obj))
+                ):
+                    return WatchEvent(kind, from_wire(item, obj))
+        # The eager decode, which also names what is wrong with a line.
+        return self._decode_eagerly(line)
+
+    def _decode_eagerly(self, line: bytes) -> WatchEvent[T]:
         try:
             event = self._envelope.model_validate_json(line)
         except ValueError as exc:

@@ -1,0 +1,279 @@
+"""Models decoded from wire data whose fields are converted the first time they are read.
+
+A pod is 168 model instances; building them all costs pydantic-core about four times what
+parsing the JSON costs, and a watch or an informer decodes every object it sees while its
+handlers read a few fields of each. :func:`from_wire` makes the model from the parsed wire
+dict at once but converts a field only when it is read (``pod.spec`` becomes a ``PodSpec``
+whose own fields wait in turn), storing the result, so each field is converted at most once
+and what is never read is never built.
+
+The object is the model class itself (``type(pod) is Pod``) and behaves as one built by
+``model_validate`` of the same dict: everything that looks at the whole object (dumps,
+``==``, ``repr``, copies, pickling, setting a field) first converts every field, through
+the model's ``__dict__`` (see ``K8sModel``). What differs: a field that does not validate
+raises its ``ValidationError`` when it is read, not when the object is decoded, and a required
+field the wire left out is missing (``AttributeError``), as with ``model_construct``.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import types
+import typing
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar, cast
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails, InitErrorDetails
+
+__all__ = ["RAW", "NoCheck", "from_wire", "has_required", "materialize", "read_field", "wire_model"]
+
+M = TypeVar("M", bound=BaseModel)
+
+REAL_DICT: Any = BaseModel.__dict__["__dict__"]
+"""The instance dict itself, under ``K8sModel``'s ``__dict__`` property."""
+
+
+class _Raw:
+    """Key of the wire dict in an unconverted model's instance dict. Not a string, so no
+    attribute lookup can find it; taken out once every field is converted."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "RAW"
+
+
+RAW: Any = _Raw()
+
+
+class NoCheck:
+    """Base of field metadata that checks nothing of a value that is not null (merge markers,
+    ``NullOnWire``, the lazy items marker): a field with only such metadata may take the
+    readers' fast paths."""
+
+    __slots__ = ()
+
+
+def wire_model(cls: object) -> bool:
+    """Whether ``cls`` is a generated model (a ``K8sModel``), which ``from_wire`` can make."""
+    return isinstance(cls, type) and issubclass(cls, BaseModel) and hasattr(cls, "_k8s_names")
+
+
+_IMMUTABLE = (type(None), str, int, float, bool)
+_MISSING: Any = object()
+
+# A field's reader takes the wire dict and returns the field's value, or _MISSING when the
+# wire left out a required field. Built per class on first read, under a lock so that two
+# threads make one table.
+Reader = Callable[[dict[str, Any]], Any]
+_readers_lock = threading.Lock()
+
+
+def from_wire(model: type[M], raw: dict[str, Any]) -> M:
+    """``model`` over the wire dict ``raw``, its fields converted when first read.
+
+    ``raw`` becomes the object's: do not change it afterwards.
+    """
+    obj = model.__new__(model)
+    names = model.__dict__.get("__k8s_names__") or model._k8s_names()  # type: ignore[attr-defined]
+    fields_set: set[str] = set()
+    extra: dict[str, Any] = {}
+    for key in raw:
+        name = names.get(key)
+        if name is None:
+            extra[key] = raw[key]
+            fields_set.add(key)
+        else:
+            fields_set.add(name)
+    REAL_DICT.__set__(obj, {RAW: raw})
+    object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(obj, "__pydantic_extra__", extra)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+def has_required(model: type[BaseModel], raw: dict[str, Any]) -> bool:
+    """Whether the wire dict holds every field ``model`` requires (its own, not its parts')."""
+    required: frozenset[str] | None = model.__dict__.get("__k8s_required__")
+    if required is None:
+        required = frozenset(
+            info.validation_alias if isinstance(info.validation_alias, str) else name
+            for name, info in model.__pydantic_fields__.items()
+            if info.is_required()
+        )
+        model.__k8s_required__ = required  # type: ignore[attr-defined]
+    return required.issubset(raw)
+
+
+def read_field(obj: BaseModel, values: dict[Any, Any], name: str) -> Any:
+    """Convert field ``name`` of ``obj`` from its wire dict, keep it and return it; raise
+    ``AttributeError`` when ``obj`` has no such field or the wire left a required one out."""
+    raw = values.get(RAW)
+    reader = _readers(type(obj)).get(name)
+    if raw is None or reader is None:
+        raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
+    value = reader(raw)
+    if value is _MISSING:
+        raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
+    values[name] = value
+    return value
+
+
+def materialize(values: dict[Any, Any], model: type[BaseModel]) -> None:
+    """Convert every field still unread in the instance dict ``values``, in place."""
+    raw = values.get(RAW)
+    if raw is None:
+        return
+    # Everything at once is pydantic-core's work (the eager decode's cost), not a reader call
+    # per field; the readers are left for wire data that does not validate as a whole (a
+    # required field left out, a bad value: raised by the field's reader, named).
+    try:
+        validated = REAL_DICT.__get__(model.model_validate(raw))
+    except ValidationError:
+        validated = None
+    for name, reader in _readers(model).items():
+        if name not in values:
+            value = validated[name] if validated is not None else reader(raw)
+            if value is not _MISSING:
+                values[name] = value
+    # Last, so that a thread reading a field meanwhile finds either the value or the wire dict.
+    values.pop(RAW, None)
+
+
+def _readers(model: type[BaseModel]) -> dict[str, Reader]:
+    readers: dict[str, Reader] | None = model.__dict__.get("__k8s_readers__")
+    if readers is None:
+        with _readers_lock:
+            readers = model.__dict__.get("__k8s_readers__")
+            if readers is None:
+                readers = {
+                    name: _reader(model, name, info)
+                    for name, info in model.__pydantic_fields__.items()
+                }
+                model.__k8s_readers__ = readers  # type: ignore[attr-defined]
+    return readers
+
+
+def _reader(model: type[BaseModel], name: str, info: FieldInfo) -> Reader:
+    """The reader of one field: a fast path for what the wire almost always holds (a nested
+    model's dict, a list of them, a plain string or number), pydantic for the rest."""
+    wire_name = info.validation_alias if isinstance(info.validation_alias, str) else name
+    convert = _converter(model, wire_name, info)
+    if info.is_required():
+
+        def missing() -> Any:
+            return _MISSING
+
+    elif info.default_factory is not None:
+        missing = info.default_factory  # type: ignore[assignment]
+    else:
+        default = info.default
+
+        def missing() -> Any:
+            return default if isinstance(default, _IMMUTABLE) else copy.deepcopy(default)
+
+    def read(raw: dict[str, Any]) -> Any:
+        value = raw.get(wire_name, _MISSING)
+        return missing() if value is _MISSING else convert(value)
+
+    return read
+
+
+def _converter(model: type[BaseModel], wire_name: str, info: FieldInfo) -> Callable[[Any], Any]:
+    annotation: Any = info.annotation
+    parts = (annotation, *info.metadata)
+    full: Any = cast(Any, Annotated)[parts] if info.metadata else annotation
+    adapter: TypeAdapter[Any] = TypeAdapter(full)
+
+    def validate(value: Any) -> Any:
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as exc:  # named as an eager decode would name it
+            raise ValidationError.from_exception_data(
+                model.__name__,
+                [_located(error, wire_name) for error in exc.errors()],
+                hide_input=True,
+            ) from None
+
+    if not all(isinstance(meta, NoCheck) for meta in info.metadata):
+        return validate
+    inner, nullable = _optional(annotation)
+    origin, args = typing.get_origin(inner), typing.get_args(inner)
+    item: Any = args[-1] if origin in (list, dict) and args else None
+
+    if wire_model(inner):
+        nested: Any = inner
+
+        def one_model(value: Any) -> Any:
+            if type(value) is dict:
+                return from_wire(nested, value)
+            return None if value is None and nullable else validate(value)
+
+        return one_model
+    if origin is list and wire_model(item):
+        element: Any = item
+
+        def model_list(value: Any) -> Any:
+            if type(value) is list and all(type(entry) is dict for entry in value):
+                return [from_wire(element, entry) for entry in value]
+            return None if value is None and nullable else validate(value)
+
+        return model_list
+    if origin is dict and args[0] is str and wire_model(item):
+        element = item
+
+        def model_map(value: Any) -> Any:
+            if type(value) is dict and all(type(entry) is dict for entry in value.values()):
+                return {key: from_wire(element, entry) for key, entry in value.items()}
+            return None if value is None and nullable else validate(value)
+
+        return model_map
+    if inner in (str, int, bool):
+        exact = inner
+
+        def scalar(value: Any) -> Any:
+            if type(value) is exact:
+                return value
+            return None if value is None and nullable else validate(value)
+
+        return scalar
+    if origin is list and item is str:
+
+        def string_list(value: Any) -> Any:
+            if type(value) is list and all(type(entry) is str for entry in value):
+                return value
+            return None if value is None and nullable else validate(value)
+
+        return string_list
+    if origin is dict and args[0] is str and item is str:
+
+        def string_map(value: Any) -> Any:
+            if type(value) is dict and all(type(entry) is str for entry in value.values()):
+                return value
+            return None if value is None and nullable else validate(value)
+
+        return string_map
+    return validate
+
+
+def _located(error: ErrorDetails, wire_name: str) -> InitErrorDetails:
+    located: InitErrorDetails = {
+        "type": error["type"],
+        "loc": (wire_name, *error["loc"]),
+        "input": error["input"],
+    }
+    if "ctx" in error:
+        located["ctx"] = error["ctx"]
+    return located
+
+
+def _optional(annotation: Any) -> tuple[Any, bool]:
+    """``(Foo, True)`` for ``Foo | None``; ``(annotation, False)`` otherwise."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return annotation, False
