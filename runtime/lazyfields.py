@@ -18,6 +18,7 @@ field the wire left out is missing (``AttributeError``), as with ``model_constru
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 import types
 import typing
@@ -66,10 +67,52 @@ _IMMUTABLE = (type(None), str, int, float, bool)
 _MISSING: Any = object()
 
 # A field's reader takes the wire dict and returns the field's value, or _MISSING when the
-# wire left out a required field. Built per class on first read, under a lock so that two
-# threads make one table.
+# wire left out a required field.
 Reader = Callable[[dict[str, Any]], Any]
-_readers_lock = threading.Lock()
+
+
+class _Plan:
+    """What ``from_wire`` and the readers need of one model class, made on its first use."""
+
+    __slots__ = ("defaults", "make", "names", "readers", "required")
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        fields = model.__pydantic_fields__
+        self.names: dict[str, str] = model._k8s_names()  # type: ignore[attr-defined]
+        # A field the wire leaves out starts as its default, in the instance dict, so reading
+        # it costs a dict lookup; most fields of most objects are unset.
+        self.defaults = {
+            name: info.default
+            for name, info in fields.items()
+            if not info.is_required()
+            and info.default_factory is None
+            and isinstance(info.default, _IMMUTABLE)
+        }
+        self.readers = {name: _reader(model, name, info) for name, info in fields.items()}
+        # How the model is made when a field holding it is read. One with no model in its
+        # fields (a port, an env var, a condition) is about the size of one field: validated
+        # whole, its fields then cost nothing to read.
+        leaf = not any(_has_model(info.annotation) for info in fields.values())
+        self.make: Callable[[dict[str, Any]], Any] = (
+            model.model_validate if leaf else functools.partial(from_wire, model)
+        )
+        self.required = frozenset(
+            _wire_name(name, info) for name, info in fields.items() if info.is_required()
+        )
+
+
+_plans_lock = threading.Lock()
+
+
+def _plan(model: type[BaseModel]) -> _Plan:
+    plan: _Plan | None = model.__dict__.get("__k8s_plan__")
+    if plan is None:
+        with _plans_lock:  # two threads make one plan
+            plan = model.__dict__.get("__k8s_plan__")
+            if plan is None:
+                plan = _Plan(model)
+                model.__k8s_plan__ = plan  # type: ignore[attr-defined]
+    return plan
 
 
 def from_wire(model: type[M], raw: dict[str, Any]) -> M:
@@ -77,8 +120,9 @@ def from_wire(model: type[M], raw: dict[str, Any]) -> M:
 
     ``raw`` becomes the object's: do not change it afterwards.
     """
-    obj = model.__new__(model)
-    names = model.__dict__.get("__k8s_names__") or model._k8s_names()  # type: ignore[attr-defined]
+    plan = model.__dict__.get("__k8s_plan__") or _plan(model)
+    names = plan.names
+    values: dict[Any, Any] = plan.defaults.copy()
     fields_set: set[str] = set()
     extra: dict[str, Any] = {}
     for key in raw:
@@ -88,38 +132,38 @@ def from_wire(model: type[M], raw: dict[str, Any]) -> M:
             fields_set.add(key)
         else:
             fields_set.add(name)
-    REAL_DICT.__set__(obj, {RAW: raw})
+            values.pop(name, None)  # read from the wire when asked
+    values[RAW] = raw
+    obj = model.__new__(model)
+    REAL_DICT.__set__(obj, values)
     object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
     object.__setattr__(obj, "__pydantic_extra__", extra)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj
 
 
+def _has_model(annotation: Any) -> bool:
+    return wire_model(annotation) or any(_has_model(arg) for arg in typing.get_args(annotation))
+
+
 def has_required(model: type[BaseModel], raw: dict[str, Any]) -> bool:
     """Whether the wire dict holds every field ``model`` requires (its own, not its parts')."""
-    required: frozenset[str] | None = model.__dict__.get("__k8s_required__")
-    if required is None:
-        required = frozenset(
-            info.validation_alias if isinstance(info.validation_alias, str) else name
-            for name, info in model.__pydantic_fields__.items()
-            if info.is_required()
-        )
-        model.__k8s_required__ = required  # type: ignore[attr-defined]
-    return required.issubset(raw)
+    return _plan(model).required.issubset(raw)
 
 
-def read_field(obj: BaseModel, values: dict[Any, Any], name: str) -> Any:
+def read_field(obj: BaseModel, name: str) -> Any:
     """Convert field ``name`` of ``obj`` from its wire dict, keep it and return it; raise
     ``AttributeError`` when ``obj`` has no such field or the wire left a required one out."""
+    values = REAL_DICT.__get__(obj)
     raw = values.get(RAW)
-    reader = _readers(type(obj)).get(name)
-    if raw is None or reader is None:
-        raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
-    value = reader(raw)
-    if value is _MISSING:
-        raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
-    values[name] = value
-    return value
+    if raw is not None:
+        reader = type(obj).__dict__["__k8s_plan__"].readers.get(name)
+        if reader is not None:
+            value = reader(raw)
+            if value is not _MISSING:
+                values[name] = value
+                return value
+    raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
 
 
 def materialize(values: dict[Any, Any], model: type[BaseModel]) -> None:
@@ -134,34 +178,29 @@ def materialize(values: dict[Any, Any], model: type[BaseModel]) -> None:
         validated = REAL_DICT.__get__(model.model_validate(raw))
     except ValidationError:
         validated = None
-    for name, reader in _readers(model).items():
-        if name not in values:
+    converted = {}
+    for name, reader in _plan(model).readers.items():
+        value = values.get(name, _MISSING)
+        if value is _MISSING:
             value = validated[name] if validated is not None else reader(raw)
-            if value is not _MISSING:
-                values[name] = value
-    # Last, so that a thread reading a field meanwhile finds either the value or the wire dict.
+        if value is not _MISSING:
+            converted[name] = value
+    # In field order, as pydantic makes it (dumps and repr follow it). The wire dict goes with
+    # the rest, so a thread reading a field meanwhile finds either the value or the wire dict.
+    values.update(converted)
+    for name in converted:
+        values[name] = values.pop(name)
     values.pop(RAW, None)
 
 
-def _readers(model: type[BaseModel]) -> dict[str, Reader]:
-    readers: dict[str, Reader] | None = model.__dict__.get("__k8s_readers__")
-    if readers is None:
-        with _readers_lock:
-            readers = model.__dict__.get("__k8s_readers__")
-            if readers is None:
-                readers = {
-                    name: _reader(model, name, info)
-                    for name, info in model.__pydantic_fields__.items()
-                }
-                model.__k8s_readers__ = readers  # type: ignore[attr-defined]
-    return readers
+def _wire_name(name: str, info: FieldInfo) -> str:
+    return info.validation_alias if isinstance(info.validation_alias, str) else name
 
 
 def _reader(model: type[BaseModel], name: str, info: FieldInfo) -> Reader:
     """The reader of one field: a fast path for what the wire almost always holds (a nested
     model's dict, a list of them, a plain string or number), pydantic for the rest."""
-    wire_name = info.validation_alias if isinstance(info.validation_alias, str) else name
-    convert = _converter(model, wire_name, info)
+    wire_name = _wire_name(name, info)
     if info.is_required():
 
         def missing() -> Any:
@@ -175,22 +214,16 @@ def _reader(model: type[BaseModel], name: str, info: FieldInfo) -> Reader:
         def missing() -> Any:
             return default if isinstance(default, _IMMUTABLE) else copy.deepcopy(default)
 
-    def read(raw: dict[str, Any]) -> Any:
-        value = raw.get(wire_name, _MISSING)
-        return missing() if value is _MISSING else convert(value)
-
-    return read
-
-
-def _converter(model: type[BaseModel], wire_name: str, info: FieldInfo) -> Callable[[Any], Any]:
-    annotation: Any = info.annotation
-    parts = (annotation, *info.metadata)
-    full: Any = cast(Any, Annotated)[parts] if info.metadata else annotation
-    adapter: TypeAdapter[Any] = TypeAdapter(full)
+    adapter: list[TypeAdapter[Any]] = []  # made on first use: most fields never need it
 
     def validate(value: Any) -> Any:
+        if value is _MISSING:
+            return missing()
+        if not adapter:
+            parts = (info.annotation, *info.metadata)
+            adapter.append(TypeAdapter(cast(Any, Annotated)[parts] if info.metadata else parts[0]))
         try:
-            return adapter.validate_python(value)
+            return adapter[0].validate_python(value)
         except ValidationError as exc:  # named as an eager decode would name it
             raise ValidationError.from_exception_data(
                 model.__name__,
@@ -199,42 +232,56 @@ def _converter(model: type[BaseModel], wire_name: str, info: FieldInfo) -> Calla
             ) from None
 
     if not all(isinstance(meta, NoCheck) for meta in info.metadata):
-        return validate
-    inner, nullable = _optional(annotation)
+        return lambda raw: validate(raw.get(wire_name, _MISSING))
+    inner, nullable = _optional(info.annotation)
     origin, args = typing.get_origin(inner), typing.get_args(inner)
     item: Any = args[-1] if origin in (list, dict) and args else None
 
+    # Each fast path takes the wire's usual shape and leaves anything else (a null where the
+    # field is not nullable, a wrong type) to pydantic, which converts it or says why not.
     if wire_model(inner):
-        nested: Any = inner
 
-        def one_model(value: Any) -> Any:
+        def one_model(raw: dict[str, Any]) -> Any:
+            value = raw.get(wire_name, _MISSING)
             if type(value) is dict:
-                return from_wire(nested, value)
+                try:
+                    return _plan(inner).make(value)
+                except ValidationError:
+                    pass  # a leaf that does not validate: named below, from this field
             return None if value is None and nullable else validate(value)
 
         return one_model
     if origin is list and wire_model(item):
-        element: Any = item
 
-        def model_list(value: Any) -> Any:
+        def model_list(raw: dict[str, Any]) -> Any:
+            value = raw.get(wire_name, _MISSING)
             if type(value) is list and all(type(entry) is dict for entry in value):
-                return [from_wire(element, entry) for entry in value]
+                maker = _plan(item).make
+                try:
+                    return [maker(entry) for entry in value]
+                except ValidationError:
+                    pass
             return None if value is None and nullable else validate(value)
 
         return model_list
     if origin is dict and args[0] is str and wire_model(item):
-        element = item
 
-        def model_map(value: Any) -> Any:
+        def model_map(raw: dict[str, Any]) -> Any:
+            value = raw.get(wire_name, _MISSING)
             if type(value) is dict and all(type(entry) is dict for entry in value.values()):
-                return {key: from_wire(element, entry) for key, entry in value.items()}
+                maker = _plan(item).make
+                try:
+                    return {key: maker(entry) for key, entry in value.items()}
+                except ValidationError:
+                    pass
             return None if value is None and nullable else validate(value)
 
         return model_map
     if inner in (str, int, bool):
         exact = inner
 
-        def scalar(value: Any) -> Any:
+        def scalar(raw: dict[str, Any]) -> Any:
+            value = raw.get(wire_name, _MISSING)
             if type(value) is exact:
                 return value
             return None if value is None and nullable else validate(value)
@@ -242,7 +289,8 @@ def _converter(model: type[BaseModel], wire_name: str, info: FieldInfo) -> Calla
         return scalar
     if origin is list and item is str:
 
-        def string_list(value: Any) -> Any:
+        def string_list(raw: dict[str, Any]) -> Any:
+            value = raw.get(wire_name, _MISSING)
             if type(value) is list and all(type(entry) is str for entry in value):
                 return value
             return None if value is None and nullable else validate(value)
@@ -250,13 +298,14 @@ def _converter(model: type[BaseModel], wire_name: str, info: FieldInfo) -> Calla
         return string_list
     if origin is dict and args[0] is str and item is str:
 
-        def string_map(value: Any) -> Any:
+        def string_map(raw: dict[str, Any]) -> Any:
+            value = raw.get(wire_name, _MISSING)
             if type(value) is dict and all(type(entry) is str for entry in value.values()):
                 return value
             return None if value is None and nullable else validate(value)
 
         return string_map
-    return validate
+    return lambda raw: validate(raw.get(wire_name, _MISSING))
 
 
 def _located(error: ErrorDetails, wire_name: str) -> InitErrorDetails:

@@ -143,7 +143,7 @@ class K8sModel(BaseModel):
         # copies, pickling, setting a field) gets every field converted first.
         def __getattr__(self, name: str) -> Any:
             try:
-                return read_field(self, REAL_DICT.__get__(self), name)
+                return read_field(self, name)
             except AttributeError:
                 return super().__getattr__(name)
 

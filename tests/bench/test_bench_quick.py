@@ -12,6 +12,15 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent / "bench.py"
+SPEED_KEYS = (
+    "podlist_s",
+    "podlist_read_s",
+    "pod_s",
+    "watch_event_s",
+    "watch_cached_s",
+    "watch_read_s",
+    "watch_walk_s",
+)
 
 
 def test_quick_bench_writes_json_and_markdown(tmp_path: Path) -> None:
@@ -29,7 +38,7 @@ def test_quick_bench_writes_json_and_markdown(tmp_path: Path) -> None:
         assert "skipped" in results["speed"][peer] and "skipped" in results["memory"][peer]
     for name in ("kubetyped", floor):
         for mode in ("gc_on", "gc_paused"):
-            for key in ("podlist_s", "podlist_read_s", "pod_s", "watch_event_s", "watch_cached_s"):
+            for key in SPEED_KEYS:
                 entry = results["speed"][name][mode][key]
                 assert entry["best"] > 0 and entry["x_floor"] > 0 and entry["x_kubetyped"] > 0
         memory = results["memory"][name]
@@ -52,6 +61,8 @@ def test_quick_bench_writes_json_and_markdown(tmp_path: Path) -> None:
         "every item read",
         "## One Pod",
         "kept in a cache",
+        "what a controller reads",
+        "every field of its pod read",
         "## Memory",
     )
     for heading in headings:

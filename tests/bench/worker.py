@@ -35,11 +35,52 @@ from typing import Any
 # get, ``many`` a list (returning something that holds the items), ``watch`` returns the
 # per-line decoder its watch loop uses. Snippets, so that this interpreter imports only one.
 DICT_KEEP = "def keep(event):\n    return event['object']['metadata']['name'], event['object']\n"
+# What a controller reads of each pod it watches, in each library's spelling: the attribute
+# names (snake_case in kubetyped and the official client, camelCase in lightkube) or the wire's.
+CONTROLLER_READS = """
+def reads(pod):
+    meta, status = pod.metadata, pod.status
+    return (meta.name, meta.namespace, meta.resource_version, meta.labels, pod.spec.node_name,
+            status.phase, [(c.ready, c.restart_count) for c in status.container_statuses or ()])
+"""
+# Every field of a pod read once, through the library's own objects: ``fields_of`` gives the
+# attribute names of a class (None for a plain value), the walk does the rest.
+WALK = """
+def walk(value, _names={}):
+    kind = type(value)
+    if kind is dict:
+        for item in value.values():
+            walk(item)
+    elif kind is list:
+        for item in value:
+            walk(item)
+    else:
+        names = _names.get(kind, ())
+        if names == ():
+            names = _names[kind] = fields_of(kind)
+        if names:
+            for name in names:
+                walk(getattr(value, name))
+"""
+DICT_READS = (
+    """
+def reads(pod):
+    meta, status = pod["metadata"], pod["status"]
+    return (meta["name"], meta.get("namespace"), meta["resourceVersion"], meta.get("labels"),
+            pod["spec"].get("nodeName"), status.get("phase"),
+            [(c["ready"], c["restartCount"]) for c in status.get("containerStatuses") or ()])
+
+def fields_of(kind):
+    return None
+"""
+    + WALK
+)
 CONTENDERS: dict[str, str] = {
     # Client.send -> Client._decode -> request.decode(response type, response.content); the
     # list call's response type is PodList. Watches: resource._watch -> WatchDecoder.decode.
     "kubetyped": """
 from kubetyped.k8s.core.v1 import Pod, PodList
+from kubetyped.model import K8sModel
 from kubetyped.request import decode
 from kubetyped.watch import WatchDecoder
 
@@ -57,7 +98,12 @@ def watch():
 
 def keep(event):  # what a cache keeps of an event: the object, by name
     return event.object.metadata.name, event.object
-""",
+
+def fields_of(kind):  # and the fields the wire had that the model does not know
+    return (*kind.model_fields, "model_extra") if issubclass(kind, K8sModel) else None
+"""
+    + CONTROLLER_READS
+    + WALK,
     # CoreV1Api.list_namespaced_pod -> ApiClient._call_with_legacy_options: RESTResponse.read()
     # then response_deserialize(..., {"200": "V1PodList"}).data. Watch().stream reads str lines
     # (iter_resp_lines decodes UTF-8) and calls unmarshal_event(line, "V1Pod").
@@ -90,7 +136,12 @@ def watch():
 
 def keep(event):
     return event["object"].metadata.name, event["object"]
-""",
+
+def fields_of(kind):
+    return tuple(kind.openapi_types) if hasattr(kind, "openapi_types") else None
+"""
+    + CONTROLLER_READS
+    + WALK,
     # GenericClient.handle_response: decoders.decode_list(resp.content, Pod) for a list,
     # decode_object for a get; watches: WatchDriver.process_one_line(line).
     "lightkube": """
@@ -114,14 +165,25 @@ def watch():
 
 def keep(event):  # (type, object)
     return event[1].metadata.name, event[1]
-""",
+
+def fields_of(kind):
+    return getattr(kind, "__struct_fields__", None)
+
+def reads(pod):
+    meta, status = pod.metadata, pod.status
+    return (meta.name, meta.namespace, meta.resourceVersion, meta.labels, pod.spec.nodeName,
+            status.phase, [(c.ready, c.restartCount) for c in status.containerStatuses or ()])
+"""
+    + WALK,
     # The floor: parse the JSON into plain dicts, nothing else.
     "orjson": "import orjson\none = many = orjson.loads\ndef watch():\n    return orjson.loads\n"
     + "def read(result):\n    return [pod['metadata'] for pod in result['items']]\n"
-    + DICT_KEEP,
+    + DICT_KEEP
+    + DICT_READS,
     "json": "import json\none = many = json.loads\ndef watch():\n    return json.loads\n"
     + "def read(result):\n    return [pod['metadata'] for pod in result['items']]\n"
-    + DICT_KEEP,
+    + DICT_KEEP
+    + DICT_READS,
 }
 
 # kubetyped's decode pauses the collector itself for bodies over 256 KiB (as shipped). With the
@@ -167,6 +229,7 @@ def speed(ns: dict[str, Any], data: Path, reps: int, seconds: float) -> dict[str
     # Warm up (builds deferred validators) and check that the decode works at all.
     assert one(pod) is not None and len(read(many(body))) > 0
     assert decode_event(lines[0]) is not None
+    assert ns["reads"](ns["keep"](decode_event(lines[0]))[1])[0]
 
     # Single decodes are timed in batches of about seconds/reps each.
     start, n = time.perf_counter(), 0
@@ -192,6 +255,19 @@ def speed(ns: dict[str, Any], data: Path, reps: int, seconds: float) -> dict[str
             cache[name] = obj
         return cache
 
+    reads, walk = ns["reads"], ns["walk"]
+
+    def events_read() -> None:  # what a controller reads of each object
+        for line in lines:
+            reads(keep(decode_event(line))[1])
+
+    # Every field of every object: the first 2,000 events (the walk is slow for everyone).
+    walked = lines[:2000]
+
+    def events_walked() -> None:
+        for line in walked:
+            walk(keep(decode_event(line))[1])
+
     # A long stream (20,000 events by default) is its own average: two rounds of it suffice.
     watch_reps = reps if len(lines) < 5000 else min(reps, 2)
     out: dict[str, Any] = {"single_batch": batch}
@@ -207,6 +283,12 @@ def speed(ns: dict[str, Any], data: Path, reps: int, seconds: float) -> dict[str
             ),
             "watch_cached_s": summary(
                 [timed(cached_events, paused) for _ in range(watch_reps)], len(lines)
+            ),
+            "watch_read_s": summary(
+                [timed(events_read, paused) for _ in range(watch_reps)], len(lines)
+            ),
+            "watch_walk_s": summary(
+                [timed(events_walked, paused) for _ in range(watch_reps)], len(walked)
             ),
         }
     if "PodList" in ns:  # kubetyped: the same validation, without its own collector pause
