@@ -5,7 +5,8 @@ parsing the JSON costs, and a watch or an informer decodes every object it sees 
 handlers read a few fields of each. :func:`from_wire` makes the model from the parsed wire
 dict at once but converts a field only when it is read (``pod.spec`` becomes a ``PodSpec``
 whose own fields wait in turn), storing the result, so each field is converted at most once
-and what is never read is never built.
+and what is never read is never built. A model with no model in its fields (a port, an env
+var, a condition) is validated whole when it is reached: it costs about one field's read.
 
 The object is the model class itself (``type(pod) is Pod``) and behaves as one built by
 ``model_validate`` of the same dict: everything that looks at the whole object (dumps,

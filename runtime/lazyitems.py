@@ -1,20 +1,22 @@
-"""The items of a list kind decoded from JSON, each validated the first time it is read.
+"""The items of a list kind decoded from JSON, each made a model the first time it is read.
 
 Validating a list answer eagerly builds every item's models at once: for a 2,000-pod list,
 two thirds of the decode time and most of the memory go to objects a caller may never read
 (it filters by name, counts, or reads a few). So a list kind decoded from JSON (``PodList``,
 ``ConfigMapList``, a custom resource's list) keeps its ``items`` as the wire dicts that
-pydantic-core parsed, in a :class:`LazyItems`, and validates an item into its model (``Pod``)
-when it is indexed or iterated, replacing the dict, so each item is validated at most once.
+pydantic-core parsed, in a :class:`LazyItems`, and makes an item its model (``Pod``) when it is
+indexed or iterated, replacing the dict, so each item is made at most once. A generated
+model is made over its wire dict with ``from_wire`` (see lazyfields): its fields are converted
+in turn when read.
 
 ``LazyItems`` is a ``list``: the type checker sees ``list[Pod]``, and every list operation
-gives models. What differs from eager validation: an item that does not validate raises its
-``ValidationError`` when it is read rather than when the list is decoded, and reading every
-item costs what the eager decode cost. Lists built in Python (``PodList(items=[...])``,
-``model_validate`` of a dict) are validated at once, as always; dumping a list (``to_dict``,
-``to_json``, ``model_dump``) validates the unread items first, so its output is the models'.
-The wire dicts are validated in Python mode, which reads JSON's values the same way here:
-times from text, base64 bytes from text (``Base64Bytes`` decodes text in both modes).
+gives models. What differs from eager validation: a field that does not validate raises its
+``ValidationError`` when it is read rather than when the list is decoded. Lists built in
+Python (``PodList(items=[...])``, ``model_validate`` of a dict) are validated at once, as
+always; dumping a list (``to_dict``, ``to_json``, ``model_dump``) converts the unread items
+first, so its output is the models'. The wire dicts are validated in Python mode, which reads
+JSON's values the same way here: times from text, base64 bytes from text (``Base64Bytes``
+decodes text in both modes).
 """
 
 from __future__ import annotations
