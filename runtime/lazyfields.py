@@ -75,7 +75,7 @@ Reader = Callable[[dict[str, Any]], Any]
 class _Plan:
     """What ``from_wire`` and the readers need of one model class, made on its first use."""
 
-    __slots__ = ("defaults", "make", "names", "readers", "required")
+    __slots__ = ("defaults", "make", "names", "readers", "required", "shapes")
 
     def __init__(self, model: type[BaseModel]) -> None:
         fields = model.__pydantic_fields__
@@ -100,6 +100,43 @@ class _Plan:
         self.required = frozenset(
             _wire_name(name, info) for name, info in fields.items() if info.is_required()
         )
+        # The objects of a kind on the wire come in a few shapes (the same keys, in the same
+        # order): what a shape means is worked out once and kept, a bounded number of them.
+        self.shapes: dict[tuple[str, ...], _Shape] = {}
+
+    def shape(self, raw: dict[str, Any]) -> _Shape:
+        """What the keys of ``raw`` mean for this model: fields set, unknown keys, defaults."""
+        values = dict(self.defaults)
+        fields_set: set[str] = set()
+        extra: list[str] = []
+        for key in raw:
+            name = self.names.get(key)
+            if name is None:
+                extra.append(key)
+                fields_set.add(key)
+            else:
+                fields_set.add(name)
+                values.pop(name, None)  # read from the wire when asked
+        shape = _Shape(values, frozenset(fields_set), tuple(extra))
+        if len(self.shapes) < _SHAPES:
+            self.shapes[tuple(raw)] = shape
+        return shape
+
+
+_SHAPES = 256
+
+
+class _Shape:
+    """The meaning of one set of wire keys for a model."""
+
+    __slots__ = ("extra", "fields_set", "values")
+
+    def __init__(
+        self, values: dict[Any, Any], fields_set: frozenset[str], extra: tuple[str, ...]
+    ) -> None:
+        self.values = values  # the defaults of the fields the wire leaves out
+        self.fields_set = fields_set
+        self.extra = extra
 
 
 _plans_lock = threading.Lock()
@@ -122,23 +159,15 @@ def from_wire(model: type[M], raw: dict[str, Any]) -> M:
     ``raw`` becomes the object's: do not change it afterwards.
     """
     plan = model.__dict__.get("__k8s_plan__") or _plan(model)
-    names = plan.names
-    values: dict[Any, Any] = plan.defaults.copy()
-    fields_set: set[str] = set()
-    extra: dict[str, Any] = {}
-    for key in raw:
-        name = names.get(key)
-        if name is None:
-            extra[key] = raw[key]
-            fields_set.add(key)
-        else:
-            fields_set.add(name)
-            values.pop(name, None)  # read from the wire when asked
+    shape = plan.shapes.get(tuple(raw)) or plan.shape(raw)
+    values = shape.values.copy()
     values[RAW] = raw
     obj = model.__new__(model)
     REAL_DICT.__set__(obj, values)
-    object.__setattr__(obj, "__pydantic_fields_set__", fields_set)
-    object.__setattr__(obj, "__pydantic_extra__", extra)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(shape.fields_set))
+    object.__setattr__(
+        obj, "__pydantic_extra__", {key: raw[key] for key in shape.extra} if shape.extra else {}
+    )
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj
 

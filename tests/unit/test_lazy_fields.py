@@ -197,3 +197,17 @@ def test_watch_events_carry_unconverted_objects() -> None:
     assert event.type == "MODIFIED" and type(event.object) is Pod
     assert _converted(event.object) == set()
     assert event.object == Pod.model_validate(_pod())
+
+
+def test_objects_of_one_shape_share_nothing_but_its_meaning() -> None:
+    # The same keys in the same order: what they mean is worked out once per class and kept.
+    first = from_wire(ConfigMap, {"data": {"a": "1"}, "zz": [1]})
+    second = from_wire(ConfigMap, {"data": {"b": "2"}, "zz": [2]})
+    other = from_wire(ConfigMap, {"zz": 3, "binaryData": {}})
+    assert first.model_extra == {"zz": [1]} and second.model_extra == {"zz": [2]}
+    assert other.model_extra == {"zz": 3} and other.model_fields_set == {"zz", "binary_data"}
+    first.model_fields_set.add("immutable")
+    first.set_extra("yy", 1)
+    assert second.model_fields_set == {"data", "zz"} and second.model_extra == {"zz": [2]}
+    assert (first.data, second.data, other.data) == ({"a": "1"}, {"b": "2"}, None)
+    assert second.to_dict() == {"data": {"b": "2"}, "zz": [2]}
