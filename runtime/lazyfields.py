@@ -261,81 +261,83 @@ def _reader(model: type[BaseModel], name: str, info: FieldInfo) -> Reader:
                 hide_input=True,
             ) from None
 
-    if not all(isinstance(meta, NoCheck) for meta in info.metadata):
+    fast = _fast_path(info)
+    if fast is None:
         return lambda raw: validate(raw.get(wire_name, _MISSING))
-    inner, nullable = _optional(info.annotation)
+    nullable = _optional(info.annotation)[1]
+
+    def read(raw: dict[str, Any]) -> Any:
+        value = raw.get(wire_name, _MISSING)
+        result = fast(value)
+        if result is not _SLOW:
+            return result
+        # Not the wire's usual shape (a null where the field is not nullable, a wrong type, a
+        # leaf that does not validate): pydantic converts it or says why not, from this field.
+        return None if value is None and nullable else validate(value)
+
+    return read
+
+
+_SLOW: Any = object()
+
+
+def _fast_path(info: FieldInfo) -> Callable[[Any], Any] | None:
+    """A conversion of what the wire almost always holds for this field (a nested model's
+    dict, a list or map of them, a plain string or number, strings), giving ``_SLOW`` for
+    anything else; None where the field has no such path."""
+    if not all(isinstance(meta, NoCheck) for meta in info.metadata):
+        return None
+    inner = _optional(info.annotation)[0]
     origin, args = typing.get_origin(inner), typing.get_args(inner)
     item: Any = args[-1] if origin in (list, dict) and args else None
+    keyed_by_str = origin is dict and args[0] is str
 
-    # Each fast path takes the wire's usual shape and leaves anything else (a null where the
-    # field is not nullable, a wrong type) to pydantic, which converts it or says why not.
     if wire_model(inner):
 
-        def one_model(raw: dict[str, Any]) -> Any:
-            value = raw.get(wire_name, _MISSING)
-            if type(value) is dict:
-                try:
-                    return _plan(inner).make(value)
-                except ValidationError:
-                    pass  # a leaf that does not validate: named below, from this field
-            return None if value is None and nullable else validate(value)
+        def one_model(value: Any) -> Any:
+            if type(value) is not dict:
+                return _SLOW
+            try:
+                return _plan(inner).make(value)
+            except ValidationError:  # a leaf, validated whole
+                return _SLOW
 
         return one_model
     if origin is list and wire_model(item):
 
-        def model_list(raw: dict[str, Any]) -> Any:
-            value = raw.get(wire_name, _MISSING)
-            if type(value) is list and all(type(entry) is dict for entry in value):
-                maker = _plan(item).make
-                try:
-                    return [maker(entry) for entry in value]
-                except ValidationError:
-                    pass
-            return None if value is None and nullable else validate(value)
+        def model_list(value: Any) -> Any:
+            if type(value) is not list or not all(type(entry) is dict for entry in value):
+                return _SLOW
+            make = _plan(item).make
+            try:
+                return [make(entry) for entry in value]
+            except ValidationError:
+                return _SLOW
 
         return model_list
-    if origin is dict and args[0] is str and wire_model(item):
+    if keyed_by_str and wire_model(item):
 
-        def model_map(raw: dict[str, Any]) -> Any:
-            value = raw.get(wire_name, _MISSING)
-            if type(value) is dict and all(type(entry) is dict for entry in value.values()):
-                maker = _plan(item).make
-                try:
-                    return {key: maker(entry) for key, entry in value.items()}
-                except ValidationError:
-                    pass
-            return None if value is None and nullable else validate(value)
+        def model_map(value: Any) -> Any:
+            if type(value) is not dict or not all(type(v) is dict for v in value.values()):
+                return _SLOW
+            make = _plan(item).make
+            try:
+                return {key: make(entry) for key, entry in value.items()}
+            except ValidationError:
+                return _SLOW
 
         return model_map
     if inner in (str, int, bool):
-        exact = inner
-
-        def scalar(raw: dict[str, Any]) -> Any:
-            value = raw.get(wire_name, _MISSING)
-            if type(value) is exact:
-                return value
-            return None if value is None and nullable else validate(value)
-
-        return scalar
+        return lambda value: value if type(value) is inner else _SLOW
     if origin is list and item is str:
-
-        def string_list(raw: dict[str, Any]) -> Any:
-            value = raw.get(wire_name, _MISSING)
-            if type(value) is list and all(type(entry) is str for entry in value):
-                return value
-            return None if value is None and nullable else validate(value)
-
-        return string_list
-    if origin is dict and args[0] is str and item is str:
-
-        def string_map(raw: dict[str, Any]) -> Any:
-            value = raw.get(wire_name, _MISSING)
-            if type(value) is dict and all(type(entry) is str for entry in value.values()):
-                return value
-            return None if value is None and nullable else validate(value)
-
-        return string_map
-    return lambda raw: validate(raw.get(wire_name, _MISSING))
+        return lambda value: (
+            value if type(value) is list and all(type(v) is str for v in value) else _SLOW
+        )
+    if keyed_by_str and item is str:
+        return lambda value: (
+            value if type(value) is dict and all(type(v) is str for v in value.values()) else _SLOW
+        )
+    return None
 
 
 def _located(error: ErrorDetails, wire_name: str) -> InitErrorDetails:

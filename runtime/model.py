@@ -147,16 +147,15 @@ class K8sModel(BaseModel):
             except AttributeError:
                 return super().__getattr__(name)
 
-        def _instance_dict(self) -> dict[str, Any]:
-            values = REAL_DICT.__get__(self)
-            if values and RAW in values:
+        # Every dump of every model reads ``__dict__`` here, once per nested model: the getter
+        # is kept to two dict operations, and the setter is the C descriptor itself.
+        def _instance_dict(self, _get: Any = REAL_DICT.__get__, _raw: Any = RAW) -> dict[str, Any]:
+            values: dict[str, Any] = _get(self)
+            if _raw in values:
                 materialize(values, type(self))
             return values
 
-        def _set_instance_dict(self, values: dict[str, Any]) -> None:
-            REAL_DICT.__set__(self, values)
-
-        __dict__ = property(_instance_dict, _set_instance_dict)
+        __dict__ = property(_instance_dict, REAL_DICT.__set__)
 
     def set_extra(self, wire_name: str, value: Any) -> None:
         """Set a field the bindings do not know, by its wire name, to a JSON value; it is sent

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Generic, Literal, TypeVar, cast
+from typing import Any, Generic, Literal, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 from pydantic_core import from_json
@@ -26,7 +26,7 @@ __all__ = ["EventType", "LineBuffer", "WatchDecoder", "WatchEvent", "watch_reque
 T = TypeVar("T")
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]
-_EVENT_TYPES = frozenset(("ADDED", "MODIFIED", "DELETED", "BOOKMARK"))
+_EVENT_TYPES = frozenset(get_args(EventType))
 
 
 @dataclass(frozen=True, slots=True)

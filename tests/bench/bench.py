@@ -464,7 +464,7 @@ def markdown(results: dict[str, Any]) -> str:
 
     lines += ["", "## Memory", ""]
     lines.append(
-        "| contender | held per pod | x floor | x kubetyped | held per pod, every item read "
+        "| contender | held per pod | x floor | x kubetyped | held per pod, every item's metadata read "
         "| x floor | peak RSS during the list decode | x floor | x kubetyped | tracemalloc peak |"
     )
     lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -528,7 +528,7 @@ def summary(results: dict[str, Any]) -> str:
         "| | PodList, GC paused | PodList, GC on | PodList then every item's metadata read, GC "
         "paused | watch event, GC paused | watch event, a controller's reads, GC paused "
         "| watch event, every field read, GC paused | watch event into a cache, GC on "
-        "| held per pod | held per pod, every item read | import core/v1 models |",
+        "| held per pod | held per pod, every item's metadata read | import core/v1 models |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
 
