@@ -26,7 +26,7 @@ __all__ = ["EventType", "LineBuffer", "WatchDecoder", "WatchEvent", "watch_reque
 T = TypeVar("T")
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]
-_EVENT_TYPES = frozenset(get_args(EventType))
+_EVENT_TYPES: frozenset[EventType] = frozenset(get_args(EventType))
 
 
 @dataclass(frozen=True, slots=True)
