@@ -8,6 +8,10 @@ whose own fields wait in turn), storing the result, so each field is converted a
 and what is never read is never built. A model with no model in its fields (a port, an env
 var, a condition) is validated whole when it is reached: it costs about one field's read.
 
+Each field of such a class gets a descriptor on the class (made with the class's plan, on its
+first ``from_wire``): reading an unconverted field calls it, and once the value is kept in the
+instance dict, attribute lookup finds it there without a call, as for any pydantic model.
+
 The object is the model class itself (``type(pod) is Pod``) and behaves as one built by
 ``model_validate`` of the same dict: everything that looks at the whole object (dumps,
 ``==``, ``repr``, copies, pickling, setting a field) first converts every field, through
@@ -30,12 +34,17 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, InitErrorDetails
 
-__all__ = ["RAW", "NoCheck", "from_wire", "has_required", "materialize", "read_field", "wire_model"]
+__all__ = ["RAW", "NoCheck", "from_wire", "has_required", "materialize", "wire_model"]
 
 M = TypeVar("M", bound=BaseModel)
 
 REAL_DICT: Any = BaseModel.__dict__["__dict__"]
 """The instance dict itself, under ``K8sModel``'s ``__dict__`` property."""
+_instance_dict = REAL_DICT.__get__
+# pydantic's slots, set as ``model_construct`` sets them, without a lookup by name.
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 class _Raw:
@@ -67,15 +76,11 @@ def wire_model(cls: object) -> bool:
 _IMMUTABLE = (type(None), str, int, float, bool)
 _MISSING: Any = object()
 
-# A field's reader takes the wire dict and returns the field's value, or _MISSING when the
-# wire left out a required field.
-Reader = Callable[[dict[str, Any]], Any]
-
 
 class _Plan:
     """What ``from_wire`` and the readers need of one model class, made on its first use."""
 
-    __slots__ = ("defaults", "make", "names", "readers", "required", "shapes")
+    __slots__ = ("defaults", "eager", "fields", "make", "names", "required", "shapes")
 
     def __init__(self, model: type[BaseModel]) -> None:
         fields = model.__pydantic_fields__
@@ -89,7 +94,15 @@ class _Plan:
             and info.default_factory is None
             and isinstance(info.default, _IMMUTABLE)
         }
-        self.readers = {name: _reader(model, name, info) for name, info in fields.items()}
+        self.fields = {name: _field(model, name, info) for name, info in fields.items()}
+        # Each field's descriptor goes on the class, unless the name is taken there (a method
+        # a field shadows): such a field is converted when the object is made.
+        self.eager: set[str] = set()
+        for name, field in self.fields.items():
+            if isinstance(getattr(model, name, None), (_Field, type(None))):
+                type.__setattr__(model, name, field)
+            else:
+                self.eager.add(name)
         # How the model is made when a field holding it is read. One with no model in its
         # fields (a port, an env var, a condition) is about the size of one field: validated
         # whole, its fields then cost nothing to read.
@@ -117,7 +130,8 @@ class _Plan:
             else:
                 fields_set.add(name)
                 values.pop(name, None)  # read from the wire when asked
-        shape = _Shape(values, frozenset(fields_set), tuple(extra))
+        eager = tuple(self.fields[name] for name in self.eager & fields_set)
+        shape = _Shape(values, frozenset(fields_set), tuple(extra), eager)
         if len(self.shapes) < _SHAPES:
             self.shapes[tuple(raw)] = shape
         return shape
@@ -129,14 +143,19 @@ _SHAPES = 256
 class _Shape:
     """The meaning of one set of wire keys for a model."""
 
-    __slots__ = ("extra", "fields_set", "values")
+    __slots__ = ("eager", "extra", "fields_set", "values")
 
     def __init__(
-        self, values: dict[Any, Any], fields_set: frozenset[str], extra: tuple[str, ...]
+        self,
+        values: dict[Any, Any],
+        fields_set: frozenset[str],
+        extra: tuple[str, ...],
+        eager: tuple[_Field, ...],
     ) -> None:
         self.values = values  # the defaults of the fields the wire leaves out
         self.fields_set = fields_set
         self.extra = extra
+        self.eager = eager  # fields converted at once (see _Plan.eager)
 
 
 _plans_lock = threading.Lock()
@@ -164,11 +183,11 @@ def from_wire(model: type[M], raw: dict[str, Any]) -> M:
     values[RAW] = raw
     obj = model.__new__(model)
     REAL_DICT.__set__(obj, values)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(shape.fields_set))
-    object.__setattr__(
-        obj, "__pydantic_extra__", {key: raw[key] for key in shape.extra} if shape.extra else {}
-    )
-    object.__setattr__(obj, "__pydantic_private__", None)
+    _set_fields_set(obj, set(shape.fields_set))
+    _set_extra(obj, {key: raw[key] for key in shape.extra} if shape.extra else {})
+    _set_private(obj, None)
+    for field in shape.eager:
+        field.__get__(obj)
     return obj
 
 
@@ -179,21 +198,6 @@ def _has_model(annotation: Any) -> bool:
 def has_required(model: type[BaseModel], raw: dict[str, Any]) -> bool:
     """Whether the wire dict holds every field ``model`` requires (its own, not its parts')."""
     return _plan(model).required.issubset(raw)
-
-
-def read_field(obj: BaseModel, name: str) -> Any:
-    """Convert field ``name`` of ``obj`` from its wire dict, keep it and return it; raise
-    ``AttributeError`` when ``obj`` has no such field or the wire left a required one out."""
-    values = REAL_DICT.__get__(obj)
-    raw = values.get(RAW)
-    if raw is not None:
-        reader = type(obj).__dict__["__k8s_plan__"].readers.get(name)
-        if reader is not None:
-            value = reader(raw)
-            if value is not _MISSING:
-                values[name] = value
-                return value
-    raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
 
 
 def materialize(values: dict[Any, Any], model: type[BaseModel]) -> None:
@@ -209,10 +213,10 @@ def materialize(values: dict[Any, Any], model: type[BaseModel]) -> None:
     except ValidationError:
         validated = None
     converted = {}
-    for name, reader in _plan(model).readers.items():
+    for name, field in _plan(model).fields.items():
         value = values.get(name, _MISSING)
         if value is _MISSING:
-            value = validated[name] if validated is not None else reader(raw)
+            value = validated[name] if validated is not None else field.read(raw)
         if value is not _MISSING:
             converted[name] = value
     # In field order, as pydantic makes it (dumps and repr follow it). The wire dict goes with
@@ -227,8 +231,44 @@ def _wire_name(name: str, info: FieldInfo) -> str:
     return info.validation_alias if isinstance(info.validation_alias, str) else name
 
 
-def _reader(model: type[BaseModel], name: str, info: FieldInfo) -> Reader:
-    """The reader of one field: a fast path for what the wire almost always holds (a nested
+class _Field:
+    """One field of the models ``from_wire`` makes, on their class: its first read converts the
+    value from the wire dict and keeps it in the instance dict, where later reads find it."""
+
+    __slots__ = ("convert", "exact", "name", "wire_name")
+
+    def __init__(
+        self, name: str, wire_name: str, convert: Callable[[Any], Any], exact: type | None
+    ) -> None:
+        self.name, self.wire_name = name, wire_name
+        self.convert = convert  # the wire's value -> the field's, or _MISSING
+        self.exact = exact  # a type whose wire values are the field's values as they are
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:  # on the class, as pydantic has it: no attribute
+            raise AttributeError(self.name)
+        values = _instance_dict(obj)
+        raw = values.get(RAW)
+        value = _MISSING if raw is None else raw.get(self.wire_name, _MISSING)
+        if type(value) is not self.exact:
+            # A model not made over wire data (model_construct) that lacks the field raises.
+            value = _MISSING if raw is None else self.convert(value)
+            if value is _MISSING:
+                raise AttributeError(
+                    f"{type(obj).__name__!r} object has no attribute {self.name!r}"
+                )
+        values[self.name] = value
+        return value
+
+    def read(self, raw: dict[str, Any]) -> Any:
+        """The field's value from the wire dict ``raw``; ``_MISSING`` for a required field the
+        wire left out."""
+        value = raw.get(self.wire_name, _MISSING)
+        return value if type(value) is self.exact else self.convert(value)
+
+
+def _field(model: type[BaseModel], name: str, info: FieldInfo) -> _Field:
+    """One field's descriptor: a fast path for what the wire almost always holds (a nested
     model's dict, a list of them, a plain string or number), pydantic for the rest."""
     wire_name = _wire_name(name, info)
     if info.is_required():
@@ -263,11 +303,10 @@ def _reader(model: type[BaseModel], name: str, info: FieldInfo) -> Reader:
 
     fast = _fast_path(info)
     if fast is None:
-        return lambda raw: validate(raw.get(wire_name, _MISSING))
-    nullable = _optional(info.annotation)[1]
+        return _Field(name, wire_name, validate, None)
+    inner, nullable = _optional(info.annotation)
 
-    def read(raw: dict[str, Any]) -> Any:
-        value = raw.get(wire_name, _MISSING)
+    def convert(value: Any) -> Any:
         result = fast(value)
         if result is not _SLOW:
             return result
@@ -275,7 +314,7 @@ def _reader(model: type[BaseModel], name: str, info: FieldInfo) -> Reader:
         # leaf that does not validate): pydantic converts it or says why not, from this field.
         return None if value is None and nullable else validate(value)
 
-    return read
+    return _Field(name, wire_name, convert, inner if inner in (str, int, bool) else None)
 
 
 _SLOW: Any = object()

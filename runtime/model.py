@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
 from pydantic.alias_generators import to_camel
 from pydantic_core import core_schema
 
-from .lazyfields import RAW, REAL_DICT, NoCheck, materialize, read_field
+from .lazyfields import RAW, REAL_DICT, NoCheck, materialize
 from .lazyitems import lazy_items
 
 __all__ = [
@@ -138,15 +138,9 @@ class K8sModel(BaseModel):
 
     if not TYPE_CHECKING:
         # A model decoded by ``from_wire`` (see lazyfields) converts a field when it is first
-        # read: attribute lookup finds the converted ones in the instance dict and asks here
-        # for the others. Whatever reads ``__dict__`` itself (pydantic's dumps, ==, repr,
-        # copies, pickling, setting a field) gets every field converted first.
-        def __getattr__(self, name: str) -> Any:
-            try:
-                return read_field(self, name)
-            except AttributeError:
-                return super().__getattr__(name)
-
+        # read. Whatever reads ``__dict__`` itself (pydantic's dumps, ==, repr, copies,
+        # pickling, setting a field) gets every field converted first.
+        #
         # Every dump of every model reads ``__dict__`` here, once per nested model: the getter
         # is kept to two dict operations, and the setter is the C descriptor itself.
         def _instance_dict(self, _get: Any = REAL_DICT.__get__, _raw: Any = RAW) -> dict[str, Any]:

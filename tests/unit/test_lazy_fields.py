@@ -211,3 +211,35 @@ def test_objects_of_one_shape_share_nothing_but_its_meaning() -> None:
     assert second.model_fields_set == {"data", "zz"} and second.model_extra == {"zz": [2]}
     assert (first.data, second.data, other.data) == ({"a": "1"}, {"b": "2"}, None)
     assert second.to_dict() == {"data": {"b": "2"}, "zz": [2]}
+
+
+def test_the_classes_read_as_pydantic_classes_do() -> None:
+    # Each field's converter sits on the class; the class itself still has no such attribute.
+    from_wire(Pod, {"metadata": {"name": "a"}})
+    with pytest.raises(AttributeError, match="metadata"):
+        _ = Pod.metadata  # type: ignore[misc]
+    assert not hasattr(Pod, "spec")
+    # A model built in Python without a field (model_construct) still lacks it.
+    with pytest.raises(AttributeError, match="'PodSpec' object has no attribute 'containers'"):
+        _ = PodSpec.model_construct().containers
+    # A subclass gets its own fields, and the parent's are untouched.
+
+    class Labelled(ConfigMap):
+        owner: str = "nobody"
+
+    mine = from_wire(Labelled, {"data": {"a": "1"}, "owner": "me"})
+    assert (mine.data, mine.owner) == ({"a": "1"}, "me")
+    assert from_wire(ConfigMap, {"owner": "me"}).model_extra == {"owner": "me"}
+
+
+def test_a_field_named_as_a_method_is_converted_at_once_and_the_method_kept() -> None:
+    with pytest.warns(UserWarning, match="shadows an attribute"):
+
+        class Odd(K8sModel):
+            set_extra: dict[str, int] | None = None  # type: ignore[assignment]
+            name: str | None = None
+
+    odd = from_wire(Odd, {"set_extra": {"a": 1}, "name": "n"})
+    assert REAL_DICT.__get__(odd)["set_extra"] == {"a": 1}  # converted when made
+    assert odd.set_extra == {"a": 1} and odd.name == "n"
+    assert callable(Odd.set_extra)
