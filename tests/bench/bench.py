@@ -115,8 +115,10 @@ def write_data(folder: Path, pods: int, events: int) -> dict[str, Any]:
 # Measurements, each in fresh interpreters.
 
 
-def run_worker(name: str, task: str, data: Path, args: argparse.Namespace) -> dict[str, Any]:
-    argv = [sys.executable, str(HERE / "worker.py"), name, task, str(data)]
+def run_worker(
+    name: str, task: str, data: Path, args: argparse.Namespace, *extra: str
+) -> dict[str, Any]:
+    argv = [sys.executable, str(HERE / "worker.py"), name, task, str(data), *extra]
     argv += ["--reps", str(args.reps), "--seconds", str(args.seconds), "--pods", str(args.pods)]
     result = subprocess.run(argv, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -389,7 +391,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"Data: a PodList of {d['pods']} realistic pods ({d['podlist_bytes'] / 1e6:.1f} MB), one "
         f"pod ({d['pod_bytes'] / 1e3:.1f} kB), {d['watch_events']} pod watch events "
         f"({d['watch_bytes_per_event'] / 1e3:.1f} kB each). Floor: `{LABELS[floor]}`. Each "
-        "library runs in its own fresh interpreter through its client's decode path; times "
+        "library runs through its client's decode path, in a fresh interpreter of its own for "
+        "each collector mode; times "
         f"are the best of {results['reps']} rounds{_passes(results.get('passes', 1))}, with "
         "the collector on and with it paused "
         "(`gc.disable()` around the call) for every contender alike. x floor and "
@@ -627,7 +630,9 @@ def main() -> None:
         for number in range(args.passes):
             for name in measured:
                 print(f"pass {number + 1}/{args.passes}: {name} ...", file=sys.stderr, flush=True)
+                # Each collector mode in a fresh worker of its own.
                 figures = run_worker(name, "speed", data, args)
+                figures |= run_worker(name, "speed", data, args, "--paused")
                 results["speed"][name] = merge(results["speed"].get(name), figures)
     print("cold imports ...", file=sys.stderr, flush=True)
     installed = {n for n in names if "skipped" not in results["speed"][n]}
