@@ -50,6 +50,7 @@ from .errors import (
     InvalidRequest,
     ResponseTooLarge,
     TransportError,
+    cause_text,
     decode_error,
     error_from_response,
 )
@@ -161,11 +162,6 @@ def _user_agent() -> str:
 def _safe_url(url: httpx.URL) -> str:
     # A server URL may carry user:password; it must not reach logs or error messages.
     return redact_url(str(url))
-
-
-def _describe(exc: Exception) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _printable(text: str) -> str:
@@ -469,7 +465,7 @@ class _BaseClient(Generic[H]):
         url = _safe_url(request.url)
         elapsed = round((time.perf_counter() - started) * 1000)
         logger.debug(
-            "%s %s failed in %d milliseconds: %s", request.method, url, elapsed, _describe(exc)
+            "%s %s failed in %d milliseconds: %s", request.method, url, elapsed, cause_text(exc)
         )
         delay = None
         if _is_transient(exc) and not _is_tls_failure(exc):
@@ -491,7 +487,7 @@ class _BaseClient(Generic[H]):
             proxy = _safe_url(httpx.URL(self._proxy))
             return TransportError(
                 f"{where}: the proxy {proxy} (from {self._proxy_source}) failed: "
-                f"{_describe(exc)}{retried}"
+                f"{cause_text(exc)}{retried}"
             )
         if isinstance(exc, httpx.PoolTimeout):
             waited = self._timeout.pool
@@ -505,9 +501,9 @@ class _BaseClient(Generic[H]):
         if isinstance(exc, httpx.TimeoutException) and self._deadline is not None:
             return TransportError(
                 f"{where}: no complete answer within the {self._deadline:g} s timeout "
-                f"({_describe(exc)}); Client(timeout=...) sets it{retried}"
+                f"({cause_text(exc)}); Client(timeout=...) sets it{retried}"
             )
-        return TransportError(f"{where}: {_describe(exc)}{retried}")
+        return TransportError(f"{where}: {cause_text(exc)}{retried}")
 
     def _log_retry(
         self, request: httpx.Request, url: str, delay: float, attempt: int, why: str
@@ -527,15 +523,15 @@ class _BaseClient(Generic[H]):
         if isinstance(exc, httpx.TimeoutException):
             return self._transport_error(request, exc, 0)
         url = _safe_url(request.url)
-        logger.debug("%s %s body broke: %s", request.method, url, _describe(exc))
+        logger.debug("%s %s body broke: %s", request.method, url, cause_text(exc))
         return TransportError(
-            f"{request.method} {url}: the answer broke off before its end: {_describe(exc)}"
+            f"{request.method} {url}: the answer broke off before its end: {cause_text(exc)}"
         )
 
     def _broken_stream(self, request: httpx.Request, exc: httpx.RequestError) -> TransportError:
         url = _safe_url(request.url)
-        logger.debug("%s %s stream broke: %s", request.method, url, _describe(exc))
-        return TransportError(f"{request.method} {url}: stream broke: {_describe(exc)}")
+        logger.debug("%s %s stream broke: %s", request.method, url, cause_text(exc))
+        return TransportError(f"{request.method} {url}: stream broke: {cause_text(exc)}")
 
     def _decode(self, req: ApiRequest[T], request: httpx.Request, response: httpx.Response) -> T:
         try:

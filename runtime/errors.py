@@ -248,6 +248,13 @@ _SNIPPET = 300
 _MAX_MESSAGE = 2000
 
 
+def cause_text(exc: BaseException) -> str:
+    """An exception for a message: its type and text (a broken socket's error often has no
+    text, and an empty message names nothing)."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def error_class(code: int, reason: str | None) -> type[ApiError]:
     """The most specific error class for an HTTP code and ``Status`` reason."""
     if reason in _BY_REASON:

@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 import httpx
 
-from .errors import InvalidRequest, TransportError, error_from_response
+from .errors import InvalidRequest, TransportError, cause_text, error_from_response
 from .request import ParamValue, encode_params
 from .status import Status
 from .transport import BodyLimit
@@ -188,7 +188,7 @@ def proxy(
         finally:
             response.close()
     except httpx.RequestError as exc:
-        raise TransportError(f"{method} {_safe(request.url)}: {type(exc).__name__}: {exc}") from exc
+        raise TransportError(f"{method} {_safe(request.url)}: {cause_text(exc)}") from exc
     return _checked(request, response)
 
 
@@ -224,5 +224,5 @@ async def proxy_async(
         finally:
             await response.aclose()
     except httpx.RequestError as exc:
-        raise TransportError(f"{method} {_safe(request.url)}: {type(exc).__name__}: {exc}") from exc
+        raise TransportError(f"{method} {_safe(request.url)}: {cause_text(exc)}") from exc
     return _checked(request, response)

@@ -40,7 +40,7 @@ from wsproto.connection import Connection, ConnectionState, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
-from .errors import ApiError, InvalidRequest, TransportError, error_from_response
+from .errors import ApiError, InvalidRequest, TransportError, cause_text, error_from_response
 from .request import ParamValue, encode_params
 
 if TYPE_CHECKING:
@@ -251,7 +251,7 @@ def _accepted(request: httpx.Request, response: httpx.Response, accept: str) -> 
 
 
 def _transport_error(request: httpx.Request, exc: Exception) -> TransportError:
-    return TransportError(f"GET {_safe(request.url)}: {type(exc).__name__}: {exc}")
+    return TransportError(f"GET {_safe(request.url)}: {cause_text(exc)}")
 
 
 class WebSocket:
@@ -289,7 +289,7 @@ class WebSocket:
             try:
                 self._stream.write(frame)
             except (httpcore.NetworkError, httpcore.TimeoutException, OSError) as exc:
-                raise TransportError(f"{self.url}: sending failed: {exc}") from exc
+                raise TransportError(f"{self.url}: sending failed: {cause_text(exc)}") from exc
 
     def receive(self) -> bytes | None:
         """The next binary message; None once the server closed normally.
@@ -308,7 +308,9 @@ class WebSocket:
                 if self._closed:
                     self._ended = True
                     return None
-                raise TransportError(f"{self.url}: the connection broke: {exc}") from exc
+                raise TransportError(
+                    f"{self.url}: the connection broke: {cause_text(exc)}"
+                ) from exc
             messages, reply, over = self._proto.feed(data or None)
             self._pending.extend(messages)
             if reply:
@@ -382,7 +384,7 @@ class AsyncWebSocket:
             try:
                 await self._stream.write(frame)
             except (httpcore.NetworkError, httpcore.TimeoutException, OSError) as exc:
-                raise TransportError(f"{self.url}: sending failed: {exc}") from exc
+                raise TransportError(f"{self.url}: sending failed: {cause_text(exc)}") from exc
 
     async def receive(self) -> bytes | None:
         """The next binary message; None once the server closed normally."""
@@ -397,7 +399,9 @@ class AsyncWebSocket:
                 if self._closed:
                     self._ended = True
                     return None
-                raise TransportError(f"{self.url}: the connection broke: {exc}") from exc
+                raise TransportError(
+                    f"{self.url}: the connection broke: {cause_text(exc)}"
+                ) from exc
             messages, reply, over = self._proto.feed(data or None)
             self._pending.extend(messages)
             if reply:

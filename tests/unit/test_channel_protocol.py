@@ -11,14 +11,23 @@ import queue
 import struct
 import zlib
 
+import anyio
+import httpcore
 import httpx
 import pytest
-from kubetyped.errors import BadRequest, Forbidden, InvalidRequest
+from kubetyped.errors import BadRequest, Forbidden, InvalidRequest, TransportError
 from kubetyped.exec import ExecError, ExecResult, NonZeroExit, Output, _Channels
 from kubetyped.portforward import _Frames, _spdy_failure
 from kubetyped.spdy import DICTIONARY, Data, GoAway, Reply, Reset, SpdySession
 from kubetyped.status import Status
-from kubetyped.websocket import WebSocketError, _accepted, _Protocol, _refused
+from kubetyped.websocket import (
+    AsyncWebSocket,
+    WebSocket,
+    WebSocketError,
+    _accepted,
+    _Protocol,
+    _refused,
+)
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
 
@@ -145,6 +154,43 @@ def test_normal_and_abnormal_close() -> None:
     assert over
     with pytest.raises(WebSocketError, match="without a WebSocket close frame"):
         cut.check_close()
+
+
+class _BrokenStream:
+    """A socket the peer dropped: httpcore raises its errors without text, as from anyio."""
+
+    def write(self, data: bytes, timeout: float | None = None) -> None:
+        raise httpcore.WriteError()
+
+    def read(self, size: int, timeout: float | None = None) -> bytes:
+        raise httpcore.ReadError()
+
+
+class _AsyncBrokenStream:
+    async def write(self, data: bytes, timeout: float | None = None) -> None:
+        raise httpcore.WriteError()
+
+    async def read(self, size: int, timeout: float | None = None) -> bytes:
+        raise httpcore.ReadError()
+
+
+def test_a_dropped_connection_names_what_broke() -> None:
+    response = httpx.Response(101)
+    ws = WebSocket(response, _BrokenStream(), "v5.channel.k8s.io", URL)  # type: ignore[arg-type]
+    with pytest.raises(TransportError, match=f"^{URL}: sending failed: WriteError$"):
+        ws.send(b"x")
+    with pytest.raises(TransportError, match=f"^{URL}: the connection broke: ReadError$"):
+        ws.receive()
+
+    async def both() -> None:
+        stream: object = _AsyncBrokenStream()
+        aws = AsyncWebSocket(response, stream, "v5.channel.k8s.io", URL)  # type: ignore[arg-type]
+        with pytest.raises(TransportError, match="sending failed: WriteError$"):
+            await aws.send(b"x")
+        with pytest.raises(TransportError, match="the connection broke: ReadError$"):
+            await aws.receive()
+
+    anyio.run(both)
 
 
 def test_protocol_errors_are_websocket_errors() -> None:
