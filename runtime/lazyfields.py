@@ -78,7 +78,8 @@ _MISSING: Any = object()
 
 
 class _Plan:
-    """What ``from_wire`` and the readers need of one model class, made on its first use."""
+    """What ``from_wire`` and the fields' descriptors need of one model class, made on its
+    first use."""
 
     __slots__ = ("defaults", "eager", "fields", "make", "names", "required", "shapes")
 

@@ -222,13 +222,16 @@ def test_the_classes_read_as_pydantic_classes_do() -> None:
     # A model built in Python without a field (model_construct) still lacks it.
     with pytest.raises(AttributeError, match="'PodSpec' object has no attribute 'containers'"):
         _ = PodSpec.model_construct().containers
-    # A subclass gets its own fields, and the parent's are untouched.
+    # A subclass made after its parent's converters are on the parent gets its own fields (as
+    # pydantic collects them: no converter taken for a default), and the parent's are untouched.
+    from_wire(ConfigMap, {})
 
     class Labelled(ConfigMap):
         owner: str = "nobody"
 
     mine = from_wire(Labelled, {"data": {"a": "1"}, "owner": "me"})
     assert (mine.data, mine.owner) == ({"a": "1"}, "me")
+    assert Labelled().data is None and Labelled.model_fields["data"].default is None
     assert from_wire(ConfigMap, {"owner": "me"}).model_extra == {"owner": "me"}
 
 
