@@ -31,6 +31,14 @@ def test_attribute_names(wire: str, attribute: str) -> None:
     assert attribute_name(wire) == attribute
 
 
+def test_no_field_takes_the_name_of_a_models_method() -> None:
+    # A field named like a method would hide it on every instance (``obj.set_extra``).
+    from kubetyped.model import K8sObject
+
+    public = [name for name in dir(K8sObject) if not name.startswith("_")]
+    assert public and all(attribute_name(name) == f"{name}_" for name in public)
+
+
 @pytest.mark.parametrize(
     ("group", "module"),
     [
