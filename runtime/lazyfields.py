@@ -81,9 +81,21 @@ class _Plan:
     """What ``from_wire`` and the fields' descriptors need of one model class, made on its
     first use."""
 
-    __slots__ = ("defaults", "eager", "fields", "make", "names", "required", "shapes")
+    __slots__ = (
+        "defaults",
+        "eager",
+        "fields",
+        "make",
+        "model",
+        "names",
+        "new",
+        "required",
+        "shapes",
+    )
 
     def __init__(self, model: type[BaseModel]) -> None:
+        self.model = model
+        self.new = model.__new__  # object.__new__, looked up once
         fields = model.__pydantic_fields__
         self.names: dict[str, str] = model._k8s_names()  # type: ignore[attr-defined]
         # A field the wire leaves out starts as its default, in the instance dict, so reading
@@ -163,13 +175,15 @@ _plans_lock = threading.Lock()
 
 
 def _plan(model: type[BaseModel]) -> _Plan:
-    plan: _Plan | None = model.__dict__.get("__k8s_plan__")
-    if plan is None:
-        with _plans_lock:  # two threads make one plan
-            plan = model.__dict__.get("__k8s_plan__")
-            if plan is None:
-                plan = _Plan(model)
-                model.__k8s_plan__ = plan  # type: ignore[attr-defined]
+    """``model``'s own plan (a subclass makes its own), made on first use."""
+    plan: _Plan | None = getattr(model, "__k8s_plan__", None)
+    if plan is not None and plan.model is model:
+        return plan
+    with _plans_lock:  # two threads make one plan
+        plan = model.__dict__.get("__k8s_plan__")
+        if plan is None:
+            plan = _Plan(model)
+            type.__setattr__(model, "__k8s_plan__", plan)
     return plan
 
 
@@ -178,11 +192,11 @@ def from_wire(model: type[M], raw: dict[str, Any]) -> M:
 
     ``raw`` becomes the object's: do not change it afterwards.
     """
-    plan = model.__dict__.get("__k8s_plan__") or _plan(model)
+    plan = _plan(model)
     shape = plan.shapes.get(tuple(raw)) or plan.shape(raw)
     values = shape.values.copy()
     values[RAW] = raw
-    obj = model.__new__(model)
+    obj = plan.new(model)
     REAL_DICT.__set__(obj, values)
     _set_fields_set(obj, set(shape.fields_set))
     _set_extra(obj, {key: raw[key] for key in shape.extra} if shape.extra else {})
