@@ -272,8 +272,9 @@ class _Field:
                 raise AttributeError(
                     f"{type(obj).__name__!r} object has no attribute {self.name!r}"
                 )
-        values[self.name] = value
-        return value
+        # Threads reading a field at once each convert it; all of them get the first one kept,
+        # so a change made through one thread's part is not lost to another's copy.
+        return values.setdefault(self.name, value)
 
     def read(self, raw: dict[str, Any]) -> Any:
         """The field's value from the wire dict ``raw``; ``_MISSING`` for a required field the

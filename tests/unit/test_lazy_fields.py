@@ -246,3 +246,21 @@ def test_a_field_named_as_a_method_is_converted_at_once_and_the_method_kept() ->
     assert REAL_DICT.__get__(odd)["set_extra"] == {"a": 1}  # converted when made
     assert odd.set_extra == {"a": 1} and odd.name == "n"
     assert callable(Odd.set_extra)
+
+
+def test_threads_converting_one_field_at_once_all_get_the_first_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pod = from_wire(Pod, _pod())
+    field = Pod.__dict__["metadata"]
+    convert = field.convert
+    kept: list[Any] = []
+
+    def another_thread_first(value: Any) -> Any:
+        # While this read converts, another thread converts the same field and keeps it.
+        kept.append(REAL_DICT.__get__(pod).setdefault("metadata", convert(value)))
+        return convert(value)
+
+    monkeypatch.setattr(field, "convert", another_thread_first)
+    meta = pod.metadata
+    assert meta is kept[0] and REAL_DICT.__get__(pod)["metadata"] is meta
