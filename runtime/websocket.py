@@ -59,6 +59,7 @@ _READ_SIZE = 64 * 1024
 _MAX_ERROR_BODY = 64 * 1024
 _UPGRADE_CONNECTIONS = 1024  # upgraded connections are long-lived: the pool must not cap them
 _NORMAL_CLOSURE = 1000
+_WRITE_TIMEOUT = 60.0  # seconds a frame may take to leave, once begun
 
 
 class WebSocketError(TransportError):
@@ -381,10 +382,15 @@ class AsyncWebSocket:
         if not frame:
             return
         async with self._write:
-            try:
-                await self._stream.write(frame)
-            except (httpcore.NetworkError, httpcore.TimeoutException, OSError) as exc:
-                raise TransportError(f"{self.url}: sending failed: {cause_text(exc)}") from exc
+            # A frame cut off by a cancelled task would corrupt the connection for every frame
+            # after it (over TLS, the record sequence: the server drops the connection), and a
+            # port-forward's connections share one: once begun, a frame is written whole, or
+            # fails after _WRITE_TIMEOUT.
+            with anyio.CancelScope(shield=True):
+                try:
+                    await self._stream.write(frame, timeout=_WRITE_TIMEOUT)
+                except (httpcore.NetworkError, httpcore.TimeoutException, OSError) as exc:
+                    raise TransportError(f"{self.url}: sending failed: {cause_text(exc)}") from exc
 
     async def receive(self) -> bytes | None:
         """The next binary message; None once the server closed normally."""

@@ -193,6 +193,38 @@ def test_a_dropped_connection_names_what_broke() -> None:
     anyio.run(both)
 
 
+class _SlowStream:
+    """A socket whose writes wait (a full send buffer), keeping what leaves whole."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+        self.started = anyio.Event()
+
+    async def write(self, data: bytes, timeout: float | None = None) -> None:
+        self.started.set()
+        await anyio.sleep(0.05)
+        self.sent.append(data)
+
+
+def test_a_cancelled_send_still_sends_its_whole_frame() -> None:
+    # Port-forward's connections share one WebSocket: a frame cut off when one connection's
+    # task is cancelled would corrupt the stream (over TLS, the record sequence) for all.
+    async def cancelled() -> None:
+        stream = _SlowStream()
+        aws = AsyncWebSocket(httpx.Response(101), stream, "x", URL)  # type: ignore[arg-type]
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(aws.send, b"a" * 100)
+            await stream.started.wait()
+            tasks.cancel_scope.cancel()
+        assert len(stream.sent) == 1
+        server = Connection(ConnectionType.SERVER)  # reads the client's masked frame
+        server.receive_data(stream.sent[0])
+        (message,) = server.events()
+        assert isinstance(message, BytesMessage) and message.data == b"a" * 100
+
+    anyio.run(cancelled)
+
+
 def test_protocol_errors_are_websocket_errors() -> None:
     proto = _Protocol()
     _, reply, over = proto.feed(b"\x8f\x80garbage-frame-with-reserved-opcode")
