@@ -15,14 +15,15 @@ Tasks:
   have churned.
 * ``memory``: the high-water mark of the process while a PodList is decoded (RSS, so allocations
   outside Python's allocator count too), then the memory the decoded list still holds per pod
-  (tracemalloc, after ``gc.collect()``), the same once every item was read, and tracemalloc's
-  peak during the decode.
+  (tracemalloc, after ``gc.collect()``), the same once every item was read, tracemalloc's
+  peak during the decode, and the memory as many pods hold when a watch delivered them.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import resource
 import statistics
@@ -356,13 +357,27 @@ def memory(ns: dict[str, Any], data: Path, pods: int) -> dict[str, Any]:
     assert len(ns["read"](result)) == pods
     gc.collect()
     held_read, _ = tracemalloc.get_traced_memory()
+    # 4. The same number of pods as a watch delivers them, as a cache keeps them (the object
+    #    of each event): a library may parse watch lines differently from list answers.
+    del result
+    with (data / "watch.jsonl").open("rb") as f:
+        lines = list(itertools.islice(f, pods))
+    decode_event, keep = ns["watch"](), ns["keep"]
+    assert keep(decode_event(lines[0]))[1] is not None
+    gc.collect()
+    watch_base, _ = tracemalloc.get_traced_memory()
+    watched = [keep(decode_event(line))[1] for line in lines]
+    gc.collect()
+    held_watched, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    assert len(watched) == pods
     return {
         "peak_rss_bytes": peak_rss,
         "peak_traced_bytes": traced_peak - base,
         "held_bytes": held - base,
         "held_per_pod_bytes": (held - base) / pods,
         "held_read_per_pod_bytes": (held_read - base) / pods,
+        "held_watched_per_pod_bytes": (held_watched - watch_base) / len(lines),
     }
 
 

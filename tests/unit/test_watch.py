@@ -150,6 +150,19 @@ def test_bookmark_of_a_kind_with_required_fields() -> None:
         decoder.decode(line.replace(b"BOOKMARK", b"ADDED"))
 
 
+def test_every_integer_the_server_can_send_is_kept_exactly() -> None:
+    # kube-apiserver reads numbers it does not know the type of into int64, or float64 when
+    # they overflow (sigs.k8s.io/json), so an int64 or a uint64 is the widest integer on a
+    # line: each must come through exactly, here in fields the model does not know.
+    values = [-(2**63), 2**63 - 1, 2**64 - 1, 0]
+    obj = {"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "cm"}, "n": values}
+    line = json.dumps({"type": "MODIFIED", "object": obj}).encode()
+    decoded = WatchDecoder(ConfigMap).decode(line)
+    assert isinstance(decoded.object, ConfigMap)
+    assert decoded.object.model_dump(by_alias=True, exclude_none=True)["n"] == values
+    assert all(type(v) is int for v in (decoded.object.model_extra or {})["n"])
+
+
 def test_decoder_raises_error_events() -> None:
     decoder = WatchDecoder(ConfigMap, url="https://k8s.test/api/v1/configmaps?watch=true")
     with pytest.raises(Gone) as gone:
