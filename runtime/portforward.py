@@ -662,9 +662,17 @@ class _AsyncSpdyTunnel:
         async with self._lock:
             if self.closed:
                 raise ForwardError("the SPDY session is closed", port=0)
+            checkpoint = self._session.checkpoint()
             stream_id, frame = self._session.syn_stream(headers)
             self._streams[stream_id] = stream
-            await self._ws.send(frame)
+            try:
+                await self._ws.send(frame)
+            except anyio.get_cancelled_exc_class():
+                # Cancelled while waiting to write (a write once begun is finished, shielded):
+                # the server never saw this header block, so the session must forget it.
+                self._session.rewind(checkpoint)
+                self._streams.pop(stream_id, None)
+                raise
         with anyio.move_on_after(_REPLY_TIMEOUT):
             await stream.replied.wait()
         if not stream.replied.is_set() or self.closed and stream.reset is None:

@@ -15,6 +15,7 @@ import struct
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "DICTIONARY",
@@ -22,6 +23,7 @@ __all__ = [
     "GoAway",
     "Reply",
     "Reset",
+    "SessionCheckpoint",
     "SpdyError",
     "SpdySession",
 ]
@@ -99,6 +101,14 @@ class GoAway:
 Event = Reply | Data | Reset | GoAway
 
 
+@dataclass(frozen=True)
+class SessionCheckpoint:
+    """A session's sending state at one moment (:meth:`SpdySession.checkpoint`)."""
+
+    next_id: int
+    compress: Any  # zlib's compressor type has no public name
+
+
 def _control(frame_type: int, flags: int, payload: bytes) -> bytes:
     if len(payload) > MAX_DATA:
         raise ValueError("control frame too large")
@@ -132,6 +142,16 @@ class SpdySession:
         self._next_id += 2
         payload = struct.pack(">IIBB", stream_id, 0, 0, 0) + self._header_block(headers)
         return stream_id, _control(_SYN_STREAM, FLAG_FIN if fin else 0, payload)
+
+    def checkpoint(self) -> SessionCheckpoint:
+        """The state to :meth:`rewind` to if the frames made after this are never sent."""
+        return SessionCheckpoint(self._next_id, self._compress.copy())
+
+    def rewind(self, checkpoint: SessionCheckpoint) -> None:
+        """Forget the frames made since ``checkpoint``: the peer's header decompressor never
+        saw their header blocks, so ours must not have either, or every later block is
+        unreadable to it."""
+        self._next_id, self._compress = checkpoint.next_id, checkpoint.compress
 
     @staticmethod
     def data(stream_id: int, data: bytes, *, fin: bool = False) -> bytes:

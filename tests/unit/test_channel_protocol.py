@@ -17,7 +17,7 @@ import httpx
 import pytest
 from kubetyped.errors import BadRequest, Forbidden, InvalidRequest, TransportError
 from kubetyped.exec import ExecError, ExecResult, NonZeroExit, Output, _Channels
-from kubetyped.portforward import _Frames, _spdy_failure
+from kubetyped.portforward import _AsyncSpdyTunnel, _Frames, _spdy_failure
 from kubetyped.spdy import DICTIONARY, Data, GoAway, Reply, Reset, SpdySession
 from kubetyped.status import Status
 from kubetyped.websocket import (
@@ -331,6 +331,34 @@ def test_spdy_syn_stream_as_the_kubelet_reads_it() -> None:
         assert headers == {"streamtype": kind, "port": "80", "requestid": "0"}  # lower case
     data = SpdySession.data(3, b"abc", fin=True)
     assert data == struct.pack(">II", 3, (1 << 24) | 3) + b"abc"
+
+
+def test_a_stream_cancelled_before_its_syn_stream_left_leaves_the_headers_in_step() -> None:
+    # Header blocks share one zlib stream per direction: a block compressed but never sent
+    # (its task cancelled while another frame was being written) would make every later
+    # block unreadable to the kubelet, and so break the port-forward's other connections.
+    async def cancelled_then_opened() -> list[bytes]:
+        socket = _SlowStream()
+        ws = AsyncWebSocket(httpx.Response(101), socket, "x", URL)  # type: ignore[arg-type]
+        tunnel = _AsyncSpdyTunnel(ws)
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(ws.send, b"ping")  # holds the write for 50 ms
+            await socket.started.wait()
+            with anyio.move_on_after(0.01):
+                await tunnel.open([("streamType", "error"), ("port", "80")])
+            with anyio.move_on_after(0.2):  # no kubelet replies: enough that it was sent
+                await tunnel.open([("streamType", "data"), ("port", "8080")])
+        return socket.sent
+
+    server = Connection(ConnectionType.SERVER)
+    for data in anyio.run(cancelled_then_opened):
+        server.receive_data(data)
+    ping, syn = [event.data for event in server.events() if isinstance(event, BytesMessage)]
+    assert ping == b"ping"
+    (stream_id,) = struct.unpack_from(">I", syn, 8)
+    assert stream_id == 1  # the cancelled stream's id is not spent either
+    inflate = zlib.decompressobj(zdict=DICTIONARY)
+    assert read_headers(syn[18:], inflate) == {"streamtype": "data", "port": "8080"}
 
 
 def control(frame_type: int, payload: bytes, flags: int = 0) -> bytes:
