@@ -671,7 +671,7 @@ class _AsyncSpdyTunnel:
                 # Cancelled while waiting to write (a write once begun is finished, shielded):
                 # the server never saw this header block, so the session must forget it.
                 self._session.rewind(checkpoint)
-                self._streams.pop(stream_id, None)
+                self.forget(stream_id)
                 raise
         with anyio.move_on_after(_REPLY_TIMEOUT):
             await stream.replied.wait()

@@ -4,35 +4,26 @@
 
 The README's figures for reading every field of a pod, and for dumping it, through the watch
 decoder (fields converted when first read) against ``Pod.model_validate_json`` of the same
-object (everything validated at once). The same pods as ``bench.py``; the collector paused
-around each round; best of the rounds, in milliseconds per pod.
+object (everything validated at once; given the object alone, it parses a little less than
+the watch decoder, which reads the event's envelope too). The same pods as ``bench.py``; the collector paused
+around each round (``worker.timed``); best of the rounds, in milliseconds per pod.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import orjson
 from bench import write_data
-from worker import CONTENDERS
+from worker import load, summary, timed
 
 
 def best_ms(fn: Callable[[], object], per: int, reps: int) -> float:
-    rounds = []
-    for _ in range(reps):
-        gc.collect()
-        gc.disable()
-        start = time.perf_counter()
-        fn()
-        rounds.append(time.perf_counter() - start)
-        gc.enable()
-    return min(rounds) / per * 1e3
+    """Best wall time of ``reps`` calls, the collector paused as in bench.py, per item in ms."""
+    return summary([timed(fn, paused=True) for _ in range(reps)], per)["best"] * 1e3
 
 
 def main() -> None:
@@ -41,8 +32,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=11, help="rounds of each (11)")
     args = parser.parse_args()
 
-    ns: dict[str, Any] = {}
-    exec(CONTENDERS["kubetyped"], ns)  # the benchmark's own decode path and walk
+    ns = load("kubetyped")  # the benchmark's own decode path and walk
     walk, decode = ns["walk"], ns["watch"]()
     from kubetyped.k8s.core.v1 import Pod
 

@@ -346,8 +346,11 @@ def test_a_stream_cancelled_before_its_syn_stream_left_leaves_the_headers_in_ste
             await socket.started.wait()
             with anyio.move_on_after(0.01):
                 await tunnel.open([("streamType", "error"), ("port", "80")])
-            with anyio.move_on_after(0.2):  # no kubelet replies: enough that it was sent
-                await tunnel.open([("streamType", "data"), ("port", "8080")])
+            # No kubelet replies, so this open waits until cancelled once its frame has left.
+            tasks.start_soon(tunnel.open, [("streamType", "data"), ("port", "8080")])
+            while len(socket.sent) < 2:
+                await anyio.sleep(0.01)
+            tasks.cancel_scope.cancel()
         return socket.sent
 
     server = Connection(ConnectionType.SERVER)
